@@ -1,0 +1,368 @@
+//! The facade: [`Client`] with `command`, `query`, `query_blocks`, `raw_query` and `insert_block`.
+//! It turns connection parameters (or a URL) into transport options, asks the server for Native, and
+//! hands the transport's chunks to the block decoder. It stays thin: no data is copied here.
+
+use crate::error::{Error, Result};
+use crate::native::{Block, BlockDecoder, ColumnEncoder, write_block};
+use crate::transport::{ResponseMeta, Transport, TransportOptions, find_untagged_exception};
+use crate::value::Value;
+use std::time::Duration;
+
+/// Connection parameters, with the Python driver's names and defaults.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// `http` or `https` (default `http`).
+    pub interface: String,
+    /// Host name (default `localhost`).
+    pub host: String,
+    /// Port (default 8123 for http, 8443 for https).
+    pub port: Option<u16>,
+    /// User (default `default`).
+    pub username: String,
+    /// Password (default empty).
+    pub password: String,
+    /// Database (default: the user's default database on the server).
+    pub database: Option<String>,
+    /// Verify TLS certificates (default true).
+    pub verify: bool,
+    /// CA bundle for TLS.
+    pub ca_cert: Option<String>,
+    /// Client certificate for mutual TLS.
+    pub client_cert: Option<String>,
+    /// Client certificate key.
+    pub client_cert_key: Option<String>,
+    /// Connect timeout (default 10 s).
+    pub connect_timeout: Duration,
+    /// Send/receive stall timeout (default 300 s).
+    pub send_receive_timeout: Duration,
+    /// Prefix of the User-Agent, shown in `system.query_log` (default none).
+    pub client_name: Option<String>,
+    /// ClickHouse settings sent with every request.
+    pub settings: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("url", &self.base_url())
+            .field("username", &self.username)
+            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .field("database", &self.database)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            interface: "http".into(),
+            host: "localhost".into(),
+            port: None,
+            username: "default".into(),
+            password: String::new(),
+            database: None,
+            verify: true,
+            ca_cert: None,
+            client_cert: None,
+            client_cert_key: None,
+            connect_timeout: Duration::from_secs(10),
+            send_receive_timeout: Duration::from_secs(300),
+            client_name: None,
+            settings: Vec::new(),
+        }
+    }
+}
+
+impl ClientOptions {
+    /// Parses `http(s)://user:password@host:port/database?setting=value&…`.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let mut o = ClientOptions::default();
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| Error::usage(format!("URL {url:?} has no scheme")))?;
+        match scheme {
+            "http" | "https" => o.interface = scheme.to_string(),
+            other => return Err(Error::usage(format!("unsupported URL scheme {other:?} (use http or https)"))),
+        }
+        let (rest, query) = match rest.split_once('?') {
+            Some((a, b)) => (a, Some(b)),
+            None => (rest, None),
+        };
+        let (authority, path) = match rest.split_once('/') {
+            Some((a, p)) => (a, p),
+            None => (rest, ""),
+        };
+        let hostport = match authority.rsplit_once('@') {
+            Some((userinfo, hp)) => {
+                let (u, p) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+                o.username = percent_decode(u)?;
+                o.password = percent_decode(p)?;
+                hp
+            }
+            None => authority,
+        };
+        let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
+            let (h, after) = h.split_once(']').ok_or_else(|| Error::usage("unterminated [IPv6] host"))?;
+            (h.to_string(), after.strip_prefix(':'))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p)),
+                None => (hostport.to_string(), None),
+            }
+        };
+        if host.is_empty() {
+            return Err(Error::usage(format!("URL {url:?} has no host")));
+        }
+        o.host = host;
+        if let Some(p) = port {
+            o.port = Some(p.parse().map_err(|_| Error::usage(format!("bad port {p:?} in URL")))?);
+        }
+        let db = percent_decode(path.trim_matches('/'))?;
+        if !db.is_empty() {
+            o.database = Some(db);
+        }
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            o.settings.push((percent_decode(k)?, percent_decode(v)?));
+        }
+        Ok(o)
+    }
+
+    fn base_url(&self) -> String {
+        let port = self.port.unwrap_or(if self.interface == "https" { 8443 } else { 8123 });
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        format!("{}://{}:{}", self.interface, host, port)
+    }
+}
+
+fn percent_decode(s: &str) -> Result<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let v = hex
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| Error::usage(format!("bad percent escape in {s:?}")))?;
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| Error::usage(format!("{s:?} is not UTF-8 after decoding")))
+}
+
+/// A fully read query result.
+#[derive(Debug)]
+pub struct QueryResult {
+    /// Column names in server order.
+    pub column_names: Vec<String>,
+    /// Column type names as the server sent them.
+    pub column_types: Vec<String>,
+    /// Rows of owned values.
+    pub rows: Vec<Vec<Value<'static>>>,
+    /// The query id the server assigned (26.9; absent on 18.16).
+    pub query_id: Option<String>,
+    /// `X-ClickHouse-Summary` as raw JSON, when sent.
+    pub summary: Option<String>,
+}
+
+/// A ClickHouse client. `Send + Sync`: share it between threads.
+pub struct Client {
+    options: ClientOptions,
+    transport: Transport,
+    server_version: String,
+    server_timezone: String,
+    database: String,
+}
+
+impl Client {
+    /// Connects (one round trip) and learns the server's version, time zone and database.
+    pub fn new(options: ClientOptions) -> Result<Client> {
+        let agent = match &options.client_name {
+            Some(n) => format!("{n} clickhouse-connect-rs/{}", env!("CARGO_PKG_VERSION")),
+            None => format!("clickhouse-connect-rs/{}", env!("CARGO_PKG_VERSION")),
+        };
+        let transport = Transport::new(TransportOptions {
+            base_url: options.base_url(),
+            username: options.username.clone(),
+            password: options.password.clone(),
+            verify: options.verify,
+            ca_cert: options.ca_cert.clone(),
+            client_cert: options.client_cert.clone(),
+            client_cert_key: options.client_cert_key.clone(),
+            connect_timeout: options.connect_timeout,
+            send_receive_timeout: options.send_receive_timeout,
+            user_agent: agent,
+        });
+        let mut client = Client {
+            options,
+            transport,
+            server_version: String::new(),
+            server_timezone: String::new(),
+            database: String::new(),
+        };
+        let info = client.query("SELECT version(), timezone(), currentDatabase()")?;
+        let row = info.rows.first().ok_or_else(|| Error::usage("server returned no version row"))?;
+        let text = |i: usize| row.get(i).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        client.server_version = text(0);
+        client.server_timezone = text(1);
+        client.database = text(2);
+        Ok(client)
+    }
+
+    /// Connects to `http(s)://user:password@host:port/database?setting=value`.
+    pub fn from_url(url: &str) -> Result<Client> {
+        Client::new(ClientOptions::from_url(url)?)
+    }
+
+    /// The server's version string, e.g. `26.9.2.1`.
+    pub fn server_version(&self) -> &str {
+        &self.server_version
+    }
+
+    /// The server's time zone.
+    pub fn server_timezone(&self) -> &str {
+        &self.server_timezone
+    }
+
+    /// The database queries run in.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// The options this client was built from.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    fn params(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut p: Vec<(String, String)> = Vec::with_capacity(self.options.settings.len() + extra.len() + 1);
+        if let Some(db) = &self.options.database {
+            p.push(("database".into(), db.clone()));
+        }
+        p.extend(self.options.settings.iter().cloned());
+        p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        p
+    }
+
+    /// Runs any SQL and returns the raw response body (`format` sets `default_format`).
+    pub fn raw_query(&self, sql: &str, format: Option<&str>) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let extra: Vec<(&str, &str)> = format.map(|f| ("default_format", f)).into_iter().collect();
+        self.transport.post(&self.params(&extra), &[], sql.as_bytes(), &mut |chunk| {
+            out.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Runs a statement (DDL, or a query with a single value) and returns its text result, trimmed.
+    pub fn command(&self, sql: &str) -> Result<String> {
+        let body = self.raw_query(sql, Some("TabSeparated"))?;
+        Ok(String::from_utf8_lossy(&body).trim_end_matches('\n').to_string())
+    }
+
+    /// Streams a query's result block by block. Each block borrows the decoder and is valid during the
+    /// callback only; copy what you keep (e.g. with [`Value::into_owned`]).
+    pub fn query_blocks(&self, sql: &str, mut on_block: impl FnMut(&Block<'_>) -> Result<()>) -> Result<ResponseMeta> {
+        let mut decoder = BlockDecoder::new();
+        let params = self.params(&[("default_format", "Native")]);
+        let mut last_chunk_tail: Vec<u8> = Vec::new();
+        let result = self.transport.post(&params, &[], sql.as_bytes(), &mut |mut chunk| {
+            let keep = chunk.len().min(4096);
+            last_chunk_tail.clear();
+            last_chunk_tail.extend_from_slice(&chunk[chunk.len() - keep..]);
+            while let Some(block) = decoder.feed(&mut chunk)? {
+                on_block(&block)?;
+            }
+            Ok(())
+        });
+        let meta = match result {
+            Ok(meta) => meta,
+            Err(Error::Decode { message, offset }) => {
+                // 18.16 appends exception text to the data; report it rather than the decode error.
+                return Err(find_untagged_exception(&last_chunk_tail).unwrap_or(Error::Decode { message, offset }));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Err(e) = decoder.finish() {
+            return Err(find_untagged_exception(&last_chunk_tail).unwrap_or(e));
+        }
+        Ok(meta)
+    }
+
+    /// Runs a query and collects every row as owned values.
+    pub fn query(&self, sql: &str) -> Result<QueryResult> {
+        let mut column_names = Vec::new();
+        let mut column_types = Vec::new();
+        let mut rows = Vec::new();
+        let meta = self.query_blocks(sql, |block| {
+            if column_names.is_empty() {
+                for c in block.columns() {
+                    column_names.push(c.name().to_string());
+                    column_types.push(c.type_name().to_string());
+                }
+            }
+            rows.reserve(block.rows());
+            for r in 0..block.rows() {
+                rows.push(block.row(r).into_iter().map(Value::into_owned).collect());
+            }
+            Ok(())
+        })?;
+        Ok(QueryResult { column_names, column_types, rows, query_id: meta.query_id, summary: meta.summary })
+    }
+
+    /// Inserts one Native block built from column builders: `INSERT INTO table (names…) FORMAT Native`.
+    pub fn insert_block(&self, table: &str, columns: &[(&str, &dyn ColumnEncoder)]) -> Result<()> {
+        let mut body = Vec::new();
+        write_block(&mut body, columns)?;
+        let names: Vec<String> = columns.iter().map(|(n, _)| quote_identifier(n)).collect();
+        let sql = format!("INSERT INTO {table} ({}) FORMAT Native", names.join(", "));
+        let params = self.params(&[("query", &sql)]);
+        self.transport.post(&params, &[], &body, &mut |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the password.
+        f.debug_struct("Client")
+            .field("url", &self.options.base_url())
+            .field("username", &self.options.username)
+            .field("database", &self.database)
+            .field("server_version", &self.server_version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Back-quotes an identifier for SQL.
+pub fn quote_identifier(name: &str) -> String {
+    format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        let o = ClientOptions::from_url("https://bob:p%40ss@db.example:9443/analytics?max_threads=2&x=a%20b").unwrap();
+        assert_eq!(o.interface, "https");
+        assert_eq!(o.username, "bob");
+        assert_eq!(o.password, "p@ss");
+        assert_eq!(o.host, "db.example");
+        assert_eq!(o.port, Some(9443));
+        assert_eq!(o.database.as_deref(), Some("analytics"));
+        assert_eq!(o.settings, vec![("max_threads".into(), "2".into()), ("x".into(), "a b".into())]);
+        assert_eq!(o.base_url(), "https://db.example:9443");
+        let o = ClientOptions::from_url("http://[::1]").unwrap();
+        assert_eq!(o.base_url(), "http://[::1]:8123");
+        assert!(ClientOptions::from_url("ftp://x").is_err());
+        assert!(ClientOptions::from_url("http://h:notaport").is_err());
+        assert!(ClientOptions::from_url("localhost:8123").is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! # clickhouse-connect
+//!
+//! A ClickHouse client over HTTP(S), built on the system libcurl, that moves data in ClickHouse's Native
+//! columnar format. Three layers, data flowing one way:
+//!
+//! - [`transport`]: libcurl requests, TLS, authentication, ClickHouse exceptions;
+//! - [`native`]: the type grammar and the streaming block decoder/encoder;
+//! - [`Client`]: the facade: `command`, `query`, `query_blocks`, `raw_query`, `insert_block`.
+//!
+//! ```no_run
+//! use clickhouse_connect::Client;
+//! let client = Client::from_url("http://default@127.0.0.1:8123/default")?;
+//! client.command("CREATE TABLE IF NOT EXISTS t (id UInt64, name String) ENGINE = Memory")?;
+//! let result = client.query("SELECT id, name FROM t ORDER BY id")?;
+//! for row in &result.rows {
+//!     println!("{:?}", row);
+//! }
+//! # Ok::<(), clickhouse_connect::Error>(())
+//! ```
+
+#![warn(missing_docs)]
+
+#[cfg(not(target_endian = "little"))]
+compile_error!(
+    "clickhouse-connect maps Native column bytes directly onto typed slices and needs a little-endian target"
+);
+
+mod client;
+mod error;
+pub mod native;
+pub mod transport;
+mod value;
+
+pub use client::{Client, ClientOptions, QueryResult};
+pub use error::{Error, Result};
+pub use value::Value;

@@ -1,0 +1,154 @@
+//! Column storage carved from the decoder's per-block `bumpalo` arena.
+//!
+//! [`ArenaBuf`] is a growable byte buffer whose memory comes from a [`Bump`] owned by the block decoder.
+//! Every buffer starts 16-byte aligned (enough for every element type the codec hands out as a typed
+//! slice, `i128`/`u128` included), so a finished column can be viewed as `&[u64]`, `&[f64]`, `&[i128]` …
+//! without copying. Buffers grow geometrically and **only as input bytes arrive** (callers reserve what a
+//! chunk can fill, never what a length prefix claims), so hostile length prefixes cannot make us allocate
+//! more than about twice what was actually received.
+//!
+//! This is the only `unsafe` in the codec. The invariants that make it sound:
+//! 1. An `ArenaBuf` never outlives the arena's current generation: the decoder calls [`ArenaBuf::release`]
+//!    on every buffer before it calls `Bump::reset`, and typed slices borrow the decoder (`&self`), so no
+//!    slice can be alive across a reset (the borrow checker enforces this through `Block<'a>`).
+//! 2. Growth copies `len` initialised bytes into a fresh allocation of at least `len + additional`.
+//! 3. `len <= cap` always; bytes in `0..len` are initialised.
+
+use crate::error::{Error, Result};
+use bumpalo::Bump;
+use std::alloc::Layout;
+use std::ptr::NonNull;
+
+/// Alignment of every arena buffer.
+pub(crate) const ALIGN: usize = 16;
+
+/// Smallest allocation, so tiny columns do not realloc byte by byte.
+const MIN_CAP: usize = 256;
+
+pub(crate) struct ArenaBuf {
+    ptr: NonNull<u8>,
+    len: usize,
+    cap: usize,
+}
+
+// SAFETY: an ArenaBuf is a unique pointer into memory owned by the decoder's Bump, which moves with it;
+// it is never shared between threads without its owner.
+unsafe impl Send for ArenaBuf {}
+
+impl Default for ArenaBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ArenaBuf {
+    pub(crate) const fn new() -> Self {
+        // A dangling but 16-aligned pointer: valid for zero-length slices of any element type.
+        ArenaBuf { ptr: NonNull::<u128>::dangling().cast(), len: 0, cap: 0 }
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Ensures room for `additional` more bytes, allocating from `arena` when needed.
+    #[inline]
+    pub(crate) fn reserve(&mut self, arena: &Bump, additional: usize) -> Result<()> {
+        let need = self.len.checked_add(additional).ok_or_else(|| Error::usage("column too large"))?;
+        if need <= self.cap {
+            return Ok(());
+        }
+        self.grow(arena, need)
+    }
+
+    #[cold]
+    fn grow(&mut self, arena: &Bump, need: usize) -> Result<()> {
+        let new_cap = need.max(self.cap.saturating_mul(2)).max(MIN_CAP);
+        let layout = Layout::from_size_align(new_cap, ALIGN).map_err(|_| Error::usage("column too large"))?;
+        let new = arena
+            .try_alloc_layout(layout)
+            .map_err(|_| Error::usage(format!("out of memory allocating {new_cap} bytes of column storage")))?;
+        if self.len > 0 {
+            // SAFETY: `self.ptr` is valid for `self.len` initialised bytes (invariant 3); `new` is a fresh,
+            // distinct allocation of `new_cap >= need > len` bytes, so the ranges do not overlap.
+            unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr(), new.as_ptr(), self.len) };
+        }
+        self.ptr = new;
+        self.cap = new_cap;
+        Ok(())
+    }
+
+    /// Appends bytes (reserving as needed).
+    #[inline]
+    pub(crate) fn extend_from_slice(&mut self, arena: &Bump, src: &[u8]) -> Result<()> {
+        self.reserve(arena, src.len())?;
+        // SAFETY: reserve guaranteed `cap >= len + src.len()`; `src` cannot alias arena memory we own
+        // uniquely beyond `len` (it is caller input), and the copy initialises exactly the new bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.as_ptr().add(self.len), src.len());
+        }
+        self.len += src.len();
+        Ok(())
+    }
+
+    /// Appends one plain value's bytes.
+    #[inline]
+    pub(crate) fn push<T: bytemuck::Pod>(&mut self, arena: &Bump, v: T) -> Result<()> {
+        self.extend_from_slice(arena, bytemuck::bytes_of(&v))
+    }
+
+    #[inline]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` is valid for `len` initialised bytes (invariants 1 and 3), or dangling with len 0.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// The buffer as a typed slice. Callers only ask for the element type the column was built with, so
+    /// the length is a multiple of `size_of::<T>()`; a trailing partial element is never exposed.
+    #[inline]
+    pub(crate) fn typed<T: bytemuck::Pod>(&self) -> &[T] {
+        let bytes = self.as_bytes();
+        let whole = bytes.len() - bytes.len() % std::mem::size_of::<T>().max(1);
+        // Alignment holds because every allocation is ALIGN-aligned and ALIGN >= align_of::<T>() for all
+        // element types the codec uses; try_cast_slice re-checks it and we fall back to an empty slice
+        // rather than panic if a future element type broke that rule.
+        bytemuck::try_cast_slice(&bytes[..whole]).unwrap_or(&[])
+    }
+
+    /// Forgets the storage; must be called before the arena is reset (invariant 1).
+    #[inline]
+    pub(crate) fn release(&mut self) {
+        *self = ArenaBuf::new();
+    }
+
+    /// Keeps the storage but empties it.
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grows_keeps_bytes_and_alignment() {
+        let bump = Bump::new();
+        let mut b = ArenaBuf::new();
+        for i in 0..10_000u64 {
+            b.push(&bump, i).unwrap();
+        }
+        let s: &[u64] = b.typed();
+        assert_eq!(s.len(), 10_000);
+        assert!(s.iter().enumerate().all(|(i, v)| *v == i as u64));
+        assert_eq!(s.as_ptr() as usize % ALIGN, 0);
+        let wide: &[u128] = b.typed();
+        assert_eq!(wide.len(), 5_000);
+        b.release();
+        assert!(b.as_bytes().is_empty());
+        let empty: &[i128] = b.typed();
+        assert!(empty.is_empty());
+    }
+}

@@ -1,0 +1,90 @@
+//! `Array(T)`: `rows` u64 end offsets, then the inner column holding all elements of the block, flattened.
+//! The element count comes from the last offset, which is checked (non-decreasing) before the inner column
+//! starts; the inner column still only grows as its bytes arrive.
+
+use crate::error::Result;
+use crate::native::arena::ArenaBuf;
+use crate::native::column::{Column, ColumnView, byte_len, check_offsets, read_fixed, span};
+use crate::native::input::Input;
+use crate::value::Value;
+use bumpalo::Bump;
+
+/// A decoded Array column.
+pub struct ArrayColumn {
+    rows: usize,
+    offsets: ArenaBuf,
+    offsets_done: bool,
+    inner: Box<dyn Column>,
+}
+
+impl ArrayColumn {
+    /// Wraps the element type's decoder.
+    pub fn new(inner: Box<dyn Column>) -> Self {
+        ArrayColumn { rows: 0, offsets: ArenaBuf::new(), offsets_done: false, inner }
+    }
+}
+
+/// Reads an offsets prefix and starts `inner` with the element count; shared with `Map`.
+pub(crate) fn decode_offsets(
+    offsets: &mut ArenaBuf,
+    rows: usize,
+    done: &mut bool,
+    input: &mut Input<'_>,
+    arena: &Bump,
+    children: &mut [&mut dyn Column],
+) -> Result<bool> {
+    if *done {
+        return Ok(true);
+    }
+    let total = byte_len(rows, 8, input)?;
+    if !read_fixed(offsets, total, input, arena)? {
+        return Ok(false);
+    }
+    let n = check_offsets(offsets.typed(), input)?;
+    for c in children.iter_mut() {
+        c.start(n);
+    }
+    *done = true;
+    Ok(true)
+}
+
+impl Column for ArrayColumn {
+    fn start(&mut self, rows: usize) {
+        self.rows = rows;
+        self.offsets.clear();
+        self.offsets_done = false;
+        self.inner.start(0);
+    }
+
+    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+        if !decode_offsets(
+            &mut self.offsets,
+            self.rows,
+            &mut self.offsets_done,
+            input,
+            arena,
+            &mut [self.inner.as_mut()],
+        )? {
+            return Ok(false);
+        }
+        self.inner.decode(input, arena)
+    }
+
+    fn rows(&self) -> usize {
+        if self.offsets_done { self.rows } else { 0 }
+    }
+
+    fn view(&self) -> ColumnView<'_> {
+        ColumnView::Array { offsets: self.offsets.typed(), inner: self.inner.as_ref() }
+    }
+
+    fn value(&self, row: usize) -> Value<'_> {
+        let (s, e) = span(self.offsets.typed(), row);
+        Value::Array((s..e).map(|i| self.inner.value(i)).collect())
+    }
+
+    fn release(&mut self) {
+        self.offsets.release();
+        self.inner.release();
+    }
+}

@@ -1,0 +1,19 @@
+//! One file per column type, all implementing [`crate::native::Column`] (decoding) and, in
+//! [`crate::native::encoder`], the matching builders (encoding).
+//!
+//! - `fixed`: every fixed-width type (integers to 256 bits, floats, BFloat16, Bool, Decimal, Date/Date32,
+//!   DateTime/DateTime64, Time/Time64, UUID, IPv4/IPv6, Enum8/16, Interval, Nothing): one bulk copy.
+//! - `string`: length-prefixed strings into offsets + one contiguous byte buffer.
+//! - `fixed_string`: `FixedString(N)`, a bulk copy of `rows * N` bytes.
+//! - `nullable`: a null map, then the inner column.
+//! - `array`: u64 end offsets, then the flattened inner column (also `Nested` and the geo types).
+//! - `tuple`: child columns one after another (also `Point`).
+//! - `map`: offsets, then keys and values as two child columns.
+
+pub mod array;
+pub mod fixed;
+pub mod fixed_string;
+pub mod map;
+pub mod nullable;
+pub mod string;
+pub mod tuple;

@@ -1,0 +1,89 @@
+//! `String`: each row is a LEB128 length and that many bytes. Decoded into one contiguous byte buffer
+//! plus u64 end offsets (the layout ClickHouse itself uses), both in the arena. A length prefix or a
+//! string body may straddle chunks; bytes are appended as they arrive, never pre-sized from the prefix.
+
+use crate::error::Result;
+use crate::native::arena::ArenaBuf;
+use crate::native::column::{Column, ColumnView, span};
+use crate::native::input::{Input, VarUInt};
+use crate::value::Value;
+use bumpalo::Bump;
+use std::borrow::Cow;
+
+/// A decoded String column.
+#[derive(Default)]
+pub struct StringColumn {
+    expected: usize,
+    done: usize,
+    /// Bytes of the current row still to copy, once its length is known.
+    pending: Option<u64>,
+    len: VarUInt,
+    offsets: ArenaBuf,
+    data: ArenaBuf,
+}
+
+impl StringColumn {
+    /// Row `row` as bytes.
+    pub fn get(&self, row: usize) -> &[u8] {
+        let (s, e) = span(self.offsets.typed(), row);
+        self.data.as_bytes().get(s..e).unwrap_or(&[])
+    }
+}
+
+impl Column for StringColumn {
+    fn start(&mut self, rows: usize) {
+        self.expected = rows;
+        self.done = 0;
+        self.pending = None;
+        self.len = VarUInt::default();
+        self.offsets.clear();
+        self.data.clear();
+    }
+
+    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+        while self.done < self.expected {
+            let remaining = match self.pending {
+                Some(r) => r,
+                None => match self.len.feed(input)? {
+                    Some(n) => n,
+                    None => return Ok(false),
+                },
+            };
+            // Fast path: the whole body is in this chunk.
+            let avail = input.remaining().len() as u64;
+            let n = remaining.min(avail) as usize;
+            if n > 0 {
+                let bytes = input.take(n);
+                self.data.extend_from_slice(arena, bytes)?;
+            }
+            if (n as u64) < remaining {
+                self.pending = Some(remaining - n as u64);
+                return Ok(false);
+            }
+            self.pending = None;
+            self.offsets.push(arena, self.data.len() as u64)?;
+            self.done += 1;
+        }
+        Ok(true)
+    }
+
+    fn rows(&self) -> usize {
+        self.done
+    }
+
+    fn view(&self) -> ColumnView<'_> {
+        ColumnView::String { offsets: self.offsets.typed(), data: self.data.as_bytes() }
+    }
+
+    fn value(&self, row: usize) -> Value<'_> {
+        if row >= self.done {
+            return Value::Null;
+        }
+        Value::String(Cow::Borrowed(self.get(row)))
+    }
+
+    fn release(&mut self) {
+        self.offsets.release();
+        self.data.release();
+    }
+}

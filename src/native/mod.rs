@@ -1,0 +1,21 @@
+//! The Native columnar codec: ClickHouse's own wire format, decoded and encoded column by column.
+//!
+//! Data flows in one direction: the transport hands byte chunks to [`BlockDecoder::feed`]; the decoder
+//! parses each block's header (column count, row count, names, type names via the [`types`] grammar),
+//! builds one [`Column`] decoder per column (one file per type in [`columns`]), and those copy payload
+//! bytes once, straight from the chunk into arena storage (see `arena`). A finished block is lent out as
+//! [`Block`] with typed borrowed columns ([`ColumnView`]) and row-wise [`crate::Value`]s.
+//! The [`encoder`] is the mirror image for inserts.
+
+pub(crate) mod arena;
+pub mod column;
+pub mod columns;
+pub mod decoder;
+pub mod encoder;
+pub mod input;
+pub mod types;
+
+pub use column::{Column, ColumnView};
+pub use decoder::{Block, BlockDecoder, DecodedColumn};
+pub use encoder::{ArrayBuilder, ColumnEncoder, FixedBuilder, NullableBuilder, StringBuilder, write_block};
+pub use types::TypeDesc;

@@ -1,0 +1,715 @@
+//! The ClickHouse type grammar: parses every type name the server prints into a [`TypeDesc`] tree and
+//! prints it back in canonical form.
+//!
+//! The grammar is small: `Name` or `Name(arg, arg, …)`, where an argument is a nested type, a number, a
+//! quoted string (`'…'` with backslash escapes), an enum member (`'name' = -3`), or a named element
+//! (`name Type`, for named tuples and `Nested`). A few types carry argument lists that are not types
+//! (`AggregateFunction(quantiles(0.5), UInt64)`, `JSON(max_dynamic_paths = 8, a.b UInt32, SKIP c)`,
+//! `Dynamic(max_types = 3)`); those keep their arguments as raw, balanced text. Syntax errors carry the
+//! byte position where parsing stopped.
+
+use crate::error::{Error, Result};
+use std::fmt;
+
+/// Upper bound on nesting depth, so hostile input cannot exhaust the stack.
+const MAX_DEPTH: usize = 64;
+
+/// A parsed ClickHouse data type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum TypeDesc {
+    UInt8,
+    UInt16,
+    UInt32,
+    UInt64,
+    UInt128,
+    UInt256,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Int128,
+    Int256,
+    Float32,
+    Float64,
+    BFloat16,
+    Bool,
+    /// `Decimal(P, S)`; `Decimal32(S)` … `Decimal256(S)` are normalised to their precision.
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
+    String,
+    FixedString(usize),
+    Uuid,
+    Ipv4,
+    Ipv6,
+    Date,
+    Date32,
+    DateTime(Option<String>),
+    DateTime64(u8, Option<String>),
+    Time,
+    Time64(u8),
+    Enum8(Vec<(String, i8)>),
+    Enum16(Vec<(String, i16)>),
+    /// `IntervalSecond`, `IntervalDay`, …: the unit after `Interval`.
+    Interval(String),
+    Nothing,
+    Nullable(Box<TypeDesc>),
+    Array(Box<TypeDesc>),
+    /// Elements with their names for named tuples.
+    Tuple(Vec<(Option<String>, TypeDesc)>),
+    Map(Box<TypeDesc>, Box<TypeDesc>),
+    LowCardinality(Box<TypeDesc>),
+    Nested(Vec<(String, TypeDesc)>),
+    SimpleAggregateFunction(String, Box<TypeDesc>),
+    Point,
+    Ring,
+    LineString,
+    MultiLineString,
+    Polygon,
+    MultiPolygon,
+    Variant(Vec<TypeDesc>),
+    /// A type whose arguments are kept as raw text: `AggregateFunction`, `Dynamic`, `JSON`, `Object`,
+    /// `QBit`, and any name this grammar does not know. The decoder rejects these with a clear error.
+    Opaque {
+        name: String,
+        args: Option<String>,
+    },
+}
+
+impl TypeDesc {
+    /// Parses a type name as ClickHouse prints it.
+    pub fn parse(input: &str) -> Result<TypeDesc> {
+        let mut p = Parser { s: input.as_bytes(), pos: 0, input };
+        p.ws();
+        let t = p.parse_type(0)?;
+        p.ws();
+        if p.pos != p.s.len() {
+            return Err(p.err("unexpected text after the type"));
+        }
+        Ok(t)
+    }
+
+    /// Size in bytes of one value when the type is fixed-width in Native format.
+    pub fn fixed_size(&self) -> Option<usize> {
+        use TypeDesc::*;
+        Some(match self {
+            UInt8 | Int8 | Bool | Enum8(_) => 1,
+            UInt16 | Int16 | Date | Enum16(_) | BFloat16 => 2,
+            UInt32 | Int32 | Float32 | Date32 | DateTime(_) | Ipv4 | Time => 4,
+            UInt64 | Int64 | Float64 | DateTime64(..) | Time64(_) | Interval(_) => 8,
+            UInt128 | Int128 | Uuid | Ipv6 => 16,
+            UInt256 | Int256 => 32,
+            Decimal { precision, .. } => decimal_size(*precision),
+            FixedString(n) => *n,
+            Nothing => 1,
+            Point => return None,
+            _ => return None,
+        })
+    }
+}
+
+/// Bytes of a `Decimal(P, S)` value: the smallest of 4/8/16/32 that holds P digits.
+pub fn decimal_size(precision: u8) -> usize {
+    match precision {
+        0..=9 => 4,
+        10..=18 => 8,
+        19..=38 => 16,
+        _ => 32,
+    }
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    pos: usize,
+    input: &'a str,
+}
+
+impl<'a> Parser<'a> {
+    fn err(&self, message: &str) -> Error {
+        Error::TypeSyntax { input: self.input.to_string(), position: self.pos, message: message.to_string() }
+    }
+
+    fn ws(&mut self) {
+        while self.pos < self.s.len() && self.s[self.pos].is_ascii_whitespace() {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn eat(&mut self, c: u8) -> bool {
+        self.ws();
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, c: u8) -> Result<()> {
+        if self.eat(c) { Ok(()) } else { Err(self.err(&format!("expected '{}'", c as char))) }
+    }
+
+    fn ident(&mut self) -> Result<&'a str> {
+        self.ws();
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        if start == self.pos {
+            return Err(self.err("expected a type name"));
+        }
+        Ok(&self.input[start..self.pos])
+    }
+
+    /// An element name: a bare identifier or a back-quoted one.
+    fn element_name(&mut self) -> Result<String> {
+        self.ws();
+        if self.peek() == Some(b'`') {
+            self.pos += 1;
+            let mut out = Vec::new();
+            loop {
+                match self.peek() {
+                    None => return Err(self.err("unterminated `name`")),
+                    Some(b'`') => {
+                        self.pos += 1;
+                        if self.peek() == Some(b'`') {
+                            out.push(b'`');
+                            self.pos += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    Some(b'\\') if self.pos + 1 < self.s.len() => {
+                        out.push(self.s[self.pos + 1]);
+                        self.pos += 2;
+                    }
+                    Some(c) => {
+                        out.push(c);
+                        self.pos += 1;
+                    }
+                }
+            }
+            return String::from_utf8(out).map_err(|_| self.err("element name is not UTF-8"));
+        }
+        Ok(self.ident()?.to_string())
+    }
+
+    fn quoted(&mut self) -> Result<String> {
+        self.ws();
+        if self.peek() != Some(b'\'') {
+            return Err(self.err("expected a quoted string"));
+        }
+        self.pos += 1;
+        let mut out = Vec::new();
+        loop {
+            let Some(c) = self.peek() else { return Err(self.err("unterminated string")) };
+            self.pos += 1;
+            match c {
+                b'\'' => {
+                    if self.peek() == Some(b'\'') {
+                        out.push(b'\'');
+                        self.pos += 1;
+                    } else {
+                        break;
+                    }
+                }
+                b'\\' => {
+                    let Some(e) = self.peek() else { return Err(self.err("unterminated escape")) };
+                    self.pos += 1;
+                    out.push(match e {
+                        b'n' => b'\n',
+                        b't' => b'\t',
+                        b'r' => b'\r',
+                        b'0' => 0,
+                        b'b' => 8,
+                        b'f' => 12,
+                        b'a' => 7,
+                        b'v' => 11,
+                        b'e' => 27,
+                        other => other,
+                    });
+                }
+                c => out.push(c),
+            }
+        }
+        String::from_utf8(out).map_err(|_| self.err("string is not UTF-8"))
+    }
+
+    fn integer(&mut self) -> Result<i64> {
+        self.ws();
+        let start = self.pos;
+        if matches!(self.peek(), Some(b'-') | Some(b'+')) {
+            self.pos += 1;
+        }
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+        self.input[start..self.pos].parse().map_err(|_| {
+            self.pos = start;
+            self.err("expected an integer")
+        })
+    }
+
+    fn small<T: TryFrom<i64>>(&mut self, what: &str) -> Result<T> {
+        let start = self.pos;
+        let v = self.integer()?;
+        T::try_from(v).map_err(|_| {
+            self.pos = start;
+            self.err(&format!("{what} out of range"))
+        })
+    }
+
+    /// Raw, balanced argument text up to the closing parenthesis (which is consumed).
+    fn raw_args(&mut self) -> Result<String> {
+        let start = self.pos;
+        let mut depth = 0usize;
+        while let Some(c) = self.peek() {
+            match c {
+                b'\'' | b'`' | b'"' => {
+                    self.pos += 1;
+                    loop {
+                        match self.peek() {
+                            None => return Err(self.err("unterminated quote")),
+                            Some(b'\\') => self.pos += 2,
+                            Some(q) if q == c => {
+                                self.pos += 1;
+                                break;
+                            }
+                            Some(_) => self.pos += 1,
+                        }
+                    }
+                    continue;
+                }
+                b'(' => depth += 1,
+                b')' if depth == 0 => {
+                    let raw = self.input[start..self.pos].trim().to_string();
+                    self.pos += 1;
+                    return Ok(raw);
+                }
+                b')' => depth -= 1,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        Err(self.err("expected ')'"))
+    }
+
+    fn optional_tz(&mut self) -> Result<Option<String>> {
+        if self.eat(b'(') {
+            let tz = self.quoted()?;
+            self.expect(b')')?;
+            Ok(Some(tz))
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn one_arg(&mut self, depth: usize) -> Result<Box<TypeDesc>> {
+        self.expect(b'(')?;
+        let t = self.parse_type(depth + 1)?;
+        self.expect(b')')?;
+        Ok(Box::new(t))
+    }
+
+    /// Either `name Type` or a plain `Type`, as in tuple elements.
+    fn maybe_named(&mut self, depth: usize) -> Result<(Option<String>, TypeDesc)> {
+        self.ws();
+        let save = self.pos;
+        if self.peek() == Some(b'`') {
+            let name = self.element_name()?;
+            return Ok((Some(name), self.parse_type(depth + 1)?));
+        }
+        let first = self.ident()?;
+        let after = self.pos;
+        self.ws();
+        if self.pos > after && matches!(self.peek(), Some(c) if c.is_ascii_alphabetic() || c == b'_') {
+            return Ok((Some(first.to_string()), self.parse_type(depth + 1)?));
+        }
+        self.pos = save;
+        Ok((None, self.parse_type(depth + 1)?))
+    }
+
+    fn enum_members<T: TryFrom<i64>>(&mut self) -> Result<Vec<(String, T)>> {
+        self.expect(b'(')?;
+        let mut out = Vec::new();
+        loop {
+            let name = self.quoted()?;
+            let value = if self.eat(b'=') {
+                self.small::<T>("enum value")?
+            } else {
+                T::try_from(out.len() as i64 + 1).map_err(|_| self.err("too many enum members"))?
+            };
+            out.push((name, value));
+            if !self.eat(b',') {
+                break;
+            }
+        }
+        self.expect(b')')?;
+        Ok(out)
+    }
+
+    fn parse_type(&mut self, depth: usize) -> Result<TypeDesc> {
+        if depth > MAX_DEPTH {
+            return Err(self.err("type nested too deeply"));
+        }
+        let name_pos = {
+            self.ws();
+            self.pos
+        };
+        let name = self.ident()?;
+        use TypeDesc::*;
+        let t = match name {
+            "UInt8" => UInt8,
+            "UInt16" => UInt16,
+            "UInt32" => UInt32,
+            "UInt64" => UInt64,
+            "UInt128" => UInt128,
+            "UInt256" => UInt256,
+            "Int8" => Int8,
+            "Int16" => Int16,
+            "Int32" => Int32,
+            "Int64" => Int64,
+            "Int128" => Int128,
+            "Int256" => Int256,
+            "Float32" => Float32,
+            "Float64" => Float64,
+            "BFloat16" => BFloat16,
+            "Bool" => Bool,
+            "String" => String,
+            "UUID" => Uuid,
+            "IPv4" => Ipv4,
+            "IPv6" => Ipv6,
+            "Date" => Date,
+            "Date32" => Date32,
+            "Time" => Time,
+            "Nothing" => Nothing,
+            "Point" => Point,
+            "Ring" => Ring,
+            "LineString" => LineString,
+            "MultiLineString" => MultiLineString,
+            "Polygon" => Polygon,
+            "MultiPolygon" => MultiPolygon,
+            "DateTime" => DateTime(self.optional_tz()?),
+            "DateTime64" => {
+                self.expect(b'(')?;
+                let p = self.small::<u8>("precision")?;
+                let tz = if self.eat(b',') { Some(self.quoted()?) } else { None };
+                self.expect(b')')?;
+                if p > 9 {
+                    return Err(self.err("DateTime64 precision must be 0..=9"));
+                }
+                DateTime64(p, tz)
+            }
+            "Time64" => {
+                self.expect(b'(')?;
+                let p = self.small::<u8>("precision")?;
+                self.expect(b')')?;
+                if p > 9 {
+                    return Err(self.err("Time64 precision must be 0..=9"));
+                }
+                Time64(p)
+            }
+            "FixedString" => {
+                self.expect(b'(')?;
+                let n = self.small::<usize>("length")?;
+                self.expect(b')')?;
+                if n == 0 {
+                    return Err(self.err("FixedString length must be positive"));
+                }
+                FixedString(n)
+            }
+            "Decimal" => {
+                self.expect(b'(')?;
+                let p = self.small::<u8>("precision")?;
+                let s = if self.eat(b',') { self.small::<u8>("scale")? } else { 0 };
+                self.expect(b')')?;
+                if !(1..=76).contains(&p) || s > p {
+                    return Err(self.err("Decimal needs 1 <= P <= 76 and S <= P"));
+                }
+                Decimal { precision: p, scale: s }
+            }
+            "Decimal32" | "Decimal64" | "Decimal128" | "Decimal256" => {
+                let p = match name {
+                    "Decimal32" => 9,
+                    "Decimal64" => 18,
+                    "Decimal128" => 38,
+                    _ => 76,
+                };
+                self.expect(b'(')?;
+                let s = self.small::<u8>("scale")?;
+                self.expect(b')')?;
+                if s > p {
+                    return Err(self.err("Decimal scale exceeds precision"));
+                }
+                Decimal { precision: p, scale: s }
+            }
+            "Enum8" => Enum8(self.enum_members()?),
+            "Enum16" => Enum16(self.enum_members()?),
+            "Nullable" => Nullable(self.one_arg(depth)?),
+            "Array" => Array(self.one_arg(depth)?),
+            "LowCardinality" => LowCardinality(self.one_arg(depth)?),
+            "Map" => {
+                self.expect(b'(')?;
+                let k = self.parse_type(depth + 1)?;
+                self.expect(b',')?;
+                let v = self.parse_type(depth + 1)?;
+                self.expect(b')')?;
+                Map(Box::new(k), Box::new(v))
+            }
+            "Tuple" => {
+                self.expect(b'(')?;
+                let mut elems = Vec::new();
+                if !self.eat(b')') {
+                    loop {
+                        elems.push(self.maybe_named(depth)?);
+                        if !self.eat(b',') {
+                            break;
+                        }
+                    }
+                    self.expect(b')')?;
+                }
+                Tuple(elems)
+            }
+            "Nested" => {
+                self.expect(b'(')?;
+                let mut elems = Vec::new();
+                loop {
+                    let n = self.element_name()?;
+                    elems.push((n, self.parse_type(depth + 1)?));
+                    if !self.eat(b',') {
+                        break;
+                    }
+                }
+                self.expect(b')')?;
+                Nested(elems)
+            }
+            "Variant" => {
+                self.expect(b'(')?;
+                let mut elems = Vec::new();
+                loop {
+                    elems.push(self.parse_type(depth + 1)?);
+                    if !self.eat(b',') {
+                        break;
+                    }
+                }
+                self.expect(b')')?;
+                Variant(elems)
+            }
+            "SimpleAggregateFunction" => {
+                self.expect(b'(')?;
+                self.ws();
+                let start = self.pos;
+                // The function may carry parameters: `anyLast`, `sumMap`, `groupArrayArray(10)`…
+                self.ident()?;
+                if self.eat(b'(') {
+                    self.raw_args()?;
+                }
+                let func = self.input[start..self.pos].trim().to_string();
+                self.expect(b',')?;
+                let t = self.parse_type(depth + 1)?;
+                self.expect(b')')?;
+                SimpleAggregateFunction(func, Box::new(t))
+            }
+            other => {
+                if let Some(unit) = other.strip_prefix("Interval") {
+                    if !unit.is_empty() {
+                        return Ok(Interval(unit.to_string()));
+                    }
+                }
+                let args = if self.eat(b'(') { Some(self.raw_args()?) } else { None };
+                if other.is_empty() || !other.as_bytes()[0].is_ascii_alphabetic() {
+                    self.pos = name_pos;
+                    return Err(self.err("expected a type name"));
+                }
+                Opaque { name: other.to_string(), args }
+            }
+        };
+        Ok(t)
+    }
+}
+
+fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    f.write_str("'")?;
+    for c in s.chars() {
+        match c {
+            '\'' => f.write_str("\\'")?,
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\t' => f.write_str("\\t")?,
+            '\r' => f.write_str("\\r")?,
+            '\0' => f.write_str("\\0")?,
+            c => write!(f, "{c}")?,
+        }
+    }
+    f.write_str("'")
+}
+
+fn write_name(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    let plain = !name.is_empty()
+        && !name.as_bytes()[0].is_ascii_digit()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if plain { f.write_str(name) } else { write!(f, "`{}`", name.replace('\\', "\\\\").replace('`', "\\`")) }
+}
+
+fn write_enum<T: fmt::Display>(f: &mut fmt::Formatter<'_>, kind: &str, members: &[(String, T)]) -> fmt::Result {
+    write!(f, "{kind}(")?;
+    for (i, (n, v)) in members.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write_quoted(f, n)?;
+        write!(f, " = {v}")?;
+    }
+    f.write_str(")")
+}
+
+impl fmt::Display for TypeDesc {
+    /// The canonical name, as ClickHouse 26.9 prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use TypeDesc::*;
+        match self {
+            UInt8 => f.write_str("UInt8"),
+            UInt16 => f.write_str("UInt16"),
+            UInt32 => f.write_str("UInt32"),
+            UInt64 => f.write_str("UInt64"),
+            UInt128 => f.write_str("UInt128"),
+            UInt256 => f.write_str("UInt256"),
+            Int8 => f.write_str("Int8"),
+            Int16 => f.write_str("Int16"),
+            Int32 => f.write_str("Int32"),
+            Int64 => f.write_str("Int64"),
+            Int128 => f.write_str("Int128"),
+            Int256 => f.write_str("Int256"),
+            Float32 => f.write_str("Float32"),
+            Float64 => f.write_str("Float64"),
+            BFloat16 => f.write_str("BFloat16"),
+            Bool => f.write_str("Bool"),
+            Decimal { precision, scale } => write!(f, "Decimal({precision}, {scale})"),
+            String => f.write_str("String"),
+            FixedString(n) => write!(f, "FixedString({n})"),
+            Uuid => f.write_str("UUID"),
+            Ipv4 => f.write_str("IPv4"),
+            Ipv6 => f.write_str("IPv6"),
+            Date => f.write_str("Date"),
+            Date32 => f.write_str("Date32"),
+            DateTime(None) => f.write_str("DateTime"),
+            DateTime(Some(tz)) => {
+                f.write_str("DateTime(")?;
+                write_quoted(f, tz)?;
+                f.write_str(")")
+            }
+            DateTime64(p, None) => write!(f, "DateTime64({p})"),
+            DateTime64(p, Some(tz)) => {
+                write!(f, "DateTime64({p}, ")?;
+                write_quoted(f, tz)?;
+                f.write_str(")")
+            }
+            Time => f.write_str("Time"),
+            Time64(p) => write!(f, "Time64({p})"),
+            Enum8(m) => write_enum(f, "Enum8", m),
+            Enum16(m) => write_enum(f, "Enum16", m),
+            Interval(unit) => write!(f, "Interval{unit}"),
+            Nothing => f.write_str("Nothing"),
+            Nullable(t) => write!(f, "Nullable({t})"),
+            Array(t) => write!(f, "Array({t})"),
+            LowCardinality(t) => write!(f, "LowCardinality({t})"),
+            Map(k, v) => write!(f, "Map({k}, {v})"),
+            Tuple(elems) => {
+                f.write_str("Tuple(")?;
+                for (i, (n, t)) in elems.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    if let Some(n) = n {
+                        write_name(f, n)?;
+                        f.write_str(" ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                f.write_str(")")
+            }
+            Nested(elems) => {
+                f.write_str("Nested(")?;
+                for (i, (n, t)) in elems.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write_name(f, n)?;
+                    write!(f, " {t}")?;
+                }
+                f.write_str(")")
+            }
+            SimpleAggregateFunction(func, t) => write!(f, "SimpleAggregateFunction({func}, {t})"),
+            Point => f.write_str("Point"),
+            Ring => f.write_str("Ring"),
+            LineString => f.write_str("LineString"),
+            MultiLineString => f.write_str("MultiLineString"),
+            Polygon => f.write_str("Polygon"),
+            MultiPolygon => f.write_str("MultiPolygon"),
+            Variant(elems) => {
+                f.write_str("Variant(")?;
+                for (i, t) in elems.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                f.write_str(")")
+            }
+            Opaque { name, args: None } => f.write_str(name),
+            Opaque { name, args: Some(a) } => write!(f, "{name}({a})"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round(s: &str) -> String {
+        TypeDesc::parse(s).unwrap_or_else(|e| panic!("{s}: {e}")).to_string()
+    }
+
+    #[test]
+    fn canonical_forms() {
+        assert_eq!(round("Decimal32(3)"), "Decimal(9, 3)");
+        assert_eq!(round("DateTime64(9, 'America/New_York')"), "DateTime64(9, 'America/New_York')");
+        assert_eq!(round("Nullable(Nothing)"), "Nullable(Nothing)");
+        assert_eq!(round("Tuple(a UInt8, `b c` String)"), "Tuple(a UInt8, `b c` String)");
+        assert_eq!(round("Enum8('a\\'b' = 1, 'c' = -2)"), "Enum8('a\\'b' = 1, 'c' = -2)");
+        assert_eq!(round("Map(String, Array(Nullable(UInt8)))"), "Map(String, Array(Nullable(UInt8)))");
+        assert_eq!(
+            round("AggregateFunction(quantiles(0.5, 0.9), UInt64)"),
+            "AggregateFunction(quantiles(0.5, 0.9), UInt64)"
+        );
+        assert_eq!(round("SimpleAggregateFunction(sum, UInt64)"), "SimpleAggregateFunction(sum, UInt64)");
+        assert_eq!(round("IntervalSecond"), "IntervalSecond");
+        assert_eq!(
+            round("JSON(max_dynamic_paths = 8, a.b UInt32, SKIP c)"),
+            "JSON(max_dynamic_paths = 8, a.b UInt32, SKIP c)"
+        );
+    }
+
+    #[test]
+    fn errors_carry_position() {
+        match TypeDesc::parse("Array(UInt8") {
+            Err(Error::TypeSyntax { position, .. }) => assert_eq!(position, 11),
+            other => panic!("{other:?}"),
+        }
+        assert!(TypeDesc::parse("FixedString(0)").is_err());
+        assert!(TypeDesc::parse("DateTime64(10)").is_err());
+        assert!(TypeDesc::parse("").is_err());
+        let deep = "Array(".repeat(1000) + "UInt8" + &")".repeat(1000);
+        assert!(TypeDesc::parse(&deep).is_err());
+    }
+}

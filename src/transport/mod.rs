@@ -1,0 +1,368 @@
+//! The HTTP transport: libcurl (the system library, through the `curl` crate).
+//!
+//! One request is a POST of the SQL (or of an insert body) to the server's HTTP interface, with settings
+//! as URL parameters. Response bytes are handed to a sink **as libcurl delivers them** (its write
+//! callback), which for queries is the Native block decoder, so nothing is buffered whole.
+//!
+//! Easy handles are pooled: `curl_easy_reset` keeps a handle's live connections, so requests reuse
+//! keep-alive connections. The transport is `Send + Sync`; concurrent requests take different handles.
+//!
+//! ClickHouse reports errors in three ways, all turned into [`Error::Server`]:
+//! - a non-200 status with the exception text as the body (and `X-ClickHouse-Exception-Code`);
+//! - 26.9: an exception after data started: status stays 200, the response announced
+//!   `X-ClickHouse-Exception-Tag`, and the body ends with
+//!   `\r\n__exception__\r\n<tag>\r\n<text><len> <tag>\r\n__exception__\r\n`;
+//! - 18.16: the exception text appended to the data.
+//!
+//! For the last two, the transport keeps the last few KiB of the stream (a bounded copy of each chunk's
+//! tail) so that when the sink fails to decode, or the stream ends early, the exception text is found
+//! and reported instead of a decode error or a silently short result.
+
+use crate::error::{Error, Result};
+use curl::easy::{Easy, List};
+use std::cell::RefCell;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Bytes of the stream's end kept to find exception text in.
+const TAIL: usize = 8192;
+
+/// TLS and connection options for the transport.
+#[derive(Clone, Debug, Default)]
+pub struct TransportOptions {
+    /// Base URL: `http(s)://host:port` (no path).
+    pub base_url: String,
+    /// User name (sent as `X-ClickHouse-User`).
+    pub username: String,
+    /// Password (sent as `X-ClickHouse-Key`).
+    pub password: String,
+    /// Verify the server's certificate and host name (default true).
+    pub verify: bool,
+    /// CA bundle file to verify the server with.
+    pub ca_cert: Option<String>,
+    /// Client certificate (PEM) for mutual TLS.
+    pub client_cert: Option<String>,
+    /// Client certificate's private key (PEM).
+    pub client_cert_key: Option<String>,
+    /// Connect timeout.
+    pub connect_timeout: Duration,
+    /// Longest time without progress in either direction before the request fails.
+    pub send_receive_timeout: Duration,
+    /// User-Agent.
+    pub user_agent: String,
+}
+
+/// What the server said about a response besides its body.
+#[derive(Clone, Debug, Default)]
+pub struct ResponseMeta {
+    /// HTTP status.
+    pub status: u32,
+    /// `X-ClickHouse-Query-Id`.
+    pub query_id: Option<String>,
+    /// `X-ClickHouse-Summary` (raw JSON).
+    pub summary: Option<String>,
+    /// `X-ClickHouse-Exception-Code`.
+    pub exception_code: Option<i32>,
+    /// `X-ClickHouse-Exception-Tag`.
+    pub exception_tag: Option<String>,
+    /// `X-ClickHouse-Timezone`.
+    pub timezone: Option<String>,
+    /// `X-ClickHouse-Format`.
+    pub format: Option<String>,
+}
+
+/// A pooled libcurl HTTP client for one ClickHouse endpoint.
+pub struct Transport {
+    opts: TransportOptions,
+    pool: Mutex<Vec<Easy>>,
+}
+
+struct State {
+    meta: ResponseMeta,
+    /// Body of a non-200 response (kept up to 64 KiB).
+    error_body: Vec<u8>,
+    /// The last bytes of a 200 response.
+    tail: Vec<u8>,
+    /// First error raised by the sink.
+    sink_error: Option<Error>,
+}
+
+impl Transport {
+    /// A transport for the given endpoint.
+    pub fn new(opts: TransportOptions) -> Self {
+        Transport { opts, pool: Mutex::new(Vec::new()) }
+    }
+
+    /// The options this transport was made with.
+    pub fn options(&self) -> &TransportOptions {
+        &self.opts
+    }
+
+    fn handle(&self) -> Easy {
+        self.pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_else(Easy::new)
+    }
+
+    fn give_back(&self, mut easy: Easy) {
+        easy.reset();
+        if let Ok(mut p) = self.pool.lock() {
+            if p.len() < 64 {
+                p.push(easy);
+            }
+        }
+    }
+
+    /// POSTs `body` to `/?params` and streams the response into `sink`. Returns the response metadata
+    /// once the server has finished. Errors from `sink` abort the transfer.
+    pub fn post(
+        &self,
+        params: &[(String, String)],
+        headers: &[(String, String)],
+        body: &[u8],
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        let mut url = String::with_capacity(self.opts.base_url.len() + 64);
+        url.push_str(self.opts.base_url.trim_end_matches('/'));
+        url.push('/');
+        for (i, (k, v)) in params.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(&encode_component(k));
+            url.push('=');
+            url.push_str(&encode_component(v));
+        }
+        let mut easy = self.handle();
+        let result = self.perform(&mut easy, &url, headers, body, sink);
+        self.give_back(easy);
+        result
+    }
+
+    fn perform(
+        &self,
+        easy: &mut Easy,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        let o = &self.opts;
+        let setup = |e: curl::Error| transport_error(url, &e);
+        easy.url(url).map_err(setup)?;
+        easy.post(true).map_err(setup)?;
+        easy.post_field_size(body.len() as u64).map_err(setup)?;
+        easy.useragent(&o.user_agent).map_err(setup)?;
+        easy.connect_timeout(o.connect_timeout).map_err(setup)?;
+        // A transfer slower than 1 byte/s for send_receive_timeout is a stall.
+        easy.low_speed_limit(1).map_err(setup)?;
+        easy.low_speed_time(o.send_receive_timeout).map_err(setup)?;
+        easy.tcp_nodelay(true).map_err(setup)?;
+        easy.ssl_verify_peer(o.verify).map_err(setup)?;
+        easy.ssl_verify_host(o.verify).map_err(setup)?;
+        if let Some(ca) = &o.ca_cert {
+            easy.cainfo(ca).map_err(setup)?;
+        }
+        if let Some(cert) = &o.client_cert {
+            easy.ssl_cert(cert).map_err(setup)?;
+        }
+        if let Some(key) = &o.client_cert_key {
+            easy.ssl_key(key).map_err(setup)?;
+        }
+        let mut list = List::new();
+        list.append(&format!("X-ClickHouse-User: {}", o.username)).map_err(setup)?;
+        if !o.password.is_empty() {
+            list.append(&format!("X-ClickHouse-Key: {}", o.password)).map_err(setup)?;
+        }
+        // No "Expect: 100-continue" round trip before bodies.
+        list.append("Expect:").map_err(setup)?;
+        for (k, v) in headers {
+            list.append(&format!("{k}: {v}")).map_err(setup)?;
+        }
+        easy.http_headers(list).map_err(setup)?;
+
+        let state = RefCell::new(State {
+            meta: ResponseMeta::default(),
+            error_body: Vec::new(),
+            tail: Vec::with_capacity(TAIL * 2),
+            sink_error: None,
+        });
+        let mut sent = 0usize;
+        let outcome = {
+            let mut t = easy.transfer();
+            t.read_function(|buf| {
+                let n = buf.len().min(body.len() - sent);
+                buf[..n].copy_from_slice(&body[sent..sent + n]);
+                sent += n;
+                Ok(n)
+            })
+            .map_err(setup)?;
+            t.header_function(|line| {
+                parse_header(&mut state.borrow_mut().meta, line);
+                true
+            })
+            .map_err(setup)?;
+            t.write_function(|data| {
+                let mut st = state.borrow_mut();
+                if st.meta.status != 200 {
+                    if st.error_body.len() < 65536 {
+                        st.error_body.extend_from_slice(data);
+                    }
+                    return Ok(data.len());
+                }
+                keep_tail(&mut st.tail, data);
+                if st.sink_error.is_some() {
+                    return Ok(data.len());
+                }
+                drop(st);
+                if let Err(e) = sink(data) {
+                    // Keep reading (bounded by TAIL) so a server exception that follows is reported.
+                    state.borrow_mut().sink_error = Some(e);
+                }
+                Ok(data.len())
+            })
+            .map_err(setup)?;
+            t.perform()
+        };
+        let st = state.into_inner();
+        if let Err(e) = outcome {
+            // 26.9 closes the connection right after an exception trailer (no final chunk), which
+            // libcurl reports as a partial transfer: the exception is the real error.
+            if st.meta.status == 200 {
+                if let Some(ex) = find_exception(&st.tail, st.meta.exception_tag.as_deref()) {
+                    return Err(ex);
+                }
+            }
+            return Err(transport_error(url, &e));
+        }
+        let meta = st.meta;
+        if meta.status != 200 {
+            let text = String::from_utf8_lossy(&st.error_body).into_owned();
+            if meta.exception_code.is_some() || text.starts_with("Code: ") {
+                return Err(Error::from_server_text(meta.exception_code, &text));
+            }
+            return Err(Error::Http { status: meta.status, body: text });
+        }
+        if let Some(e) = find_exception(&st.tail, meta.exception_tag.as_deref()) {
+            return Err(e);
+        }
+        if let Some(e) = st.sink_error {
+            return Err(e);
+        }
+        Ok(meta)
+    }
+}
+
+/// Keeps the last TAIL bytes of the stream (copying at most TAIL bytes per chunk).
+fn keep_tail(tail: &mut Vec<u8>, data: &[u8]) {
+    let take = data.len().min(TAIL);
+    if tail.len() + take > TAIL * 2 {
+        let keep = TAIL.saturating_sub(take).min(tail.len());
+        let from = tail.len() - keep;
+        tail.copy_within(from.., 0);
+        tail.truncate(keep);
+    }
+    tail.extend_from_slice(&data[data.len() - take..]);
+}
+
+/// Finds an exception appended to a 200 response: 26.9's tagged trailer, or (with no tag) text starting
+/// with `Code: ` after the data, as 18.16 writes it. Only called on the kept tail.
+pub(crate) fn find_exception(tail: &[u8], tag: Option<&str>) -> Option<Error> {
+    if let Some(tag) = tag {
+        let end_marker = format!("{tag}\r\n__exception__\r\n");
+        if !tail.ends_with(end_marker.as_bytes()) {
+            return None;
+        }
+        let start_marker = format!("\r\n__exception__\r\n{tag}\r\n");
+        let start = memchr::memmem::find(tail, start_marker.as_bytes()).map(|i| i + start_marker.len()).unwrap_or(0);
+        let body = &tail[start..tail.len() - end_marker.len()];
+        // body = <text><len> ; strip the length and the space before the tag.
+        let body = body.strip_suffix(b" ").unwrap_or(body);
+        let digits = body.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+        let text = String::from_utf8_lossy(&body[..body.len() - digits]);
+        return Some(Error::from_server_text(None, &text));
+    }
+    None
+}
+
+/// Exception text appended to data by servers without the tag (18.16): looked for only after decoding
+/// failed, in the tail.
+pub(crate) fn find_untagged_exception(tail: &[u8]) -> Option<Error> {
+    let i = memchr::memmem::rfind(tail, b"Code: ")?;
+    let text = String::from_utf8_lossy(&tail[i..]);
+    text.contains("Exception").then(|| Error::from_server_text(None, &text))
+}
+
+fn parse_header(meta: &mut ResponseMeta, line: &[u8]) {
+    let line = String::from_utf8_lossy(line);
+    let line = line.trim_end();
+    if let Some(rest) = line.strip_prefix("HTTP/") {
+        // A new status line (e.g. after 100 Continue or a redirect) starts a new header set.
+        *meta = ResponseMeta::default();
+        meta.status = rest.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        return;
+    }
+    let Some((k, v)) = line.split_once(':') else { return };
+    let v = v.trim().to_string();
+    match k.trim().to_ascii_lowercase().as_str() {
+        "x-clickhouse-query-id" => meta.query_id = Some(v),
+        "x-clickhouse-summary" => meta.summary = Some(v),
+        "x-clickhouse-exception-code" => meta.exception_code = v.parse().ok(),
+        "x-clickhouse-exception-tag" => meta.exception_tag = Some(v),
+        "x-clickhouse-timezone" => meta.timezone = Some(v),
+        "x-clickhouse-format" => meta.format = Some(v),
+        _ => {}
+    }
+}
+
+fn transport_error(url: &str, e: &curl::Error) -> Error {
+    let mut message = e.description().to_string();
+    if let Some(extra) = e.extra_description() {
+        message = format!("{message}: {extra}");
+    }
+    // Never echo credentials: URLs carry only settings, but strip the query string anyway.
+    let context = url.split('?').next().unwrap_or(url).to_string();
+    Error::Transport {
+        context,
+        message,
+        tls: e.is_ssl_connect_error()
+            || e.is_peer_failed_verification()
+            || e.is_ssl_certproblem()
+            || e.is_ssl_cacert_badfile()
+            || e.is_ssl_cipher()
+            || e.is_ssl_issuer_error()
+            || e.is_send_error() && e.extra_description().is_some_and(|d| d.contains("SSL")),
+        timeout: e.is_operation_timedout(),
+        connect: e.is_couldnt_connect() || e.is_couldnt_resolve_host(),
+    }
+}
+
+/// Percent-encodes a URL query component.
+pub(crate) fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_last_bytes() {
+        let mut t = Vec::new();
+        let data: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+        for c in data.chunks(3000) {
+            keep_tail(&mut t, c);
+        }
+        assert!(t.len() >= TAIL);
+        assert!(data.ends_with(&t));
+    }
+
+    #[test]
+    fn encodes_components() {
+        assert_eq!(encode_component("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+    }
+}
