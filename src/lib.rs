@@ -27,6 +27,8 @@ compile_error!(
 
 mod client;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod native;
 pub mod transport;
 mod value;

@@ -29,6 +29,10 @@ pub(crate) struct ArenaBuf {
     ptr: NonNull<u8>,
     len: usize,
     cap: usize,
+    /// Capacity this buffer reached in the previous block. The first growth in a new block goes straight
+    /// to it, so a steady stream of same-sized blocks allocates once per block from the (already sized)
+    /// arena instead of re-growing geometrically and copying. It is bounded by bytes that really arrived.
+    hint: usize,
 }
 
 // SAFETY: an ArenaBuf is a unique pointer into memory owned by the decoder's Bump, which moves with it;
@@ -44,7 +48,7 @@ impl Default for ArenaBuf {
 impl ArenaBuf {
     pub(crate) const fn new() -> Self {
         // A dangling but 16-aligned pointer: valid for zero-length slices of any element type.
-        ArenaBuf { ptr: NonNull::<u128>::dangling().cast(), len: 0, cap: 0 }
+        ArenaBuf { ptr: NonNull::<u128>::dangling().cast(), len: 0, cap: 0, hint: 0 }
     }
 
     #[inline]
@@ -64,7 +68,7 @@ impl ArenaBuf {
 
     #[cold]
     fn grow(&mut self, arena: &Bump, need: usize) -> Result<()> {
-        let new_cap = need.max(self.cap.saturating_mul(2)).max(MIN_CAP);
+        let new_cap = need.max(self.cap.saturating_mul(2)).max(MIN_CAP).max(self.hint);
         let layout = Layout::from_size_align(new_cap, ALIGN).map_err(|_| Error::usage("column too large"))?;
         let new = arena
             .try_alloc_layout(layout)
@@ -119,7 +123,9 @@ impl ArenaBuf {
     /// Forgets the storage; must be called before the arena is reset (invariant 1).
     #[inline]
     pub(crate) fn release(&mut self) {
+        let hint = self.cap.max(self.hint / 2);
         *self = ArenaBuf::new();
+        self.hint = hint;
     }
 
     /// Keeps the storage but empties it.

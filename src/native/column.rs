@@ -97,6 +97,9 @@ pub fn decoder_for(desc: &TypeDesc) -> Result<Box<dyn Column>> {
         T::FixedString(n) => Box::new(columns::fixed_string::FixedStringColumn::new(*n)),
         T::Nullable(inner) => Box::new(columns::nullable::NullableColumn::new(decoder_for(inner)?)),
         T::Array(inner) => Box::new(columns::array::ArrayColumn::new(decoder_for(inner)?)),
+        // An empty tuple occupies no bytes per row, so an array of them could claim any element count
+        // without sending data; refuse it rather than trust such counts.
+        T::Tuple(elems) if elems.is_empty() => return Err(Error::UnsupportedType(desc.to_string())),
         T::Tuple(elems) => Box::new(columns::tuple::TupleColumn::new(
             elems.iter().map(|(_, t)| decoder_for(t)).collect::<Result<_>>()?,
         )),
