@@ -19,6 +19,17 @@ use bumpalo::Bump;
 pub trait Column: Send {
     /// Begins a new block of `rows` values. Storage of the previous block was released already.
     fn start(&mut self, rows: usize);
+    /// Reads the column's serialization prefix, which Native writes for the whole column tree before any
+    /// of its data (only `LowCardinality` has one; composites read their children's in order). Returns
+    /// `Ok(true)` once complete. Called after `start` and before `decode`.
+    fn decode_prefix(&mut self, _input: &mut Input<'_>) -> Result<bool> {
+        Ok(true)
+    }
+    /// Continues the current block with `rows` more values appended after those already decoded (used by
+    /// `LowCardinality` dictionaries that arrive in several parts). Returns false if the type cannot.
+    fn start_more(&mut self, _rows: usize) -> bool {
+        false
+    }
     /// Consumes bytes from `input`; returns `Ok(true)` once all rows of the block are read. Called again
     /// with more input while it returns `Ok(false)`.
     fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool>;
@@ -71,6 +82,13 @@ pub enum ColumnView<'a> {
     },
     /// `Tuple(…)`: one child column per element, each with the block's row count.
     Tuple(&'a [Box<dyn Column>]),
+    /// `LowCardinality(T)`: `keys[i]` indexes `dictionary` (for `LowCardinality(Nullable(T))`, key 0
+    /// means NULL).
+    LowCardinality {
+        keys: &'a [u32],
+        dictionary: &'a dyn Column,
+        nullable: bool,
+    },
     /// `Map(K, V)`: like an array of (key, value) rows.
     Map {
         offsets: &'a [u64],
@@ -105,6 +123,20 @@ pub fn decoder_for(desc: &TypeDesc) -> Result<Box<dyn Column>> {
         )),
         T::Map(k, v) => Box::new(columns::map::MapColumn::new(decoder_for(k)?, decoder_for(v)?)),
         T::SimpleAggregateFunction(_, inner) => decoder_for(inner)?,
+        T::LowCardinality(inner) => {
+            let (nullable, dict_type) = match inner.as_ref() {
+                T::Nullable(t) => (true, t.as_ref()),
+                t => (false, t),
+            };
+            let dict = match dict_type {
+                T::String | T::FixedString(_) => decoder_for(dict_type)?,
+                t => match columns::fixed::FixedColumn::new(t) {
+                    Some(c) => Box::new(c),
+                    None => return Err(Error::UnsupportedType(desc.to_string())),
+                },
+            };
+            Box::new(columns::low_cardinality::LowCardinalityColumn::new(dict, nullable))
+        }
         T::Nested(elems) => Box::new(columns::array::ArrayColumn::new(Box::new(columns::tuple::TupleColumn::new(
             elems.iter().map(|(_, t)| decoder_for(t)).collect::<Result<_>>()?,
         )))),
@@ -161,4 +193,28 @@ pub(crate) fn span(offsets: &[u64], row: usize) -> (usize, usize) {
     let end = offsets.get(row).copied().unwrap_or(0) as usize;
     let start = if row == 0 { 0 } else { offsets.get(row - 1).copied().unwrap_or(0) as usize };
     (start, end.max(start))
+}
+
+/// A little-endian u64 that may arrive split across chunks.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct U64Reader {
+    buf: [u8; 8],
+    have: u8,
+}
+
+impl U64Reader {
+    /// Feeds bytes until the value is complete.
+    #[inline]
+    pub(crate) fn feed(&mut self, input: &mut Input<'_>) -> Option<u64> {
+        let want = 8 - self.have as usize;
+        let got = input.take(want);
+        self.buf[self.have as usize..self.have as usize + got.len()].copy_from_slice(got);
+        self.have += got.len() as u8;
+        if self.have == 8 {
+            self.have = 0;
+            Some(u64::from_le_bytes(self.buf))
+        } else {
+            None
+        }
+    }
 }

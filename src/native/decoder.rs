@@ -58,6 +58,7 @@ enum State {
     Rows,
     Name,
     Type,
+    Prefix,
     Data,
 }
 
@@ -220,6 +221,12 @@ impl BlockDecoder {
                         return Ok(false);
                     }
                     self.install_column(input)?;
+                    self.state = State::Prefix;
+                }
+                State::Prefix => {
+                    if !self.columns[self.current].column.decode_prefix(input)? {
+                        return Ok(false);
+                    }
                     self.state = State::Data;
                 }
                 State::Data => {

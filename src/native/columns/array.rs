@@ -56,6 +56,10 @@ impl Column for ArrayColumn {
         self.inner.start(0);
     }
 
+    fn decode_prefix(&mut self, input: &mut Input<'_>) -> Result<bool> {
+        self.inner.decode_prefix(input)
+    }
+
     fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
         if !decode_offsets(
             &mut self.offsets,

@@ -129,6 +129,12 @@ impl Column for FixedColumn {
         self.buf.clear();
     }
 
+    fn start_more(&mut self, rows: usize) -> bool {
+        self.rows = self.rows() + rows;
+        self.total = 0;
+        true
+    }
+
     fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
         if self.total == 0 && self.rows > 0 {
             self.total = byte_len(self.rows, self.size, input)?;

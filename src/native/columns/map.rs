@@ -14,6 +14,7 @@ pub struct MapColumn {
     offsets: ArenaBuf,
     offsets_done: bool,
     keys_done: bool,
+    keys_prefix_done: bool,
     keys: Box<dyn Column>,
     values: Box<dyn Column>,
 }
@@ -21,7 +22,15 @@ pub struct MapColumn {
 impl MapColumn {
     /// A map of the given key and value decoders.
     pub fn new(keys: Box<dyn Column>, values: Box<dyn Column>) -> Self {
-        MapColumn { rows: 0, offsets: ArenaBuf::new(), offsets_done: false, keys_done: false, keys, values }
+        MapColumn {
+            rows: 0,
+            offsets: ArenaBuf::new(),
+            offsets_done: false,
+            keys_done: false,
+            keys_prefix_done: false,
+            keys,
+            values,
+        }
     }
 }
 
@@ -31,8 +40,19 @@ impl Column for MapColumn {
         self.offsets.clear();
         self.offsets_done = false;
         self.keys_done = false;
+        self.keys_prefix_done = false;
         self.keys.start(0);
         self.values.start(0);
+    }
+
+    fn decode_prefix(&mut self, input: &mut Input<'_>) -> Result<bool> {
+        if !self.keys_prefix_done {
+            if !self.keys.decode_prefix(input)? {
+                return Ok(false);
+            }
+            self.keys_prefix_done = true;
+        }
+        self.values.decode_prefix(input)
     }
 
     fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {

@@ -8,11 +8,13 @@
 //! - `nullable`: a null map, then the inner column.
 //! - `array`: u64 end offsets, then the flattened inner column (also `Nested` and the geo types).
 //! - `tuple`: child columns one after another (also `Point`).
+//! - `low_cardinality`: a version prefix, then parts of (flags, dictionary, indexes); keys widened to u32.
 //! - `map`: offsets, then keys and values as two child columns.
 
 pub mod array;
 pub mod fixed;
 pub mod fixed_string;
+pub mod low_cardinality;
 pub mod map;
 pub mod nullable;
 pub mod string;

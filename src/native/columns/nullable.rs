@@ -31,6 +31,10 @@ impl Column for NullableColumn {
         self.inner.start(rows);
     }
 
+    fn decode_prefix(&mut self, input: &mut Input<'_>) -> Result<bool> {
+        self.inner.decode_prefix(input)
+    }
+
     fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
         if !self.nulls_done {
             if !read_fixed(&mut self.nulls, self.rows, input, arena)? {

@@ -40,6 +40,11 @@ impl Column for StringColumn {
         self.data.clear();
     }
 
+    fn start_more(&mut self, rows: usize) -> bool {
+        self.expected = self.done + rows;
+        true
+    }
+
     fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
         while self.done < self.expected {
             let remaining = match self.pending {

@@ -10,6 +10,7 @@ use bumpalo::Bump;
 /// A decoded Tuple column.
 pub struct TupleColumn {
     rows: usize,
+    prefix_current: usize,
     current: usize,
     elems: Vec<Box<dyn Column>>,
 }
@@ -17,7 +18,7 @@ pub struct TupleColumn {
 impl TupleColumn {
     /// A tuple of the given element decoders.
     pub fn new(elems: Vec<Box<dyn Column>>) -> Self {
-        TupleColumn { rows: 0, current: 0, elems }
+        TupleColumn { rows: 0, prefix_current: 0, current: 0, elems }
     }
 }
 
@@ -25,9 +26,20 @@ impl Column for TupleColumn {
     fn start(&mut self, rows: usize) {
         self.rows = rows;
         self.current = 0;
+        self.prefix_current = 0;
         for e in &mut self.elems {
             e.start(rows);
         }
+    }
+
+    fn decode_prefix(&mut self, input: &mut Input<'_>) -> Result<bool> {
+        while let Some(e) = self.elems.get_mut(self.prefix_current) {
+            if !e.decode_prefix(input)? {
+                return Ok(false);
+            }
+            self.prefix_current += 1;
+        }
+        Ok(true)
     }
 
     fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {

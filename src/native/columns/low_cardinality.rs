@@ -1,0 +1,299 @@
+//! `LowCardinality(T)`: dictionary-encoded values.
+//!
+//! Native layout (checked against ClickHouse 26.9's output):
+//! - prefix, before any data of the column tree: u64 keys serialization version, which must be 1
+//!   (shared dictionaries with additional keys);
+//! - then, until the block's rows are covered, parts of:
+//!   u64 flags — low byte: index width (0 = UInt8, 1 = UInt16, 2 = UInt32, 3 = UInt64); bit 8: needs a
+//!   global dictionary (never used by Native output, rejected); bit 9: has additional keys; bit 10: the
+//!   dictionary replaces the previous one — then, with additional keys, u64 key count and the dictionary
+//!   (a column of `T`, non-nullable; for `LowCardinality(Nullable(T))` entry 0 stands for NULL), then u64
+//!   row count and that many indexes.
+//!
+//! Decoded as one dictionary column (parts appended) and one `u32` key per row, rebased onto the combined
+//! dictionary, so the view is always `keys: &[u32]` + `dictionary`.
+
+use crate::error::Result;
+use crate::native::arena::ArenaBuf;
+use crate::native::column::{Column, ColumnView, U64Reader, byte_len, read_fixed};
+use crate::native::input::Input;
+use crate::value::Value;
+use bumpalo::Bump;
+
+const SHARED_DICTIONARIES_WITH_ADDITIONAL_KEYS: u64 = 1;
+const NEED_GLOBAL_DICTIONARY: u64 = 1 << 8;
+const HAS_ADDITIONAL_KEYS: u64 = 1 << 9;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Flags,
+    KeyCount,
+    Dictionary,
+    RowCount,
+    Indexes,
+}
+
+/// A decoded LowCardinality column.
+pub struct LowCardinalityColumn {
+    nullable: bool,
+    rows: usize,
+    phase: Phase,
+    word: U64Reader,
+    prefix: U64Reader,
+    /// Index width of the current part, in bytes.
+    width: usize,
+    /// Where the current part's dictionary starts in `dictionary`.
+    dict_base: usize,
+    part_rows: usize,
+    part_bytes: usize,
+    raw: ArenaBuf,
+    keys: ArenaBuf,
+    dictionary: Box<dyn Column>,
+}
+
+impl LowCardinalityColumn {
+    /// A LowCardinality decoder over the dictionary type's decoder.
+    pub fn new(dictionary: Box<dyn Column>, nullable: bool) -> Self {
+        LowCardinalityColumn {
+            nullable,
+            rows: 0,
+            phase: Phase::Flags,
+            word: U64Reader::default(),
+            prefix: U64Reader::default(),
+            width: 1,
+            dict_base: 0,
+            part_rows: 0,
+            part_bytes: 0,
+            raw: ArenaBuf::new(),
+            keys: ArenaBuf::new(),
+            dictionary,
+        }
+    }
+
+    fn decoded_rows(&self) -> usize {
+        self.keys.len() / 4
+    }
+
+    /// Widens the part's raw indexes to u32 keys rebased onto the combined dictionary.
+    fn finish_part(&mut self, input: &Input<'_>, arena: &Bump) -> Result<()> {
+        let dict_len = self.dictionary.rows();
+        let base = self.dict_base;
+        let nullable = self.nullable;
+        self.keys.reserve(arena, self.part_rows * 4)?;
+        let raw = self.raw.as_bytes();
+        let mut bad = None;
+        let mut push = |k: u64, keys: &mut ArenaBuf| -> Result<()> {
+            // NULL is entry 0 of every part's dictionary; all NULLs map to the first one.
+            let key = if nullable && k == 0 { 0 } else { base as u64 + k };
+            if key >= dict_len as u64 {
+                bad.get_or_insert(k);
+                return Ok(());
+            }
+            keys.push(arena, key as u32)
+        };
+        match self.width {
+            1 => raw.iter().try_for_each(|&k| push(k.into(), &mut self.keys))?,
+            2 => raw.chunks_exact(2).try_for_each(|c| push(u16::from_le_bytes([c[0], c[1]]).into(), &mut self.keys))?,
+            4 => raw
+                .chunks_exact(4)
+                .try_for_each(|c| push(u32::from_le_bytes([c[0], c[1], c[2], c[3]]).into(), &mut self.keys))?,
+            _ => raw
+                .chunks_exact(8)
+                .try_for_each(|c| push(u64::from_le_bytes(c.try_into().unwrap_or([0xff; 8])), &mut self.keys))?,
+        }
+        if let Some(k) = bad {
+            return Err(
+                input.error(format!("LowCardinality index {k} is outside its dictionary of {} keys", dict_len - base))
+            );
+        }
+        self.raw.clear();
+        Ok(())
+    }
+}
+
+impl Column for LowCardinalityColumn {
+    fn start(&mut self, rows: usize) {
+        self.rows = rows;
+        self.phase = Phase::Flags;
+        self.word = U64Reader::default();
+        self.prefix = U64Reader::default();
+        self.dict_base = 0;
+        self.raw.clear();
+        self.keys.clear();
+        self.dictionary.start(0);
+    }
+
+    fn decode_prefix(&mut self, input: &mut Input<'_>) -> Result<bool> {
+        match self.prefix.feed(input) {
+            None => Ok(false),
+            Some(SHARED_DICTIONARIES_WITH_ADDITIONAL_KEYS) => Ok(true),
+            Some(v) => Err(input.error(format!("unknown LowCardinality serialization version {v}"))),
+        }
+    }
+
+    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+        loop {
+            match self.phase {
+                Phase::Flags => {
+                    if self.decoded_rows() >= self.rows {
+                        return Ok(true);
+                    }
+                    let Some(flags) = self.word.feed(input) else { return Ok(false) };
+                    if flags & NEED_GLOBAL_DICTIONARY != 0 {
+                        return Err(input.error("LowCardinality with a global dictionary is not used by Native format"));
+                    }
+                    self.width = match flags & 0xff {
+                        0 => 1,
+                        1 => 2,
+                        2 => 4,
+                        3 => 8,
+                        w => return Err(input.error(format!("unknown LowCardinality index type {w}"))),
+                    };
+                    if flags & HAS_ADDITIONAL_KEYS != 0 {
+                        self.phase = Phase::KeyCount;
+                    } else if self.dictionary.rows() == 0 {
+                        return Err(input.error("LowCardinality part without a dictionary"));
+                    } else {
+                        self.phase = Phase::RowCount;
+                    }
+                }
+                Phase::KeyCount => {
+                    let Some(n) = self.word.feed(input) else { return Ok(false) };
+                    let n = usize::try_from(n).map_err(|_| input.error("dictionary size exceeds memory"))?;
+                    let before = self.dictionary.rows();
+                    if before.checked_add(n).is_none_or(|t| t > u32::MAX as usize) {
+                        return Err(input.error(format!("LowCardinality dictionary of {n} keys is too large")));
+                    }
+                    // Each part's dictionary replaces the previous one for its indexes; we append it
+                    // to the combined dictionary and rebase the part's indexes onto it.
+                    if before == 0 {
+                        self.dictionary.start(n);
+                    } else if !self.dictionary.start_more(n) {
+                        return Err(input.error("LowCardinality dictionary type cannot be continued"));
+                    }
+                    self.dict_base = before;
+                    self.phase = Phase::Dictionary;
+                }
+                Phase::Dictionary => {
+                    if !self.dictionary.decode(input, arena)? {
+                        return Ok(false);
+                    }
+                    self.phase = Phase::RowCount;
+                }
+                Phase::RowCount => {
+                    let Some(n) = self.word.feed(input) else { return Ok(false) };
+                    let left = self.rows - self.decoded_rows();
+                    if n > left as u64 {
+                        return Err(
+                            input.error(format!("LowCardinality part of {n} rows exceeds the {left} rows left"))
+                        );
+                    }
+                    self.part_rows = n as usize;
+                    self.part_bytes = byte_len(self.part_rows, self.width, input)?;
+                    self.raw.clear();
+                    self.phase = Phase::Indexes;
+                }
+                Phase::Indexes => {
+                    if !read_fixed(&mut self.raw, self.part_bytes, input, arena)? {
+                        return Ok(false);
+                    }
+                    self.finish_part(input, arena)?;
+                    self.phase = Phase::Flags;
+                }
+            }
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.decoded_rows()
+    }
+
+    fn view(&self) -> ColumnView<'_> {
+        ColumnView::LowCardinality {
+            keys: self.keys.typed(),
+            dictionary: self.dictionary.as_ref(),
+            nullable: self.nullable,
+        }
+    }
+
+    fn value(&self, row: usize) -> Value<'_> {
+        match self.keys.typed::<u32>().get(row) {
+            Some(0) if self.nullable => Value::Null,
+            Some(&k) => self.dictionary.value(k as usize),
+            None => Value::Null,
+        }
+    }
+
+    fn release(&mut self) {
+        self.raw.release();
+        self.keys.release();
+        self.dictionary.release();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::native::BlockDecoder;
+    use crate::native::input::write_str;
+    use crate::value::Value;
+
+    fn part(out: &mut Vec<u8>, flags: u64, dict: Option<&[&str]>, idx: &[u8]) {
+        out.extend_from_slice(&flags.to_le_bytes());
+        if let Some(d) = dict {
+            out.extend_from_slice(&(d.len() as u64).to_le_bytes());
+            for k in d {
+                write_str(out, k.as_bytes());
+            }
+        }
+        out.extend_from_slice(&(idx.len() as u64).to_le_bytes());
+        out.extend_from_slice(idx);
+    }
+
+    fn decode(ty: &str, rows: u8, parts: &[u8]) -> crate::Result<Vec<Value<'static>>> {
+        let mut b = vec![1, rows, 1, b'x', ty.len() as u8];
+        b.extend_from_slice(ty.as_bytes());
+        b.extend_from_slice(&1u64.to_le_bytes());
+        b.extend_from_slice(parts);
+        let mut d = BlockDecoder::new();
+        let mut s = &b[..];
+        let block = d.feed(&mut s)?.expect("one block");
+        Ok((0..block.rows()).map(|r| block.row(r).remove(0).into_owned()).collect())
+    }
+
+    #[test]
+    fn several_parts_are_rebased_onto_one_dictionary() {
+        // Layout as ClickHouse writes it: flags 0x600 = has additional keys | update dictionary.
+        let mut p = Vec::new();
+        part(&mut p, 0x600, Some(&["", "a"]), &[1]);
+        part(&mut p, 0x600, Some(&["", "b", "c"]), &[2, 1]);
+        part(&mut p, 0x000, None, &[1]); // reuses the last dictionary
+        let got = decode("LowCardinality(String)", 4, &p).unwrap();
+        let s: Vec<&str> = got.iter().map(|v| v.as_str().unwrap()).collect();
+        assert_eq!(s, ["a", "c", "b", "b"]);
+
+        let mut p = Vec::new();
+        part(&mut p, 0x600, Some(&["", "", "a"]), &[0, 2]);
+        part(&mut p, 0x600, Some(&["", "", "b"]), &[2, 0]);
+        let got = decode("LowCardinality(Nullable(String))", 4, &p).unwrap();
+        assert_eq!(got[0], Value::Null);
+        assert_eq!(got[1].as_str(), Some("a"));
+        assert_eq!(got[2].as_str(), Some("b"));
+        assert_eq!(got[3], Value::Null);
+    }
+
+    #[test]
+    fn bad_parts_are_errors() {
+        let mut p = Vec::new();
+        part(&mut p, 0x600, Some(&["", "a"]), &[5]);
+        assert!(decode("LowCardinality(String)", 1, &p).unwrap_err().to_string().contains("outside its dictionary"));
+        let mut p = Vec::new();
+        part(&mut p, 0x000, None, &[0]);
+        assert!(decode("LowCardinality(String)", 1, &p).is_err());
+        let mut p = Vec::new();
+        part(&mut p, 0x600, Some(&["", "a"]), &[1, 1]);
+        assert!(decode("LowCardinality(String)", 1, &p).is_err(), "more rows than the block");
+        let mut p = Vec::new();
+        part(&mut p, 0x607, Some(&["", "a"]), &[1]);
+        assert!(decode("LowCardinality(String)", 1, &p).is_err(), "unknown index width");
+    }
+}
