@@ -176,7 +176,13 @@ pub struct Client {
     server_version: String,
     server_timezone: String,
     database: String,
+    /// `client_protocol_version` sent with Native queries (servers >= 23.3 understand it; with it they
+    /// keep time zones in `DateTime('tz')` type names and prefix blocks with BlockInfo).
+    native_revision: Option<u32>,
 }
+
+/// The Native revision we ask for: BlockInfo and time zones in type names, nothing newer.
+const NATIVE_REVISION: u32 = 54405;
 
 impl Client {
     /// Connects (one round trip) and learns the server's version, time zone and database.
@@ -203,13 +209,21 @@ impl Client {
             server_version: String::new(),
             server_timezone: String::new(),
             database: String::new(),
+            native_revision: None,
         };
-        let info = client.query("SELECT version(), timezone(), currentDatabase()")?;
-        let row = info.rows.first().ok_or_else(|| Error::usage("server returned no version row"))?;
-        let text = |i: usize| row.get(i).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        client.server_version = text(0);
-        client.server_timezone = text(1);
-        client.database = text(2);
+        // Plain text, so this works on every server before we know which Native revision it speaks.
+        let info = client.command("SELECT version(), timezone(), currentDatabase()")?;
+        let mut fields = info.split('\t');
+        let mut next = || fields.next().unwrap_or_default().to_string();
+        client.server_version = next();
+        client.server_timezone = next();
+        client.database = next();
+        if client.server_version.is_empty() {
+            return Err(Error::usage("the server did not report its version"));
+        }
+        if version_at_least(&client.server_version, 23, 3) {
+            client.native_revision = Some(NATIVE_REVISION);
+        }
         Ok(client)
     }
 
@@ -268,8 +282,16 @@ impl Client {
     /// Streams a query's result block by block. Each block borrows the decoder and is valid during the
     /// callback only; copy what you keep (e.g. with [`Value::into_owned`]).
     pub fn query_blocks(&self, sql: &str, mut on_block: impl FnMut(&Block<'_>) -> Result<()>) -> Result<ResponseMeta> {
-        let mut decoder = BlockDecoder::new();
-        let params = self.params(&[("default_format", "Native")]);
+        let revision = self.native_revision.map(|r| r.to_string());
+        let mut extra = vec![("default_format", "Native")];
+        let mut decoder = match &revision {
+            Some(r) => {
+                extra.push(("client_protocol_version", r.as_str()));
+                BlockDecoder::with_block_info()
+            }
+            None => BlockDecoder::new(),
+        };
+        let params = self.params(&extra);
         let mut last_chunk_tail: Vec<u8> = Vec::new();
         let result = self.transport.post(&params, &[], sql.as_bytes(), &mut |mut chunk| {
             let keep = chunk.len().min(4096);
@@ -339,6 +361,13 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// Whether a version string like `26.9.2.1` is at least `major.minor`.
+fn version_at_least(version: &str, major: u32, minor: u32) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (a, b) >= (major, minor)
+}
+
 /// Back-quotes an identifier for SQL.
 pub fn quote_identifier(name: &str) -> String {
     format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
@@ -347,6 +376,14 @@ pub fn quote_identifier(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compares_versions() {
+        assert!(version_at_least("26.9.2.1", 23, 3));
+        assert!(version_at_least("23.3.1", 23, 3));
+        assert!(!version_at_least("23.2.9", 23, 3));
+        assert!(!version_at_least("18.16.1", 23, 3));
+    }
 
     #[test]
     fn parses_urls() {

@@ -27,6 +27,7 @@ compile_error!(
 
 mod client;
 mod error;
+pub mod format;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod native;

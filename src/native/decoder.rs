@@ -54,6 +54,9 @@ impl DecodedColumn {
 enum State {
     /// Between blocks: nothing of the next block read yet.
     Idle,
+    /// Inside the BlockInfo header (revision >= 54405): a field number, or a field's bytes.
+    InfoField,
+    InfoValue(u8),
     Columns,
     Rows,
     Name,
@@ -78,6 +81,8 @@ pub struct BlockDecoder {
     offset: u64,
     block_ready: bool,
     blocks: u64,
+    block_info: bool,
+    info_bytes: u8,
 }
 
 impl Default for BlockDecoder {
@@ -103,7 +108,16 @@ impl BlockDecoder {
             offset: 0,
             block_ready: false,
             blocks: 0,
+            block_info: false,
+            info_bytes: 0,
         }
+    }
+
+    /// A decoder for streams whose blocks start with a BlockInfo header, as the server writes them for
+    /// `client_protocol_version >= 54405` (field 1: `is_overflows` u8, field 2: `bucket_num` i32, then
+    /// field 0).
+    pub fn with_block_info() -> Self {
+        BlockDecoder { block_info: true, ..Self::new() }
     }
 
     /// Bytes consumed so far.
@@ -186,6 +200,30 @@ impl BlockDecoder {
     fn advance(&mut self, input: &mut Input<'_>) -> Result<bool> {
         loop {
             match self.state {
+                State::Idle if self.block_info => {
+                    if input.is_empty() {
+                        return Ok(false);
+                    }
+                    self.state = State::InfoField;
+                }
+                State::InfoField => {
+                    let Some(field) = self.varint.feed(input)? else { return Ok(false) };
+                    self.info_bytes = 0;
+                    self.state = match field {
+                        0 => State::Columns,
+                        1 => State::InfoValue(1),
+                        2 => State::InfoValue(4),
+                        f => return Err(input.error(format!("unknown BlockInfo field {f}"))),
+                    };
+                }
+                State::InfoValue(len) => {
+                    let got = input.take(usize::from(len - self.info_bytes));
+                    self.info_bytes += got.len() as u8;
+                    if self.info_bytes < len {
+                        return Ok(false);
+                    }
+                    self.state = State::InfoField;
+                }
                 State::Idle | State::Columns => {
                     if input.is_empty() {
                         return Ok(false);
