@@ -8,73 +8,6 @@ use clickhouse_connect::format::TextRenderer;
 use clickhouse_connect::native::TypeDesc;
 use common::*;
 
-/// Every type in the codec's scope that generateRandom produces, plus composites nested three deep.
-const TYPES: &[&str] = &[
-    "UInt8",
-    "UInt16",
-    "UInt32",
-    "UInt64",
-    "UInt128",
-    "UInt256",
-    "Int8",
-    "Int16",
-    "Int32",
-    "Int64",
-    "Int128",
-    "Int256",
-    "Float32",
-    "Float64",
-    "Bool",
-    "Decimal32(4)",
-    "Decimal64(9)",
-    "Decimal128(20)",
-    "Decimal256(40)",
-    "Decimal(12, 0)",
-    "String",
-    "FixedString(5)",
-    "UUID",
-    "IPv4",
-    "IPv6",
-    "Date",
-    "Date32",
-    "DateTime",
-    "DateTime('Asia/Kolkata')",
-    "DateTime('America/New_York')",
-    "DateTime64(3)",
-    "DateTime64(9, 'Europe/Moscow')",
-    "DateTime64(0, 'UTC')",
-    "Enum8('a' = -128, 'b\\'q' = 0, 'c' = 127)",
-    "Enum16('x' = -32768, 'y' = 1, 'z\\\\' = 32767)",
-    "Nullable(UInt64)",
-    "Nullable(String)",
-    "Nullable(Float64)",
-    "Nullable(DateTime64(6, 'Asia/Tokyo'))",
-    "Array(UInt8)",
-    "Array(String)",
-    "Array(Nullable(Int32))",
-    "Array(Array(Array(Nullable(String))))",
-    "Array(Tuple(UInt8, Array(Date)))",
-    "Tuple(a Int64, b String, c Array(Nullable(UInt16)))",
-    "Tuple(Tuple(Tuple(Float32, IPv6), UUID), Decimal64(3))",
-    "Map(String, UInt64)",
-    "Map(UInt32, Array(Nullable(String)))",
-    "Map(String, Map(String, Array(Int8)))",
-    "LowCardinality(String)",
-    "LowCardinality(Nullable(String))",
-    "LowCardinality(FixedString(3))",
-    "LowCardinality(UInt32)",
-    "Array(LowCardinality(String))",
-    "Map(LowCardinality(String), LowCardinality(Nullable(String)))",
-    "Array(Map(String, Tuple(x Nullable(Decimal128(10)), y Array(LowCardinality(Nullable(String))))))",
-    "Nested(a UInt8, b String)",
-    "Point",
-    "Ring",
-    "LineString",
-    "MultiLineString",
-    "Polygon",
-    "MultiPolygon",
-];
-
 fn compare(sql: &str) -> usize {
     let c = modern();
     let tsv = c.raw_query(sql, Some("TabSeparated")).unwrap();
@@ -108,8 +41,7 @@ fn compare(sql: &str) -> usize {
 fn generate_random_matches_server_rendering_for_every_type() {
     let mut total = 0;
     for (i, group) in TYPES.chunks(6).enumerate() {
-        let structure: Vec<String> = group.iter().enumerate().map(|(j, t)| format!("c{j} {t}")).collect();
-        let structure = structure.join(", ").replace('\\', "\\\\").replace('\'', "\\'");
+        let structure = structure(group, true);
         for seed in [1u64, 42, 9_876_543_210] {
             let sql = format!(
                 "SELECT * FROM generateRandom('{structure}', {}, 12, 4) LIMIT 2000 \

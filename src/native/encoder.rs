@@ -5,7 +5,9 @@
 //! same buffers block after block).
 
 use super::input::{write_str, write_varuint};
+use super::types::TypeDesc;
 use crate::error::{Error, Result};
+use crate::value::Value;
 
 /// The encoding side of a column type.
 pub trait ColumnEncoder: Send {
@@ -13,6 +15,9 @@ pub trait ColumnEncoder: Send {
     fn type_name(&self) -> String;
     /// Rows appended so far.
     fn rows(&self) -> usize;
+    /// Writes the column's serialization prefix, which Native puts before the data of the whole column
+    /// tree (only `LowCardinality` has one).
+    fn encode_prefix(&self, _out: &mut Vec<u8>) {}
     /// Writes the column's data (without name and type) in Native format.
     fn encode(&self, out: &mut Vec<u8>);
     /// Empties the builder, keeping its capacity.
@@ -126,6 +131,9 @@ impl<B: ColumnEncoder> ColumnEncoder for NullableBuilder<B> {
     fn rows(&self) -> usize {
         self.nulls.len()
     }
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.inner.encode_prefix(out);
+    }
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.nulls);
         self.inner.encode(out);
@@ -161,6 +169,9 @@ impl<B: ColumnEncoder> ColumnEncoder for ArrayBuilder<B> {
     fn rows(&self) -> usize {
         self.offsets.len()
     }
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.inner.encode_prefix(out);
+    }
     fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(bytemuck::cast_slice(&self.offsets));
         self.inner.encode(out);
@@ -182,7 +193,99 @@ pub fn write_block(out: &mut Vec<u8>, columns: &[(&str, &dyn ColumnEncoder)]) ->
     for (name, c) in columns {
         write_str(out, name.as_bytes());
         write_str(out, c.type_name().as_bytes());
+        c.encode_prefix(out);
         c.encode(out);
     }
     Ok(())
+}
+
+/// A builder that accepts [`Value`]s for any supported type (made by [`builder_for`]); what row inserts
+/// and re-encoding decoded data use. Values are checked against the column type: a wrong kind or an
+/// out-of-range value is an error, and nothing is appended.
+pub trait ValueBuilder: ColumnEncoder {
+    /// Appends one value, converting between compatible kinds (e.g. any integer that fits).
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String>;
+    /// Appends the type's default value (used under NULLs).
+    fn push_default(&mut self);
+}
+
+/// Builds the value builder for a type.
+pub fn builder_for(desc: &TypeDesc) -> Result<Box<dyn ValueBuilder>> {
+    use super::columns::*;
+    use TypeDesc as T;
+    Ok(match desc {
+        T::String => Box::new(string::StringValues::default()),
+        T::FixedString(n) => Box::new(fixed_string::FixedStringValues::new(*n)),
+        T::Nullable(inner) => Box::new(nullable::NullableValues::new(builder_for(inner)?)),
+        T::Array(inner) => Box::new(array::ArrayValues::new(builder_for(inner)?)),
+        T::Tuple(elems) if !elems.is_empty() => Box::new(tuple::TupleValues::new(
+            desc.to_string(),
+            elems.iter().map(|(_, t)| builder_for(t)).collect::<Result<_>>()?,
+        )),
+        T::Map(k, v) => Box::new(map::MapValues::new(builder_for(k)?, builder_for(v)?)),
+        T::LowCardinality(inner) => {
+            let (nullable, t) = match inner.as_ref() {
+                T::Nullable(t) => (true, t.as_ref()),
+                t => (false, t),
+            };
+            Box::new(low_cardinality::LowCardinalityValues::new(desc.to_string(), builder_for(t)?, nullable))
+        }
+        T::SimpleAggregateFunction(_, inner) => {
+            Box::new(Renamed { name: desc.to_string(), inner: builder_for(inner)? })
+        }
+        T::Nested(elems) => Box::new(Renamed {
+            name: desc.to_string(),
+            inner: builder_for(&T::Array(Box::new(T::Tuple(
+                elems.iter().map(|(n, t)| (Some(n.clone()), t.clone())).collect(),
+            ))))?,
+        }),
+        T::Point | T::Ring | T::LineString | T::MultiLineString | T::Polygon | T::MultiPolygon => {
+            let point = T::Tuple(vec![(None, T::Float64), (None, T::Float64)]);
+            let shape = match desc {
+                T::Point => point,
+                T::Ring | T::LineString => T::Array(Box::new(point)),
+                T::Polygon | T::MultiLineString => T::Array(Box::new(T::Array(Box::new(point)))),
+                _ => T::Array(Box::new(T::Array(Box::new(T::Array(Box::new(point)))))),
+            };
+            Box::new(Renamed { name: desc.to_string(), inner: builder_for(&shape)? })
+        }
+        other => match fixed::FixedValues::new(other) {
+            Some(b) => Box::new(b),
+            None => return Err(Error::UnsupportedType(other.to_string())),
+        },
+    })
+}
+
+/// A builder that writes like another but under its own type name (geo types, Nested,
+/// SimpleAggregateFunction).
+struct Renamed {
+    name: String,
+    inner: Box<dyn ValueBuilder>,
+}
+
+impl ColumnEncoder for Renamed {
+    fn type_name(&self) -> String {
+        self.name.clone()
+    }
+    fn rows(&self) -> usize {
+        self.inner.rows()
+    }
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.inner.encode_prefix(out);
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.inner.encode(out);
+    }
+    fn clear(&mut self) {
+        self.inner.clear();
+    }
+}
+
+impl ValueBuilder for Renamed {
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        self.inner.push(v)
+    }
+    fn push_default(&mut self) {
+        self.inner.push_default();
+    }
 }

@@ -92,3 +92,52 @@ impl Column for ArrayColumn {
         self.inner.release();
     }
 }
+
+/// Builder of an `Array(T)` column from `Value::Array`s.
+pub struct ArrayValues {
+    offsets: Vec<u64>,
+    inner: Box<dyn crate::native::encoder::ValueBuilder>,
+}
+
+impl ArrayValues {
+    /// Wraps the element type's builder.
+    pub fn new(inner: Box<dyn crate::native::encoder::ValueBuilder>) -> Self {
+        ArrayValues { offsets: Vec::new(), inner }
+    }
+}
+
+impl crate::native::encoder::ColumnEncoder for ArrayValues {
+    fn type_name(&self) -> String {
+        format!("Array({})", self.inner.type_name())
+    }
+    fn rows(&self) -> usize {
+        self.offsets.len()
+    }
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.inner.encode_prefix(out);
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(bytemuck::cast_slice(&self.offsets));
+        self.inner.encode(out);
+    }
+    fn clear(&mut self) {
+        self.offsets.clear();
+        self.inner.clear();
+    }
+}
+
+impl crate::native::encoder::ValueBuilder for ArrayValues {
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        let Value::Array(items) = v else { return Err(format!("expected an array, got {v:?}")) };
+        // Builders append only on success, so a failing element leaves earlier ones in the child: they
+        // are counted by no offset, and the caller discards the whole batch on error.
+        for (i, x) in items.iter().enumerate() {
+            self.inner.push(x).map_err(|e| format!("element {i}: {e}"))?;
+        }
+        self.offsets.push(self.inner.rows() as u64);
+        Ok(())
+    }
+    fn push_default(&mut self) {
+        self.offsets.push(self.inner.rows() as u64);
+    }
+}

@@ -218,3 +218,338 @@ impl Column for FixedColumn {
         self.buf.release();
     }
 }
+
+/// Builder of any fixed-width column from [`Value`]s, with checked conversions between compatible kinds.
+pub struct FixedValues {
+    desc: TypeDesc,
+    kind: Kind,
+    type_name: String,
+    bytes: Vec<u8>,
+    rows: usize,
+}
+
+impl FixedValues {
+    /// A builder for `desc` if it is a fixed-width type.
+    pub fn new(desc: &TypeDesc) -> Option<Self> {
+        let kind = FixedColumn::new(desc)?.kind;
+        Some(FixedValues { desc: desc.clone(), kind, type_name: desc.to_string(), bytes: Vec::new(), rows: 0 })
+    }
+}
+
+/// Any integer value as i128 (UInt128 values above i128::MAX excluded).
+fn int_of(v: &Value<'_>) -> Option<i128> {
+    Some(match *v {
+        Value::UInt8(x) => x.into(),
+        Value::UInt16(x) => x.into(),
+        Value::UInt32(x) => x.into(),
+        Value::UInt64(x) => x.into(),
+        Value::UInt128(x) => i128::try_from(x).ok()?,
+        Value::Int8(x) => x.into(),
+        Value::Int16(x) => x.into(),
+        Value::Int32(x) => x.into(),
+        Value::Int64(x) => x.into(),
+        Value::Int128(x) => x,
+        Value::Bool(b) => b.into(),
+        Value::Interval(x) => x.into(),
+        _ => return None,
+    })
+}
+
+fn float_of(v: &Value<'_>) -> Option<f64> {
+    match *v {
+        Value::Float32(x) => Some(x.into()),
+        Value::Float64(x) => Some(x),
+        Value::BFloat16(b) => Some(f32::from_bits(u32::from(b) << 16).into()),
+        _ => int_of(v).map(|i| i as f64),
+    }
+}
+
+/// 256-bit limbs of an integer value (two's complement).
+fn limbs_of(v: &Value<'_>) -> Option<[u64; 4]> {
+    match *v {
+        Value::UInt256(l) | Value::Int256(l) => Some(l),
+        Value::UInt128(x) => Some([x as u64, (x >> 64) as u64, 0, 0]),
+        _ => {
+            let i = int_of(v)?;
+            let ext = if i < 0 { u64::MAX } else { 0 };
+            Some([i as u64, (i >> 64) as u64, ext, ext])
+        }
+    }
+}
+
+fn bf16_from_f32(x: f32) -> u16 {
+    if x.is_nan() {
+        return 0x7fc0;
+    }
+    let bits = x.to_bits();
+    // Round to nearest, ties to even, on the dropped 16 bits.
+    let round = 0x7fff + ((bits >> 16) & 1);
+    (bits.wrapping_add(round) >> 16) as u16
+}
+
+impl FixedValues {
+    fn put_int(&mut self, v: &Value<'_>, min: i128, max: i128, size: usize) -> std::result::Result<(), String> {
+        let i = int_of(v).ok_or_else(|| format!("expected an integer for {}, got {v:?}", self.type_name))?;
+        if i < min || i > max {
+            return Err(format!("{i} is out of range for {}", self.type_name));
+        }
+        self.bytes.extend_from_slice(&i.to_le_bytes()[..size]);
+        Ok(())
+    }
+
+    fn put_decimal(&mut self, v: &Value<'_>, scale: u8, size: usize) -> std::result::Result<(), String> {
+        let TypeDesc::Decimal { precision, .. } = self.desc else { return Err("not a decimal".into()) };
+        let raw = match *v {
+            Value::Decimal { raw, scale: s } if s == scale => raw,
+            Value::Decimal { raw, scale: s } if s < scale => raw
+                .checked_mul(10i128.pow(u32::from(scale - s)))
+                .ok_or_else(|| format!("decimal out of range for {}", self.type_name))?,
+            Value::Decimal { scale: s, .. } => {
+                return Err(format!("a decimal with scale {s} does not fit {} without rounding", self.type_name));
+            }
+            _ => int_of(v)
+                .and_then(|i| i.checked_mul(10i128.pow(u32::from(scale))))
+                .ok_or_else(|| format!("expected a decimal for {}, got {v:?}", self.type_name))?,
+        };
+        if precision <= 38 && raw.unsigned_abs() >= 10u128.pow(u32::from(precision)) {
+            return Err(format!("{raw}e-{scale} has more than {precision} digits for {}", self.type_name));
+        }
+        self.bytes.extend_from_slice(&raw.to_le_bytes()[..size]);
+        Ok(())
+    }
+}
+
+impl crate::native::encoder::ColumnEncoder for FixedValues {
+    fn type_name(&self) -> String {
+        self.type_name.clone()
+    }
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.bytes);
+    }
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.rows = 0;
+    }
+}
+
+impl crate::native::encoder::ValueBuilder for FixedValues {
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        let before = self.bytes.len();
+        let r = self.push_inner(v);
+        match r {
+            Ok(()) => self.rows += 1,
+            Err(_) => self.bytes.truncate(before),
+        }
+        r
+    }
+
+    fn push_default(&mut self) {
+        let size = self.desc.fixed_size().unwrap_or(1);
+        self.bytes.extend(std::iter::repeat_n(0u8, size));
+        self.rows += 1;
+    }
+}
+
+impl FixedValues {
+    fn push_inner(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        let wrong = |t: &str| format!("expected a value of type {t}, got {v:?}");
+        match self.kind {
+            Kind::U8 => self.put_int(v, 0, u8::MAX.into(), 1),
+            Kind::U16 => self.put_int(v, 0, u16::MAX.into(), 2),
+            Kind::U32 => self.put_int(v, 0, u32::MAX.into(), 4),
+            Kind::U64 => self.put_int(v, 0, u64::MAX.into(), 8),
+            Kind::I8 => self.put_int(v, i8::MIN.into(), i8::MAX.into(), 1),
+            Kind::I16 => self.put_int(v, i16::MIN.into(), i16::MAX.into(), 2),
+            Kind::I32 => self.put_int(v, i32::MIN.into(), i32::MAX.into(), 4),
+            Kind::I64 => self.put_int(v, i64::MIN.into(), i64::MAX.into(), 8),
+            Kind::Interval => self.put_int(v, i64::MIN.into(), i64::MAX.into(), 8),
+            Kind::I128 => self.put_int(v, i128::MIN, i128::MAX, 16),
+            Kind::U128 => {
+                let x = match *v {
+                    Value::UInt128(x) => x,
+                    _ => u128::try_from(int_of(v).ok_or_else(|| wrong("UInt128"))?)
+                        .map_err(|_| format!("negative value for {}", self.type_name))?,
+                };
+                self.bytes.extend_from_slice(&x.to_le_bytes());
+                Ok(())
+            }
+            Kind::U256 | Kind::I256 => {
+                if let (Kind::U256, Some(i)) = (self.kind, int_of(v)) {
+                    if i < 0 {
+                        return Err(format!("negative value for {}", self.type_name));
+                    }
+                }
+                let l = limbs_of(v).ok_or_else(|| wrong(&self.type_name))?;
+                for x in l {
+                    self.bytes.extend_from_slice(&x.to_le_bytes());
+                }
+                Ok(())
+            }
+            Kind::F32 => {
+                // Same type: keep the exact bits (a round trip through f64 would quiet NaN payloads).
+                let x = match *v {
+                    Value::Float32(x) => x,
+                    _ => float_of(v).ok_or_else(|| wrong("Float32"))? as f32,
+                };
+                self.bytes.extend_from_slice(&x.to_le_bytes());
+                Ok(())
+            }
+            Kind::F64 => {
+                let x = float_of(v).ok_or_else(|| wrong("Float64"))?;
+                self.bytes.extend_from_slice(&x.to_le_bytes());
+                Ok(())
+            }
+            Kind::BF16 => {
+                let b = match *v {
+                    Value::BFloat16(b) => b,
+                    _ => bf16_from_f32(float_of(v).ok_or_else(|| wrong("BFloat16"))? as f32),
+                };
+                self.bytes.extend_from_slice(&b.to_le_bytes());
+                Ok(())
+            }
+            Kind::Bool => match *v {
+                Value::Bool(b) => {
+                    self.bytes.push(b.into());
+                    Ok(())
+                }
+                _ => self.put_int(v, 0, 1, 1),
+            },
+            Kind::Dec32(s) => self.put_decimal(v, s, 4),
+            Kind::Dec64(s) => self.put_decimal(v, s, 8),
+            Kind::Dec128(s) => self.put_decimal(v, s, 16),
+            Kind::Dec256(scale) => match *v {
+                Value::Decimal256 { raw, scale: s } if s == scale => {
+                    for x in raw {
+                        self.bytes.extend_from_slice(&x.to_le_bytes());
+                    }
+                    Ok(())
+                }
+                Value::Decimal { raw, scale: s } if s == scale => {
+                    let ext = if raw < 0 { u64::MAX } else { 0 };
+                    for x in [raw as u64, (raw >> 64) as u64, ext, ext] {
+                        self.bytes.extend_from_slice(&x.to_le_bytes());
+                    }
+                    Ok(())
+                }
+                _ => Err(format!("expected a decimal with scale {scale} for {}, got {v:?}", self.type_name)),
+            },
+            Kind::Uuid => match *v {
+                Value::Uuid(u) => {
+                    self.bytes.extend_from_slice(&((u >> 64) as u64).to_le_bytes());
+                    self.bytes.extend_from_slice(&(u as u64).to_le_bytes());
+                    Ok(())
+                }
+                _ => Err(wrong("UUID")),
+            },
+            Kind::Ipv4 => match *v {
+                Value::Ipv4(a) => {
+                    self.bytes.extend_from_slice(&u32::from(a).to_le_bytes());
+                    Ok(())
+                }
+                _ => Err(wrong("IPv4")),
+            },
+            Kind::Ipv6 => match *v {
+                Value::Ipv6(a) => {
+                    self.bytes.extend_from_slice(&a.octets());
+                    Ok(())
+                }
+                Value::Ipv4(a) => {
+                    self.bytes.extend_from_slice(&a.to_ipv6_mapped().octets());
+                    Ok(())
+                }
+                _ => Err(wrong("IPv6")),
+            },
+            Kind::Date => match *v {
+                Value::Date(d) => {
+                    self.bytes.extend_from_slice(&d.to_le_bytes());
+                    Ok(())
+                }
+                Value::Date32(d) => {
+                    let d = u16::try_from(d).map_err(|_| format!("day {d} is outside Date's range"))?;
+                    self.bytes.extend_from_slice(&d.to_le_bytes());
+                    Ok(())
+                }
+                _ => Err(wrong("Date")),
+            },
+            Kind::Date32 => {
+                let d = match *v {
+                    Value::Date32(d) => d,
+                    Value::Date(d) => d.into(),
+                    _ => return Err(wrong("Date32")),
+                };
+                self.bytes.extend_from_slice(&d.to_le_bytes());
+                Ok(())
+            }
+            Kind::DateTime => match *v {
+                Value::DateTime(s) => {
+                    self.bytes.extend_from_slice(&s.to_le_bytes());
+                    Ok(())
+                }
+                _ => self.put_int(v, 0, u32::MAX.into(), 4),
+            },
+            Kind::DateTime64(p) | Kind::Time64(p) => {
+                let ticks = match *v {
+                    Value::DateTime64 { ticks, precision } | Value::Time64 { ticks, precision } if precision == p => {
+                        ticks
+                    }
+                    Value::DateTime64 { ticks, precision } | Value::Time64 { ticks, precision } if precision < p => {
+                        ticks
+                            .checked_mul(10i64.pow(u32::from(p - precision)))
+                            .ok_or_else(|| format!("out of range for {}", self.type_name))?
+                    }
+                    Value::DateTime(s) => i64::from(s)
+                        .checked_mul(10i64.pow(u32::from(p)))
+                        .ok_or_else(|| format!("out of range for {}", self.type_name))?,
+                    _ => return Err(wrong(&self.type_name)),
+                };
+                self.bytes.extend_from_slice(&ticks.to_le_bytes());
+                Ok(())
+            }
+            Kind::Time => match *v {
+                Value::Time(s) => {
+                    self.bytes.extend_from_slice(&s.to_le_bytes());
+                    Ok(())
+                }
+                _ => self.put_int(v, i32::MIN.into(), i32::MAX.into(), 4),
+            },
+            Kind::Enum8 | Kind::Enum16 => {
+                let code: i128 = match (v, &self.desc) {
+                    (Value::Enum8(x), _) => (*x).into(),
+                    (Value::Enum16(x), _) => (*x).into(),
+                    (Value::String(name), TypeDesc::Enum8(m)) => {
+                        m.iter().find(|(n, _)| n.as_bytes() == name.as_ref()).map(|(_, c)| (*c).into()).ok_or_else(
+                            || format!("{:?} is not a member of {}", String::from_utf8_lossy(name), self.type_name),
+                        )?
+                    }
+                    (Value::String(name), TypeDesc::Enum16(m)) => {
+                        m.iter().find(|(n, _)| n.as_bytes() == name.as_ref()).map(|(_, c)| (*c).into()).ok_or_else(
+                            || format!("{:?} is not a member of {}", String::from_utf8_lossy(name), self.type_name),
+                        )?
+                    }
+                    _ => int_of(v).ok_or_else(|| wrong(&self.type_name))?,
+                };
+                let known = match &self.desc {
+                    TypeDesc::Enum8(m) => m.iter().any(|(_, c)| i128::from(*c) == code),
+                    TypeDesc::Enum16(m) => m.iter().any(|(_, c)| i128::from(*c) == code),
+                    _ => false,
+                };
+                if !known {
+                    return Err(format!("{code} is not a value of {}", self.type_name));
+                }
+                let size = if self.kind == Kind::Enum8 { 1 } else { 2 };
+                self.bytes.extend_from_slice(&code.to_le_bytes()[..size]);
+                Ok(())
+            }
+            Kind::Nothing => match v {
+                Value::Null => {
+                    self.bytes.push(0);
+                    Ok(())
+                }
+                _ => Err(wrong("Nothing")),
+            },
+        }
+    }
+}

@@ -63,3 +63,51 @@ impl Column for FixedStringColumn {
         self.buf.release();
     }
 }
+
+/// Builder of a `FixedString(N)` column from [`Value`]s; shorter values are zero-padded as ClickHouse does,
+/// longer ones are an error.
+pub struct FixedStringValues {
+    width: usize,
+    bytes: Vec<u8>,
+}
+
+impl FixedStringValues {
+    /// A builder for `FixedString(width)`.
+    pub fn new(width: usize) -> Self {
+        FixedStringValues { width, bytes: Vec::new() }
+    }
+}
+
+impl crate::native::encoder::ColumnEncoder for FixedStringValues {
+    fn type_name(&self) -> String {
+        format!("FixedString({})", self.width)
+    }
+    fn rows(&self) -> usize {
+        self.bytes.len() / self.width.max(1)
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.bytes);
+    }
+    fn clear(&mut self) {
+        self.bytes.clear();
+    }
+}
+
+impl crate::native::encoder::ValueBuilder for FixedStringValues {
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        match v {
+            Value::String(s) | Value::FixedString(s) if s.len() <= self.width => {
+                self.bytes.extend_from_slice(s);
+                self.bytes.extend(std::iter::repeat_n(0u8, self.width - s.len()));
+                Ok(())
+            }
+            Value::String(s) | Value::FixedString(s) => {
+                Err(format!("{} bytes do not fit FixedString({})", s.len(), self.width))
+            }
+            other => Err(format!("expected a string, got {other:?}")),
+        }
+    }
+    fn push_default(&mut self) {
+        self.bytes.extend(std::iter::repeat_n(0u8, self.width));
+    }
+}

@@ -231,6 +231,107 @@ impl Column for LowCardinalityColumn {
     }
 }
 
+/// Builder of a `LowCardinality(T)` column from [`Value`]s: values are deduplicated into a dictionary
+/// (by their encoded bytes) and written as one part with the narrowest index width.
+pub struct LowCardinalityValues {
+    type_name: String,
+    nullable: bool,
+    dict: Box<dyn crate::native::encoder::ValueBuilder>,
+    /// Encoded dictionary entry → its index.
+    seen: std::collections::HashMap<Vec<u8>, u32>,
+    scratch: Box<dyn crate::native::encoder::ValueBuilder>,
+    keys: Vec<u32>,
+}
+
+impl LowCardinalityValues {
+    /// A builder over the dictionary type's builder (`dict` must be empty).
+    pub fn new(type_name: String, dict: Box<dyn crate::native::encoder::ValueBuilder>, nullable: bool) -> Self {
+        // A second builder of the same type encodes single values to find duplicates.
+        let scratch = crate::native::encoder::builder_for(
+            &crate::native::TypeDesc::parse(&dict.type_name()).unwrap_or(crate::native::TypeDesc::String),
+        )
+        .unwrap_or_else(|_| Box::new(super::string::StringValues::default()));
+        let mut b =
+            LowCardinalityValues { type_name, nullable, dict, seen: Default::default(), scratch, keys: Vec::new() };
+        b.reset_dictionary();
+        b
+    }
+
+    fn reset_dictionary(&mut self) {
+        self.dict.clear();
+        self.seen.clear();
+        // Entry 0 is the default value (for Nullable: NULL), entry 1 the default for Nullable.
+        self.dict.push_default();
+        if self.nullable {
+            self.dict.push_default();
+        }
+    }
+}
+
+impl crate::native::encoder::ColumnEncoder for LowCardinalityValues {
+    fn type_name(&self) -> String {
+        self.type_name.clone()
+    }
+    fn rows(&self) -> usize {
+        self.keys.len()
+    }
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&SHARED_DICTIONARIES_WITH_ADDITIONAL_KEYS.to_le_bytes());
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        if self.keys.is_empty() {
+            return;
+        }
+        let n = self.dict.rows();
+        let (width, code) = match n {
+            0..=0xff => (1, 0u64),
+            0x100..=0xffff => (2, 1),
+            _ => (4, 2),
+        };
+        out.extend_from_slice(&(code | HAS_ADDITIONAL_KEYS | (1 << 10)).to_le_bytes());
+        out.extend_from_slice(&(n as u64).to_le_bytes());
+        self.dict.encode(out);
+        out.extend_from_slice(&(self.keys.len() as u64).to_le_bytes());
+        for &k in &self.keys {
+            out.extend_from_slice(&k.to_le_bytes()[..width]);
+        }
+    }
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.reset_dictionary();
+    }
+}
+
+impl crate::native::encoder::ValueBuilder for LowCardinalityValues {
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        if matches!(v, Value::Null) {
+            if !self.nullable {
+                return Err(format!("NULL in non-nullable {}", self.type_name));
+            }
+            self.keys.push(0);
+            return Ok(());
+        }
+        self.scratch.clear();
+        self.scratch.push(v)?;
+        let mut enc = Vec::new();
+        self.scratch.encode(&mut enc);
+        let next = self.dict.rows() as u32;
+        let key = match self.seen.get(&enc) {
+            Some(&k) => k,
+            None => {
+                self.dict.push(v)?;
+                self.seen.insert(enc, next);
+                next
+            }
+        };
+        self.keys.push(key);
+        Ok(())
+    }
+    fn push_default(&mut self) {
+        self.keys.push(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::native::BlockDecoder;

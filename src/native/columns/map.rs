@@ -94,3 +94,58 @@ impl Column for MapColumn {
         self.values.release();
     }
 }
+
+/// Builder of a `Map(K, V)` column from `Value::Map`s.
+pub struct MapValues {
+    offsets: Vec<u64>,
+    keys: Box<dyn crate::native::encoder::ValueBuilder>,
+    values: Box<dyn crate::native::encoder::ValueBuilder>,
+}
+
+impl MapValues {
+    /// A map builder from key and value builders.
+    pub fn new(
+        keys: Box<dyn crate::native::encoder::ValueBuilder>,
+        values: Box<dyn crate::native::encoder::ValueBuilder>,
+    ) -> Self {
+        MapValues { offsets: Vec::new(), keys, values }
+    }
+}
+
+impl crate::native::encoder::ColumnEncoder for MapValues {
+    fn type_name(&self) -> String {
+        format!("Map({}, {})", self.keys.type_name(), self.values.type_name())
+    }
+    fn rows(&self) -> usize {
+        self.offsets.len()
+    }
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.keys.encode_prefix(out);
+        self.values.encode_prefix(out);
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(bytemuck::cast_slice(&self.offsets));
+        self.keys.encode(out);
+        self.values.encode(out);
+    }
+    fn clear(&mut self) {
+        self.offsets.clear();
+        self.keys.clear();
+        self.values.clear();
+    }
+}
+
+impl crate::native::encoder::ValueBuilder for MapValues {
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        let Value::Map(entries) = v else { return Err(format!("expected a map, got {v:?}")) };
+        for (k, x) in entries {
+            self.keys.push(k).map_err(|e| format!("map key: {e}"))?;
+            self.values.push(x).map_err(|e| format!("map value: {e}"))?;
+        }
+        self.offsets.push(self.keys.rows() as u64);
+        Ok(())
+    }
+    fn push_default(&mut self) {
+        self.offsets.push(self.keys.rows() as u64);
+    }
+}

@@ -65,3 +65,53 @@ impl Column for NullableColumn {
         self.inner.release();
     }
 }
+
+/// Builder of a `Nullable(T)` column from [`Value`]s: `Value::Null` or a value of `T`.
+pub struct NullableValues {
+    nulls: Vec<u8>,
+    inner: Box<dyn crate::native::encoder::ValueBuilder>,
+}
+
+impl NullableValues {
+    /// Wraps the inner type's builder.
+    pub fn new(inner: Box<dyn crate::native::encoder::ValueBuilder>) -> Self {
+        NullableValues { nulls: Vec::new(), inner }
+    }
+}
+
+impl crate::native::encoder::ColumnEncoder for NullableValues {
+    fn type_name(&self) -> String {
+        format!("Nullable({})", self.inner.type_name())
+    }
+    fn rows(&self) -> usize {
+        self.nulls.len()
+    }
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        self.inner.encode_prefix(out);
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.nulls);
+        self.inner.encode(out);
+    }
+    fn clear(&mut self) {
+        self.nulls.clear();
+        self.inner.clear();
+    }
+}
+
+impl crate::native::encoder::ValueBuilder for NullableValues {
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        if matches!(v, Value::Null) {
+            self.inner.push_default();
+            self.nulls.push(1);
+        } else {
+            self.inner.push(v)?;
+            self.nulls.push(0);
+        }
+        Ok(())
+    }
+    fn push_default(&mut self) {
+        self.inner.push_default();
+        self.nulls.push(1);
+    }
+}

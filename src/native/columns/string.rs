@@ -92,3 +92,39 @@ impl Column for StringColumn {
         self.data.release();
     }
 }
+
+/// Builder of a String column from [`Value`]s (String or FixedString values).
+#[derive(Default)]
+pub struct StringValues {
+    inner: crate::native::encoder::StringBuilder,
+}
+
+impl crate::native::encoder::ColumnEncoder for StringValues {
+    fn type_name(&self) -> String {
+        "String".into()
+    }
+    fn rows(&self) -> usize {
+        self.inner.rows()
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.inner.encode(out);
+    }
+    fn clear(&mut self) {
+        self.inner.clear();
+    }
+}
+
+impl crate::native::encoder::ValueBuilder for StringValues {
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        match v {
+            Value::String(s) | Value::FixedString(s) => {
+                self.inner.push(s);
+                Ok(())
+            }
+            other => Err(format!("expected a string, got {other:?}")),
+        }
+    }
+    fn push_default(&mut self) {
+        self.inner.push(b"");
+    }
+}

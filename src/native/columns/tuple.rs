@@ -70,3 +70,62 @@ impl Column for TupleColumn {
         }
     }
 }
+
+/// Builder of a `Tuple(…)` column from `Value::Tuple`s.
+pub struct TupleValues {
+    type_name: String,
+    rows: usize,
+    elems: Vec<Box<dyn crate::native::encoder::ValueBuilder>>,
+}
+
+impl TupleValues {
+    /// A tuple builder with its canonical type name and element builders.
+    pub fn new(type_name: String, elems: Vec<Box<dyn crate::native::encoder::ValueBuilder>>) -> Self {
+        TupleValues { type_name, rows: 0, elems }
+    }
+}
+
+impl crate::native::encoder::ColumnEncoder for TupleValues {
+    fn type_name(&self) -> String {
+        self.type_name.clone()
+    }
+    fn rows(&self) -> usize {
+        self.rows
+    }
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        for e in &self.elems {
+            e.encode_prefix(out);
+        }
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        for e in &self.elems {
+            e.encode(out);
+        }
+    }
+    fn clear(&mut self) {
+        self.rows = 0;
+        for e in &mut self.elems {
+            e.clear();
+        }
+    }
+}
+
+impl crate::native::encoder::ValueBuilder for TupleValues {
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        let Value::Tuple(items) = v else { return Err(format!("expected a tuple, got {v:?}")) };
+        if items.len() != self.elems.len() {
+            return Err(format!("expected {} tuple elements, got {}", self.elems.len(), items.len()));
+        }
+        for (i, (b, x)) in self.elems.iter_mut().zip(items).enumerate() {
+            b.push(x).map_err(|e| format!("tuple element {}: {e}", i + 1))?;
+        }
+        self.rows += 1;
+        Ok(())
+    }
+    fn push_default(&mut self) {
+        for e in &mut self.elems {
+            e.push_default();
+        }
+        self.rows += 1;
+    }
+}
