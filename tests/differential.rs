@@ -1,6 +1,6 @@
 //! Differential test: random rows from the real 26.9 server's `generateRandom`, fetched as Native and
-//! decoded by our codec, must render exactly as the server's own `TabSeparated` output of the same
-//! query (same seed), value by value. Types `generateRandom` cannot make are covered by expressions.
+//! decoded by our codec, must render exactly as the server's own `TabSeparated` output (value by value)
+//! and `JSONEachRow` output (row by row) of the same query (same seed). Types `generateRandom` cannot make are covered by expressions.
 
 mod common;
 
@@ -34,6 +34,21 @@ fn compare(sql: &str) -> usize {
         }
     }
     assert!(mismatches.is_empty(), "{sql}\n{}", mismatches.join("\n"));
+
+    // The same rows against the server's JSONEachRow, line by line.
+    let json = c.raw_query(sql, Some("JSONEachRow")).unwrap();
+    let names: Vec<&str> = result.column_names.iter().map(String::as_str).collect();
+    let lines: Vec<&[u8]> = json.strip_suffix(b"\n").unwrap_or(&json).split(|b| *b == b'\n').collect();
+    assert_eq!(lines.len(), result.rows.len(), "{sql}");
+    let mut bad = Vec::new();
+    for (line, row) in lines.iter().zip(&result.rows) {
+        let mut ours = Vec::new();
+        r.write_json_row(&mut ours, &names, row, &types);
+        if ours != *line && bad.len() < 3 {
+            bad.push(format!("server {}\nours   {}", String::from_utf8_lossy(line), String::from_utf8_lossy(&ours)));
+        }
+    }
+    assert!(bad.is_empty(), "JSONEachRow: {sql}\n{}", bad.join("\n"));
     values
 }
 

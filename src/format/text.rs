@@ -48,6 +48,37 @@ impl TextRenderer {
         self.write(out, v, t, false);
     }
 
+    /// Writes a number-like value (integers, floats, decimals, bool) exactly as the text formats do;
+    /// returns false, writing nothing, for any other value.
+    pub(crate) fn write_number(&mut self, out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc) -> bool {
+        let numeric = matches!(
+            v,
+            Value::Bool(_)
+                | Value::UInt8(_)
+                | Value::UInt16(_)
+                | Value::UInt32(_)
+                | Value::UInt64(_)
+                | Value::UInt128(_)
+                | Value::UInt256(_)
+                | Value::Int8(_)
+                | Value::Int16(_)
+                | Value::Int32(_)
+                | Value::Int64(_)
+                | Value::Int128(_)
+                | Value::Int256(_)
+                | Value::Float32(_)
+                | Value::Float64(_)
+                | Value::BFloat16(_)
+                | Value::Decimal { .. }
+                | Value::Decimal256 { .. }
+                | Value::Interval(_)
+        );
+        if numeric {
+            self.write(out, v, t, false);
+        }
+        numeric
+    }
+
     fn write(&mut self, out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc, quoted: bool) {
         let t = strip(t);
         match (v, t) {
@@ -136,6 +167,18 @@ impl TextRenderer {
                 }
                 out.push(b'}');
             }
+            (Value::Enum8(_) | Value::Enum16(_), t) => {
+                // Enum names are arbitrary strings: escaped like strings.
+                let mut name = Vec::new();
+                self.write_plain(&mut name, v, t);
+                if quoted {
+                    out.push(b'\'');
+                }
+                escape(out, &name);
+                if quoted {
+                    out.push(b'\'');
+                }
+            }
             (other, t) => {
                 // Everything else is quoted inside composites.
                 if quoted {
@@ -149,8 +192,9 @@ impl TextRenderer {
         }
     }
 
-    /// Values whose text needs no escaping (dates, UUIDs, addresses, enum names are escaped on their own).
-    fn write_plain(&mut self, out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc) {
+    /// The raw text of values that are not numbers, strings or composites: dates and times, UUIDs,
+    /// addresses, enum names (unescaped: callers escape for their format).
+    pub(crate) fn write_plain(&mut self, out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc) {
         match (v, t) {
             (Value::Date(d), _) => write_date(out, i64::from(*d)),
             (Value::Date32(d), _) => write_date(out, i64::from(*d)),
@@ -190,11 +234,11 @@ impl TextRenderer {
                 let _ = write!(out, "{a}");
             }
             (Value::Enum8(x), TypeDesc::Enum8(m)) => match m.iter().find(|(_, v)| v == x) {
-                Some((n, _)) => escape(out, n.as_bytes()),
+                Some((n, _)) => out.extend_from_slice(n.as_bytes()),
                 None => write_int(out, *x),
             },
             (Value::Enum16(x), TypeDesc::Enum16(m)) => match m.iter().find(|(_, v)| v == x) {
-                Some((n, _)) => escape(out, n.as_bytes()),
+                Some((n, _)) => out.extend_from_slice(n.as_bytes()),
                 None => write_int(out, *x),
             },
             (Value::Enum8(x), _) => write_int(out, *x),
@@ -206,14 +250,14 @@ impl TextRenderer {
     }
 }
 
-fn strip(t: &TypeDesc) -> &TypeDesc {
+pub(crate) fn strip(t: &TypeDesc) -> &TypeDesc {
     match t {
         TypeDesc::Nullable(t) | TypeDesc::LowCardinality(t) | TypeDesc::SimpleAggregateFunction(_, t) => strip(t),
         t => t,
     }
 }
 
-fn geo_element(t: &TypeDesc) -> TypeDesc {
+pub(crate) fn geo_element(t: &TypeDesc) -> TypeDesc {
     let point = TypeDesc::Point;
     match t {
         TypeDesc::Ring | TypeDesc::LineString => point,

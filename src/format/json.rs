@@ -1,0 +1,144 @@
+//! ClickHouse's `JSONEachRow` rendering of values (26.9 defaults), checked against the server by the
+//! differential tests.
+//!
+//! - integers of every width, floats and decimals are bare numbers (floats as in the text formats);
+//!   `nan` and `±inf` become `null`; Bool is `true`/`false`;
+//! - strings, FixedString, dates and times, UUIDs, addresses and enum names are JSON strings: `"`, `\`
+//!   and `/` are escaped (`\/`), as are `\b \f \n \r \t`, other bytes below 0x20 as `\u00XX` (upper-case hex); other
+//!   bytes (including invalid UTF-8) pass through unchanged;
+//! - NULL is `null`; arrays and unnamed tuples are arrays; named tuples and maps are objects (map keys as
+//!   their text).
+
+use super::text::{TextRenderer, geo_element, strip};
+use crate::native::TypeDesc;
+use crate::value::Value;
+
+impl TextRenderer {
+    /// Writes one value as `JSONEachRow` does.
+    pub fn write_json(&mut self, out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc) {
+        let t = strip(t);
+        match (v, t) {
+            (Value::Null, _) => out.extend_from_slice(b"null"),
+            (Value::Float32(x), _) if !x.is_finite() => out.extend_from_slice(b"null"),
+            (Value::Float64(x), _) if !x.is_finite() => out.extend_from_slice(b"null"),
+            (Value::BFloat16(b), _) if !f32::from_bits(u32::from(*b) << 16).is_finite() => {
+                out.extend_from_slice(b"null")
+            }
+            (Value::String(s) | Value::FixedString(s), _) => json_string(out, s),
+            (Value::Array(items), t) => {
+                let inner = match t {
+                    TypeDesc::Array(inner) => inner.as_ref().clone(),
+                    geo => geo_element(geo),
+                };
+                out.push(b'[');
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_json(out, x, &inner);
+                }
+                out.push(b']');
+            }
+            (Value::Tuple(items), TypeDesc::Tuple(elems)) if elems.iter().all(|(n, _)| n.is_some()) => {
+                out.push(b'{');
+                for (i, (x, (n, t))) in items.iter().zip(elems).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    json_string(out, n.as_deref().unwrap_or_default().as_bytes());
+                    out.push(b':');
+                    self.write_json(out, x, t);
+                }
+                out.push(b'}');
+            }
+            (Value::Tuple(items), t) => {
+                let types: Vec<TypeDesc> = match t {
+                    TypeDesc::Tuple(elems) => elems.iter().map(|(_, t)| t.clone()).collect(),
+                    _ => vec![TypeDesc::Float64; items.len()],
+                };
+                out.push(b'[');
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_json(out, x, types.get(i).unwrap_or(&TypeDesc::Nothing));
+                }
+                out.push(b']');
+            }
+            (Value::Map(entries), t) => {
+                let (kt, vt) = match t {
+                    TypeDesc::Map(k, v) => (k.as_ref().clone(), v.as_ref().clone()),
+                    _ => (TypeDesc::Nothing, TypeDesc::Nothing),
+                };
+                out.push(b'{');
+                let mut key = Vec::new();
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    key.clear();
+                    match k {
+                        Value::String(s) | Value::FixedString(s) => key.extend_from_slice(s),
+                        k if self.write_number(&mut key, k, &kt) => {}
+                        k => self.write_plain(&mut key, k, strip(&kt)),
+                    }
+                    json_string(out, &key);
+                    out.push(b':');
+                    self.write_json(out, v, &vt);
+                }
+                out.push(b'}');
+            }
+            (v, t) => {
+                if !self.write_number(out, v, t) {
+                    let mut text = Vec::new();
+                    self.write_plain(&mut text, v, t);
+                    json_string(out, &text);
+                }
+            }
+        }
+    }
+
+    /// Writes one row as a `JSONEachRow` line (without the newline).
+    pub fn write_json_row(&mut self, out: &mut Vec<u8>, names: &[&str], values: &[Value<'_>], types: &[TypeDesc]) {
+        out.push(b'{');
+        for (i, ((n, v), t)) in names.iter().zip(values).zip(types).enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_string(out, n.as_bytes());
+            out.push(b':');
+            self.write_json(out, v, t);
+        }
+        out.push(b'}');
+    }
+}
+
+/// Writes `s` as a JSON string the way ClickHouse does.
+pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let rep: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'/' => b"\\/",
+            b'\n' => b"\\n",
+            b'\t' => b"\\t",
+            b'\r' => b"\\r",
+            8 => b"\\b",
+            12 => b"\\f",
+            0..=0x1f => {
+                out.extend_from_slice(&s[start..i]);
+                out.extend_from_slice(format!("\\u{:04X}", b).as_bytes());
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&s[start..i]);
+        out.extend_from_slice(rep);
+        start = i + 1;
+    }
+    out.extend_from_slice(&s[start..]);
+    out.push(b'"');
+}
