@@ -1,24 +1,22 @@
-//! Decode throughput per type family beside a memcpy baseline measured in the same run.
+//! Decode throughput per type family on Native blocks captured from the real ClickHouse 26.9 server
+//! (`benches/data/*.native`, 65,536 rows each, made by `scripts/capture-golden`), beside a memcpy
+//! baseline measured in the same run.
 //!
-//! Buffers are Native blocks as ClickHouse 26.9 lays them out (65,409-row blocks, the server's default
-//! `max_block_size` for numbers()), built with this crate's encoder, which the integration tests check
-//! byte-compatible with the server. Each iteration feeds the whole buffer in 64 KiB chunks (what libcurl
-//! hands the write callback on loopback at most) through one reused decoder, as a query does.
+//! Each captured block is repeated 32 times into one stream (as a long result would arrive) and fed in
+//! 64 KiB chunks through one reused decoder, exactly as the transport feeds libcurl's chunks. The memcpy
+//! baseline copies the same stream in the same chunks into a block-sized buffer: the data movement the
+//! decoder cannot avoid.
 
-use clickhouse_connect::native::{BlockDecoder, ColumnEncoder, FixedBuilder, StringBuilder, write_block};
+use clickhouse_connect::native::{BlockDecoder, TypeDesc};
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 
-const ROWS_PER_BLOCK: u64 = 65_409;
-const BLOCKS: u64 = 32;
+const REPEAT: usize = 32;
 const CHUNK: usize = 64 * 1024;
 
-fn buffer(make: impl Fn(u64) -> Box<dyn ColumnEncoder>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for b in 0..BLOCKS {
-        let col = make(b * ROWS_PER_BLOCK);
-        write_block(&mut out, &[("c", col.as_ref())]).unwrap();
-    }
-    out
+fn stream(name: &str) -> (Vec<u8>, usize) {
+    let path = format!("{}/benches/data/{name}.native", env!("CARGO_MANIFEST_DIR"));
+    let block = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e} (run scripts/capture-golden)"));
+    (block.repeat(REPEAT), block.len())
 }
 
 fn decode_all(decoder: &mut BlockDecoder, bytes: &[u8]) -> usize {
@@ -32,33 +30,16 @@ fn decode_all(decoder: &mut BlockDecoder, bytes: &[u8]) -> usize {
     rows
 }
 
-fn benches(c: &mut Criterion) {
-    let u64s = buffer(|start| {
-        let mut b = FixedBuilder::<u64>::new("UInt64");
-        for i in start..start + ROWS_PER_BLOCK {
-            b.push(i);
-        }
-        Box::new(b)
-    });
-    let strings = buffer(|start| {
-        let mut b = StringBuilder::new();
-        for i in start..start + ROWS_PER_BLOCK {
-            b.push(i.to_string());
-        }
-        Box::new(b)
-    });
-
+fn decode(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode");
+    let (u64s, block_len) = stream("uint64");
     g.throughput(Throughput::Bytes(u64s.len() as u64));
-    // Baseline: the same bytes copied in the same 64 KiB chunks into a block-sized destination that is
-    // reused block after block, which is exactly the data movement the decoder cannot avoid.
-    let block_bytes = (ROWS_PER_BLOCK * 8) as usize;
-    let mut dst = vec![0u8; block_bytes];
+    let mut dst = vec![0u8; block_len];
     g.bench_function("memcpy_baseline", |b| {
         b.iter(|| {
             let mut at = 0;
             for chunk in u64s.chunks(CHUNK) {
-                if at + chunk.len() > block_bytes {
+                if at + chunk.len() > block_len {
                     at = 0;
                 }
                 dst[at..at + chunk.len()].copy_from_slice(black_box(chunk));
@@ -67,17 +48,34 @@ fn benches(c: &mut Criterion) {
             black_box(&dst);
         })
     });
-    let mut d = BlockDecoder::new();
-    g.bench_function("uint64", |b| b.iter(|| black_box(decode_all(&mut d, &u64s))));
-    g.throughput(Throughput::Bytes(strings.len() as u64));
-    let mut d = BlockDecoder::new();
-    g.bench_function("string_short", |b| b.iter(|| black_box(decode_all(&mut d, &strings))));
+    for name in ["uint64", "nullable_uint64", "string", "low_cardinality", "array_uint8"] {
+        let (bytes, _) = stream(name);
+        g.throughput(Throughput::Bytes(bytes.len() as u64));
+        let mut d = BlockDecoder::with_block_info();
+        assert_eq!(decode_all(&mut d, &bytes), 65_536 * REPEAT);
+        g.bench_function(name, |b| b.iter(|| black_box(decode_all(&mut d, &bytes))));
+    }
+    g.finish();
+}
+
+fn grammar(c: &mut Criterion) {
+    let names = [
+        "UInt64",
+        "LowCardinality(Nullable(String))",
+        "Map(String, Array(Tuple(a Nullable(Decimal(38, 10)), b DateTime64(9, 'America/New_York'))))",
+    ];
+    let mut g = c.benchmark_group("type_grammar");
+    for n in names {
+        g.bench_function(n.split('(').next().unwrap_or(n), |b| {
+            b.iter(|| black_box(TypeDesc::parse(black_box(n)).unwrap()))
+        });
+    }
     g.finish();
 }
 
 criterion_group! {
-    name = decode;
+    name = benches;
     config = Criterion::default().sample_size(20).measurement_time(std::time::Duration::from_secs(3));
-    targets = benches
+    targets = decode, grammar
 }
-criterion_main!(decode);
+criterion_main!(benches);

@@ -25,13 +25,22 @@ use std::io::Write;
 pub struct TextRenderer {
     default_tz: TimeZone,
     zones: HashMap<String, TimeZone>,
+    legacy: bool,
 }
 
 impl TextRenderer {
     /// A renderer whose `DateTime` columns without a zone use `server_tz` (an IANA name).
     pub fn new(server_tz: &str) -> Self {
         let default_tz = TimeZone::get(server_tz).unwrap_or(TimeZone::UTC);
-        TextRenderer { default_tz, zones: HashMap::new() }
+        TextRenderer { default_tz, zones: HashMap::new(), legacy: false }
+    }
+
+    /// Renders as old servers (18.16) do: Date 0 and DateTime 0 as `0000-00-00[ 00:00:00]` (newer ones
+    /// print `1970-01-01`), and decimals with all `scale` fractional digits (newer ones drop trailing
+    /// zeros).
+    pub fn with_legacy_formatting(mut self, legacy: bool) -> Self {
+        self.legacy = legacy;
+        self
     }
 
     fn zone(&mut self, name: Option<&str>) -> TimeZone {
@@ -101,10 +110,15 @@ impl TextRenderer {
             (Value::Float32(x), _) => write_float(out, FloatRepr::F32(*x)),
             (Value::Float64(x), _) => write_float(out, FloatRepr::F64(*x)),
             (Value::BFloat16(bits), _) => write_float(out, FloatRepr::F32(f32::from_bits(u32::from(*bits) << 16))),
-            (Value::Decimal { raw, scale }, _) => {
-                write_decimal(out, &if *raw < 0 { format!("-{}", raw.unsigned_abs()) } else { raw.to_string() }, *scale)
+            (Value::Decimal { raw, scale }, _) => write_decimal(
+                out,
+                &if *raw < 0 { format!("-{}", raw.unsigned_abs()) } else { raw.to_string() },
+                *scale,
+                !self.legacy,
+            ),
+            (Value::Decimal256 { raw, scale }, _) => {
+                write_decimal(out, &wide_to_decimal(raw, true), *scale, !self.legacy)
             }
-            (Value::Decimal256 { raw, scale }, _) => write_decimal(out, &wide_to_decimal(raw, true), *scale),
             (Value::String(s), _) | (Value::FixedString(s), _) => {
                 if quoted {
                     out.push(b'\'');
@@ -196,6 +210,8 @@ impl TextRenderer {
     /// addresses, enum names (unescaped: callers escape for their format).
     pub(crate) fn write_plain(&mut self, out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc) {
         match (v, t) {
+            (Value::Date(0), _) if self.legacy => out.extend_from_slice(b"0000-00-00"),
+            (Value::DateTime(0), _) if self.legacy => out.extend_from_slice(b"0000-00-00 00:00:00"),
             (Value::Date(d), _) => write_date(out, i64::from(*d)),
             (Value::Date32(d), _) => write_date(out, i64::from(*d)),
             (Value::DateTime(s), t) => {
@@ -392,8 +408,8 @@ fn tie_to_even(digits: &str, exp: i32, exact: &str) -> Option<String> {
 }
 
 /// Writes an unscaled decimal integer (as text, optionally with a leading `-`) with `scale` fractional
-/// digits, dropping trailing fractional zeros.
-fn write_decimal(out: &mut Vec<u8>, unscaled: &str, scale: u8) {
+/// digits, dropping trailing fractional zeros when `trim` is set.
+fn write_decimal(out: &mut Vec<u8>, unscaled: &str, scale: u8, trim: bool) {
     let (neg, digits) = match unscaled.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, unscaled),
@@ -405,7 +421,7 @@ fn write_decimal(out: &mut Vec<u8>, unscaled: &str, scale: u8) {
         digits.to_string()
     };
     let (int, frac) = padded.split_at(padded.len() - scale);
-    let frac = frac.trim_end_matches('0');
+    let frac = if trim { frac.trim_end_matches('0') } else { frac };
     if neg && !(int.trim_start_matches('0').is_empty() && frac.is_empty()) {
         out.push(b'-');
     }
@@ -516,13 +532,13 @@ mod tests {
     #[test]
     fn decimals_and_wide_integers() {
         let mut o = Vec::new();
-        write_decimal(&mut o, "-100", 5);
+        write_decimal(&mut o, "-100", 5, true);
         assert_eq!(o, b"-0.001");
         let mut o = Vec::new();
-        write_decimal(&mut o, "15000", 4);
+        write_decimal(&mut o, "15000", 4, true);
         assert_eq!(o, b"1.5");
         let mut o = Vec::new();
-        write_decimal(&mut o, "0", 3);
+        write_decimal(&mut o, "0", 3, true);
         assert_eq!(o, b"0");
         assert_eq!(wide_to_decimal(&[u64::MAX; 4], true), "-1");
         assert_eq!(

@@ -1,0 +1,1 @@
+SELECT toDecimal32(number / 3, 4), toDecimal64(number / 7, 9), toDecimal128(number, 20), toString(number * 7919), toFixedString(toString(number % 100), 3), toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0') FROM system.numbers LIMIT 300

@@ -1,0 +1,1 @@
+SELECT toUInt8(number), toUInt16(number * 300), toUInt32(number * 70000), number * 1000000007, toInt8(number - 100), toInt16(number * -300), toInt32(number * -70000), toInt64(number) * -1000000007, toFloat32(number) / 3, toFloat64(number) / 7 FROM system.numbers LIMIT 300

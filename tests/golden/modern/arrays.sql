@@ -1,0 +1,1 @@
+SELECT * FROM generateRandom('a Array(UInt8), b Array(Nullable(String)), c Array(Array(Array(Int32))), d Array(LowCardinality(String))', 9, 10, 4) LIMIT 300 SETTINGS allow_suspicious_low_cardinality_types = 1

@@ -1,0 +1,1 @@
+SELECT * FROM generateRandom('a Date, b Date32, c DateTime, d DateTime(\'Asia/Kolkata\'), e DateTime64(3), f DateTime64(9, \'America/New_York\')', 5, 10, 4) LIMIT 300 SETTINGS allow_suspicious_low_cardinality_types = 1

@@ -1,0 +1,1 @@
+SELECT toBFloat16(number * 1.37 - 50), toTime(toInt64(number * 97) - 5000), toTime64(number / 7, 3), toIntervalSecond(number), CAST(number AS SimpleAggregateFunction(sum, UInt64)), [nan, -inf, inf, -0., 1e-310, 1e21, 1e-7][number % 7 + 1] AS special, toFloat32(special) FROM numbers(300)

@@ -1,0 +1,1 @@
+SELECT * FROM generateRandom('a UInt8, b UInt16, c UInt32, d UInt64, e UInt128, f UInt256, g Int8, h Int16, i Int32, j Int64, k Int128, l Int256', 1, 10, 4) LIMIT 300 SETTINGS allow_suspicious_low_cardinality_types = 1

@@ -1,0 +1,1 @@
+SELECT * FROM generateRandom('a Tuple(x Int64, y String), b Tuple(Tuple(Float32, IPv6), UUID), c Map(String, UInt64), d Map(UInt32, Array(Nullable(String)))', 10, 10, 4) LIMIT 300 SETTINGS allow_suspicious_low_cardinality_types = 1
