@@ -120,6 +120,18 @@ impl ArenaBuf {
         bytemuck::try_cast_slice(&bytes[..whole]).unwrap_or(&[])
     }
 
+    /// Appends `n` zero bytes and returns them for the caller to fill (e.g. as `&mut [u32]` through
+    /// bytemuck; the start is aligned for any element whose size divides the current length).
+    pub(crate) fn extend_zeroed(&mut self, arena: &Bump, n: usize) -> Result<&mut [u8]> {
+        self.reserve(arena, n)?;
+        let start = self.len;
+        // SAFETY: reserve guaranteed `cap >= len + n`; we initialise the `n` bytes before exposing them.
+        unsafe { std::ptr::write_bytes(self.ptr.as_ptr().add(start), 0, n) };
+        self.len += n;
+        // SAFETY: bytes `start..start + n` are initialised and owned uniquely through `&mut self`.
+        Ok(unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(start), n) })
+    }
+
     /// Forgets the storage; must be called before the arena is reset (invariant 1).
     #[inline]
     pub(crate) fn release(&mut self) {
@@ -133,6 +145,70 @@ impl ArenaBuf {
     pub(crate) fn clear(&mut self) {
         self.len = 0;
     }
+}
+
+/// The String decoder's hot loop: appends consecutive rows of `buf` that have a one-byte length prefix
+/// (< 128) and whose bodies lie entirely in `buf`, up to `max_rows`, to `data` (bodies) and `offsets`
+/// (u64 end offsets). Returns `(bytes consumed, rows appended)`; stops at the first row it cannot take.
+///
+/// Short bodies (<= 16 bytes, with 16 readable bytes in `buf`) are copied as one fixed 16-byte move,
+/// which may write past the row's end into reserved, not-yet-used capacity: those bytes are outside
+/// `0..len`, are never exposed, and are overwritten by the next row.
+pub(crate) fn append_short_strings(
+    data: &mut ArenaBuf,
+    offsets: &mut ArenaBuf,
+    arena: &Bump,
+    buf: &[u8],
+    max_rows: usize,
+) -> Result<(usize, usize)> {
+    let max_rows = max_rows.min(buf.len());
+    if max_rows == 0 {
+        return Ok((0, 0));
+    }
+    // Every appended data byte consumes at least one input byte, so `buf.len() + 16` bounds what the
+    // loop can write (the +16 covers the last over-copy); each row consumes at least one byte, so
+    // `max_rows <= buf.len()` offsets suffice. Both are bounded by the input actually received.
+    data.reserve(arena, buf.len() + 16)?;
+    offsets.reserve(arena, max_rows * 8)?;
+    let data_ptr = data.ptr.as_ptr();
+    let offsets_ptr = offsets.ptr.as_ptr();
+    let mut dlen = data.len;
+    let olen = offsets.len;
+    let mut pos = 0usize;
+    let mut rows = 0usize;
+    while rows < max_rows {
+        let Some(&len) = buf.get(pos) else { break };
+        if len >= 0x80 {
+            break;
+        }
+        let len = usize::from(len);
+        let start = pos + 1;
+        if start + len > buf.len() {
+            break;
+        }
+        // SAFETY (all three writes):
+        // - source: `start + 16 <= buf.len()` (fixed copy) or `start + len <= buf.len()` (checked above);
+        // - data destination: `dlen - data.len <= pos < buf.len()` because each copied body byte was
+        //   preceded by consuming it from `buf`, so `dlen + 16 <= data.len + buf.len() + 16 <= cap`;
+        // - offsets destination: `olen + rows * 8 < olen + max_rows * 8 <= cap`, and `olen` is a
+        //   multiple of 8 from a 16-aligned base, so the u64 write is aligned;
+        // - the arena buffers and `buf` (caller input) never overlap.
+        unsafe {
+            if len <= 16 && start + 16 <= buf.len() {
+                std::ptr::copy_nonoverlapping(buf.as_ptr().add(start), data_ptr.add(dlen), 16);
+            } else {
+                std::ptr::copy_nonoverlapping(buf.as_ptr().add(start), data_ptr.add(dlen), len);
+            }
+            dlen += len;
+            (offsets_ptr.add(olen + rows * 8) as *mut u64).write(dlen as u64);
+        }
+        pos = start + len;
+        rows += 1;
+    }
+    // Bytes 0..dlen and offsets 0..olen + rows * 8 are now initialised (invariant 3).
+    data.len = dlen;
+    offsets.len = olen + rows * 8;
+    Ok((pos, rows))
 }
 
 #[cfg(test)]
@@ -156,5 +232,28 @@ mod tests {
         assert!(b.as_bytes().is_empty());
         let empty: &[i128] = b.typed();
         assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn short_strings_stop_at_what_they_cannot_take() {
+        let bump = Bump::new();
+        let (mut data, mut offsets) = (ArenaBuf::new(), ArenaBuf::new());
+        // "a", "", 20 bytes, a 200-byte (two-byte prefix) string, then a truncated one.
+        let mut buf = vec![1, b'a', 0, 20];
+        buf.extend_from_slice(&[b'x'; 20]);
+        let two_byte_len = buf.len();
+        buf.extend_from_slice(&[0xc8, 0x01]);
+        let (used, rows) = append_short_strings(&mut data, &mut offsets, &bump, &buf, 10).unwrap();
+        assert_eq!((used, rows), (two_byte_len, 3));
+        assert_eq!(offsets.typed::<u64>(), &[1, 1, 21]);
+        assert_eq!(&data.as_bytes()[..1], b"a");
+        assert_eq!(data.len(), 21);
+        // A body that runs past the chunk is left for the slow path.
+        let (used, rows) = append_short_strings(&mut data, &mut offsets, &bump, &[5, b'a', b'b'], 10).unwrap();
+        assert_eq!((used, rows), (0, 0));
+        // max_rows is honoured.
+        let (used, rows) = append_short_strings(&mut data, &mut offsets, &bump, &[1, b'q', 1, b'r'], 1).unwrap();
+        assert_eq!((used, rows), (2, 1));
+        assert_eq!(data.len(), 22);
     }
 }

@@ -74,37 +74,41 @@ impl LowCardinalityColumn {
         self.keys.len() / 4
     }
 
-    /// Widens the part's raw indexes to u32 keys rebased onto the combined dictionary.
+    /// Widens the part's raw indexes to u32 keys rebased onto the combined dictionary, checking each
+    /// against the dictionary's size.
     fn finish_part(&mut self, input: &Input<'_>, arena: &Bump) -> Result<()> {
-        let dict_len = self.dictionary.rows();
-        let base = self.dict_base;
+        let dict_len = self.dictionary.rows() as u64;
+        let base = self.dict_base as u64;
         let nullable = self.nullable;
-        self.keys.reserve(arena, self.part_rows * 4)?;
+        let n = self.part_rows;
+        let dst: &mut [u32] = bytemuck::try_cast_slice_mut(self.keys.extend_zeroed(arena, n * 4)?)
+            .map_err(|_| input.error("misaligned LowCardinality keys"))?;
         let raw = self.raw.as_bytes();
-        let mut bad = None;
-        let mut push = |k: u64, keys: &mut ArenaBuf| -> Result<()> {
-            // NULL is entry 0 of every part's dictionary; all NULLs map to the first one.
-            let key = if nullable && k == 0 { 0 } else { base as u64 + k };
-            if key >= dict_len as u64 {
-                bad.get_or_insert(k);
-                return Ok(());
+        // Tight, branch-light loops: remember the largest key and check it once at the end.
+        let mut max = 0u64;
+        fn widen<const W: usize>(raw: &[u8], dst: &mut [u32], base: u64, nullable: bool, max: &mut u64) {
+            for (d, c) in dst.iter_mut().zip(raw.chunks_exact(W)) {
+                let mut b = [0u8; 8];
+                b[..W].copy_from_slice(c);
+                let k = u64::from_le_bytes(b);
+                // NULL is entry 0 of every part's dictionary; all NULLs map to the first one.
+                let key = if nullable && k == 0 { 0 } else { base.saturating_add(k) };
+                *max = (*max).max(key);
+                *d = key as u32;
             }
-            keys.push(arena, key as u32)
-        };
-        match self.width {
-            1 => raw.iter().try_for_each(|&k| push(k.into(), &mut self.keys))?,
-            2 => raw.chunks_exact(2).try_for_each(|c| push(u16::from_le_bytes([c[0], c[1]]).into(), &mut self.keys))?,
-            4 => raw
-                .chunks_exact(4)
-                .try_for_each(|c| push(u32::from_le_bytes([c[0], c[1], c[2], c[3]]).into(), &mut self.keys))?,
-            _ => raw
-                .chunks_exact(8)
-                .try_for_each(|c| push(u64::from_le_bytes(c.try_into().unwrap_or([0xff; 8])), &mut self.keys))?,
         }
-        if let Some(k) = bad {
-            return Err(
-                input.error(format!("LowCardinality index {k} is outside its dictionary of {} keys", dict_len - base))
-            );
+        match self.width {
+            1 => widen::<1>(raw, dst, base, nullable, &mut max),
+            2 => widen::<2>(raw, dst, base, nullable, &mut max),
+            4 => widen::<4>(raw, dst, base, nullable, &mut max),
+            _ => widen::<8>(raw, dst, base, nullable, &mut max),
+        }
+        if n > 0 && max >= dict_len {
+            return Err(input.error(format!(
+                "LowCardinality index {} is outside its dictionary of {} keys",
+                max.saturating_sub(base),
+                dict_len - base
+            )));
         }
         self.raw.clear();
         Ok(())

@@ -3,7 +3,7 @@
 //! string body may straddle chunks; bytes are appended as they arrive, never pre-sized from the prefix.
 
 use crate::error::Result;
-use crate::native::arena::ArenaBuf;
+use crate::native::arena::{ArenaBuf, append_short_strings};
 use crate::native::column::{Column, ColumnView, span};
 use crate::native::input::{Input, VarUInt};
 use crate::value::Value;
@@ -30,6 +30,20 @@ impl StringColumn {
     }
 }
 
+impl StringColumn {
+    /// Fast path: rows whose one-byte length and body are both in this chunk (strings under 128 bytes,
+    /// the common case), through the arena's audited bulk helper. Stops at the first row it cannot take
+    /// whole; the general loop continues from there.
+    #[inline]
+    fn decode_whole_rows(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<()> {
+        let want = self.expected - self.done;
+        let (used, rows) = append_short_strings(&mut self.data, &mut self.offsets, arena, input.remaining(), want)?;
+        input.take(used);
+        self.done += rows;
+        Ok(())
+    }
+}
+
 impl Column for StringColumn {
     fn start(&mut self, rows: usize) {
         self.expected = rows;
@@ -46,7 +60,15 @@ impl Column for StringColumn {
     }
 
     fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
-        while self.done < self.expected {
+        loop {
+            // Whole rows in a tight loop whenever we are at a row boundary…
+            if self.pending.is_none() && !self.len.in_progress() {
+                self.decode_whole_rows(input, arena)?;
+            }
+            if self.done == self.expected {
+                return Ok(true);
+            }
+            // …and one row at a time (long strings, multi-byte lengths, rows split across chunks).
             let remaining = match self.pending {
                 Some(r) => r,
                 None => match self.len.feed(input)? {
@@ -54,7 +76,6 @@ impl Column for StringColumn {
                     None => return Ok(false),
                 },
             };
-            // Fast path: the whole body is in this chunk.
             let avail = input.remaining().len() as u64;
             let n = remaining.min(avail) as usize;
             if n > 0 {
@@ -69,7 +90,6 @@ impl Column for StringColumn {
             self.offsets.push(arena, self.data.len() as u64)?;
             self.done += 1;
         }
-        Ok(true)
     }
 
     fn rows(&self) -> usize {
