@@ -37,3 +37,4 @@ mod value;
 pub use client::{Client, ClientOptions, QueryResult};
 pub use error::{Error, Result};
 pub use value::Value;
+pub use value::nullable;

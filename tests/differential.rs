@@ -76,7 +76,7 @@ fn expression_only_types_match_server_rendering() {
     let sql = "SELECT toBFloat16(number * 1.37 - 50000), toTime(toInt64(number * 97) - 500000), \
         toTime64((toInt64(number) * 9973 - 1000000) / 7, 3), toTime64(-0.25, 2), toIntervalSecond(number), \
         toIntervalMonth(-number), toFloat32(number) / 3, CAST(number % 2 AS Bool), number * 1e300, number * 1e-310, \
-        toDecimal256(number, 30) / 7, SimpleAggregateFunction_val FROM numbers(20000) \
+        toDecimal256(number, 30) / 7, NULL AS nothing, [] AS no_elements, [NULL] AS null_elements, SimpleAggregateFunction_val FROM numbers(20000) \
         ARRAY JOIN [CAST(number AS SimpleAggregateFunction(sum, UInt64))] AS SimpleAggregateFunction_val";
     assert!(compare(sql) > 100_000);
 }

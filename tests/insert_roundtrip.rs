@@ -70,3 +70,80 @@ fn bad_values_name_row_and_column_and_send_nothing() {
     assert_eq!(c.command(&format!("SELECT a, b, e FROM {t}")).unwrap(), "7\t\tx");
     c.command(&format!("DROP TABLE {t}")).unwrap();
 }
+
+#[test]
+fn rust_values_go_in_and_come_back_unchanged() {
+    use clickhouse_connect::nullable;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let c = modern();
+    let t = table("rt_rust");
+    c.command(&format!(
+        "CREATE TABLE {t} (u8 UInt8, i128 Int128, u128 UInt128, f Float64, s String, b Bool, ip4 IPv4, ip6 IPv6, \
+         d Date, d32 Date32, dt DateTime('UTC'), dt64 DateTime64(6, 'Asia/Tokyo'), n Nullable(UInt32), \
+         a Array(String), tup Tuple(UInt8, String), m Map(String, UInt64)) ENGINE = Memory"
+    ))
+    .unwrap();
+    let day = jiff::civil::date(2024, 2, 29);
+    let old_day = jiff::civil::date(1901, 12, 13);
+    let second: jiff::Timestamp = "2024-02-29T12:34:56Z".parse().unwrap();
+    let micro: jiff::Timestamp = "2024-02-29T12:34:56.123456Z".parse().unwrap();
+    let ip6: Ipv6Addr = "2001:db8::1".parse().unwrap();
+    let row: Vec<Value> = vec![
+        7u8.into(),
+        (-5i128).into(),
+        u128::MAX.into(),
+        1.5f64.into(),
+        "héllo 'quoted'".into(),
+        true.into(),
+        Ipv4Addr::new(1, 2, 3, 4).into(),
+        ip6.into(),
+        day.into(),
+        old_day.into(),
+        second.into(),
+        micro.into(),
+        None::<u32>.into(),
+        Value::array(["x", "y"]),
+        (1u8, "a").into(),
+        vec![("k", 1u64)].into(),
+    ];
+    let mut row2 = row.clone();
+    row2[12] = Some(9u32).into();
+    c.insert(&t, &[], &[row, row2]).unwrap();
+
+    // The server sees the values we meant (its own rendering of them, computed from the same inputs).
+    let server = c
+        .command(&format!(
+            "SELECT toString(d), toString(d32), toString(dt), toString(dt64), toString(u128), s FROM {t} LIMIT 1"
+        ))
+        .unwrap();
+    let want = format!(
+        "{day}\t{old_day}\t{}\t{}\t{}\théllo \\'quoted\\'",
+        second.strftime("%Y-%m-%d %H:%M:%S"),
+        // Tokyo is UTC+9 all year.
+        micro.checked_add(jiff::Span::new().hours(9)).unwrap().strftime("%Y-%m-%d %H:%M:%S%.6f"),
+        u128::MAX
+    );
+    assert_eq!(server, want);
+
+    // And they come back as the same Rust values.
+    let r = c.query(&format!("SELECT * FROM {t} ORDER BY n NULLS FIRST")).unwrap();
+    let v = &r.rows[0];
+    assert_eq!(u8::try_from(&v[0]).unwrap(), 7);
+    assert_eq!(i128::try_from(&v[1]).unwrap(), -5);
+    assert_eq!(u128::try_from(&v[2]).unwrap(), u128::MAX);
+    assert_eq!(f64::try_from(&v[3]).unwrap(), 1.5);
+    assert_eq!(String::try_from(&v[4]).unwrap(), "héllo 'quoted'");
+    assert!(bool::try_from(&v[5]).unwrap());
+    assert_eq!(Ipv4Addr::try_from(&v[6]).unwrap(), Ipv4Addr::new(1, 2, 3, 4));
+    assert_eq!(Ipv6Addr::try_from(&v[7]).unwrap(), ip6);
+    assert_eq!(jiff::civil::Date::try_from(&v[8]).unwrap(), day);
+    assert_eq!(jiff::civil::Date::try_from(&v[9]).unwrap(), old_day);
+    assert_eq!(jiff::Timestamp::try_from(&v[10]).unwrap(), second);
+    assert_eq!(jiff::Timestamp::try_from(&v[11]).unwrap(), micro);
+    assert_eq!(nullable::<u32>(&v[12]).unwrap(), None);
+    assert_eq!(nullable::<u32>(&r.rows[1][12]).unwrap(), Some(9));
+    assert_eq!(v[13], Value::array(["x", "y"]));
+    assert_eq!(v[14], Value::from((1u8, "a")));
+    assert_eq!(v[15], Value::from(vec![("k", 1u64)]));
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}

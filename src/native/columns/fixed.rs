@@ -488,6 +488,16 @@ impl FixedValues {
                     self.bytes.extend_from_slice(&s.to_le_bytes());
                     Ok(())
                 }
+                Value::DateTime64 { ticks, precision } => {
+                    let scale = 10i64.pow(u32::from(precision.min(9)));
+                    if ticks % scale != 0 {
+                        return Err(format!("{v:?} has sub-second digits that {} cannot keep", self.type_name));
+                    }
+                    let s = u32::try_from(ticks / scale)
+                        .map_err(|_| format!("{v:?} is outside the range of {}", self.type_name))?;
+                    self.bytes.extend_from_slice(&s.to_le_bytes());
+                    Ok(())
+                }
                 _ => self.put_int(v, 0, u32::MAX.into(), 4),
             },
             Kind::DateTime64(p) | Kind::Time64(p) => {
@@ -499,6 +509,14 @@ impl FixedValues {
                         ticks
                             .checked_mul(10i64.pow(u32::from(p - precision)))
                             .ok_or_else(|| format!("out of range for {}", self.type_name))?
+                    }
+                    Value::DateTime64 { ticks, precision } | Value::Time64 { ticks, precision } => {
+                        // More digits than the column keeps: fine only if they are zeros.
+                        let scale = 10i64.pow(u32::from(precision.min(9) - p));
+                        if ticks % scale != 0 {
+                            return Err(format!("{v:?} has more sub-second digits than {} keeps", self.type_name));
+                        }
+                        ticks / scale
                     }
                     Value::DateTime(s) => i64::from(s)
                         .checked_mul(10i64.pow(u32::from(p)))

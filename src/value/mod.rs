@@ -165,3 +165,7 @@ impl Value<'_> {
         }
     }
 }
+
+mod convert;
+
+pub use convert::nullable;
