@@ -2,8 +2,9 @@
 //!
 //! `cargo run --release --example demo -- http://127.0.0.1:8123 [rows]` (scripts/demo starts a server).
 
-use clickhouse_connect::native::{FixedBuilder, NullableBuilder, StringBuilder};
-use clickhouse_connect::{Client, Value};
+use clickhouse_connect::format::TextRenderer;
+use clickhouse_connect::native::{FixedBuilder, NullableBuilder, StringBuilder, TypeDesc};
+use clickhouse_connect::{Client, QueryResult};
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,12 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let insert_s = t.elapsed().as_secs_f64();
     println!("inserted {rows} rows in {insert_s:.3} s ({:.0} rows/s)", rows as f64 / insert_s);
 
+    let mut text = TextRenderer::new(client.server_timezone());
     let first = client.query("SELECT id, user, amount, ts, note FROM demo_events ORDER BY id LIMIT 5")?;
-    println!("{}", first.column_names.join("\t"));
-    for row in &first.rows {
-        let cells: Vec<String> = row.iter().map(show).collect();
-        println!("{}", cells.join("\t"));
-    }
+    print_table(&first, &mut text)?;
 
     let t = Instant::now();
     let mut read = 0usize;
@@ -73,21 +71,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let by_user = client.query(
         "SELECT user, count() AS n, round(avg(amount), 3) AS avg FROM demo_events GROUP BY user ORDER BY user",
     )?;
-    println!("{}", by_user.column_names.join("\t"));
-    for row in &by_user.rows {
-        let cells: Vec<String> = row.iter().map(show).collect();
-        println!("{}", cells.join("\t"));
-    }
+    print_table(&by_user, &mut text)?;
     Ok(())
 }
 
-fn show(v: &Value<'_>) -> String {
-    match v {
-        Value::Null => "NULL".into(),
-        Value::String(s) => String::from_utf8_lossy(s).into_owned(),
-        Value::UInt64(x) => x.to_string(),
-        Value::Float64(x) => x.to_string(),
-        Value::DateTime(x) => format!("@{x}"),
-        other => format!("{other:?}"),
+/// Prints a result as ClickHouse's TabSeparatedWithNames would, through this crate's renderer.
+fn print_table(r: &QueryResult, text: &mut TextRenderer) -> Result<(), Box<dyn std::error::Error>> {
+    let types: Vec<TypeDesc> = r.column_types.iter().map(|t| TypeDesc::parse(t)).collect::<Result<_, _>>()?;
+    let mut out = r.column_names.join("\t").into_bytes();
+    out.push(b'\n');
+    for row in &r.rows {
+        for (i, (v, t)) in row.iter().zip(&types).enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            text.write_tsv(&mut out, v, t);
+        }
+        out.push(b'\n');
     }
+    print!("{}", String::from_utf8_lossy(&out));
+    Ok(())
 }

@@ -38,3 +38,8 @@ pub use client::{Client, ClientOptions, QueryResult};
 pub use error::{Error, Result};
 pub use value::Value;
 pub use value::nullable;
+
+/// Compiles the README's examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -4,6 +4,9 @@
 //! write its data, and how to empty itself while keeping capacity (so a streaming inserter reuses the
 //! same buffers block after block).
 
+pub use super::columns::array::ArrayBuilder;
+pub use super::columns::nullable::NullableBuilder;
+pub use super::columns::string::StringBuilder;
 use super::input::{write_str, write_varuint};
 use super::types::TypeDesc;
 use crate::error::{Error, Result};
@@ -22,6 +25,33 @@ pub trait ColumnEncoder: Send {
     fn encode(&self, out: &mut Vec<u8>);
     /// Empties the builder, keeping its capacity.
     fn clear(&mut self);
+}
+
+impl<T: ColumnEncoder + ?Sized> ColumnEncoder for Box<T> {
+    fn type_name(&self) -> String {
+        (**self).type_name()
+    }
+    fn rows(&self) -> usize {
+        (**self).rows()
+    }
+    fn encode_prefix(&self, out: &mut Vec<u8>) {
+        (**self).encode_prefix(out)
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        (**self).encode(out)
+    }
+    fn clear(&mut self) {
+        (**self).clear()
+    }
+}
+
+impl<T: ValueBuilder + ?Sized> ValueBuilder for Box<T> {
+    fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        (**self).push(v)
+    }
+    fn push_default(&mut self) {
+        (**self).push_default()
+    }
 }
 
 /// Plain fixed-width values: integers, floats, and types stored as them (Date as u16, DateTime as u32 …).
@@ -61,127 +91,6 @@ impl<T: bytemuck::Pod + Send> ColumnEncoder for FixedBuilder<T> {
     }
 }
 
-/// `String` values.
-#[derive(Default)]
-pub struct StringBuilder {
-    data: Vec<u8>,
-    ends: Vec<usize>,
-}
-
-impl StringBuilder {
-    /// An empty builder.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// Appends one value.
-    pub fn push(&mut self, v: impl AsRef<[u8]>) {
-        self.data.extend_from_slice(v.as_ref());
-        self.ends.push(self.data.len());
-    }
-}
-
-impl ColumnEncoder for StringBuilder {
-    fn type_name(&self) -> String {
-        "String".into()
-    }
-    fn rows(&self) -> usize {
-        self.ends.len()
-    }
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.reserve(self.data.len() + self.ends.len() * 2);
-        let mut start = 0;
-        for &end in &self.ends {
-            write_str(out, &self.data[start..end]);
-            start = end;
-        }
-    }
-    fn clear(&mut self) {
-        self.data.clear();
-        self.ends.clear();
-    }
-}
-
-/// `Nullable(T)`.
-pub struct NullableBuilder<B: ColumnEncoder> {
-    nulls: Vec<u8>,
-    inner: B,
-}
-
-impl<B: ColumnEncoder> NullableBuilder<B> {
-    /// Wraps the inner builder; push through [`NullableBuilder::push_with`] / [`NullableBuilder::push_null`].
-    pub fn new(inner: B) -> Self {
-        NullableBuilder { nulls: Vec::new(), inner }
-    }
-    /// Appends a present value by letting `f` append it to the inner builder.
-    pub fn push_with(&mut self, f: impl FnOnce(&mut B)) {
-        f(&mut self.inner);
-        self.nulls.push(0);
-    }
-    /// Appends NULL, with `placeholder` appending the inner type's default value.
-    pub fn push_null(&mut self, placeholder: impl FnOnce(&mut B)) {
-        placeholder(&mut self.inner);
-        self.nulls.push(1);
-    }
-}
-
-impl<B: ColumnEncoder> ColumnEncoder for NullableBuilder<B> {
-    fn type_name(&self) -> String {
-        format!("Nullable({})", self.inner.type_name())
-    }
-    fn rows(&self) -> usize {
-        self.nulls.len()
-    }
-    fn encode_prefix(&self, out: &mut Vec<u8>) {
-        self.inner.encode_prefix(out);
-    }
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.nulls);
-        self.inner.encode(out);
-    }
-    fn clear(&mut self) {
-        self.nulls.clear();
-        self.inner.clear();
-    }
-}
-
-/// `Array(T)`.
-pub struct ArrayBuilder<B: ColumnEncoder> {
-    offsets: Vec<u64>,
-    inner: B,
-}
-
-impl<B: ColumnEncoder> ArrayBuilder<B> {
-    /// Wraps the element builder.
-    pub fn new(inner: B) -> Self {
-        ArrayBuilder { offsets: Vec::new(), inner }
-    }
-    /// Appends one array whose elements `f` appends to the element builder.
-    pub fn push_with(&mut self, f: impl FnOnce(&mut B)) {
-        f(&mut self.inner);
-        self.offsets.push(self.inner.rows() as u64);
-    }
-}
-
-impl<B: ColumnEncoder> ColumnEncoder for ArrayBuilder<B> {
-    fn type_name(&self) -> String {
-        format!("Array({})", self.inner.type_name())
-    }
-    fn rows(&self) -> usize {
-        self.offsets.len()
-    }
-    fn encode_prefix(&self, out: &mut Vec<u8>) {
-        self.inner.encode_prefix(out);
-    }
-    fn encode(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(bytemuck::cast_slice(&self.offsets));
-        self.inner.encode(out);
-    }
-    fn clear(&mut self) {
-        self.offsets.clear();
-        self.inner.clear();
-    }
-}
-
 /// Writes one Native block from named columns of equal length.
 pub fn write_block(out: &mut Vec<u8>, columns: &[(&str, &dyn ColumnEncoder)]) -> Result<()> {
     let rows = columns.first().map_or(0, |(_, c)| c.rows());
@@ -214,10 +123,10 @@ pub fn builder_for(desc: &TypeDesc) -> Result<Box<dyn ValueBuilder>> {
     use super::columns::*;
     use TypeDesc as T;
     Ok(match desc {
-        T::String => Box::new(string::StringValues::default()),
+        T::String => Box::new(StringBuilder::new()),
         T::FixedString(n) => Box::new(fixed_string::FixedStringValues::new(*n)),
-        T::Nullable(inner) => Box::new(nullable::NullableValues::new(builder_for(inner)?)),
-        T::Array(inner) => Box::new(array::ArrayValues::new(builder_for(inner)?)),
+        T::Nullable(inner) => Box::new(NullableBuilder::new(builder_for(inner)?)),
+        T::Array(inner) => Box::new(ArrayBuilder::new(builder_for(inner)?)),
         T::Tuple(elems) if !elems.is_empty() => Box::new(tuple::TupleValues::new(
             desc.to_string(),
             elems.iter().map(|(_, t)| builder_for(t)).collect::<Result<_>>()?,
@@ -228,7 +137,12 @@ pub fn builder_for(desc: &TypeDesc) -> Result<Box<dyn ValueBuilder>> {
                 T::Nullable(t) => (true, t.as_ref()),
                 t => (false, t),
             };
-            Box::new(low_cardinality::LowCardinalityValues::new(desc.to_string(), builder_for(t)?, nullable))
+            Box::new(low_cardinality::LowCardinalityValues::new(
+                desc.to_string(),
+                builder_for(t)?,
+                builder_for(t)?,
+                nullable,
+            ))
         }
         T::SimpleAggregateFunction(_, inner) => {
             Box::new(Renamed { name: desc.to_string(), inner: builder_for(inner)? })

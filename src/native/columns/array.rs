@@ -5,6 +5,7 @@
 use crate::error::Result;
 use crate::native::arena::ArenaBuf;
 use crate::native::column::{Column, ColumnView, byte_len, check_offsets, read_fixed, span};
+use crate::native::encoder::{ColumnEncoder, ValueBuilder};
 use crate::native::input::Input;
 use crate::value::Value;
 use bumpalo::Bump;
@@ -93,20 +94,25 @@ impl Column for ArrayColumn {
     }
 }
 
-/// Builder of an `Array(T)` column from `Value::Array`s.
-pub struct ArrayValues {
+/// `Array(T)`.
+pub struct ArrayBuilder<B: ColumnEncoder> {
     offsets: Vec<u64>,
-    inner: Box<dyn crate::native::encoder::ValueBuilder>,
+    inner: B,
 }
 
-impl ArrayValues {
-    /// Wraps the element type's builder.
-    pub fn new(inner: Box<dyn crate::native::encoder::ValueBuilder>) -> Self {
-        ArrayValues { offsets: Vec::new(), inner }
+impl<B: ColumnEncoder> ArrayBuilder<B> {
+    /// Wraps the element builder.
+    pub fn new(inner: B) -> Self {
+        ArrayBuilder { offsets: Vec::new(), inner }
+    }
+    /// Appends one array whose elements `f` appends to the element builder.
+    pub fn push_with(&mut self, f: impl FnOnce(&mut B)) {
+        f(&mut self.inner);
+        self.offsets.push(self.inner.rows() as u64);
     }
 }
 
-impl crate::native::encoder::ColumnEncoder for ArrayValues {
+impl<B: ColumnEncoder> ColumnEncoder for ArrayBuilder<B> {
     fn type_name(&self) -> String {
         format!("Array({})", self.inner.type_name())
     }
@@ -126,11 +132,11 @@ impl crate::native::encoder::ColumnEncoder for ArrayValues {
     }
 }
 
-impl crate::native::encoder::ValueBuilder for ArrayValues {
+impl<B: ValueBuilder> ValueBuilder for ArrayBuilder<B> {
     fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
         let Value::Array(items) = v else { return Err(format!("expected an array, got {v:?}")) };
-        // Builders append only on success, so a failing element leaves earlier ones in the child: they
-        // are counted by no offset, and the caller discards the whole batch on error.
+        // A failing element leaves earlier ones in the child without an offset: the caller discards
+        // the whole batch on error.
         for (i, x) in items.iter().enumerate() {
             self.inner.push(x).map_err(|e| format!("element {i}: {e}"))?;
         }

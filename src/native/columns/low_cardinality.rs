@@ -248,13 +248,14 @@ pub struct LowCardinalityValues {
 }
 
 impl LowCardinalityValues {
-    /// A builder over the dictionary type's builder (`dict` must be empty).
-    pub fn new(type_name: String, dict: Box<dyn crate::native::encoder::ValueBuilder>, nullable: bool) -> Self {
-        // A second builder of the same type encodes single values to find duplicates.
-        let scratch = crate::native::encoder::builder_for(
-            &crate::native::TypeDesc::parse(&dict.type_name()).unwrap_or(crate::native::TypeDesc::String),
-        )
-        .unwrap_or_else(|_| Box::new(super::string::StringValues::default()));
+    /// A builder over two empty builders of the dictionary type: one for the dictionary, one to encode
+    /// single values when looking for duplicates.
+    pub fn new(
+        type_name: String,
+        dict: Box<dyn crate::native::encoder::ValueBuilder>,
+        scratch: Box<dyn crate::native::encoder::ValueBuilder>,
+        nullable: bool,
+    ) -> Self {
         let mut b =
             LowCardinalityValues { type_name, nullable, dict, seen: Default::default(), scratch, keys: Vec::new() };
         b.reset_dictionary();

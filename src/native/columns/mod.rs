@@ -1,5 +1,7 @@
-//! One file per column type, all implementing [`crate::native::Column`] (decoding) and, in
-//! [`crate::native::encoder`], the matching builders (encoding).
+//! One file per column type. Each holds the type's decoder (implementing [`crate::native::Column`]) and
+//! its builder (implementing [`crate::native::encoder::ColumnEncoder`] and
+//! [`crate::native::encoder::ValueBuilder`]); composite builders are generic over their children, so the
+//! same `NullableBuilder`/`ArrayBuilder` serve typed fast paths and value-driven inserts.
 //!
 //! - `fixed`: every fixed-width type (integers to 256 bits, floats, BFloat16, Bool, Decimal, Date/Date32,
 //!   DateTime/DateTime64, Time/Time64, UUID, IPv4/IPv6, Enum8/16, Interval, Nothing): one bulk copy.

@@ -4,6 +4,7 @@
 use crate::error::Result;
 use crate::native::arena::ArenaBuf;
 use crate::native::column::{Column, ColumnView, read_fixed};
+use crate::native::encoder::{ColumnEncoder, ValueBuilder};
 use crate::native::input::Input;
 use crate::value::Value;
 use bumpalo::Bump;
@@ -66,20 +67,30 @@ impl Column for NullableColumn {
     }
 }
 
-/// Builder of a `Nullable(T)` column from [`Value`]s: `Value::Null` or a value of `T`.
-pub struct NullableValues {
+/// `Nullable(T)`.
+pub struct NullableBuilder<B: ColumnEncoder> {
     nulls: Vec<u8>,
-    inner: Box<dyn crate::native::encoder::ValueBuilder>,
+    inner: B,
 }
 
-impl NullableValues {
-    /// Wraps the inner type's builder.
-    pub fn new(inner: Box<dyn crate::native::encoder::ValueBuilder>) -> Self {
-        NullableValues { nulls: Vec::new(), inner }
+impl<B: ColumnEncoder> NullableBuilder<B> {
+    /// Wraps the inner builder; push through [`NullableBuilder::push_with`] / [`NullableBuilder::push_null`].
+    pub fn new(inner: B) -> Self {
+        NullableBuilder { nulls: Vec::new(), inner }
+    }
+    /// Appends a present value by letting `f` append it to the inner builder.
+    pub fn push_with(&mut self, f: impl FnOnce(&mut B)) {
+        f(&mut self.inner);
+        self.nulls.push(0);
+    }
+    /// Appends NULL, with `placeholder` appending the inner type's default value.
+    pub fn push_null(&mut self, placeholder: impl FnOnce(&mut B)) {
+        placeholder(&mut self.inner);
+        self.nulls.push(1);
     }
 }
 
-impl crate::native::encoder::ColumnEncoder for NullableValues {
+impl<B: ColumnEncoder> ColumnEncoder for NullableBuilder<B> {
     fn type_name(&self) -> String {
         format!("Nullable({})", self.inner.type_name())
     }
@@ -99,7 +110,7 @@ impl crate::native::encoder::ColumnEncoder for NullableValues {
     }
 }
 
-impl crate::native::encoder::ValueBuilder for NullableValues {
+impl<B: ValueBuilder> ValueBuilder for NullableBuilder<B> {
     fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
         if matches!(v, Value::Null) {
             self.inner.push_default();

@@ -5,6 +5,7 @@
 use crate::error::Result;
 use crate::native::arena::{ArenaBuf, append_short_strings};
 use crate::native::column::{Column, ColumnView, span};
+use crate::native::encoder::{ColumnEncoder, ValueBuilder};
 use crate::native::input::{Input, VarUInt};
 use crate::value::Value;
 use bumpalo::Bump;
@@ -113,38 +114,57 @@ impl Column for StringColumn {
     }
 }
 
-/// Builder of a String column from [`Value`]s (String or FixedString values).
+/// `String` values.
 #[derive(Default)]
-pub struct StringValues {
-    inner: crate::native::encoder::StringBuilder,
+pub struct StringBuilder {
+    data: Vec<u8>,
+    ends: Vec<usize>,
 }
 
-impl crate::native::encoder::ColumnEncoder for StringValues {
+impl StringBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Appends one value.
+    pub fn push(&mut self, v: impl AsRef<[u8]>) {
+        self.data.extend_from_slice(v.as_ref());
+        self.ends.push(self.data.len());
+    }
+}
+
+impl ColumnEncoder for StringBuilder {
     fn type_name(&self) -> String {
         "String".into()
     }
     fn rows(&self) -> usize {
-        self.inner.rows()
+        self.ends.len()
     }
     fn encode(&self, out: &mut Vec<u8>) {
-        self.inner.encode(out);
+        out.reserve(self.data.len() + self.ends.len() * 2);
+        let mut start = 0;
+        for &end in &self.ends {
+            crate::native::input::write_str(out, &self.data[start..end]);
+            start = end;
+        }
     }
     fn clear(&mut self) {
-        self.inner.clear();
+        self.data.clear();
+        self.ends.clear();
     }
 }
 
-impl crate::native::encoder::ValueBuilder for StringValues {
+impl ValueBuilder for StringBuilder {
     fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
         match v {
             Value::String(s) | Value::FixedString(s) => {
-                self.inner.push(s);
+                StringBuilder::push(self, s);
                 Ok(())
             }
             other => Err(format!("expected a string, got {other:?}")),
         }
     }
     fn push_default(&mut self) {
-        self.inner.push(b"");
+        StringBuilder::push(self, b"");
     }
 }
