@@ -18,6 +18,8 @@
 //! tail) so that when the sink fails to decode, or the stream ends early, the exception text is found
 //! and reported instead of a decode error or a silently short result.
 
+pub mod compression;
+
 use crate::error::{Error, Result};
 use curl::easy::{Easy, List};
 use std::cell::RefCell;
