@@ -6,6 +6,8 @@
 //! - strings, FixedString, dates and times, UUIDs, addresses and enum names are JSON strings: `"`, `\`
 //!   and `/` are escaped (`\/`), as are `\b \f \n \r \t`, other bytes below 0x20 as `\u00XX` (upper-case hex); other
 //!   bytes (including invalid UTF-8) pass through unchanged;
+//! - with [`TextRenderer::with_legacy_formatting`] (18.16): 64-bit and wider integers are quoted, and
+//!   decimals and zero dates follow the legacy text forms;
 //! - NULL is `null`; arrays and unnamed tuples are arrays; named tuples and maps are objects (map keys as
 //!   their text).
 
@@ -25,6 +27,20 @@ impl TextRenderer {
                 out.extend_from_slice(b"null")
             }
             (Value::String(s) | Value::FixedString(s), _) => json_string(out, s),
+            // 18.16 quotes 64-bit (and wider) integers; 26.9 prints them bare.
+            (
+                Value::UInt64(_)
+                | Value::Int64(_)
+                | Value::UInt128(_)
+                | Value::Int128(_)
+                | Value::UInt256(_)
+                | Value::Int256(_),
+                t,
+            ) if self.legacy() => {
+                out.push(b'"');
+                self.write_number(out, v, t);
+                out.push(b'"');
+            }
             (Value::Array(items), t) => {
                 let inner = match t {
                     TypeDesc::Array(inner) => inner.as_ref().clone(),

@@ -43,6 +43,10 @@ impl TextRenderer {
         self
     }
 
+    pub(crate) fn legacy(&self) -> bool {
+        self.legacy
+    }
+
     fn zone(&mut self, name: Option<&str>) -> TimeZone {
         match name {
             None => self.default_tz.clone(),
