@@ -5,9 +5,43 @@
 use crate::error::{Error, Result};
 use crate::native::encoder::{ValueBuilder, builder_for};
 use crate::native::{Block, BlockDecoder, ColumnEncoder, TypeDesc, write_block};
+use crate::transport::compression::{FrameReader, Method, write_frames};
 use crate::transport::{ResponseMeta, Transport, TransportOptions, find_untagged_exception};
 use crate::value::Value;
 use std::time::Duration;
+
+/// How request and response bodies are compressed.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// No compression (the default: on loopback and fast networks compression costs more than it
+    /// saves; choose one of the others across slower links).
+    #[default]
+    None,
+    /// ClickHouse's own LZ4 frames (`compress=1`, `decompress=1`), checksummed.
+    Lz4,
+    /// ClickHouse's own ZSTD frames.
+    Zstd,
+    /// HTTP Content-Encoding for responses (`gzip`, `deflate`, `br` or `zstd`, decoded by libcurl);
+    /// insert bodies are sent with it when it is `gzip`, `deflate` or `zstd`.
+    Http(String),
+}
+
+impl Compression {
+    /// Parses `lz4`, `zstd` (ClickHouse frames), `gzip`, `deflate`, `br`, `http-zstd` (HTTP), `none`;
+    /// `true` means `gzip`, as in the Python driver's `compress=True`.
+    pub fn parse(s: &str) -> Result<Compression> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "" | "none" | "false" | "0" => Compression::None,
+            "lz4" => Compression::Lz4,
+            "zstd" => Compression::Zstd,
+            "true" | "1" | "gzip" => Compression::Http("gzip".into()),
+            "deflate" => Compression::Http("deflate".into()),
+            "br" => Compression::Http("br".into()),
+            "http-zstd" => Compression::Http("zstd".into()),
+            other => return Err(Error::usage(format!("unknown compression {other:?}"))),
+        })
+    }
+}
 
 /// Connection parameters, with the Python driver's names and defaults.
 #[derive(Clone)]
@@ -40,6 +74,8 @@ pub struct ClientOptions {
     pub client_name: Option<String>,
     /// ClickHouse settings sent with every request.
     pub settings: Vec<(String, String)>,
+    /// Compression of query results and insert bodies (default none).
+    pub compression: Compression,
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -71,6 +107,7 @@ impl Default for ClientOptions {
             send_receive_timeout: Duration::from_secs(300),
             client_name: None,
             settings: Vec::new(),
+            compression: Compression::None,
         }
     }
 }
@@ -123,7 +160,12 @@ impl ClientOptions {
         }
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            o.settings.push((percent_decode(k)?, percent_decode(v)?));
+            let (k, v) = (percent_decode(k)?, percent_decode(v)?);
+            match k.as_str() {
+                // Client options rather than server settings.
+                "compress" | "compression" => o.compression = Compression::parse(&v)?,
+                _ => o.settings.push((k, v)),
+            }
         }
         Ok(o)
     }
@@ -180,6 +222,8 @@ pub struct Client {
     /// `client_protocol_version` sent with Native queries (servers >= 23.3 understand it; with it they
     /// keep time zones in `DateTime('tz')` type names and prefix blocks with BlockInfo).
     native_revision: Option<u32>,
+    /// The compression actually used with this server (see [`Client::compression`]).
+    compression: Compression,
 }
 
 /// The Native revision we ask for: BlockInfo and time zones in type names, nothing newer.
@@ -211,6 +255,7 @@ impl Client {
             server_timezone: String::new(),
             database: String::new(),
             native_revision: None,
+            compression: Compression::None,
         };
         // Plain text, so this works on every server before we know which Native revision it speaks.
         let info = client.command("SELECT version(), timezone(), currentDatabase()")?;
@@ -224,6 +269,18 @@ impl Client {
         }
         if version_at_least(&client.server_version, 23, 3) {
             client.native_revision = Some(NATIVE_REVISION);
+        }
+        client.compression = client.options.compression.clone();
+        if matches!(client.compression, Compression::Lz4 | Compression::Zstd)
+            && !version_at_least(&client.server_version, 19, 1)
+        {
+            // 18.16 answers compress=1 with an empty body (a bug of that build): never risk a silently
+            // empty result; use HTTP gzip instead.
+            log::warn!(
+                "ClickHouse {} cannot send compressed frames over HTTP; using gzip Content-Encoding instead",
+                client.server_version
+            );
+            client.compression = Compression::Http("gzip".into());
         }
         Ok(client)
     }
@@ -248,6 +305,11 @@ impl Client {
         &self.database
     }
 
+    /// The compression in use with this server (the requested one, unless the server cannot do it).
+    pub fn compression(&self) -> &Compression {
+        &self.compression
+    }
+
     /// The options this client was built from.
     pub fn options(&self) -> &ClientOptions {
         &self.options
@@ -263,11 +325,41 @@ impl Client {
         p
     }
 
+    /// Parameters and Accept-Encoding that make the server compress a response as configured.
+    fn response_compression(&self) -> (Vec<(&'static str, &'static str)>, Option<&str>) {
+        match &self.compression {
+            Compression::None => (vec![], None),
+            Compression::Lz4 => (vec![("compress", "1"), ("network_compression_method", "lz4")], None),
+            Compression::Zstd => (vec![("compress", "1"), ("network_compression_method", "zstd")], None),
+            Compression::Http(enc) => (vec![("enable_http_compression", "1")], Some(enc.as_str())),
+        }
+    }
+
+    /// POSTs a query and hands the (decompressed) response bytes to `sink`.
+    fn post_query(
+        &self,
+        sql: &str,
+        extra: &[(&str, &str)],
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        let (mut params, accept) = self.response_compression();
+        let framed = params.iter().any(|(k, _)| *k == "compress");
+        params.extend_from_slice(extra);
+        let params = self.params(&params);
+        if !framed {
+            return self.transport.post(&params, &[], accept, sql.as_bytes(), sink);
+        }
+        let mut frames = FrameReader::new();
+        let meta = self.transport.post(&params, &[], accept, sql.as_bytes(), &mut |chunk| frames.feed(chunk, sink))?;
+        frames.finish()?;
+        Ok(meta)
+    }
+
     /// Runs any SQL and returns the raw response body (`format` sets `default_format`).
     pub fn raw_query(&self, sql: &str, format: Option<&str>) -> Result<Vec<u8>> {
         let mut out = Vec::new();
         let extra: Vec<(&str, &str)> = format.map(|f| ("default_format", f)).into_iter().collect();
-        self.transport.post(&self.params(&extra), &[], sql.as_bytes(), &mut |chunk| {
+        self.post_query(sql, &extra, &mut |chunk| {
             out.extend_from_slice(chunk);
             Ok(())
         })?;
@@ -283,7 +375,31 @@ impl Client {
             format!(" ({})", column_names.iter().map(|n| quote_identifier(n)).collect::<Vec<_>>().join(", "))
         };
         let sql = format!("INSERT INTO {}{cols} FORMAT {format}", quote_table(table));
-        self.transport.post(&self.params(&[("query", &sql)]), &[], data, &mut |_| Ok(()))?;
+        self.post_body(&sql, data)
+    }
+
+    /// POSTs an insert body, compressed as configured.
+    fn post_body(&self, sql: &str, data: &[u8]) -> Result<()> {
+        let mut extra = vec![("query", sql)];
+        let mut headers = Vec::new();
+        let compressed;
+        let body = match &self.compression {
+            Compression::Lz4 | Compression::Zstd => {
+                let method = if self.compression == Compression::Lz4 { Method::Lz4 } else { Method::Zstd };
+                let mut out = Vec::with_capacity(data.len() / 2 + 64);
+                write_frames(&mut out, data, method)?;
+                extra.push(("decompress", "1"));
+                compressed = out;
+                &compressed[..]
+            }
+            Compression::Http(enc) if matches!(enc.as_str(), "gzip" | "deflate" | "zstd") => {
+                compressed = http_encode(enc, data)?;
+                headers.push(("Content-Encoding".to_string(), enc.clone()));
+                &compressed[..]
+            }
+            _ => data,
+        };
+        self.transport.post(&self.params(&extra), &headers, None, body, &mut |_| Ok(()))?;
         Ok(())
     }
 
@@ -305,9 +421,8 @@ impl Client {
             }
             None => BlockDecoder::new(),
         };
-        let params = self.params(&extra);
         let mut last_chunk_tail: Vec<u8> = Vec::new();
-        let result = self.transport.post(&params, &[], sql.as_bytes(), &mut |mut chunk| {
+        let result = self.post_query(sql, &extra, &mut |mut chunk| {
             let keep = chunk.len().min(4096);
             last_chunk_tail.clear();
             last_chunk_tail.extend_from_slice(&chunk[chunk.len() - keep..]);
@@ -361,9 +476,7 @@ impl Client {
         write_block(&mut body, columns)?;
         let names: Vec<String> = columns.iter().map(|(n, _)| quote_identifier(n)).collect();
         let sql = format!("INSERT INTO {} ({}) FORMAT Native", quote_table(table), names.join(", "));
-        let params = self.params(&[("query", &sql)]);
-        self.transport.post(&params, &[], &body, &mut |_| Ok(()))?;
-        Ok(())
+        self.post_body(&sql, &body)
     }
 }
 
@@ -474,6 +587,25 @@ fn quote_table(table: &str) -> String {
     } else {
         table.to_string()
     }
+}
+
+/// Compresses an insert body with an HTTP Content-Encoding.
+fn http_encode(encoding: &str, data: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let io = |e: std::io::Error| Error::usage(format!("{encoding} compression: {e}"));
+    Ok(match encoding {
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).map_err(io)?;
+            e.finish().map_err(io)?
+        }
+        "deflate" => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).map_err(io)?;
+            e.finish().map_err(io)?
+        }
+        _ => zstd::bulk::compress(data, 1).map_err(io)?,
+    })
 }
 
 /// Whether a version string like `26.9.2.1` is at least `major.minor`.

@@ -34,7 +34,7 @@ pub mod native;
 pub mod transport;
 mod value;
 
-pub use client::{Client, ClientOptions, QueryResult};
+pub use client::{Client, ClientOptions, Compression, QueryResult};
 pub use error::{Error, Result};
 pub use value::Value;
 pub use value::nullable;

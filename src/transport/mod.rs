@@ -71,6 +71,8 @@ pub struct ResponseMeta {
     pub timezone: Option<String>,
     /// `X-ClickHouse-Format`.
     pub format: Option<String>,
+    /// Body bytes received on the wire (before any HTTP Content-Encoding was decoded).
+    pub wire_bytes: u64,
 }
 
 /// A pooled libcurl HTTP client for one ClickHouse endpoint.
@@ -115,10 +117,13 @@ impl Transport {
 
     /// POSTs `body` to `/?params` and streams the response into `sink`. Returns the response metadata
     /// once the server has finished. Errors from `sink` abort the transfer.
+    /// `accept_encoding` asks for an HTTP Content-Encoding (`gzip`, `deflate`, `br`, `zstd`), which
+    /// libcurl decodes before the sink sees the bytes.
     pub fn post(
         &self,
         params: &[(String, String)],
         headers: &[(String, String)],
+        accept_encoding: Option<&str>,
         body: &[u8],
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
@@ -132,7 +137,7 @@ impl Transport {
             url.push_str(&encode_component(v));
         }
         let mut easy = self.handle();
-        let result = self.perform(&mut easy, &url, headers, body, sink);
+        let result = self.perform(&mut easy, &url, headers, accept_encoding, body, sink);
         self.give_back(easy);
         result
     }
@@ -142,6 +147,7 @@ impl Transport {
         easy: &mut Easy,
         url: &str,
         headers: &[(String, String)],
+        accept_encoding: Option<&str>,
         body: &[u8],
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
@@ -156,6 +162,9 @@ impl Transport {
         easy.low_speed_limit(1).map_err(setup)?;
         easy.low_speed_time(o.send_receive_timeout).map_err(setup)?;
         easy.tcp_nodelay(true).map_err(setup)?;
+        if let Some(enc) = accept_encoding {
+            easy.accept_encoding(enc).map_err(setup)?;
+        }
         easy.ssl_verify_peer(o.verify).map_err(setup)?;
         easy.ssl_verify_host(o.verify).map_err(setup)?;
         if let Some(ca) = &o.ca_cert {
@@ -222,7 +231,8 @@ impl Transport {
             .map_err(setup)?;
             t.perform()
         };
-        let st = state.into_inner();
+        let mut st = state.into_inner();
+        st.meta.wire_bytes = easy.download_size().unwrap_or(0.0) as u64;
         if let Err(e) = outcome {
             // 26.9 closes the connection right after an exception trailer (no final chunk), which
             // libcurl reports as a partial transfer: the exception is the real error.
