@@ -80,11 +80,18 @@ fn check_users(var: &str, wrong_password_code: i32) {
     o.username = env("CH_READONLY_USER");
     let c = Client::new(o.clone()).expect("readonly user connects");
     assert_eq!(c.command("SELECT 1").unwrap(), "1");
-    o.settings.push(("max_threads".into(), "3".into()));
-    match Client::new(o) {
+    // Changing a setting in SQL: the server's READONLY error.
+    match c.command("SELECT 1 SETTINGS max_threads = 3") {
         Err(e) => assert_eq!(e.server_code(), Some(164), "expected READONLY, got {e}"),
         Ok(_) => panic!("readonly user changed a setting"),
     }
+    // As a client setting: dropped with a warning, and the query still runs.
+    o.settings.push(("max_threads".into(), "3".into()));
+    let c = Client::new(o).expect("readonly user with a client setting connects");
+    assert!(c.settings().is_empty(), "{:?}", c.settings());
+    assert_eq!(c.command("SELECT 2").unwrap(), "2");
+    let opts = clickhouse_connect::CallOptions::new().setting("max_threads", 3);
+    assert_eq!(c.command_with("SELECT 3", &opts).unwrap(), "3");
 }
 
 #[test]
@@ -106,4 +113,19 @@ fn server_errors_carry_code_and_name() {
     }
     let e = legacy().command("SELECT no_such_column").unwrap_err();
     assert_eq!(e.server_code(), Some(47), "{e}");
+}
+
+#[test]
+fn https_to_a_name_the_certificate_does_not_cover_fails() {
+    // ::ffff:127.0.0.1 reaches the proxy, but the certificate names only localhost and 127.0.0.1.
+    let mut o = tls_options("CH_TLS_URL");
+    o.ca_cert = Some(env("CH_TLS_CA"));
+    o.host = "::ffff:127.0.0.1".into();
+    match Client::new(o.clone()) {
+        Err(Error::Transport { tls: true, message, .. }) => assert!(!message.is_empty()),
+        other => panic!("expected a host name mismatch, got {other:?}"),
+    }
+    // verify = false accepts it (for tests against self-signed servers only).
+    o.verify = false;
+    assert!(Client::new(o).is_ok());
 }

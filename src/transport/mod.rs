@@ -19,6 +19,9 @@
 //! and reported instead of a decode error or a silently short result.
 
 pub mod compression;
+pub mod headers;
+
+pub use headers::{Progress, Summary};
 
 use crate::error::{Error, Result};
 use curl::easy::{Easy, List};
@@ -75,6 +78,29 @@ pub struct ResponseMeta {
     pub wire_bytes: u64,
 }
 
+/// One HTTP request to the server.
+#[derive(Clone, Copy)]
+pub struct Request<'a> {
+    /// URL parameters (settings, `query`, `default_format`, …).
+    pub params: &'a [(String, String)],
+    /// Extra request headers.
+    pub headers: &'a [(String, String)],
+    /// An HTTP Content-Encoding to ask for (`gzip`, `deflate`, `br`, `zstd`); libcurl decodes it
+    /// before the sink sees the bytes.
+    pub accept_encoding: Option<&'a str>,
+    /// Called with each `X-ClickHouse-Progress` header.
+    pub progress: Option<&'a dyn Fn(&Progress)>,
+    /// The POST body (SQL, or insert data).
+    pub body: &'a [u8],
+}
+
+impl<'a> Request<'a> {
+    /// A POST of `body` with `params`, nothing else.
+    pub fn new(params: &'a [(String, String)], body: &'a [u8]) -> Self {
+        Request { params, headers: &[], accept_encoding: None, progress: None, body }
+    }
+}
+
 /// A pooled libcurl HTTP client for one ClickHouse endpoint.
 pub struct Transport {
     opts: TransportOptions,
@@ -115,29 +141,20 @@ impl Transport {
         }
     }
 
-    /// POSTs `body` to `/?params` and streams the response into `sink`. Returns the response metadata
-    /// once the server has finished. Errors from `sink` abort the transfer.
-    /// `accept_encoding` asks for an HTTP Content-Encoding (`gzip`, `deflate`, `br`, `zstd`), which
-    /// libcurl decodes before the sink sees the bytes.
-    pub fn post(
-        &self,
-        params: &[(String, String)],
-        headers: &[(String, String)],
-        accept_encoding: Option<&str>,
-        body: &[u8],
-        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
-    ) -> Result<ResponseMeta> {
+    /// POSTs the request's body to `/?params` and streams the response into `sink`. Returns the
+    /// response metadata once the server has finished. Errors from `sink` abort the transfer.
+    pub fn post(&self, req: &Request<'_>, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<ResponseMeta> {
         let mut url = String::with_capacity(self.opts.base_url.len() + 64);
         url.push_str(self.opts.base_url.trim_end_matches('/'));
         url.push('/');
-        for (i, (k, v)) in params.iter().enumerate() {
+        for (i, (k, v)) in req.params.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(&encode_component(k));
             url.push('=');
             url.push_str(&encode_component(v));
         }
         let mut easy = self.handle();
-        let result = self.perform(&mut easy, &url, headers, accept_encoding, body, sink);
+        let result = self.perform(&mut easy, &url, req, sink);
         self.give_back(easy);
         result
     }
@@ -146,11 +163,10 @@ impl Transport {
         &self,
         easy: &mut Easy,
         url: &str,
-        headers: &[(String, String)],
-        accept_encoding: Option<&str>,
-        body: &[u8],
+        req: &Request<'_>,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
+        let Request { headers, accept_encoding, progress, body, .. } = *req;
         let o = &self.opts;
         let setup = |e: curl::Error| transport_error(url, &e);
         easy.url(url).map_err(setup)?;
@@ -158,9 +174,9 @@ impl Transport {
         easy.post_field_size(body.len() as u64).map_err(setup)?;
         easy.useragent(&o.user_agent).map_err(setup)?;
         easy.connect_timeout(o.connect_timeout).map_err(setup)?;
-        // A transfer slower than 1 byte/s for send_receive_timeout is a stall.
-        easy.low_speed_limit(1).map_err(setup)?;
-        easy.low_speed_time(o.send_receive_timeout).map_err(setup)?;
+        // Stalls are detected in the progress callback below (libcurl's low-speed check averages over a
+        // window that includes the upload, so it misses short stalls).
+        easy.progress(true).map_err(setup)?;
         easy.tcp_nodelay(true).map_err(setup)?;
         if let Some(enc) = accept_encoding {
             easy.accept_encoding(enc).map_err(setup)?;
@@ -195,6 +211,9 @@ impl Transport {
             sink_error: None,
         });
         let mut sent = 0usize;
+        let stall = o.send_receive_timeout;
+        let mut last_moved = (0f64, 0f64, std::time::Instant::now());
+        let mut stalled = false;
         let outcome = {
             let mut t = easy.transfer();
             t.read_function(|buf| {
@@ -204,7 +223,21 @@ impl Transport {
                 Ok(n)
             })
             .map_err(setup)?;
+            t.progress_function(|_, dlnow, _, ulnow| {
+                let now = std::time::Instant::now();
+                if dlnow != last_moved.0 || ulnow != last_moved.1 {
+                    last_moved = (dlnow, ulnow, now);
+                } else if now.duration_since(last_moved.2) > stall {
+                    stalled = true;
+                    return false;
+                }
+                true
+            })
+            .map_err(setup)?;
             t.header_function(|line| {
+                if let (Some(cb), Some(p)) = (progress, progress_header(line)) {
+                    cb(&p);
+                }
                 parse_header(&mut state.borrow_mut().meta, line);
                 true
             })
@@ -233,6 +266,15 @@ impl Transport {
         };
         let mut st = state.into_inner();
         st.meta.wire_bytes = easy.download_size().unwrap_or(0.0) as u64;
+        if stalled {
+            return Err(Error::Transport {
+                context: url.split('?').next().unwrap_or(url).to_string(),
+                message: format!("no data sent or received for {stall:?} (send_receive_timeout)"),
+                tls: false,
+                timeout: true,
+                connect: false,
+            });
+        }
         if let Err(e) = outcome {
             // 26.9 closes the connection right after an exception trailer (no final chunk), which
             // libcurl reports as a partial transfer: the exception is the real error.
@@ -299,6 +341,13 @@ pub(crate) fn find_untagged_exception(tail: &[u8]) -> Option<Error> {
     let i = memchr::memmem::rfind(tail, b"Code: ")?;
     let text = String::from_utf8_lossy(&tail[i..]);
     text.contains("Exception").then(|| Error::from_server_text(None, &text))
+}
+
+/// An `X-ClickHouse-Progress` header line, parsed.
+fn progress_header(line: &[u8]) -> Option<Progress> {
+    let line = std::str::from_utf8(line).ok()?;
+    let (k, v) = line.split_once(':')?;
+    k.trim().eq_ignore_ascii_case("x-clickhouse-progress").then(|| Progress::parse(v.trim())).flatten()
 }
 
 fn parse_header(meta: &mut ResponseMeta, line: &[u8]) {

@@ -1,0 +1,75 @@
+//! Per-call options: settings, query id, session, database and a progress callback for one request.
+//!
+//! ```no_run
+//! # use clickhouse_connect::{Client, CallOptions};
+//! # let client = Client::from_url("http://localhost:8123")?;
+//! let opts = CallOptions::new().setting("max_threads", 2).query_id("nightly-report-1");
+//! let result = client.query_with("SELECT count() FROM system.numbers LIMIT 10", &opts)?;
+//! # Ok::<(), clickhouse_connect::Error>(())
+//! ```
+
+use crate::transport::Progress;
+use std::fmt;
+use std::sync::Arc;
+
+/// A progress callback (called from the thread running the request).
+pub type ProgressCallback = Arc<dyn Fn(&Progress) + Send + Sync>;
+
+/// Options for one call; `CallOptions::default()` changes nothing.
+#[derive(Clone, Default)]
+pub struct CallOptions {
+    /// ClickHouse settings for this call, on top of the client's.
+    pub settings: Vec<(String, String)>,
+    /// The query id to use (else the server picks one; it is returned either way).
+    pub query_id: Option<String>,
+    /// The session to run in, instead of the client's.
+    pub session_id: Option<String>,
+    /// The database to run in, instead of the client's (the Python driver's `use_database`).
+    pub database: Option<String>,
+    /// Called with the server's progress headers while the query runs.
+    pub on_progress: Option<ProgressCallback>,
+}
+
+impl CallOptions {
+    /// No options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds a ClickHouse setting.
+    pub fn setting(mut self, name: impl Into<String>, value: impl ToString) -> Self {
+        self.settings.push((name.into(), value.to_string()));
+        self
+    }
+    /// Sets the query id.
+    pub fn query_id(mut self, id: impl Into<String>) -> Self {
+        self.query_id = Some(id.into());
+        self
+    }
+    /// Runs in this session.
+    pub fn session(mut self, id: impl Into<String>) -> Self {
+        self.session_id = Some(id.into());
+        self
+    }
+    /// Runs in this database.
+    pub fn database(mut self, db: impl Into<String>) -> Self {
+        self.database = Some(db.into());
+        self
+    }
+    /// Calls `f` with progress while the query runs.
+    pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(Arc::new(f));
+        self
+    }
+}
+
+impl fmt::Debug for CallOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallOptions")
+            .field("settings", &self.settings)
+            .field("query_id", &self.query_id)
+            .field("session_id", &self.session_id)
+            .field("database", &self.database)
+            .field("on_progress", &self.on_progress.is_some())
+            .finish()
+    }
+}

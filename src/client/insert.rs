@@ -1,0 +1,181 @@
+//! Inserts: rows or columns of [`Value`]s checked against the table's types (learned from the
+//! server), typed column builders, and raw bodies in any format. Bodies are compressed as the client is
+//! configured; inserts are never retried automatically.
+
+use super::{CallOptions, Client};
+use crate::error::{Error, Result};
+use crate::native::encoder::{ValueBuilder, builder_for};
+use crate::native::{ColumnEncoder, TypeDesc, write_block};
+use crate::value::Value;
+
+impl Client {
+    /// Inserts one Native block built from column builders: `INSERT INTO table (names…) FORMAT Native`.
+    pub fn insert_block(&self, table: &str, columns: &[(&str, &dyn ColumnEncoder)]) -> Result<()> {
+        self.insert_block_with(table, columns, &CallOptions::default())
+    }
+
+    /// [`Client::insert_block`] with per-call options.
+    pub fn insert_block_with(
+        &self,
+        table: &str,
+        columns: &[(&str, &dyn ColumnEncoder)],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        let mut body = Vec::new();
+        write_block(&mut body, columns)?;
+        let names: Vec<String> = columns.iter().map(|(n, _)| quote_identifier(n)).collect();
+        let sql = format!("INSERT INTO {} ({}) FORMAT Native", quote_table(table), names.join(", "));
+        self.post_body(&sql, &body, opts)
+    }
+
+    /// Inserts `data`, already in `format` (e.g. `Native`, `CSV`, `JSONEachRow`), as the request body:
+    /// `INSERT INTO table [(columns)] FORMAT format`. The bytes are sent as they are.
+    pub fn raw_insert(&self, table: &str, column_names: &[&str], format: &str, data: &[u8]) -> Result<()> {
+        let cols = if column_names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", column_names.iter().map(|n| quote_identifier(n)).collect::<Vec<_>>().join(", "))
+        };
+        let sql = format!("INSERT INTO {}{cols} FORMAT {format}", quote_table(table));
+        self.post_body(&sql, data, &CallOptions::default())
+    }
+}
+
+impl Client {
+    /// The table's columns and their type names, as the server describes them.
+    pub fn table_columns(&self, table: &str) -> Result<Vec<(String, String)>> {
+        let mut cols = Vec::new();
+        self.fetch_blocks(
+            &format!("DESCRIBE TABLE {}", quote_table(table)),
+            &CallOptions::default(),
+            false,
+            |block| {
+                for r in 0..block.rows() {
+                    let row = block.row(r);
+                    let text = |i: usize| row.get(i).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                    cols.push((text(0), text(1)));
+                }
+                Ok(())
+            },
+        )?;
+        if cols.is_empty() {
+            return Err(Error::usage(format!("table {table} has no columns")));
+        }
+        Ok(cols)
+    }
+
+    /// Inserts rows of values. `column_names` empty means all columns of the table in order; their types
+    /// are looked up on the server. Every value is checked against its column's type before anything is
+    /// sent: a mismatch is an error naming the row and column, and nothing is inserted.
+    pub fn insert(&self, table: &str, column_names: &[&str], rows: &[Vec<Value<'_>>]) -> Result<()> {
+        self.insert_with(table, column_names, rows, &CallOptions::default())
+    }
+
+    /// [`Client::insert`] with per-call options (settings such as `insert_deduplication_token` or
+    /// `async_insert`, a session, a database).
+    pub fn insert_with(
+        &self,
+        table: &str,
+        column_names: &[&str],
+        rows: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        let columns = self.insert_columns_for(table, column_names)?;
+        let mut builders = new_builders(&columns)?;
+        for (r, row) in rows.iter().enumerate() {
+            if row.len() != builders.len() {
+                return Err(Error::usage(format!("row {r} has {} values for {} columns", row.len(), builders.len())));
+            }
+            for ((b, v), (name, t)) in builders.iter_mut().zip(row).zip(&columns) {
+                b.push(v).map_err(|e| Error::usage(format!("row {r}, column {name} ({t}): {e}")))?;
+            }
+        }
+        self.send_builders(table, &columns, &builders, opts)
+    }
+
+    /// Inserts column-oriented data: `columns[i]` holds every value of column `i`.
+    pub fn insert_columns(&self, table: &str, column_names: &[&str], data: &[Vec<Value<'_>>]) -> Result<()> {
+        let columns = self.insert_columns_for(table, column_names)?;
+        if data.len() != columns.len() {
+            return Err(Error::usage(format!("{} data columns for {} table columns", data.len(), columns.len())));
+        }
+        let mut builders = new_builders(&columns)?;
+        let rows = data.first().map_or(0, Vec::len);
+        for ((b, values), (name, t)) in builders.iter_mut().zip(data).zip(&columns) {
+            if values.len() != rows {
+                return Err(Error::usage(format!("column {name} has {} values, expected {rows}", values.len())));
+            }
+            for (r, v) in values.iter().enumerate() {
+                b.push(v).map_err(|e| Error::usage(format!("row {r}, column {name} ({t}): {e}")))?;
+            }
+        }
+        self.send_builders(table, &columns, &builders, &CallOptions::default())
+    }
+
+    fn insert_columns_for(&self, table: &str, column_names: &[&str]) -> Result<Vec<(String, String)>> {
+        let all = self.table_columns(table)?;
+        if column_names.is_empty() || column_names == ["*"] {
+            return Ok(all);
+        }
+        column_names
+            .iter()
+            .map(|n| {
+                all.iter()
+                    .find(|(c, _)| c == n)
+                    .cloned()
+                    .ok_or_else(|| Error::usage(format!("table {table} has no column {n}")))
+            })
+            .collect()
+    }
+
+    fn send_builders(
+        &self,
+        table: &str,
+        columns: &[(String, String)],
+        builders: &[Box<dyn ValueBuilder>],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        let named: Vec<(&str, &dyn ColumnEncoder)> =
+            columns.iter().zip(builders).map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder)).collect();
+        self.insert_block_with(table, &named, opts)
+    }
+}
+
+fn new_builders(columns: &[(String, String)]) -> Result<Vec<Box<dyn ValueBuilder>>> {
+    columns.iter().map(|(_, t)| builder_for(&TypeDesc::parse(t)?)).collect()
+}
+
+/// Back-quotes each part of `db.table` when it is a plain name; anything else is used as written.
+pub(crate) fn quote_table(table: &str) -> String {
+    if !table.is_empty()
+        && table.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        table.split('.').map(quote_identifier).collect::<Vec<_>>().join(".")
+    } else {
+        table.to_string()
+    }
+}
+
+/// Compresses an insert body with an HTTP Content-Encoding.
+pub(crate) fn http_encode(encoding: &str, data: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Write;
+    let io = |e: std::io::Error| Error::usage(format!("{encoding} compression: {e}"));
+    Ok(match encoding {
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).map_err(io)?;
+            e.finish().map_err(io)?
+        }
+        "deflate" => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(data).map_err(io)?;
+            e.finish().map_err(io)?
+        }
+        _ => zstd::bulk::compress(data, 1).map_err(io)?,
+    })
+}
+
+/// Back-quotes an identifier for SQL.
+pub fn quote_identifier(name: &str) -> String {
+    format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))
+}

@@ -1,0 +1,485 @@
+//! The facade: [`Client`], with `command`, `query`, `query_blocks`, `raw_query` and inserts, each also in
+//! a `*_with` form taking [`CallOptions`]. It turns connection parameters into transport options, asks
+//! the server for Native, and hands the transport's chunks to the block decoder (through the compressed
+//! frame reader when frames are in use). It stays thin: no data is copied here.
+//!
+//! At connect it learns, in plain text so any server version answers: the server's version, time zone
+//! and database, and which settings this user may not change (`system.settings.readonly`, or on 18.16,
+//! which has no such column, the `readonly` setting). Settings the user may not change are dropped with
+//! a logged warning instead of failing every request.
+
+mod call;
+mod insert;
+mod options;
+
+pub use call::{CallOptions, ProgressCallback};
+pub use insert::quote_identifier;
+pub use options::{ClientOptions, Compression};
+
+use crate::error::{Error, Result};
+use crate::native::{Block, BlockDecoder};
+use crate::transport::compression::{FrameReader, Method, write_frames};
+use crate::transport::{
+    Progress, Request, ResponseMeta, Summary, Transport, TransportOptions, find_untagged_exception,
+};
+use crate::value::Value;
+use insert::http_encode;
+use options::HTTP_PARAMS;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+/// A fully read query result.
+#[derive(Debug)]
+pub struct QueryResult {
+    /// Column names in server order.
+    pub column_names: Vec<String>,
+    /// Column type names as the server sent them.
+    pub column_types: Vec<String>,
+    /// Rows of owned values.
+    pub rows: Vec<Vec<Value<'static>>>,
+    /// The query's id (the one given, or the server's; 18.16 does not report it).
+    pub query_id: Option<String>,
+    /// The server's `X-ClickHouse-Summary` (26.9; absent on 18.16).
+    pub summary: Option<Summary>,
+}
+
+/// A ClickHouse client. `Send + Sync`: share it between threads; each request uses its own pooled
+/// libcurl handle.
+pub struct Client {
+    options: ClientOptions,
+    transport: Transport,
+    server_version: String,
+    server_timezone: String,
+    database: String,
+    /// `client_protocol_version` sent with Native queries (servers >= 23.3 understand it; with it they
+    /// keep time zones in `DateTime('tz')` type names and prefix blocks with BlockInfo).
+    native_revision: Option<u32>,
+    /// The compression actually used with this server (see [`Client::compression`]).
+    compression: Compression,
+    /// The client's settings that this user may change, sent with every request.
+    settings: Vec<(String, String)>,
+    /// Settings this user may not change (checked for per-call settings too).
+    readonly_settings: HashSet<String>,
+    /// True when the user may change no setting at all (`readonly=1`).
+    all_readonly: bool,
+    /// One lock per session id: requests of a session run one at a time.
+    sessions: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+/// The Native revision we ask for: BlockInfo and time zones in type names, nothing newer.
+const NATIVE_REVISION: u32 = 54405;
+
+impl Client {
+    /// Connects: learns the server's version, time zone, database and the settings this user may not
+    /// change (two small queries).
+    pub fn new(options: ClientOptions) -> Result<Client> {
+        let agent = match &options.client_name {
+            Some(n) => format!("{n} clickhouse-connect-rs/{}", env!("CARGO_PKG_VERSION")),
+            None => format!("clickhouse-connect-rs/{}", env!("CARGO_PKG_VERSION")),
+        };
+        let transport = Transport::new(TransportOptions {
+            base_url: options.base_url(),
+            username: options.username.clone(),
+            password: options.password.clone(),
+            verify: options.verify,
+            ca_cert: options.ca_cert.clone(),
+            client_cert: options.client_cert.clone(),
+            client_cert_key: options.client_cert_key.clone(),
+            connect_timeout: options.connect_timeout,
+            send_receive_timeout: options.send_receive_timeout,
+            user_agent: agent,
+        });
+        let mut client = Client {
+            options,
+            transport,
+            server_version: String::new(),
+            server_timezone: String::new(),
+            database: String::new(),
+            native_revision: None,
+            compression: Compression::None,
+            settings: Vec::new(),
+            readonly_settings: HashSet::new(),
+            all_readonly: false,
+            sessions: Mutex::new(HashMap::new()),
+        };
+        // Plain text and no settings yet, so this works on every server and for every user.
+        let info = client.command("SELECT version(), timezone(), currentDatabase()")?;
+        let mut fields = info.split('\t');
+        let mut next = || fields.next().unwrap_or_default().to_string();
+        client.server_version = next();
+        client.server_timezone = next();
+        client.database = next();
+        if client.server_version.is_empty() {
+            return Err(Error::usage("the server did not report its version"));
+        }
+        if version_at_least(&client.server_version, 23, 3) {
+            client.native_revision = Some(NATIVE_REVISION);
+        }
+        client.learn_readonly_settings()?;
+        client.settings = client.filter_settings(&client.options.settings);
+        client.compression = client.options.compression.clone();
+        if matches!(client.compression, Compression::Lz4 | Compression::Zstd)
+            && !version_at_least(&client.server_version, 19, 1)
+        {
+            // 18.16 answers compress=1 with an empty body (a bug of that build): never risk a silently
+            // empty result; use HTTP gzip instead.
+            log::warn!(
+                "ClickHouse {} cannot send compressed frames over HTTP; using gzip Content-Encoding instead",
+                client.server_version
+            );
+            client.compression = Compression::Http("gzip".into());
+        }
+        Ok(client)
+    }
+
+    /// Connects to `http(s)://user:password@host:port/database?setting=value`.
+    pub fn from_url(url: &str) -> Result<Client> {
+        Client::new(ClientOptions::from_url(url)?)
+    }
+
+    /// Which settings this user may not change. Only asked when the client has settings to send or the
+    /// user is restricted; an unrestricted user with no settings costs one cheap query.
+    fn learn_readonly_settings(&mut self) -> Result<()> {
+        let has_column = self.command(
+            "SELECT count() FROM system.columns WHERE database = 'system' AND table = 'settings' AND name = 'readonly'",
+        )? == "1";
+        if has_column {
+            let names = self.command("SELECT name FROM system.settings WHERE readonly = 1")?;
+            self.readonly_settings = names.lines().map(str::to_string).collect();
+            self.all_readonly = self.readonly_settings.contains("readonly")
+                && self.command("SELECT value FROM system.settings WHERE name = 'readonly'")? == "1";
+        } else {
+            // 18.16: readonly=1 forbids changing any setting; readonly=2 allows all but `readonly`.
+            let level = self.command("SELECT value FROM system.settings WHERE name = 'readonly'")?;
+            self.all_readonly = level == "1";
+            if level == "2" {
+                self.readonly_settings.insert("readonly".into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops (with a warning) the settings this user may not change; HTTP parameters pass untouched.
+    fn filter_settings(&self, settings: &[(String, String)]) -> Vec<(String, String)> {
+        settings
+            .iter()
+            .filter(|(k, _)| {
+                let http = HTTP_PARAMS.contains(&k.as_str());
+                let allowed = http || !(self.all_readonly || self.readonly_settings.contains(k));
+                if !allowed {
+                    log::warn!("setting {k} is read-only for user {}; not sending it", self.options.username);
+                }
+                allowed
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The server's version string, e.g. `26.9.2.1`.
+    pub fn server_version(&self) -> &str {
+        &self.server_version
+    }
+
+    /// The server's time zone.
+    pub fn server_timezone(&self) -> &str {
+        &self.server_timezone
+    }
+
+    /// The database queries run in.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// The compression in use with this server (the requested one, unless the server cannot do it).
+    pub fn compression(&self) -> &Compression {
+        &self.compression
+    }
+
+    /// The client's settings that are actually sent (the requested ones minus those this user may not
+    /// change).
+    pub fn settings(&self) -> &[(String, String)] {
+        &self.settings
+    }
+
+    /// The options this client was built from.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// URL parameters for one request: database, session, client settings, call settings, extras.
+    fn params(&self, opts: &CallOptions, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut p: Vec<(String, String)> =
+            Vec::with_capacity(self.settings.len() + opts.settings.len() + extra.len() + 4);
+        if let Some(db) = opts.database.as_ref().or(self.options.database.as_ref()) {
+            p.push(("database".into(), db.clone()));
+        }
+        if let Some(s) = opts.session_id.as_ref().or(self.options.session_id.as_ref()) {
+            p.push(("session_id".into(), s.clone()));
+        }
+        if let Some(q) = &opts.query_id {
+            p.push(("query_id".into(), q.clone()));
+        }
+        p.extend(self.settings.iter().cloned());
+        p.extend(self.filter_settings(&opts.settings));
+        if self.options.send_progress {
+            p.push(("send_progress_in_http_headers".into(), "1".into()));
+            p.push(("wait_end_of_query".into(), "1".into()));
+        } else if opts.on_progress.is_some() {
+            p.push(("send_progress_in_http_headers".into(), "1".into()));
+        }
+        p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        p
+    }
+
+    /// Holds the session's lock (if the request runs in a session) for the request's duration.
+    fn session_guard(&self, opts: &CallOptions) -> Option<Arc<Mutex<()>>> {
+        let id = opts.session_id.as_ref().or(self.options.session_id.as_ref())?;
+        let mut map = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        Some(map.entry(id.clone()).or_default().clone())
+    }
+
+    /// Parameters and Accept-Encoding that make the server compress a response as configured.
+    fn response_compression(&self) -> (Vec<(&'static str, &'static str)>, Option<&str>) {
+        match &self.compression {
+            Compression::None => (vec![], None),
+            Compression::Lz4 => (vec![("compress", "1"), ("network_compression_method", "lz4")], None),
+            Compression::Zstd => (vec![("compress", "1"), ("network_compression_method", "zstd")], None),
+            Compression::Http(enc) => (vec![("enable_http_compression", "1")], Some(enc.as_str())),
+        }
+    }
+
+    /// POSTs a query and hands the (decompressed) response bytes to `sink`. With `retries`, a failure
+    /// before any byte reached the sink that a retry can fix is retried.
+    fn post_query(
+        &self,
+        sql: &str,
+        opts: &CallOptions,
+        extra: &[(&str, &str)],
+        retries: u32,
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        let (mut params, accept) = self.response_compression();
+        let framed = params.iter().any(|(k, _)| *k == "compress");
+        params.extend_from_slice(extra);
+        let params = self.params(opts, &params);
+        let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
+        let lock = self.session_guard(opts);
+        let _serialized = lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut attempt = 0;
+        loop {
+            let mut delivered = false;
+            let mut frames = FrameReader::new();
+            let req = Request { accept_encoding: accept, progress, ..Request::new(&params, sql.as_bytes()) };
+            let result = self.transport.post(&req, &mut |chunk| {
+                delivered = true;
+                if framed { frames.feed(chunk, sink) } else { sink(chunk) }
+            });
+            match result {
+                Ok(meta) => {
+                    frames.finish()?;
+                    return Ok(meta);
+                }
+                Err(e) if attempt < retries && !delivered && retryable(&e) => {
+                    attempt += 1;
+                    log::warn!("query failed ({e}); retry {attempt} of {retries}");
+                    std::thread::sleep(std::time::Duration::from_millis(100 * u64::from(attempt)));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// POSTs an insert body, compressed as configured. Never retried.
+    fn post_body(&self, sql: &str, data: &[u8], opts: &CallOptions) -> Result<()> {
+        let mut extra = vec![("query", sql)];
+        let mut headers = Vec::new();
+        let compressed;
+        let body = match &self.compression {
+            Compression::Lz4 | Compression::Zstd => {
+                let method = if self.compression == Compression::Lz4 { Method::Lz4 } else { Method::Zstd };
+                let mut out = Vec::with_capacity(data.len() / 2 + 64);
+                write_frames(&mut out, data, method)?;
+                extra.push(("decompress", "1"));
+                compressed = out;
+                &compressed[..]
+            }
+            Compression::Http(enc) if matches!(enc.as_str(), "gzip" | "deflate" | "zstd") => {
+                compressed = http_encode(enc, data)?;
+                headers.push(("Content-Encoding".to_string(), enc.clone()));
+                &compressed[..]
+            }
+            _ => data,
+        };
+        let lock = self.session_guard(opts);
+        let _serialized = lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
+        let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
+        let params = self.params(opts, &extra);
+        let req = Request { headers: &headers, progress, ..Request::new(&params, body) };
+        self.transport.post(&req, &mut |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Runs any SQL and returns the raw response body (`format` sets `default_format`).
+    pub fn raw_query(&self, sql: &str, format: Option<&str>) -> Result<Vec<u8>> {
+        self.raw_query_with(sql, format, &CallOptions::default())
+    }
+
+    /// [`Client::raw_query`] with per-call options. Retried like queries.
+    pub fn raw_query_with(&self, sql: &str, format: Option<&str>, opts: &CallOptions) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        let extra: Vec<(&str, &str)> = format.map(|f| ("default_format", f)).into_iter().collect();
+        self.post_query(sql, opts, &extra, self.options.query_retries, &mut |chunk| {
+            out.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Runs a statement (DDL, or a query with a single value or row) and returns its text result
+    /// (TabSeparated, trailing newline removed). Never retried automatically.
+    pub fn command(&self, sql: &str) -> Result<String> {
+        self.command_with(sql, &CallOptions::default())
+    }
+
+    /// [`Client::command`] with per-call options.
+    pub fn command_with(&self, sql: &str, opts: &CallOptions) -> Result<String> {
+        let mut out = Vec::new();
+        self.post_query(sql, opts, &[("default_format", "TabSeparated")], 0, &mut |chunk| {
+            out.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(String::from_utf8_lossy(&out).trim_end_matches('\n').to_string())
+    }
+
+    /// Streams a query's result block by block. Each block borrows the decoder and is valid during the
+    /// callback only; copy what you keep (e.g. with [`Value::into_owned`]). An error from the callback
+    /// stops the query.
+    pub fn query_blocks(&self, sql: &str, on_block: impl FnMut(&Block<'_>) -> Result<()>) -> Result<ResponseMeta> {
+        self.query_blocks_with(sql, &CallOptions::default(), on_block)
+    }
+
+    /// [`Client::query_blocks`] with per-call options.
+    pub fn query_blocks_with(
+        &self,
+        sql: &str,
+        opts: &CallOptions,
+        on_block: impl FnMut(&Block<'_>) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        self.fetch_blocks(sql, opts, true, on_block)
+    }
+
+    /// The Native request path; `user_query` applies `query_limit` and retries.
+    pub(crate) fn fetch_blocks(
+        &self,
+        sql: &str,
+        opts: &CallOptions,
+        user_query: bool,
+        mut on_block: impl FnMut(&Block<'_>) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        let revision = self.native_revision.map(|r| r.to_string());
+        let limit = self.options.query_limit.to_string();
+        let mut extra = vec![("default_format", "Native")];
+        if user_query && self.options.query_limit > 0 {
+            extra.push(("limit", limit.as_str()));
+        }
+        let mut decoder = match &revision {
+            Some(r) => {
+                extra.push(("client_protocol_version", r.as_str()));
+                BlockDecoder::with_block_info()
+            }
+            None => BlockDecoder::new(),
+        };
+        let mut last_chunk_tail: Vec<u8> = Vec::new();
+        let retries = if user_query { self.options.query_retries } else { 0 };
+        let result = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| {
+            let keep = chunk.len().min(4096);
+            last_chunk_tail.clear();
+            last_chunk_tail.extend_from_slice(&chunk[chunk.len() - keep..]);
+            while let Some(block) = decoder.feed(&mut chunk)? {
+                on_block(&block)?;
+            }
+            Ok(())
+        });
+        let meta = match result {
+            Ok(meta) => meta,
+            Err(Error::Decode { message, offset }) => {
+                // 18.16 appends exception text to the data; report it rather than the decode error.
+                return Err(find_untagged_exception(&last_chunk_tail).unwrap_or(Error::Decode { message, offset }));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Err(e) = decoder.finish() {
+            return Err(find_untagged_exception(&last_chunk_tail).unwrap_or(e));
+        }
+        Ok(meta)
+    }
+
+    /// Runs a query and collects every row as owned values.
+    pub fn query(&self, sql: &str) -> Result<QueryResult> {
+        self.query_with(sql, &CallOptions::default())
+    }
+
+    /// [`Client::query`] with per-call options.
+    pub fn query_with(&self, sql: &str, opts: &CallOptions) -> Result<QueryResult> {
+        let mut column_names = Vec::new();
+        let mut column_types = Vec::new();
+        let mut rows = Vec::new();
+        let meta = self.query_blocks_with(sql, opts, |block| {
+            if column_names.is_empty() {
+                for c in block.columns() {
+                    column_names.push(c.name().to_string());
+                    column_types.push(c.type_name().to_string());
+                }
+            }
+            rows.reserve(block.rows());
+            for r in 0..block.rows() {
+                rows.push(block.row(r).into_iter().map(Value::into_owned).collect());
+            }
+            Ok(())
+        })?;
+        let summary = meta.summary.as_deref().and_then(Summary::parse);
+        Ok(QueryResult { column_names, column_types, rows, query_id: meta.query_id, summary })
+    }
+}
+
+/// Failures a retry can fix: the connection could not be made or broke before any data, or a proxy
+/// said the server is unavailable. Server exceptions and timeouts are not retried.
+fn retryable(e: &Error) -> bool {
+    match e {
+        Error::Transport { timeout, tls, .. } => !timeout && !tls,
+        Error::Http { status, .. } => matches!(status, 502..=504),
+        _ => false,
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the password.
+        f.debug_struct("Client")
+            .field("url", &self.options.base_url())
+            .field("username", &self.options.username)
+            .field("database", &self.database)
+            .field("server_version", &self.server_version)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a version string like `26.9.2.1` is at least `major.minor`.
+fn version_at_least(version: &str, major: u32, minor: u32) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    (a, b) >= (major, minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compares_versions() {
+        assert!(version_at_least("26.9.2.1", 23, 3));
+        assert!(version_at_least("23.3.1", 23, 3));
+        assert!(!version_at_least("23.2.9", 23, 3));
+        assert!(!version_at_least("18.16.1", 23, 3));
+    }
+}

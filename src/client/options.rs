@@ -1,0 +1,269 @@
+//! Connection parameters: the Python driver's `get_client` arguments with their meanings and defaults,
+//! from code or from a URL (`http(s)://user:password@host:port/database?name=value&…`, where names that
+//! are client options — `compress`, `query_limit`, `query_retries`, `connect_timeout`,
+//! `send_receive_timeout`, `client_name`, `send_progress`, `verify`, `ca_cert`, `client_cert`,
+//! `client_cert_key`, `session_id` — set those, and everything else is a ClickHouse setting).
+
+use crate::error::{Error, Result};
+use std::time::Duration;
+
+/// How request and response bodies are compressed.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Compression {
+    /// No compression (the default: on loopback and fast networks compression costs more than it
+    /// saves; choose one of the others across slower links).
+    #[default]
+    None,
+    /// ClickHouse's own LZ4 frames (`compress=1`, `decompress=1`), checksummed.
+    Lz4,
+    /// ClickHouse's own ZSTD frames.
+    Zstd,
+    /// HTTP Content-Encoding for responses (`gzip`, `deflate`, `br` or `zstd`, decoded by libcurl);
+    /// insert bodies are sent with it when it is `gzip`, `deflate` or `zstd`.
+    Http(String),
+}
+
+impl Compression {
+    /// Parses `lz4`, `zstd` (ClickHouse frames), `gzip`, `deflate`, `br`, `http-zstd` (HTTP), `none`;
+    /// `true` means `gzip`, as in the Python driver's `compress=True`.
+    pub fn parse(s: &str) -> Result<Compression> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "" | "none" | "false" | "0" => Compression::None,
+            "lz4" => Compression::Lz4,
+            "zstd" => Compression::Zstd,
+            "true" | "1" | "gzip" => Compression::Http("gzip".into()),
+            "deflate" => Compression::Http("deflate".into()),
+            "br" => Compression::Http("br".into()),
+            "http-zstd" => Compression::Http("zstd".into()),
+            other => return Err(Error::usage(format!("unknown compression {other:?}"))),
+        })
+    }
+}
+
+/// Connection parameters, with the Python driver's names and defaults.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// `http` or `https` (default `http`).
+    pub interface: String,
+    /// Host name (default `localhost`).
+    pub host: String,
+    /// Port (default 8123 for http, 8443 for https).
+    pub port: Option<u16>,
+    /// User (default `default`).
+    pub username: String,
+    /// Password (default empty).
+    pub password: String,
+    /// Database (default: the user's default database on the server).
+    pub database: Option<String>,
+    /// Verify TLS certificates (default true).
+    pub verify: bool,
+    /// CA bundle for TLS.
+    pub ca_cert: Option<String>,
+    /// Client certificate for mutual TLS.
+    pub client_cert: Option<String>,
+    /// Client certificate key.
+    pub client_cert_key: Option<String>,
+    /// Connect timeout (default 10 s).
+    pub connect_timeout: Duration,
+    /// Send/receive stall timeout (default 300 s).
+    pub send_receive_timeout: Duration,
+    /// Prefix of the User-Agent, shown in `system.query_log` (default none).
+    pub client_name: Option<String>,
+    /// ClickHouse settings sent with every request.
+    pub settings: Vec<(String, String)>,
+    /// Compression of query results and insert bodies (default none).
+    pub compression: Compression,
+    /// Most rows `query` returns; 0 (the default) means no limit. (The Python driver defaults to 5000;
+    /// silently truncated results surprise people, so here a limit is opt-in.) Sent as the `limit`
+    /// setting on `query`/`query_blocks` only.
+    pub query_limit: u64,
+    /// How often a query is retried after a failure that happened before any result data arrived and
+    /// that a retry can fix (connection refused or reset, HTTP 502/503/504). Default 2. `command` and
+    /// inserts are never retried automatically.
+    pub query_retries: u32,
+    /// Ask the server for progress headers on every query (`send_progress_in_http_headers=1`) and to
+    /// finish the query before answering (`wait_end_of_query=1`), so progress covers the whole query.
+    /// Default false: `wait_end_of_query` makes the server buffer the entire result.
+    pub send_progress: bool,
+    /// A session to run every request in (temporary tables and `SET` persist across calls). Requests
+    /// of one session are serialized by the client.
+    pub session_id: Option<String>,
+}
+
+/// Names that are HTTP interface parameters rather than ClickHouse settings: sent as they are, never
+/// checked against `system.settings`.
+pub(crate) const HTTP_PARAMS: &[&str] = &[
+    "buffer_size",
+    "session_id",
+    "compress",
+    "decompress",
+    "quota_key",
+    "session_check",
+    "session_timeout",
+    "wait_end_of_query",
+    "query_id",
+];
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("url", &self.base_url())
+            .field("username", &self.username)
+            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .field("database", &self.database)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            interface: "http".into(),
+            host: "localhost".into(),
+            port: None,
+            username: "default".into(),
+            password: String::new(),
+            database: None,
+            verify: true,
+            ca_cert: None,
+            client_cert: None,
+            client_cert_key: None,
+            connect_timeout: Duration::from_secs(10),
+            send_receive_timeout: Duration::from_secs(300),
+            client_name: None,
+            settings: Vec::new(),
+            compression: Compression::None,
+            query_limit: 0,
+            query_retries: 2,
+            send_progress: false,
+            session_id: None,
+        }
+    }
+}
+
+impl ClientOptions {
+    /// Parses `http(s)://user:password@host:port/database?setting=value&…`.
+    pub fn from_url(url: &str) -> Result<Self> {
+        let mut o = ClientOptions::default();
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| Error::usage(format!("URL {url:?} has no scheme")))?;
+        match scheme {
+            "http" | "https" => o.interface = scheme.to_string(),
+            other => return Err(Error::usage(format!("unsupported URL scheme {other:?} (use http or https)"))),
+        }
+        let (rest, query) = match rest.split_once('?') {
+            Some((a, b)) => (a, Some(b)),
+            None => (rest, None),
+        };
+        let (authority, path) = match rest.split_once('/') {
+            Some((a, p)) => (a, p),
+            None => (rest, ""),
+        };
+        let hostport = match authority.rsplit_once('@') {
+            Some((userinfo, hp)) => {
+                let (u, p) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+                o.username = percent_decode(u)?;
+                o.password = percent_decode(p)?;
+                hp
+            }
+            None => authority,
+        };
+        let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
+            let (h, after) = h.split_once(']').ok_or_else(|| Error::usage("unterminated [IPv6] host"))?;
+            (h.to_string(), after.strip_prefix(':'))
+        } else {
+            match hostport.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p)),
+                None => (hostport.to_string(), None),
+            }
+        };
+        if host.is_empty() {
+            return Err(Error::usage(format!("URL {url:?} has no host")));
+        }
+        o.host = host;
+        if let Some(p) = port {
+            o.port = Some(p.parse().map_err(|_| Error::usage(format!("bad port {p:?} in URL")))?);
+        }
+        let db = percent_decode(path.trim_matches('/'))?;
+        if !db.is_empty() {
+            o.database = Some(db);
+        }
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let (k, v) = (percent_decode(k)?, percent_decode(v)?);
+            let number = |v: &str| v.parse::<u64>().map_err(|_| Error::usage(format!("{k}={v:?} is not a number")));
+            match k.as_str() {
+                // Client options rather than server settings.
+                "compress" | "compression" => o.compression = Compression::parse(&v)?,
+                "query_limit" => o.query_limit = number(&v)?,
+                "query_retries" => o.query_retries = number(&v)? as u32,
+                "connect_timeout" => o.connect_timeout = Duration::from_secs(number(&v)?),
+                "send_receive_timeout" => o.send_receive_timeout = Duration::from_secs(number(&v)?),
+                "client_name" => o.client_name = Some(v),
+                "send_progress" => o.send_progress = v == "1" || v == "true",
+                "verify" => o.verify = !(v == "0" || v == "false"),
+                "ca_cert" => o.ca_cert = Some(v),
+                "client_cert" => o.client_cert = Some(v),
+                "client_cert_key" => o.client_cert_key = Some(v),
+                "session_id" => o.session_id = Some(v),
+                _ => o.settings.push((k, v)),
+            }
+        }
+        Ok(o)
+    }
+
+    pub(crate) fn base_url(&self) -> String {
+        let port = self.port.unwrap_or(if self.interface == "https" { 8443 } else { 8123 });
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        format!("{}://{}:{}", self.interface, host, port)
+    }
+}
+
+fn percent_decode(s: &str) -> Result<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+            let v = hex
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| Error::usage(format!("bad percent escape in {s:?}")))?;
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| Error::usage(format!("{s:?} is not UTF-8 after decoding")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        let o = ClientOptions::from_url("https://bob:p%40ss@db.example:9443/analytics?max_threads=2&x=a%20b").unwrap();
+        assert_eq!(o.interface, "https");
+        assert_eq!(o.username, "bob");
+        assert_eq!(o.password, "p@ss");
+        assert_eq!(o.host, "db.example");
+        assert_eq!(o.port, Some(9443));
+        assert_eq!(o.database.as_deref(), Some("analytics"));
+        assert_eq!(o.settings, vec![("max_threads".into(), "2".into()), ("x".into(), "a b".into())]);
+        assert_eq!(o.base_url(), "https://db.example:9443");
+        let o = ClientOptions::from_url("http://[::1]").unwrap();
+        assert_eq!(o.base_url(), "http://[::1]:8123");
+        assert!(ClientOptions::from_url("ftp://x").is_err());
+        assert!(ClientOptions::from_url("http://h:notaport").is_err());
+        assert!(ClientOptions::from_url("localhost:8123").is_err());
+        let o = ClientOptions::from_url("http://h/?compress=lz4&query_retries=5&session_id=s1&max_threads=3").unwrap();
+        assert_eq!(o.compression, Compression::Lz4);
+        assert_eq!(o.query_retries, 5);
+        assert_eq!(o.session_id.as_deref(), Some("s1"));
+        assert_eq!(o.settings, vec![("max_threads".into(), "3".into())]);
+        assert!(ClientOptions::from_url("http://h/?query_retries=x").is_err());
+    }
+}

@@ -1,0 +1,253 @@
+//! The client's parameters and methods against the real servers: settings, query ids, summaries,
+//! progress, sessions, timeouts, retries, client_name, and queries killed mid-stream.
+
+mod common;
+
+use clickhouse_connect::{CallOptions, Client, Error};
+use common::*;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[test]
+fn settings_client_wide_and_per_call() {
+    let mut o = options("CH_MODERN_URL");
+    o.settings.push(("max_threads".into(), "1".into()));
+    let c = Client::new(o).unwrap();
+    assert_eq!(c.command("SELECT getSetting('max_threads')").unwrap(), "1");
+    let opts = CallOptions::new().setting("max_threads", 2).setting("max_block_size", 1234);
+    assert_eq!(
+        c.command_with("SELECT getSetting('max_threads'), getSetting('max_block_size')", &opts).unwrap(),
+        "2\t1234"
+    );
+    // URL form: settings and client options.
+    let url = format!("{}/?max_block_size=777&query_retries=0&client_name=url-app", env("CH_MODERN_URL"));
+    let c = Client::from_url(&url).unwrap();
+    assert_eq!(c.command("SELECT getSetting('max_block_size')").unwrap(), "777");
+    assert_eq!(c.options().query_retries, 0);
+}
+
+#[test]
+fn query_id_and_summary() {
+    let c = modern();
+    let id = format!("test-query-id-{}", std::process::id());
+    let r = c.query_with("SELECT number FROM numbers(100000)", &CallOptions::new().query_id(&id)).unwrap();
+    assert_eq!(r.query_id.as_deref(), Some(id.as_str()));
+    // The summary is a header: sent when the response starts, it counts what was read by then (the
+    // first block of a streamed result) …
+    let s = r.summary.expect("26.9 sends X-ClickHouse-Summary");
+    assert!(s.read_rows > 0 && s.read_rows <= 100_000, "{s:?}");
+    // … and the whole query when the server finishes before answering (send_progress).
+    let mut o = options("CH_MODERN_URL");
+    o.send_progress = true;
+    let r = Client::new(o).unwrap().query("SELECT number FROM numbers(100000)").unwrap();
+    let s = r.summary.unwrap();
+    assert_eq!((s.read_rows, s.read_bytes, s.result_rows), (100_000, 800_000, 100_000));
+    // Without an id the server assigns one.
+    assert!(c.query("SELECT 1").unwrap().query_id.is_some_and(|q| !q.is_empty()));
+}
+
+#[test]
+fn query_limit_caps_rows_only_when_asked() {
+    let mut o = options("CH_MODERN_URL");
+    assert_eq!(o.query_limit, 0, "no silent truncation by default");
+    assert_eq!(Client::new(o.clone()).unwrap().query("SELECT number FROM numbers(7000)").unwrap().rows.len(), 7000);
+    o.query_limit = 5000;
+    assert_eq!(Client::new(o).unwrap().query("SELECT number FROM numbers(7000)").unwrap().rows.len(), 5000);
+}
+
+#[test]
+fn progress_reaches_the_callback() {
+    let c = modern();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let opts = CallOptions::new()
+        .setting("http_headers_progress_interval_ms", 20)
+        .setting("max_block_size", 65536)
+        .on_progress(move |p| sink.lock().unwrap().push(*p));
+    let r = c.query_with("SELECT sum(sipHash64(number)) FROM numbers(60000000)", &opts).unwrap();
+    assert_eq!(r.rows.len(), 1);
+    let seen = seen.lock().unwrap();
+    assert!(seen.len() >= 2, "{} progress callbacks", seen.len());
+    assert!(seen.windows(2).all(|w| w[0].read_rows <= w[1].read_rows), "progress goes forward");
+    assert!(seen.iter().any(|p| p.read_rows > 0 && p.total_rows_to_read == 60_000_000));
+}
+
+#[test]
+fn sessions_keep_state_and_serialize_concurrent_use() {
+    let mut o = options("CH_MODERN_URL");
+    o.session_id = Some(format!("session-{}", std::process::id()));
+    let c = Arc::new(Client::new(o).unwrap());
+    c.command("CREATE TEMPORARY TABLE tmp (x UInt64)").unwrap();
+    c.command("INSERT INTO tmp SELECT number FROM numbers(10)").unwrap();
+    assert_eq!(c.command("SELECT sum(x) FROM tmp").unwrap(), "45");
+    // Without the session the temporary table does not exist.
+    let other = modern();
+    assert!(other.command("SELECT sum(x) FROM tmp").is_err());
+    // Concurrent queries on one session: the server would refuse them (session is locked); the client
+    // runs them one after another instead.
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let c = c.clone();
+            std::thread::spawn(move || c.command(&format!("SELECT sum(x) + {i} FROM tmp WHERE sleepEachRow(0.02) = 0")))
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        assert_eq!(h.join().unwrap().unwrap(), (45 + i).to_string());
+    }
+}
+
+#[test]
+fn a_stalled_server_times_out() {
+    let mut o = options("CH_MODERN_URL");
+    o.send_receive_timeout = Duration::from_secs(1);
+    let c = Client::new(o).unwrap();
+    let t = Instant::now();
+    match c.command("SELECT sleep(3)") {
+        Err(Error::Transport { timeout: true, .. }) => {}
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(t.elapsed() < Duration::from_millis(2900), "gave up after {:?}", t.elapsed());
+}
+
+/// A TCP proxy to the real server that can be told to drop the next N connections (and cut the open
+/// ones): a flaky network, for retry tests.
+struct FlakyProxy {
+    port: u16,
+    drop_next: Arc<AtomicUsize>,
+    dropped: Arc<AtomicUsize>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FlakyProxy {
+    fn start(upstream: &str) -> FlakyProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let drop_next = Arc::new(AtomicUsize::new(0));
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (d, n, op, st) = (drop_next.clone(), dropped.clone(), open.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(client) = conn else { continue };
+                if d.load(Ordering::SeqCst) > 0 {
+                    d.fetch_sub(1, Ordering::SeqCst);
+                    n.fetch_add(1, Ordering::SeqCst);
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else { continue };
+                op.lock().unwrap().push(client.try_clone().unwrap());
+                for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
+                {
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 65536];
+                        while let Ok(k) = from.read(&mut buf) {
+                            if k == 0 || to.write_all(&buf[..k]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                }
+            }
+        });
+        FlakyProxy { port, drop_next, dropped, open, stop }
+    }
+
+    /// Drops the next `n` new connections and cuts the ones open now.
+    fn fail_next(&self, n: usize) {
+        self.drop_next.store(n, Ordering::SeqCst);
+        self.dropped.store(0, Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Drop for FlakyProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[test]
+fn queries_are_retried_and_commands_are_not() {
+    let proxy = FlakyProxy::start(&env("CH_MODERN_URL"));
+    let mut o = options("CH_MODERN_URL");
+    o.host = "127.0.0.1".into();
+    o.port = Some(proxy.port);
+    o.query_retries = 2;
+    let c = Client::new(o.clone()).unwrap();
+
+    proxy.fail_next(2);
+    assert_eq!(c.query("SELECT 7").unwrap().rows.len(), 1, "query succeeds on its third attempt");
+    assert_eq!(proxy.dropped.load(Ordering::SeqCst), 2);
+
+    proxy.fail_next(1);
+    match c.command("SELECT 8") {
+        Err(Error::Transport { .. }) => {}
+        other => panic!("a command must not be retried, got {other:?}"),
+    }
+    assert_eq!(proxy.dropped.load(Ordering::SeqCst), 1);
+
+    o.query_retries = 0;
+    let c = Client::new(o).unwrap();
+    proxy.fail_next(1);
+    assert!(c.query("SELECT 9").is_err(), "query_retries = 0 means no retry");
+}
+
+#[test]
+fn client_name_shows_in_query_log() {
+    let mut o = options("CH_MODERN_URL");
+    let name = format!("etl-pipeline-{}", std::process::id());
+    o.client_name = Some(name.clone());
+    let c = Client::new(o).unwrap();
+    c.command("SELECT 1").unwrap();
+    c.command("SYSTEM FLUSH LOGS").unwrap();
+    let n = c
+        .command(&format!("SELECT count() > 0 FROM system.query_log WHERE startsWith(http_user_agent, '{name} clickhouse-connect-rs/')"))
+        .unwrap();
+    assert_eq!(n, "1");
+}
+
+#[test]
+fn a_query_killed_mid_stream_is_an_error() {
+    let c = Arc::new(modern());
+    let id = format!("kill-me-{}", std::process::id());
+    let started = Arc::new(AtomicBool::new(false));
+    let (c2, id2, s2) = (c.clone(), id.clone(), started.clone());
+    let runner = std::thread::spawn(move || {
+        let mut rows = 0usize;
+        let r = c2.query_blocks_with(
+            "SELECT number FROM numbers(100000000000) WHERE sleepEachRow(0) = 0",
+            &CallOptions::new().query_id(id2).setting("max_block_size", 10000),
+            |b| {
+                rows += b.rows();
+                s2.store(true, Ordering::SeqCst);
+                Ok(())
+            },
+        );
+        (r, rows)
+    });
+    while !started.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    c.command(&format!("KILL QUERY WHERE query_id = '{id}' SYNC")).unwrap();
+    let (result, rows) = runner.join().unwrap();
+    assert!(rows > 0);
+    match result {
+        Err(Error::Server { code, .. }) => assert_eq!(code, 394, "QUERY_WAS_CANCELLED"),
+        other => panic!("a killed query must fail, got {other:?} after {rows} rows"),
+    }
+}
