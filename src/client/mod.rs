@@ -3,10 +3,10 @@
 //! the server for Native, and hands the transport's chunks to the block decoder (through the compressed
 //! frame reader when frames are in use). It stays thin: no data is copied here.
 //!
-//! At connect it learns, in plain text so any server version answers: the server's version, time zone
-//! and database, and which settings this user may not change (`system.settings.readonly`, or on 18.16,
-//! which has no such column, the `readonly` setting). Settings the user may not change are dropped with
-//! a logged warning instead of failing every request.
+//! At connect it learns, in one plain-text query any server version answers, the server's version, time
+//! zone and database. Which settings this user may not change (`system.settings.readonly`, or on 18.16,
+//! which has no such column, the `readonly` setting) is asked once, when there are settings to check;
+//! those settings are dropped with a logged warning instead of failing every request.
 
 mod call;
 mod insert;
@@ -26,7 +26,7 @@ use crate::value::Value;
 use insert::http_encode;
 use options::HTTP_PARAMS;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A fully read query result.
 #[derive(Debug)]
@@ -58,20 +58,28 @@ pub struct Client {
     compression: Compression,
     /// The client's settings that this user may change, sent with every request.
     settings: Vec<(String, String)>,
-    /// Settings this user may not change (checked for per-call settings too).
-    readonly_settings: HashSet<String>,
-    /// True when the user may change no setting at all (`readonly=1`).
-    all_readonly: bool,
+    /// Which settings this user may not change: learned at connect when the client has settings, else
+    /// on the first call that brings its own.
+    readonly: OnceLock<ReadonlySettings>,
     /// One lock per session id: requests of a session run one at a time.
     sessions: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+/// The settings a user may not change.
+#[derive(Debug, Default)]
+struct ReadonlySettings {
+    /// Settings with `system.settings.readonly = 1`.
+    names: HashSet<String>,
+    /// True when the user may change no setting at all (`readonly=1`).
+    all: bool,
 }
 
 /// The Native revision we ask for: BlockInfo and time zones in type names, nothing newer.
 const NATIVE_REVISION: u32 = 54405;
 
 impl Client {
-    /// Connects: learns the server's version, time zone, database and the settings this user may not
-    /// change (two small queries).
+    /// Connects: learns the server's version, time zone and database (one small query; one more when
+    /// the options carry settings, to drop those this user may not change).
     pub fn new(options: ClientOptions) -> Result<Client> {
         let agent = match &options.client_name {
             Some(n) => format!("{n} clickhouse-connect-rs/{}", env!("CARGO_PKG_VERSION")),
@@ -98,8 +106,7 @@ impl Client {
             native_revision: None,
             compression: Compression::None,
             settings: Vec::new(),
-            readonly_settings: HashSet::new(),
-            all_readonly: false,
+            readonly: OnceLock::new(),
             sessions: Mutex::new(HashMap::new()),
         };
         // Plain text and no settings yet, so this works on every server and for every user.
@@ -115,8 +122,9 @@ impl Client {
         if version_at_least(&client.server_version, 23, 3) {
             client.native_revision = Some(NATIVE_REVISION);
         }
-        client.learn_readonly_settings()?;
-        client.settings = client.filter_settings(&client.options.settings);
+        if !client.options.settings.is_empty() {
+            client.settings = client.filter_settings(&client.options.settings)?;
+        }
         client.compression = client.options.compression.clone();
         if matches!(client.compression, Compression::Lz4 | Compression::Zstd)
             && !version_at_least(&client.server_version, 19, 1)
@@ -137,42 +145,49 @@ impl Client {
         Client::new(ClientOptions::from_url(url)?)
     }
 
-    /// Which settings this user may not change. Only asked when the client has settings to send or the
-    /// user is restricted; an unrestricted user with no settings costs one cheap query.
-    fn learn_readonly_settings(&mut self) -> Result<()> {
-        let has_column = self.command(
-            "SELECT count() FROM system.columns WHERE database = 'system' AND table = 'settings' AND name = 'readonly'",
-        )? == "1";
-        if has_column {
-            let names = self.command("SELECT name FROM system.settings WHERE readonly = 1")?;
-            self.readonly_settings = names.lines().map(str::to_string).collect();
-            self.all_readonly = self.readonly_settings.contains("readonly")
-                && self.command("SELECT value FROM system.settings WHERE name = 'readonly'")? == "1";
+    /// Which settings this user may not change (one query, asked once).
+    fn readonly_settings(&self) -> Result<&ReadonlySettings> {
+        if let Some(r) = self.readonly.get() {
+            return Ok(r);
+        }
+        let mut r = ReadonlySettings::default();
+        if version_at_least(&self.server_version, 21, 1) {
+            let text = self.command(
+                "SELECT (SELECT value FROM system.settings WHERE name = 'readonly'), \
+                 arrayStringConcat(groupArrayIf(name, readonly = 1), ',') FROM system.settings",
+            )?;
+            let (level, names) = text.split_once('\t').unwrap_or((text.as_str(), ""));
+            r.all = level == "1";
+            r.names = names.split(',').filter(|n| !n.is_empty()).map(str::to_string).collect();
         } else {
-            // 18.16: readonly=1 forbids changing any setting; readonly=2 allows all but `readonly`.
+            // 18.16 has no `readonly` column: readonly=1 forbids changing any setting, readonly=2 all but
+            // `readonly` itself.
             let level = self.command("SELECT value FROM system.settings WHERE name = 'readonly'")?;
-            self.all_readonly = level == "1";
+            r.all = level == "1";
             if level == "2" {
-                self.readonly_settings.insert("readonly".into());
+                r.names.insert("readonly".into());
             }
         }
-        Ok(())
+        Ok(self.readonly.get_or_init(|| r))
     }
 
     /// Drops (with a warning) the settings this user may not change; HTTP parameters pass untouched.
-    fn filter_settings(&self, settings: &[(String, String)]) -> Vec<(String, String)> {
-        settings
+    fn filter_settings(&self, settings: &[(String, String)]) -> Result<Vec<(String, String)>> {
+        if settings.iter().all(|(k, _)| HTTP_PARAMS.contains(&k.as_str())) {
+            return Ok(settings.to_vec());
+        }
+        let ro = self.readonly_settings()?;
+        Ok(settings
             .iter()
             .filter(|(k, _)| {
-                let http = HTTP_PARAMS.contains(&k.as_str());
-                let allowed = http || !(self.all_readonly || self.readonly_settings.contains(k));
+                let allowed = HTTP_PARAMS.contains(&k.as_str()) || !(ro.all || ro.names.contains(k));
                 if !allowed {
                     log::warn!("setting {k} is read-only for user {}; not sending it", self.options.username);
                 }
                 allowed
             })
             .cloned()
-            .collect()
+            .collect())
     }
 
     /// The server's version string, e.g. `26.9.2.1`.
@@ -207,7 +222,7 @@ impl Client {
     }
 
     /// URL parameters for one request: database, session, client settings, call settings, extras.
-    fn params(&self, opts: &CallOptions, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn params(&self, opts: &CallOptions, extra: &[(&str, &str)]) -> Result<Vec<(String, String)>> {
         let mut p: Vec<(String, String)> =
             Vec::with_capacity(self.settings.len() + opts.settings.len() + extra.len() + 4);
         if let Some(db) = opts.database.as_ref().or(self.options.database.as_ref()) {
@@ -220,7 +235,9 @@ impl Client {
             p.push(("query_id".into(), q.clone()));
         }
         p.extend(self.settings.iter().cloned());
-        p.extend(self.filter_settings(&opts.settings));
+        if !opts.settings.is_empty() {
+            p.extend(self.filter_settings(&opts.settings)?);
+        }
         if self.options.send_progress {
             p.push(("send_progress_in_http_headers".into(), "1".into()));
             p.push(("wait_end_of_query".into(), "1".into()));
@@ -228,7 +245,7 @@ impl Client {
             p.push(("send_progress_in_http_headers".into(), "1".into()));
         }
         p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        p
+        Ok(p)
     }
 
     /// Holds the session's lock (if the request runs in a session) for the request's duration.
@@ -261,7 +278,7 @@ impl Client {
         let (mut params, accept) = self.response_compression();
         let framed = params.iter().any(|(k, _)| *k == "compress");
         params.extend_from_slice(extra);
-        let params = self.params(opts, &params);
+        let params = self.params(opts, &params)?;
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
         let lock = self.session_guard(opts);
         let _serialized = lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
@@ -313,7 +330,7 @@ impl Client {
         let lock = self.session_guard(opts);
         let _serialized = lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
-        let params = self.params(opts, &extra);
+        let params = self.params(opts, &extra)?;
         let req = Request { headers: &headers, progress, ..Request::new(&params, body) };
         self.transport.post(&req, &mut |_| Ok(()))?;
         Ok(())
@@ -389,27 +406,16 @@ impl Client {
             }
             None => BlockDecoder::new(),
         };
-        let mut last_chunk_tail: Vec<u8> = Vec::new();
         let retries = if user_query { self.options.query_retries } else { 0 };
-        let result = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| {
-            let keep = chunk.len().min(4096);
-            last_chunk_tail.clear();
-            last_chunk_tail.extend_from_slice(&chunk[chunk.len() - keep..]);
+        let meta = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| {
             while let Some(block) = decoder.feed(&mut chunk)? {
                 on_block(&block)?;
             }
             Ok(())
-        });
-        let meta = match result {
-            Ok(meta) => meta,
-            Err(Error::Decode { message, offset }) => {
-                // 18.16 appends exception text to the data; report it rather than the decode error.
-                return Err(find_untagged_exception(&last_chunk_tail).unwrap_or(Error::Decode { message, offset }));
-            }
-            Err(e) => return Err(e),
-        };
+        })?;
         if let Err(e) = decoder.finish() {
-            return Err(find_untagged_exception(&last_chunk_tail).unwrap_or(e));
+            // A stream that ends inside a block: an 18.16 exception appended to the data, or truncation.
+            return Err(find_untagged_exception(&meta.tail).unwrap_or(e));
         }
         Ok(meta)
     }
