@@ -251,3 +251,33 @@ fn a_query_killed_mid_stream_is_an_error() {
         other => panic!("a killed query must fail, got {other:?} after {rows} rows"),
     }
 }
+
+#[test]
+fn typed_columns_and_row_streams() {
+    let c = modern();
+    let sql = "SELECT number * 3 AS n, toString(number) AS s, toFloat64(number) / 2 AS f FROM numbers(200000)";
+    let n: Vec<u64> = c.query_column(sql, 0).unwrap();
+    assert_eq!(n.len(), 200_000);
+    assert!(n.iter().enumerate().all(|(i, v)| *v == 3 * i as u64));
+    let s: Vec<String> = c.query_column(sql, 1).unwrap();
+    assert_eq!(s[12345], "12345");
+    let f: Vec<f64> = c.query_column(sql, 2).unwrap();
+    assert_eq!(f[7], 3.5);
+    // The wrong Rust type is an error naming the column and its type.
+    let e = c.query_column::<i32>(sql, 0).unwrap_err();
+    assert!(e.to_string().contains("n") && e.to_string().contains("UInt64"), "{e}");
+    assert!(c.query_column::<u64>(sql, 9).is_err());
+
+    let mut count = 0u64;
+    let mut total = 0u64;
+    c.query_rows(sql, |row| {
+        count += 1;
+        total += u64::try_from(&row[0])?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!((count, total), (200_000, 3 * 199_999 * 200_000 / 2));
+    // An error from the callback stops the query and comes back.
+    let e = c.query_rows(sql, |_| Err(Error::Usage("stop".into()))).unwrap_err();
+    assert!(matches!(e, Error::Usage(m) if m == "stop"));
+}

@@ -9,10 +9,12 @@
 //! those settings are dropped with a logged warning instead of failing every request.
 
 mod call;
+mod columns;
 mod insert;
 mod options;
 
 pub use call::{CallOptions, ProgressCallback};
+pub use columns::ColumnElement;
 pub use insert::quote_identifier;
 pub use options::{ClientOptions, Compression};
 
