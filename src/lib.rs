@@ -34,7 +34,9 @@ pub mod native;
 pub mod transport;
 mod value;
 
-pub use client::{CallOptions, Client, ClientOptions, Compression, ProgressCallback, QueryResult, quote_identifier};
+pub use client::{
+    CallOptions, Client, ClientOptions, ColumnElement, Compression, ProgressCallback, QueryResult, quote_identifier,
+};
 pub use error::{Error, Result};
 pub use transport::{Progress, Summary};
 pub use value::Value;
