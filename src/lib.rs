@@ -35,7 +35,8 @@ pub mod transport;
 mod value;
 
 pub use client::{
-    CallOptions, Client, ClientOptions, ColumnElement, Compression, ProgressCallback, QueryResult, quote_identifier,
+    CallOptions, Client, ClientOptions, ColumnElement, Compression, InsertSummary, Inserter, ProgressCallback,
+    QueryResult, quote_identifier,
 };
 pub use error::{Error, Result};
 pub use transport::{Progress, Summary};

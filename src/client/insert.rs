@@ -112,7 +112,7 @@ impl Client {
         self.send_builders(table, &columns, &builders, &CallOptions::default())
     }
 
-    fn insert_columns_for(&self, table: &str, column_names: &[&str]) -> Result<Vec<(String, String)>> {
+    pub(crate) fn insert_columns_for(&self, table: &str, column_names: &[&str]) -> Result<Vec<(String, String)>> {
         let all = self.table_columns(table)?;
         if column_names.is_empty() || column_names == ["*"] {
             return Ok(all);

@@ -11,11 +11,13 @@
 mod call;
 mod columns;
 mod insert;
+mod inserter;
 mod options;
 
 pub use call::{CallOptions, ProgressCallback};
 pub use columns::ColumnElement;
 pub use insert::quote_identifier;
+pub use inserter::{InsertSummary, Inserter};
 pub use options::{ClientOptions, Compression};
 
 use crate::error::{Error, Result};
@@ -49,7 +51,7 @@ pub struct QueryResult {
 /// libcurl handle.
 pub struct Client {
     options: ClientOptions,
-    transport: Transport,
+    transport: Arc<Transport>,
     server_version: String,
     server_timezone: String,
     database: String,
@@ -87,7 +89,7 @@ impl Client {
             Some(n) => format!("{n} clickhouse-connect-rs/{}", env!("CARGO_PKG_VERSION")),
             None => format!("clickhouse-connect-rs/{}", env!("CARGO_PKG_VERSION")),
         };
-        let transport = Transport::new(TransportOptions {
+        let transport = Arc::new(Transport::new(TransportOptions {
             base_url: options.base_url(),
             username: options.username.clone(),
             password: options.password.clone(),
@@ -98,7 +100,7 @@ impl Client {
             connect_timeout: options.connect_timeout,
             send_receive_timeout: options.send_receive_timeout,
             user_agent: agent,
-        });
+        }));
         let mut client = Client {
             options,
             transport,

@@ -149,6 +149,30 @@ impl Transport {
     /// POSTs the request's body to `/?params` and streams the response into `sink`. Returns the
     /// response metadata once the server has finished. Errors from `sink` abort the transfer.
     pub fn post(&self, req: &Request<'_>, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<ResponseMeta> {
+        let url = self.url(req);
+        let mut easy = self.handle();
+        let mut body = req.body;
+        let result = self.perform(&mut easy, &url, req, &mut body, Some(req.body.len() as u64), sink);
+        self.give_back(easy);
+        result
+    }
+
+    /// Like [`Transport::post`], but the body is pulled from `body` as libcurl sends it (chunked
+    /// transfer encoding), so it can be produced while the request runs; `req.body` is ignored.
+    pub fn post_streaming(
+        &self,
+        req: &Request<'_>,
+        body: &mut dyn std::io::Read,
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        let url = self.url(req);
+        let mut easy = self.handle();
+        let result = self.perform(&mut easy, &url, req, body, None, sink);
+        self.give_back(easy);
+        result
+    }
+
+    fn url(&self, req: &Request<'_>) -> String {
         let mut url = String::with_capacity(self.opts.base_url.len() + 64);
         url.push_str(self.opts.base_url.trim_end_matches('/'));
         url.push('/');
@@ -158,10 +182,7 @@ impl Transport {
             url.push('=');
             url.push_str(&encode_component(v));
         }
-        let mut easy = self.handle();
-        let result = self.perform(&mut easy, &url, req, sink);
-        self.give_back(easy);
-        result
+        url
     }
 
     fn perform(
@@ -169,14 +190,18 @@ impl Transport {
         easy: &mut Easy,
         url: &str,
         req: &Request<'_>,
+        body: &mut dyn std::io::Read,
+        body_size: Option<u64>,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
-        let Request { headers, accept_encoding, progress, body, .. } = *req;
+        let Request { headers, accept_encoding, progress, .. } = *req;
         let o = &self.opts;
         let setup = |e: curl::Error| transport_error(url, &e);
         easy.url(url).map_err(setup)?;
         easy.post(true).map_err(setup)?;
-        easy.post_field_size(body.len() as u64).map_err(setup)?;
+        if let Some(size) = body_size {
+            easy.post_field_size(size).map_err(setup)?;
+        }
         easy.useragent(&o.user_agent).map_err(setup)?;
         easy.connect_timeout(o.connect_timeout).map_err(setup)?;
         // Stalls are detected in the progress callback below (libcurl's low-speed check averages over a
@@ -206,6 +231,9 @@ impl Transport {
         }
         // No "Expect: 100-continue" round trip before bodies.
         list.append("Expect:").map_err(setup)?;
+        if body_size.is_none() {
+            list.append("Transfer-Encoding: chunked").map_err(setup)?;
+        }
         for (k, v) in headers {
             list.append(&format!("{k}: {v}")).map_err(setup)?;
         }
@@ -223,11 +251,12 @@ impl Transport {
         let mut stalled = false;
         let outcome = {
             let mut t = easy.transfer();
-            t.read_function(|buf| {
-                let n = buf.len().min(body.len() - sent);
-                buf[..n].copy_from_slice(&body[sent..sent + n]);
-                sent += n;
-                Ok(n)
+            t.read_function(|buf| match body.read(buf) {
+                Ok(n) => {
+                    sent += n;
+                    Ok(n)
+                }
+                Err(_) => Err(curl::easy::ReadError::Abort),
             })
             .map_err(setup)?;
             t.progress_function(|_, dlnow, _, ulnow| {

@@ -1,0 +1,255 @@
+//! The streaming inserter: what ingestion pipelines use.
+//!
+//! Rows (or values column by column) go into per-column builders; every `block_rows` rows the builders
+//! are encoded into one Native block, compressed into ClickHouse frames when the client uses them, and
+//! handed to a worker thread through a channel that holds at most two blocks. The worker runs one
+//! `INSERT … FORMAT Native` request whose body libcurl pulls from that channel (chunked transfer), so
+//! the client's memory is bounded by the builders plus two encoded blocks however much is inserted, and
+//! a slow server slows the producer instead of filling memory.
+//!
+//! Nothing is reported inserted before the server has acknowledged the whole request in
+//! [`Inserter::end`]. If the server rejects data mid-stream, the request ends, the next
+//! [`Inserter::write`] (or `end`) returns the server's error, and what the table holds is whatever
+//! the server committed (ClickHouse commits per block), never what the client hoped. Not retried.
+//!
+//! ```no_run
+//! # use clickhouse_connect::{Client, Value};
+//! # let client = Client::from_url("http://localhost:8123")?;
+//! let mut ins = client.inserter("events", &["id", "name"], 100_000)?;
+//! for i in 0..1_000_000u64 {
+//!     ins.write(&[Value::from(i), Value::from(format!("event {i}"))])?;
+//! }
+//! let summary = ins.end()?;
+//! println!("{} rows in {} blocks", summary.rows, summary.blocks);
+//! # Ok::<(), clickhouse_connect::Error>(())
+//! ```
+
+use super::{CallOptions, Client, Compression};
+use crate::error::{Error, Result};
+use crate::native::encoder::{ValueBuilder, builder_for};
+use crate::native::{ColumnEncoder, TypeDesc, write_block};
+use crate::transport::compression::{Method, write_frames};
+use crate::transport::{Request, ResponseMeta, Summary, Transport};
+use crate::value::Value;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+/// What the server acknowledged for a finished insert.
+#[derive(Clone, Debug, Default)]
+pub struct InsertSummary {
+    /// Rows sent (all acknowledged, since `end` succeeded).
+    pub rows: u64,
+    /// Native blocks sent.
+    pub blocks: u64,
+    /// Encoded bytes sent (after compression).
+    pub bytes: u64,
+    /// The server's summary (`written_rows`, …), when it sent one (26.9).
+    pub server: Option<Summary>,
+    /// The query id of the insert.
+    pub query_id: Option<String>,
+}
+
+/// A streaming insert into one table; see the module docs.
+pub struct Inserter {
+    columns: Vec<(String, String)>,
+    builders: Vec<Box<dyn ValueBuilder>>,
+    block_rows: usize,
+    frames: Option<Method>,
+    tx: Option<SyncSender<Vec<u8>>>,
+    worker: Option<JoinHandle<Result<ResponseMeta>>>,
+    summary: InsertSummary,
+}
+
+/// The request body: encoded blocks as they arrive from the channel.
+struct ChannelReader {
+    rx: Receiver<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+}
+
+impl std::io::Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pos == self.current.len() {
+            match self.rx.recv() {
+                Ok(next) => {
+                    self.current = next;
+                    self.pos = 0;
+                }
+                // The producer finished (or gave up): end of body.
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.pos);
+        buf[..n].copy_from_slice(&self.current[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Client {
+    /// Starts a streaming insert into `table` (`column_names` empty means all columns; types come from
+    /// the server). Blocks of `block_rows` rows are encoded and streamed as rows arrive.
+    pub fn inserter(&self, table: &str, column_names: &[&str], block_rows: usize) -> Result<Inserter> {
+        self.inserter_with(table, column_names, block_rows, &CallOptions::default())
+    }
+
+    /// [`Client::inserter`] with per-call options (e.g. `insert_deduplication_token`, `async_insert`).
+    pub fn inserter_with(
+        &self,
+        table: &str,
+        column_names: &[&str],
+        block_rows: usize,
+        opts: &CallOptions,
+    ) -> Result<Inserter> {
+        if block_rows == 0 {
+            return Err(Error::usage("block_rows must be positive"));
+        }
+        let columns = self.insert_columns_for(table, column_names)?;
+        let builders = columns.iter().map(|(_, t)| builder_for(&TypeDesc::parse(t)?)).collect::<Result<Vec<_>>>()?;
+        let names: Vec<String> = columns.iter().map(|(n, _)| super::quote_identifier(n)).collect();
+        let sql = format!("INSERT INTO {} ({}) FORMAT Native", super::insert::quote_table(table), names.join(", "));
+        let frames = match self.compression {
+            Compression::Lz4 => Some(Method::Lz4),
+            Compression::Zstd => Some(Method::Zstd),
+            _ => None,
+        };
+        let mut extra = vec![("query", sql.as_str())];
+        if frames.is_some() {
+            extra.push(("decompress", "1"));
+        }
+        let params = self.params(opts, &extra)?;
+        let (tx, rx) = sync_channel::<Vec<u8>>(2);
+        let transport: Arc<Transport> = self.transport.clone();
+        let worker = std::thread::Builder::new()
+            .name("clickhouse-inserter".into())
+            .spawn(move || {
+                let mut body = ChannelReader { rx, current: Vec::new(), pos: 0 };
+                transport.post_streaming(&Request::new(&params, &[]), &mut body, &mut |_| Ok(()))
+            })
+            .map_err(|e| Error::usage(format!("cannot start the insert thread: {e}")))?;
+        Ok(Inserter {
+            columns,
+            builders,
+            block_rows,
+            frames,
+            tx: Some(tx),
+            worker: Some(worker),
+            summary: InsertSummary::default(),
+        })
+    }
+}
+
+impl Inserter {
+    /// The columns being inserted, with their types.
+    pub fn columns(&self) -> &[(String, String)] {
+        &self.columns
+    }
+
+    /// Appends one row (one value per column). A value that does not fit its column is an error naming
+    /// the row and column; since the columns before it already took their values, the insert is then
+    /// aborted (the server rejects the request), so no partial row can ever be committed.
+    pub fn write(&mut self, row: &[Value<'_>]) -> Result<()> {
+        if self.worker.is_none() {
+            return Err(Error::usage("the insert has already ended"));
+        }
+        if row.len() != self.builders.len() {
+            return Err(Error::usage(format!("row has {} values for {} columns", row.len(), self.builders.len())));
+        }
+        let at = self.summary.rows + self.pending_rows() as u64;
+        let failed =
+            self.builders.iter_mut().zip(row).enumerate().find_map(|(i, (b, v))| b.push(v).err().map(|e| (i, e)));
+        if let Some((i, e)) = failed {
+            let (name, t) = self.columns[i].clone();
+            self.abort();
+            return Err(Error::usage(format!("row {at}, column {name} ({t}): {e}; the insert was aborted")));
+        }
+        if self.pending_rows() >= self.block_rows {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn pending_rows(&self) -> usize {
+        self.builders.first().map_or(0, |b| b.rows())
+    }
+
+    /// Encodes and sends the rows written so far as one block (also done automatically every
+    /// `block_rows` rows).
+    pub fn flush(&mut self) -> Result<()> {
+        let rows = self.pending_rows();
+        if rows == 0 {
+            return Ok(());
+        }
+        let named: Vec<(&str, &dyn ColumnEncoder)> = self
+            .columns
+            .iter()
+            .zip(&self.builders)
+            .map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder))
+            .collect();
+        let mut block = Vec::new();
+        write_block(&mut block, &named)?;
+        let block = match self.frames {
+            Some(m) => {
+                let mut out = Vec::with_capacity(block.len() / 2 + 64);
+                write_frames(&mut out, &block, m)?;
+                out
+            }
+            None => block,
+        };
+        let len = block.len() as u64;
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(block).is_ok());
+        if !sent {
+            // The request is over: the server refused something or the connection broke.
+            return Err(self
+                .finish_worker()
+                .err()
+                .unwrap_or_else(|| Error::usage("the insert request ended before all data was sent")));
+        }
+        for b in &mut self.builders {
+            b.clear();
+        }
+        self.summary.rows += rows as u64;
+        self.summary.blocks += 1;
+        self.summary.bytes += len;
+        Ok(())
+    }
+
+    /// Sends what is left and waits for the server to acknowledge the whole insert.
+    pub fn end(mut self) -> Result<InsertSummary> {
+        self.flush()?;
+        self.tx = None; // end of body
+        let meta = self.finish_worker()?;
+        self.summary.server = meta.summary.as_deref().and_then(Summary::parse);
+        self.summary.query_id = meta.query_id;
+        Ok(std::mem::take(&mut self.summary))
+    }
+
+    fn finish_worker(&mut self) -> Result<ResponseMeta> {
+        self.tx = None;
+        match self.worker.take() {
+            Some(w) => w.join().map_err(|_| Error::usage("the insert thread panicked"))?,
+            None => Err(Error::usage("the insert has already ended")),
+        }
+    }
+
+    /// Abandons the insert: the request body is cut short, so the server sees a truncated block and
+    /// rejects it (blocks already sent may have been committed).
+    fn abort(&mut self) {
+        if let Some(tx) = self.tx.take() {
+            // A block that cannot parse makes the server fail the request instead of committing a
+            // shorter last block.
+            let _ = tx.send(vec![0xff; 16]);
+        }
+        let _ = self.finish_worker();
+    }
+}
+
+impl Drop for Inserter {
+    fn drop(&mut self) {
+        // Dropped without `end`: do not let a partial last block look like a clean end of data.
+        if self.worker.is_some() {
+            self.abort();
+        }
+    }
+}

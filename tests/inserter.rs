@@ -1,0 +1,110 @@
+//! The streaming inserter against the real server: complete arrival (count and checksum checked by the
+//! server), bounded client memory, and a rejection mid-stream that surfaces as an error with the table
+//! holding only what the server committed.
+
+mod common;
+
+use clickhouse_connect::{Client, Compression, Error, Value};
+use common::*;
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn stream_rows(c: &Client, t: &str, n: u64) -> clickhouse_connect::InsertSummary {
+    let mut ins = c.inserter(t, &[], 65_536).unwrap();
+    for i in 0..n {
+        ins.write(&[Value::from(i), Value::from(format!("row {i}"))]).unwrap();
+    }
+    ins.end().unwrap()
+}
+
+#[test]
+fn streamed_rows_arrive_complete_in_every_compression_mode() {
+    for mode in ["none", "lz4", "zstd"] {
+        let mut o = options("CH_MODERN_URL");
+        o.compression = Compression::parse(mode).unwrap();
+        let c = Client::new(o).unwrap();
+        let t = table("ins");
+        c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
+        let n = 1_000_000u64;
+        let s = stream_rows(&c, &t, n);
+        assert_eq!((s.rows, s.blocks), (n, n.div_ceil(65_536)));
+        assert_eq!(s.server.map(|x| x.written_rows), Some(n), "{mode}");
+        let check = c
+            .command(&format!(
+                "SELECT count(), sum(id), sum(cityHash64(s)) = (SELECT sum(cityHash64(concat('row ', toString(number)))) FROM numbers({n})) FROM {t}"
+            ))
+            .unwrap();
+        assert_eq!(check, format!("{n}\t{}\t1", n * (n - 1) / 2), "{mode}");
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
+#[test]
+fn a_long_stream_keeps_client_memory_bounded() {
+    // 20M rows (~400 MB of Native) through one request into a Null table; the client holds one block of
+    // builders and at most two encoded blocks.
+    let c = modern();
+    let t = table("ins_null");
+    c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = Null")).unwrap();
+    let s = stream_rows(&c, &t, 20_000_000);
+    assert_eq!(s.rows, 20_000_000);
+    assert_eq!(s.server.map(|x| x.written_rows), Some(20_000_000));
+    let peak = peak_rss_kib();
+    eprintln!("peak RSS {} MiB for {} MB sent", peak / 1024, s.bytes / 1_000_000);
+    assert!(peak < 100 * 1024, "peak RSS {peak} KiB");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
+fn a_rejection_mid_stream_is_an_error_and_the_table_holds_what_was_committed() {
+    let c = modern();
+    let t = table("ins_reject");
+    // The server rejects any block containing id >= 300000.
+    c.command(&format!(
+        "CREATE TABLE {t} (id UInt64, s String, CONSTRAINT small CHECK id < 300000) ENGINE = MergeTree ORDER BY id"
+    ))
+    .unwrap();
+    let mut ins = c.inserter(&t, &[], 100_000).unwrap();
+    let mut error = None;
+    for i in 0..1_000_000u64 {
+        if let Err(e) = ins.write(&[Value::from(i), Value::from("x")]) {
+            error = Some(e);
+            break;
+        }
+    }
+    let e = match error {
+        Some(e) => e,
+        None => ins.end().expect_err("the server must reject the insert"),
+    };
+    match &e {
+        Error::Server { code, message, .. } => assert!(*code == 469 || message.contains("small"), "{e}"),
+        other => panic!("expected the server's constraint error, got {other:?}"),
+    }
+    // Whatever the server committed is all there is: whole blocks below the limit, nothing after.
+    let committed: u64 = c.command(&format!("SELECT count() FROM {t}")).unwrap().parse().unwrap();
+    assert!(committed % 100_000 == 0 && committed <= 300_000, "{committed}");
+    assert_eq!(c.command(&format!("SELECT countIf(id >= 300000) FROM {t}")).unwrap(), "0");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
+fn a_bad_value_aborts_without_committing_a_partial_row() {
+    let c = modern();
+    let t = table("ins_bad");
+    c.command(&format!("CREATE TABLE {t} (id UInt8, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
+    let mut ins = c.inserter(&t, &[], 1000).unwrap();
+    ins.write(&[Value::from(1u8), Value::from("a")]).unwrap();
+    let e = ins.write(&[Value::from(300u64), Value::from("b")]).unwrap_err();
+    assert!(e.to_string().contains("row 1, column id"), "{e}");
+    assert!(ins.write(&[Value::from(2u8), Value::from("c")]).is_err(), "the insert is over");
+    drop(ins);
+    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "0");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}
