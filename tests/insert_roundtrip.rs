@@ -147,3 +147,72 @@ fn rust_values_go_in_and_come_back_unchanged() {
     assert_eq!(v[15], Value::from(vec![("k", 1u64)]));
     c.command(&format!("DROP TABLE {t}")).unwrap();
 }
+
+#[test]
+fn legacy_types_round_trip_on_18_16() {
+    // 18.16 has no generateRandom and no EXCEPT: the source is filled by the server from expressions, and
+    // the tables are compared by count and an order-independent hash of every row, inside the server.
+    let c = legacy();
+    let cols = "a UInt8, b Int16, c UInt32, d Int64, e Float32, f Float64, g Decimal32(4), h Decimal64(9), \
+        i Decimal128(20), j String, k FixedString(4), l UUID, m Date, n DateTime, o Enum8('x' = 1, 'y' = 2), \
+        p Enum16('big' = 1000, 'small' = -1000), q Nullable(String), r Array(Nullable(UInt64)), \
+        s Array(Array(String)), t Tuple(UInt8, String), u LowCardinality(String), v LowCardinality(Nullable(String))";
+    let src = table("legacy_src");
+    let dst = table("legacy_dst");
+    for t in [&src, &dst] {
+        // LowCardinality was experimental in 18.16.
+        let opts = clickhouse_connect::CallOptions::new().setting("allow_experimental_low_cardinality_type", 1);
+        c.command_with(&format!("CREATE TABLE {t} ({cols}) ENGINE = Memory"), &opts).unwrap();
+    }
+    c.command(&format!(
+        "INSERT INTO {src} SELECT toUInt8(number % 256), toInt16(number * 7 % 65536 - 32768), toUInt32(number * 2654435761 % 4294967296), \
+         toInt64(number * 1000000007) * if(number % 2 = 0, -1, 1), toFloat32(number) / 3, toFloat64(number) / 7, toDecimal32(number / 3, 4), \
+         toDecimal64(number / 7, 9), toDecimal128(number, 20), concat('s', toString(number), if(number % 5 = 0, '\\t\\n\\\\\\'', '')), \
+         toFixedString(toString(number % 1000), 4), toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0'), toDate(number * 37 % 40000), \
+         toDateTime(number * 100003 % 2000000000), CAST(number % 2 + 1 AS Enum8('x' = 1, 'y' = 2)), \
+         CAST(if(number % 2 = 0, 1000, -1000) AS Enum16('big' = 1000, 'small' = -1000)), if(number % 3 = 0, NULL, toString(number)), \
+         arrayMap(x -> if(x % 2 = 0, NULL, x), range(number % 5)), [[toString(number)], []], (toUInt8(number % 200), toString(number)), \
+         toLowCardinality(toString(number % 17)), toLowCardinality(if(number % 4 = 0, NULL, toString(number % 9))) \
+         FROM system.numbers LIMIT 5000"
+    ))
+    .unwrap();
+    let rows = c.query(&format!("SELECT * FROM {src}")).unwrap().rows;
+    assert_eq!(rows.len(), 5000);
+    c.insert(&dst, &[], &rows).unwrap();
+    let digest = |t: &str| {
+        c.command(&format!(
+            "SELECT count(), sum(cityHash64(a, b, c, d, e, f, toString(g), toString(h), toString(i), j, k, toString(l), toString(m), toString(n), toString(o), toString(p), \
+             ifNull(q, 'NULL'), toString(r), toString(s), toString(t), toString(u), ifNull(toString(v), 'NULL'))) FROM {t}"
+        ))
+        .unwrap()
+    };
+    assert_eq!(digest(&src), digest(&dst));
+    assert!(digest(&src).starts_with("5000\t"));
+    for t in [&src, &dst] {
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
+#[test]
+fn column_types_can_be_given_and_lookups_are_cached() {
+    let c = modern();
+    let t = table("rt_types");
+    c.command(&format!("CREATE TABLE {t} (a UInt16, b String) ENGINE = Memory")).unwrap();
+    // Given types: no lookup needed (and they are checked like looked-up ones).
+    c.insert_with_types(&t, &[("a", "UInt16"), ("b", "String")], &[vec![Value::from(1u16), Value::from("x")]]).unwrap();
+    assert!(
+        c.insert_with_types(&t, &[("a", "UInt16"), ("b", "String")], &[vec![Value::from(70000u32), Value::from("y")]])
+            .is_err()
+    );
+    // Looked-up types are cached per table until forgotten.
+    c.insert(&t, &[], &[vec![Value::from(2u16), Value::from("y")]]).unwrap();
+    c.command(&format!("ALTER TABLE {t} MODIFY COLUMN a UInt32")).unwrap();
+    assert!(
+        c.insert(&t, &[], &[vec![Value::from(70000u32), Value::from("z")]]).is_err(),
+        "stale cached UInt16 refuses it"
+    );
+    c.forget_table_columns(Some(&t));
+    c.insert(&t, &[], &[vec![Value::from(70000u32), Value::from("z")]]).unwrap();
+    assert_eq!(c.command(&format!("SELECT sum(a), count() FROM {t}")).unwrap(), "70003\t3");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}

@@ -108,3 +108,53 @@ fn a_bad_value_aborts_without_committing_a_partial_row() {
     assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "0");
     c.command(&format!("DROP TABLE {t}")).unwrap();
 }
+
+#[test]
+fn limits_split_the_stream_into_requests_and_column_batches_work() {
+    use clickhouse_connect::RequestLimits;
+    let c = modern();
+    let t = table("ins_split");
+    c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
+    let mut ins = c
+        .inserter(&t, &[], 10_000)
+        .unwrap()
+        .with_request_limits(RequestLimits { max_rows: Some(50_000), ..Default::default() });
+    let ids: Vec<Value> = (0..200_000u64).map(Value::from).collect();
+    let names: Vec<Value> = (0..200_000u64).map(|i| Value::from(format!("n{i}"))).collect();
+    ins.write_columns(&[&ids, &names]).unwrap();
+    let s = ins.end().unwrap();
+    assert_eq!((s.rows, s.blocks, s.requests), (200_000, 20, 4));
+    assert_eq!(s.server.map(|x| x.written_rows), Some(200_000), "summaries of all requests add up");
+    // The server saw four INSERT queries for this table.
+    c.command("SYSTEM FLUSH LOGS").unwrap();
+    let inserts = c
+        .command(&format!(
+            "SELECT count() FROM system.query_log WHERE type = 'QueryFinish' AND query_kind = 'Insert' AND has(tables, 'default.{t}')"
+        ))
+        .unwrap();
+    assert_eq!(inserts, "4");
+    assert_eq!(c.command(&format!("SELECT count(), uniqExact(s) FROM {t}")).unwrap(), "200000\t200000");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
+fn deduplication_tokens_and_async_inserts_pass_through() {
+    use clickhouse_connect::CallOptions;
+    let c = modern();
+    let t = table("ins_dedup");
+    c.command(&format!(
+        "CREATE TABLE {t} (id UInt64) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100"
+    ))
+    .unwrap();
+    let rows: Vec<Vec<Value>> = (0..10u64).map(|i| vec![Value::from(i)]).collect();
+    let opts = CallOptions::new().setting("insert_deduplication_token", "batch-1");
+    c.insert_with(&t, &[], &rows, &opts).unwrap();
+    c.insert_with(&t, &[], &rows, &opts).unwrap(); // the same token: deduplicated by the server
+    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "10");
+    let opts = CallOptions::new().setting("async_insert", 1).setting("wait_for_async_insert", 1);
+    let mut ins = c.inserter_with(&t, &[], 1000, &opts).unwrap();
+    ins.write(&[Value::from(99u64)]).unwrap();
+    ins.end().unwrap();
+    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "11");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}

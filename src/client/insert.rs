@@ -82,14 +82,7 @@ impl Client {
     ) -> Result<()> {
         let columns = self.insert_columns_for(table, column_names)?;
         let mut builders = new_builders(&columns)?;
-        for (r, row) in rows.iter().enumerate() {
-            if row.len() != builders.len() {
-                return Err(Error::usage(format!("row {r} has {} values for {} columns", row.len(), builders.len())));
-            }
-            for ((b, v), (name, t)) in builders.iter_mut().zip(row).zip(&columns) {
-                b.push(v).map_err(|e| Error::usage(format!("row {r}, column {name} ({t}): {e}")))?;
-            }
-        }
+        fill_rows(&mut builders, &columns, rows)?;
         self.send_builders(table, &columns, &builders, opts)
     }
 
@@ -112,8 +105,37 @@ impl Client {
         self.send_builders(table, &columns, &builders, &CallOptions::default())
     }
 
+    /// Forgets the cached column types of `table` (after an `ALTER TABLE`), or of every table.
+    pub fn forget_table_columns(&self, table: Option<&str>) {
+        let mut cache = self.table_columns.lock().unwrap_or_else(|e| e.into_inner());
+        match table {
+            Some(t) => {
+                cache.remove(t);
+            }
+            None => cache.clear(),
+        }
+    }
+
+    /// Inserts rows with the column names and types given, skipping the lookup of the table's types
+    /// (the Python driver's `column_type_names`).
+    pub fn insert_with_types(&self, table: &str, columns: &[(&str, &str)], rows: &[Vec<Value<'_>>]) -> Result<()> {
+        let columns: Vec<(String, String)> = columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        let mut builders = new_builders(&columns)?;
+        fill_rows(&mut builders, &columns, rows)?;
+        self.send_builders(table, &columns, &builders, &CallOptions::default())
+    }
+
     pub(crate) fn insert_columns_for(&self, table: &str, column_names: &[&str]) -> Result<Vec<(String, String)>> {
-        let all = self.table_columns(table)?;
+        // One lookup per table, cached: pipelines insert into the same tables over and over.
+        let cached = self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).get(table).cloned();
+        let all = match cached {
+            Some(c) => c,
+            None => {
+                let c = self.table_columns(table)?;
+                self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(table.to_string(), c.clone());
+                c
+            }
+        };
         if column_names.is_empty() || column_names == ["*"] {
             return Ok(all);
         }
@@ -139,6 +161,24 @@ impl Client {
             columns.iter().zip(builders).map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder)).collect();
         self.insert_block_with(table, &named, opts)
     }
+}
+
+/// Pushes every row into the builders, checking each value; the first bad one is an error naming its
+/// row and column.
+fn fill_rows(
+    builders: &mut [Box<dyn ValueBuilder>],
+    columns: &[(String, String)],
+    rows: &[Vec<Value<'_>>],
+) -> Result<()> {
+    for (r, row) in rows.iter().enumerate() {
+        if row.len() != builders.len() {
+            return Err(Error::usage(format!("row {r} has {} values for {} columns", row.len(), builders.len())));
+        }
+        for ((b, v), (name, t)) in builders.iter_mut().zip(row).zip(columns) {
+            b.push(v).map_err(|e| Error::usage(format!("row {r}, column {name} ({t}): {e}")))?;
+        }
+    }
+    Ok(())
 }
 
 fn new_builders(columns: &[(String, String)]) -> Result<Vec<Box<dyn ValueBuilder>>> {

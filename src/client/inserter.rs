@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-/// What the server acknowledged for a finished insert.
+/// What the server acknowledged for a finished insert (`server` adds up every request's summary).
 #[derive(Clone, Debug, Default)]
 pub struct InsertSummary {
     /// Rows sent (all acknowledged, since `end` succeeded).
@@ -44,10 +44,24 @@ pub struct InsertSummary {
     pub blocks: u64,
     /// Encoded bytes sent (after compression).
     pub bytes: u64,
+    /// HTTP requests used (more than one with [`RequestLimits`]).
+    pub requests: u64,
     /// The server's summary (`written_rows`, …), when it sent one (26.9).
     pub server: Option<Summary>,
     /// The query id of the insert.
     pub query_id: Option<String>,
+}
+
+/// When a streaming insert ends its current request and starts the next one (each request is one
+/// INSERT the server commits on its own). `None` everywhere (the default) means one request.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RequestLimits {
+    /// Rows per request.
+    pub max_rows: Option<u64>,
+    /// Encoded bytes per request.
+    pub max_bytes: Option<u64>,
+    /// Time per request.
+    pub max_duration: Option<std::time::Duration>,
 }
 
 /// A streaming insert into one table; see the module docs.
@@ -59,6 +73,13 @@ pub struct Inserter {
     tx: Option<SyncSender<Vec<u8>>>,
     worker: Option<JoinHandle<Result<ResponseMeta>>>,
     summary: InsertSummary,
+    transport: Arc<Transport>,
+    params: Arc<Vec<(String, String)>>,
+    limits: RequestLimits,
+    /// Rows, bytes and start time of the current request.
+    request: (u64, u64, std::time::Instant),
+    /// Set by `end` or by an abort: nothing more can be written.
+    ended: bool,
 }
 
 /// The request body: encoded blocks as they arrive from the channel.
@@ -118,9 +139,38 @@ impl Client {
         if frames.is_some() {
             extra.push(("decompress", "1"));
         }
-        let params = self.params(opts, &extra)?;
+        let params = Arc::new(self.params(opts, &extra)?);
+        let ins = Inserter {
+            columns,
+            builders,
+            block_rows,
+            frames,
+            tx: None,
+            worker: None,
+            summary: InsertSummary::default(),
+            transport: self.transport.clone(),
+            params,
+            limits: RequestLimits::default(),
+            request: (0, 0, std::time::Instant::now()),
+            ended: false,
+        };
+        // Requests start with their first block, so limits never produce an empty request.
+        Ok(ins)
+    }
+}
+
+impl Inserter {
+    /// Ends the current request and starts a new one whenever a limit is reached (checked after each
+    /// block). Each request is committed by the server on its own.
+    pub fn with_request_limits(mut self, limits: RequestLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    fn start_request(&mut self) -> Result<()> {
         let (tx, rx) = sync_channel::<Vec<u8>>(2);
-        let transport: Arc<Transport> = self.transport.clone();
+        let transport = self.transport.clone();
+        let params = self.params.clone();
         let worker = std::thread::Builder::new()
             .name("clickhouse-inserter".into())
             .spawn(move || {
@@ -128,19 +178,26 @@ impl Client {
                 transport.post_streaming(&Request::new(&params, &[]), &mut body, &mut |_| Ok(()))
             })
             .map_err(|e| Error::usage(format!("cannot start the insert thread: {e}")))?;
-        Ok(Inserter {
-            columns,
-            builders,
-            block_rows,
-            frames,
-            tx: Some(tx),
-            worker: Some(worker),
-            summary: InsertSummary::default(),
-        })
+        self.tx = Some(tx);
+        self.worker = Some(worker);
+        self.request = (0, 0, std::time::Instant::now());
+        self.summary.requests += 1;
+        Ok(())
     }
-}
 
-impl Inserter {
+    /// Ends the current request, waiting for the server's acknowledgement.
+    fn end_request(&mut self) -> Result<ResponseMeta> {
+        self.tx = None; // end of body
+        let meta = self.finish_worker()?;
+        if let Some(s) = meta.summary.as_deref().and_then(Summary::parse) {
+            let total = self.summary.server.get_or_insert_with(Summary::default);
+            total.written_rows += s.written_rows;
+            total.written_bytes += s.written_bytes;
+        }
+        self.summary.query_id = meta.query_id.clone();
+        Ok(meta)
+    }
+
     /// The columns being inserted, with their types.
     pub fn columns(&self) -> &[(String, String)] {
         &self.columns
@@ -150,7 +207,7 @@ impl Inserter {
     /// the row and column; since the columns before it already took their values, the insert is then
     /// aborted (the server rejects the request), so no partial row can ever be committed.
     pub fn write(&mut self, row: &[Value<'_>]) -> Result<()> {
-        if self.worker.is_none() {
+        if self.ended {
             return Err(Error::usage("the insert has already ended"));
         }
         if row.len() != self.builders.len() {
@@ -198,6 +255,9 @@ impl Inserter {
             None => block,
         };
         let len = block.len() as u64;
+        if self.worker.is_none() {
+            self.start_request()?;
+        }
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(block).is_ok());
         if !sent {
             // The request is over: the server refused something or the connection broke.
@@ -212,16 +272,51 @@ impl Inserter {
         self.summary.rows += rows as u64;
         self.summary.blocks += 1;
         self.summary.bytes += len;
+        self.request.0 += rows as u64;
+        self.request.1 += len;
+        let l = self.limits;
+        if l.max_rows.is_some_and(|m| self.request.0 >= m)
+            || l.max_bytes.is_some_and(|m| self.request.1 >= m)
+            || l.max_duration.is_some_and(|m| self.request.2.elapsed() >= m)
+        {
+            self.end_request()?;
+        }
+        Ok(())
+    }
+
+    /// Appends a batch of rows given column by column (`columns[i]` holds column i's values; all the
+    /// same length).
+    pub fn write_columns(&mut self, columns: &[&[Value<'_>]]) -> Result<()> {
+        if columns.len() != self.builders.len() {
+            return Err(Error::usage(format!(
+                "{} data columns for {} table columns",
+                columns.len(),
+                self.builders.len()
+            )));
+        }
+        let n = columns.first().map_or(0, |c| c.len());
+        if let Some((i, c)) = columns.iter().enumerate().find(|(_, c)| c.len() != n) {
+            return Err(Error::usage(format!("column {} has {} values, expected {n}", self.columns[i].0, c.len())));
+        }
+        let mut row = Vec::with_capacity(columns.len());
+        for r in 0..n {
+            row.clear();
+            row.extend(columns.iter().map(|c| c[r].clone()));
+            self.write(&row)?;
+        }
         Ok(())
     }
 
     /// Sends what is left and waits for the server to acknowledge the whole insert.
     pub fn end(mut self) -> Result<InsertSummary> {
+        if self.ended {
+            return Err(Error::usage("the insert was aborted"));
+        }
         self.flush()?;
-        self.tx = None; // end of body
-        let meta = self.finish_worker()?;
-        self.summary.server = meta.summary.as_deref().and_then(Summary::parse);
-        self.summary.query_id = meta.query_id;
+        self.ended = true;
+        if self.worker.is_some() {
+            self.end_request()?;
+        }
         Ok(std::mem::take(&mut self.summary))
     }
 
@@ -236,6 +331,7 @@ impl Inserter {
     /// Abandons the insert: the request body is cut short, so the server sees a truncated block and
     /// rejects it (blocks already sent may have been committed).
     fn abort(&mut self) {
+        self.ended = true;
         if let Some(tx) = self.tx.take() {
             // A block that cannot parse makes the server fail the request instead of committing a
             // shorter last block.
@@ -251,5 +347,21 @@ impl Drop for Inserter {
         if self.worker.is_some() {
             self.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn channel_reader_concatenates_blocks_and_ends_when_the_sender_goes() {
+        use std::io::Read;
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let mut r = super::ChannelReader { rx, current: Vec::new(), pos: 0 };
+        tx.send(b"abc".to_vec()).unwrap();
+        tx.send(b"de".to_vec()).unwrap();
+        drop(tx);
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"abcde");
     }
 }

@@ -17,7 +17,7 @@ mod options;
 pub use call::{CallOptions, ProgressCallback};
 pub use columns::ColumnElement;
 pub use insert::quote_identifier;
-pub use inserter::{InsertSummary, Inserter};
+pub use inserter::{InsertSummary, Inserter, RequestLimits};
 pub use options::{ClientOptions, Compression};
 
 use crate::error::{Error, Result};
@@ -67,6 +67,8 @@ pub struct Client {
     readonly: OnceLock<ReadonlySettings>,
     /// One lock per session id: requests of a session run one at a time.
     sessions: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Column names and types per table, learned by inserts (see [`Client::forget_table_columns`]).
+    table_columns: Mutex<HashMap<String, Vec<(String, String)>>>,
 }
 
 /// The settings a user may not change.
@@ -112,6 +114,7 @@ impl Client {
             settings: Vec::new(),
             readonly: OnceLock::new(),
             sessions: Mutex::new(HashMap::new()),
+            table_columns: Mutex::new(HashMap::new()),
         };
         // Plain text and no settings yet, so this works on every server and for every user.
         let info = client.command("SELECT version(), timezone(), currentDatabase()")?;
