@@ -1,7 +1,8 @@
 //! The streaming inserter: what ingestion pipelines use.
 //!
 //! Rows (or values column by column) go into per-column builders; every `block_rows` rows the builders
-//! are encoded into one Native block, compressed into ClickHouse frames when the client uses them, and
+//! are encoded into one Native block, compressed as the client is configured (ClickHouse frames, or an
+//! HTTP Content-Encoding streamed block by block: zstd frames, or gzip/deflate sync-flushed), and
 //! handed to a worker thread through a channel that holds at most two blocks. The worker runs one
 //! `INSERT … FORMAT Native` request whose body libcurl pulls from that channel (chunked transfer), so
 //! the client's memory is bounded by the builders plus two encoded blocks however much is inserted, and
@@ -64,12 +65,74 @@ pub struct RequestLimits {
     pub max_duration: Option<std::time::Duration>,
 }
 
+/// How a streamed body is compressed, with the state a streaming encoder keeps between blocks.
+enum BodyEncoding {
+    None,
+    /// ClickHouse frames (`decompress=1`), one or more per block.
+    Frames(Method),
+    /// HTTP `Content-Encoding: gzip` / `deflate`: one deflate stream per request, sync-flushed after
+    /// every block so each block leaves as soon as it is encoded.
+    Gzip(Option<flate2::write::GzEncoder<Vec<u8>>>),
+    Deflate(Option<flate2::write::ZlibEncoder<Vec<u8>>>),
+    /// HTTP `Content-Encoding: zstd`: one zstd frame per block (a stream of frames is valid zstd).
+    Zstd,
+}
+
+impl BodyEncoding {
+    fn content_encoding(&self) -> Option<&'static str> {
+        match self {
+            BodyEncoding::Gzip(_) => Some("gzip"),
+            BodyEncoding::Deflate(_) => Some("deflate"),
+            BodyEncoding::Zstd => Some("zstd"),
+            _ => None,
+        }
+    }
+
+    /// Encodes one block for the body.
+    fn block(&mut self, block: Vec<u8>) -> Result<Vec<u8>> {
+        use std::io::Write;
+        let io = |e: std::io::Error| Error::usage(format!("compressing an insert block: {e}"));
+        Ok(match self {
+            BodyEncoding::None => block,
+            BodyEncoding::Frames(m) => {
+                let mut out = Vec::with_capacity(block.len() / 2 + 64);
+                write_frames(&mut out, &block, *m)?;
+                out
+            }
+            BodyEncoding::Zstd => zstd::bulk::compress(&block, 1).map_err(io)?,
+            BodyEncoding::Gzip(e) => {
+                let e = e.get_or_insert_with(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+                e.write_all(&block).map_err(io)?;
+                e.flush().map_err(io)?;
+                std::mem::take(e.get_mut())
+            }
+            BodyEncoding::Deflate(e) => {
+                let e =
+                    e.get_or_insert_with(|| flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast()));
+                e.write_all(&block).map_err(io)?;
+                e.flush().map_err(io)?;
+                std::mem::take(e.get_mut())
+            }
+        })
+    }
+
+    /// The bytes that end the current request's stream (gzip/deflate trailers), resetting the state.
+    fn finish(&mut self) -> Result<Vec<u8>> {
+        let io = |e: std::io::Error| Error::usage(format!("compressing an insert: {e}"));
+        Ok(match self {
+            BodyEncoding::Gzip(e) => e.take().map(|e| e.finish()).transpose().map_err(io)?.unwrap_or_default(),
+            BodyEncoding::Deflate(e) => e.take().map(|e| e.finish()).transpose().map_err(io)?.unwrap_or_default(),
+            _ => Vec::new(),
+        })
+    }
+}
+
 /// A streaming insert into one table; see the module docs.
 pub struct Inserter {
     columns: Vec<(String, String)>,
     builders: Vec<Box<dyn ValueBuilder>>,
     block_rows: usize,
-    frames: Option<Method>,
+    encoding: BodyEncoding,
     tx: Option<SyncSender<Vec<u8>>>,
     worker: Option<JoinHandle<Result<ResponseMeta>>>,
     summary: InsertSummary,
@@ -130,13 +193,16 @@ impl Client {
         let builders = columns.iter().map(|(_, t)| builder_for(&TypeDesc::parse(t)?)).collect::<Result<Vec<_>>>()?;
         let names: Vec<String> = columns.iter().map(|(n, _)| super::quote_identifier(n)).collect();
         let sql = format!("INSERT INTO {} ({}) FORMAT Native", super::insert::quote_table(table), names.join(", "));
-        let frames = match self.compression {
-            Compression::Lz4 => Some(Method::Lz4),
-            Compression::Zstd => Some(Method::Zstd),
-            _ => None,
+        let encoding = match &self.compression {
+            Compression::Lz4 => BodyEncoding::Frames(Method::Lz4),
+            Compression::Zstd => BodyEncoding::Frames(Method::Zstd),
+            Compression::Http(e) if e == "gzip" => BodyEncoding::Gzip(None),
+            Compression::Http(e) if e == "deflate" => BodyEncoding::Deflate(None),
+            Compression::Http(e) if e == "zstd" => BodyEncoding::Zstd,
+            _ => BodyEncoding::None,
         };
         let mut extra = vec![("query", sql.as_str())];
-        if frames.is_some() {
+        if matches!(encoding, BodyEncoding::Frames(_)) {
             extra.push(("decompress", "1"));
         }
         let params = Arc::new(self.params(opts, &extra)?);
@@ -144,7 +210,7 @@ impl Client {
             columns,
             builders,
             block_rows,
-            frames,
+            encoding,
             tx: None,
             worker: None,
             summary: InsertSummary::default(),
@@ -171,11 +237,18 @@ impl Inserter {
         let (tx, rx) = sync_channel::<Vec<u8>>(2);
         let transport = self.transport.clone();
         let params = self.params.clone();
+        let headers: Vec<(String, String)> = self
+            .encoding
+            .content_encoding()
+            .map(|e| ("Content-Encoding".to_string(), e.to_string()))
+            .into_iter()
+            .collect();
         let worker = std::thread::Builder::new()
             .name("clickhouse-inserter".into())
             .spawn(move || {
                 let mut body = ChannelReader { rx, current: Vec::new(), pos: 0 };
-                transport.post_streaming(&Request::new(&params, &[]), &mut body, &mut |_| Ok(()))
+                let req = Request { headers: &headers, ..Request::new(&params, &[]) };
+                transport.post_streaming(&req, &mut body, &mut |_| Ok(()))
             })
             .map_err(|e| Error::usage(format!("cannot start the insert thread: {e}")))?;
         self.tx = Some(tx);
@@ -187,6 +260,13 @@ impl Inserter {
 
     /// Ends the current request, waiting for the server's acknowledgement.
     fn end_request(&mut self) -> Result<ResponseMeta> {
+        let trailer = self.encoding.finish()?;
+        if !trailer.is_empty() {
+            let sent = self.tx.as_ref().is_some_and(|tx| tx.send(trailer).is_ok());
+            if !sent {
+                return self.finish_worker();
+            }
+        }
         self.tx = None; // end of body
         let meta = self.finish_worker()?;
         if let Some(s) = meta.summary.as_deref().and_then(Summary::parse) {
@@ -246,14 +326,7 @@ impl Inserter {
             .collect();
         let mut block = Vec::new();
         write_block(&mut block, &named)?;
-        let block = match self.frames {
-            Some(m) => {
-                let mut out = Vec::with_capacity(block.len() / 2 + 64);
-                write_frames(&mut out, &block, m)?;
-                out
-            }
-            None => block,
-        };
+        let block = self.encoding.block(block)?;
         let len = block.len() as u64;
         if self.worker.is_none() {
             self.start_request()?;
