@@ -158,3 +158,35 @@ fn deduplication_tokens_and_async_inserts_pass_through() {
     assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "11");
     c.command(&format!("DROP TABLE {t}")).unwrap();
 }
+
+#[test]
+fn the_server_going_away_mid_insert_is_an_error() {
+    let proxy = FlakyProxy::start(&env("CH_MODERN_URL"));
+    let mut o = options("CH_MODERN_URL");
+    o.host = "127.0.0.1".into();
+    o.port = Some(proxy.port);
+    let c = Client::new(o).unwrap();
+    let t = table("ins_gone");
+    c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
+    let mut ins = c.inserter(&t, &[], 10_000).unwrap();
+    for i in 0..25_000u64 {
+        ins.write(&[Value::from(i), Value::from("x")]).unwrap();
+    }
+    proxy.fail_next(usize::MAX); // cut the request's connection, refuse new ones
+    let mut result = Ok(());
+    for i in 25_000..200_000u64 {
+        result = ins.write(&[Value::from(i), Value::from("x")]);
+        if result.is_err() {
+            break;
+        }
+    }
+    let e = match result {
+        Err(e) => e,
+        Ok(()) => ins.end().expect_err("an insert whose connection was cut must not succeed"),
+    };
+    assert!(matches!(e, Error::Transport { .. } | Error::Server { .. } | Error::Http { .. }), "{e:?}");
+    let direct = modern();
+    let committed: u64 = direct.command(&format!("SELECT count() FROM {t}")).unwrap().parse().unwrap();
+    assert!(committed % 10_000 == 0 && committed <= 20_000, "only whole blocks sent before the cut: {committed}");
+    direct.command(&format!("DROP TABLE {t}")).unwrap();
+}

@@ -119,3 +119,78 @@ pub fn structure(types: &[&str], for_string: bool) -> String {
     let s = s.join(", ");
     if for_string { s.replace('\\', "\\\\").replace('\'', "\\'") } else { s }
 }
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A TCP proxy to the real server that can be told to drop the next N connections (and cut the open
+/// ones): a flaky network, for retry tests.
+pub struct FlakyProxy {
+    pub port: u16,
+    drop_next: Arc<AtomicUsize>,
+    pub dropped: Arc<AtomicUsize>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FlakyProxy {
+    pub fn start(upstream: &str) -> FlakyProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
+        let drop_next = Arc::new(AtomicUsize::new(0));
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (d, n, op, st) = (drop_next.clone(), dropped.clone(), open.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if st.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(client) = conn else { continue };
+                if d.load(Ordering::SeqCst) > 0 {
+                    d.fetch_sub(1, Ordering::SeqCst);
+                    n.fetch_add(1, Ordering::SeqCst);
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else { continue };
+                op.lock().unwrap().push(client.try_clone().unwrap());
+                for (mut from, mut to) in [(client.try_clone().unwrap(), server.try_clone().unwrap()), (server, client)]
+                {
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 65536];
+                        while let Ok(k) = from.read(&mut buf) {
+                            if k == 0 || to.write_all(&buf[..k]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                }
+            }
+        });
+        FlakyProxy { port, drop_next, dropped, open, stop }
+    }
+
+    /// Drops the next `n` new connections and cuts the ones open now.
+    pub fn fail_next(&self, n: usize) {
+        self.drop_next.store(n, Ordering::SeqCst);
+        self.dropped.store(0, Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+impl Drop for FlakyProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
