@@ -35,6 +35,9 @@ pub enum Error {
         name: String,
         /// The full exception text as the server sent it.
         message: String,
+        /// The server's version: from the text (26.9 ends it with `(version …)`) or, for servers whose
+        /// text has none (18.16), the version the client learned at connect.
+        version: Option<String>,
     },
     /// The response bytes are not valid Native data (or the stream ended early).
     Decode {
@@ -86,7 +89,23 @@ impl Error {
             rest[..end].parse().ok()
         });
         let name = exception_name(text).unwrap_or_default();
-        Error::Server { code: code.unwrap_or(0), name, message: text.to_string() }
+        let version = text
+            .rfind("(version ")
+            .map(|i| &text[i + 9..])
+            .and_then(|v| v.split(|c: char| c == ')' || c == ' ').next())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string);
+        Error::Server { code: code.unwrap_or(0), name, message: text.to_string(), version }
+    }
+
+    /// Fills in the server version of a server error that did not carry one.
+    pub(crate) fn with_server_version(self, server_version: &str) -> Self {
+        match self {
+            Error::Server { code, name, message, version: None } if !server_version.is_empty() => {
+                Error::Server { code, name, message, version: Some(server_version.to_string()) }
+            }
+            other => other,
+        }
     }
 }
 
@@ -136,9 +155,10 @@ mod tests {
             "Code: 47. DB::Exception: Unknown expression identifier `x` in scope SELECT x. (UNKNOWN_IDENTIFIER) (version 26.9.2.1)\n",
         );
         match e {
-            Error::Server { code, name, .. } => {
+            Error::Server { code, name, version, .. } => {
                 assert_eq!(code, 47);
                 assert_eq!(name, "UNKNOWN_IDENTIFIER");
+                assert_eq!(version.as_deref(), Some("26.9.2.1"));
             }
             other => panic!("{other:?}"),
         }

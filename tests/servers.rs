@@ -111,8 +111,21 @@ fn server_errors_carry_code_and_name() {
         Error::Server { code: 47, name, .. } => assert_eq!(name, "UNKNOWN_IDENTIFIER"),
         other => panic!("{other:?}"),
     }
-    let e = legacy().command("SELECT no_such_column").unwrap_err();
+    match &e {
+        Error::Server { version, .. } => assert_eq!(version.as_deref(), Some(modern().server_version())),
+        other => panic!("{other:?}"),
+    }
+    // 18.16's older text form: code parsed, version filled in from the connection.
+    let l = legacy();
+    let e = l.command("SELECT no_such_column").unwrap_err();
     assert_eq!(e.server_code(), Some(47), "{e}");
+    match &e {
+        Error::Server { version, message, .. } => {
+            assert!(message.contains("e.displayText()"), "{message}");
+            assert_eq!(version.as_deref(), Some(l.server_version()));
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -143,6 +143,8 @@ pub struct Inserter {
     request: (u64, u64, std::time::Instant),
     /// Set by `end` or by an abort: nothing more can be written.
     ended: bool,
+    /// For server errors whose text does not carry the version.
+    server_version: String,
 }
 
 /// The request body: encoded blocks as they arrive from the channel.
@@ -219,6 +221,7 @@ impl Client {
             limits: RequestLimits::default(),
             request: (0, 0, std::time::Instant::now()),
             ended: false,
+            server_version: self.server_version.clone(),
         };
         // Requests start with their first block, so limits never produce an empty request.
         Ok(ins)
@@ -396,7 +399,10 @@ impl Inserter {
     fn finish_worker(&mut self) -> Result<ResponseMeta> {
         self.tx = None;
         match self.worker.take() {
-            Some(w) => w.join().map_err(|_| Error::usage("the insert thread panicked"))?,
+            Some(w) => w
+                .join()
+                .map_err(|_| Error::usage("the insert thread panicked"))?
+                .map_err(|e| e.with_server_version(&self.server_version)),
             None => Err(Error::usage("the insert has already ended")),
         }
     }

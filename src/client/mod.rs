@@ -282,6 +282,17 @@ impl Client {
         retries: u32,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
+        self.post_query_inner(sql, opts, extra, retries, sink).map_err(|e| e.with_server_version(&self.server_version))
+    }
+
+    fn post_query_inner(
+        &self,
+        sql: &str,
+        opts: &CallOptions,
+        extra: &[(&str, &str)],
+        retries: u32,
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<ResponseMeta> {
         let (mut params, accept) = self.response_compression();
         let framed = params.iter().any(|(k, _)| *k == "compress");
         params.extend_from_slice(extra);
@@ -339,7 +350,7 @@ impl Client {
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
         let params = self.params(opts, &extra)?;
         let req = Request { headers: &headers, progress, ..Request::new(&params, body) };
-        self.transport.post(&req, &mut |_| Ok(()))?;
+        self.transport.post(&req, &mut |_| Ok(())).map_err(|e| e.with_server_version(&self.server_version))?;
         Ok(())
     }
 
