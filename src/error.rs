@@ -92,7 +92,7 @@ impl Error {
         let version = text
             .rfind("(version ")
             .map(|i| &text[i + 9..])
-            .and_then(|v| v.split(|c: char| c == ')' || c == ' ').next())
+            .and_then(|v| v.split([')', ' ']).next())
             .filter(|v| !v.is_empty())
             .map(str::to_string);
         Error::Server { code: code.unwrap_or(0), name, message: text.to_string(), version }
