@@ -210,3 +210,43 @@ fn typed_columns_and_row_streams() {
     let e = c.query_rows(sql, |_| Err(Error::Usage("stop".into()))).unwrap_err();
     assert!(matches!(e, Error::Usage(m) if m == "stop"));
 }
+
+#[test]
+fn row_streams_pull_rows_and_cancel_when_dropped() {
+    let c = Arc::new(modern());
+    // All rows, in order, then the end.
+    let rows: Vec<u64> = c
+        .query_stream("SELECT number FROM numbers(300000)", &CallOptions::new())
+        .unwrap()
+        .map(|r| u64::try_from(&r.unwrap()[0]).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 300_000);
+    assert!(rows.iter().enumerate().all(|(i, v)| *v == i as u64));
+    // Errors come through the iterator.
+    let mut s =
+        c.query_stream("SELECT throwIf(number = 100000, 'boom') FROM numbers(200000)", &CallOptions::new()).unwrap();
+    let err = s.find_map(|r| r.err()).expect("the exception must reach the consumer");
+    assert_eq!(err.server_code(), Some(395));
+    // Dropping a stream of an endless query cancels it on the server.
+    let id = format!("stream-drop-{}", std::process::id());
+    let mut s = c
+        .query_stream(
+            "SELECT number FROM system.numbers",
+            &CallOptions::new().query_id(&id).setting("max_block_size", 10000),
+        )
+        .unwrap();
+    for _ in 0..25_000 {
+        s.next().unwrap().unwrap();
+    }
+    drop(s);
+    let running = (0..50).find_map(|_| {
+        let n = c.command(&format!("SELECT count() FROM system.processes WHERE query_id = '{id}'")).unwrap();
+        if n == "0" {
+            Some(n)
+        } else {
+            std::thread::sleep(Duration::from_millis(100));
+            None
+        }
+    });
+    assert_eq!(running.as_deref(), Some("0"), "the query is still running after its stream was dropped");
+}

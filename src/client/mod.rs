@@ -13,12 +13,14 @@ mod columns;
 mod insert;
 mod inserter;
 mod options;
+mod stream;
 
 pub use call::{CallOptions, ProgressCallback};
 pub use columns::ColumnElement;
 pub use insert::quote_identifier;
 pub use inserter::{InsertSummary, Inserter, RequestLimits};
 pub use options::{ClientOptions, Compression};
+pub use stream::{Row, RowStream};
 
 use crate::error::{Error, Result};
 use crate::native::{Block, BlockDecoder};

@@ -31,6 +31,8 @@ use std::time::Duration;
 
 /// Bytes of the stream's end kept to find exception text in.
 const TAIL: usize = 8192;
+/// Most bytes read after a decode error while looking for the exception that caused it.
+const AFTER_ERROR: usize = 64 * 1024;
 /// libcurl receive buffer size: 64 KiB measured best end to end (scripts/bench-e2e: 512 KiB cost ~15% wall
 /// time on loopback; libcurl's default 16 KiB means 4x more callbacks).
 const RECEIVE_BUFFER: usize = 64 * 1024;
@@ -120,6 +122,8 @@ struct State {
     tail: Vec<u8>,
     /// First error raised by the sink.
     sink_error: Option<Error>,
+    /// Bytes read after the sink's error.
+    read_after_error: usize,
 }
 
 impl Transport {
@@ -244,6 +248,7 @@ impl Transport {
             error_body: Vec::new(),
             tail: Vec::with_capacity(TAIL * 2),
             sink_error: None,
+            read_after_error: 0,
         });
         let mut sent = 0usize;
         let stall = o.send_receive_timeout;
@@ -288,12 +293,18 @@ impl Transport {
                 }
                 keep_tail(&mut st.tail, data);
                 if st.sink_error.is_some() {
-                    return Ok(data.len());
+                    // After a decode error, read a little further: the bytes that failed to decode may
+                    // be the start of a server exception whose end is still coming. Then stop.
+                    st.read_after_error += data.len();
+                    return Ok(if st.read_after_error > AFTER_ERROR { 0 } else { data.len() });
                 }
                 drop(st);
                 if let Err(e) = sink(data) {
-                    // Keep reading (bounded by TAIL) so a server exception that follows is reported.
+                    // A decode error may be an exception trailer: keep reading (bounded). Any other
+                    // error (the consumer stopped) aborts the transfer, which cancels the query.
+                    let keep_reading = matches!(e, Error::Decode { .. });
                     state.borrow_mut().sink_error = Some(e);
+                    return Ok(if keep_reading { data.len() } else { 0 });
                 }
                 Ok(data.len())
             })
@@ -318,6 +329,15 @@ impl Transport {
                 if let Some(ex) = find_exception(&st.tail, st.meta.exception_tag.as_deref()) {
                     return Err(ex);
                 }
+            }
+            // We aborted the transfer ourselves because the sink failed: its error is the real one.
+            if let Some(sink_error) = st.sink_error {
+                if matches!(sink_error, Error::Decode { .. }) && st.meta.exception_tag.is_none() {
+                    if let Some(ex) = find_untagged_exception(&st.tail) {
+                        return Err(ex);
+                    }
+                }
+                return Err(sink_error);
             }
             return Err(transport_error(url, &e));
         }

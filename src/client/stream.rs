@@ -1,0 +1,105 @@
+//! Pull-based streaming: `Client::query_stream` returns an `Iterator` of owned rows.
+//!
+//! The query runs on a worker thread through the ordinary block path; each decoded block is turned
+//! into owned rows and handed over through a channel with room for one block. When the consumer is
+//! slower than the network, the worker waits inside libcurl's write callback, libcurl stops reading the
+//! socket and TCP flow control slows the server: memory stays at about two blocks, never the response.
+//! Dropping the stream before the end makes the worker's next hand-over fail, which aborts the transfer
+//! and so cancels the query on the server.
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # use clickhouse_connect::{Client, CallOptions};
+//! let client = Arc::new(Client::from_url("http://localhost:8123")?);
+//! for row in client.query_stream("SELECT number FROM numbers(10)", &CallOptions::new())? {
+//!     let row = row?;
+//!     println!("{:?}", row[0]);
+//! }
+//! # Ok::<(), clickhouse_connect::Error>(())
+//! ```
+
+use super::{CallOptions, Client};
+use crate::error::{Error, Result};
+use crate::value::Value;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::thread::JoinHandle;
+
+/// One row of owned values.
+pub type Row = Vec<Value<'static>>;
+
+/// An iterator over a query's rows; see the module docs.
+pub struct RowStream {
+    rx: Option<Receiver<Result<Vec<Row>>>>,
+    batch: std::vec::IntoIter<Row>,
+    worker: Option<JoinHandle<()>>,
+}
+
+const STOPPED: &str = "row stream dropped by its consumer";
+
+impl Client {
+    /// Runs `sql` and returns its rows as an iterator (the query runs on a worker thread, at most about
+    /// two blocks ahead of the consumer).
+    pub fn query_stream(self: &Arc<Self>, sql: &str, opts: &CallOptions) -> Result<RowStream> {
+        let (tx, rx) = sync_channel::<Result<Vec<Row>>>(1);
+        let client = self.clone();
+        let sql = sql.to_string();
+        let opts = opts.clone();
+        let worker = std::thread::Builder::new()
+            .name("clickhouse-row-stream".into())
+            .spawn(move || {
+                let result = client.query_blocks_with(&sql, &opts, |block| {
+                    let rows: Vec<Row> =
+                        (0..block.rows()).map(|r| block.row(r).into_iter().map(Value::into_owned).collect()).collect();
+                    tx.send(Ok(rows)).map_err(|_| Error::usage(STOPPED))
+                });
+                if let Err(e) = result {
+                    if !matches!(&e, Error::Usage(m) if m == STOPPED) {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            })
+            .map_err(|e| Error::usage(format!("cannot start the stream thread: {e}")))?;
+        Ok(RowStream { rx: Some(rx), batch: Vec::new().into_iter(), worker: Some(worker) })
+    }
+}
+
+impl Iterator for RowStream {
+    type Item = Result<Row>;
+
+    fn next(&mut self) -> Option<Result<Row>> {
+        loop {
+            if let Some(row) = self.batch.next() {
+                return Some(Ok(row));
+            }
+            match self.rx.as_ref()?.recv() {
+                Ok(Ok(rows)) => self.batch = rows.into_iter(),
+                Ok(Err(e)) => {
+                    self.finish();
+                    return Some(Err(e));
+                }
+                // The worker finished: the query is complete.
+                Err(_) => {
+                    self.finish();
+                    return None;
+                }
+            }
+        }
+    }
+}
+
+impl RowStream {
+    fn finish(&mut self) {
+        self.rx = None;
+        if let Some(w) = self.worker.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl Drop for RowStream {
+    fn drop(&mut self) {
+        // Closing the channel makes the worker's next hand-over fail, which aborts the transfer.
+        self.finish();
+    }
+}
