@@ -80,3 +80,37 @@ fn expression_only_types_match_server_rendering() {
         ARRAY JOIN [CAST(number AS SimpleAggregateFunction(sum, UInt64))] AS SimpleAggregateFunction_val";
     assert!(compare(sql) > 100_000);
 }
+
+#[test]
+fn default_values_match_the_servers_for_every_type() {
+    let c = modern();
+    let mut r = TextRenderer::new(c.server_timezone());
+    for t in TYPES {
+        let desc = TypeDesc::parse(t).unwrap();
+        let sql = format!(
+            "SELECT defaultValueOfTypeName('{}') SETTINGS allow_suspicious_low_cardinality_types = 1",
+            t.replace('\\', "\\\\").replace('\'', "\\'")
+        );
+        let server = c.raw_query(&sql, Some("TabSeparated")).unwrap();
+        let ours = clickhouse_connect::Value::default_of(&desc);
+        let mut text = Vec::new();
+        r.write_tsv(&mut text, &ours, &desc);
+        text.push(b'\n');
+        assert_eq!(String::from_utf8_lossy(&text), String::from_utf8_lossy(&server), "default of {t}");
+    }
+}
+
+#[test]
+fn nulls_as_defaults_replaces_nulls_at_every_depth() {
+    use clickhouse_connect::{CallOptions, Value};
+    let c = modern();
+    let sql = "SELECT CAST(NULL AS Nullable(UInt32)) AS a, [NULL, 'x']::Array(Nullable(String)) AS b, \
+        CAST((NULL, 2) AS Tuple(Nullable(Float64), UInt8)) AS t, CAST(NULL AS LowCardinality(Nullable(String))) AS lc";
+    let with_nulls = c.query(sql).unwrap();
+    assert_eq!(with_nulls.rows[0][0], Value::Null);
+    let r = c.query_with(sql, &CallOptions::new().nulls_as_defaults()).unwrap();
+    assert_eq!(r.rows[0][0], Value::UInt32(0));
+    assert_eq!(r.rows[0][1], Value::array(["", "x"]));
+    assert_eq!(r.rows[0][2], Value::Tuple(vec![Value::Float64(0.0), Value::UInt8(2)]));
+    assert_eq!(r.rows[0][3], Value::from(""));
+}

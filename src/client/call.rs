@@ -28,6 +28,9 @@ pub struct CallOptions {
     pub database: Option<String>,
     /// Called with the server's progress headers while the query runs.
     pub on_progress: Option<ProgressCallback>,
+    /// Return NULLs as their type's default value in `query` results (the Python driver's
+    /// `use_none=False`). Default false: NULLs stay `Value::Null`.
+    pub nulls_as_defaults: bool,
 }
 
 impl CallOptions {
@@ -55,6 +58,11 @@ impl CallOptions {
         self.database = Some(db.into());
         self
     }
+    /// NULLs become their type's default value in `query` results.
+    pub fn nulls_as_defaults(mut self) -> Self {
+        self.nulls_as_defaults = true;
+        self
+    }
     /// Calls `f` with progress while the query runs.
     pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
         self.on_progress = Some(Arc::new(f));
@@ -70,6 +78,7 @@ impl fmt::Debug for CallOptions {
             .field("session_id", &self.session_id)
             .field("database", &self.database)
             .field("on_progress", &self.on_progress.is_some())
+            .field("nulls_as_defaults", &self.nulls_as_defaults)
             .finish()
     }
 }

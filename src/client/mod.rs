@@ -459,7 +459,12 @@ impl Client {
             }
             rows.reserve(block.rows());
             for r in 0..block.rows() {
-                rows.push(block.row(r).into_iter().map(Value::into_owned).collect());
+                let row = block.row(r).into_iter().map(Value::into_owned);
+                rows.push(if opts.nulls_as_defaults {
+                    row.zip(block.columns()).map(|(v, c)| v.nulls_to_defaults(c.desc())).collect()
+                } else {
+                    row.collect()
+                });
             }
             Ok(())
         })?;

@@ -167,5 +167,6 @@ impl Value<'_> {
 }
 
 mod convert;
+mod defaults;
 
 pub use convert::nullable;
