@@ -6,7 +6,7 @@ mod common;
 use clickhouse_connect::{Client, Compression, Value};
 use common::*;
 
-const MODES: &[&str] = &["lz4", "zstd", "gzip", "deflate", "br", "http-zstd"];
+const MODES: &[&str] = &["lz4", "zstd", "gzip", "deflate", "br", "http-zstd", "http-lz4"];
 
 fn with(var: &str, mode: &str) -> Client {
     let mut o = options(var);

@@ -26,7 +26,7 @@ fn stream_rows(c: &Client, t: &str, n: u64) -> clickhouse_connect::InsertSummary
 
 #[test]
 fn streamed_rows_arrive_complete_in_every_compression_mode() {
-    for mode in ["none", "lz4", "zstd", "gzip", "deflate", "http-zstd"] {
+    for mode in ["none", "lz4", "zstd", "gzip", "deflate", "http-zstd", "http-lz4"] {
         let mut o = options("CH_MODERN_URL");
         o.compression = Compression::parse(mode).unwrap();
         let c = Client::new(o).unwrap();

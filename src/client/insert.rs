@@ -211,6 +211,11 @@ pub(crate) fn http_encode(encoding: &str, data: &[u8]) -> Result<Vec<u8>> {
             e.write_all(data).map_err(io)?;
             e.finish().map_err(io)?
         }
+        "lz4" => {
+            let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            e.write_all(data).map_err(io)?;
+            e.finish().map_err(|e| Error::usage(format!("lz4 compression: {e}")))?
+        }
         _ => zstd::bulk::compress(data, 1).map_err(io)?,
     })
 }

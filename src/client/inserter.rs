@@ -76,6 +76,8 @@ enum BodyEncoding {
     Deflate(Option<flate2::write::ZlibEncoder<Vec<u8>>>),
     /// HTTP `Content-Encoding: zstd`: one zstd frame per block (a stream of frames is valid zstd).
     Zstd,
+    /// HTTP `Content-Encoding: lz4`: one LZ4 frame per block (frames may follow one another).
+    Lz4,
 }
 
 impl BodyEncoding {
@@ -84,6 +86,7 @@ impl BodyEncoding {
             BodyEncoding::Gzip(_) => Some("gzip"),
             BodyEncoding::Deflate(_) => Some("deflate"),
             BodyEncoding::Zstd => Some("zstd"),
+            BodyEncoding::Lz4 => Some("lz4"),
             _ => None,
         }
     }
@@ -100,6 +103,7 @@ impl BodyEncoding {
                 out
             }
             BodyEncoding::Zstd => zstd::bulk::compress(&block, 1).map_err(io)?,
+            BodyEncoding::Lz4 => super::insert::http_encode("lz4", &block)?,
             BodyEncoding::Gzip(e) => {
                 let e = e.get_or_insert_with(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
                 e.write_all(&block).map_err(io)?;
@@ -201,6 +205,7 @@ impl Client {
             Compression::Http(e) if e == "gzip" => BodyEncoding::Gzip(None),
             Compression::Http(e) if e == "deflate" => BodyEncoding::Deflate(None),
             Compression::Http(e) if e == "zstd" => BodyEncoding::Zstd,
+            Compression::Http(e) if e == "lz4" => BodyEncoding::Lz4,
             _ => BodyEncoding::None,
         };
         let mut extra = vec![("query", sql.as_str())];

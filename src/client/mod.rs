@@ -25,6 +25,7 @@ pub use stream::{Row, RowStream};
 use crate::error::{Error, Result};
 use crate::native::{Block, BlockDecoder};
 use crate::transport::compression::{FrameReader, Method, write_frames};
+use crate::transport::lz4frame::Lz4FrameReader;
 use crate::transport::{
     Progress, Request, ResponseMeta, Summary, Transport, TransportOptions, find_untagged_exception,
 };
@@ -268,6 +269,8 @@ impl Client {
     fn response_compression(&self) -> (Vec<(&'static str, &'static str)>, Option<&str>) {
         match &self.compression {
             Compression::None => (vec![], None),
+            // libcurl cannot decode lz4: the header is set by hand and this crate decodes it.
+            Compression::Http(enc) if enc == "lz4" => (vec![("enable_http_compression", "1")], None),
             Compression::Lz4 => (vec![("compress", "1"), ("network_compression_method", "lz4")], None),
             Compression::Zstd => (vec![("compress", "1"), ("network_compression_method", "zstd")], None),
             Compression::Http(enc) => (vec![("enable_http_compression", "1")], Some(enc.as_str())),
@@ -297,6 +300,9 @@ impl Client {
     ) -> Result<ResponseMeta> {
         let (mut params, accept) = self.response_compression();
         let framed = params.iter().any(|(k, _)| *k == "compress");
+        let http_lz4 = matches!(&self.compression, Compression::Http(e) if e == "lz4");
+        let headers: Vec<(String, String)> =
+            if http_lz4 { vec![("Accept-Encoding".into(), "lz4".into())] } else { Vec::new() };
         params.extend_from_slice(extra);
         let params = self.params(opts, &params)?;
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
@@ -306,14 +312,27 @@ impl Client {
         loop {
             let mut delivered = false;
             let mut frames = FrameReader::new();
-            let req = Request { accept_encoding: accept, progress, ..Request::new(&params, sql.as_bytes()) };
+            let mut lz4 = Lz4FrameReader::new();
+            let req = Request {
+                headers: &headers,
+                accept_encoding: accept,
+                progress,
+                ..Request::new(&params, sql.as_bytes())
+            };
             let result = self.transport.post(&req, &mut |chunk| {
                 delivered = true;
-                if framed { frames.feed(chunk, sink) } else { sink(chunk) }
+                if framed {
+                    frames.feed(chunk, sink)
+                } else if http_lz4 {
+                    lz4.feed(chunk, sink)
+                } else {
+                    sink(chunk)
+                }
             });
             match result {
                 Ok(meta) => {
                     frames.finish()?;
+                    lz4.finish()?;
                     return Ok(meta);
                 }
                 Err(e) if attempt < retries && !delivered && retryable(&e) => {
@@ -340,7 +359,7 @@ impl Client {
                 compressed = out;
                 &compressed[..]
             }
-            Compression::Http(enc) if matches!(enc.as_str(), "gzip" | "deflate" | "zstd") => {
+            Compression::Http(enc) if matches!(enc.as_str(), "gzip" | "deflate" | "zstd" | "lz4") => {
                 compressed = http_encode(enc, data)?;
                 headers.push(("Content-Encoding".to_string(), enc.clone()));
                 &compressed[..]

@@ -18,13 +18,15 @@ pub enum Compression {
     Lz4,
     /// ClickHouse's own ZSTD frames.
     Zstd,
-    /// HTTP Content-Encoding for responses (`gzip`, `deflate`, `br` or `zstd`, decoded by libcurl);
-    /// insert bodies are sent with it when it is `gzip`, `deflate` or `zstd`.
+    /// HTTP Content-Encoding for responses (`gzip`, `deflate`, `br` or `zstd`, decoded by libcurl;
+    /// `lz4`, decoded by this crate); insert bodies are sent with it when it is `gzip`, `deflate`,
+    /// `zstd` or `lz4`.
     Http(String),
 }
 
 impl Compression {
-    /// Parses `lz4`, `zstd` (ClickHouse frames), `gzip`, `deflate`, `br`, `http-zstd` (HTTP), `none`;
+    /// Parses `lz4`, `zstd` (ClickHouse frames), `gzip`, `deflate`, `br`, `http-zstd`, `http-lz4`
+    /// (HTTP), `none`;
     /// `true` means `gzip`, as in the Python driver's `compress=True`.
     pub fn parse(s: &str) -> Result<Compression> {
         Ok(match s.to_ascii_lowercase().as_str() {
@@ -35,6 +37,7 @@ impl Compression {
             "deflate" => Compression::Http("deflate".into()),
             "br" => Compression::Http("br".into()),
             "http-zstd" => Compression::Http("zstd".into()),
+            "http-lz4" => Compression::Http("lz4".into()),
             other => return Err(Error::usage(format!("unknown compression {other:?}"))),
         })
     }

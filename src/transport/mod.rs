@@ -20,6 +20,7 @@
 
 pub mod compression;
 pub mod headers;
+pub mod lz4frame;
 
 pub use headers::{Progress, Summary};
 

@@ -1,0 +1,230 @@
+//! A push decoder for the LZ4 frame format, which ClickHouse uses for `Content-Encoding: lz4` (libcurl
+//! cannot decode that encoding). Bytes arrive in arbitrary chunks; decoded data goes to a sink.
+//!
+//! Frame: magic `04 22 4D 18`, FLG (version 01; block independence; block and content checksum flags;
+//! content size; dictionary id), BD (maximum block size 64 KiB–4 MiB), optional content size (8) and
+//! dictionary id (4), header checksum (1); then blocks — `u32 LE` size with the high bit meaning "stored
+//! uncompressed", data, optional 4-byte block checksum — until a zero size, then an optional 4-byte
+//! content checksum. Frames may follow one another. ClickHouse writes linked blocks (each may refer to
+//! the previous 64 KiB of output), so the decoder keeps that window as the dictionary. Checksums are
+//! skipped (ClickHouse does not write them). Every size is checked against the frame's maximum block
+//! size before anything is allocated.
+
+use crate::error::{Error, Result};
+
+const MAGIC: [u8; 4] = [0x04, 0x22, 0x4D, 0x18];
+const WINDOW: usize = 64 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Header,
+    BlockSize,
+    Block,
+    ContentChecksum,
+}
+
+/// Decodes LZ4 frames fed in chunks.
+pub struct Lz4FrameReader {
+    state: State,
+    pending: Vec<u8>,
+    want: usize,
+    max_block: usize,
+    linked: bool,
+    block_checksum: bool,
+    content_checksum: bool,
+    stored: bool,
+    window: Vec<u8>,
+    out: Vec<u8>,
+    offset: u64,
+}
+
+impl Default for Lz4FrameReader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lz4FrameReader {
+    /// A decoder at the start of a stream.
+    pub fn new() -> Self {
+        Lz4FrameReader {
+            state: State::Header,
+            pending: Vec::new(),
+            want: 7,
+            max_block: 0,
+            linked: false,
+            block_checksum: false,
+            content_checksum: false,
+            stored: false,
+            window: Vec::new(),
+            out: Vec::new(),
+            offset: 0,
+        }
+    }
+
+    fn err(&self, m: impl Into<String>) -> Error {
+        Error::decode(self.offset, format!("LZ4 frame: {}", m.into()))
+    }
+
+    /// Consumes `data`, handing decoded bytes to `sink`.
+    pub fn feed(&mut self, mut data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        while !data.is_empty() {
+            let take = (self.want - self.pending.len()).min(data.len());
+            self.pending.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            self.offset += take as u64;
+            if self.pending.len() < self.want {
+                return Ok(());
+            }
+            self.step(sink)?;
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        match self.state {
+            State::Header => {
+                if self.pending[..4] != MAGIC {
+                    return Err(self.err("bad magic number"));
+                }
+                let flg = self.pending[4];
+                if flg >> 6 != 1 {
+                    return Err(self.err("unsupported version"));
+                }
+                let extra = if flg & 0x08 != 0 { 8 } else { 0 } + if flg & 0x01 != 0 { 4 } else { 0 };
+                let full = 7 + extra;
+                if self.want < full {
+                    self.want = full; // read the optional fields, then come back
+                    return Ok(());
+                }
+                self.linked = flg & 0x20 == 0;
+                self.block_checksum = flg & 0x10 != 0;
+                self.content_checksum = flg & 0x04 != 0;
+                self.max_block = match (self.pending[5] >> 4) & 0x7 {
+                    4 => 64 << 10,
+                    5 => 256 << 10,
+                    6 => 1 << 20,
+                    7 => 4 << 20,
+                    b => return Err(self.err(format!("bad block size id {b}"))),
+                };
+                self.window.clear();
+                self.next(State::BlockSize, 4);
+            }
+            State::BlockSize => {
+                let raw = u32::from_le_bytes([self.pending[0], self.pending[1], self.pending[2], self.pending[3]]);
+                if raw == 0 {
+                    if self.content_checksum {
+                        self.next(State::ContentChecksum, 4);
+                    } else {
+                        self.next(State::Header, 7);
+                    }
+                    return Ok(());
+                }
+                self.stored = raw & 0x8000_0000 != 0;
+                let size = (raw & 0x7FFF_FFFF) as usize;
+                if size > self.max_block {
+                    return Err(
+                        self.err(format!("block of {size} bytes exceeds the frame's {} maximum", self.max_block))
+                    );
+                }
+                let size = size + if self.block_checksum { 4 } else { 0 };
+                self.next(State::Block, size);
+            }
+            State::Block => {
+                let data_len = self.pending.len() - if self.block_checksum { 4 } else { 0 };
+                let data = &self.pending[..data_len];
+                if self.stored {
+                    self.out.clear();
+                    self.out.extend_from_slice(data);
+                } else {
+                    self.out.resize(self.max_block, 0);
+                    let dict: &[u8] = if self.linked { &self.window } else { &[] };
+                    let n = lz4_flex::block::decompress_into_with_dict(data, &mut self.out, dict)
+                        .map_err(|e| Error::decode(self.offset, format!("LZ4 frame: {e}")))?;
+                    self.out.truncate(n);
+                }
+                if self.linked {
+                    self.window.extend_from_slice(&self.out);
+                    if self.window.len() > WINDOW {
+                        let cut = self.window.len() - WINDOW;
+                        self.window.drain(..cut);
+                    }
+                }
+                sink(&self.out)?;
+                self.next(State::BlockSize, 4);
+            }
+            State::ContentChecksum => self.next(State::Header, 7),
+        }
+        Ok(())
+    }
+
+    fn next(&mut self, state: State, want: usize) {
+        self.state = state;
+        self.want = want;
+        self.pending.clear();
+    }
+
+    /// Checks the stream ended between frames.
+    pub fn finish(&self) -> Result<()> {
+        if self.state == State::Header && self.pending.is_empty() {
+            Ok(())
+        } else {
+            Err(self.err("stream ends inside a frame"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn encode(data: &[u8], independent: bool) -> Vec<u8> {
+        let info = lz4_flex::frame::FrameInfo::new().block_size(lz4_flex::frame::BlockSize::Max64KB).block_mode(
+            if independent { lz4_flex::frame::BlockMode::Independent } else { lz4_flex::frame::BlockMode::Linked },
+        );
+        let mut e = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn decode(bytes: &[u8], chunk: usize) -> Result<Vec<u8>> {
+        let mut r = Lz4FrameReader::new();
+        let mut out = Vec::new();
+        for c in bytes.chunks(chunk) {
+            r.feed(c, &mut |b| {
+                out.extend_from_slice(b);
+                Ok(())
+            })?;
+        }
+        r.finish()?;
+        Ok(out)
+    }
+
+    #[test]
+    fn linked_and_independent_frames_in_any_chunking() {
+        let data: Vec<u8> = (0..500_000u32).flat_map(|i| (i % 777).to_le_bytes()).collect();
+        for independent in [false, true] {
+            let mut framed = encode(&data, independent);
+            framed.extend_from_slice(&encode(b"second frame", independent));
+            let mut want = data.clone();
+            want.extend_from_slice(b"second frame");
+            for chunk in [1, 7, 4096, 1 << 20] {
+                assert_eq!(decode(&framed, chunk).unwrap(), want, "independent={independent} chunk={chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let framed = encode(b"hello hello hello hello hello", false);
+        assert!(decode(&framed[..framed.len() - 2], 3).is_err(), "truncated");
+        let mut bad = framed.clone();
+        bad[0] = 0;
+        assert!(decode(&bad, 3).is_err(), "magic");
+        // A block size beyond the frame's maximum fails before allocating.
+        let mut huge = framed[..7].to_vec();
+        huge.extend_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
+        assert!(decode(&huge, 64).is_err());
+    }
+}
