@@ -36,7 +36,7 @@ mod value;
 
 pub use client::{
     CallOptions, Client, ClientOptions, ColumnElement, Compression, InsertSummary, Inserter, ProgressCallback,
-    QueryResult, RequestLimits, Row, RowStream, quote_identifier,
+    QueryContext, QueryResult, RequestLimits, Row, RowStream, quote_identifier,
 };
 pub use error::{Error, Result};
 pub use transport::{Progress, Summary};

@@ -250,3 +250,16 @@ fn row_streams_pull_rows_and_cancel_when_dropped() {
     });
     assert_eq!(running.as_deref(), Some("0"), "the query is still running after its stream was dropped");
 }
+
+#[test]
+fn a_query_context_is_reusable() {
+    use clickhouse_connect::QueryContext;
+    let c = modern();
+    let ctx = QueryContext::new("SELECT getSetting('max_threads'), count() FROM numbers(10)")
+        .with_options(CallOptions::new().setting("max_threads", 1));
+    for _ in 0..3 {
+        let r = ctx.run(&c).unwrap();
+        assert_eq!(r.rows[0][1], clickhouse_connect::Value::UInt64(10));
+        assert_eq!(u64::try_from(&r.rows[0][0]).unwrap(), 1);
+    }
+}

@@ -82,3 +82,31 @@ impl fmt::Debug for CallOptions {
             .finish()
     }
 }
+
+/// A query with its options, built once and run as often as needed (the Python driver's
+/// `QueryContext`): `client.query_with(&ctx.sql, &ctx.options)`, or [`QueryContext::run`].
+#[derive(Clone, Debug)]
+pub struct QueryContext {
+    /// The SQL.
+    pub sql: String,
+    /// Settings, session, database, progress, `nulls_as_defaults`.
+    pub options: CallOptions,
+}
+
+impl QueryContext {
+    /// A context for `sql` with default options.
+    pub fn new(sql: impl Into<String>) -> Self {
+        QueryContext { sql: sql.into(), options: CallOptions::default() }
+    }
+
+    /// The same context with other options.
+    pub fn with_options(mut self, options: CallOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Runs the query on `client`.
+    pub fn run(&self, client: &super::Client) -> crate::error::Result<super::QueryResult> {
+        client.query_with(&self.sql, &self.options)
+    }
+}

@@ -15,7 +15,7 @@ mod inserter;
 mod options;
 mod stream;
 
-pub use call::{CallOptions, ProgressCallback};
+pub use call::{CallOptions, ProgressCallback, QueryContext};
 pub use columns::ColumnElement;
 pub use insert::quote_identifier;
 pub use inserter::{InsertSummary, Inserter, RequestLimits};
