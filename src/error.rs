@@ -81,7 +81,7 @@ impl Error {
     /// Parses ClickHouse's exception text, in 26.9's form
     /// (`Code: 47. DB::Exception: … (UNKNOWN_IDENTIFIER) (version 26.9.2.1)`) and 18.16's form
     /// (`Code: 47, e.displayText() = DB::Exception: …`). `code_header` is `X-ClickHouse-Exception-Code`.
-    pub(crate) fn from_server_text(code_header: Option<i32>, text: &str) -> Self {
+    pub fn from_server_text(code_header: Option<i32>, text: &str) -> Self {
         let text = text.trim_end();
         let code = code_header.or_else(|| {
             let rest = text.trim_start().strip_prefix("Code: ")?;

@@ -27,3 +27,18 @@ fn decode_native_corpus() {
 fn type_grammar_corpus() {
     replay("type_grammar", clickhouse_connect::fuzzing::type_grammar);
 }
+
+#[test]
+fn compressed_frames_corpus() {
+    replay("compressed_frames", clickhouse_connect::fuzzing::compressed_frames);
+}
+
+#[test]
+fn lz4_frames_corpus() {
+    replay("lz4_frames", clickhouse_connect::fuzzing::lz4_frames);
+}
+
+#[test]
+fn headers_corpus() {
+    replay("headers", clickhouse_connect::fuzzing::headers);
+}

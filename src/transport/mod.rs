@@ -383,7 +383,7 @@ fn keep_tail(tail: &mut Vec<u8>, data: &[u8]) {
 
 /// Finds an exception appended to a 200 response: 26.9's tagged trailer, or (with no tag) text starting
 /// with `Code: ` after the data, as 18.16 writes it. Only called on the kept tail.
-pub(crate) fn find_exception(tail: &[u8], tag: Option<&str>) -> Option<Error> {
+pub fn find_exception(tail: &[u8], tag: Option<&str>) -> Option<Error> {
     if let Some(tag) = tag {
         let end_marker = format!("{tag}\r\n__exception__\r\n");
         if !tail.ends_with(end_marker.as_bytes()) {
@@ -403,7 +403,7 @@ pub(crate) fn find_exception(tail: &[u8], tag: Option<&str>) -> Option<Error> {
 
 /// Exception text appended to data by servers without the tag (18.16): looked for only after decoding
 /// failed, in the tail.
-pub(crate) fn find_untagged_exception(tail: &[u8]) -> Option<Error> {
+pub fn find_untagged_exception(tail: &[u8]) -> Option<Error> {
     let i = memchr::memmem::rfind(tail, b"Code: ")?;
     let text = String::from_utf8_lossy(&tail[i..]);
     text.contains("Exception").then(|| Error::from_server_text(None, &text))
