@@ -87,12 +87,11 @@ fn chunked(data: &[u8]) -> Option<(&[u8], Vec<usize>)> {
     Some((stream, cuts))
 }
 
+/// A push reader run over a sequence of chunks: its whole output, or its error as text.
+type ChunkRun<'a> = &'a dyn Fn(&mut dyn Iterator<Item = &[u8]>) -> Result<Vec<u8>, String>;
+
 /// Runs a push reader over `stream` whole and in `cuts`; both must agree (output or failure).
-fn same_either_way(
-    stream: &[u8],
-    cuts: &[usize],
-    run: &dyn Fn(&mut dyn Iterator<Item = &[u8]>) -> Result<Vec<u8>, String>,
-) {
+fn same_either_way(stream: &[u8], cuts: &[usize], run: ChunkRun<'_>) {
     let whole = run(&mut std::iter::once(stream));
     let mut pos = 0;
     let mut pieces = cuts.iter().map(|&n| {
