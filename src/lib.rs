@@ -31,6 +31,7 @@ pub mod format;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod native;
+pub mod params;
 pub mod transport;
 mod value;
 

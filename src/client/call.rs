@@ -3,8 +3,8 @@
 //! ```no_run
 //! # use clickhouse_connect::{Client, CallOptions};
 //! # let client = Client::from_url("http://localhost:8123")?;
-//! let opts = CallOptions::new().setting("max_threads", 2).query_id("nightly-report-1");
-//! let result = client.query_with("SELECT count() FROM system.numbers LIMIT 10", &opts)?;
+//! let opts = CallOptions::new().setting("max_threads", 2).query_id("nightly-report-1").param("n", 10u64);
+//! let result = client.query_with("SELECT number FROM system.numbers LIMIT {n:UInt64}", &opts)?;
 //! # Ok::<(), clickhouse_connect::Error>(())
 //! ```
 
@@ -28,6 +28,8 @@ pub struct CallOptions {
     pub database: Option<String>,
     /// Called with the server's progress headers while the query runs.
     pub on_progress: Option<ProgressCallback>,
+    /// Values for the query's `{name:Type}` placeholders (server-side binding; see [`crate::params`]).
+    pub params: Vec<(String, crate::value::Value<'static>)>,
     /// Return NULLs as their type's default value in `query` results (the Python driver's
     /// `use_none=False`). Default false: NULLs stay `Value::Null`.
     pub nulls_as_defaults: bool,
@@ -58,6 +60,12 @@ impl CallOptions {
         self.database = Some(db.into());
         self
     }
+    /// Binds a value to the query's `{name:Type}` placeholder (sent as `param_name`; never part of the
+    /// SQL text).
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<crate::value::Value<'static>>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
     /// NULLs become their type's default value in `query` results.
     pub fn nulls_as_defaults(mut self) -> Self {
         self.nulls_as_defaults = true;
@@ -78,6 +86,7 @@ impl fmt::Debug for CallOptions {
             .field("session_id", &self.session_id)
             .field("database", &self.database)
             .field("on_progress", &self.on_progress.is_some())
+            .field("params", &self.params)
             .field("nulls_as_defaults", &self.nulls_as_defaults)
             .finish()
     }

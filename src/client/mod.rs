@@ -258,6 +258,21 @@ impl Client {
         Ok(p)
     }
 
+    /// `param_name` values for the call's `{name:Type}` parameters.
+    fn bind_params(&self, sql: &str, opts: &CallOptions) -> Result<Vec<(String, String)>> {
+        if opts.params.is_empty() {
+            return Ok(Vec::new());
+        }
+        if !version_at_least(&self.server_version, 19, 11) {
+            return Err(Error::usage(format!(
+                "ClickHouse {} has no query parameters ({{name:Type}} needs 19.11 or newer)",
+                self.server_version
+            )));
+        }
+        let mut renderer = crate::format::TextRenderer::new(&self.server_timezone);
+        crate::params::server_params(sql, &opts.params, &mut renderer)
+    }
+
     /// Holds the session's lock (if the request runs in a session) for the request's duration.
     fn session_guard(&self, opts: &CallOptions) -> Option<Arc<Mutex<()>>> {
         let id = opts.session_id.as_ref().or(self.options.session_id.as_ref())?;
@@ -298,7 +313,9 @@ impl Client {
         retries: u32,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
+        let bound = self.bind_params(sql, opts)?;
         let (mut params, accept) = self.response_compression();
+        params.extend(bound.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let framed = params.iter().any(|(k, _)| *k == "compress");
         let http_lz4 = matches!(&self.compression, Compression::Http(e) if e == "lz4");
         let headers: Vec<(String, String)> =

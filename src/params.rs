@@ -1,0 +1,195 @@
+//! Parameter binding, server side: `{name:Type}` placeholders in the SQL, values sent as `param_name`
+//! URL parameters.
+//!
+//! The server parses each value with the placeholder type's *escaped* text format (TabSeparated's: `\t`,
+//! `\\`, `\'`, `\N` for NULL, arrays and tuples in their quoted forms). To send exactly that, each value
+//! is first made canonical for the placeholder's type — pushed through the type's builder (a checked
+//! conversion: a wrong kind or an out-of-range value is an error naming the parameter, before anything
+//! is sent) and decoded back by the codec — and then rendered by [`crate::format::TextRenderer`], which
+//! reproduces the server's own TSV byte for byte. Values never become SQL text, so nothing a user passes
+//! can change the query.
+//!
+//! The scanner that finds placeholders skips string literals, quoted identifiers and comments, as the
+//! server's lexer does.
+
+use crate::error::{Error, Result};
+use crate::format::TextRenderer;
+use crate::native::encoder::builder_for;
+use crate::native::{BlockDecoder, ColumnEncoder, TypeDesc, write_block};
+use crate::value::Value;
+
+/// A `{name:Type}` placeholder found in SQL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Placeholder {
+    /// The parameter name.
+    pub name: String,
+    /// The type text as written.
+    pub type_name: String,
+}
+
+/// Finds the `{name:Type}` placeholders of `sql`, outside literals and comments.
+pub fn server_placeholders(sql: &str) -> Vec<Placeholder> {
+    let b = sql.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'#' => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'{' => {
+                let start = i + 1;
+                let name_end =
+                    b[start..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_')).map(|p| start + p);
+                match name_end {
+                    Some(colon) if colon > start && b[colon] == b':' => {
+                        // The type runs to the matching `}` (types contain no braces; quotes are skipped).
+                        let mut j = colon + 1;
+                        let mut quote = None;
+                        while j < b.len() {
+                            match (quote, b[j]) {
+                                (None, b'}') => break,
+                                (None, q @ (b'\'' | b'"' | b'`')) => quote = Some(q),
+                                (Some(q), c) if c == q => quote = None,
+                                (Some(_), b'\\') => j += 1,
+                                _ => {}
+                            }
+                            j += 1;
+                        }
+                        if j < b.len() {
+                            out.push(Placeholder {
+                                name: sql[start..colon].to_string(),
+                                type_name: sql[colon + 1..j].trim().to_string(),
+                            });
+                        }
+                        i = j + 1;
+                    }
+                    _ => i += 1,
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The value pushed through `t`'s builder and decoded back: checked, and in `t`'s exact representation.
+pub fn canonical_value(t: &TypeDesc, v: &Value<'_>) -> std::result::Result<Value<'static>, String> {
+    let mut b = builder_for(t).map_err(|e| e.to_string())?;
+    b.push(v)?;
+    let mut bytes = Vec::new();
+    write_block(&mut bytes, &[("v", b.as_ref() as &dyn ColumnEncoder)]).map_err(|e| e.to_string())?;
+    let mut d = BlockDecoder::new();
+    let mut s = &bytes[..];
+    let block = d.feed(&mut s).map_err(|e| e.to_string())?.ok_or("value did not encode")?;
+    Ok(block.row(0).remove(0).into_owned())
+}
+
+/// The `param_name=text` pairs for `params`, checked against the placeholders of `sql`: every
+/// placeholder needs a value and every value a placeholder.
+pub fn server_params(
+    sql: &str,
+    params: &[(String, Value<'_>)],
+    renderer: &mut TextRenderer,
+) -> Result<Vec<(String, String)>> {
+    let placeholders = server_placeholders(sql);
+    let mut out = Vec::with_capacity(params.len());
+    for (name, value) in params {
+        let Some(p) = placeholders.iter().find(|p| &p.name == name) else {
+            return Err(Error::usage(format!("parameter {name} has no {{{name}:Type}} placeholder in the query")));
+        };
+        let t = TypeDesc::parse(&p.type_name)?;
+        let v =
+            canonical_value(&t, value).map_err(|e| Error::usage(format!("parameter {name} ({}): {e}", p.type_name)))?;
+        let mut text = Vec::new();
+        renderer.write_tsv(&mut text, &v, &t);
+        out.push((format!("param_{name}"), escape_invalid_utf8(&text)));
+    }
+    if let Some(p) = placeholders.iter().find(|p| !params.iter().any(|(n, _)| n == &p.name)) {
+        return Err(Error::usage(format!("no value for the query's {{{}:{}}} placeholder", p.name, p.type_name)));
+    }
+    Ok(out)
+}
+
+/// The text with every byte that is not part of valid UTF-8 written as `\xHH`, which the server's
+/// escaped and quoted formats decode back to that byte: parameters travel as URL text.
+fn escape_invalid_utf8(mut bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                let bad = e.error_len().unwrap_or(rest.len());
+                for b in &rest[..bad] {
+                    out.push_str(&format!("\\x{b:02X}"));
+                }
+                bytes = &rest[bad..];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_placeholders_outside_literals_and_comments() {
+        let sql = "SELECT {a:UInt8}, '{b:String}', `{c:X}`, {d:Map(String, Array(UInt8))} -- {e:Int8}\n\
+                   /* {f:Int8} */ FROM t WHERE x = {g:DateTime64(3, 'Asia/Tokyo')} AND y = '\\'{h:Int8}'";
+        let names: Vec<(String, String)> =
+            server_placeholders(sql).into_iter().map(|p| (p.name, p.type_name)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("a".into(), "UInt8".into()),
+                ("d".into(), "Map(String, Array(UInt8))".into()),
+                ("g".into(), "DateTime64(3, 'Asia/Tokyo')".into())
+            ]
+        );
+        assert!(server_placeholders("SELECT {not a placeholder}, {x}, {:T}").is_empty());
+    }
+
+    #[test]
+    fn values_are_checked_and_placeholders_matched() {
+        let mut r = TextRenderer::new("UTC");
+        let p = |n: &str, v: Value<'static>| (n.to_string(), v);
+        let got = server_params(
+            "SELECT {x:UInt8}, {s:String}",
+            &[p("x", Value::from(7u64)), p("s", Value::from("a\tb"))],
+            &mut r,
+        )
+        .unwrap();
+        assert_eq!(got, vec![("param_x".into(), "7".into()), ("param_s".into(), "a\\tb".into())]);
+        assert!(server_params("SELECT {x:UInt8}", &[p("x", Value::from(300u64))], &mut r).is_err(), "out of range");
+        assert!(server_params("SELECT {x:UInt8}", &[], &mut r).is_err(), "missing");
+        assert!(server_params("SELECT 1", &[p("x", Value::from(1u8))], &mut r).is_err(), "extra");
+        assert_eq!(escape_invalid_utf8(b"a\xffb\xc3\xa9"), "a\\xFFbé");
+    }
+}
