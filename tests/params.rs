@@ -50,20 +50,43 @@ fn server_cannot_bind(v: &Value<'_>, t: &TypeDesc) -> bool {
         || matches!((v, t), (Value::Tuple(_), TypeDesc::Tuple(_))) && shallow_empty(v, t, true)
 }
 
+/// For every type: its name, its descriptor and 2000 random values of it from the server's
+/// generateRandom, decoded by our codec.
+fn random_values(c: &clickhouse_connect::Client, seed: u64) -> Vec<(&'static str, TypeDesc, Vec<Value<'static>>)> {
+    // Nested is a table-column construct (generateRandom flattens it into arrays), not a value type.
+    TYPES
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| !t.starts_with("Nested"))
+        .map(|(i, t)| {
+            let source = format!(
+                "SELECT * FROM generateRandom('v {}', {}, 12, 4) LIMIT 2000 SETTINGS allow_suspicious_low_cardinality_types = 1",
+                t.replace('\\', "\\\\").replace('\'', "\\'"),
+                seed + i as u64
+            );
+            let values = c.query(&source).unwrap().rows.into_iter().map(|mut r| r.remove(0)).collect();
+            (*t, TypeDesc::parse(t).unwrap(), values)
+        })
+        .collect()
+}
+
+/// Asserts that what came back renders (as the server's TSV) like what was sent.
+fn assert_same(r: &mut TextRenderer, t: &str, desc: &TypeDesc, sent: &[Value<'_>], got: &[Value<'_>]) {
+    assert_eq!(sent.len(), got.len(), "{t}");
+    for (j, (sent, got)) in sent.iter().zip(got).enumerate() {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        r.write_tsv(&mut a, sent, desc);
+        r.write_tsv(&mut b, got, desc);
+        assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b), "{t} parameter {j}");
+    }
+}
+
 #[test]
 fn random_values_of_every_type_come_back_unchanged() {
     let c = modern();
     let mut r = TextRenderer::new(c.server_timezone());
     let mut total = 0usize;
-    // Nested is a table-column construct (generateRandom flattens it into arrays), not a value type.
-    for (i, t) in TYPES.iter().enumerate().filter(|(_, t)| !t.starts_with("Nested")) {
-        let desc = TypeDesc::parse(t).unwrap();
-        let source = format!(
-            "SELECT * FROM generateRandom('v {}', {}, 12, 4) LIMIT 2000 SETTINGS allow_suspicious_low_cardinality_types = 1",
-            t.replace('\\', "\\\\").replace('\'', "\\'"),
-            7000 + i
-        );
-        let all: Vec<Value<'static>> = c.query(&source).unwrap().rows.into_iter().map(|mut r| r.remove(0)).collect();
+    for (t, desc, all) in random_values(&c, 7000) {
         let values: Vec<Value<'static>> = all.into_iter().filter(|v| !server_cannot_bind(v, &desc)).collect();
         for batch in values.chunks(BATCH) {
             let select: Vec<String> = (0..batch.len()).map(|j| format!("{{p{j}:{t}}}")).collect();
@@ -73,17 +96,65 @@ fn random_values_of_every_type_come_back_unchanged() {
                 opts = opts.param(format!("p{j}"), v.clone());
             }
             let back = c.query_with(&sql, &opts).unwrap_or_else(|e| panic!("{t}: {e}"));
-            for (j, (sent, got)) in batch.iter().zip(&back.rows[0]).enumerate() {
-                let (mut a, mut b) = (Vec::new(), Vec::new());
-                r.write_tsv(&mut a, sent, &desc);
-                r.write_tsv(&mut b, got, &desc);
-                assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b), "{t} parameter p{j}");
-            }
+            assert_same(&mut r, t, &desc, batch, &back.rows[0]);
             total += batch.len();
         }
     }
     eprintln!("{total} values bound and read back");
     assert!(total >= 100_000, "{total}");
+}
+
+#[test]
+fn random_values_of_every_type_come_back_unchanged_through_literals() {
+    let c = modern();
+    let mut r = TextRenderer::new(c.server_timezone());
+    let (mut named, mut positional, mut typed) = (0usize, 0usize, 0usize);
+    for (t, desc, all) in random_values(&c, 9000) {
+        // `%s` literals carry no type: a bare `[[]]` is two-dimensional however deep the type is meant to
+        // be (see `server_cannot_bind`); those values go through `{p:Type}` bound on the client instead.
+        let (ambiguous, values): (Vec<_>, Vec<_>) = all.into_iter().partition(|v| server_cannot_bind(v, &desc));
+        for batch in ambiguous.chunks(BATCH) {
+            let select: Vec<String> = (0..batch.len()).map(|j| format!("{{p{j}:{t}}}")).collect();
+            let sql = format!("SELECT {} SETTINGS allow_suspicious_low_cardinality_types = 1", select.join(", "));
+            let mut opts = CallOptions::new().setting("max_query_size", 100_000_000).client_side_binding();
+            for (j, v) in batch.iter().enumerate() {
+                opts = opts.param(format!("p{j}"), v.clone());
+            }
+            let back = c.query_with(&sql, &opts).unwrap_or_else(|e| panic!("{t}: {e}"));
+            assert_same(&mut r, t, &desc, batch, &back.rows[0]);
+            typed += batch.len();
+        }
+        for (k, batch) in values.chunks(BATCH).enumerate() {
+            let mut opts = CallOptions::new().setting("max_query_size", 100_000_000);
+            let select: Vec<String> = if k % 3 == 2 {
+                typed += batch.len();
+                opts = opts.client_side_binding();
+                for (j, v) in batch.iter().enumerate() {
+                    opts = opts.param(format!("p{j}"), v.clone());
+                }
+                (0..batch.len()).map(|j| format!("{{p{j}:{t}}}")).collect()
+            } else if k % 3 == 0 {
+                named += batch.len();
+                for (j, v) in batch.iter().enumerate() {
+                    opts = opts.param(format!("p{j}"), v.clone());
+                }
+                (0..batch.len()).map(|j| format!("CAST(%(p{j})s AS {t})")).collect()
+            } else {
+                positional += batch.len();
+                opts = opts.args(batch);
+                (0..batch.len()).map(|_| format!("CAST(%s AS {t})")).collect()
+            };
+            // The type names go in the SQL too, so their `%`-free text is safe to splice here.
+            let sql = format!("SELECT {} SETTINGS allow_suspicious_low_cardinality_types = 1", select.join(", "));
+            let back = c.query_with(&sql, &opts).unwrap_or_else(|e| panic!("{t}: {e}"));
+            assert_same(&mut r, t, &desc, batch, &back.rows[0]);
+        }
+    }
+    eprintln!("{named} %(name)s, {positional} %s and {typed} {{name:Type}} values bound as literals and read back");
+    assert!(
+        named + positional + typed >= 100_000 && named.min(positional).min(typed) > 25_000,
+        "{named} {positional} {typed}"
+    );
 }
 
 #[test]
@@ -116,6 +187,18 @@ fn adversarial_strings_are_data_not_sql() {
         assert_eq!(r.rows[0][0].as_bytes(), Some(&s[..]), "{s:?}");
         assert_eq!(r.rows[0][1], Value::UInt64(s.len() as u64));
         assert_eq!(r.rows[0][2], Value::Array(vec![Value::from(s.clone())]));
+        // The same through literals: named, positional, and `{name:Type}` bound on the client.
+        let want =
+            vec![Value::from(s.clone()), Value::UInt64(s.len() as u64), Value::Array(vec![Value::from(s.clone())])];
+        let r = c.query_with("SELECT %(s)s, length(%(s)s), %(a)s -- %% trailing comment", &opts).unwrap();
+        assert_eq!(r.rows[0], want, "{s:?}");
+        let args = CallOptions::new().args((s.clone(), s.clone(), Value::Array(vec![Value::from(s.clone())])));
+        let r = c.query_with("SELECT %s, length(%s), %s", &args).unwrap();
+        assert_eq!(r.rows[0], want, "{s:?}");
+        let r = c
+            .query_with("SELECT {s:String}, length({s:String}), {a:Array(String)}", &opts.clone().client_side_binding())
+            .unwrap();
+        assert_eq!(r.rows[0], want, "{s:?}");
     }
     assert_eq!(c.command("SELECT count() FROM system.one").unwrap(), "1", "nothing was executed");
 }
@@ -146,7 +229,36 @@ fn mistakes_are_caught_before_sending() {
 }
 
 #[test]
-fn legacy_server_says_it_has_no_query_parameters() {
-    let e = legacy().query_with("SELECT {x:UInt8}", &CallOptions::new().param("x", 1u8)).unwrap_err();
-    assert!(matches!(&e, Error::Usage(m) if m.contains("19.11")), "{e}");
+fn legacy_server_says_it_has_no_query_parameters_and_binds_literals() {
+    let old = legacy();
+    let e = old.query_with("SELECT {x:UInt8}", &CallOptions::new().param("x", 1u8)).unwrap_err();
+    assert!(matches!(&e, Error::Usage(m) if m.contains("19.11") && m.contains("client_side_binding")), "{e}");
+    // Client-side binding works there, both ways.
+    let s = &b"it's \\ a\ttab\n%(x)s \xff"[..];
+    let opts = CallOptions::new().param("x", 200u8).param("s", s).param("d", jiff::civil::date(2020, 2, 29));
+    let r = old.query_with("SELECT {x:UInt8}, {s:String}, {d:Date}", &opts.clone().client_side_binding()).unwrap();
+    assert_eq!(r.rows[0], vec![Value::UInt8(200), Value::from(s), Value::Date(18321)]);
+    let r = old.query_with("SELECT %(x)s, %(s)s, toDate(%(d)s)", &opts).unwrap();
+    assert_eq!(r.rows[0], vec![Value::UInt8(200), Value::from(s), Value::Date(18321)]);
+}
+
+#[test]
+fn the_python_drivers_examples_render_the_same() {
+    use clickhouse_connect::params::literal;
+    // The seed's examples: a date-time and an IPv4 address.
+    let dt = jiff::civil::date(2022, 10, 1).at(15, 20, 5, 0);
+    assert_eq!(literal(&Value::from(dt)), "'2022-10-01 15:20:05'");
+    assert_eq!(literal(&Value::from(std::net::Ipv4Addr::from(0x443d04fe))), "'68.61.4.254'");
+    // And the server reads them as those values.
+    let c = modern();
+    let r = c
+        .query_with(
+            "SELECT toDateTime(%(dt)s, 'UTC') = toDateTime('2022-10-01 15:20:05', 'UTC'), toIPv4(%(ip)s)",
+            &CallOptions::new().param("dt", dt).param("ip", std::net::Ipv4Addr::from(0x443d04fe)),
+        )
+        .unwrap();
+    assert_eq!(r.rows[0], vec![Value::UInt8(1), Value::Ipv4(std::net::Ipv4Addr::from(0x443d04fe))]);
+    // Sub-second naive date-times keep their fraction.
+    let dt = jiff::civil::date(2022, 10, 1).at(15, 20, 5, 123_456_000);
+    assert_eq!(literal(&Value::from(dt)), "'2022-10-01 15:20:05.123456'");
 }

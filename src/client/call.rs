@@ -28,8 +28,14 @@ pub struct CallOptions {
     pub database: Option<String>,
     /// Called with the server's progress headers while the query runs.
     pub on_progress: Option<ProgressCallback>,
-    /// Values for the query's `{name:Type}` placeholders (server-side binding; see [`crate::params`]).
+    /// Named parameters: values for the query's `{name:Type}` placeholders (bound by the server) or its
+    /// `%(name)s` placeholders (bound here); see [`crate::params`].
     pub params: Vec<(String, crate::value::Value<'static>)>,
+    /// Positional parameters for the query's `%s` placeholders (bound here).
+    pub args: Vec<crate::value::Value<'static>>,
+    /// Bind `{name:Type}` placeholders on the client (`CAST(<literal> AS Type)`) instead of sending
+    /// them to the server: for servers older than 19.11.
+    pub client_side_binding: bool,
     /// Return NULLs as their type's default value in `query` results (the Python driver's
     /// `use_none=False`). Default false: NULLs stay `Value::Null`.
     pub nulls_as_defaults: bool,
@@ -66,6 +72,26 @@ impl CallOptions {
         self.params.push((name.into(), value.into()));
         self
     }
+    /// Adds named parameters, e.g. from [`params!`](crate::params!).
+    pub fn params(mut self, params: impl IntoIterator<Item = (String, crate::value::Value<'static>)>) -> Self {
+        self.params.extend(params);
+        self
+    }
+    /// Adds one positional parameter for the next `%s`.
+    pub fn arg(mut self, value: impl Into<crate::value::Value<'static>>) -> Self {
+        self.args.push(value.into());
+        self
+    }
+    /// Adds positional parameters for `%s` placeholders: a tuple, `Vec`, array or slice.
+    pub fn args(mut self, values: impl crate::params::IntoArgs) -> Self {
+        self.args.extend(values.into_args());
+        self
+    }
+    /// Binds `{name:Type}` placeholders on the client, as `CAST(<literal> AS Type)`.
+    pub fn client_side_binding(mut self) -> Self {
+        self.client_side_binding = true;
+        self
+    }
     /// NULLs become their type's default value in `query` results.
     pub fn nulls_as_defaults(mut self) -> Self {
         self.nulls_as_defaults = true;
@@ -87,6 +113,8 @@ impl fmt::Debug for CallOptions {
             .field("database", &self.database)
             .field("on_progress", &self.on_progress.is_some())
             .field("params", &self.params)
+            .field("args", &self.args)
+            .field("client_side_binding", &self.client_side_binding)
             .field("nulls_as_defaults", &self.nulls_as_defaults)
             .finish()
     }

@@ -32,8 +32,12 @@ use crate::transport::{
 use crate::value::Value;
 use insert::http_encode;
 use options::HTTP_PARAMS;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
+
+/// `name=value` URL parameters.
+type UrlParams = Vec<(String, String)>;
 
 /// A fully read query result.
 #[derive(Debug)]
@@ -258,19 +262,28 @@ impl Client {
         Ok(p)
     }
 
-    /// `param_name` values for the call's `{name:Type}` parameters.
-    fn bind_params(&self, sql: &str, opts: &CallOptions) -> Result<Vec<(String, String)>> {
-        if opts.params.is_empty() {
-            return Ok(Vec::new());
+    /// Binds the call's parameters: the SQL to send (with client-side values spliced in) and the
+    /// `param_name` URL parameters for server-side ones.
+    fn bind_params<'s>(&self, sql: &'s str, opts: &CallOptions) -> Result<(Cow<'s, str>, UrlParams)> {
+        if opts.params.is_empty() && opts.args.is_empty() {
+            return Ok((Cow::Borrowed(sql), Vec::new()));
+        }
+        let typed = opts.args.is_empty() && !crate::params::server_placeholders(sql).is_empty();
+        if !typed {
+            return Ok((Cow::Owned(crate::params::format_query(sql, &opts.params, &opts.args)?), Vec::new()));
+        }
+        if opts.client_side_binding {
+            return Ok((Cow::Owned(crate::params::substitute_server_placeholders(sql, &opts.params)?), Vec::new()));
         }
         if !version_at_least(&self.server_version, 19, 11) {
             return Err(Error::usage(format!(
-                "ClickHouse {} has no query parameters ({{name:Type}} needs 19.11 or newer)",
+                "ClickHouse {} has no query parameters ({{name:Type}} needs 19.11 or newer); \
+                 CallOptions::client_side_binding() binds them on the client instead",
                 self.server_version
             )));
         }
         let mut renderer = crate::format::TextRenderer::new(&self.server_timezone);
-        crate::params::server_params(sql, &opts.params, &mut renderer)
+        Ok((Cow::Borrowed(sql), crate::params::server_params(sql, &opts.params, &mut renderer)?))
     }
 
     /// Holds the session's lock (if the request runs in a session) for the request's duration.
@@ -313,7 +326,7 @@ impl Client {
         retries: u32,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
-        let bound = self.bind_params(sql, opts)?;
+        let (sql, bound) = self.bind_params(sql, opts)?;
         let (mut params, accept) = self.response_compression();
         params.extend(bound.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let framed = params.iter().any(|(k, _)| *k == "compress");

@@ -108,6 +108,28 @@ impl From<jiff::civil::Date> for Value<'_> {
     }
 }
 
+/// A civil (naive) date-time has no time zone, so it is not an instant: it becomes its text,
+/// `2022-10-01 15:20:05[.fraction]`, which the server reads in the column's or its own time zone (as the
+/// Python driver renders a naive `datetime`). Bind a `jiff::Timestamp` for an instant.
+impl From<jiff::civil::DateTime> for Value<'_> {
+    fn from(dt: jiff::civil::DateTime) -> Self {
+        let mut text = format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            dt.year(),
+            dt.month(),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second()
+        );
+        let nanos = dt.subsec_nanosecond();
+        if nanos != 0 {
+            text.push_str(format!(".{nanos:09}").trim_end_matches('0'));
+        }
+        Value::String(Cow::Owned(text.into_bytes()))
+    }
+}
+
 impl From<jiff::Timestamp> for Value<'_> {
     fn from(t: jiff::Timestamp) -> Self {
         Value::DateTime64 { ticks: t.as_nanosecond() as i64, precision: 9 }

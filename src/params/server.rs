@@ -1,16 +1,6 @@
-//! Parameter binding, server side: `{name:Type}` placeholders in the SQL, values sent as `param_name`
-//! URL parameters.
+//! Server-side binding: `{name:Type}` placeholders, values sent as `param_name` URL parameters.
 //!
-//! The server parses each value with the placeholder type's *escaped* text format (TabSeparated's: `\t`,
-//! `\\`, `\'`, `\N` for NULL, arrays and tuples in their quoted forms). To send exactly that, each value
-//! is first made canonical for the placeholder's type — pushed through the type's builder (a checked
-//! conversion: a wrong kind or an out-of-range value is an error naming the parameter, before anything
-//! is sent) and decoded back by the codec — and then rendered by [`crate::format::TextRenderer`], which
-//! reproduces the server's own TSV byte for byte. Values never become SQL text, so nothing a user passes
-//! can change the query.
-//!
-//! The scanner that finds placeholders skips string literals, quoted identifiers and comments, as the
-//! server's lexer does.
+//! See the [module docs](super) for the design.
 
 use crate::error::{Error, Result};
 use crate::format::TextRenderer;
@@ -25,6 +15,8 @@ pub struct Placeholder {
     pub name: String,
     /// The type text as written.
     pub type_name: String,
+    /// Byte range of the whole `{name:Type}` in the SQL.
+    pub span: std::ops::Range<usize>,
 }
 
 /// Finds the `{name:Type}` placeholders of `sql`, outside literals and comments.
@@ -81,6 +73,7 @@ pub fn server_placeholders(sql: &str) -> Vec<Placeholder> {
                             out.push(Placeholder {
                                 name: sql[start..colon].to_string(),
                                 type_name: sql[colon + 1..j].trim().to_string(),
+                                span: i..j + 1,
                             });
                         }
                         i = j + 1;
@@ -114,11 +107,10 @@ pub fn server_params(
     renderer: &mut TextRenderer,
 ) -> Result<Vec<(String, String)>> {
     let placeholders = server_placeholders(sql);
+    check_names(&placeholders, params)?;
     let mut out = Vec::with_capacity(params.len());
     for (name, value) in params {
-        let Some(p) = placeholders.iter().find(|p| &p.name == name) else {
-            return Err(Error::usage(format!("parameter {name} has no {{{name}:Type}} placeholder in the query")));
-        };
+        let p = placeholders.iter().find(|p| &p.name == name).expect("checked above");
         let t = TypeDesc::parse(&p.type_name)?;
         let v =
             canonical_value(&t, value).map_err(|e| Error::usage(format!("parameter {name} ({}): {e}", p.type_name)))?;
@@ -126,10 +118,43 @@ pub fn server_params(
         renderer.write_tsv(&mut text, &v, &t);
         out.push((format!("param_{name}"), escape_invalid_utf8(&text)));
     }
+    Ok(out)
+}
+
+/// `sql` with each `{name:Type}` placeholder replaced, on the client, by `CAST(<literal> AS Type)`: the
+/// same checks as [`server_params`], for servers without query parameters (18.16) or when asked for.
+pub fn substitute_server_placeholders(sql: &str, params: &[(String, Value<'_>)]) -> Result<String> {
+    let placeholders = server_placeholders(sql);
+    check_names(&placeholders, params)?;
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut at = 0;
+    let mut literal = super::literal::LiteralWriter::new();
+    for p in &placeholders {
+        let value = &params.iter().find(|(n, _)| n == &p.name).expect("checked above").1;
+        let t = TypeDesc::parse(&p.type_name)?;
+        let v = canonical_value(&t, value)
+            .map_err(|e| Error::usage(format!("parameter {} ({}): {e}", p.name, p.type_name)))?;
+        out.push_str(&sql[at..p.span.start]);
+        out.push_str("CAST(");
+        literal.write_typed(&mut out, &v, &t);
+        out.push_str(" AS ");
+        out.push_str(&p.type_name);
+        out.push(')');
+        at = p.span.end;
+    }
+    out.push_str(&sql[at..]);
+    Ok(out)
+}
+
+/// Every parameter has a placeholder and every placeholder a parameter.
+fn check_names(placeholders: &[Placeholder], params: &[(String, Value<'_>)]) -> Result<()> {
+    if let Some((name, _)) = params.iter().find(|(n, _)| !placeholders.iter().any(|p| &p.name == n)) {
+        return Err(Error::usage(format!("parameter {name} has no {{{name}:Type}} placeholder in the query")));
+    }
     if let Some(p) = placeholders.iter().find(|p| !params.iter().any(|(n, _)| n == &p.name)) {
         return Err(Error::usage(format!("no value for the query's {{{}:{}}} placeholder", p.name, p.type_name)));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The text with every byte that is not part of valid UTF-8 written as `\xHH`, which the server's
@@ -165,6 +190,7 @@ mod tests {
                    /* {f:Int8} */ FROM t WHERE x = {g:DateTime64(3, 'Asia/Tokyo')} AND y = '\\'{h:Int8}'";
         let names: Vec<(String, String)> =
             server_placeholders(sql).into_iter().map(|p| (p.name, p.type_name)).collect();
+        assert_eq!(server_placeholders("SELECT {a:UInt8}")[0].span, 7..16);
         assert_eq!(
             names,
             vec![
