@@ -153,3 +153,219 @@ pub fn headers(data: &[u8]) {
     let _ = crate::transport::find_exception(data, Some(tag));
     let _ = crate::transport::find_untagged_exception(data);
 }
+
+/// Values from fuzz bytes: a tag byte picks the kind, then its payload; composites nest 3 deep.
+fn fuzz_value(data: &mut &[u8], depth: u32) -> crate::Value<'static> {
+    use crate::Value;
+    fn take<const N: usize>(data: &mut &[u8]) -> [u8; N] {
+        let mut out = [0u8; N];
+        let n = N.min(data.len());
+        out[..n].copy_from_slice(&data[..n]);
+        *data = &data[n..];
+        out
+    }
+    let [tag] = take::<1>(data);
+    match tag % 24 {
+        0 => Value::Null,
+        1 => Value::Bool(tag & 0x80 != 0),
+        2 => Value::Int8(i8::from_le_bytes(take(data))),
+        3 => Value::UInt64(u64::from_le_bytes(take(data))),
+        4 => Value::Int64(i64::from_le_bytes(take(data))),
+        5 => Value::UInt128(u128::from_le_bytes(take(data))),
+        6 => Value::Int128(i128::from_le_bytes(take(data))),
+        7 => Value::Int256([u64::from_le_bytes(take(data)), 0, 0, u64::from_le_bytes(take(data))]),
+        8 => Value::Float64(f64::from_le_bytes(take(data))),
+        9 => Value::Float32(f32::from_le_bytes(take(data))),
+        10 => Value::Decimal { raw: i128::from_le_bytes(take(data)) % 10i128.pow(38), scale: take::<1>(data)[0] % 39 },
+        11 | 12 => {
+            let [n] = take::<1>(data);
+            let n = usize::from(n).min(data.len());
+            let (s, rest) = data.split_at(n);
+            *data = rest;
+            Value::String(s.to_vec().into())
+        }
+        13 => Value::Uuid(u128::from_le_bytes(take(data))),
+        14 => Value::Ipv4(u32::from_le_bytes(take(data)).into()),
+        15 => Value::Ipv6(u128::from_le_bytes(take(data)).into()),
+        16 => Value::Date(u16::from_le_bytes(take(data))),
+        17 => Value::DateTime(u32::from_le_bytes(take(data))),
+        18 => Value::DateTime64 { ticks: i64::from_le_bytes(take(data)) % 10_000_000_000_000, precision: take::<1>(data)[0] % 4 },
+        19 => Value::Time(i32::from_le_bytes(take(data)) % 3_600_000),
+        20..=23 if depth < 3 => {
+            let [n] = take::<1>(data);
+            let items: Vec<Value<'static>> = (0..n % 5).map(|_| fuzz_value(data, depth + 1)).collect();
+            match tag % 24 {
+                20 | 21 => Value::Array(items),
+                22 => Value::Tuple(items),
+                _ => Value::Map(items.chunks(2).map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or(Value::Null))).collect()),
+            }
+        }
+        _ => Value::UInt8(tag),
+    }
+}
+
+/// Checks that a literal is self-contained: outside its string literals only the characters numbers,
+/// calls, arrays and tuples need (no quote of another kind, comment, `;` or brace can appear), and every
+/// string literal closes. Returns the decoded contents of its string literals, in order.
+fn literal_strings(lit: &str) -> Vec<Vec<u8>> {
+    let b = lit.as_bytes();
+    let mut strings = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' => {
+                let mut s = Vec::new();
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => panic!("unterminated string literal in {lit:?}"),
+                        Some(b'\'') => break,
+                        Some(b'\\') => {
+                            match b.get(i + 1) {
+                                Some(b'x') => {
+                                    let hex = lit.get(i + 2..i + 4).unwrap_or_else(|| panic!("short \\x in {lit:?}"));
+                                    s.push(u8::from_str_radix(hex, 16).unwrap_or_else(|_| panic!("bad \\x in {lit:?}")));
+                                    i += 2;
+                                }
+                                Some(&c @ (b'\\' | b'\'')) => s.push(c),
+                                other => panic!("unexpected escape {other:?} in {lit:?}"),
+                            }
+                            i += 2;
+                            continue;
+                        }
+                        Some(&c) => {
+                            assert!(c >= 0x20 && c != 0x7f && c != b'$', "raw control byte or `$` in {lit:?}");
+                            s.push(c);
+                        }
+                    }
+                    i += 1;
+                }
+                strings.push(s);
+                i += 1;
+            }
+            b'$' => panic!("a `$` could close a heredoc: {lit:?}"),
+            c => {
+                assert!(
+                    c.is_ascii_alphanumeric() || b"_.,()[] -+".contains(&c),
+                    "byte {c:?} outside a string literal in {lit:?}"
+                );
+                assert!(!lit[i..].starts_with("--"), "comment start in {lit:?}");
+                i += 1;
+            }
+        }
+    }
+    strings
+}
+
+/// The lexical state at the end of `sql`, by the server's rules: 0 code, 1–3 inside a `'`, `"` or `` ` ``
+/// quote, 4 a line comment, 5 a block comment.
+fn lex_end(sql: &str) -> u8 {
+    let b = sql.as_bytes();
+    let mut state = 0u8;
+    let mut i = 0;
+    while i < b.len() {
+        if state == 0 {
+            if let Some(end) = crate::params::heredoc_end(b, i) {
+                i = end;
+                continue;
+            }
+        }
+        let c = b[i];
+        state = match (state, c) {
+            (0, b'\'') => 1,
+            (0, b'"') => 2,
+            (0, b'`') => 3,
+            (0, b'-') if b.get(i + 1) == Some(&b'-') => 4,
+            (0, b'#') => 4,
+            (0, b'/') if b.get(i + 1) == Some(&b'*') => {
+                i += 1;
+                5
+            }
+            (1..=3, b'\\') => {
+                i += 1;
+                state
+            }
+            (1, b'\'') | (2, b'"') | (3, b'`') => 0,
+            (4, b'\n') => 0,
+            (5, b'*') if b.get(i + 1) == Some(&b'/') => {
+                i += 1;
+                0
+            }
+            (s, _) => s,
+        };
+        i += 1;
+    }
+    state
+}
+
+/// String contents of a value, in the order its literal writes them (strings only; dates, addresses
+/// and the like are also quoted, but their text is ASCII produced by us).
+fn value_strings(v: &crate::Value<'_>, out: &mut Vec<Vec<u8>>) {
+    use crate::Value;
+    match v {
+        Value::String(s) | Value::FixedString(s) => out.push(s.to_vec()),
+        Value::Array(items) | Value::Tuple(items) => items.iter().for_each(|x| value_strings(x, out)),
+        Value::Map(entries) => entries.iter().for_each(|(k, x)| {
+            value_strings(k, out);
+            value_strings(x, out);
+        }),
+        _ => {}
+    }
+}
+
+/// The parameter formatter and placeholder scanners: `data` is a query (up to the first NUL) and then
+/// values. Nothing may panic; every literal must be self-contained, its strings must decode back to
+/// exactly the bytes given, and the text around the placeholders must come through unchanged.
+pub fn params(data: &[u8]) {
+    let split = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    let sql = String::from_utf8_lossy(&data[..split]).into_owned();
+    let mut rest = data.get(split + 1..).unwrap_or(&[]);
+    let mut values = Vec::new();
+    while !rest.is_empty() && values.len() < 8 {
+        values.push(fuzz_value(&mut rest, 0));
+    }
+    // Each value alone: self-contained, its strings intact and in order (other quoted texts — dates,
+    // addresses — may come between them).
+    let mut writer = crate::params::LiteralWriter::new();
+    for v in &values {
+        let mut lit = String::new();
+        writer.write(&mut lit, v);
+        let mut want = Vec::new();
+        value_strings(v, &mut want);
+        let mut want = want.iter().peekable();
+        for s in literal_strings(&lit) {
+            if want.peek().is_some_and(|w| **w == s) {
+                want.next();
+            }
+        }
+        assert!(want.next().is_none(), "strings of {v:?} not all found intact in {lit:?}");
+    }
+    // The query, positional and named: where it formats, it must lex to the same end state as with every
+    // value replaced by `0` — no value opened or closed a quote or comment.
+    let named: Vec<(String, crate::Value<'static>)> =
+        values.iter().enumerate().map(|(i, v)| (format!("p{i}"), v.clone())).collect();
+    let zeros: Vec<crate::Value<'static>> = values.iter().map(|_| crate::Value::UInt8(0)).collect();
+    let named_zeros: Vec<(String, crate::Value<'static>)> =
+        named.iter().map(|(n, _)| (n.clone(), crate::Value::UInt8(0))).collect();
+    for (real, zero) in [
+        (crate::params::format_query(&sql, &[], &values), crate::params::format_query(&sql, &[], &zeros)),
+        (crate::params::format_query(&sql, &named, &[]), crate::params::format_query(&sql, &named_zeros, &[])),
+    ] {
+        match (real, zero) {
+            (Ok(real), Ok(zero)) => assert_eq!(lex_end(&real), lex_end(&zero), "{sql:?} became {real:?}"),
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("values changed whether {sql:?} formats: {a:?} vs {b:?}"),
+        }
+    }
+    // Server-side scanning and checks on any text (types with huge sizes are the user's own choice and
+    // only cost memory, so they are left out).
+    let placeholders = crate::params::server_placeholders(&sql);
+    if placeholders.iter().all(|p| !p.type_name.bytes().any(|c| c.is_ascii_digit()) || p.type_name.len() < 40) {
+        let huge = placeholders.iter().any(|p| p.type_name.split(|c: char| !c.is_ascii_digit()).any(|d| d.len() > 4));
+        if !huge {
+            let mut r = crate::format::TextRenderer::new("UTC");
+            let _ = crate::params::server_params(&sql, &named, &mut r);
+            let _ = crate::params::substitute_server_placeholders(&sql, &named);
+        }
+    }
+}

@@ -42,3 +42,8 @@ fn lz4_frames_corpus() {
 fn headers_corpus() {
     replay("headers", clickhouse_connect::fuzzing::headers);
 }
+
+#[test]
+fn params_corpus() {
+    replay("params", clickhouse_connect::fuzzing::params);
+}

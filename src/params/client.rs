@@ -131,6 +131,23 @@ fn directives(sql: &str) -> Result<Vec<(usize, usize, Directive<'_>)>> {
             i += len;
             continue;
         }
+        if lex == Lex::Code {
+            if let Some(end) = super::heredoc_end(b, i) {
+                // A heredoc string: `%%` inside still means `%`; a placeholder there is refused.
+                let mut j = i;
+                while let Some(p) = memchr::memchr(b'%', &b[j..end]).map(|p| j + p) {
+                    if b.get(p + 1) != Some(&b'%') || p + 1 >= end {
+                        return Err(Error::usage(format!(
+                            "% at byte {p} is inside a $$ string: placeholders go where the value goes (write %% for a %)"
+                        )));
+                    }
+                    out.push((p, 2, Directive::Percent));
+                    j = p + 2;
+                }
+                i = end;
+                continue;
+            }
+        }
         lex = match (lex, c) {
             (Lex::Code, b'\'' | b'"' | b'`') => Lex::Quoted(c),
             (Lex::Code, b'-') if b.get(i + 1) == Some(&b'-') => Lex::LineComment,
@@ -198,10 +215,13 @@ mod tests {
             ("SELECT `%s`", &[][..], &one[..]),
             ("SELECT %s", &a[..], &one[..]),
             ("SELECT 'a%'", &[][..], &one[..]),
+            ("SELECT $$ %s $$", &[][..], &one[..]),
+            ("SELECT $t$ %(a)s $t$", &a[..], &[][..]),
         ] {
             assert!(format_query(sql, n, p).is_err(), "{sql}");
         }
         // Quotes and comments end where the server's lexer ends them.
         assert!(format_query("SELECT 'it\\'s' || %s -- x\n, %s", &[], &[Value::from(1u8), Value::from(2u8)]).is_ok());
+        assert_eq!(format_query("SELECT $$100%%$$, %s, a$b", &[], &[Value::from(1u8)]).unwrap(), "SELECT $$100%$$, 1, a$b");
     }
 }

@@ -223,8 +223,9 @@ fn push_float(out: &mut String, x: f64) {
     }
 }
 
-/// A single-quoted string literal: `\\`, `\'`, and `\xHH` for control bytes, DEL and bytes that are not
-/// valid UTF-8; everything else (including non-ASCII text) as is.
+/// A single-quoted string literal: `\\`, `\'`, and `\xHH` for control bytes, DEL, `$` (a query may open a
+/// `$$` heredoc that a `$$` inside the value would close) and bytes that are not valid UTF-8; everything
+/// else (including non-ASCII text) as is.
 pub fn write_string(out: &mut String, mut s: &[u8]) {
     out.push('\'');
     loop {
@@ -239,7 +240,8 @@ pub fn write_string(out: &mut String, mut s: &[u8]) {
             match c {
                 '\\' => out.push_str("\\\\"),
                 '\'' => out.push_str("\\'"),
-                c if c.is_ascii_control() => {
+                // `$` could close a heredoc opened (and left open) in the query around the value.
+                c if c.is_ascii_control() || c == '$' => {
                     let _ = write!(out, "\\x{:02X}", c as u32);
                 }
                 c => out.push(c),
@@ -274,6 +276,7 @@ mod tests {
             (Value::Float32(0.1), "0.10000000149011612"),
             (Value::Decimal { raw: -12345, scale: 3 }, "toDecimal128('-12.345', 3)"),
             (Value::from(&b"it's\\\n\0\xff"[..]), "'it\\'s\\\\\\x0A\\x00\\xFF'"),
+            (Value::from("$$"), "'\\x24\\x24'"),
             (Value::Ipv4(std::net::Ipv4Addr::from(0x443d04fe)), "'68.61.4.254'"),
             (Value::DateTime(1_664_637_605), "toDateTime('2022-10-01 15:20:05', 'UTC')"),
             (

@@ -38,6 +38,25 @@ pub use server::{Placeholder, canonical_value, server_params, server_placeholder
 
 use crate::value::Value;
 
+/// If a heredoc string (`$$…$$`, `$tag$…$tag$`) starts at byte `i` of `b`, the byte after its end.
+///
+/// As the server's lexer has it: at the start of a token, `$`, a tag of word characters, `$`, and a
+/// closing delimiter somewhere later; without one, the `$` is not a heredoc (it may be part of an
+/// identifier, where `$` is a word character).
+pub(crate) fn heredoc_end(b: &[u8], i: usize) -> Option<usize> {
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    if b.get(i) != Some(&b'$') || (i > 0 && word(b[i - 1])) {
+        return None;
+    }
+    let tag_len = b[i + 1..].iter().position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))?;
+    let close = i + 1 + tag_len;
+    if b.get(close) != Some(&b'$') {
+        return None;
+    }
+    let delimiter = &b[i..=close];
+    memchr::memmem::find(&b[close + 1..], delimiter).map(|p| close + 1 + p + delimiter.len())
+}
+
 /// Positional parameters: tuples of values, `Vec`s, arrays and slices of values.
 pub trait IntoArgs {
     /// The values, in order.

@@ -25,6 +25,10 @@ pub fn server_placeholders(sql: &str) -> Vec<Placeholder> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
+        if let Some(end) = super::heredoc_end(b, i) {
+            i = end;
+            continue;
+        }
         match b[i] {
             q @ (b'\'' | b'"' | b'`') => {
                 i += 1;
