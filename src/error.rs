@@ -59,6 +59,18 @@ pub enum Error {
     UnsupportedType(String),
     /// The API was used in a way that cannot work (bad URL, wrong column length, …).
     Usage(String),
+    /// Input data (TSV, CSV, JSONEachRow, Native read for an insert) that cannot become the table's
+    /// values.
+    Input {
+        /// 1-based row of the input.
+        row: u64,
+        /// 1-based line where that row starts (for the line-oriented formats).
+        line: u64,
+        /// The column, when the problem is in one value.
+        column: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl Error {
@@ -134,6 +146,12 @@ impl fmt::Display for Error {
             }
             Error::UnsupportedType(t) => write!(f, "unsupported type: {t}"),
             Error::Usage(m) => write!(f, "usage error: {m}"),
+            Error::Input { row, line, column: Some(c), message } => {
+                write!(f, "bad input at row {row} (line {line}), column {c}: {message}")
+            }
+            Error::Input { row, line, column: None, message } => {
+                write!(f, "bad input at row {row} (line {line}): {message}")
+            }
         }
     }
 }

@@ -189,7 +189,10 @@ fn fuzz_value(data: &mut &[u8], depth: u32) -> crate::Value<'static> {
         15 => Value::Ipv6(u128::from_le_bytes(take(data)).into()),
         16 => Value::Date(u16::from_le_bytes(take(data))),
         17 => Value::DateTime(u32::from_le_bytes(take(data))),
-        18 => Value::DateTime64 { ticks: i64::from_le_bytes(take(data)) % 10_000_000_000_000, precision: take::<1>(data)[0] % 4 },
+        18 => Value::DateTime64 {
+            ticks: i64::from_le_bytes(take(data)) % 10_000_000_000_000,
+            precision: take::<1>(data)[0] % 4,
+        },
         19 => Value::Time(i32::from_le_bytes(take(data)) % 3_600_000),
         20..=23 if depth < 3 => {
             let [n] = take::<1>(data);
@@ -197,7 +200,9 @@ fn fuzz_value(data: &mut &[u8], depth: u32) -> crate::Value<'static> {
             match tag % 24 {
                 20 | 21 => Value::Array(items),
                 22 => Value::Tuple(items),
-                _ => Value::Map(items.chunks(2).map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or(Value::Null))).collect()),
+                _ => Value::Map(
+                    items.chunks(2).map(|p| (p[0].clone(), p.get(1).cloned().unwrap_or(Value::Null))).collect(),
+                ),
             }
         }
         _ => Value::UInt8(tag),
@@ -224,7 +229,9 @@ fn literal_strings(lit: &str) -> Vec<Vec<u8>> {
                             match b.get(i + 1) {
                                 Some(b'x') => {
                                     let hex = lit.get(i + 2..i + 4).unwrap_or_else(|| panic!("short \\x in {lit:?}"));
-                                    s.push(u8::from_str_radix(hex, 16).unwrap_or_else(|_| panic!("bad \\x in {lit:?}")));
+                                    s.push(
+                                        u8::from_str_radix(hex, 16).unwrap_or_else(|_| panic!("bad \\x in {lit:?}")),
+                                    );
                                     i += 2;
                                 }
                                 Some(&c @ (b'\\' | b'\'')) => s.push(c),
@@ -262,15 +269,18 @@ fn literal_strings(lit: &str) -> Vec<Vec<u8>> {
 fn lex_end(sql: &str) -> u8 {
     let b = sql.as_bytes();
     let mut state = 0u8;
+    let mut words = crate::params::Words::default();
     let mut i = 0;
     while i < b.len() {
         if state == 0 {
-            if let Some(end) = crate::params::heredoc_end(b, i) {
+            if let Some(end) = crate::params::heredoc_end(b, i, words) {
                 i = end;
+                words.reset();
                 continue;
             }
         }
         let c = b[i];
+        let was_code = state == 0;
         state = match (state, c) {
             (0, b'\'') => 1,
             (0, b'"') => 2,
@@ -293,6 +303,11 @@ fn lex_end(sql: &str) -> u8 {
             }
             (s, _) => s,
         };
+        if was_code && state == 0 {
+            words.step(c);
+        } else {
+            words.reset();
+        }
         i += 1;
     }
     state

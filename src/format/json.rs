@@ -21,10 +21,14 @@ impl TextRenderer {
         let t = strip(t);
         match (v, t) {
             (Value::Null, _) => out.extend_from_slice(b"null"),
-            (Value::Float32(x), _) if !x.is_finite() => out.extend_from_slice(b"null"),
-            (Value::Float64(x), _) if !x.is_finite() => out.extend_from_slice(b"null"),
-            (Value::BFloat16(b), _) if !f32::from_bits(u32::from(*b) << 16).is_finite() => {
-                out.extend_from_slice(b"null")
+            (Value::Float32(_) | Value::Float64(_) | Value::BFloat16(_), _) if !finite(v) => {
+                if self.json_quote_denormals() {
+                    out.push(b'"');
+                    self.write_tsv(out, v, t);
+                    out.push(b'"');
+                } else {
+                    out.extend_from_slice(b"null");
+                }
             }
             (Value::String(s) | Value::FixedString(s), _) => json_string(out, s),
             // 18.16 quotes 64-bit (and wider) integers; 26.9 prints them bare.
@@ -126,6 +130,15 @@ impl TextRenderer {
             self.write_json(out, v, t);
         }
         out.push(b'}');
+    }
+}
+
+fn finite(v: &Value<'_>) -> bool {
+    match *v {
+        Value::Float32(x) => x.is_finite(),
+        Value::Float64(x) => x.is_finite(),
+        Value::BFloat16(b) => f32::from_bits(u32::from(b) << 16).is_finite(),
+        _ => true,
     }
 }
 

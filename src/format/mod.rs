@@ -4,7 +4,11 @@
 //! and maps, the "quoted" form those use). It is what `chc` prints and what the differential tests
 //! compare against the server's own output. `json` does the same for `JSONEachRow`.
 
+pub mod csv;
 pub mod json;
+pub mod parse;
+pub mod read;
 pub mod text;
 
+pub use parse::TextParser;
 pub use text::TextRenderer;

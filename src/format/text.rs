@@ -26,13 +26,14 @@ pub struct TextRenderer {
     default_tz: TimeZone,
     zones: HashMap<String, TimeZone>,
     legacy: bool,
+    json_quote_denormals: bool,
 }
 
 impl TextRenderer {
     /// A renderer whose `DateTime` columns without a zone use `server_tz` (an IANA name).
     pub fn new(server_tz: &str) -> Self {
         let default_tz = TimeZone::get(server_tz).unwrap_or(TimeZone::UTC);
-        TextRenderer { default_tz, zones: HashMap::new(), legacy: false }
+        TextRenderer { default_tz, zones: HashMap::new(), legacy: false, json_quote_denormals: false }
     }
 
     /// Renders as old servers (18.16) do: Date 0 and DateTime 0 as `0000-00-00[ 00:00:00]` (newer ones
@@ -41,6 +42,17 @@ impl TextRenderer {
     pub fn with_legacy_formatting(mut self, legacy: bool) -> Self {
         self.legacy = legacy;
         self
+    }
+
+    /// JSON writes `nan` and `±inf` as strings (`"nan"`), as the server does with the setting
+    /// `output_format_json_quote_denormals = 1`, instead of `null`: so they survive a JSON round trip.
+    pub fn with_json_quoted_denormals(mut self, quote: bool) -> Self {
+        self.json_quote_denormals = quote;
+        self
+    }
+
+    pub(crate) fn json_quote_denormals(&self) -> bool {
+        self.json_quote_denormals
     }
 
     pub(crate) fn legacy(&self) -> bool {

@@ -73,11 +73,15 @@ pub fn format_query(sql: &str, named: &[(String, Value<'_>)], positional: &[Valu
                 &named[i].1
             }
         };
-        // `1-%s` with -5 must not become the comment `1--5`.
-        let start = out.len();
+        // `1-%s` with -5 must not become the comment `1--5`, and next to identifier characters or `$`
+        // a space keeps the literal a token of its own (`true$$…` would be one identifier, `[1]$$…` a
+        // heredoc): what follows the placeholder lexes the same whatever the value.
+        if out.bytes().last().is_some_and(|c| c == b'-' || super::is_word(c)) {
+            out.push(' ');
+        }
         literal.write(&mut out, value);
-        if out[start..].starts_with('-') && out[..start].ends_with('-') {
-            out.insert(start, ' ');
+        if sql.as_bytes().get(at).copied().is_some_and(super::is_word) {
+            out.push(' ');
         }
     }
     out.push_str(&sql[at..]);
@@ -95,6 +99,7 @@ fn directives(sql: &str) -> Result<Vec<(usize, usize, Directive<'_>)>> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
     let mut lex = Lex::Code;
+    let mut words = super::Words::default();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -128,11 +133,12 @@ fn directives(sql: &str) -> Result<Vec<(usize, usize, Directive<'_>)>> {
                 )));
             }
             out.push((i, len, d));
+            words.reset();
             i += len;
             continue;
         }
         if lex == Lex::Code {
-            if let Some(end) = super::heredoc_end(b, i) {
+            if let Some(end) = super::heredoc_end(b, i, words) {
                 // A heredoc string: `%%` inside still means `%`; a placeholder there is refused.
                 let mut j = i;
                 while let Some(p) = memchr::memchr(b'%', &b[j..end]).map(|p| j + p) {
@@ -145,9 +151,11 @@ fn directives(sql: &str) -> Result<Vec<(usize, usize, Directive<'_>)>> {
                     j = p + 2;
                 }
                 i = end;
+                words.reset();
                 continue;
             }
         }
+        let was_code = lex == Lex::Code;
         lex = match (lex, c) {
             (Lex::Code, b'\'' | b'"' | b'`') => Lex::Quoted(c),
             (Lex::Code, b'-') if b.get(i + 1) == Some(&b'-') => Lex::LineComment,
@@ -171,6 +179,11 @@ fn directives(sql: &str) -> Result<Vec<(usize, usize, Directive<'_>)>> {
             }
             (l, _) => l,
         };
+        if was_code && lex == Lex::Code {
+            words.step(c);
+        } else {
+            words.reset();
+        }
         i += 1;
     }
     Ok(out)
@@ -222,6 +235,13 @@ mod tests {
         }
         // Quotes and comments end where the server's lexer ends them.
         assert!(format_query("SELECT 'it\\'s' || %s -- x\n, %s", &[], &[Value::from(1u8), Value::from(2u8)]).is_ok());
-        assert_eq!(format_query("SELECT $$100%%$$, %s, a$b", &[], &[Value::from(1u8)]).unwrap(), "SELECT $$100%$$, 1, a$b");
+        assert_eq!(
+            format_query("SELECT $$100%%$$, %s, a$b", &[], &[Value::from(1u8)]).unwrap(),
+            "SELECT $$100%$$, 1, a$b"
+        );
+        // Next to word characters and `$` the literal gets spaces; `5$$…$$` is a number then a heredoc.
+        assert_eq!(format_query("SELECT x%s$$", &[], &[Value::Bool(true)]).unwrap(), "SELECT x true $$");
+        assert!(format_query("SELECT 5$$ %s $$", &[], &[Value::from(1u8)]).is_err(), "inside a heredoc");
+        assert!(format_query("SELECT a$$ %s $$", &[], &[Value::from(1u8)]).is_ok(), "a$$ is an identifier");
     }
 }

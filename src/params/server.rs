@@ -24,10 +24,15 @@ pub fn server_placeholders(sql: &str) -> Vec<Placeholder> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
+    let mut words = super::Words::default();
     while i < b.len() {
-        if let Some(end) = super::heredoc_end(b, i) {
+        if let Some(end) = super::heredoc_end(b, i, words) {
             i = end;
+            words.reset();
             continue;
+        }
+        if !super::is_word(b[i]) {
+            words.reset();
         }
         match b[i] {
             q @ (b'\'' | b'"' | b'`') => {
@@ -85,7 +90,10 @@ pub fn server_placeholders(sql: &str) -> Vec<Placeholder> {
                     _ => i += 1,
                 }
             }
-            _ => i += 1,
+            c => {
+                words.step(c);
+                i += 1;
+            }
         }
     }
     out
@@ -139,12 +147,19 @@ pub fn substitute_server_placeholders(sql: &str, params: &[(String, Value<'_>)])
         let v = canonical_value(&t, value)
             .map_err(|e| Error::usage(format!("parameter {} ({}): {e}", p.name, p.type_name)))?;
         out.push_str(&sql[at..p.span.start]);
+        // Spaces keep the call a token of its own next to identifiers and `$`.
+        if out.bytes().last().is_some_and(super::is_word) {
+            out.push(' ');
+        }
         out.push_str("CAST(");
         literal.write_typed(&mut out, &v, &t);
         out.push_str(" AS ");
         out.push_str(&p.type_name);
         out.push(')');
         at = p.span.end;
+        if sql.as_bytes().get(at).copied().is_some_and(super::is_word) {
+            out.push(' ');
+        }
     }
     out.push_str(&sql[at..]);
     Ok(out)

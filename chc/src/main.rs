@@ -1,0 +1,290 @@
+//! `chc`: ClickHouse from the command line, for people and pipelines. Every row it prints or sends goes
+//! through clickhouse-connect's own Native codec: queries are always fetched as Native and rendered here
+//! (the text formats reproduce the server's own byte for byte); inserts are read here, converted to the
+//! table's column types and streamed as Native blocks.
+//!
+//! ```text
+//! chc [--url URL] [--user U] [--password P] [--database D] [--setting NAME=VALUE]... [--compress MODE] <command>
+//! chc query [--format F] [--param NAME=VALUE]... SQL      F: TSV (default), CSV, JSONEachRow, Native, Null
+//! chc insert TABLE [--format F] [--file PATH]             F: TSV (default), CSV, JSONEachRow, Native
+//! chc command SQL
+//! ```
+//!
+//! Without `--url` or `CLICKHOUSE_URL`, an embedded ClickHouse 26.9 is started for the command and
+//! stopped when it ends. Exit status: 0 on success, 1 on a server or input error (the ClickHouse code
+//! and message, or the row and column, on stderr), 2 on a usage error.
+
+mod embedded;
+mod output;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use clickhouse_connect::format::TextParser;
+use clickhouse_connect::format::read::{InputFormat, reader};
+use clickhouse_connect::native::TypeDesc;
+use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error};
+use output::{BlockWriter, OutputFormat};
+use progress::Progress;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Parser)]
+#[command(name = "chc", version, about = "ClickHouse from the command line, through clickhouse-connect's Native codec")]
+struct Cli {
+    /// Server URL, e.g. http://localhost:8123 or https://user:pw@host:8443/db (default: CLICKHOUSE_URL,
+    /// else an embedded local ClickHouse started for this command).
+    #[arg(long, env = "CLICKHOUSE_URL", global = true)]
+    url: Option<String>,
+    /// User name.
+    #[arg(long, global = true)]
+    user: Option<String>,
+    /// Password.
+    #[arg(long, env = "CLICKHOUSE_PASSWORD", hide_env_values = true, global = true)]
+    password: Option<String>,
+    /// Default database.
+    #[arg(long, global = true)]
+    database: Option<String>,
+    /// A ClickHouse setting for every request (repeatable).
+    #[arg(long = "setting", value_name = "NAME=VALUE", global = true)]
+    settings: Vec<String>,
+    /// Compression: none, lz4, zstd (ClickHouse frames) or gzip, deflate, br, zstd-http, lz4-http.
+    #[arg(long, global = true)]
+    compress: Option<String>,
+    /// Show progress on stderr even when it is not a terminal.
+    #[arg(long, global = true)]
+    progress: bool,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Runs a query and writes its rows to stdout.
+    Query {
+        /// Output format: TSV (TabSeparated), CSV, JSONEachRow, Native, Null.
+        #[arg(long, short = 'f', default_value = "TSV")]
+        format: String,
+        /// A value for a {NAME:Type} placeholder, as text (repeatable).
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// The query.
+        sql: String,
+    },
+    /// Reads rows from a file or stdin and inserts them into a table.
+    ///
+    /// Rows are converted to the table's column types and streamed as Native blocks. At bad input chc
+    /// stops: the rows before it are inserted and counted, the bad row and everything after it are not.
+    Insert {
+        /// The table (optionally database.table).
+        table: String,
+        /// Input format: TSV (TabSeparated), CSV, JSONEachRow, Native.
+        #[arg(long, short = 'f', default_value = "TSV")]
+        format: String,
+        /// Read from this file instead of stdin.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Rows per Native block.
+        #[arg(long, default_value_t = 65_536)]
+        block_rows: usize,
+    },
+    /// Runs a statement (DDL, or a query with a single value) and prints its result.
+    Command {
+        /// The statement.
+        sql: String,
+    },
+}
+
+/// A failure and its exit status.
+struct Failure {
+    message: String,
+    status: u8,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        let status = if matches!(e, Error::Usage(_)) { 2 } else { 1 };
+        let message = match &e {
+            Error::Server { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        Failure { message, status }
+    }
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure { message: message.into(), status: 2 }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("chc: {}", f.message);
+            ExitCode::from(f.status)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let progress_wanted = cli.progress;
+    // Kept alive (and stopped on drop) for the whole command.
+    let mut _embedded = None;
+    let url = match &cli.url {
+        Some(u) => u.clone(),
+        None => {
+            let e = embedded::Embedded::start().map_err(|m| Failure { message: m, status: 1 })?;
+            let url = e.url();
+            _embedded = Some(e);
+            url
+        }
+    };
+    let mut options = ClientOptions::from_url(&url)?;
+    if let Some(u) = &cli.user {
+        options.username = u.clone();
+    }
+    if let Some(p) = &cli.password {
+        options.password = p.clone();
+    }
+    if let Some(d) = &cli.database {
+        options.database = Some(d.clone());
+    }
+    for s in &cli.settings {
+        let (k, v) = s.split_once('=').ok_or_else(|| usage(format!("--setting {s:?} is not NAME=VALUE")))?;
+        options.settings.push((k.to_string(), v.to_string()));
+    }
+    if let Some(c) = &cli.compress {
+        options.compression = Compression::parse(c)?;
+    }
+    options.client_name = Some(format!("chc/{}", env!("CARGO_PKG_VERSION")));
+    let query_progress = matches!(cli.command, Cmd::Query { .. })
+        && (progress_wanted || std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    options.send_progress = options.send_progress || query_progress;
+    let client = Client::new(options)?;
+    match cli.command {
+        Cmd::Query { format, params, sql } => query(&client, &format, &params, &sql, progress_wanted),
+        Cmd::Insert { table, format, file, block_rows } => {
+            insert(&client, &table, &format, file, block_rows, progress_wanted)
+        }
+        Cmd::Command { sql } => {
+            let out = client.command(&sql)?;
+            if !out.is_empty() {
+                println!("{}", out.trim_end_matches('\n'));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_wanted: bool) -> Result<(), Failure> {
+    let format = OutputFormat::parse(format)
+        .ok_or_else(|| usage(format!("unknown output format {format:?} (TSV, CSV, JSONEachRow, Native, Null)")))?;
+    let mut opts = CallOptions::new();
+    if !params.is_empty() {
+        // Text values become values of their placeholder's type, read by the crate's own text parser.
+        let placeholders = clickhouse_connect::params::server_placeholders(sql);
+        let mut parser = TextParser::new(client.server_timezone());
+        for p in params {
+            let (name, text) = p.split_once('=').ok_or_else(|| usage(format!("--param {p:?} is not NAME=VALUE")))?;
+            let ph = placeholders
+                .iter()
+                .find(|ph| ph.name == name)
+                .ok_or_else(|| usage(format!("--param {name}: the query has no {{{name}:Type}} placeholder")))?;
+            let t = TypeDesc::parse(&ph.type_name)?;
+            let v = parser
+                .scalar(text.as_bytes(), &t)
+                .map_err(|m| usage(format!("--param {name} ({}): {m}", ph.type_name)))?;
+            opts = opts.param(name, v);
+        }
+    }
+    let progress = Arc::new(Progress::new(progress_wanted, "read"));
+    if progress.active() {
+        let p = progress.clone();
+        opts = opts.on_progress(move |pr| p.update(pr.read_rows, pr.read_bytes, pr.total_rows_to_read));
+    }
+    let legacy = !client.server_version().starts_with(|c: char| c.is_ascii_digit() && c != '1')
+        && client.server_version().split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m < 19);
+    let stdout = std::io::stdout();
+    // The server's settings that change its JSON text change ours the same way.
+    let quote_denormals = client
+        .settings()
+        .iter()
+        .any(|(k, v)| k == "output_format_json_quote_denormals" && matches!(v.as_str(), "1" | "true"));
+    let mut writer = BlockWriter::new(stdout.lock(), format, client.server_timezone(), legacy, quote_denormals);
+    client.query_blocks_with(sql, &opts, |block| writer.block(block))?;
+    writer.finish()?;
+    progress.finish(writer.rows, writer.bytes);
+    Ok(())
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn insert(
+    client: &Client,
+    table: &str,
+    format: &str,
+    file: Option<PathBuf>,
+    block_rows: usize,
+    progress_wanted: bool,
+) -> Result<(), Failure> {
+    let format = InputFormat::parse(format)
+        .ok_or_else(|| usage(format!("unknown input format {format:?} (TSV, CSV, JSONEachRow, Native)")))?;
+    let raw: Box<dyn Read> = match &file {
+        Some(path) => Box::new(
+            std::fs::File::open(path)
+                .map_err(|e| Failure { message: format!("{}: {e}", path.display()), status: 1 })?,
+        ),
+        None => Box::new(std::io::stdin().lock()),
+    };
+    let sent = Arc::new(AtomicU64::new(0));
+    let input: Box<dyn BufRead> =
+        Box::new(BufReader::with_capacity(1 << 20, Counting { inner: raw, count: sent.clone() }));
+    let columns: Vec<(String, TypeDesc)> = client
+        .table_columns(table)?
+        .into_iter()
+        .map(|(n, t)| TypeDesc::parse(&t).map(|t| (n, t)))
+        .collect::<clickhouse_connect::Result<_>>()?;
+    let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+    let mut rows = reader(format, input, &columns, client.server_timezone());
+    let mut inserter = client.inserter(table, &names, block_rows)?;
+    let progress = Progress::new(progress_wanted, "sent");
+    let mut row = Vec::with_capacity(columns.len());
+    let mut n = 0u64;
+    let failure = loop {
+        match rows.next_row(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break None,
+            Err(e) => break Some(e),
+        }
+        inserter.write(&row)?;
+        n += 1;
+        if n % 65_536 == 0 {
+            progress.update(n, sent.load(Ordering::Relaxed), 0);
+        }
+    };
+    // The rows before a failure are whole and valid: they are inserted, and counted.
+    let summary = inserter.end()?;
+    progress.finish(summary.rows, sent.load(Ordering::Relaxed));
+    match failure {
+        None => Ok(()),
+        Some(e) => Err(Failure {
+            message: format!("{e}; the {} rows before it were inserted, nothing from it on", summary.rows),
+            status: 1,
+        }),
+    }
+}

@@ -1,0 +1,137 @@
+//! Writing query results: every block the server sends (always Native) is decoded by the crate's codec
+//! and written in the chosen format by the crate's renderers, which reproduce the server's own text
+//! byte for byte.
+
+use clickhouse_connect::format::TextRenderer;
+use clickhouse_connect::native::encoder::builder_for;
+use clickhouse_connect::native::{Block, ColumnEncoder, write_block};
+use clickhouse_connect::{Error, Result};
+use std::io::Write;
+
+/// The output formats of `chc query`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// One JSON object per row.
+    JsonEachRow,
+    /// Tab-separated, escaped.
+    TabSeparated,
+    /// Comma-separated, quoted.
+    Csv,
+    /// Native blocks, re-encoded by the crate's encoder.
+    Native,
+    /// Decode every value, write nothing.
+    Null,
+}
+
+impl OutputFormat {
+    /// Parses a format name (case-insensitive; `TSV` and `TabSeparated` are the same).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "jsoneachrow" | "jsonl" | "ndjson" => OutputFormat::JsonEachRow,
+            "tsv" | "tabseparated" => OutputFormat::TabSeparated,
+            "csv" => OutputFormat::Csv,
+            "native" => OutputFormat::Native,
+            "null" => OutputFormat::Null,
+            _ => return None,
+        })
+    }
+}
+
+/// Writes blocks in one format, buffering up to a block's worth of text.
+pub struct BlockWriter<W: Write> {
+    out: W,
+    format: OutputFormat,
+    renderer: TextRenderer,
+    buf: Vec<u8>,
+    /// Rows written so far.
+    pub rows: u64,
+    /// Bytes written so far.
+    pub bytes: u64,
+}
+
+impl<W: Write> BlockWriter<W> {
+    /// A writer to `out`; `server_tz` renders date-times of columns without a zone.
+    pub fn new(out: W, format: OutputFormat, server_tz: &str, legacy: bool, json_quote_denormals: bool) -> Self {
+        BlockWriter {
+            out,
+            format,
+            renderer: TextRenderer::new(server_tz)
+                .with_legacy_formatting(legacy)
+                .with_json_quoted_denormals(json_quote_denormals),
+            buf: Vec::with_capacity(1 << 20),
+            rows: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Writes one block.
+    pub fn block(&mut self, block: &Block<'_>) -> Result<()> {
+        let columns = block.columns();
+        let rows = block.rows();
+        self.buf.clear();
+        match self.format {
+            OutputFormat::Null => {
+                // Columns are decoded into typed storage already; touch every value as the others would.
+                for c in columns {
+                    for r in 0..rows {
+                        std::hint::black_box(c.column().value(r));
+                    }
+                }
+            }
+            OutputFormat::TabSeparated | OutputFormat::Csv => {
+                let csv = self.format == OutputFormat::Csv;
+                for r in 0..rows {
+                    for (i, c) in columns.iter().enumerate() {
+                        if i > 0 {
+                            self.buf.push(if csv { b',' } else { b'\t' });
+                        }
+                        let v = c.column().value(r);
+                        if csv {
+                            self.renderer.write_csv(&mut self.buf, &v, c.desc());
+                        } else {
+                            self.renderer.write_tsv(&mut self.buf, &v, c.desc());
+                        }
+                    }
+                    self.buf.push(b'\n');
+                }
+            }
+            OutputFormat::JsonEachRow => {
+                let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
+                let types: Vec<_> = columns.iter().map(|c| c.desc().clone()).collect();
+                let mut row = Vec::with_capacity(columns.len());
+                for r in 0..rows {
+                    row.clear();
+                    row.extend(columns.iter().map(|c| c.column().value(r)));
+                    self.renderer.write_json_row(&mut self.buf, &names, &row, &types);
+                    self.buf.push(b'\n');
+                }
+            }
+            OutputFormat::Native => {
+                let mut builders = Vec::with_capacity(columns.len());
+                for c in columns {
+                    let mut b = builder_for(c.desc())?;
+                    for r in 0..rows {
+                        b.push(&c.column().value(r)).map_err(|e| Error::Usage(format!("column {}: {e}", c.name())))?;
+                    }
+                    builders.push(b);
+                }
+                let named: Vec<(&str, &dyn ColumnEncoder)> =
+                    columns.iter().zip(&builders).map(|(c, b)| (c.name(), b.as_ref() as &dyn ColumnEncoder)).collect();
+                write_block(&mut self.buf, &named)?;
+            }
+        }
+        self.out.write_all(&self.buf).map_err(write_error)?;
+        self.rows += rows as u64;
+        self.bytes += self.buf.len() as u64;
+        Ok(())
+    }
+
+    /// Flushes the output.
+    pub fn finish(&mut self) -> Result<()> {
+        self.out.flush().map_err(write_error)
+    }
+}
+
+fn write_error(e: std::io::Error) -> Error {
+    Error::Usage(format!("cannot write the output: {e}"))
+}

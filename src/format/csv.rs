@@ -1,0 +1,72 @@
+//! ClickHouse's `CSV` rendering of values, checked against the server by the differential tests.
+//!
+//! - numbers, decimals, `nan`/`inf` and Bool (`true`/`false`) are bare; NULL is a bare `\N`;
+//! - strings and everything else with a text form (dates, UUIDs, addresses, enum names) are in double
+//!   quotes, `"` doubled, bytes otherwise as they are (newlines included);
+//! - arrays and maps are their quoted text (`[1,'a']`) in double quotes;
+//! - a tuple is not one field: its elements are separate fields, recursively (`Point` is two fields).
+
+use super::text::{TextRenderer, strip};
+use crate::native::TypeDesc;
+use crate::value::Value;
+
+impl TextRenderer {
+    /// Writes one column's value as `CSV` does: one field, or a tuple's fields separated by `,`.
+    pub fn write_csv(&mut self, out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc) {
+        let t = strip(t);
+        match (v, t) {
+            (Value::Null, _) => out.extend_from_slice(b"\\N"),
+            (Value::Tuple(items), TypeDesc::Tuple(types)) => {
+                for (i, (x, (_, et))) in items.iter().zip(types).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_csv(out, x, et);
+                }
+            }
+            (Value::Tuple(items), TypeDesc::Point) => {
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_csv(out, x, &TypeDesc::Float64);
+                }
+            }
+            (Value::String(s) | Value::FixedString(s), _) => csv_quote(out, s),
+            (Value::Array(_) | Value::Map(_), _) => {
+                let mut text = Vec::new();
+                self.write_tsv(&mut text, v, t);
+                csv_quote(out, &text);
+            }
+            _ => {
+                if !self.write_number(out, v, t) {
+                    let mut text = Vec::new();
+                    self.write_plain(&mut text, v, t);
+                    csv_quote(out, &text);
+                }
+            }
+        }
+    }
+}
+
+/// The number of CSV fields a column of type `t` takes (tuples are spread over several).
+pub fn csv_fields(t: &TypeDesc) -> usize {
+    match strip(t) {
+        TypeDesc::Tuple(types) => types.iter().map(|(_, t)| csv_fields(t)).sum(),
+        TypeDesc::Point => 2,
+        _ => 1,
+    }
+}
+
+/// `"…"` with `"` doubled.
+pub fn csv_quote(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    let mut start = 0;
+    for p in memchr::memchr_iter(b'"', s) {
+        out.extend_from_slice(&s[start..=p]);
+        out.push(b'"');
+        start = p + 1;
+    }
+    out.extend_from_slice(&s[start..]);
+    out.push(b'"');
+}

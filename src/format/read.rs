@@ -1,0 +1,557 @@
+//! Row readers for insert input: `JSONEachRow`, `TabSeparated`, `CSV` and `Native`, each turning a byte
+//! stream into rows of [`Value`]s of the table's column types.
+//!
+//! Every error is an [`Error::Input`] with the row, the line it starts on and the column; a reader stops
+//! at the first error, so a caller that has sent only whole earlier rows reports exactly those.
+//!
+//! `JSONEachRow` is parsed with simd-json after one pass over the line that (1) puts every bare number in
+//! quotes, so numbers reach the type-directed conversion as their exact text (simd-json would turn a
+//! 40-digit decimal or a UInt256 into a lossy `f64`), and (2) only when the line is not valid UTF-8 —
+//! the server writes string bytes as they are — maps each byte that is not part of valid UTF-8 to a
+//! private-use character (U+10FF00 + byte) and back after parsing, so any bytes survive. A line that
+//! legitimately contains those private-use characters has their bytes mapped too, so the round trip is
+//! exact for every input.
+
+use super::csv::csv_fields;
+use super::parse::{TextParser, is_composite, nested_as_array};
+use super::text::strip;
+use crate::error::{Error, Result};
+use crate::native::{BlockDecoder, TypeDesc};
+use crate::value::Value;
+use simd_json::BorrowedValue;
+use simd_json::prelude::*;
+use std::borrow::Cow;
+use std::io::{BufRead, Read};
+
+/// Reads rows of values.
+pub trait RowReader {
+    /// Fills `row` (cleared first) with the next row; false at the end of the input.
+    fn next_row(&mut self, row: &mut Vec<Value<'static>>) -> Result<bool>;
+}
+
+/// The input formats `chc insert` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFormat {
+    /// One JSON object per line.
+    JsonEachRow,
+    /// Tab-separated, escaped fields.
+    TabSeparated,
+    /// Comma-separated, double-quoted fields.
+    Csv,
+    /// ClickHouse's columnar blocks.
+    Native,
+}
+
+impl InputFormat {
+    /// `JSONEachRow`, `TSV`/`TabSeparated`, `CSV`, `Native` (case-insensitive).
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "jsoneachrow" | "jsonl" | "ndjson" => InputFormat::JsonEachRow,
+            "tsv" | "tabseparated" => InputFormat::TabSeparated,
+            "csv" => InputFormat::Csv,
+            "native" => InputFormat::Native,
+            _ => return None,
+        })
+    }
+}
+
+/// A reader of `format` over `input` for columns `(name, type)`; `server_tz` is for date-times
+/// without a zone.
+pub fn reader<'a>(
+    format: InputFormat,
+    input: Box<dyn BufRead + 'a>,
+    columns: &[(String, TypeDesc)],
+    server_tz: &str,
+) -> Box<dyn RowReader + 'a> {
+    let columns = columns.to_vec();
+    match format {
+        InputFormat::JsonEachRow => Box::new(JsonEachRowReader::new(input, columns, server_tz)),
+        InputFormat::TabSeparated => Box::new(TsvReader::new(input, columns, server_tz)),
+        InputFormat::Csv => Box::new(CsvReader::new(input, columns, server_tz)),
+        InputFormat::Native => Box::new(NativeReader::new(input, columns)),
+    }
+}
+
+fn input_error(row: u64, line: u64, column: Option<&str>, message: impl Into<String>) -> Error {
+    Error::Input { row, line, column: column.map(str::to_string), message: message.into() }
+}
+
+/// Reads one `\n`-terminated line into `buf` (without the `\n`); false at the end.
+fn read_line(input: &mut dyn BufRead, buf: &mut Vec<u8>, row: u64, line: u64) -> Result<bool> {
+    buf.clear();
+    let n = input.read_until(b'\n', buf).map_err(|e| input_error(row, line, None, format!("read failed: {e}")))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    Ok(true)
+}
+
+/// `JSONEachRow`: one JSON object per line; keys are column names; a missing key is the column's
+/// default; an unknown key is an error (as the server's default `input_format_skip_unknown_fields`).
+pub struct JsonEachRowReader<R> {
+    input: R,
+    columns: Vec<(String, TypeDesc)>,
+    parser: TextParser,
+    line: Vec<u8>,
+    prepared: Vec<u8>,
+    row: u64,
+    line_no: u64,
+}
+
+impl<R: BufRead> JsonEachRowReader<R> {
+    /// A reader over `input`.
+    pub fn new(input: R, columns: Vec<(String, TypeDesc)>, server_tz: &str) -> Self {
+        JsonEachRowReader {
+            input,
+            columns,
+            parser: TextParser::new(server_tz),
+            line: Vec::new(),
+            prepared: Vec::new(),
+            row: 0,
+            line_no: 0,
+        }
+    }
+}
+
+impl<R: BufRead> RowReader for JsonEachRowReader<R> {
+    fn next_row(&mut self, row: &mut Vec<Value<'static>>) -> Result<bool> {
+        row.clear();
+        loop {
+            self.line_no += 1;
+            if !read_line(&mut self.input, &mut self.line, self.row + 1, self.line_no)? {
+                return Ok(false);
+            }
+            if !self.line.iter().all(u8::is_ascii_whitespace) {
+                break;
+            }
+        }
+        self.row += 1;
+        let (r, l) = (self.row, self.line_no);
+        let marked = prepare_json(&self.line, &mut self.prepared);
+        let doc = simd_json::to_borrowed_value(&mut self.prepared)
+            .map_err(|e| input_error(r, l, None, format!("not a JSON object: {e}")))?;
+        let Some(object) = doc.as_object() else {
+            return Err(input_error(r, l, None, "not a JSON object"));
+        };
+        if let Some(k) = object.keys().find(|k| !self.columns.iter().any(|(n, _)| n == k.as_ref())) {
+            return Err(input_error(r, l, Some(k), "no such column in the table"));
+        }
+        for (name, t) in &self.columns {
+            let v = match object.get(name.as_str()) {
+                Some(j) => json_value(&mut self.parser, j, t, marked, 0),
+                None => Ok(Value::default_of(t)),
+            };
+            row.push(v.map_err(|m| input_error(r, l, Some(name), m))?);
+        }
+        Ok(true)
+    }
+}
+
+/// Copies `line` to `out` with bare numbers quoted and, when the line is not valid UTF-8 (or holds the
+/// marker characters), every offending byte as a marker character. Returns whether markers are in use.
+fn prepare_json(line: &[u8], out: &mut Vec<u8>) -> bool {
+    out.clear();
+    let needs_markers = std::str::from_utf8(line).is_err() || memchr::memmem::find(line, b"\xF4\x8F").is_some();
+    let marked;
+    let src: &[u8] = if needs_markers {
+        marked = mark_bytes(line);
+        &marked
+    } else {
+        line
+    };
+    out.reserve(src.len() + 16);
+    let mut i = 0;
+    while i < src.len() {
+        let c = src[i];
+        if c == b'"' {
+            // Copy the string through its closing quote.
+            let start = i;
+            i += 1;
+            while i < src.len() {
+                match src[i] {
+                    b'\\' => i += 2,
+                    b'"' => break,
+                    _ => i += 1,
+                }
+            }
+            i = (i + 1).min(src.len());
+            out.extend_from_slice(&src[start..i]);
+        } else if c == b'-' || c.is_ascii_digit() {
+            let start = i;
+            while i < src.len() && matches!(src[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+                i += 1;
+            }
+            out.push(b'"');
+            out.extend_from_slice(&src[start..i]);
+            out.push(b'"');
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    needs_markers
+}
+
+/// Bytes that are not valid UTF-8, and the bytes of characters U+10FF00–U+10FFFF, each as the marker
+/// character U+10FF00 + byte (`F4 8F BC|BD|BE|BF xx`).
+fn mark_bytes(mut s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len() + 16);
+    let mark = |out: &mut Vec<u8>, b: u8| out.extend_from_slice(&[0xF4, 0x8F, 0xBC | (b >> 6), 0x80 | (b & 0x3F)]);
+    loop {
+        let (valid, bad) = match std::str::from_utf8(s) {
+            Ok(v) => (v, 0),
+            Err(e) => (
+                std::str::from_utf8(&s[..e.valid_up_to()]).unwrap_or_default(),
+                e.error_len().unwrap_or(s.len() - e.valid_up_to()),
+            ),
+        };
+        for ch in valid.chars() {
+            if ('\u{10FF00}'..='\u{10FFFF}').contains(&ch) {
+                let mut buf = [0u8; 4];
+                for b in ch.encode_utf8(&mut buf).bytes() {
+                    mark(&mut out, b);
+                }
+            } else {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+        let rest = &s[valid.len()..];
+        if rest.is_empty() {
+            return out;
+        }
+        for &b in &rest[..bad] {
+            mark(&mut out, b);
+        }
+        s = &rest[bad..];
+    }
+}
+
+/// The original bytes of a string that may hold marker characters.
+fn unmark(s: &str) -> Cow<'_, [u8]> {
+    let b = s.as_bytes();
+    if memchr::memmem::find(b, b"\xF4\x8F").is_none() {
+        return Cow::Borrowed(b);
+    }
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == 0xF4 && b.get(i + 1) == Some(&0x8F) && b.get(i + 2).is_some_and(|c| (0xBC..=0xBF).contains(c)) {
+            if let Some(&last) = b.get(i + 3) {
+                out.push(((b[i + 2] & 0x03) << 6) | (last & 0x3F));
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    Cow::Owned(out)
+}
+
+/// A JSON value as a value of type `t`.
+fn json_value(
+    p: &mut TextParser,
+    j: &BorrowedValue<'_>,
+    t: &TypeDesc,
+    marked: bool,
+    depth: u32,
+) -> std::result::Result<Value<'static>, String> {
+    if depth > 64 {
+        return Err("values nested too deeply".into());
+    }
+    if let Some(as_array) = nested_as_array(t) {
+        return json_value(p, j, &as_array, marked, depth);
+    }
+    if j.is_null() {
+        return match t {
+            TypeDesc::Nullable(_) | TypeDesc::Nothing => Ok(Value::Null),
+            TypeDesc::LowCardinality(inner) if matches!(inner.as_ref(), TypeDesc::Nullable(_)) => Ok(Value::Null),
+            // The server reads null for a non-Nullable column as its default.
+            _ => Ok(Value::default_of(t)),
+        };
+    }
+    let inner = strip(t);
+    if let Some(b) = j.as_bool() {
+        return match inner {
+            TypeDesc::Bool => Ok(Value::Bool(b)),
+            _ => p.scalar(if b { b"1" } else { b"0" }, t),
+        };
+    }
+    if let Some(s) = j.as_str() {
+        let bytes = if marked { unmark(s) } else { Cow::Borrowed(s.as_bytes()) };
+        return p.scalar(&bytes, t);
+    }
+    if let Some(items) = j.as_array() {
+        let elem_types: Vec<TypeDesc> = match inner {
+            TypeDesc::Array(e) => vec![e.as_ref().clone(); items.len()],
+            TypeDesc::Tuple(e) => e.iter().map(|(_, t)| t.clone()).collect(),
+            TypeDesc::Point => vec![TypeDesc::Float64; 2],
+            geo if is_composite(geo) => vec![super::text::geo_element(geo); items.len()],
+            other => return Err(format!("a JSON array for a column of type {other}")),
+        };
+        if elem_types.len() != items.len() {
+            return Err(format!("{} elements for {inner}", items.len()));
+        }
+        let values = items
+            .iter()
+            .zip(&elem_types)
+            .map(|(x, et)| json_value(p, x, et, marked, depth + 1))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        return Ok(match inner {
+            TypeDesc::Tuple(_) | TypeDesc::Point => Value::Tuple(values),
+            _ => Value::Array(values),
+        });
+    }
+    if let Some(object) = j.as_object() {
+        return match inner {
+            TypeDesc::Map(kt, vt) => {
+                let mut entries = Vec::with_capacity(object.len());
+                for (k, v) in object.iter() {
+                    let key = if marked { unmark(k) } else { Cow::Borrowed(k.as_bytes()) };
+                    entries.push((p.scalar(&key, kt)?, json_value(p, v, vt, marked, depth + 1)?));
+                }
+                Ok(Value::Map(entries))
+            }
+            TypeDesc::Tuple(elems) => {
+                let mut values = Vec::with_capacity(elems.len());
+                for (i, (name, et)) in elems.iter().enumerate() {
+                    let key = name.clone().unwrap_or_else(|| (i + 1).to_string());
+                    values.push(match object.get(key.as_str()) {
+                        Some(x) => json_value(p, x, et, marked, depth + 1)?,
+                        None => Value::default_of(et),
+                    });
+                }
+                Ok(Value::Tuple(values))
+            }
+            other => Err(format!("a JSON object for a column of type {other}")),
+        };
+    }
+    Err(format!("unexpected JSON for {inner}"))
+}
+
+/// `TabSeparated`: one row per line, fields split at tabs, escaped as the server writes them.
+pub struct TsvReader<R> {
+    input: R,
+    columns: Vec<(String, TypeDesc)>,
+    parser: TextParser,
+    line: Vec<u8>,
+    row: u64,
+}
+
+impl<R: BufRead> TsvReader<R> {
+    /// A reader over `input`.
+    pub fn new(input: R, columns: Vec<(String, TypeDesc)>, server_tz: &str) -> Self {
+        TsvReader { input, columns, parser: TextParser::new(server_tz), line: Vec::new(), row: 0 }
+    }
+}
+
+impl<R: BufRead> RowReader for TsvReader<R> {
+    fn next_row(&mut self, row: &mut Vec<Value<'static>>) -> Result<bool> {
+        row.clear();
+        if !read_line(&mut self.input, &mut self.line, self.row + 1, self.row + 1)? {
+            return Ok(false);
+        }
+        self.row += 1;
+        let r = self.row;
+        let fields: Vec<&[u8]> = self.line.split(|&c| c == b'\t').collect();
+        if fields.len() != self.columns.len() {
+            return Err(input_error(
+                r,
+                r,
+                None,
+                format!("{} fields, the table has {} columns", fields.len(), self.columns.len()),
+            ));
+        }
+        for ((name, t), field) in self.columns.iter().zip(fields) {
+            row.push(self.parser.tsv_field(field, t).map_err(|m| input_error(r, r, Some(name), m))?);
+        }
+        Ok(true)
+    }
+}
+
+/// `CSV`: RFC 4180 records (quoted fields may span lines); `\N` is NULL; arrays and maps are their
+/// quoted text; a tuple column takes one field per element.
+pub struct CsvReader<R> {
+    records: csv::Reader<R>,
+    record: csv::ByteRecord,
+    columns: Vec<(String, TypeDesc)>,
+    parser: TextParser,
+    row: u64,
+}
+
+impl<R: Read> CsvReader<R> {
+    /// A reader over `input`.
+    pub fn new(input: R, columns: Vec<(String, TypeDesc)>, server_tz: &str) -> Self {
+        let records = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(input);
+        CsvReader { records, record: csv::ByteRecord::new(), columns, parser: TextParser::new(server_tz), row: 0 }
+    }
+
+    /// Consumes the fields of one column from `fields`.
+    fn column(
+        parser: &mut TextParser,
+        fields: &mut dyn Iterator<Item = &[u8]>,
+        t: &TypeDesc,
+    ) -> std::result::Result<Value<'static>, String> {
+        match strip(t) {
+            TypeDesc::Tuple(types) => types
+                .iter()
+                .map(|(_, et)| Self::column(parser, fields, et))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map(Value::Tuple),
+            TypeDesc::Point => Ok(Value::Tuple(vec![
+                Self::column(parser, fields, &TypeDesc::Float64)?,
+                Self::column(parser, fields, &TypeDesc::Float64)?,
+            ])),
+            _ => {
+                let f = fields.next().ok_or("missing field")?;
+                if f == b"\\N" {
+                    return match t {
+                        TypeDesc::Nullable(_) => Ok(Value::Null),
+                        TypeDesc::LowCardinality(i) if matches!(i.as_ref(), TypeDesc::Nullable(_)) => Ok(Value::Null),
+                        _ => parser.scalar(f, t),
+                    };
+                }
+                parser.scalar(f, t)
+            }
+        }
+    }
+}
+
+impl<R: Read> RowReader for CsvReader<R> {
+    fn next_row(&mut self, row: &mut Vec<Value<'static>>) -> Result<bool> {
+        row.clear();
+        let line = self.records.position().line();
+        let more = self
+            .records
+            .read_byte_record(&mut self.record)
+            .map_err(|e| input_error(self.row + 1, line, None, format!("not CSV: {e}")))?;
+        if !more {
+            return Ok(false);
+        }
+        self.row += 1;
+        let (r, l) = (self.row, self.record.position().map_or(line, |p| p.line()));
+        let want: usize = self.columns.iter().map(|(_, t)| csv_fields(t)).sum();
+        if self.record.len() != want {
+            return Err(input_error(
+                r,
+                l,
+                None,
+                format!("{} fields, the table's columns take {want}", self.record.len()),
+            ));
+        }
+        let mut fields = self.record.iter();
+        for (name, t) in &self.columns {
+            row.push(Self::column(&mut self.parser, &mut fields, t).map_err(|m| input_error(r, l, Some(name), m))?);
+        }
+        Ok(true)
+    }
+}
+
+/// `Native`: blocks as the server writes them; columns are matched by name.
+pub struct NativeReader<R> {
+    input: R,
+    columns: Vec<(String, TypeDesc)>,
+    decoder: BlockDecoder,
+    pending: std::collections::VecDeque<Vec<Value<'static>>>,
+    buf: Vec<u8>,
+    row: u64,
+    done: bool,
+}
+
+impl<R: BufRead> NativeReader<R> {
+    /// A reader over `input`.
+    pub fn new(input: R, columns: Vec<(String, TypeDesc)>) -> Self {
+        NativeReader {
+            input,
+            columns,
+            decoder: BlockDecoder::new(),
+            pending: Default::default(),
+            buf: vec![0; 1 << 16],
+            row: 0,
+            done: false,
+        }
+    }
+}
+
+impl<R: BufRead> RowReader for NativeReader<R> {
+    fn next_row(&mut self, row: &mut Vec<Value<'static>>) -> Result<bool> {
+        row.clear();
+        while self.pending.is_empty() {
+            if self.done {
+                return Ok(false);
+            }
+            let n = self
+                .input
+                .read(&mut self.buf)
+                .map_err(|e| input_error(self.row + 1, 0, None, format!("read failed: {e}")))?;
+            if n == 0 {
+                self.done = true;
+                self.decoder.finish().map_err(|e| input_error(self.row + 1, 0, None, e.to_string()))?;
+                continue;
+            }
+            let mut chunk = &self.buf[..n];
+            loop {
+                let block =
+                    self.decoder.feed(&mut chunk).map_err(|e| input_error(self.row + 1, 0, None, e.to_string()))?;
+                let Some(block) = block else { break };
+                // Map the table's columns to the block's by name.
+                let mut index = Vec::with_capacity(self.columns.len());
+                for (name, _) in &self.columns {
+                    let i = block.columns().iter().position(|c| c.name() == name);
+                    index.push(i.ok_or_else(|| input_error(self.row + 1, 0, Some(name), "not in the Native input"))?);
+                }
+                for r in 0..block.rows() {
+                    self.pending
+                        .push_back(index.iter().map(|&i| block.columns()[i].column().value(r).into_owned()).collect());
+                }
+            }
+        }
+        self.row += 1;
+        *row = self.pending.pop_front().unwrap_or_default();
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols(spec: &[(&str, &str)]) -> Vec<(String, TypeDesc)> {
+        spec.iter().map(|(n, t)| (n.to_string(), TypeDesc::parse(t).unwrap())).collect()
+    }
+
+    #[test]
+    fn json_numbers_stay_exact_and_bytes_survive() {
+        let columns = cols(&[("d", "Decimal(76, 30)"), ("s", "String"), ("u", "UInt256")]);
+        let input = b"{\"d\":-1234567890123456789012345678901234567890.123456789012345678901234567890,\"s\":\"a\xff\xf4\x8f\xbc\x80b\",\"u\":115792089237316195423570985008687907853269984665640564039457584007913129639935}\n".to_vec();
+        let mut r = JsonEachRowReader::new(&input[..], columns, "UTC");
+        let mut row = Vec::new();
+        assert!(r.next_row(&mut row).unwrap());
+        assert!(matches!(row[0], Value::Decimal256 { scale: 30, .. }));
+        assert_eq!(row[1], Value::from(&b"a\xff\xf4\x8f\xbc\x80b"[..]));
+        assert_eq!(row[2], Value::UInt256([u64::MAX; 4]));
+        assert!(!r.next_row(&mut row).unwrap());
+    }
+
+    #[test]
+    fn errors_name_row_line_and_column() {
+        let columns = cols(&[("a", "UInt8"), ("b", "String")]);
+        let mut r = TsvReader::new(&b"1\tx\n300\ty\n"[..], columns.clone(), "UTC");
+        let mut row = Vec::new();
+        assert!(r.next_row(&mut row).unwrap());
+        let e = r.next_row(&mut row).unwrap_err();
+        assert!(matches!(&e, Error::Input { row: 2, line: 2, column: Some(c), .. } if c == "a"), "{e}");
+        let mut r = CsvReader::new(&b"1,\"multi\nline\"\n2\n"[..], columns, "UTC");
+        assert!(r.next_row(&mut row).unwrap());
+        assert_eq!(row[1], Value::from("multi\nline"));
+        let e = r.next_row(&mut row).unwrap_err();
+        assert!(matches!(&e, Error::Input { row: 2, line: 3, .. }), "{e}");
+    }
+}
