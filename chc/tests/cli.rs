@@ -197,3 +197,22 @@ fn server_errors_exit_non_zero_with_code_and_message() {
     let out = chc(&["query", "--param", "n=3", "--param", "s=it's", "SELECT {n:UInt8} * 2, {s:String}"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "6\tit\\'s\n");
 }
+
+#[test]
+fn without_a_url_an_embedded_server_is_started_and_stopped() {
+    let out = Command::new(env!("CARGO_BIN_EXE_chc"))
+        .args(["query", "SELECT version(), 1 + 1"])
+        .env_remove("CLICKHOUSE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("26.9") && text.ends_with("\t2\n"), "{text}");
+    // Stopped and cleaned up: no directory of this run's server is left.
+    let left: Vec<_> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("chc-embedded-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
