@@ -384,3 +384,33 @@ pub fn params(data: &[u8]) {
         }
     }
 }
+
+/// The insert readers (`JSONEachRow`, TSV, CSV) on arbitrary bytes: the first byte picks the format and
+/// a table shape from a fixed set covering every kind of column; nothing may panic, and a reader stops
+/// at its first error.
+pub fn readers(data: &[u8]) {
+    use crate::format::read::{InputFormat, reader};
+    const SHAPES: &[&[&str]] = &[
+        &["UInt8", "String", "Nullable(Int64)"],
+        &["Array(Nullable(String))", "Map(String, Array(UInt16))", "Tuple(a Decimal(20, 4), b Date)"],
+        &["DateTime64(3, 'Asia/Tokyo')", "UUID", "IPv6", "Enum8('a' = 1, 'b\\'' = 2)", "Float32"],
+        &["LowCardinality(Nullable(String))", "FixedString(3)", "Int256", "Decimal(76, 30)", "Bool"],
+        &["Nested(x UInt8, y Array(String))", "Point", "Ring", "Time64(3)", "IPv4", "Date32"],
+    ];
+    let Some((&pick, input)) = data.split_first() else { return };
+    let format = [InputFormat::JsonEachRow, InputFormat::TabSeparated, InputFormat::Csv][usize::from(pick) % 3];
+    let shape = SHAPES[usize::from(pick / 3) % SHAPES.len()];
+    let columns: Vec<(String, TypeDesc)> = shape
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| Some((format!("c{i}"), TypeDesc::parse(t).ok()?)))
+        .collect();
+    let mut r = reader(format, Box::new(input), &columns, "UTC");
+    let mut row = Vec::new();
+    for _ in 0..10_000 {
+        match r.next_row(&mut row) {
+            Ok(true) => assert_eq!(row.len(), columns.len(), "a row has one value per column"),
+            Ok(false) | Err(_) => break,
+        }
+    }
+}

@@ -47,3 +47,8 @@ fn headers_corpus() {
 fn params_corpus() {
     replay("params", clickhouse_connect::fuzzing::params);
 }
+
+#[test]
+fn readers_corpus() {
+    replay("readers", clickhouse_connect::fuzzing::readers);
+}
