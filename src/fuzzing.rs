@@ -400,11 +400,8 @@ pub fn readers(data: &[u8]) {
     let Some((&pick, input)) = data.split_first() else { return };
     let format = [InputFormat::JsonEachRow, InputFormat::TabSeparated, InputFormat::Csv][usize::from(pick) % 3];
     let shape = SHAPES[usize::from(pick / 3) % SHAPES.len()];
-    let columns: Vec<(String, TypeDesc)> = shape
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| Some((format!("c{i}"), TypeDesc::parse(t).ok()?)))
-        .collect();
+    let columns: Vec<(String, TypeDesc)> =
+        shape.iter().enumerate().filter_map(|(i, t)| Some((format!("c{i}"), TypeDesc::parse(t).ok()?))).collect();
     let mut r = reader(format, Box::new(input), &columns, "UTC");
     let mut row = Vec::new();
     for _ in 0..10_000 {
