@@ -299,8 +299,8 @@ pub(crate) fn geo_element(t: &TypeDesc) -> TypeDesc {
     }
 }
 
-fn write_int(out: &mut Vec<u8>, v: impl std::fmt::Display) {
-    let _ = write!(out, "{v}");
+fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// Escapes bytes as TabSeparated does.
@@ -352,12 +352,29 @@ fn write_float(out: &mut Vec<u8>, v: FloatRepr) {
     let mut digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     // When the exact value lies exactly halfway between two shortest candidates, ClickHouse (DragonBox)
     // takes the one with the even last digit; Rust's formatter may take the other.
-    let exact = match v {
-        FloatRepr::F32(x) => format!("{:.*e}", digits.len() + 40, f64::from(x.abs())),
-        FloatRepr::F64(x) => format!("{:.*e}", digits.len() + 40, x.abs()),
+    // A tie needs the exact value to continue with a 5 right after the shortest digits (at most 18
+    // significant digits in all). A double m·2^e (m odd) with e < -26 has at least 19 exact digits
+    // (m·5^-e), so it never ties; otherwise rounding to one more digit (Grisu's exact mode, cheap) tells
+    // whether that digit is a 5, and only then is the full expansion (Dragon, slow) computed.
+    let abs = match v {
+        FloatRepr::F32(x) => f64::from(x.abs()),
+        FloatRepr::F64(x) => x.abs(),
     };
-    if let Some(even) = tie_to_even(&digits, exp, &exact) {
-        digits = even;
+    let bits = abs.to_bits();
+    let (mantissa, exp2) = match (bits >> 52) as i32 {
+        0 => (bits & ((1 << 52) - 1), -1074),
+        e => ((bits & ((1 << 52) - 1)) | (1 << 52), e - 1075),
+    };
+    let exp2 = exp2 + mantissa.trailing_zeros() as i32;
+    let may_tie = exp2 >= -26 && {
+        let one_more = format!("{:.*e}", digits.len(), abs);
+        one_more.split_once('e').and_then(|(m, _)| m.bytes().last()) == Some(b'5')
+    };
+    if may_tie {
+        let exact = format!("{:.*e}", digits.len() + 40, abs);
+        if let Some(even) = tie_to_even(&digits, exp, &exact) {
+            digits = even;
+        }
     }
     if digits == "0" {
         out.push(b'0');
@@ -497,7 +514,16 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 fn write_date(out: &mut Vec<u8>, days: i64) {
     let (y, m, d) = civil_from_days(days);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    if (0..=9999).contains(&y) {
+        two_digits(out, y / 100);
+        two_digits(out, y % 100);
+        out.push(b'-');
+        two_digits(out, i64::from(m));
+        out.push(b'-');
+        two_digits(out, i64::from(d));
+    } else {
+        let _ = write!(out, "{y:04}-{m:02}-{d:02}");
+    }
 }
 
 fn write_datetime(out: &mut Vec<u8>, secs: i64, tz: &TimeZone) {
@@ -505,7 +531,17 @@ fn write_datetime(out: &mut Vec<u8>, secs: i64, tz: &TimeZone) {
     let local = secs + i64::from(offset);
     let (days, sod) = (local.div_euclid(86_400), local.rem_euclid(86_400));
     write_date(out, days);
-    let _ = write!(out, " {:02}:{:02}:{:02}", sod / 3600, sod % 3600 / 60, sod % 60);
+    out.push(b' ');
+    two_digits(out, sod / 3600);
+    out.push(b':');
+    two_digits(out, sod % 3600 / 60);
+    out.push(b':');
+    two_digits(out, sod % 60);
+}
+
+/// `n` (0..=99) as two digits.
+fn two_digits(out: &mut Vec<u8>, n: i64) {
+    out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]);
 }
 
 fn write_time(out: &mut Vec<u8>, negative: bool, secs: u64, frac: u64, precision: u8) {
