@@ -122,6 +122,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // `chc query … | head`: the reader has what it wanted; the query was cancelled.
+        Err(f) if f.message.ends_with(output::OUTPUT_CLOSED) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("chc: {}", f.message);
             ExitCode::from(f.status)

@@ -137,6 +137,13 @@ impl<W: Write> BlockWriter<W> {
     }
 }
 
+/// The message of the error for a reader that stopped reading (`chc query … | head`).
+pub const OUTPUT_CLOSED: &str = "the output was closed";
+
 fn write_error(e: std::io::Error) -> Error {
-    Error::Usage(format!("cannot write the output: {e}"))
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::Usage(OUTPUT_CLOSED.into())
+    } else {
+        Error::Usage(format!("cannot write the output: {e}"))
+    }
 }

@@ -216,3 +216,22 @@ fn without_a_url_an_embedded_server_is_started_and_stopped() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn a_closed_output_ends_the_query_quietly() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chc"))
+        .args(["query", "SELECT number FROM numbers(10000000000)"])
+        .env("CLICKHOUSE_URL", env("CH_MODERN_URL"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert_eq!(first, "0\n");
+    // The pipe is closed here (`| head -1`): chc stops at once, with no error.
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
