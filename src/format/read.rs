@@ -100,6 +100,7 @@ pub struct JsonEachRowReader<R> {
     parser: TextParser,
     line: Vec<u8>,
     prepared: Vec<u8>,
+    buffers: simd_json::Buffers,
     row: u64,
     line_no: u64,
 }
@@ -113,6 +114,7 @@ impl<R: BufRead> JsonEachRowReader<R> {
             parser: TextParser::new(server_tz),
             line: Vec::new(),
             prepared: Vec::new(),
+            buffers: simd_json::Buffers::default(),
             row: 0,
             line_no: 0,
         }
@@ -134,7 +136,7 @@ impl<R: BufRead> RowReader for JsonEachRowReader<R> {
         self.row += 1;
         let (r, l) = (self.row, self.line_no);
         let marked = prepare_json(&self.line, &mut self.prepared);
-        let doc = simd_json::to_borrowed_value(&mut self.prepared)
+        let doc = simd_json::value::borrowed::to_value_with_buffers(&mut self.prepared, &mut self.buffers)
             .map_err(|e| input_error(r, l, None, format!("not a JSON object: {e}")))?;
         let Some(object) = doc.as_object() else {
             return Err(input_error(r, l, None, "not a JSON object"));
