@@ -390,8 +390,11 @@ pub fn find_exception(tail: &[u8], tag: Option<&str>) -> Option<Error> {
             return None;
         }
         let start_marker = format!("\r\n__exception__\r\n{tag}\r\n");
-        let start = memchr::memmem::find(tail, start_marker.as_bytes()).map(|i| i + start_marker.len()).unwrap_or(0);
-        let body = &tail[start..tail.len() - end_marker.len()];
+        // The start marker must lie wholly before the end marker (they may overlap in hostile input).
+        let before_end = &tail[..tail.len() - end_marker.len()];
+        let start =
+            memchr::memmem::find(before_end, start_marker.as_bytes()).map(|i| i + start_marker.len()).unwrap_or(0);
+        let body = &before_end[start..];
         // body = <text><len> ; strip the length and the space before the tag.
         let body = body.strip_suffix(b" ").unwrap_or(body);
         let digits = body.iter().rev().take_while(|b| b.is_ascii_digit()).count();
