@@ -236,7 +236,11 @@ impl TextParser {
             }
             TypeDesc::Time64(p) => {
                 let (neg, secs, frac) = time_parts(text()?, *p).ok_or_else(|| num("Time64"))?;
-                let ticks = i64::try_from(secs * 10u64.pow(u32::from(*p)) + frac).map_err(|_| num("Time64"))?;
+                let ticks = 10u64
+                    .checked_pow(u32::from(*p))
+                    .and_then(|scale| secs.checked_mul(scale)?.checked_add(frac))
+                    .and_then(|t| i64::try_from(t).ok())
+                    .ok_or_else(|| num("Time64"))?;
                 Value::Time64 { ticks: if neg { -ticks } else { ticks }, precision: *p }
             }
             TypeDesc::Enum8(m) => match m.iter().find(|(n, _)| n.as_bytes() == s) {
@@ -504,12 +508,18 @@ fn time_parts(s: &str, precision: u8) -> Option<(bool, u64, u64)> {
     if parts.next().is_some() {
         return None;
     }
-    let secs = h.parse::<u64>().ok()? * 3600 + m.parse::<u64>().ok()? * 60 + sec.parse::<u64>().ok()?;
+    // Checked throughout: hostile text must be an error, not an overflow.
+    let secs = h
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(3600)?
+        .checked_add(m.parse::<u64>().ok()?.checked_mul(60)?)?
+        .checked_add(sec.parse::<u64>().ok()?)?;
     if frac.len() > usize::from(precision) || !frac.bytes().all(|c| c.is_ascii_digit()) {
         return None;
     }
     let frac_val = if frac.is_empty() { 0 } else { frac.parse::<u64>().ok()? }
-        * 10u64.pow(u32::from(precision) - frac.len() as u32);
+        .checked_mul(10u64.checked_pow(u32::from(precision) - frac.len() as u32)?)?;
     Some((neg, secs, frac_val))
 }
 
@@ -539,5 +549,7 @@ mod tests {
             Value::DateTime(1604208600)
         );
         assert_eq!(p.scalar(b"-1:02:03.5", &t("Time64(3)")).unwrap(), Value::Time64 { ticks: -3723500, precision: 3 });
+        assert!(p.scalar(b"99999999999999999:00:00", &t("Time64(3)")).is_err(), "overflow is an error");
+        assert!(p.scalar(b"9999999999999:00:00", &t("Time")).is_err());
     }
 }
