@@ -262,7 +262,7 @@ impl TextParser {
 }
 
 /// NULL where the type allows it.
-fn null_for(t: &TypeDesc) -> R {
+pub(crate) fn null_for(t: &TypeDesc) -> R {
     match t {
         TypeDesc::Nullable(_) | TypeDesc::Nothing => Ok(Value::Null),
         TypeDesc::LowCardinality(inner) | TypeDesc::SimpleAggregateFunction(_, inner) => null_for(inner),

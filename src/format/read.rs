@@ -13,7 +13,7 @@
 //! exact for every input.
 
 use super::csv::csv_fields;
-use super::parse::{TextParser, is_composite, nested_as_array};
+use super::parse::{TextParser, is_composite, nested_as_array, null_for};
 use super::text::strip;
 use crate::error::{Error, Result};
 use crate::native::{BlockDecoder, TypeDesc};
@@ -202,37 +202,22 @@ fn prepare_json(line: &[u8], out: &mut Vec<u8>) -> bool {
 
 /// Bytes that are not valid UTF-8, and the bytes of characters U+10FF00–U+10FFFF, each as the marker
 /// character U+10FF00 + byte (`F4 8F BC|BD|BE|BF xx`).
-fn mark_bytes(mut s: &[u8]) -> Vec<u8> {
+fn mark_bytes(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len() + 16);
     let mark = |out: &mut Vec<u8>, b: u8| out.extend_from_slice(&[0xF4, 0x8F, 0xBC | (b >> 6), 0x80 | (b & 0x3F)]);
-    loop {
-        let (valid, bad) = match std::str::from_utf8(s) {
-            Ok(v) => (v, 0),
-            Err(e) => (
-                std::str::from_utf8(&s[..e.valid_up_to()]).unwrap_or_default(),
-                e.error_len().unwrap_or(s.len() - e.valid_up_to()),
-            ),
-        };
-        for ch in valid.chars() {
+    for chunk in s.utf8_chunks() {
+        for ch in chunk.valid().chars() {
+            let mut buf = [0u8; 4];
+            let encoded = ch.encode_utf8(&mut buf).as_bytes();
             if ('\u{10FF00}'..='\u{10FFFF}').contains(&ch) {
-                let mut buf = [0u8; 4];
-                for b in ch.encode_utf8(&mut buf).bytes() {
-                    mark(&mut out, b);
-                }
+                encoded.iter().for_each(|&b| mark(&mut out, b));
             } else {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                out.extend_from_slice(encoded);
             }
         }
-        let rest = &s[valid.len()..];
-        if rest.is_empty() {
-            return out;
-        }
-        for &b in &rest[..bad] {
-            mark(&mut out, b);
-        }
-        s = &rest[bad..];
+        chunk.invalid().iter().for_each(|&b| mark(&mut out, b));
     }
+    out
 }
 
 /// The original bytes of a string that may hold marker characters.
@@ -272,12 +257,8 @@ fn json_value(
         return json_value(p, j, &as_array, marked, depth);
     }
     if j.is_null() {
-        return match t {
-            TypeDesc::Nullable(_) | TypeDesc::Nothing => Ok(Value::Null),
-            TypeDesc::LowCardinality(inner) if matches!(inner.as_ref(), TypeDesc::Nullable(_)) => Ok(Value::Null),
-            // The server reads null for a non-Nullable column as its default.
-            _ => Ok(Value::default_of(t)),
-        };
+        // The server reads null for a non-Nullable column as its default.
+        return Ok(null_for(t).unwrap_or_else(|_| Value::default_of(t)));
     }
     let inner = strip(t);
     if let Some(b) = j.as_bool() {
@@ -413,14 +394,10 @@ impl<R: Read> CsvReader<R> {
             ])),
             _ => {
                 let f = fields.next().ok_or("missing field")?;
-                if f == b"\\N" {
-                    return match t {
-                        TypeDesc::Nullable(_) => Ok(Value::Null),
-                        TypeDesc::LowCardinality(i) if matches!(i.as_ref(), TypeDesc::Nullable(_)) => Ok(Value::Null),
-                        _ => parser.scalar(f, t),
-                    };
+                match (f, null_for(t)) {
+                    (b"\\N", Ok(null)) => Ok(null),
+                    _ => parser.scalar(f, t),
                 }
-                parser.scalar(f, t)
             }
         }
     }

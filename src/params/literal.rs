@@ -226,17 +226,10 @@ fn push_float(out: &mut String, x: f64) {
 /// A single-quoted string literal: `\\`, `\'`, and `\xHH` for control bytes, DEL, `$` (a query may open a
 /// `$$` heredoc that a `$$` inside the value would close) and bytes that are not valid UTF-8; everything
 /// else (including non-ASCII text) as is.
-pub fn write_string(out: &mut String, mut s: &[u8]) {
+pub fn write_string(out: &mut String, s: &[u8]) {
     out.push('\'');
-    loop {
-        let (valid, bad) = match std::str::from_utf8(s) {
-            Ok(all) => (all, 0),
-            Err(e) => {
-                let valid = std::str::from_utf8(&s[..e.valid_up_to()]).unwrap_or_default();
-                (valid, e.error_len().unwrap_or(s.len() - e.valid_up_to()))
-            }
-        };
-        for c in valid.chars() {
+    for chunk in s.utf8_chunks() {
+        for c in chunk.valid().chars() {
             match c {
                 '\\' => out.push_str("\\\\"),
                 '\'' => out.push_str("\\'"),
@@ -247,14 +240,9 @@ pub fn write_string(out: &mut String, mut s: &[u8]) {
                 c => out.push(c),
             }
         }
-        let rest = &s[valid.len()..];
-        if rest.is_empty() {
-            break;
-        }
-        for b in &rest[..bad] {
+        for b in chunk.invalid() {
             let _ = write!(out, "\\x{b:02X}");
         }
-        s = &rest[bad..];
     }
     out.push('\'');
 }

@@ -7,6 +7,7 @@ use crate::format::TextRenderer;
 use crate::native::encoder::builder_for;
 use crate::native::{BlockDecoder, ColumnEncoder, TypeDesc, write_block};
 use crate::value::Value;
+use std::fmt::Write;
 
 /// A `{name:Type}` placeholder found in SQL.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,10 +123,8 @@ pub fn server_params(
     check_names(&placeholders, params)?;
     let mut out = Vec::with_capacity(params.len());
     for (name, value) in params {
-        let p = placeholders.iter().find(|p| &p.name == name).expect("checked above");
-        let t = TypeDesc::parse(&p.type_name)?;
-        let v =
-            canonical_value(&t, value).map_err(|e| Error::usage(format!("parameter {name} ({}): {e}", p.type_name)))?;
+        let Some(p) = placeholders.iter().find(|p| &p.name == name) else { continue };
+        let (t, v) = checked(p, value)?;
         let mut text = Vec::new();
         renderer.write_tsv(&mut text, &v, &t);
         out.push((format!("param_{name}"), escape_invalid_utf8(&text)));
@@ -142,10 +141,8 @@ pub fn substitute_server_placeholders(sql: &str, params: &[(String, Value<'_>)])
     let mut at = 0;
     let mut literal = super::literal::LiteralWriter::new();
     for p in &placeholders {
-        let value = &params.iter().find(|(n, _)| n == &p.name).expect("checked above").1;
-        let t = TypeDesc::parse(&p.type_name)?;
-        let v = canonical_value(&t, value)
-            .map_err(|e| Error::usage(format!("parameter {} ({}): {e}", p.name, p.type_name)))?;
+        let Some((_, value)) = params.iter().find(|(n, _)| n == &p.name) else { continue };
+        let (t, v) = checked(p, value)?;
         out.push_str(&sql[at..p.span.start]);
         // Spaces keep the call a token of its own next to identifiers and `$`.
         if out.bytes().last().is_some_and(super::is_word) {
@@ -165,6 +162,15 @@ pub fn substitute_server_placeholders(sql: &str, params: &[(String, Value<'_>)])
     Ok(out)
 }
 
+/// The placeholder's type and the value made canonical for it; a value that does not fit is an error
+/// naming the parameter.
+fn checked(p: &Placeholder, value: &Value<'_>) -> Result<(TypeDesc, Value<'static>)> {
+    let t = TypeDesc::parse(&p.type_name)?;
+    let v =
+        canonical_value(&t, value).map_err(|e| Error::usage(format!("parameter {} ({}): {e}", p.name, p.type_name)))?;
+    Ok((t, v))
+}
+
 /// Every parameter has a placeholder and every placeholder a parameter.
 fn check_names(placeholders: &[Placeholder], params: &[(String, Value<'_>)]) -> Result<()> {
     if let Some((name, _)) = params.iter().find(|(n, _)| !placeholders.iter().any(|p| &p.name == n)) {
@@ -178,25 +184,15 @@ fn check_names(placeholders: &[Placeholder], params: &[(String, Value<'_>)]) -> 
 
 /// The text with every byte that is not part of valid UTF-8 written as `\xHH`, which the server's
 /// escaped and quoted formats decode back to that byte: parameters travel as URL text.
-fn escape_invalid_utf8(mut bytes: &[u8]) -> String {
+fn escape_invalid_utf8(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
-    loop {
-        match std::str::from_utf8(bytes) {
-            Ok(s) => {
-                out.push_str(s);
-                return out;
-            }
-            Err(e) => {
-                let (good, rest) = bytes.split_at(e.valid_up_to());
-                out.push_str(std::str::from_utf8(good).unwrap_or_default());
-                let bad = e.error_len().unwrap_or(rest.len());
-                for b in &rest[..bad] {
-                    out.push_str(&format!("\\x{b:02X}"));
-                }
-                bytes = &rest[bad..];
-            }
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02X}");
         }
     }
+    out
 }
 
 #[cfg(test)]
