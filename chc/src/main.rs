@@ -207,8 +207,8 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
         let p = progress.clone();
         opts = opts.on_progress(move |pr| p.update(pr.read_rows, pr.read_bytes, pr.total_rows_to_read));
     }
-    let legacy = !client.server_version().starts_with(|c: char| c.is_ascii_digit() && c != '1')
-        && client.server_version().split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m < 19);
+    // Servers before 19 render zero dates and decimals in the older text forms.
+    let legacy = client.server_version().split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m < 19);
     let stdout = std::io::stdout();
     // The server's settings that change its JSON text change ours the same way.
     let quote_denormals = client
