@@ -9,11 +9,18 @@
 //! the previous 64 KiB of output), so the decoder keeps that window as the dictionary. Checksums are
 //! skipped (ClickHouse does not write them). Every size is checked against the frame's maximum block
 //! size before anything is allocated.
+//!
+//! Blocks decode straight into one history buffer, after the output that came before them in the frame,
+//! so the previous 64 KiB are the dictionary without copying them anywhere. The buffer has room for
+//! several blocks; only when the next block might not fit are the last 64 KiB moved to its front. It is
+//! allocated zeroed once per maximum block size (a lazily mapped `calloc`, not a memset per block).
 
 use crate::error::{Error, Result};
 
 const MAGIC: [u8; 4] = [0x04, 0x22, 0x4D, 0x18];
 const WINDOW: usize = 64 * 1024;
+/// Output room in the history buffer beyond the window: at least this much, and two maximum blocks.
+const MIN_ROOM: usize = 1 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -33,8 +40,10 @@ pub struct Lz4FrameReader {
     block_checksum: bool,
     content_checksum: bool,
     stored: bool,
-    window: Vec<u8>,
-    out: Vec<u8>,
+    /// This frame's output so far, `hist[..filled]` (only its last `WINDOW` bytes matter); blocks decode
+    /// into `hist[filled..]`. Independent blocks leave `filled` at 0.
+    hist: Vec<u8>,
+    filled: usize,
     offset: u64,
 }
 
@@ -56,8 +65,8 @@ impl Lz4FrameReader {
             block_checksum: false,
             content_checksum: false,
             stored: false,
-            window: Vec::new(),
-            out: Vec::new(),
+            hist: Vec::new(),
+            filled: 0,
             offset: 0,
         }
     }
@@ -107,7 +116,11 @@ impl Lz4FrameReader {
                     7 => 4 << 20,
                     b => return Err(self.err(format!("bad block size id {b}"))),
                 };
-                self.window.clear();
+                let room = WINDOW + (2 * self.max_block).max(MIN_ROOM);
+                if self.hist.len() < room {
+                    self.hist = vec![0; room]; // calloc: pages are zeroed lazily, not written here
+                }
+                self.filled = 0;
                 self.next(State::BlockSize, 4);
             }
             State::BlockSize => {
@@ -131,26 +144,28 @@ impl Lz4FrameReader {
                 self.next(State::Block, size);
             }
             State::Block => {
+                if self.filled + self.max_block > self.hist.len() {
+                    let keep = self.filled.min(WINDOW);
+                    self.hist.copy_within(self.filled - keep..self.filled, 0);
+                    self.filled = keep;
+                }
                 let data_len = self.pending.len() - if self.block_checksum { 4 } else { 0 };
                 let data = &self.pending[..data_len];
-                if self.stored {
-                    self.out.clear();
-                    self.out.extend_from_slice(data);
+                let (before, room) = self.hist.split_at_mut(self.filled);
+                let n = if self.stored {
+                    // `data_len <= max_block <= room.len()`: checked when the size was read.
+                    room[..data_len].copy_from_slice(data);
+                    data_len
                 } else {
-                    self.out.resize(self.max_block, 0);
-                    let dict: &[u8] = if self.linked { &self.window } else { &[] };
-                    let n = lz4_flex::block::decompress_into_with_dict(data, &mut self.out, dict)
-                        .map_err(|e| Error::decode(self.offset, format!("LZ4 frame: {e}")))?;
-                    self.out.truncate(n);
-                }
+                    let dict = &before[before.len().saturating_sub(WINDOW)..];
+                    lz4_flex::block::decompress_into_with_dict(data, &mut room[..self.max_block], dict)
+                        .map_err(|e| Error::decode(self.offset, format!("LZ4 frame: {e}")))?
+                };
+                let start = self.filled;
                 if self.linked {
-                    self.window.extend_from_slice(&self.out);
-                    if self.window.len() > WINDOW {
-                        let cut = self.window.len() - WINDOW;
-                        self.window.drain(..cut);
-                    }
+                    self.filled += n;
                 }
-                sink(&self.out)?;
+                sink(&self.hist[start..start + n])?;
                 self.next(State::BlockSize, 4);
             }
             State::ContentChecksum => self.next(State::Header, 7),
@@ -211,6 +226,43 @@ mod tests {
             want.extend_from_slice(b"second frame");
             for chunk in [1, 7, 4096, 1 << 20] {
                 assert_eq!(decode(&framed, chunk).unwrap(), want, "independent={independent} chunk={chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn stored_and_compressed_blocks_across_history_compactions() {
+        // Incompressible stretches become stored blocks; compressible ones refer back across them. 3 MB
+        // of output moves the history window to the front of its buffer several times.
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut data = Vec::new();
+        for i in 0..48u32 {
+            for _ in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                data.extend_from_slice(&x.to_le_bytes()[..4]);
+            }
+            data.extend(std::iter::repeat_n((i % 251) as u8, 30_000));
+        }
+        for independent in [false, true] {
+            let framed = encode(&data, independent);
+            let (mut pos, mut stored, mut compressed) = (7, 0, 0); // lz4_flex writes a 7-byte header
+            loop {
+                let raw = u32::from_le_bytes(framed[pos..pos + 4].try_into().unwrap());
+                if raw == 0 {
+                    break;
+                }
+                if raw & 0x8000_0000 != 0 {
+                    stored += 1
+                } else {
+                    compressed += 1
+                }
+                pos += 4 + (raw & 0x7FFF_FFFF) as usize;
+            }
+            assert!(stored > 0 && compressed > 0, "stored {stored}, compressed {compressed}");
+            for chunk in [5, 65_536, 1 << 22] {
+                assert!(decode(&framed, chunk).unwrap() == data, "independent={independent} chunk={chunk}");
             }
         }
     }
