@@ -6,7 +6,10 @@
 //! handed to a worker thread through a channel that holds at most two blocks. The worker runs one
 //! `INSERT … FORMAT Native` request whose body libcurl pulls from that channel (chunked transfer), so
 //! the client's memory is bounded by the builders plus two encoded blocks however much is inserted, and
-//! a slow server slows the producer instead of filling memory.
+//! a slow server slows the producer instead of filling memory. Block buffers go round: the worker
+//! hands each buffer it has sent back through a second small channel, and the next block is encoded
+//! into it, so a long insert reuses a handful of buffers instead of allocating (and page-faulting) a
+//! fresh one per block.
 //!
 //! Nothing is reported inserted before the server has acknowledged the whole request in
 //! [`Inserter::end`]. If the server rejects data mid-stream, the request ends, the next
@@ -91,29 +94,32 @@ impl BodyEncoding {
         }
     }
 
-    /// Encodes one block for the body.
-    fn block(&mut self, block: Vec<u8>) -> Result<Vec<u8>> {
+    /// Encodes the Native block in `raw` for the body, using `spare` (an empty buffer that already went
+    /// round once, when there is one) for the result. Uncompressed, the block itself is the body and
+    /// `spare` takes its place in `raw`.
+    fn block(&mut self, raw: &mut Vec<u8>, mut spare: Vec<u8>) -> Result<Vec<u8>> {
         use std::io::Write;
         let io = |e: std::io::Error| Error::usage(format!("compressing an insert block: {e}"));
+        let block = &raw[..];
+        spare.clear();
         Ok(match self {
-            BodyEncoding::None => block,
+            BodyEncoding::None => std::mem::replace(raw, spare),
             BodyEncoding::Frames(m) => {
-                let mut out = Vec::with_capacity(block.len() / 2 + 64);
-                write_frames(&mut out, &block, *m)?;
-                out
+                write_frames(&mut spare, block, *m)?;
+                spare
             }
-            BodyEncoding::Zstd => zstd::bulk::compress(&block, 1).map_err(io)?,
-            BodyEncoding::Lz4 => super::insert::http_encode("lz4", &block)?,
+            BodyEncoding::Zstd => zstd::bulk::compress(block, 1).map_err(io)?,
+            BodyEncoding::Lz4 => super::insert::http_encode("lz4", block)?,
             BodyEncoding::Gzip(e) => {
                 let e = e.get_or_insert_with(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
-                e.write_all(&block).map_err(io)?;
+                e.write_all(block).map_err(io)?;
                 e.flush().map_err(io)?;
                 std::mem::take(e.get_mut())
             }
             BodyEncoding::Deflate(e) => {
                 let e =
                     e.get_or_insert_with(|| flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast()));
-                e.write_all(&block).map_err(io)?;
+                e.write_all(block).map_err(io)?;
                 e.flush().map_err(io)?;
                 std::mem::take(e.get_mut())
             }
@@ -139,6 +145,10 @@ pub struct Inserter {
     encoding: BodyEncoding,
     tx: Option<SyncSender<Vec<u8>>>,
     worker: Option<JoinHandle<Result<ResponseMeta>>>,
+    /// The Native block being encoded (kept between blocks for its capacity).
+    scratch: Vec<u8>,
+    /// Sent buffers coming back from the worker, to be reused.
+    returned: (SyncSender<Vec<u8>>, Receiver<Vec<u8>>),
     summary: InsertSummary,
     transport: Arc<Transport>,
     params: Arc<Vec<(String, String)>>,
@@ -151,9 +161,14 @@ pub struct Inserter {
     server_version: String,
 }
 
-/// The request body: encoded blocks as they arrive from the channel.
+/// Buffers that wait to be reused; more than this are dropped.
+const RETURNED_BUFFERS: usize = 4;
+
+/// The request body: encoded blocks as they arrive from the channel. Each buffer, once sent, goes back
+/// to the inserter through `back` (when it has room).
 struct ChannelReader {
     rx: Receiver<Vec<u8>>,
+    back: SyncSender<Vec<u8>>,
     current: Vec<u8>,
     pos: usize,
 }
@@ -163,7 +178,10 @@ impl std::io::Read for ChannelReader {
         while self.pos == self.current.len() {
             match self.rx.recv() {
                 Ok(next) => {
-                    self.current = next;
+                    let sent = std::mem::replace(&mut self.current, next);
+                    if sent.capacity() > 0 {
+                        let _ = self.back.try_send(sent);
+                    }
                     self.pos = 0;
                 }
                 // The producer finished (or gave up): end of body.
@@ -220,6 +238,8 @@ impl Client {
             encoding,
             tx: None,
             worker: None,
+            scratch: Vec::new(),
+            returned: sync_channel(RETURNED_BUFFERS),
             summary: InsertSummary::default(),
             transport: self.transport.clone(),
             params,
@@ -245,6 +265,7 @@ impl Inserter {
         let (tx, rx) = sync_channel::<Vec<u8>>(2);
         let transport = self.transport.clone();
         let params = self.params.clone();
+        let back = self.returned.0.clone();
         let headers: Vec<(String, String)> = self
             .encoding
             .content_encoding()
@@ -254,7 +275,7 @@ impl Inserter {
         let worker = std::thread::Builder::new()
             .name("clickhouse-inserter".into())
             .spawn(move || {
-                let mut body = ChannelReader { rx, current: Vec::new(), pos: 0 };
+                let mut body = ChannelReader { rx, back, current: Vec::new(), pos: 0 };
                 let req = Request { headers: &headers, ..Request::new(&params, &[]) };
                 transport.post_streaming(&req, &mut body, &mut |_| Ok(()))
             })
@@ -332,9 +353,10 @@ impl Inserter {
             .zip(&self.builders)
             .map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder))
             .collect();
-        let mut block = Vec::new();
-        write_block(&mut block, &named)?;
-        let block = self.encoding.block(block)?;
+        self.scratch.clear();
+        write_block(&mut self.scratch, &named)?;
+        let spare = self.returned.1.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.scratch.capacity()));
+        let block = self.encoding.block(&mut self.scratch, spare)?;
         let len = block.len() as u64;
         if self.worker.is_none() {
             self.start_request()?;
@@ -440,7 +462,8 @@ mod tests {
     fn channel_reader_concatenates_blocks_and_ends_when_the_sender_goes() {
         use std::io::Read;
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
-        let mut r = super::ChannelReader { rx, current: Vec::new(), pos: 0 };
+        let (back, _returned) = std::sync::mpsc::sync_channel(1);
+        let mut r = super::ChannelReader { rx, back, current: Vec::new(), pos: 0 };
         tx.send(b"abc".to_vec()).unwrap();
         tx.send(b"de".to_vec()).unwrap();
         drop(tx);

@@ -337,6 +337,30 @@ impl crate::native::encoder::ColumnEncoder for FixedValues {
 
 impl crate::native::encoder::ValueBuilder for FixedValues {
     fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
+        // The common case first: a value of exactly the column's own kind needs no conversion or check
+        // (the general path below gives the same bytes for it, only slower).
+        let exact: Option<[u8; 8]> = match (self.kind, v) {
+            (Kind::U64, Value::UInt64(x)) => Some(x.to_le_bytes()),
+            (Kind::I64, Value::Int64(x)) => Some(x.to_le_bytes()),
+            (Kind::F64, Value::Float64(x)) => Some(x.to_le_bytes()),
+            _ => None,
+        };
+        if let Some(b) = exact {
+            self.bytes.extend_from_slice(&b);
+            self.rows += 1;
+            return Ok(());
+        }
+        let exact4: Option<[u8; 4]> = match (self.kind, v) {
+            (Kind::U32, Value::UInt32(x)) => Some(x.to_le_bytes()),
+            (Kind::I32, Value::Int32(x)) => Some(x.to_le_bytes()),
+            (Kind::F32, Value::Float32(x)) => Some(x.to_le_bytes()),
+            _ => None,
+        };
+        if let Some(b) = exact4 {
+            self.bytes.extend_from_slice(&b);
+            self.rows += 1;
+            return Ok(());
+        }
         let before = self.bytes.len();
         let r = self.push_inner(v);
         match r {
