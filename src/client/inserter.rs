@@ -30,8 +30,9 @@
 
 use super::{CallOptions, Client, Compression};
 use crate::error::{Error, Result};
+use crate::native::encoder::write_block_from;
 use crate::native::encoder::{ValueBuilder, builder_for};
-use crate::native::{ColumnEncoder, TypeDesc, write_block};
+use crate::native::{ColumnEncoder, TypeDesc};
 use crate::transport::compression::{Method, write_frames};
 use crate::transport::{Request, ResponseMeta, Summary, Transport};
 use crate::value::Value;
@@ -347,14 +348,10 @@ impl Inserter {
         if rows == 0 {
             return Ok(());
         }
-        let named: Vec<(&str, &dyn ColumnEncoder)> = self
-            .columns
-            .iter()
-            .zip(&self.builders)
-            .map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder))
-            .collect();
+        let named =
+            self.columns.iter().zip(&self.builders).map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder));
         self.scratch.clear();
-        write_block(&mut self.scratch, &named)?;
+        write_block_from(&mut self.scratch, named)?;
         let spare = self.returned.1.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.scratch.capacity()));
         let block = self.encoding.block(&mut self.scratch, spare)?;
         let len = block.len() as u64;

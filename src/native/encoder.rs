@@ -11,11 +11,13 @@ use super::input::{write_str, write_varuint};
 use super::types::TypeDesc;
 use crate::error::{Error, Result};
 use crate::value::Value;
+use std::borrow::Cow;
 
 /// The encoding side of a column type.
 pub trait ColumnEncoder: Send {
-    /// The ClickHouse type this builder writes, e.g. `Array(Nullable(String))`.
-    fn type_name(&self) -> String;
+    /// The ClickHouse type this builder writes, e.g. `Array(Nullable(String))` (borrowed: writing a
+    /// block allocates nothing for it).
+    fn type_name(&self) -> Cow<'_, str>;
     /// Rows appended so far.
     fn rows(&self) -> usize;
     /// Writes the column's serialization prefix, which Native puts before the data of the whole column
@@ -28,7 +30,7 @@ pub trait ColumnEncoder: Send {
 }
 
 impl<T: ColumnEncoder + ?Sized> ColumnEncoder for Box<T> {
-    fn type_name(&self) -> String {
+    fn type_name(&self) -> Cow<'_, str> {
         (**self).type_name()
     }
     fn rows(&self) -> usize {
@@ -76,8 +78,8 @@ impl<T: bytemuck::Pod + Send> FixedBuilder<T> {
 }
 
 impl<T: bytemuck::Pod + Send> ColumnEncoder for FixedBuilder<T> {
-    fn type_name(&self) -> String {
-        self.type_name.clone()
+    fn type_name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.type_name)
     }
     fn rows(&self) -> usize {
         self.values.len()
@@ -93,11 +95,22 @@ impl<T: bytemuck::Pod + Send> ColumnEncoder for FixedBuilder<T> {
 
 /// Writes one Native block from named columns of equal length.
 pub fn write_block(out: &mut Vec<u8>, columns: &[(&str, &dyn ColumnEncoder)]) -> Result<()> {
-    let rows = columns.first().map_or(0, |(_, c)| c.rows());
-    if let Some((name, c)) = columns.iter().find(|(_, c)| c.rows() != rows) {
+    write_block_from(out, columns.iter().copied())
+}
+
+/// [`write_block`] from any iterator over named columns (walked twice), so a caller that keeps names
+/// and builders apart needs no slice of pairs for each block.
+pub fn write_block_from<'a, I>(out: &mut Vec<u8>, columns: I) -> Result<()>
+where
+    I: ExactSizeIterator<Item = (&'a str, &'a dyn ColumnEncoder)> + Clone,
+{
+    let count = columns.len();
+    let mut check = columns.clone();
+    let rows = check.next().map_or(0, |(_, c)| c.rows());
+    if let Some((name, c)) = check.find(|(_, c)| c.rows() != rows) {
         return Err(Error::usage(format!("column {name} has {} rows, expected {rows}", c.rows())));
     }
-    write_varuint(out, columns.len() as u64);
+    write_varuint(out, count as u64);
     write_varuint(out, rows as u64);
     for (name, c) in columns {
         write_str(out, name.as_bytes());
@@ -178,8 +191,8 @@ struct Renamed {
 }
 
 impl ColumnEncoder for Renamed {
-    fn type_name(&self) -> String {
-        self.name.clone()
+    fn type_name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.name)
     }
     fn rows(&self) -> usize {
         self.inner.rows()

@@ -98,12 +98,14 @@ impl Column for ArrayColumn {
 pub struct ArrayBuilder<B: ColumnEncoder> {
     offsets: Vec<u64>,
     inner: B,
+    type_name: String,
 }
 
 impl<B: ColumnEncoder> ArrayBuilder<B> {
     /// Wraps the element builder.
     pub fn new(inner: B) -> Self {
-        ArrayBuilder { offsets: Vec::new(), inner }
+        let type_name = format!("Array({})", inner.type_name());
+        ArrayBuilder { offsets: Vec::new(), inner, type_name }
     }
     /// Appends one array whose elements `f` appends to the element builder.
     pub fn push_with(&mut self, f: impl FnOnce(&mut B)) {
@@ -113,8 +115,8 @@ impl<B: ColumnEncoder> ArrayBuilder<B> {
 }
 
 impl<B: ColumnEncoder> ColumnEncoder for ArrayBuilder<B> {
-    fn type_name(&self) -> String {
-        format!("Array({})", self.inner.type_name())
+    fn type_name(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.type_name)
     }
     fn rows(&self) -> usize {
         self.offsets.len()

@@ -320,8 +320,8 @@ impl FixedValues {
 }
 
 impl crate::native::encoder::ColumnEncoder for FixedValues {
-    fn type_name(&self) -> String {
-        self.type_name.clone()
+    fn type_name(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.type_name)
     }
     fn rows(&self) -> usize {
         self.rows

@@ -69,18 +69,19 @@ impl Column for FixedStringColumn {
 pub struct FixedStringValues {
     width: usize,
     bytes: Vec<u8>,
+    type_name: String,
 }
 
 impl FixedStringValues {
     /// A builder for `FixedString(width)`.
     pub fn new(width: usize) -> Self {
-        FixedStringValues { width, bytes: Vec::new() }
+        FixedStringValues { width, bytes: Vec::new(), type_name: format!("FixedString({width})") }
     }
 }
 
 impl crate::native::encoder::ColumnEncoder for FixedStringValues {
-    fn type_name(&self) -> String {
-        format!("FixedString({})", self.width)
+    fn type_name(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.type_name)
     }
     fn rows(&self) -> usize {
         self.bytes.len() / self.width.max(1)

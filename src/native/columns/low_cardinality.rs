@@ -241,10 +241,57 @@ pub struct LowCardinalityValues {
     type_name: String,
     nullable: bool,
     dict: Box<dyn crate::native::encoder::ValueBuilder>,
-    /// Encoded dictionary entry → its index.
-    seen: std::collections::HashMap<Vec<u8>, u32>,
+    /// The dictionary's entries after the defaults, encoded, for finding duplicates.
+    seen: Distinct,
     scratch: Box<dyn crate::native::encoder::ValueBuilder>,
+    /// One value encoded by `scratch`, reused for every row.
+    encoded: Vec<u8>,
     keys: Vec<u32>,
+}
+
+/// Distinct byte strings in insertion order, stored back to back and found through a hash table of
+/// their positions. Cleared per block with every buffer's capacity kept, so a steady stream of blocks
+/// allocates nothing here (a `HashMap<Vec<u8>, _>` would allocate one key per entry per block).
+struct Distinct {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    table: hashbrown::HashTable<u32>,
+    hasher: std::hash::RandomState,
+}
+
+impl Distinct {
+    fn new() -> Self {
+        Distinct { bytes: Vec::new(), ends: Vec::new(), table: hashbrown::HashTable::new(), hasher: Default::default() }
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.table.clear();
+    }
+
+    /// Position `p`'s bytes.
+    fn get<'a>(bytes: &'a [u8], ends: &[usize], p: u32) -> &'a [u8] {
+        let p = p as usize;
+        &bytes[if p == 0 { 0 } else { ends[p - 1] }..ends[p]]
+    }
+
+    /// The position of `v`, if it was added.
+    fn find(&self, v: &[u8]) -> Option<u32> {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(v);
+        self.table.find(h, |&p| Self::get(&self.bytes, &self.ends, p) == v).copied()
+    }
+
+    /// Adds `v` (not yet present) at the next position.
+    fn add(&mut self, v: &[u8]) {
+        use std::hash::BuildHasher;
+        let Distinct { bytes, ends, table, hasher } = self;
+        let p = ends.len() as u32;
+        table.insert_unique(hasher.hash_one(v), p, |&q| hasher.hash_one(Self::get(bytes, ends, q)));
+        bytes.extend_from_slice(v);
+        ends.push(bytes.len());
+    }
 }
 
 impl LowCardinalityValues {
@@ -256,8 +303,15 @@ impl LowCardinalityValues {
         scratch: Box<dyn crate::native::encoder::ValueBuilder>,
         nullable: bool,
     ) -> Self {
-        let mut b =
-            LowCardinalityValues { type_name, nullable, dict, seen: Default::default(), scratch, keys: Vec::new() };
+        let mut b = LowCardinalityValues {
+            type_name,
+            nullable,
+            dict,
+            seen: Distinct::new(),
+            scratch,
+            encoded: Vec::new(),
+            keys: Vec::new(),
+        };
         b.reset_dictionary();
         b
     }
@@ -274,8 +328,8 @@ impl LowCardinalityValues {
 }
 
 impl crate::native::encoder::ColumnEncoder for LowCardinalityValues {
-    fn type_name(&self) -> String {
-        self.type_name.clone()
+    fn type_name(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.type_name)
     }
     fn rows(&self) -> usize {
         self.keys.len()
@@ -318,14 +372,15 @@ impl crate::native::encoder::ValueBuilder for LowCardinalityValues {
         }
         self.scratch.clear();
         self.scratch.push(v)?;
-        let mut enc = Vec::new();
-        self.scratch.encode(&mut enc);
-        let next = self.dict.rows() as u32;
-        let key = match self.seen.get(&enc) {
-            Some(&k) => k,
+        self.encoded.clear();
+        self.scratch.encode(&mut self.encoded);
+        let defaults = 1 + u32::from(self.nullable);
+        let key = match self.seen.find(&self.encoded) {
+            Some(p) => defaults + p,
             None => {
+                let next = self.dict.rows() as u32;
                 self.dict.push(v)?;
-                self.seen.insert(enc, next);
+                self.seen.add(&self.encoded);
                 next
             }
         };

@@ -97,6 +97,7 @@ impl Column for MapColumn {
 
 /// Builder of a `Map(K, V)` column from `Value::Map`s.
 pub struct MapValues {
+    type_name: String,
     offsets: Vec<u64>,
     keys: Box<dyn crate::native::encoder::ValueBuilder>,
     values: Box<dyn crate::native::encoder::ValueBuilder>,
@@ -108,13 +109,14 @@ impl MapValues {
         keys: Box<dyn crate::native::encoder::ValueBuilder>,
         values: Box<dyn crate::native::encoder::ValueBuilder>,
     ) -> Self {
-        MapValues { offsets: Vec::new(), keys, values }
+        let type_name = format!("Map({}, {})", keys.type_name(), values.type_name());
+        MapValues { type_name, offsets: Vec::new(), keys, values }
     }
 }
 
 impl crate::native::encoder::ColumnEncoder for MapValues {
-    fn type_name(&self) -> String {
-        format!("Map({}, {})", self.keys.type_name(), self.values.type_name())
+    fn type_name(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.type_name)
     }
     fn rows(&self) -> usize {
         self.offsets.len()

@@ -71,12 +71,14 @@ impl Column for NullableColumn {
 pub struct NullableBuilder<B: ColumnEncoder> {
     nulls: Vec<u8>,
     inner: B,
+    type_name: String,
 }
 
 impl<B: ColumnEncoder> NullableBuilder<B> {
     /// Wraps the inner builder; push through [`NullableBuilder::push_with`] / [`NullableBuilder::push_null`].
     pub fn new(inner: B) -> Self {
-        NullableBuilder { nulls: Vec::new(), inner }
+        let type_name = format!("Nullable({})", inner.type_name());
+        NullableBuilder { nulls: Vec::new(), inner, type_name }
     }
     /// Appends a present value by letting `f` append it to the inner builder.
     pub fn push_with(&mut self, f: impl FnOnce(&mut B)) {
@@ -91,8 +93,8 @@ impl<B: ColumnEncoder> NullableBuilder<B> {
 }
 
 impl<B: ColumnEncoder> ColumnEncoder for NullableBuilder<B> {
-    fn type_name(&self) -> String {
-        format!("Nullable({})", self.inner.type_name())
+    fn type_name(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.type_name)
     }
     fn rows(&self) -> usize {
         self.nulls.len()

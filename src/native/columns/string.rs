@@ -134,7 +134,7 @@ impl StringBuilder {
 }
 
 impl ColumnEncoder for StringBuilder {
-    fn type_name(&self) -> String {
+    fn type_name(&self) -> std::borrow::Cow<'_, str> {
         "String".into()
     }
     fn rows(&self) -> usize {

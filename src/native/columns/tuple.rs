@@ -86,8 +86,8 @@ impl TupleValues {
 }
 
 impl crate::native::encoder::ColumnEncoder for TupleValues {
-    fn type_name(&self) -> String {
-        self.type_name.clone()
+    fn type_name(&self) -> std::borrow::Cow<'_, str> {
+        std::borrow::Cow::Borrowed(&self.type_name)
     }
     fn rows(&self) -> usize {
         self.rows
