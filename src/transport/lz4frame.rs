@@ -12,8 +12,10 @@
 //!
 //! Blocks decode straight into one history buffer, after the output that came before them in the frame,
 //! so the previous 64 KiB are the dictionary without copying them anywhere. The buffer has room for
-//! several blocks; only when the next block might not fit are the last 64 KiB moved to its front. It is
-//! allocated zeroed once per maximum block size (a lazily mapped `calloc`, not a memset per block).
+//! several blocks; only when the next block might not fit are the last 64 KiB moved to its front. It
+//! grows (zeroed) only as far as blocks can reach: a block's output is at most its frame's maximum
+//! block size and at most 255 bytes per input byte (LZ4's largest expansion), so small inputs never
+//! make the decoder zero megabytes, and a long stream zeroes its buffer once.
 
 use crate::error::{Error, Result};
 
@@ -21,6 +23,9 @@ const MAGIC: [u8; 4] = [0x04, 0x22, 0x4D, 0x18];
 const WINDOW: usize = 64 * 1024;
 /// Output room in the history buffer beyond the window: at least this much, and two maximum blocks.
 const MIN_ROOM: usize = 1 << 20;
+/// LZ4's largest expansion: a match-length byte of 255 stands for 255 output bytes, and nothing else
+/// produces more output per input byte.
+const MAX_EXPANSION: usize = 255;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -116,10 +121,6 @@ impl Lz4FrameReader {
                     7 => 4 << 20,
                     b => return Err(self.err(format!("bad block size id {b}"))),
                 };
-                let room = WINDOW + (2 * self.max_block).max(MIN_ROOM);
-                if self.hist.len() < room {
-                    self.hist = vec![0; room]; // calloc: pages are zeroed lazily, not written here
-                }
                 self.filled = 0;
                 self.next(State::BlockSize, 4);
             }
@@ -144,21 +145,30 @@ impl Lz4FrameReader {
                 self.next(State::Block, size);
             }
             State::Block => {
-                if self.filled + self.max_block > self.hist.len() {
+                let data_len = self.pending.len() - if self.block_checksum { 4 } else { 0 };
+                let data = &self.pending[..data_len];
+                // The most this block can write (`data_len <= max_block`: checked when the size was read).
+                let reach = if self.stored {
+                    data_len
+                } else {
+                    self.max_block.min(data_len.saturating_mul(MAX_EXPANSION).saturating_add(64))
+                };
+                let room_limit = WINDOW + (2 * self.max_block).max(MIN_ROOM);
+                if self.filled + reach > room_limit {
                     let keep = self.filled.min(WINDOW);
                     self.hist.copy_within(self.filled - keep..self.filled, 0);
                     self.filled = keep;
                 }
-                let data_len = self.pending.len() - if self.block_checksum { 4 } else { 0 };
-                let data = &self.pending[..data_len];
+                if self.hist.len() < self.filled + reach {
+                    self.hist.resize(self.filled + reach, 0);
+                }
                 let (before, room) = self.hist.split_at_mut(self.filled);
                 let n = if self.stored {
-                    // `data_len <= max_block <= room.len()`: checked when the size was read.
                     room[..data_len].copy_from_slice(data);
                     data_len
                 } else {
                     let dict = &before[before.len().saturating_sub(WINDOW)..];
-                    lz4_flex::block::decompress_into_with_dict(data, &mut room[..self.max_block], dict)
+                    lz4_flex::block::decompress_into_with_dict(data, &mut room[..reach], dict)
                         .map_err(|e| Error::decode(self.offset, format!("LZ4 frame: {e}")))?
                 };
                 let start = self.filled;
@@ -265,6 +275,33 @@ mod tests {
                 assert!(decode(&framed, chunk).unwrap() == data, "independent={independent} chunk={chunk}");
             }
         }
+    }
+
+    #[test]
+    fn blocks_at_the_largest_expansion_decode() {
+        // Zeros compress about 250:1, close to LZ4's limit, in the largest and the smallest blocks.
+        let zeros = vec![0u8; 9 << 20];
+        for size in [lz4_flex::frame::BlockSize::Max4MB, lz4_flex::frame::BlockSize::Max64KB] {
+            let info = lz4_flex::frame::FrameInfo::new().block_size(size);
+            let mut e = lz4_flex::frame::FrameEncoder::with_frame_info(info, Vec::new());
+            e.write_all(&zeros).unwrap();
+            let framed = e.finish().unwrap();
+            assert!(framed.len() < zeros.len() / 200, "{} bytes", framed.len());
+            assert!(decode(&framed, 1000).unwrap() == zeros);
+        }
+        // A block of one literal and one match made only of 255-byte length extensions: 255 output
+        // bytes per input byte, the most LZ4 can express.
+        let ext = 4000;
+        let mut block = vec![0x1F, b'x', 1, 0]; // 1 literal, match of 15+ at offset 1
+        block.extend(std::iter::repeat_n(255u8, ext));
+        block.extend_from_slice(&[0, 0x50, b'a', b'b', b'c', b'd', b'e']); // end of length; 5 last literals
+        let mut framed = vec![0x04, 0x22, 0x4D, 0x18, 0x60, 0x70, 0x73]; // linked, 4 MiB blocks
+        framed.extend_from_slice(&(block.len() as u32).to_le_bytes());
+        framed.extend_from_slice(&block);
+        framed.extend_from_slice(&[0; 4]);
+        let out = decode(&framed, 3).unwrap();
+        assert_eq!(out.len(), 1 + 4 + 15 + 255 * ext + 5);
+        assert!(out[..out.len() - 5].iter().all(|&b| b == b'x') && out.ends_with(b"abcde"));
     }
 
     #[test]
