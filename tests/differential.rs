@@ -71,6 +71,19 @@ fn generate_random_matches_server_rendering_for_every_type() {
 }
 
 #[test]
+fn floats_of_every_shape_match_server_rendering() {
+    // Random bit patterns (NaNs, infinities, subnormals included), every power of two, decimal fractions
+    // and large integers near 2^53..2^70 (where two shortest candidates can tie) in both widths.
+    let sql = "SELECT reinterpretAsFloat64(sipHash64(number)) AS f64_bits, \
+        reinterpretAsFloat32(toUInt32(sipHash64(number, 1) % 4294967296)) AS f32_bits, \
+        pow(2, toInt64(number % 2100) - 1075) AS powers, number / 1000 AS thousandths, number * 0.1 AS tenths, \
+        toFloat32(number) / 10 AS f32_tenths, toFloat64(number * 1000003) * exp2(number % 20) AS big, \
+        toFloat32(number * 1000003) * 1024 AS f32_big, (number + 0.5) * 1e-5 AS halves, \
+        toFloat32(pow(2, toInt64(number % 300) - 150)) AS f32_powers FROM numbers(100000)";
+    assert_eq!(compare(sql), 1_000_000);
+}
+
+#[test]
 fn expression_only_types_match_server_rendering() {
     // generateRandom cannot make these; expressions over numbers() cover their ranges.
     let sql = "SELECT toBFloat16(number * 1.37 - 50000), toTime(toInt64(number * 97) - 500000), \

@@ -17,14 +17,15 @@
 use crate::native::TypeDesc;
 use crate::value::Value;
 use jiff::tz::TimeZone;
-use std::collections::HashMap;
 use std::io::Write;
 
 /// Renders values as ClickHouse text. Holds the server's time zone (for `DateTime` columns without
 /// one) and caches the zones it has loaded.
 pub struct TextRenderer {
     default_tz: TimeZone,
-    zones: HashMap<String, TimeZone>,
+    /// Zones loaded so far, searched in order: a result has one or a few, and a string comparison is
+    /// cheaper than hashing the name for every value.
+    zones: Vec<(String, TimeZone)>,
     legacy: bool,
     json_quote_denormals: bool,
 }
@@ -33,7 +34,7 @@ impl TextRenderer {
     /// A renderer whose `DateTime` columns without a zone use `server_tz` (an IANA name).
     pub fn new(server_tz: &str) -> Self {
         let default_tz = TimeZone::get(server_tz).unwrap_or(TimeZone::UTC);
-        TextRenderer { default_tz, zones: HashMap::new(), legacy: false, json_quote_denormals: false }
+        TextRenderer { default_tz, zones: Vec::new(), legacy: false, json_quote_denormals: false }
     }
 
     /// Renders as old servers (18.16) do: Date 0 and DateTime 0 as `0000-00-00[ 00:00:00]` (newer ones
@@ -62,9 +63,14 @@ impl TextRenderer {
     fn zone(&mut self, name: Option<&str>) -> TimeZone {
         match name {
             None => self.default_tz.clone(),
-            Some(n) => {
-                self.zones.entry(n.to_string()).or_insert_with(|| TimeZone::get(n).unwrap_or(TimeZone::UTC)).clone()
-            }
+            Some(n) => match self.zones.iter().find(|(k, _)| k == n) {
+                Some((_, z)) => z.clone(),
+                None => {
+                    let z = TimeZone::get(n).unwrap_or(TimeZone::UTC);
+                    self.zones.push((n.to_string(), z.clone()));
+                    z
+                }
+            },
         }
     }
 
@@ -330,11 +336,36 @@ enum FloatRepr {
     F64(f64),
 }
 
+/// A small stack buffer for `write!` (float digits), so formatting a float allocates nothing.
+struct StackText {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl StackText {
+    fn new() -> Self {
+        StackText { buf: [0; 48], len: 0 }
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// Shortest round-trip digits, laid out as ClickHouse does (JavaScript's rule, exponent without `+`).
 fn write_float(out: &mut Vec<u8>, v: FloatRepr) {
-    let (sci, is_nan, inf, neg) = match v {
-        FloatRepr::F32(x) => (format!("{:e}", x.abs()), x.is_nan(), x.is_infinite(), x.is_sign_negative()),
-        FloatRepr::F64(x) => (format!("{:e}", x.abs()), x.is_nan(), x.is_infinite(), x.is_sign_negative()),
+    use std::fmt::Write as _;
+    let (is_nan, inf, neg) = match v {
+        FloatRepr::F32(x) => (x.is_nan(), x.is_infinite(), x.is_sign_negative()),
+        FloatRepr::F64(x) => (x.is_nan(), x.is_infinite(), x.is_sign_negative()),
     };
     if is_nan {
         out.extend_from_slice(b"nan");
@@ -347,9 +378,34 @@ fn write_float(out: &mut Vec<u8>, v: FloatRepr) {
         out.extend_from_slice(b"inf");
         return;
     }
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let mut digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    // Shortest round-trip digits from Ryū (its text is e.g. `100.0`, `0.0001`, `1.5e-7`, `1e16`), as
+    // digits d1d2… and the exponent of d1.
+    let mut ryu = ryu::Buffer::new();
+    let text = match v {
+        FloatRepr::F32(x) => ryu.format_finite(x.abs()),
+        FloatRepr::F64(x) => ryu.format_finite(x.abs()),
+    }
+    .as_bytes();
+    let e_at = text.iter().position(|&b| b == b'e').unwrap_or(text.len());
+    let e10: i32 =
+        std::str::from_utf8(&text[(e_at + 1).min(text.len())..]).ok().and_then(|e| e.parse().ok()).unwrap_or(0);
+    let mantissa = &text[..e_at];
+    let point = mantissa.iter().position(|&b| b == b'.').unwrap_or(mantissa.len()) as i32;
+    let mut shortest = [0u8; 48];
+    let mut k = 0;
+    let mut leading_zeros = 0;
+    for &b in mantissa.iter().filter(|&&b| b != b'.') {
+        if k == 0 && b == b'0' {
+            leading_zeros += 1;
+        } else {
+            shortest[k] = b;
+            k += 1;
+        }
+    }
+    while k > 1 && shortest[k - 1] == b'0' {
+        k -= 1;
+    }
+    let (shortest, exp) = if k == 0 { (&b"0"[..], 0) } else { (&shortest[..k], e10 + point - 1 - leading_zeros) };
     // When the exact value lies exactly halfway between two shortest candidates, ClickHouse (DragonBox)
     // takes the one with the even last digit; Rust's formatter may take the other.
     // A tie needs the exact value to continue with a 5 right after the shortest digits (at most 18
@@ -367,45 +423,60 @@ fn write_float(out: &mut Vec<u8>, v: FloatRepr) {
     };
     let exp2 = exp2 + mantissa.trailing_zeros() as i32;
     let may_tie = exp2 >= -26 && {
-        let one_more = format!("{:.*e}", digits.len(), abs);
-        one_more.split_once('e').and_then(|(m, _)| m.bytes().last()) == Some(b'5')
+        let mut one_more = StackText::new();
+        let _ = write!(one_more, "{:.*e}", shortest.len(), abs);
+        let m = one_more.bytes();
+        m.iter().position(|&b| b == b'e').and_then(|e| e.checked_sub(1)).map(|i| m[i]) == Some(b'5')
     };
-    if may_tie {
-        let exact = format!("{:.*e}", digits.len() + 40, abs);
-        if let Some(even) = tie_to_even(&digits, exp, &exact) {
-            digits = even;
+    // DragonBox breaks a tie towards the even candidate, except for powers of two (its "shorter
+    // interval" case: no significand bits, exponent bits > 1), where it takes the upper one unless the
+    // binary exponent is -77 (Float64) or -35 (Float32).
+    let upper_wins = match v {
+        FloatRepr::F32(x) => {
+            let b = x.abs().to_bits();
+            let e = (b >> 23) as i32;
+            b & ((1 << 23) - 1) == 0 && e > 1 && e - 150 != -35
         }
-    }
-    if digits == "0" {
+        FloatRepr::F64(x) => {
+            let b = x.abs().to_bits();
+            let e = (b >> 52) as i32;
+            b & ((1 << 52) - 1) == 0 && e > 1 && e - 1075 != -77
+        }
+    };
+    let tie =
+        if may_tie { break_tie(shortest, exp, &format!("{:.*e}", shortest.len() + 40, abs), upper_wins) } else { None };
+    let digits = tie.as_deref().unwrap_or(shortest);
+    if digits == b"0" {
         out.push(b'0');
         return;
     }
     let k = digits.len() as i32;
     let n = exp + 1; // position of the decimal point relative to the digits
     if k <= n && n <= 21 {
-        out.extend_from_slice(digits.as_bytes());
+        out.extend_from_slice(digits);
         out.extend(std::iter::repeat_n(b'0', (n - k) as usize));
     } else if 0 < n && n <= 21 {
-        out.extend_from_slice(&digits.as_bytes()[..n as usize]);
+        out.extend_from_slice(&digits[..n as usize]);
         out.push(b'.');
-        out.extend_from_slice(&digits.as_bytes()[n as usize..]);
+        out.extend_from_slice(&digits[n as usize..]);
     } else if -6 < n && n <= 0 {
         out.extend_from_slice(b"0.");
         out.extend(std::iter::repeat_n(b'0', (-n) as usize));
-        out.extend_from_slice(digits.as_bytes());
+        out.extend_from_slice(digits);
     } else {
-        out.push(digits.as_bytes()[0]);
+        out.push(digits[0]);
         if k > 1 {
             out.push(b'.');
-            out.extend_from_slice(&digits.as_bytes()[1..]);
+            out.extend_from_slice(&digits[1..]);
         }
         let _ = write!(out, "e{}", n - 1);
     }
 }
 
 /// If `exact` (scientific, many digits) is exactly halfway between `digits` and its neighbour in the
-/// last place and `digits` ends odd, returns the even neighbour.
-fn tie_to_even(digits: &str, exp: i32, exact: &str) -> Option<String> {
+/// last place, returns the neighbour when it is the one to print: the upper one when `upper_wins`,
+/// else the even one.
+fn break_tie(digits: &[u8], exp: i32, exact: &str, upper_wins: bool) -> Option<Vec<u8>> {
     let (m, e) = exact.split_once('e')?;
     if e.parse::<i32>().ok()? != exp {
         return None;
@@ -416,16 +487,23 @@ fn tie_to_even(digits: &str, exp: i32, exact: &str) -> Option<String> {
     if rest.first() != Some(&b'5') || rest[1..].iter().any(|b| *b != b'0') {
         return None;
     }
-    let last = *digits.as_bytes().last()?;
-    if (last - b'0') % 2 == 0 {
-        return None;
-    }
     let lower = &all[..k];
-    if lower != digits.as_bytes() {
-        // Rust rounded up to an odd digit: the even candidate is the lower one.
-        return String::from_utf8(lower.to_vec()).ok();
+    let have_upper = lower != digits;
+    if upper_wins {
+        if have_upper {
+            return None;
+        }
+    } else {
+        let last = *digits.last()?;
+        if (last - b'0') % 2 == 0 {
+            return None;
+        }
+        if have_upper {
+            // The shortest digits were rounded up to an odd digit: the even candidate is the lower one.
+            return Some(lower.to_vec());
+        }
     }
-    // Rust kept the lower, odd candidate: take the upper one (with carries).
+    // The lower candidate was taken and the upper one is wanted (with carries).
     let mut up = lower.to_vec();
     let mut i = up.len();
     while i > 0 {
@@ -434,7 +512,7 @@ fn tie_to_even(digits: &str, exp: i32, exact: &str) -> Option<String> {
             up[i] = b'0';
         } else {
             up[i] += 1;
-            return String::from_utf8(up).ok();
+            return Some(up);
         }
     }
     None
