@@ -190,3 +190,38 @@ fn the_server_going_away_mid_insert_is_an_error() {
     assert!(committed % 10_000 == 0 && committed <= 20_000, "only whole blocks sent before the cut: {committed}");
     direct.command(&format!("DROP TABLE {t}")).unwrap();
 }
+
+#[test]
+fn encoded_native_blocks_are_sent_as_they_are_in_every_compression_mode() {
+    use clickhouse_connect::native::BlockDecoder;
+    let server = modern();
+    let native =
+        server.raw_query("SELECT number AS id, toString(number) AS s FROM numbers(1000)", Some("Native")).unwrap();
+    let reordered =
+        server.raw_query("SELECT toString(number) AS s, number AS id FROM numbers(10)", Some("Native")).unwrap();
+    for comp in [Compression::None, Compression::Lz4, Compression::Zstd, Compression::Http("gzip".into())] {
+        let mut o = options("CH_MODERN_URL");
+        o.compression = comp.clone();
+        let c = Client::new(o).unwrap();
+        let t = table("ins_native");
+        c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = Memory")).unwrap();
+        let mut ins = c.inserter(&t, &[], 100).unwrap();
+        ins.write(&[Value::from(5000u64), Value::from("5000")]).unwrap(); // flushed before the block
+        let mut d = BlockDecoder::new();
+        let mut bytes = &native[..];
+        let block = d.feed(&mut bytes).unwrap().unwrap();
+        assert!(bytes.is_empty(), "one block");
+        assert!(ins.native_mismatch(&block).is_none());
+        ins.write_native_block(&block, &native).unwrap();
+        // A block in another column order is refused, naming the column, and nothing of it is sent.
+        let mut d2 = BlockDecoder::new();
+        let other = d2.feed(&mut &reordered[..]).unwrap().unwrap();
+        let e = ins.write_native_block(&other, &reordered).unwrap_err().to_string();
+        assert!(e.contains("column s String where id UInt64 was expected"), "{e}");
+        let s = ins.end().unwrap();
+        assert_eq!((s.rows, s.blocks), (1001, 2), "{comp:?}");
+        let check = format!("SELECT count(), sum(id), countIf(s != toString(id)) FROM {t}");
+        assert_eq!(c.command(&check).unwrap(), format!("1001\t{}\t0", 5000 + (0..1000u64).sum::<u64>()), "{comp:?}");
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}

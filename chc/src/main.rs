@@ -20,7 +20,7 @@ mod progress;
 
 use clap::{Parser, Subcommand};
 use clickhouse_connect::format::TextParser;
-use clickhouse_connect::format::read::{InputFormat, reader};
+use clickhouse_connect::format::read::{InputFormat, NativeReader, native_block_rows, reader};
 use clickhouse_connect::native::TypeDesc;
 use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error};
 use output::{BlockWriter, OutputFormat};
@@ -262,21 +262,46 @@ fn insert(
         .map(|(n, t)| TypeDesc::parse(&t).map(|t| (n, t)))
         .collect::<clickhouse_connect::Result<_>>()?;
     let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
-    let mut rows = reader(format, input, &columns, client.server_timezone());
     let mut inserter = client.inserter(table, &names, block_rows)?;
     let progress = Progress::new(progress_wanted, "sent");
-    let mut row = Vec::with_capacity(columns.len());
     let mut n = 0u64;
-    let failure = loop {
-        match rows.next_row(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break None,
-            Err(e) => break Some(e),
-        }
-        inserter.write(&row)?;
-        n += 1;
-        if n % 65_536 == 0 {
+    let failure = if format == InputFormat::Native {
+        // Block by block: a block already in the table's shape (names, order, types) is sent as it was
+        // read, after being decoded once to check it; any other block goes through values.
+        let mut native = NativeReader::new(input, columns.clone());
+        let mut send_error = None;
+        let read = native.for_each_block(|block, bytes| {
+            let sent_block = if inserter.native_mismatch(block).is_none() {
+                inserter.write_native_block(block, bytes)
+            } else {
+                native_block_rows(&columns, block, n + 1, |row| inserter.write(&row))
+            };
+            if let Err(e) = sent_block {
+                send_error = Some(e);
+                return Err(Error::Usage("stopped".into()));
+            }
+            n += block.rows() as u64;
             progress.update(n, sent.load(Ordering::Relaxed), 0);
+            Ok(())
+        });
+        if let Some(e) = send_error {
+            return Err(e.into());
+        }
+        read.err()
+    } else {
+        let mut rows = reader(format, input, &columns, client.server_timezone());
+        let mut row = Vec::with_capacity(columns.len());
+        loop {
+            match rows.next_row(&mut row) {
+                Ok(true) => {}
+                Ok(false) => break None,
+                Err(e) => break Some(e),
+            }
+            inserter.write(&row)?;
+            n += 1;
+            if n % 65_536 == 0 {
+                progress.update(n, sent.load(Ordering::Relaxed), 0);
+            }
         }
     };
     // The rows before a failure are whole and valid: they are inserted, and counted.

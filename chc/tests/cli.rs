@@ -167,6 +167,45 @@ fn json_each_row_piped_into_insert_copies_every_type_exactly() {
 }
 
 #[test]
+fn native_blocks_in_the_table_shape_pass_through_and_others_are_converted() {
+    let c = modern();
+    let t = table("chc_native");
+    c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = Memory")).unwrap();
+    // Blocks in the table's shape are sent as read; blocks in another column order with a narrower type
+    // go through values. Both kinds in one input.
+    let same = c.raw_query("SELECT number AS id, toString(number) AS s FROM numbers(100000)", Some("Native")).unwrap();
+    let other = c
+        .raw_query(
+            "SELECT toString(number + 100000) AS s, toUInt32(number + 100000) AS id FROM numbers(50000)",
+            Some("Native"),
+        )
+        .unwrap();
+    let input = [&same[..], &other[..], &same[..]].concat();
+    let out = chc_stdin(&["insert", &t, "--format", "Native"], &input);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let check = format!("SELECT count(), sum(id), countIf(s != toString(id)) FROM {t}");
+    let sum = 2 * (0..100_000u64).sum::<u64>() + (100_000..150_000u64).sum::<u64>();
+    assert_eq!(c.command(&check).unwrap(), format!("250000\t{sum}\t0"));
+
+    // A block cut short at the end: the whole blocks before it are inserted, and the error says so.
+    c.command(&format!("TRUNCATE TABLE {t}")).unwrap();
+    let cut = [&same[..], &same[..same.len() / 2]].concat();
+    let out = chc_stdin(&["insert", &t, "--format", "Native"], &cut);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rows before it were inserted"), "{err}");
+    let mut whole = 0;
+    let mut d = clickhouse_connect::native::BlockDecoder::new();
+    let mut rest = &cut[..];
+    while let Ok(Some(b)) = d.feed(&mut rest) {
+        whole += b.rows();
+    }
+    assert!(whole >= 100_000, "the second copy is cut: {whole}");
+    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), whole.to_string());
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
 fn bad_input_stops_with_row_and_column_and_keeps_only_earlier_rows() {
     let c = modern();
     let t = table("chc_bad");

@@ -32,7 +32,7 @@ use super::{CallOptions, Client, Compression};
 use crate::error::{Error, Result};
 use crate::native::encoder::write_block_from;
 use crate::native::encoder::{ValueBuilder, builder_for};
-use crate::native::{ColumnEncoder, TypeDesc};
+use crate::native::{Block, ColumnEncoder, TypeDesc};
 use crate::transport::compression::{Method, write_frames};
 use crate::transport::{Request, ResponseMeta, Summary, Transport};
 use crate::value::Value;
@@ -141,6 +141,8 @@ impl BodyEncoding {
 /// A streaming insert into one table; see the module docs.
 pub struct Inserter {
     columns: Vec<(String, String)>,
+    /// The columns' types, parsed.
+    types: Vec<TypeDesc>,
     builders: Vec<Box<dyn ValueBuilder>>,
     block_rows: usize,
     encoding: BodyEncoding,
@@ -215,7 +217,8 @@ impl Client {
             return Err(Error::usage("block_rows must be positive"));
         }
         let columns = self.insert_columns_for(table, column_names)?;
-        let builders = columns.iter().map(|(_, t)| builder_for(&TypeDesc::parse(t)?)).collect::<Result<Vec<_>>>()?;
+        let types = columns.iter().map(|(_, t)| TypeDesc::parse(t)).collect::<Result<Vec<_>>>()?;
+        let builders = types.iter().map(builder_for).collect::<Result<Vec<_>>>()?;
         let names: Vec<String> = columns.iter().map(|(n, _)| super::quote_identifier(n)).collect();
         let sql = format!("INSERT INTO {} ({}) FORMAT Native", super::insert::quote_table(table), names.join(", "));
         let encoding = match &self.compression {
@@ -234,6 +237,7 @@ impl Client {
         let params = Arc::new(self.params(opts, &extra)?);
         let ins = Inserter {
             columns,
+            types,
             builders,
             block_rows,
             encoding,
@@ -352,6 +356,49 @@ impl Inserter {
             self.columns.iter().zip(&self.builders).map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder));
         self.scratch.clear();
         write_block_from(&mut self.scratch, named)?;
+        self.send_scratch(rows)?;
+        for b in &mut self.builders {
+            b.clear();
+        }
+        Ok(())
+    }
+
+    /// Sends a Native block that is already encoded — one read from a Native file or another server —
+    /// without decoding and re-encoding it. `block` is its decoded form, `bytes` its exact encoding
+    /// (without BlockInfo); its columns must be this insert's, in order, with the same types, else
+    /// nothing is sent and the error says which column differs. Rows written before it are sent first.
+    pub fn write_native_block(&mut self, block: &Block<'_>, bytes: &[u8]) -> Result<()> {
+        if self.ended {
+            return Err(Error::usage("the insert has already ended"));
+        }
+        if let Some(why) = self.native_mismatch(block) {
+            return Err(Error::usage(format!("the Native block does not fit this insert: {why}")));
+        }
+        self.flush()?;
+        if block.rows() == 0 {
+            return Ok(());
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(bytes);
+        self.send_scratch(block.rows())
+    }
+
+    /// Whether `block` has exactly this insert's columns and types (what `write_native_block` needs):
+    /// `None` when it does, else what differs.
+    pub fn native_mismatch(&self, block: &Block<'_>) -> Option<String> {
+        let cols = block.columns();
+        if cols.len() != self.columns.len() {
+            return Some(format!("{} columns for {}", cols.len(), self.columns.len()));
+        }
+        cols.iter().zip(self.columns.iter().zip(&self.types)).find_map(|(c, ((name, t), desc))| {
+            (c.name() != name || c.desc() != desc)
+                .then(|| format!("column {} {} where {name} {t} was expected", c.name(), c.type_name()))
+        })
+    }
+
+    /// Compresses and sends the encoded block in `scratch`, counting its rows, and ends the request
+    /// when a limit is reached.
+    fn send_scratch(&mut self, rows: usize) -> Result<()> {
         let spare = self.returned.1.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.scratch.capacity()));
         let block = self.encoding.block(&mut self.scratch, spare)?;
         let len = block.len() as u64;
@@ -365,9 +412,6 @@ impl Inserter {
                 .finish_worker()
                 .err()
                 .unwrap_or_else(|| Error::usage("the insert request ended before all data was sent")));
-        }
-        for b in &mut self.builders {
-            b.clear();
         }
         self.summary.rows += rows as u64;
         self.summary.blocks += 1;

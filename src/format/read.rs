@@ -434,62 +434,113 @@ impl<R: Read> RowReader for CsvReader<R> {
 }
 
 /// `Native`: blocks as the server writes them; columns are matched by name.
+///
+/// Read row by row ([`RowReader`]), or block by block with [`NativeReader::for_each_block`], which also
+/// hands over each block's exact bytes so that a block already in the table's shape can be sent on as
+/// it is ([`crate::Inserter::write_native_block`]) instead of being decoded into values and re-encoded.
 pub struct NativeReader<R> {
-    input: R,
+    src: NativeBlocks<R>,
     columns: Vec<(String, TypeDesc)>,
-    decoder: BlockDecoder,
     pending: std::collections::VecDeque<Vec<Value<'static>>>,
-    buf: Vec<u8>,
     row: u64,
+}
+
+/// The Native input decoded block by block, keeping the bytes of the block being read.
+struct NativeBlocks<R> {
+    input: R,
+    decoder: BlockDecoder,
+    buf: Vec<u8>,
+    /// The bytes of the current block so far (from earlier chunks and this one).
+    block: Vec<u8>,
+    /// Rows in the blocks handed out so far.
+    rows: u64,
     done: bool,
+}
+
+impl<R: BufRead> NativeBlocks<R> {
+    /// Reads one chunk and hands every block it completes to `f` with its bytes. `false` at the end.
+    fn pump(&mut self, f: &mut dyn FnMut(&crate::native::Block<'_>, &[u8]) -> Result<()>) -> Result<bool> {
+        if self.done {
+            return Ok(false);
+        }
+        let at = self.rows + 1;
+        let n = self.input.read(&mut self.buf).map_err(|e| input_error(at, 0, None, format!("read failed: {e}")))?;
+        if n == 0 {
+            self.done = true;
+            self.decoder.finish().map_err(|e| input_error(at, 0, None, e.to_string()))?;
+            return Ok(false);
+        }
+        let mut chunk = &self.buf[..n];
+        loop {
+            let before = chunk;
+            let block =
+                self.decoder.feed(&mut chunk).map_err(|e| input_error(self.rows + 1, 0, None, e.to_string()))?;
+            self.block.extend_from_slice(&before[..before.len() - chunk.len()]);
+            let Some(block) = block else { return Ok(true) };
+            f(&block, &self.block)?;
+            self.rows += block.rows() as u64;
+            self.block.clear();
+        }
+    }
 }
 
 impl<R: BufRead> NativeReader<R> {
     /// A reader over `input`.
     pub fn new(input: R, columns: Vec<(String, TypeDesc)>) -> Self {
         NativeReader {
-            input,
+            src: NativeBlocks {
+                input,
+                decoder: BlockDecoder::new(),
+                buf: vec![0; 1 << 16],
+                block: Vec::new(),
+                rows: 0,
+                done: false,
+            },
             columns,
-            decoder: BlockDecoder::new(),
             pending: Default::default(),
-            buf: vec![0; 1 << 16],
             row: 0,
-            done: false,
         }
     }
+
+    /// Reads the whole input, handing each decoded block and its exact bytes to `f` (an error from `f`
+    /// stops the reading). Mixing this with [`RowReader::next_row`] on one reader is not supported.
+    pub fn for_each_block(&mut self, mut f: impl FnMut(&crate::native::Block<'_>, &[u8]) -> Result<()>) -> Result<()> {
+        while self.src.pump(&mut f)? {}
+        Ok(())
+    }
+}
+
+/// A Native `block`'s rows as values of the table's `columns` (matched by name, in the table's order),
+/// each handed to `f`; `first_row` (1-based, in the whole input) is for error messages.
+pub fn native_block_rows(
+    columns: &[(String, TypeDesc)],
+    block: &crate::native::Block<'_>,
+    first_row: u64,
+    mut f: impl FnMut(Vec<Value<'static>>) -> Result<()>,
+) -> Result<()> {
+    let mut index = Vec::with_capacity(columns.len());
+    for (name, _) in columns {
+        let i = block.columns().iter().position(|c| c.name() == name);
+        index.push(i.ok_or_else(|| input_error(first_row, 0, Some(name), "not in the Native input"))?);
+    }
+    for r in 0..block.rows() {
+        f(index.iter().map(|&i| block.columns()[i].column().value(r).into_owned()).collect())?;
+    }
+    Ok(())
 }
 
 impl<R: BufRead> RowReader for NativeReader<R> {
     fn next_row(&mut self, row: &mut Vec<Value<'static>>) -> Result<bool> {
         row.clear();
         while self.pending.is_empty() {
-            if self.done {
+            let (columns, pending, first) = (&self.columns, &mut self.pending, self.row + 1);
+            if !self.src.pump(&mut |block, _| {
+                native_block_rows(columns, block, first, |r| {
+                    pending.push_back(r);
+                    Ok(())
+                })
+            })? {
                 return Ok(false);
-            }
-            let n = self
-                .input
-                .read(&mut self.buf)
-                .map_err(|e| input_error(self.row + 1, 0, None, format!("read failed: {e}")))?;
-            if n == 0 {
-                self.done = true;
-                self.decoder.finish().map_err(|e| input_error(self.row + 1, 0, None, e.to_string()))?;
-                continue;
-            }
-            let mut chunk = &self.buf[..n];
-            loop {
-                let block =
-                    self.decoder.feed(&mut chunk).map_err(|e| input_error(self.row + 1, 0, None, e.to_string()))?;
-                let Some(block) = block else { break };
-                // Map the table's columns to the block's by name.
-                let mut index = Vec::with_capacity(self.columns.len());
-                for (name, _) in &self.columns {
-                    let i = block.columns().iter().position(|c| c.name() == name);
-                    index.push(i.ok_or_else(|| input_error(self.row + 1, 0, Some(name), "not in the Native input"))?);
-                }
-                for r in 0..block.rows() {
-                    self.pending
-                        .push_back(index.iter().map(|&i| block.columns()[i].column().value(r).into_owned()).collect());
-                }
             }
         }
         self.row += 1;
