@@ -16,12 +16,10 @@ use crate::native::TypeDesc;
 use crate::value::Value;
 use jiff::tz::TimeZone;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// Parses text into values of given types (keeps time zones between calls).
 pub struct TextParser {
-    default_tz: TimeZone,
-    zones: HashMap<String, TimeZone>,
+    zones: super::Zones,
 }
 
 type R = Result<Value<'static>, String>;
@@ -29,16 +27,11 @@ type R = Result<Value<'static>, String>;
 impl TextParser {
     /// A parser whose `DateTime` columns without a zone use `server_tz` (an IANA name).
     pub fn new(server_tz: &str) -> Self {
-        TextParser { default_tz: TimeZone::get(server_tz).unwrap_or(TimeZone::UTC), zones: HashMap::new() }
+        TextParser { zones: super::Zones::new(server_tz) }
     }
 
     fn zone(&mut self, name: Option<&str>) -> TimeZone {
-        match name {
-            None => self.default_tz.clone(),
-            Some(n) => {
-                self.zones.entry(n.to_string()).or_insert_with(|| TimeZone::get(n).unwrap_or(TimeZone::UTC)).clone()
-            }
-        }
+        self.zones.get(name)
     }
 
     /// One TabSeparated field: `\N` is NULL, composites are in their quoted text, scalars are escaped.

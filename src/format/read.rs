@@ -141,11 +141,28 @@ impl<R: BufRead> RowReader for JsonEachRowReader<R> {
         let Some(object) = doc.as_object() else {
             return Err(input_error(r, l, None, "not a JSON object"));
         };
-        if let Some(k) = object.keys().find(|k| !self.columns.iter().any(|(n, _)| n == k.as_ref())) {
-            return Err(input_error(r, l, Some(k), "no such column in the table"));
+        // Each key to its column (keys usually come in the table's order: try the next column first).
+        let mut slots: [Option<&BorrowedValue<'_>>; 32] = [None; 32];
+        let mut spill: Vec<Option<&BorrowedValue<'_>>> = Vec::new();
+        let slots: &mut [Option<&BorrowedValue<'_>>] = if self.columns.len() <= 32 {
+            &mut slots[..self.columns.len()]
+        } else {
+            spill.resize(self.columns.len(), None);
+            &mut spill
+        };
+        let mut next = 0;
+        for (k, j) in object.iter() {
+            let at = if self.columns.get(next).is_some_and(|(n, _)| n == k.as_ref()) {
+                Some(next)
+            } else {
+                self.columns.iter().position(|(n, _)| n == k.as_ref())
+            };
+            let Some(at) = at else { return Err(input_error(r, l, Some(k), "no such column in the table")) };
+            slots[at] = Some(j);
+            next = at + 1;
         }
-        for (name, t) in &self.columns {
-            let v = match object.get(name.as_str()) {
+        for ((name, t), j) in self.columns.iter().zip(slots.iter()) {
+            let v = match j {
                 Some(j) => json_value(&mut self.parser, j, t, marked, 0),
                 None => Ok(Value::default_of(t)),
             };
@@ -159,7 +176,9 @@ impl<R: BufRead> RowReader for JsonEachRowReader<R> {
 /// marker characters), every offending byte as a marker character. Returns whether markers are in use.
 fn prepare_json(line: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
-    let needs_markers = std::str::from_utf8(line).is_err() || memchr::memmem::find(line, b"\xF4\x8F").is_some();
+    // Marker characters (U+10FF00…) start with F4 8F; F4 alone is rare, so look for it first.
+    let needs_markers =
+        std::str::from_utf8(line).is_err() || memchr::memchr_iter(0xF4, line).any(|i| line.get(i + 1) == Some(&0x8F));
     let marked;
     let src: &[u8] = if needs_markers {
         marked = mark_bytes(line);
@@ -172,14 +191,20 @@ fn prepare_json(line: &[u8], out: &mut Vec<u8>) -> bool {
     while i < src.len() {
         let c = src[i];
         if c == b'"' {
-            // Copy the string through its closing quote.
+            // Copy the string through its closing quote (skipping to each quote or backslash).
             let start = i;
             i += 1;
-            while i < src.len() {
-                match src[i] {
-                    b'\\' => i += 2,
-                    b'"' => break,
-                    _ => i += 1,
+            loop {
+                match memchr::memchr2(b'"', b'\\', &src[i.min(src.len())..]) {
+                    Some(at) if src[i + at] == b'"' => {
+                        i += at;
+                        break;
+                    }
+                    Some(at) => i += at + 2,
+                    None => {
+                        i = src.len(); // unterminated: the rest of the line, as it is
+                        break;
+                    }
                 }
             }
             i = (i + 1).min(src.len());
@@ -272,20 +297,26 @@ fn json_value(
         return p.scalar(&bytes, t);
     }
     if let Some(items) = j.as_array() {
-        let elem_types: Vec<TypeDesc> = match inner {
-            TypeDesc::Array(e) => vec![e.as_ref().clone(); items.len()],
-            TypeDesc::Tuple(e) => e.iter().map(|(_, t)| t.clone()).collect(),
-            TypeDesc::Point => vec![TypeDesc::Float64; 2],
-            geo if is_composite(geo) => vec![super::text::geo_element(geo); items.len()],
+        // Element types: one for every element of an array, one per position of a tuple.
+        let geo;
+        let (same, per_position): (Option<&TypeDesc>, &[(Option<String>, TypeDesc)]) = match inner {
+            TypeDesc::Array(e) => (Some(e.as_ref()), &[]),
+            TypeDesc::Tuple(e) => (None, e.as_slice()),
+            TypeDesc::Point if items.len() == 2 => (Some(&TypeDesc::Float64), &[]),
+            geo_type if is_composite(geo_type) && !matches!(geo_type, TypeDesc::Point) => {
+                geo = super::text::geo_element(geo_type);
+                (Some(&geo), &[])
+            }
+            TypeDesc::Point => return Err(format!("{} elements for {inner}", items.len())),
             other => return Err(format!("a JSON array for a column of type {other}")),
         };
-        if elem_types.len() != items.len() {
+        if same.is_none() && per_position.len() != items.len() {
             return Err(format!("{} elements for {inner}", items.len()));
         }
         let values = items
             .iter()
-            .zip(&elem_types)
-            .map(|(x, et)| json_value(p, x, et, marked, depth + 1))
+            .enumerate()
+            .map(|(i, x)| json_value(p, x, same.unwrap_or_else(|| &per_position[i].1), marked, depth + 1))
             .collect::<std::result::Result<Vec<_>, _>>()?;
         return Ok(match inner {
             TypeDesc::Tuple(_) | TypeDesc::Point => Value::Tuple(values),
@@ -568,6 +599,43 @@ mod tests {
         assert_eq!(row[1], Value::from(&b"a\xff\xf4\x8f\xbc\x80b"[..]));
         assert_eq!(row[2], Value::UInt256([u64::MAX; 4]));
         assert!(!r.next_row(&mut row).unwrap());
+    }
+
+    #[test]
+    fn json_keys_in_any_order_defaults_escapes_and_composites() {
+        let columns = cols(&[
+            ("a", "UInt8"),
+            ("b", "String"),
+            ("t", "Tuple(UInt8, String)"),
+            ("n", "Array(Array(UInt16))"),
+            ("p", "Point"),
+            ("r", "Ring"),
+        ]);
+        let input = br#"{"r":[[0,0],[1.5,-1]],"b":"x\"y\\z","p":[1.5,2],"n":[[1,2],[]],"t":[7,"q"],"a":1}
+{"a":2}
+{"a":3,"c":1}
+{"a":4,"p":[1,2,3]}
+{"a":5,"b":"unterminated}
+"#;
+        let mut r = JsonEachRowReader::new(&input[..], columns, "UTC");
+        let mut row = Vec::new();
+        assert!(r.next_row(&mut row).unwrap());
+        assert_eq!(row[0], Value::UInt8(1));
+        assert_eq!(row[1], Value::from("x\"y\\z"));
+        assert_eq!(row[2], Value::Tuple(vec![Value::UInt8(7), Value::from("q")]));
+        let u16s = |v: &[u16]| Value::Array(v.iter().map(|&x| Value::UInt16(x)).collect());
+        assert_eq!(row[3], Value::Array(vec![u16s(&[1, 2]), u16s(&[])]));
+        assert_eq!(row[4], Value::Tuple(vec![Value::Float64(1.5), Value::Float64(2.0)]));
+        let point = |x: f64, y: f64| Value::Tuple(vec![Value::Float64(x), Value::Float64(y)]);
+        assert_eq!(row[5], Value::Array(vec![point(0.0, 0.0), point(1.5, -1.0)]));
+        assert!(r.next_row(&mut row).unwrap(), "missing keys take defaults");
+        assert_eq!((&row[0], &row[1]), (&Value::UInt8(2), &Value::from("")));
+        let e = r.next_row(&mut row).unwrap_err();
+        assert!(matches!(&e, Error::Input { row: 3, column: Some(c), .. } if c == "c"), "{e}");
+        let e = r.next_row(&mut row).unwrap_err();
+        assert!(matches!(&e, Error::Input { row: 4, column: Some(c), .. } if c == "p"), "{e}");
+        let e = r.next_row(&mut row).unwrap_err();
+        assert!(matches!(&e, Error::Input { row: 5, column: None, .. }), "{e}");
     }
 
     #[test]

@@ -22,10 +22,7 @@ use std::io::Write;
 /// Renders values as ClickHouse text. Holds the server's time zone (for `DateTime` columns without
 /// one) and caches the zones it has loaded.
 pub struct TextRenderer {
-    default_tz: TimeZone,
-    /// Zones loaded so far, searched in order: a result has one or a few, and a string comparison is
-    /// cheaper than hashing the name for every value.
-    zones: Vec<(String, TimeZone)>,
+    zones: super::Zones,
     legacy: bool,
     json_quote_denormals: bool,
 }
@@ -33,8 +30,7 @@ pub struct TextRenderer {
 impl TextRenderer {
     /// A renderer whose `DateTime` columns without a zone use `server_tz` (an IANA name).
     pub fn new(server_tz: &str) -> Self {
-        let default_tz = TimeZone::get(server_tz).unwrap_or(TimeZone::UTC);
-        TextRenderer { default_tz, zones: Vec::new(), legacy: false, json_quote_denormals: false }
+        TextRenderer { zones: super::Zones::new(server_tz), legacy: false, json_quote_denormals: false }
     }
 
     /// Renders as old servers (18.16) do: Date 0 and DateTime 0 as `0000-00-00[ 00:00:00]` (newer ones
@@ -61,17 +57,7 @@ impl TextRenderer {
     }
 
     fn zone(&mut self, name: Option<&str>) -> TimeZone {
-        match name {
-            None => self.default_tz.clone(),
-            Some(n) => match self.zones.iter().find(|(k, _)| k == n) {
-                Some((_, z)) => z.clone(),
-                None => {
-                    let z = TimeZone::get(n).unwrap_or(TimeZone::UTC);
-                    self.zones.push((n.to_string(), z.clone()));
-                    z
-                }
-            },
-        }
+        self.zones.get(name)
     }
 
     /// Writes one field as `TabSeparated` does.
