@@ -107,40 +107,20 @@ fn same_either_way(stream: &[u8], cuts: &[usize], run: ChunkRun<'_>) {
     }
 }
 
+/// A body decoder on arbitrary bytes, whole and in random chunks.
+fn body_decoder<D: crate::transport::BodyDecoder>(data: &[u8], new: fn() -> D) {
+    let Some((stream, cuts)) = chunked(data) else { return };
+    same_either_way(stream, &cuts, &|chunks| new().decode_all(chunks).map_err(|e| e.to_string()));
+}
+
 /// ClickHouse compressed frames (`compress=1`) on arbitrary bytes in random chunks.
 pub fn compressed_frames(data: &[u8]) {
-    let Some((stream, cuts)) = chunked(data) else { return };
-    same_either_way(stream, &cuts, &|chunks| {
-        let mut r = crate::transport::compression::FrameReader::new();
-        let mut out = Vec::new();
-        for c in chunks {
-            r.feed(c, &mut |b| {
-                out.extend_from_slice(b);
-                Ok(())
-            })
-            .map_err(|e| e.to_string())?;
-        }
-        r.finish().map_err(|e| e.to_string())?;
-        Ok(out)
-    });
+    body_decoder(data, crate::transport::compression::FrameReader::new);
 }
 
 /// LZ4 frames (`Content-Encoding: lz4`) on arbitrary bytes in random chunks.
 pub fn lz4_frames(data: &[u8]) {
-    let Some((stream, cuts)) = chunked(data) else { return };
-    same_either_way(stream, &cuts, &|chunks| {
-        let mut r = crate::transport::lz4frame::Lz4FrameReader::new();
-        let mut out = Vec::new();
-        for c in chunks {
-            r.feed(c, &mut |b| {
-                out.extend_from_slice(b);
-                Ok(())
-            })
-            .map_err(|e| e.to_string())?;
-        }
-        r.finish().map_err(|e| e.to_string())?;
-        Ok(out)
-    });
+    body_decoder(data, crate::transport::lz4frame::Lz4FrameReader::new);
 }
 
 /// The response-header and exception parsers on arbitrary text: summary/progress JSON, exception

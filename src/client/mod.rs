@@ -27,7 +27,7 @@ use crate::native::{Block, BlockDecoder};
 use crate::transport::compression::{FrameReader, Method, write_frames};
 use crate::transport::lz4frame::Lz4FrameReader;
 use crate::transport::{
-    Progress, Request, ResponseMeta, Summary, Transport, TransportOptions, find_untagged_exception,
+    BodyDecoder, Progress, Request, ResponseMeta, Summary, Transport, TransportOptions, find_untagged_exception,
 };
 use crate::value::Value;
 use insert::http_encode;
@@ -341,8 +341,13 @@ impl Client {
         let mut attempt = 0;
         loop {
             let mut delivered = false;
-            let mut frames = FrameReader::new();
-            let mut lz4 = Lz4FrameReader::new();
+            let mut decoder: Option<Box<dyn BodyDecoder>> = if framed {
+                Some(Box::new(FrameReader::new()))
+            } else if http_lz4 {
+                Some(Box::new(Lz4FrameReader::new()))
+            } else {
+                None
+            };
             let req = Request {
                 headers: &headers,
                 accept_encoding: accept,
@@ -351,18 +356,16 @@ impl Client {
             };
             let result = self.transport.post(&req, &mut |chunk| {
                 delivered = true;
-                if framed {
-                    frames.feed(chunk, sink)
-                } else if http_lz4 {
-                    lz4.feed(chunk, sink)
-                } else {
-                    sink(chunk)
+                match decoder.as_mut() {
+                    Some(d) => d.feed(chunk, sink),
+                    None => sink(chunk),
                 }
             });
             match result {
                 Ok(meta) => {
-                    frames.finish()?;
-                    lz4.finish()?;
+                    if let Some(d) = &decoder {
+                        d.finish()?;
+                    }
                     return Ok(meta);
                 }
                 Err(e) if attempt < retries && !delivered && retryable(&e) => {

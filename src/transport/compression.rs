@@ -6,6 +6,7 @@
 //! anywhere, verifies every checksum (a corrupt frame is an error, never garbage), bounds both sizes, and
 //! buffers a frame only as its bytes arrive.
 
+use super::BodyDecoder;
 use crate::error::{Error, Result};
 
 /// Compression method byte of a frame.
@@ -55,14 +56,9 @@ pub struct FrameReader {
     offset: u64,
 }
 
-impl FrameReader {
-    /// A reader at the start of a stream.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
+impl BodyDecoder for FrameReader {
     /// Consumes `data`, handing each decompressed frame to `sink`.
-    pub fn feed(&mut self, mut data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    fn feed(&mut self, mut data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
         while !data.is_empty() {
             if self.pending.len() < CHECKSUM + HEADER {
                 let take = (CHECKSUM + HEADER - self.pending.len()).min(data.len());
@@ -85,7 +81,7 @@ impl FrameReader {
     }
 
     /// Checks the stream did not end inside a frame.
-    pub fn finish(&self) -> Result<()> {
+    fn finish(&self) -> Result<()> {
         if self.pending.is_empty() {
             Ok(())
         } else {
@@ -94,6 +90,13 @@ impl FrameReader {
                 format!("compressed stream ends inside a frame ({} bytes of it)", self.pending.len()),
             ))
         }
+    }
+}
+
+impl FrameReader {
+    /// A reader at the start of a stream.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     fn sizes(&self) -> Result<(usize, usize)> {
@@ -187,16 +190,7 @@ mod tests {
     use super::*;
 
     fn read_all(data: &[u8], chunk: usize) -> Result<Vec<u8>> {
-        let mut r = FrameReader::new();
-        let mut out = Vec::new();
-        for c in data.chunks(chunk.max(1)) {
-            r.feed(c, &mut |b| {
-                out.extend_from_slice(b);
-                Ok(())
-            })?;
-        }
-        r.finish()?;
-        Ok(out)
+        FrameReader::new().decode_all(data.chunks(chunk.max(1)))
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! block size and at most 255 bytes per input byte (LZ4's largest expansion), so small inputs never
 //! make the decoder zero megabytes, and a long stream zeroes its buffer once.
 
+use super::BodyDecoder;
 use crate::error::{Error, Result};
 
 const MAGIC: [u8; 4] = [0x04, 0x22, 0x4D, 0x18];
@@ -58,6 +59,32 @@ impl Default for Lz4FrameReader {
     }
 }
 
+impl BodyDecoder for Lz4FrameReader {
+    /// Consumes `data`, handing decoded bytes to `sink`.
+    fn feed(&mut self, mut data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        while !data.is_empty() {
+            let take = (self.want - self.pending.len()).min(data.len());
+            self.pending.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            self.offset += take as u64;
+            if self.pending.len() < self.want {
+                return Ok(());
+            }
+            self.step(sink)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the stream ended between frames.
+    fn finish(&self) -> Result<()> {
+        if self.state == State::Header && self.pending.is_empty() {
+            Ok(())
+        } else {
+            Err(self.err("stream ends inside a frame"))
+        }
+    }
+}
+
 impl Lz4FrameReader {
     /// A decoder at the start of a stream.
     pub fn new() -> Self {
@@ -78,21 +105,6 @@ impl Lz4FrameReader {
 
     fn err(&self, m: impl Into<String>) -> Error {
         Error::decode(self.offset, format!("LZ4 frame: {}", m.into()))
-    }
-
-    /// Consumes `data`, handing decoded bytes to `sink`.
-    pub fn feed(&mut self, mut data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
-        while !data.is_empty() {
-            let take = (self.want - self.pending.len()).min(data.len());
-            self.pending.extend_from_slice(&data[..take]);
-            data = &data[take..];
-            self.offset += take as u64;
-            if self.pending.len() < self.want {
-                return Ok(());
-            }
-            self.step(sink)?;
-        }
-        Ok(())
     }
 
     fn step(&mut self, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
@@ -188,15 +200,6 @@ impl Lz4FrameReader {
         self.want = want;
         self.pending.clear();
     }
-
-    /// Checks the stream ended between frames.
-    pub fn finish(&self) -> Result<()> {
-        if self.state == State::Header && self.pending.is_empty() {
-            Ok(())
-        } else {
-            Err(self.err("stream ends inside a frame"))
-        }
-    }
 }
 
 #[cfg(test)]
@@ -214,16 +217,7 @@ mod tests {
     }
 
     fn decode(bytes: &[u8], chunk: usize) -> Result<Vec<u8>> {
-        let mut r = Lz4FrameReader::new();
-        let mut out = Vec::new();
-        for c in bytes.chunks(chunk) {
-            r.feed(c, &mut |b| {
-                out.extend_from_slice(b);
-                Ok(())
-            })?;
-        }
-        r.finish()?;
-        Ok(out)
+        Lz4FrameReader::new().decode_all(bytes.chunks(chunk))
     }
 
     #[test]

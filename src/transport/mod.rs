@@ -24,6 +24,31 @@ pub mod lz4frame;
 
 pub use headers::{Progress, Summary};
 
+/// A decoder of a compressed response body: takes bytes in whatever chunks they arrive and hands the
+/// decoded bytes to a sink as soon as it has them. Implemented by the ClickHouse frame reader
+/// (`compress=1`) and the LZ4 frame reader (`Content-Encoding: lz4`).
+pub trait BodyDecoder {
+    /// Consumes `data`, handing decoded bytes to `sink`.
+    fn feed(&mut self, data: &[u8], sink: &mut dyn FnMut(&[u8]) -> crate::Result<()>) -> crate::Result<()>;
+    /// Checks the body did not end inside a frame.
+    fn finish(&self) -> crate::Result<()>;
+    /// Decodes a whole body given in `chunks` (tests and fuzzing).
+    fn decode_all<'a>(&mut self, chunks: impl IntoIterator<Item = &'a [u8]>) -> crate::Result<Vec<u8>>
+    where
+        Self: Sized,
+    {
+        let mut out = Vec::new();
+        for c in chunks {
+            self.feed(c, &mut |b| {
+                out.extend_from_slice(b);
+                Ok(())
+            })?;
+        }
+        self.finish()?;
+        Ok(out)
+    }
+}
+
 use crate::error::{Error, Result};
 use curl::easy::{Easy, List};
 use std::cell::RefCell;
