@@ -256,7 +256,7 @@ struct Distinct {
     bytes: Vec<u8>,
     ends: Vec<usize>,
     table: hashbrown::HashTable<u32>,
-    hasher: std::hash::RandomState,
+    hasher: hashbrown::DefaultHashBuilder,
 }
 
 impl Distinct {
