@@ -34,8 +34,17 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The counter is process-wide and the test harness runs tests on parallel threads: each test holds
+/// this lock so that it counts only its own allocations.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn alone() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn steady_state_decoding_allocates_nothing_per_block() {
+    let _alone = alone();
     let c = common::modern();
     let sql = "SELECT number, toString(number % 1000) AS s, if(number % 3 = 0, NULL, number) AS n, \
         range(number % 4) AS a, map(toString(number % 3), number) AS m, toLowCardinality(toString(number % 50)) AS lc, \
@@ -70,6 +79,7 @@ fn steady_state_decoding_allocates_nothing_per_block() {
 
 #[test]
 fn steady_state_streaming_inserts_allocate_nothing_per_block() {
+    let _alone = alone();
     let c = common::modern();
     let t = common::table("alloc_insert");
     c.command(&format!(
