@@ -154,6 +154,16 @@ impl ArenaBuf {
 /// Short bodies (<= 16 bytes, with 16 readable bytes in `buf`) are copied as one fixed 16-byte move,
 /// which may write past the row's end into reserved, not-yet-used capacity: those bytes are outside
 /// `0..len`, are never exposed, and are overwritten by the next row.
+///
+/// Where a row starts the loop is bound by a dependency chain: a row's position needs the previous
+/// row's length byte, loaded from memory (~6 cycles a row, whatever else the loop does). Runs of
+/// equal-length bodies (ids, codes, hashes, numbers of one width) break it: if the next `BATCH` rows
+/// all have this row's length `L`, they start every `L + 1` bytes, which eight independent loads check
+/// at once; then all eight are copied without the chain. A miss falls back to one row at a time and
+/// waits `BATCH` rows before trying again, so bodies of varied lengths pay one extra load a row at most.
+/// Rows checked and copied together in a run of equal-length bodies.
+const BATCH: usize = 8;
+
 pub(crate) fn append_short_strings(
     data: &mut ArenaBuf,
     offsets: &mut ArenaBuf,
@@ -176,7 +186,40 @@ pub(crate) fn append_short_strings(
     let olen = offsets.len;
     let mut pos = 0usize;
     let mut rows = 0usize;
+    let mut next_batch_try = 0usize;
     while rows < max_rows {
+        if rows >= next_batch_try && rows + BATCH <= max_rows {
+            if let Some(&len) = buf.get(pos).filter(|&&l| l <= 16) {
+                let stride = usize::from(len) + 1;
+                // Every record of the batch, and the last one's 16-byte over-read, lie inside `buf`.
+                if pos + BATCH * stride + 16 <= buf.len() && (1..BATCH).all(|k| buf[pos + k * stride] == len) {
+                    let len = usize::from(len);
+                    for k in 0..BATCH {
+                        // SAFETY (both writes), as for the single-row path below:
+                        // - source: `pos + k * stride + 1 + 16 <= pos + BATCH * stride + 16 <= buf.len()`;
+                        // - data destination: each body byte written at `dlen` was consumed from `buf`,
+                        //   so `dlen - data.len <= pos + k * stride` and the 16-byte write ends within
+                        //   `data.len + buf.len() + 16 <= cap`;
+                        // - offsets destination: `rows + k < max_rows` (checked: `rows + BATCH <=
+                        //   max_rows`), so the aligned u64 write is within `olen + max_rows * 8 <= cap`;
+                        // - the arena buffers and `buf` never overlap.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                buf.as_ptr().add(pos + k * stride + 1),
+                                data_ptr.add(dlen),
+                                16,
+                            );
+                            dlen += len;
+                            (offsets_ptr.add(olen + (rows + k) * 8) as *mut u64).write(dlen as u64);
+                        }
+                    }
+                    pos += BATCH * stride;
+                    rows += BATCH;
+                    continue;
+                }
+            }
+            next_batch_try = rows + BATCH;
+        }
         let Some(&len) = buf.get(pos) else { break };
         if len >= 0x80 {
             break;
@@ -232,6 +275,64 @@ mod tests {
         assert!(b.as_bytes().is_empty());
         let empty: &[i128] = b.typed();
         assert!(empty.is_empty());
+    }
+
+    /// What `append_short_strings` must do, one row at a time.
+    fn reference(buf: &[u8], max_rows: usize) -> (usize, Vec<u64>, Vec<u8>) {
+        let (mut pos, mut ends, mut data) = (0, Vec::new(), Vec::new());
+        while ends.len() < max_rows {
+            let Some(&len) = buf.get(pos) else { break };
+            let len = usize::from(len);
+            if len >= 0x80 || pos + 1 + len > buf.len() {
+                break;
+            }
+            data.extend_from_slice(&buf[pos + 1..pos + 1 + len]);
+            ends.push(data.len() as u64);
+            pos += 1 + len;
+        }
+        (pos, ends, data)
+    }
+
+    #[test]
+    fn short_strings_match_the_reference_on_runs_and_mixtures() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for case in 0..3000 {
+            // Runs of one length (as in ids or numbers of one width), mixed lengths, long bodies, and now
+            // and then a two-byte prefix that stops the fast path.
+            let mut buf = Vec::new();
+            while buf.len() < 600 {
+                let len = match next(10) {
+                    0 => next(128) as u8,
+                    1 => 0x90,
+                    _ => next(18) as u8,
+                };
+                let run = if next(2) == 0 { 1 + next(30) } else { 1 };
+                for _ in 0..run {
+                    buf.push(len);
+                    if len < 0x80 {
+                        buf.extend((0..len).map(|_| b'a' + next(26) as u8));
+                    }
+                }
+            }
+            let cut = next(buf.len() as u64 + 1) as usize;
+            let buf = &buf[..cut];
+            let max_rows = if case % 3 == 0 { next(40) as usize } else { usize::MAX };
+            let bump = Bump::new();
+            let (mut data, mut offsets) = (ArenaBuf::new(), ArenaBuf::new());
+            data.extend_from_slice(&bump, b"prefix").unwrap(); // earlier rows of the same column
+            let (used, rows) = append_short_strings(&mut data, &mut offsets, &bump, buf, max_rows).unwrap();
+            let (want_used, want_ends, want_data) = reference(buf, max_rows);
+            assert_eq!((used, rows), (want_used, want_ends.len()), "case {case}");
+            let shifted: Vec<u64> = want_ends.iter().map(|e| e + 6).collect();
+            assert_eq!(offsets.typed::<u64>(), &shifted[..], "case {case}");
+            assert_eq!(&data.as_bytes()[6..], &want_data[..], "case {case}");
+        }
     }
 
     #[test]
