@@ -48,7 +48,7 @@ fn decode(c: &mut Criterion) {
             black_box(&dst);
         })
     });
-    for name in ["uint64", "nullable_uint64", "string", "low_cardinality", "array_uint8"] {
+    for name in ["uint64", "nullable_uint64", "string", "string_varied", "low_cardinality", "array_uint8"] {
         let (bytes, _) = stream(name);
         g.throughput(Throughput::Bytes(bytes.len() as u64));
         let mut d = BlockDecoder::with_block_info();

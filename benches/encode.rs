@@ -18,7 +18,7 @@ use clickhouse_connect::native::encoder::{ValueBuilder, builder_for};
 use clickhouse_connect::native::{BlockDecoder, ColumnEncoder, write_block};
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 
-const FAMILIES: [&str; 5] = ["uint64", "nullable_uint64", "string", "low_cardinality", "array_uint8"];
+const FAMILIES: [&str; 6] = ["uint64", "nullable_uint64", "string", "string_varied", "low_cardinality", "array_uint8"];
 
 /// A captured block's columns: names, type descriptions and every value, owned.
 struct Captured {

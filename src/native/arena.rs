@@ -160,7 +160,8 @@ impl ArenaBuf {
 /// equal-length bodies (ids, codes, hashes, numbers of one width) break it: if the next `BATCH` rows
 /// all have this row's length `L`, they start every `L + 1` bytes, which eight independent loads check
 /// at once; then all eight are copied without the chain. A miss falls back to one row at a time and
-/// waits `BATCH` rows before trying again, so bodies of varied lengths pay one extra load a row at most.
+/// waits 8, then 16, 32 and at most 64 rows before trying again, so bodies of varied lengths pay next
+/// to nothing.
 /// Rows checked and copied together in a run of equal-length bodies.
 const BATCH: usize = 8;
 
@@ -187,6 +188,7 @@ pub(crate) fn append_short_strings(
     let mut pos = 0usize;
     let mut rows = 0usize;
     let mut next_batch_try = 0usize;
+    let mut misses = 0u32;
     while rows < max_rows {
         if rows >= next_batch_try && rows + BATCH <= max_rows {
             if let Some(&len) = buf.get(pos).filter(|&&l| l <= 16) {
@@ -215,10 +217,12 @@ pub(crate) fn append_short_strings(
                     }
                     pos += BATCH * stride;
                     rows += BATCH;
+                    misses = 0;
                     continue;
                 }
             }
-            next_batch_try = rows + BATCH;
+            next_batch_try = rows + (BATCH << misses);
+            misses = (misses + 1).min(3);
         }
         let Some(&len) = buf.get(pos) else { break };
         if len >= 0x80 {
