@@ -339,25 +339,18 @@ impl crate::native::encoder::ValueBuilder for FixedValues {
     fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String> {
         // The common case first: a value of exactly the column's own kind needs no conversion or check
         // (the general path below gives the same bytes for it, only slower).
-        let exact: Option<[u8; 8]> = match (self.kind, v) {
-            (Kind::U64, Value::UInt64(x)) => Some(x.to_le_bytes()),
-            (Kind::I64, Value::Int64(x)) => Some(x.to_le_bytes()),
-            (Kind::F64, Value::Float64(x)) => Some(x.to_le_bytes()),
+        // Little-endian: a 4-byte value is the first 4 bytes of its u64 widening.
+        let exact: Option<([u8; 8], usize)> = match (self.kind, v) {
+            (Kind::U64, Value::UInt64(x)) => Some((x.to_le_bytes(), 8)),
+            (Kind::I64, Value::Int64(x)) => Some((x.to_le_bytes(), 8)),
+            (Kind::F64, Value::Float64(x)) => Some((x.to_le_bytes(), 8)),
+            (Kind::U32, Value::UInt32(x)) => Some((u64::from(*x).to_le_bytes(), 4)),
+            (Kind::I32, Value::Int32(x)) => Some((u64::from(*x as u32).to_le_bytes(), 4)),
+            (Kind::F32, Value::Float32(x)) => Some((u64::from(x.to_bits()).to_le_bytes(), 4)),
             _ => None,
         };
-        if let Some(b) = exact {
-            self.bytes.extend_from_slice(&b);
-            self.rows += 1;
-            return Ok(());
-        }
-        let exact4: Option<[u8; 4]> = match (self.kind, v) {
-            (Kind::U32, Value::UInt32(x)) => Some(x.to_le_bytes()),
-            (Kind::I32, Value::Int32(x)) => Some(x.to_le_bytes()),
-            (Kind::F32, Value::Float32(x)) => Some(x.to_le_bytes()),
-            _ => None,
-        };
-        if let Some(b) = exact4 {
-            self.bytes.extend_from_slice(&b);
+        if let Some((b, n)) = exact {
+            self.bytes.extend_from_slice(&b[..n]);
             self.rows += 1;
             return Ok(());
         }
