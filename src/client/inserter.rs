@@ -5,11 +5,11 @@
 //! HTTP Content-Encoding streamed block by block: zstd frames, or gzip/deflate sync-flushed), and
 //! handed to a worker thread through a channel that holds at most two blocks. The worker runs one
 //! `INSERT … FORMAT Native` request whose body libcurl pulls from that channel (chunked transfer), so
-//! the client's memory is bounded by the builders plus two encoded blocks however much is inserted, and
-//! a slow server slows the producer instead of filling memory. Block buffers go round: the worker
-//! hands each buffer it has sent back through a second small channel, and the next block is encoded
-//! into it, so a long insert reuses a handful of buffers instead of allocating (and page-faulting) a
-//! fresh one per block.
+//! the client's memory is bounded by the builders plus a handful of block buffers however much is
+//! inserted, and a slow server slows the producer instead of filling memory. Block buffers go round:
+//! the worker hands each buffer it has sent back through a second small channel (at most four wait
+//! there), and the next block is encoded into it, so a long insert reuses the same few buffers instead
+//! of allocating (and page-faulting) a fresh one per block.
 //!
 //! Nothing is reported inserted before the server has acknowledged the whole request in
 //! [`Inserter::end`]. If the server rejects data mid-stream, the request ends, the next
