@@ -263,3 +263,38 @@ fn a_query_context_is_reusable() {
         assert_eq!(u64::try_from(&r.rows[0][0]).unwrap(), 1);
     }
 }
+
+#[test]
+fn native_blocks_come_with_their_exact_bytes() {
+    // Several blocks of several types: the blocks' bytes, joined, are the server's own Native output.
+    let sql = "SELECT number, toString(number) s, if(number % 3 = 0, NULL, number) n, range(number % 4) a, \
+               map(toString(number % 5), number) m, toLowCardinality(toString(number % 50)) lc \
+               FROM numbers(200000) SETTINGS max_block_size = 30000";
+    for comp in [clickhouse_connect::Compression::None, clickhouse_connect::Compression::Lz4] {
+        let mut o = options("CH_MODERN_URL");
+        o.compression = comp.clone();
+        let c = clickhouse_connect::Client::new(o).unwrap();
+        let server = c.raw_query(sql, Some("Native")).unwrap();
+        let (mut joined, mut blocks, mut rows) = (Vec::new(), 0, 0);
+        c.query_native_blocks_with(sql, &CallOptions::new(), |block, raw| {
+            blocks += 1;
+            rows += block.rows();
+            joined.extend_from_slice(raw);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((blocks, rows), (7, 200_000), "{comp:?}");
+        assert!(joined == server, "{comp:?}: {} bytes vs the server's {}", joined.len(), server.len());
+    }
+    // 18.16 sends no BlockInfo: the blocks' bytes are simply the response.
+    let c = legacy();
+    let sql = "SELECT number, toString(number) s, [number, 1] a FROM system.numbers LIMIT 150000";
+    let server = c.raw_query(sql, Some("Native")).unwrap();
+    let mut joined = Vec::new();
+    c.query_native_blocks_with(sql, &CallOptions::new(), |_, raw| {
+        joined.extend_from_slice(raw);
+        Ok(())
+    })
+    .unwrap();
+    assert!(joined == server, "18.16: {} bytes vs the server's {}", joined.len(), server.len());
+}

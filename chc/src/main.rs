@@ -216,7 +216,11 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
         .iter()
         .any(|(k, v)| k == "output_format_json_quote_denormals" && matches!(v.as_str(), "1" | "true"));
     let mut writer = BlockWriter::new(stdout.lock(), format, client.server_timezone(), legacy, quote_denormals);
-    client.query_blocks_with(sql, &opts, |block| writer.block(block))?;
+    if format == OutputFormat::Native {
+        client.query_native_blocks_with(sql, &opts, |block, raw| writer.block(block, raw))?;
+    } else {
+        client.query_blocks_with(sql, &opts, |block| writer.block(block, &[]))?;
+    }
     writer.finish()?;
     progress.finish(writer.rows, writer.bytes);
     Ok(())

@@ -3,8 +3,7 @@
 //! byte for byte.
 
 use clickhouse_connect::format::TextRenderer;
-use clickhouse_connect::native::encoder::builder_for;
-use clickhouse_connect::native::{Block, ColumnEncoder, ColumnView, write_block};
+use clickhouse_connect::native::{Block, ColumnView};
 use clickhouse_connect::{Error, Result};
 use std::io::Write;
 
@@ -17,7 +16,8 @@ pub enum OutputFormat {
     TabSeparated,
     /// Comma-separated, quoted.
     Csv,
-    /// Native blocks, re-encoded by the crate's encoder.
+    /// Native blocks: each block's bytes as the server sent them and the decoder checked them, without
+    /// the BlockInfo prefix (so that any reader of Native reads them).
     Native,
     /// Decode every block into column storage, write nothing (for benchmarks).
     Null,
@@ -64,8 +64,8 @@ impl<W: Write> BlockWriter<W> {
         }
     }
 
-    /// Writes one block.
-    pub fn block(&mut self, block: &Block<'_>) -> Result<()> {
+    /// Writes one block; `raw` is its plain Native encoding (used by the Native format only).
+    pub fn block(&mut self, block: &Block<'_>, raw: &[u8]) -> Result<()> {
         let columns = block.columns();
         let rows = block.rows();
         self.buf.clear();
@@ -111,19 +111,7 @@ impl<W: Write> BlockWriter<W> {
                     self.buf.push(b'\n');
                 }
             }
-            OutputFormat::Native => {
-                let mut builders = Vec::with_capacity(columns.len());
-                for c in columns {
-                    let mut b = builder_for(c.desc())?;
-                    for r in 0..rows {
-                        b.push(&c.column().value(r)).map_err(|e| Error::Usage(format!("column {}: {e}", c.name())))?;
-                    }
-                    builders.push(b);
-                }
-                let named: Vec<(&str, &dyn ColumnEncoder)> =
-                    columns.iter().zip(&builders).map(|(c, b)| (c.name(), b.as_ref() as &dyn ColumnEncoder)).collect();
-                write_block(&mut self.buf, &named)?;
-            }
+            OutputFormat::Native => self.buf.extend_from_slice(raw),
         }
         self.out.write_all(&self.buf).map_err(write_error)?;
         self.rows += rows as u64;

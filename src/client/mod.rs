@@ -452,9 +452,22 @@ impl Client {
         &self,
         sql: &str,
         opts: &CallOptions,
-        on_block: impl FnMut(&Block<'_>) -> Result<()>,
+        mut on_block: impl FnMut(&Block<'_>) -> Result<()>,
     ) -> Result<ResponseMeta> {
-        self.fetch_blocks(sql, opts, true, on_block)
+        self.fetch_blocks_inner(sql, opts, true, false, &mut |b, _| on_block(b))
+    }
+
+    /// [`Client::query_blocks_with`] that also hands over each block's exact bytes as plain Native
+    /// (without the BlockInfo prefix the server adds for this client), after the decoder has checked
+    /// them: to pass blocks on (to a file, another server, [`crate::Inserter::write_native_block`])
+    /// without re-encoding. Costs one copy of the response.
+    pub fn query_native_blocks_with(
+        &self,
+        sql: &str,
+        opts: &CallOptions,
+        mut on_block: impl FnMut(&Block<'_>, &[u8]) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        self.fetch_blocks_inner(sql, opts, true, true, &mut on_block)
     }
 
     /// The Native request path; `user_query` applies `query_limit` and retries.
@@ -464,6 +477,18 @@ impl Client {
         opts: &CallOptions,
         user_query: bool,
         mut on_block: impl FnMut(&Block<'_>) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        self.fetch_blocks_inner(sql, opts, user_query, false, &mut |b, _| on_block(b))
+    }
+
+    /// The Native request path; with `keep_bytes` each block comes with its bytes from its header on.
+    fn fetch_blocks_inner(
+        &self,
+        sql: &str,
+        opts: &CallOptions,
+        user_query: bool,
+        keep_bytes: bool,
+        on_block: &mut dyn FnMut(&Block<'_>, &[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
         let revision = self.native_revision.map(|r| r.to_string());
         let limit = self.options.query_limit.to_string();
@@ -479,11 +504,25 @@ impl Client {
             None => BlockDecoder::new(),
         };
         let retries = if user_query { self.options.query_retries } else { 0 };
-        let meta = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| {
-            while let Some(block) = decoder.feed(&mut chunk)? {
-                on_block(&block)?;
+        // With `keep_bytes`: the bytes of the block being decoded, and the stream offset of the first.
+        let (mut kept, mut kept_from) = (Vec::new(), 0u64);
+        let meta = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| loop {
+            let before = chunk;
+            let block = decoder.feed(&mut chunk)?;
+            if keep_bytes {
+                kept.extend_from_slice(&before[..before.len() - chunk.len()]);
             }
-            Ok(())
+            let Some(block) = block else { return Ok(()) };
+            let raw = if keep_bytes {
+                kept.get((block.header_offset() - kept_from) as usize..).unwrap_or_default()
+            } else {
+                &[]
+            };
+            on_block(&block, raw)?;
+            if keep_bytes {
+                kept_from += kept.len() as u64;
+                kept.clear();
+            }
         })?;
         if let Err(e) = decoder.finish() {
             // A stream that ends inside a block: an 18.16 exception appended to the data, or truncation.

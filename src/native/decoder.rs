@@ -83,6 +83,8 @@ pub struct BlockDecoder {
     blocks: u64,
     block_info: bool,
     info_bytes: u8,
+    /// Stream offset of the current block's header (its column count), after any BlockInfo.
+    header_at: u64,
 }
 
 impl Default for BlockDecoder {
@@ -110,6 +112,7 @@ impl BlockDecoder {
             blocks: 0,
             block_info: false,
             info_bytes: 0,
+            header_at: 0,
         }
     }
 
@@ -148,7 +151,7 @@ impl BlockDecoder {
         if done? {
             self.block_ready = true;
             self.blocks += 1;
-            Ok(Some(Block { columns: &self.columns[..self.ncols], rows: self.rows }))
+            Ok(Some(Block { columns: &self.columns[..self.ncols], rows: self.rows, header_at: self.header_at }))
         } else {
             Ok(None)
         }
@@ -210,7 +213,10 @@ impl BlockDecoder {
                     let Some(field) = self.varint.feed(input)? else { return Ok(false) };
                     self.info_bytes = 0;
                     self.state = match field {
-                        0 => State::Columns,
+                        0 => {
+                            self.header_at = input.offset();
+                            State::Columns
+                        }
                         1 => State::InfoValue(1),
                         2 => State::InfoValue(4),
                         f => return Err(input.error(format!("unknown BlockInfo field {f}"))),
@@ -227,6 +233,9 @@ impl BlockDecoder {
                 State::Idle | State::Columns => {
                     if input.is_empty() {
                         return Ok(false);
+                    }
+                    if self.state == State::Idle {
+                        self.header_at = input.offset();
                     }
                     self.state = State::Columns;
                     let Some(n) = self.varint.feed(input)? else { return Ok(false) };
@@ -316,12 +325,19 @@ impl BlockDecoder {
 pub struct Block<'a> {
     columns: &'a [DecodedColumn],
     rows: usize,
+    header_at: u64,
 }
 
 impl<'a> Block<'a> {
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.rows
+    }
+
+    /// Stream offset where this block's header (its column count) starts, after any BlockInfo: its
+    /// bytes from there to the decoder's offset are the block as plain Native.
+    pub fn header_offset(&self) -> u64 {
+        self.header_at
     }
 
     /// The columns in server order.
