@@ -23,7 +23,7 @@ pub use options::{ClientOptions, Compression};
 pub use stream::{Row, RowStream};
 
 use crate::error::{Error, Result};
-use crate::native::{Block, BlockDecoder};
+use crate::native::{Block, BlockBytes, BlockDecoder};
 use crate::transport::compression::{FrameReader, Method, write_frames};
 use crate::transport::lz4frame::Lz4FrameReader;
 use crate::transport::{
@@ -504,25 +504,18 @@ impl Client {
             None => BlockDecoder::new(),
         };
         let retries = if user_query { self.options.query_retries } else { 0 };
-        // With `keep_bytes`: the bytes of the block being decoded, and the stream offset of the first.
-        let (mut kept, mut kept_from) = (Vec::new(), 0u64);
-        let meta = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| loop {
-            let before = chunk;
-            let block = decoder.feed(&mut chunk)?;
+        let mut kept = BlockBytes::new();
+        let meta = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| {
             if keep_bytes {
-                kept.extend_from_slice(&before[..before.len() - chunk.len()]);
-            }
-            let Some(block) = block else { return Ok(()) };
-            let raw = if keep_bytes {
-                kept.get((block.header_offset() - kept_from) as usize..).unwrap_or_default()
+                while let Some((block, raw)) = kept.feed(&mut decoder, &mut chunk)? {
+                    on_block(&block, raw)?;
+                }
             } else {
-                &[]
-            };
-            on_block(&block, raw)?;
-            if keep_bytes {
-                kept_from += kept.len() as u64;
-                kept.clear();
+                while let Some(block) = decoder.feed(&mut chunk)? {
+                    on_block(&block, &[])?;
+                }
             }
+            Ok(())
         })?;
         if let Err(e) = decoder.finish() {
             // A stream that ends inside a block: an 18.16 exception appended to the data, or truncation.

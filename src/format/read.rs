@@ -16,7 +16,7 @@ use super::csv::csv_fields;
 use super::parse::{TextParser, is_composite, nested_as_array, null_for};
 use super::text::strip;
 use crate::error::{Error, Result};
-use crate::native::{BlockDecoder, TypeDesc};
+use crate::native::{BlockBytes, BlockDecoder, TypeDesc};
 use crate::value::Value;
 use simd_json::BorrowedValue;
 use simd_json::prelude::*;
@@ -481,8 +481,7 @@ struct NativeBlocks<R> {
     input: R,
     decoder: BlockDecoder,
     buf: Vec<u8>,
-    /// The bytes of the current block so far (from earlier chunks and this one).
-    block: Vec<u8>,
+    block: BlockBytes,
     /// Rows in the blocks handed out so far.
     rows: u64,
     done: bool,
@@ -503,14 +502,13 @@ impl<R: BufRead> NativeBlocks<R> {
         }
         let mut chunk = &self.buf[..n];
         loop {
-            let before = chunk;
-            let block =
-                self.decoder.feed(&mut chunk).map_err(|e| input_error(self.rows + 1, 0, None, e.to_string()))?;
-            self.block.extend_from_slice(&before[..before.len() - chunk.len()]);
-            let Some(block) = block else { return Ok(true) };
-            f(&block, &self.block)?;
+            let at = self.rows + 1;
+            let fed = self.block.feed(&mut self.decoder, &mut chunk);
+            let Some((block, raw)) = fed.map_err(|e| input_error(at, 0, None, e.to_string()))? else {
+                return Ok(true);
+            };
+            f(&block, raw)?;
             self.rows += block.rows() as u64;
-            self.block.clear();
         }
     }
 }
@@ -523,7 +521,7 @@ impl<R: BufRead> NativeReader<R> {
                 input,
                 decoder: BlockDecoder::new(),
                 buf: vec![0; 1 << 16],
-                block: Vec::new(),
+                block: BlockBytes::new(),
                 rows: 0,
                 done: false,
             },

@@ -356,6 +356,41 @@ impl<'a> Block<'a> {
     }
 }
 
+/// Keeps the bytes of the block a [`BlockDecoder`] is decoding, so that each finished block comes with
+/// its exact encoding as plain Native (from its header on, without BlockInfo): for passing checked
+/// blocks on without re-encoding them. Costs one copy of the stream.
+#[derive(Default)]
+pub struct BlockBytes {
+    bytes: Vec<u8>,
+    /// Stream offset of `bytes[0]`.
+    from: u64,
+    /// A block was handed out: its bytes go at the next call.
+    handed_out: bool,
+}
+
+impl BlockBytes {
+    /// Empty, at the start of a stream.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// [`BlockDecoder::feed`], keeping what it consumes; a finished block comes with its bytes.
+    pub fn feed<'d>(&mut self, decoder: &'d mut BlockDecoder, chunk: &mut &[u8]) -> Result<Option<(Block<'d>, &[u8])>> {
+        if self.handed_out {
+            self.from += self.bytes.len() as u64;
+            self.bytes.clear();
+            self.handed_out = false;
+        }
+        let before = *chunk;
+        let block = decoder.feed(chunk)?;
+        self.bytes.extend_from_slice(&before[..before.len() - chunk.len()]);
+        let Some(block) = block else { return Ok(None) };
+        self.handed_out = true;
+        let raw = self.bytes.get((block.header_offset() - self.from) as usize..).unwrap_or_default();
+        Ok(Some((block, raw)))
+    }
+}
+
 // Keeps ArenaBuf referenced from this module's docs in rustdoc builds.
 #[allow(dead_code)]
 type _Storage = ArenaBuf;
