@@ -5,7 +5,7 @@
 use std::fmt;
 
 /// Every failure this crate reports.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Error {
     /// libcurl could not complete the transfer (connect, DNS, TLS, timeout, …).
     Transport {
@@ -59,6 +59,25 @@ pub enum Error {
     UnsupportedType(String),
     /// The API was used in a way that cannot work (bad URL, wrong column length, …).
     Usage(String),
+    /// A streaming insert ([`crate::Inserter`]) failed. The inserter is finished: every later call
+    /// returns this error again. The counts say exactly what the server acknowledged; rows sent in the
+    /// failed request may or may not have been committed (ClickHouse commits an insert block by block,
+    /// and a connection can break after the server committed) — only an exactly-once inserter
+    /// ([`crate::Inserter::exactly_once`]) can make that certain.
+    Insert {
+        /// Rows in requests the server acknowledged (committed).
+        acknowledged_rows: u64,
+        /// Requests the server acknowledged.
+        acknowledged_requests: u64,
+        /// Rows sent (in whole blocks) in the request that failed, whose fate is unknown.
+        unacknowledged_rows: u64,
+        /// Rows written to the inserter that were never sent.
+        unsent_rows: u64,
+        /// The failed request's query id, when known (look it up in `system.query_log`).
+        query_id: Option<String>,
+        /// What failed.
+        cause: Box<Error>,
+    },
     /// Input data (TSV, CSV, JSONEachRow, Native read for an insert) that cannot become the table's
     /// values.
     Input {
@@ -82,10 +101,11 @@ impl Error {
         Error::Usage(message.into())
     }
 
-    /// The ClickHouse error code, when this is a server exception.
+    /// The ClickHouse error code, when this is a server exception (or an insert that failed with one).
     pub fn server_code(&self) -> Option<i32> {
         match self {
             Error::Server { code, .. } => Some(*code),
+            Error::Insert { cause, .. } => cause.server_code(),
             _ => None,
         }
     }
@@ -152,11 +172,51 @@ impl fmt::Display for Error {
             Error::Input { row, line, column: None, message } => {
                 write!(f, "bad input at row {row} (line {line}): {message}")
             }
+            Error::Insert {
+                acknowledged_rows,
+                acknowledged_requests,
+                unacknowledged_rows,
+                unsent_rows,
+                query_id,
+                cause,
+            } => {
+                write!(
+                    f,
+                    "insert failed: {cause}; {acknowledged_rows} rows acknowledged by the server in \
+                     {acknowledged_requests} requests; {unacknowledged_rows} rows sent in the failed request \
+                     (query id {}) may or may not have been committed; {unsent_rows} rows not sent",
+                    query_id.as_deref().unwrap_or("unknown")
+                )
+            }
         }
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Insert { cause, .. } => Some(cause.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// Bytes of input quoted in an error message at most; the rest is counted, not echoed.
+pub const EXCERPT: usize = 100;
+
+/// Quotes at most `max` bytes of `bytes` (as lossy UTF-8, cut at a character boundary) for an error
+/// message, saying how long the whole was when it was cut: a hostile 100 MB field is never echoed.
+pub fn excerpt(bytes: &[u8], max: usize) -> String {
+    if bytes.len() <= max {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    let mut cut = max;
+    // Do not split a UTF-8 sequence (at most 3 continuation bytes back).
+    while cut > 0 && cut + 3 > max && (bytes[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    format!("{}… ({} bytes in all)", String::from_utf8_lossy(&bytes[..cut]), bytes.len())
+}
 
 /// Shorthand used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -80,13 +80,23 @@ fn a_rejection_mid_stream_is_an_error_and_the_table_holds_what_was_committed() {
         }
     }
     let e = match error {
-        Some(e) => e,
+        Some(e) => {
+            // The inserter is finished: every later call returns the same error, `end` included.
+            let again = ins.write(&[Value::from(1u64), Value::from("x")]).unwrap_err();
+            assert_eq!(again.to_string(), e.to_string());
+            assert_eq!(ins.end().unwrap_err().to_string(), e.to_string());
+            e
+        }
         None => ins.end().expect_err("the server must reject the insert"),
     };
     match &e {
-        Error::Server { code, message, .. } => assert!(*code == 469 || message.contains("small"), "{e}"),
-        other => panic!("expected the server's constraint error, got {other:?}"),
+        Error::Insert { cause, acknowledged_rows: 0, acknowledged_requests: 0, .. } => match cause.as_ref() {
+            Error::Server { code, message, .. } => assert!(*code == 469 || message.contains("small"), "{e}"),
+            other => panic!("expected the server's constraint error, got {other:?}"),
+        },
+        other => panic!("expected an insert error, got {other:?}"),
     }
+    assert_eq!(e.server_code(), Some(469));
     // Whatever the server committed is all there is: whole blocks below the limit, nothing after.
     let committed: u64 = c.command(&format!("SELECT count() FROM {t}")).unwrap().parse().unwrap();
     assert!(committed % 100_000 == 0 && committed <= 300_000, "{committed}");
@@ -181,10 +191,17 @@ fn the_server_going_away_mid_insert_is_an_error() {
         }
     }
     let e = match result {
-        Err(e) => e,
+        Err(e) => {
+            // Writing on after the error never opens a new request: every call returns the same error.
+            let again = ins.write(&[Value::from(1u64), Value::from("x")]).unwrap_err();
+            assert_eq!(again.to_string(), e.to_string());
+            assert_eq!(ins.end().unwrap_err().to_string(), e.to_string());
+            e
+        }
         Ok(()) => ins.end().expect_err("an insert whose connection was cut must not succeed"),
     };
-    assert!(matches!(e, Error::Transport { .. } | Error::Server { .. } | Error::Http { .. }), "{e:?}");
+    let Error::Insert { cause, acknowledged_rows: 0, .. } = &e else { panic!("{e:?}") };
+    assert!(matches!(**cause, Error::Transport { .. } | Error::Server { .. } | Error::Http { .. }), "{e:?}");
     let direct = modern();
     let committed: u64 = direct.command(&format!("SELECT count() FROM {t}")).unwrap().parse().unwrap();
     assert!(committed % 10_000 == 0 && committed <= 20_000, "only whole blocks sent before the cut: {committed}");

@@ -36,6 +36,9 @@ pub struct CallOptions {
     /// Bind `{name:Type}` placeholders on the client (`CAST(<literal> AS Type)`) instead of sending
     /// them to the server: for servers older than 19.11.
     pub client_side_binding: bool,
+    /// Longest time this call may take, retries included (instead of the client's
+    /// [`crate::ClientOptions::timeout`]).
+    pub timeout: Option<std::time::Duration>,
     /// Return NULLs as their type's default value in `query` results (the Python driver's
     /// `use_none=False`). Default false: NULLs stay `Value::Null`.
     pub nulls_as_defaults: bool,
@@ -92,6 +95,12 @@ impl CallOptions {
         self.client_side_binding = true;
         self
     }
+    /// Fails the call (with a timeout [`crate::Error::Transport`]) when it is not over after `t`,
+    /// however steadily data moves; retries count against the same deadline.
+    pub fn timeout(mut self, t: std::time::Duration) -> Self {
+        self.timeout = Some(t);
+        self
+    }
     /// NULLs become their type's default value in `query` results.
     pub fn nulls_as_defaults(mut self) -> Self {
         self.nulls_as_defaults = true;
@@ -116,6 +125,7 @@ impl fmt::Debug for CallOptions {
             .field("args", &self.args)
             .field("client_side_binding", &self.client_side_binding)
             .field("nulls_as_defaults", &self.nulls_as_defaults)
+            .field("timeout", &self.timeout)
             .finish()
     }
 }

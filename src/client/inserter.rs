@@ -11,10 +11,25 @@
 //! there), and the next block is encoded into it, so a long insert reuses the same few buffers instead
 //! of allocating (and page-faulting) a fresh one per block.
 //!
-//! Nothing is reported inserted before the server has acknowledged the whole request in
-//! [`Inserter::end`]. If the server rejects data mid-stream, the request ends, the next
-//! [`Inserter::write`] (or `end`) returns the server's error, and what the table holds is whatever
-//! the server committed (ClickHouse commits per block), never what the client hoped. Not retried.
+//! ## When something fails
+//! Nothing is reported inserted before the server has acknowledged the request that carried it (at
+//! [`Inserter::end`], or when a [`RequestLimits`] limit ends a request). After any failure — the
+//! server rejects data, the connection breaks or stalls, a value does not fit its column — the
+//! inserter is **finished**: that call and every later one, `end()` included, return the same
+//! [`Error::Insert`], which says how many rows the server acknowledged (in how many requests), how many
+//! rows went out in the failed request (their fate is unknown: ClickHouse commits an insert block by
+//! block, and a connection can break after the server committed), and how many were never sent. A
+//! failed request is never silently replaced by a new one.
+//!
+//! ## Exactly once
+//! [`Inserter::exactly_once`] makes a broken connection harmless: every request carries an
+//! `insert_deduplication_token` made of a caller-given stream id and the request's sequence number, the
+//! encoded blocks of the request in flight are kept until the server acknowledges it, and a request
+//! that fails for a reason a retry can fix (a transport error, HTTP 502–504, a few transient server
+//! errors) is sent again, byte for byte, with the same token. On a Replicated table, or a MergeTree
+//! with `non_replicated_deduplication_window` > 0, the server then drops the blocks it already
+//! committed, so every row lands exactly once however often the connection breaks. Memory grows by
+//! the request in flight (bounded by the request limits; 64 MiB of encoded bytes unless set).
 //!
 //! ```no_run
 //! # use clickhouse_connect::{Client, Value};
@@ -53,8 +68,10 @@ pub struct InsertSummary {
     pub requests: u64,
     /// The server's summary (`written_rows`, …), when it sent one (26.9).
     pub server: Option<Summary>,
-    /// The query id of the insert.
+    /// The query id of the insert (of its last request).
     pub query_id: Option<String>,
+    /// Requests sent again after a failure (exactly-once inserts only).
+    pub retried_requests: u64,
 }
 
 /// When a streaming insert ends its current request and starts the next one (each request is one
@@ -158,10 +175,25 @@ pub struct Inserter {
     limits: RequestLimits,
     /// Rows, bytes and start time of the current request.
     request: (u64, u64, std::time::Instant),
-    /// Set by `end` or by an abort: nothing more can be written.
+    /// Set by `end`: nothing more can be written.
     ended: bool,
+    /// The error that finished the insert, returned again by every later call.
+    failure: Option<Error>,
+    /// Rows and requests the server acknowledged.
+    acknowledged: (u64, u64),
+    /// Exactly-once mode: the stream id, retries allowed per request, and the encoded blocks of the
+    /// request in flight (with their rows) kept for a resend.
+    exactly_once: Option<ExactlyOnce>,
+    /// Requests started so far (the sequence number of the next one).
+    sequence: u64,
     /// For server errors whose text does not carry the version.
     server_version: String,
+}
+
+struct ExactlyOnce {
+    stream_id: String,
+    max_retries: u32,
+    replay: Vec<(Vec<u8>, usize)>,
 }
 
 /// Buffers that wait to be reused; more than this are dropped.
@@ -251,6 +283,10 @@ impl Client {
             limits: RequestLimits::default(),
             request: (0, 0, std::time::Instant::now()),
             ended: false,
+            failure: None,
+            acknowledged: (0, 0),
+            exactly_once: None,
+            sequence: 0,
             server_version: self.server_version.clone(),
         };
         // Requests start with their first block, so limits never produce an empty request.
@@ -266,10 +302,47 @@ impl Inserter {
         self
     }
 
+    /// Makes every request carry an `insert_deduplication_token` of `stream_id` and its sequence
+    /// number, keeps the request in flight until the server acknowledges it, and sends a failed
+    /// request again (up to `max_retries` times, 10 by default if 0 is given) — see the module docs.
+    /// The table must deduplicate inserts (Replicated, or MergeTree with
+    /// `non_replicated_deduplication_window`); the server must be 22.3 or newer. Without request limits,
+    /// a request ends every 64 MiB of encoded bytes. A producer that restarts and sends the same rows
+    /// in the same blocks under the same stream id is deduplicated too.
+    pub fn exactly_once(mut self, stream_id: impl Into<String>, max_retries: u32) -> Result<Self> {
+        let stream_id = stream_id.into();
+        if stream_id.is_empty() {
+            return Err(Error::usage("an exactly-once insert needs a non-empty stream id"));
+        }
+        if !super::version_at_least(&self.server_version, 22, 3) {
+            return Err(Error::usage(format!(
+                "ClickHouse {} has no insert_deduplication_token (22.3 or newer is needed for exactly-once inserts)",
+                self.server_version
+            )));
+        }
+        if self.summary.blocks > 0 || self.pending_rows() > 0 {
+            return Err(Error::usage("exactly_once must be chosen before anything is written"));
+        }
+        let l = self.limits;
+        if l.max_rows.is_none() && l.max_bytes.is_none() && l.max_duration.is_none() {
+            self.limits.max_bytes = Some(64 << 20);
+        }
+        let max_retries = if max_retries == 0 { 10 } else { max_retries };
+        self.exactly_once = Some(ExactlyOnce { stream_id, max_retries, replay: Vec::new() });
+        Ok(self)
+    }
+
     fn start_request(&mut self) -> Result<()> {
         let (tx, rx) = sync_channel::<Vec<u8>>(2);
         let transport = self.transport.clone();
-        let params = self.params.clone();
+        let params = match &self.exactly_once {
+            Some(x) => {
+                let mut p = (*self.params).clone();
+                p.push(("insert_deduplication_token".into(), format!("{}-{}", x.stream_id, self.sequence)));
+                Arc::new(p)
+            }
+            None => self.params.clone(),
+        };
         let back = self.returned.0.clone();
         let headers: Vec<(String, String)> = self
             .encoding
@@ -292,14 +365,79 @@ impl Inserter {
         Ok(())
     }
 
-    /// Ends the current request, waiting for the server's acknowledgement.
-    fn end_request(&mut self) -> Result<ResponseMeta> {
-        let trailer = self.encoding.finish()?;
-        if !trailer.is_empty() {
-            let sent = self.tx.as_ref().is_some_and(|tx| tx.send(trailer).is_ok());
-            if !sent {
-                return self.finish_worker();
+    /// Hands one encoded block to the request in flight; false when the request is over (failed).
+    fn hand_over(&mut self, block: Vec<u8>) -> bool {
+        self.tx.as_ref().is_some_and(|tx| tx.send(block).is_ok())
+    }
+
+    /// Ends the current request, waiting for the server's acknowledgement (in exactly-once mode,
+    /// sending it again while a retry can fix the failure).
+    fn end_request(&mut self) -> Result<()> {
+        let mut outcome = self.try_end_request();
+        let mut retries = 0;
+        while let Err(e) = outcome {
+            if !self.may_retry(&e, retries) {
+                return Err(e);
             }
+            retries += 1;
+            self.summary.retried_requests += 1;
+            log::warn!("insert request {} failed ({e}); sending it again (retry {retries})", self.sequence);
+            std::thread::sleep(std::time::Duration::from_millis((50 << retries.min(6)) as u64));
+            outcome = self.resend().and_then(|()| self.try_end_request());
+        }
+        self.acknowledged.0 += self.request.0;
+        self.acknowledged.1 += 1;
+        self.sequence += 1;
+        if let Some(x) = &mut self.exactly_once {
+            x.replay.clear();
+        }
+        self.request = (0, 0, std::time::Instant::now());
+        Ok(())
+    }
+
+    /// Whether a failed request may be sent again: exactly-once mode, retries left, and a failure that
+    /// a retry can fix.
+    fn may_retry(&self, e: &Error, retries: u32) -> bool {
+        let Some(x) = &self.exactly_once else { return false };
+        retries < x.max_retries
+            && match e {
+                Error::Transport { tls, .. } => !tls,
+                Error::Http { status, .. } => matches!(status, 502..=504),
+                // NETWORK_ERROR, SOCKET_TIMEOUT, TOO_MANY_SIMULTANEOUS_QUERIES,
+                // QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING, CANNOT_READ_ALL_DATA (a cut body),
+                // ATTEMPT_TO_READ_AFTER_EOF, TIMEOUT_EXCEEDED.
+                Error::Server { code, .. } => matches!(code, 210 | 209 | 202 | 216 | 33 | 32 | 159),
+                _ => false,
+            }
+    }
+
+    /// Starts the failed request again and sends its blocks, as they were.
+    fn resend(&mut self) -> Result<()> {
+        let _ = self.finish_worker();
+        let blocks = match &self.exactly_once {
+            Some(x) => x.replay.iter().map(|(b, _)| b.clone()).collect::<Vec<_>>(),
+            None => return Err(Error::usage("only an exactly-once insert resends")),
+        };
+        // The bytes go again exactly as they went (a gzip/deflate stream's blocks and trailer included).
+        let (rows, bytes) = (self.request.0, self.request.1);
+        self.start_request()?;
+        self.request = (rows, bytes, self.request.2);
+        for b in blocks {
+            if !self.hand_over(b) {
+                return Err(self.worker_error());
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the end of the body and waits for the server's answer to the request in flight.
+    fn try_end_request(&mut self) -> Result<()> {
+        let trailer = self.encoding.finish()?;
+        if let (Some(x), false) = (&mut self.exactly_once, trailer.is_empty()) {
+            x.replay.push((trailer.clone(), 0));
+        }
+        if !trailer.is_empty() && !self.hand_over(trailer) {
+            return Err(self.worker_error());
         }
         self.tx = None; // end of body
         let meta = self.finish_worker()?;
@@ -309,7 +447,44 @@ impl Inserter {
             total.written_bytes += s.written_bytes;
         }
         self.summary.query_id = meta.query_id.clone();
-        Ok(meta)
+        Ok(())
+    }
+
+    /// The error that ended the request in flight (after a failed hand-over).
+    fn worker_error(&mut self) -> Error {
+        self.finish_worker().err().unwrap_or_else(|| Error::usage("the insert request ended before all data was sent"))
+    }
+
+    /// Finishes the insert with `cause`: the error every later call returns.
+    fn fail(&mut self, cause: Error) -> Error {
+        let err = match cause {
+            e @ Error::Insert { .. } => e,
+            cause => Error::Insert {
+                acknowledged_rows: self.acknowledged.0,
+                acknowledged_requests: self.acknowledged.1,
+                unacknowledged_rows: self.request.0,
+                unsent_rows: self.pending_rows() as u64,
+                query_id: self.summary.query_id.clone(),
+                cause: Box::new(cause),
+            },
+        };
+        self.abort();
+        self.failure = Some(err.clone());
+        err
+    }
+
+    /// The error that finished the insert, if it is finished.
+    fn check_usable(&self) -> Result<()> {
+        match &self.failure {
+            Some(e) => Err(e.clone()),
+            None if self.ended => Err(Error::usage("the insert has already ended")),
+            None => Ok(()),
+        }
+    }
+
+    /// Rows the server has acknowledged so far (all of them once `end` returns).
+    pub fn acknowledged_rows(&self) -> u64 {
+        self.acknowledged.0
     }
 
     /// The columns being inserted, with their types.
@@ -321,9 +496,7 @@ impl Inserter {
     /// the row and column; since the columns before it already took their values, the insert is then
     /// aborted (the server rejects the request), so no partial row can ever be committed.
     pub fn write(&mut self, row: &[Value<'_>]) -> Result<()> {
-        if self.ended {
-            return Err(Error::usage("the insert has already ended"));
-        }
+        self.check_usable()?;
         if row.len() != self.builders.len() {
             return Err(Error::usage(format!("row has {} values for {} columns", row.len(), self.builders.len())));
         }
@@ -331,9 +504,9 @@ impl Inserter {
         let failed =
             self.builders.iter_mut().zip(row).enumerate().find_map(|(i, (b, v))| b.push(v).err().map(|e| (i, e)));
         if let Some((i, e)) = failed {
-            let (name, t) = self.columns[i].clone();
-            self.abort();
-            return Err(Error::usage(format!("row {at}, column {name} ({t}): {e}; the insert was aborted")));
+            let (name, t) = &self.columns[i];
+            let cause = Error::usage(format!("row {at}, column {name} ({t}): {e}; the insert was aborted"));
+            return Err(self.fail(cause));
         }
         if self.pending_rows() >= self.block_rows {
             self.flush()?;
@@ -348,6 +521,7 @@ impl Inserter {
     /// Encodes and sends the rows written so far as one block (also done automatically every
     /// `block_rows` rows).
     pub fn flush(&mut self) -> Result<()> {
+        self.check_usable()?;
         let rows = self.pending_rows();
         if rows == 0 {
             return Ok(());
@@ -355,8 +529,12 @@ impl Inserter {
         let named =
             self.columns.iter().zip(&self.builders).map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder));
         self.scratch.clear();
-        write_block_from(&mut self.scratch, named)?;
-        self.send_scratch(rows)?;
+        if let Err(e) = write_block_from(&mut self.scratch, named) {
+            return Err(self.fail(e));
+        }
+        if let Err(e) = self.send_scratch(rows) {
+            return Err(self.fail(e));
+        }
         for b in &mut self.builders {
             b.clear();
         }
@@ -368,9 +546,7 @@ impl Inserter {
     /// (without BlockInfo); its columns must be this insert's, in order, with the same types, else
     /// nothing is sent and the error says which column differs. Rows written before it are sent first.
     pub fn write_native_block(&mut self, block: &Block<'_>, bytes: &[u8]) -> Result<()> {
-        if self.ended {
-            return Err(Error::usage("the insert has already ended"));
-        }
+        self.check_usable()?;
         if let Some(why) = self.native_mismatch(block) {
             return Err(Error::usage(format!("the Native block does not fit this insert: {why}")));
         }
@@ -380,7 +556,7 @@ impl Inserter {
         }
         self.scratch.clear();
         self.scratch.extend_from_slice(bytes);
-        self.send_scratch(block.rows())
+        self.send_scratch(block.rows()).map_err(|e| self.fail(e))
     }
 
     /// Whether `block` has exactly this insert's columns and types (what `write_native_block` needs):
@@ -405,19 +581,26 @@ impl Inserter {
         if self.worker.is_none() {
             self.start_request()?;
         }
-        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(block).is_ok());
-        if !sent {
+        if let Some(x) = &mut self.exactly_once {
+            x.replay.push((block.clone(), rows));
+        }
+        self.request.0 += rows as u64;
+        self.request.1 += len;
+        if !self.hand_over(block) {
             // The request is over: the server refused something or the connection broke.
-            return Err(self
-                .finish_worker()
-                .err()
-                .unwrap_or_else(|| Error::usage("the insert request ended before all data was sent")));
+            let e = self.worker_error();
+            if self.exactly_once.is_none() {
+                // The block did not go out.
+                self.request.0 -= rows as u64;
+                self.request.1 -= len;
+                return Err(e);
+            }
+            // Exactly once: the block is in the replay; `end_request` sends it all again.
+            self.retry_after(e)?;
         }
         self.summary.rows += rows as u64;
         self.summary.blocks += 1;
         self.summary.bytes += len;
-        self.request.0 += rows as u64;
-        self.request.1 += len;
         let l = self.limits;
         if l.max_rows.is_some_and(|m| self.request.0 >= m)
             || l.max_bytes.is_some_and(|m| self.request.1 >= m)
@@ -426,6 +609,26 @@ impl Inserter {
             self.end_request()?;
         }
         Ok(())
+    }
+
+    /// Exactly-once mode, the request in flight failed with `e` while blocks were being handed over:
+    /// sends it again (as often as allowed) so that the stream can go on.
+    fn retry_after(&mut self, e: Error) -> Result<()> {
+        let mut e = e;
+        let mut retries = 0;
+        loop {
+            if !self.may_retry(&e, retries) {
+                return Err(e);
+            }
+            retries += 1;
+            self.summary.retried_requests += 1;
+            log::warn!("insert request {} failed ({e}); sending it again (retry {retries})", self.sequence);
+            std::thread::sleep(std::time::Duration::from_millis((50 << retries.min(6)) as u64));
+            match self.resend() {
+                Ok(()) => return Ok(()),
+                Err(next) => e = next,
+            }
+        }
     }
 
     /// Appends a batch of rows given column by column (`columns[i]` holds column i's values; all the
@@ -453,14 +656,14 @@ impl Inserter {
 
     /// Sends what is left and waits for the server to acknowledge the whole insert.
     pub fn end(mut self) -> Result<InsertSummary> {
-        if self.ended {
-            return Err(Error::usage("the insert was aborted"));
-        }
+        self.check_usable()?;
         self.flush()?;
-        self.ended = true;
         if self.worker.is_some() {
-            self.end_request()?;
+            if let Err(e) = self.end_request() {
+                return Err(self.fail(e));
+            }
         }
+        self.ended = true;
         Ok(std::mem::take(&mut self.summary))
     }
 
@@ -478,7 +681,6 @@ impl Inserter {
     /// Abandons the insert: the request body is cut short, so the server sees a truncated block and
     /// rejects it (blocks already sent may have been committed).
     fn abort(&mut self) {
-        self.ended = true;
         if let Some(tx) = self.tx.take() {
             // A block that cannot parse makes the server fail the request instead of committing a
             // shorter last block.

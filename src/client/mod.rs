@@ -13,6 +13,7 @@ mod columns;
 mod insert;
 mod inserter;
 mod options;
+mod statement;
 mod stream;
 
 pub use call::{CallOptions, ProgressCallback, QueryContext};
@@ -24,10 +25,9 @@ pub use stream::{Row, RowStream};
 
 use crate::error::{Error, Result};
 use crate::native::{Block, BlockBytes, BlockDecoder};
-use crate::transport::compression::{FrameReader, Method, write_frames};
-use crate::transport::lz4frame::Lz4FrameReader;
+use crate::transport::compression::{Method, write_frames};
 use crate::transport::{
-    BodyDecoder, Progress, Request, ResponseMeta, Summary, Transport, TransportOptions, find_untagged_exception,
+    BodyDecoding, Progress, Request, ResponseMeta, Summary, Transport, TransportOptions, find_untagged_exception,
 };
 use crate::value::Value;
 use insert::http_encode;
@@ -76,6 +76,17 @@ pub struct Client {
     sessions: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     /// Column names and types per table, learned by inserts (see [`Client::forget_table_columns`]).
     table_columns: Mutex<HashMap<String, Vec<(String, String)>>>,
+}
+
+/// How a Native query's blocks are consumed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fetch {
+    /// Streamed block by block.
+    Stream,
+    /// Streamed, each block with its exact bytes.
+    StreamWithBytes,
+    /// Collected whole (`query`).
+    Whole,
 }
 
 /// The settings a user may not change.
@@ -252,10 +263,7 @@ impl Client {
         if !opts.settings.is_empty() {
             p.extend(self.filter_settings(&opts.settings)?);
         }
-        if self.options.send_progress {
-            p.push(("send_progress_in_http_headers".into(), "1".into()));
-            p.push(("wait_end_of_query".into(), "1".into()));
-        } else if opts.on_progress.is_some() {
+        if self.options.send_progress || opts.on_progress.is_some() {
             p.push(("send_progress_in_http_headers".into(), "1".into()));
         }
         p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -329,53 +337,67 @@ impl Client {
         let (sql, bound) = self.bind_params(sql, opts)?;
         let (mut params, accept) = self.response_compression();
         params.extend(bound.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let framed = params.iter().any(|(k, _)| *k == "compress");
-        let http_lz4 = matches!(&self.compression, Compression::Http(e) if e == "lz4");
-        let headers: Vec<(String, String)> =
-            if http_lz4 { vec![("Accept-Encoding".into(), "lz4".into())] } else { Vec::new() };
+        let decoding = if params.iter().any(|(k, _)| *k == "compress") {
+            BodyDecoding::ClickHouseFrames
+        } else if matches!(&self.compression, Compression::Http(e) if e == "lz4") {
+            BodyDecoding::Lz4Frame
+        } else {
+            BodyDecoding::Plain
+        };
+        let headers: Vec<(String, String)> = if decoding == BodyDecoding::Lz4Frame {
+            vec![("Accept-Encoding".into(), "lz4".into())]
+        } else {
+            Vec::new()
+        };
         params.extend_from_slice(extra);
+        // A statement that may be retried gets its query id now, so every attempt carries the same one
+        // (the server refuses a second query with the id of one still running).
+        let may_retry = retries > 0;
+        let own_id;
+        if may_retry && opts.query_id.is_none() && !self.options.settings.iter().any(|(k, _)| k == "query_id") {
+            own_id = statement::new_query_id();
+            params.push(("query_id", own_id.as_str()));
+        }
         let params = self.params(opts, &params)?;
+        let read_only = may_retry && statement::is_read_only(&sql);
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
+        let deadline = self.deadline(opts);
         let lock = self.session_guard(opts);
         let _serialized = lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
         let mut attempt = 0;
         loop {
             let mut delivered = false;
-            let mut decoder: Option<Box<dyn BodyDecoder>> = if framed {
-                Some(Box::new(FrameReader::new()))
-            } else if http_lz4 {
-                Some(Box::new(Lz4FrameReader::new()))
-            } else {
-                None
-            };
             let req = Request {
                 headers: &headers,
                 accept_encoding: accept,
                 progress,
+                decoding,
+                deadline,
                 ..Request::new(&params, sql.as_bytes())
             };
             let result = self.transport.post(&req, &mut |chunk| {
                 delivered = true;
-                match decoder.as_mut() {
-                    Some(d) => d.feed(chunk, sink),
-                    None => sink(chunk),
-                }
+                sink(chunk)
             });
             match result {
-                Ok(meta) => {
-                    if let Some(d) = &decoder {
-                        d.finish()?;
-                    }
-                    return Ok(meta);
-                }
-                Err(e) if attempt < retries && !delivered && retryable(&e) => {
+                Ok(meta) => return Ok(meta),
+                Err(e) if attempt < retries && !delivered && statement::retry_is_safe(&e, read_only) => {
                     attempt += 1;
+                    let pause = std::time::Duration::from_millis(100 * u64::from(attempt));
+                    if deadline.is_some_and(|d| std::time::Instant::now() + pause >= d) {
+                        return Err(e);
+                    }
                     log::warn!("query failed ({e}); retry {attempt} of {retries}");
-                    std::thread::sleep(std::time::Duration::from_millis(100 * u64::from(attempt)));
+                    std::thread::sleep(pause);
                 }
                 Err(e) => return Err(e),
             }
         }
+    }
+
+    /// When a call must be over: its own timeout, else the client's (none by default).
+    fn deadline(&self, opts: &CallOptions) -> Option<std::time::Instant> {
+        opts.timeout.or(self.options.timeout).map(|t| std::time::Instant::now() + t)
     }
 
     /// POSTs an insert body, compressed as configured. Never retried.
@@ -403,7 +425,7 @@ impl Client {
         let _serialized = lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
         let params = self.params(opts, &extra)?;
-        let req = Request { headers: &headers, progress, ..Request::new(&params, body) };
+        let req = Request { headers: &headers, progress, deadline: self.deadline(opts), ..Request::new(&params, body) };
         self.transport.post(&req, &mut |_| Ok(())).map_err(|e| e.with_server_version(&self.server_version))?;
         Ok(())
     }
@@ -433,7 +455,12 @@ impl Client {
     /// [`Client::command`] with per-call options.
     pub fn command_with(&self, sql: &str, opts: &CallOptions) -> Result<String> {
         let mut out = Vec::new();
-        self.post_query(sql, opts, &[("default_format", "TabSeparated")], 0, &mut |chunk| {
+        let mut extra = vec![("default_format", "TabSeparated")];
+        if self.options.send_progress {
+            // As the Python driver does for `send_progress`: the summary covers the whole statement.
+            extra.push(("wait_end_of_query", "1"));
+        }
+        self.post_query(sql, opts, &extra, 0, &mut |chunk| {
             out.extend_from_slice(chunk);
             Ok(())
         })?;
@@ -454,7 +481,7 @@ impl Client {
         opts: &CallOptions,
         mut on_block: impl FnMut(&Block<'_>) -> Result<()>,
     ) -> Result<ResponseMeta> {
-        self.fetch_blocks_inner(sql, opts, true, false, &mut |b, _| on_block(b))
+        self.fetch_blocks_inner(sql, opts, true, Fetch::Stream, &mut |b, _| on_block(b))
     }
 
     /// [`Client::query_blocks_with`] that also hands over each block's exact bytes as plain Native
@@ -467,7 +494,7 @@ impl Client {
         opts: &CallOptions,
         mut on_block: impl FnMut(&Block<'_>, &[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
-        self.fetch_blocks_inner(sql, opts, true, true, &mut on_block)
+        self.fetch_blocks_inner(sql, opts, true, Fetch::StreamWithBytes, &mut on_block)
     }
 
     /// The Native request path; `user_query` applies `query_limit` and retries.
@@ -478,7 +505,7 @@ impl Client {
         user_query: bool,
         mut on_block: impl FnMut(&Block<'_>) -> Result<()>,
     ) -> Result<ResponseMeta> {
-        self.fetch_blocks_inner(sql, opts, user_query, false, &mut |b, _| on_block(b))
+        self.fetch_blocks_inner(sql, opts, user_query, Fetch::Stream, &mut |b, _| on_block(b))
     }
 
     /// The Native request path; with `keep_bytes` each block comes with its bytes from its header on.
@@ -487,12 +514,18 @@ impl Client {
         sql: &str,
         opts: &CallOptions,
         user_query: bool,
-        keep_bytes: bool,
+        fetch: Fetch,
         on_block: &mut dyn FnMut(&Block<'_>, &[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
+        let keep_bytes = fetch == Fetch::StreamWithBytes;
         let revision = self.native_revision.map(|r| r.to_string());
         let limit = self.options.query_limit.to_string();
         let mut extra = vec![("default_format", "Native")];
+        if fetch == Fetch::Whole && self.options.send_progress {
+            // The whole result is collected anyway: as the Python driver does for `send_progress`, the
+            // server finishes first, so the summary covers the whole query.
+            extra.push(("wait_end_of_query", "1"));
+        }
         if user_query && self.options.query_limit > 0 {
             extra.push(("limit", limit.as_str()));
         }
@@ -534,7 +567,7 @@ impl Client {
         let mut column_names = Vec::new();
         let mut column_types = Vec::new();
         let mut rows = Vec::new();
-        let meta = self.query_blocks_with(sql, opts, |block| {
+        let meta = self.fetch_blocks_inner(sql, opts, true, Fetch::Whole, &mut |block, _| {
             if column_names.is_empty() {
                 for c in block.columns() {
                     column_names.push(c.name().to_string());
@@ -554,16 +587,6 @@ impl Client {
         })?;
         let summary = meta.summary.as_deref().and_then(Summary::parse);
         Ok(QueryResult { column_names, column_types, rows, query_id: meta.query_id, summary })
-    }
-}
-
-/// Failures a retry can fix: the connection could not be made or broke before any data, or a proxy
-/// said the server is unavailable. Server exceptions and timeouts are not retried.
-fn retryable(e: &Error) -> bool {
-    match e {
-        Error::Transport { timeout, tls, .. } => !timeout && !tls,
-        Error::Http { status, .. } => matches!(status, 502..=504),
-        _ => false,
     }
 }
 

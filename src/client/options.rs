@@ -81,13 +81,23 @@ pub struct ClientOptions {
     /// setting on `query`/`query_blocks` only.
     pub query_limit: u64,
     /// How often a query is retried after a failure that happened before any result data arrived and
-    /// that a retry can fix (connection refused or reset, HTTP 502/503/504). Default 2. `command` and
+    /// that a retry can fix. Default 2. A statement is never sent twice unless that is provably
+    /// harmless: a refused connection (nothing was sent) is retried for any query; a reset, a close or
+    /// an HTTP 502/503/504 only for statements that cannot change anything (`SELECT`, `WITH … SELECT`,
+    /// `SHOW`, `DESCRIBE`, `EXISTS`, `EXPLAIN`). Every attempt carries the same query id. `command` and
     /// inserts are never retried automatically.
     pub query_retries: u32,
-    /// Ask the server for progress headers on every query (`send_progress_in_http_headers=1`) and to
-    /// finish the query before answering (`wait_end_of_query=1`), so progress covers the whole query.
-    /// Default false: `wait_end_of_query` makes the server buffer the entire result.
+    /// Ask the server for progress headers on every call (`send_progress_in_http_headers=1`). Progress
+    /// headers come until the first result bytes; they also keep the stall timer alive, so a long query
+    /// that sends nothing yet is not cut off. Queries stream as usual (no `wait_end_of_query`, which
+    /// would make the server buffer the whole result); `command` also sets `wait_end_of_query=1`, as the
+    /// Python driver does, so its summary covers the whole statement. Default false.
     pub send_progress: bool,
+    /// Longest time any one call may take, retries included, however steadily data moves (a server
+    /// trickling a byte a second is cut off). `None` (the default) means no limit; a call can set its
+    /// own with [`crate::CallOptions::timeout`]. A call that runs out fails with a timeout
+    /// [`crate::Error::Transport`].
+    pub timeout: Option<Duration>,
     /// A session to run every request in (temporary tables and `SET` persist across calls). Requests
     /// of one session are serialized by the client.
     pub session_id: Option<String>,
@@ -140,6 +150,7 @@ impl Default for ClientOptions {
             query_limit: 0,
             query_retries: 2,
             send_progress: false,
+            timeout: None,
             session_id: None,
         }
     }
@@ -202,6 +213,7 @@ impl ClientOptions {
                 "query_retries" => o.query_retries = number(&v)? as u32,
                 "connect_timeout" => o.connect_timeout = Duration::from_secs(number(&v)?),
                 "send_receive_timeout" => o.send_receive_timeout = Duration::from_secs(number(&v)?),
+                "timeout" => o.timeout = Some(Duration::from_secs(number(&v)?)).filter(|t| !t.is_zero()),
                 "client_name" => o.client_name = Some(v),
                 "send_progress" => o.send_progress = v == "1" || v == "true",
                 "verify" => o.verify = !(v == "0" || v == "false"),

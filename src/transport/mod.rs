@@ -32,6 +32,19 @@ pub trait BodyDecoder {
     fn feed(&mut self, data: &[u8], sink: &mut dyn FnMut(&[u8]) -> crate::Result<()>) -> crate::Result<()>;
     /// Checks the body did not end inside a frame.
     fn finish(&self) -> crate::Result<()>;
+    /// Decodes one whole body (a compressed error response).
+    fn decode_all_boxed(&mut self, body: &[u8]) -> crate::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.feed(body, &mut |b| {
+            if out.len() + b.len() > 1 << 20 {
+                return Err(Error::decode(0, "error body over 1 MiB decoded"));
+            }
+            out.extend_from_slice(b);
+            Ok(())
+        })?;
+        self.finish()?;
+        Ok(out)
+    }
     /// Decodes a whole body given in `chunks` (tests and fuzzing).
     fn decode_all<'a>(&mut self, chunks: impl IntoIterator<Item = &'a [u8]>) -> crate::Result<Vec<u8>>
     where
@@ -51,7 +64,8 @@ pub trait BodyDecoder {
 
 use crate::error::{Error, Result};
 use curl::easy::{Easy, List};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::time::Instant;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -63,8 +77,8 @@ const AFTER_ERROR: usize = 64 * 1024;
 /// time on loopback; libcurl's default 16 KiB means 4x more callbacks).
 const RECEIVE_BUFFER: usize = 64 * 1024;
 
-/// TLS and connection options for the transport.
-#[derive(Clone, Debug, Default)]
+/// TLS and connection options for the transport. Its `Debug` output never shows the password.
+#[derive(Clone, Default)]
 pub struct TransportOptions {
     /// Base URL: `http(s)://host:port` (no path).
     pub base_url: String,
@@ -86,6 +100,48 @@ pub struct TransportOptions {
     pub send_receive_timeout: Duration,
     /// User-Agent.
     pub user_agent: String,
+}
+
+impl std::fmt::Debug for TransportOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransportOptions")
+            .field("base_url", &self.base_url)
+            .field("username", &self.username)
+            .field("password", &if self.password.is_empty() { "" } else { "***" })
+            .field("verify", &self.verify)
+            .field("ca_cert", &self.ca_cert)
+            .field("client_cert", &self.client_cert)
+            .field("client_cert_key", &self.client_cert_key.as_ref().map(|_| "***"))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("send_receive_timeout", &self.send_receive_timeout)
+            .field("user_agent", &self.user_agent)
+            .finish()
+    }
+}
+
+/// How a response body is encoded beyond what libcurl decodes itself. The transport decodes it before
+/// the sink sees the bytes, so an exception the server raised after data started (which it writes
+/// inside the compressed stream) is found in the decoded bytes, and a compressed error body becomes
+/// readable text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BodyDecoding {
+    /// As it arrives (or as libcurl decoded it: gzip, deflate, br, zstd).
+    #[default]
+    Plain,
+    /// ClickHouse's checksummed frames (`compress=1`).
+    ClickHouseFrames,
+    /// The LZ4 frame format (`Content-Encoding: lz4`).
+    Lz4Frame,
+}
+
+impl BodyDecoding {
+    fn decoder(self) -> Option<Box<dyn BodyDecoder>> {
+        match self {
+            BodyDecoding::Plain => None,
+            BodyDecoding::ClickHouseFrames => Some(Box::new(compression::FrameReader::new())),
+            BodyDecoding::Lz4Frame => Some(Box::new(lz4frame::Lz4FrameReader::new())),
+        }
+    }
 }
 
 /// What the server said about a response besides its body.
@@ -125,12 +181,24 @@ pub struct Request<'a> {
     pub progress: Option<&'a dyn Fn(&Progress)>,
     /// The POST body (SQL, or insert data).
     pub body: &'a [u8],
+    /// How the response body is encoded (decoded here before the sink sees it).
+    pub decoding: BodyDecoding,
+    /// When the whole request must be over, however steadily data moves (`None`: no deadline).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl<'a> Request<'a> {
     /// A POST of `body` with `params`, nothing else.
     pub fn new(params: &'a [(String, String)], body: &'a [u8]) -> Self {
-        Request { params, headers: &[], accept_encoding: None, progress: None, body }
+        Request {
+            params,
+            headers: &[],
+            accept_encoding: None,
+            progress: None,
+            body,
+            decoding: BodyDecoding::Plain,
+            deadline: None,
+        }
     }
 }
 
@@ -138,6 +206,15 @@ impl<'a> Request<'a> {
 pub struct Transport {
     opts: TransportOptions,
     pool: Mutex<Vec<Easy>>,
+}
+
+/// Why the transport stopped a transfer itself.
+#[derive(Clone, Copy)]
+enum Stopped {
+    /// Nothing moved for `send_receive_timeout`.
+    Stall,
+    /// The request's deadline passed.
+    Deadline,
 }
 
 struct State {
@@ -269,6 +346,7 @@ impl Transport {
         }
         easy.http_headers(list).map_err(setup)?;
 
+        let mut decoder = req.decoding.decoder();
         let state = RefCell::new(State {
             meta: ResponseMeta::default(),
             error_body: Vec::new(),
@@ -278,8 +356,12 @@ impl Transport {
         });
         let mut sent = 0usize;
         let stall = o.send_receive_timeout;
-        let mut last_moved = (0f64, 0f64, std::time::Instant::now());
-        let mut stalled = false;
+        let deadline = req.deadline;
+        let started = Instant::now();
+        // Progress headers count as liveness: a long query that has sent no data yet is not stalled.
+        let last_header = Cell::new(started);
+        let mut last_moved = (0f64, 0f64, started);
+        let mut stopped: Option<Stopped> = None;
         let outcome = {
             let mut t = easy.transfer();
             t.read_function(|buf| match body.read(buf) {
@@ -291,17 +373,22 @@ impl Transport {
             })
             .map_err(setup)?;
             t.progress_function(|_, dlnow, _, ulnow| {
-                let now = std::time::Instant::now();
+                let now = Instant::now();
+                if deadline.is_some_and(|d| now >= d) {
+                    stopped = Some(Stopped::Deadline);
+                    return false;
+                }
                 if dlnow != last_moved.0 || ulnow != last_moved.1 {
                     last_moved = (dlnow, ulnow, now);
-                } else if now.duration_since(last_moved.2) > stall {
-                    stalled = true;
+                } else if now.duration_since(last_moved.2.max(last_header.get())) > stall {
+                    stopped = Some(Stopped::Stall);
                     return false;
                 }
                 true
             })
             .map_err(setup)?;
             t.header_function(|line| {
+                last_header.set(Instant::now());
                 if let (Some(cb), Some(p)) = (progress, progress_header(line)) {
                     cb(&p);
                 }
@@ -310,43 +397,67 @@ impl Transport {
             })
             .map_err(setup)?;
             t.write_function(|data| {
-                let mut st = state.borrow_mut();
+                let st = &mut *state.borrow_mut();
                 if st.meta.status != 200 {
                     if st.error_body.len() < 65536 {
                         st.error_body.extend_from_slice(data);
                     }
                     return Ok(data.len());
                 }
-                keep_tail(&mut st.tail, data);
                 if st.sink_error.is_some() {
                     // After a decode error, read a little further: the bytes that failed to decode may
                     // be the start of a server exception whose end is still coming. Then stop.
                     st.read_after_error += data.len();
-                    return Ok(if st.read_after_error > AFTER_ERROR { 0 } else { data.len() });
+                    if st.read_after_error > AFTER_ERROR {
+                        return Ok(0);
+                    }
                 }
-                drop(st);
-                if let Err(e) = sink(data) {
-                    // A decode error may be an exception trailer: keep reading (bounded). Any other
-                    // error (the consumer stopped) aborts the transfer, which cancels the query.
-                    let keep_reading = matches!(e, Error::Decode { .. });
-                    state.borrow_mut().sink_error = Some(e);
-                    return Ok(if keep_reading { data.len() } else { 0 });
+                let State { tail, sink_error, .. } = st;
+                // The tail is kept of the decoded bytes: that is where the exception text is.
+                let mut deliver = |bytes: &[u8]| -> Result<()> {
+                    keep_tail(tail, bytes);
+                    if sink_error.is_none() {
+                        if let Err(e) = sink(bytes) {
+                            *sink_error = Some(e);
+                        }
+                    }
+                    Ok(())
+                };
+                let fed = match decoder.as_mut() {
+                    Some(d) => d.feed(data, &mut deliver),
+                    None => deliver(data),
+                };
+                if let Err(e) = fed {
+                    // The compressed stream is broken (or ended and plain text follows): keep what
+                    // comes next as it is, where an exception may still be found.
+                    decoder = None;
+                    if st.sink_error.is_none() {
+                        st.sink_error = Some(e);
+                    }
                 }
-                Ok(data.len())
+                // A decode error may be an exception trailer: keep reading (bounded). Any other error
+                // (the consumer stopped) aborts the transfer, which cancels the query.
+                Ok(match &st.sink_error {
+                    Some(e) if !matches!(e, Error::Decode { .. }) => 0,
+                    _ => data.len(),
+                })
             })
             .map_err(setup)?;
             t.perform()
         };
         let mut st = state.into_inner();
         st.meta.wire_bytes = easy.download_size().unwrap_or(0.0) as u64;
-        if stalled {
-            return Err(Error::Transport {
-                context: url.split('?').next().unwrap_or(url).to_string(),
-                message: format!("no data sent or received for {stall:?} (send_receive_timeout)"),
-                tls: false,
-                timeout: true,
-                connect: false,
-            });
+        let context = || url.split('?').next().unwrap_or(url).to_string();
+        if let Some(why) = stopped {
+            let message = match why {
+                Stopped::Stall => format!("no data sent or received for {stall:?} (send_receive_timeout)"),
+                Stopped::Deadline => format!(
+                    "the call did not finish within its deadline ({:?}; {} bytes received)",
+                    deadline.map(|d| d.saturating_duration_since(started)).unwrap_or_default(),
+                    st.meta.wire_bytes
+                ),
+            };
+            return Err(Error::Transport { context: context(), message, tls: false, timeout: true, connect: false });
         }
         if let Err(e) = outcome {
             // 26.9 closes the connection right after an exception trailer (no final chunk), which
@@ -365,15 +476,25 @@ impl Transport {
                 }
                 return Err(sink_error);
             }
-            return Err(transport_error(url, &e));
+            let mut err = transport_error(url, &e);
+            if let Error::Transport { message, .. } = &mut err {
+                // Whether the request went out whole: callers decide by it whether a retry is safe.
+                message.push_str(&format!(
+                    " ({} request body bytes sent, {} response bytes received)",
+                    sent, st.meta.wire_bytes
+                ));
+            }
+            return Err(err);
         }
         let meta = std::mem::take(&mut st.meta);
         if meta.status != 200 {
-            let text = String::from_utf8_lossy(&st.error_body).into_owned();
+            // With compress=1 (or an lz4 Content-Encoding) the server compresses its error text too.
+            let decoded = req.decoding.decoder().and_then(|mut d| d.decode_all_boxed(&st.error_body).ok());
+            let text = String::from_utf8_lossy(decoded.as_deref().unwrap_or(&st.error_body)).into_owned();
             if meta.exception_code.is_some() || text.starts_with("Code: ") {
                 return Err(Error::from_server_text(meta.exception_code, &text));
             }
-            return Err(Error::Http { status: meta.status, body: text });
+            return Err(Error::Http { status: meta.status, body: crate::error::excerpt(text.as_bytes(), 4096) });
         }
         if let Some(e) = find_exception(&st.tail, meta.exception_tag.as_deref()) {
             return Err(e);
@@ -387,6 +508,9 @@ impl Transport {
                 }
             }
             return Err(e);
+        }
+        if let Some(d) = &decoder {
+            d.finish()?;
         }
         let mut meta = meta;
         meta.tail = st.tail;
