@@ -78,7 +78,8 @@ fn has_word(b: &[u8], mut i: usize, word: &[u8]) -> bool {
                 i = if next > i { next } else { i + 1 };
             }
             c if c.is_ascii_alphanumeric() || c == b'_' => {
-                let end = b[i..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_')).map_or(b.len(), |p| i + p);
+                let end =
+                    b[i..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_')).map_or(b.len(), |p| i + p);
                 if b[i..end].eq_ignore_ascii_case(word) {
                     return true;
                 }
@@ -112,7 +113,8 @@ pub(crate) fn new_query_id() -> String {
         // RandomState is seeded from the OS once per process and varies per instance.
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
         hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-        hasher.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        hasher
+            .write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
         hasher.write_usize(k);
         *h = hasher.finish();
     }

@@ -65,9 +65,9 @@ pub trait BodyDecoder {
 use crate::error::{Error, Result};
 use curl::easy::{Easy, List};
 use std::cell::{Cell, RefCell};
-use std::time::Instant;
 use std::sync::Mutex;
 use std::time::Duration;
+use std::time::Instant;
 
 /// Bytes of the stream's end kept to find exception text in.
 const TAIL: usize = 8192;
@@ -227,6 +227,11 @@ struct State {
     sink_error: Option<Error>,
     /// Bytes read after the sink's error.
     read_after_error: usize,
+    /// The blank line that ends the headers arrived.
+    headers_complete: bool,
+    /// The response says where its body ends (chunked, or a Content-Length): only then does a clean end
+    /// mean a complete body.
+    framed: bool,
 }
 
 impl Transport {
@@ -353,6 +358,8 @@ impl Transport {
             tail: Vec::with_capacity(TAIL * 2),
             sink_error: None,
             read_after_error: 0,
+            headers_complete: false,
+            framed: false,
         });
         let mut sent = 0usize;
         let stall = o.send_receive_timeout;
@@ -392,7 +399,16 @@ impl Transport {
                 if let (Some(cb), Some(p)) = (progress, progress_header(line)) {
                     cb(&p);
                 }
-                parse_header(&mut state.borrow_mut().meta, line);
+                let st = &mut *state.borrow_mut();
+                if line.starts_with(b"HTTP/") {
+                    st.headers_complete = false;
+                    st.framed = false;
+                } else if line == b"\r\n" || line == b"\n" {
+                    st.headers_complete = true;
+                } else if header_is(line, "transfer-encoding", "chunked") || header_is(line, "content-length", "") {
+                    st.framed = true;
+                }
+                parse_header(&mut st.meta, line);
                 true
             })
             .map_err(setup)?;
@@ -486,6 +502,22 @@ impl Transport {
             }
             return Err(err);
         }
+        if !st.headers_complete || (!st.framed && st.meta.status == 200) {
+            // libcurl takes a connection closed inside the headers, or a body without a length that
+            // ends with the connection, as a complete response; neither proves the response complete.
+            let message = if st.headers_complete {
+                "the response has neither a Content-Length nor chunked encoding: its end cannot be told from a cut connection"
+            } else {
+                "the connection closed before the response headers were complete"
+            };
+            return Err(Error::Transport {
+                context: context(),
+                message: format!("{message} ({sent} request body bytes sent)"),
+                tls: false,
+                timeout: false,
+                connect: false,
+            });
+        }
         let meta = std::mem::take(&mut st.meta);
         if meta.status != 200 {
             // With compress=1 (or an lz4 Content-Encoding) the server compresses its error text too.
@@ -559,6 +591,13 @@ pub fn find_untagged_exception(tail: &[u8]) -> Option<Error> {
     let i = memchr::memmem::rfind(tail, b"Code: ")?;
     let text = String::from_utf8_lossy(&tail[i..]);
     text.contains("Exception").then(|| Error::from_server_text(None, &text))
+}
+
+/// Whether a header line is `name: …` (any case) with a value containing `value` (any case).
+fn header_is(line: &[u8], name: &str, value: &str) -> bool {
+    let Some(colon) = memchr::memchr(b':', line) else { return false };
+    line[..colon].trim_ascii().eq_ignore_ascii_case(name.as_bytes())
+        && (value.is_empty() || line[colon + 1..].trim_ascii().to_ascii_lowercase().starts_with(value.as_bytes()))
 }
 
 /// An `X-ClickHouse-Progress` header line, parsed.

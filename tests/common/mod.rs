@@ -2,6 +2,8 @@
 //! is a failure that says how to start one.
 #![allow(dead_code)]
 
+pub mod fault;
+
 use clickhouse_connect::{Client, ClientOptions};
 
 /// Reads a variable set by `scripts/clickhouse-servers env`, or fails with instructions.

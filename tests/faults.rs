@@ -1,0 +1,331 @@
+//! The fault suite: every request path, broken by a loopback proxy at every stage of a request — before
+//! it reaches the server, mid request, after the server executed it (before the first response byte),
+//! mid response — by a reset, a clean close and a stall, in every compression mode.
+//!
+//! What is asserted comes from the server, never from the client's own report: executions of a
+//! statement with side effects are counted in a table, inserted rows are counted (and checked for
+//! duplicates) by the server. For each case:
+//! - a call either fails or returns the whole, correct result (never a short one that looks complete);
+//! - a statement with side effects runs at most once, exactly once when the call succeeded, and exactly
+//!   once (with an error) when the fault hit after the server executed it;
+//! - a streaming insert's table holds at least the rows the error reports as acknowledged and at most
+//!   those plus the rows of the failed request; nothing is duplicated;
+//! - an exactly-once insert always succeeds and the table holds every row exactly once.
+
+mod common;
+
+use clickhouse_connect::{Client, Compression, Error, RequestLimits, Value};
+use common::fault::{Action, Direction, Fault, FaultProxy};
+use common::{env, modern, options, table};
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Path {
+    /// `command("INSERT INTO … SELECT …")`.
+    Command,
+    /// `query("INSERT INTO … SELECT …")` (the Native query path).
+    QueryInsert,
+    /// `raw_query("INSERT INTO … SELECT …")`.
+    RawQueryInsert,
+    /// `query("SELECT …")` of a 300k-row result.
+    Select,
+    /// `insert_with_types` of 20k rows (one request body).
+    Insert,
+    /// The streaming inserter, 200k rows in requests of 50k.
+    Inserter,
+    /// The same, exactly once.
+    ExactlyOnce,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    BeforeRequest,
+    MidRequest,
+    AfterExecuted,
+    MidResponse,
+}
+
+const SELECT_ROWS: u64 = 300_000;
+const INSERT_ROWS: u64 = 20_000;
+const STREAM_ROWS: u64 = 200_000;
+/// Where the streaming inserts are broken: after two requests of 50k rows were acknowledged.
+const ARM_AT_ROW: u64 = 100_000;
+
+fn compressions() -> Vec<Compression> {
+    vec![
+        Compression::None,
+        Compression::Lz4,
+        Compression::Zstd,
+        Compression::Http("gzip".into()),
+        Compression::Http("zstd".into()),
+        Compression::Http("lz4".into()),
+    ]
+}
+
+fn fault_for(path: Path, stage: Stage, action: Action) -> Fault {
+    let streaming = matches!(path, Path::Inserter | Path::ExactlyOnce | Path::Insert);
+    let (direction, at) = match stage {
+        Stage::BeforeRequest => (Direction::Request, 0),
+        // Inside the body for inserts, inside the headers (the SQL follows them) otherwise.
+        Stage::MidRequest => (Direction::Request, if streaming { 3_000 } else { 150 }),
+        Stage::AfterExecuted => (Direction::Response, 0),
+        Stage::MidResponse => (Direction::Response, if path == Path::Select { 20_000 } else { 150 }),
+    };
+    Fault { direction, at, action }
+}
+
+/// A client through the proxy with a short stall timeout.
+fn client_via(proxy: &FaultProxy, compression: &Compression) -> Client {
+    let mut o = options("CH_MODERN_URL");
+    o.host = "127.0.0.1".into();
+    o.port = Some(proxy.port);
+    o.compression = compression.clone();
+    o.send_receive_timeout = Duration::from_secs(1);
+    Client::new(o).unwrap_or_else(|e| panic!("connecting through the proxy: {e}"))
+}
+
+fn count(server: &Client, sql: &str) -> u64 {
+    server.command(sql).unwrap().parse().unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Runs one case; returns a description of what went wrong, if anything.
+fn run_case(path: Path, stage: Stage, action: Action, compression: &Compression) -> Result<String, String> {
+    let server = modern();
+    let proxy = FaultProxy::start(&env("CH_MODERN_URL"));
+    let c = client_via(&proxy, compression);
+    let fault = fault_for(path, stage, action);
+    let t = table("fault");
+    let case = format!("{path:?} {stage:?} {action:?} {compression:?}");
+    let outcome: Result<String, String> = match path {
+        Path::Command | Path::QueryInsert | Path::RawQueryInsert => {
+            server.command(&format!("CREATE TABLE {t} (n UInt64) ENGINE = MergeTree ORDER BY n")).unwrap();
+            let sql = format!("INSERT INTO {t} SELECT number FROM numbers(10)");
+            proxy.arm(fault);
+            let result = match path {
+                Path::Command => c.command(&sql).map(|_| ()),
+                Path::QueryInsert => c.query(&sql).map(|_| ()),
+                _ => c.raw_query(&sql, None).map(|_| ()),
+            };
+            let rows = count(&server, &format!("SELECT count() FROM {t}"));
+            let executions = rows / 10;
+            if rows % 10 != 0 || executions > 1 {
+                Err(format!("{case}: executed {executions} times ({rows} rows), result {result:?}"))
+            } else if result.is_ok() && executions != 1 {
+                Err(format!("{case}: succeeded but executed {executions} times"))
+            } else if fault.direction == Direction::Response && (result.is_ok() || executions != 1) {
+                Err(format!("{case}: after the server executed: {executions} executions, result {result:?}"))
+            } else {
+                Ok(format!("executions {executions}, {}", verdict(&result)))
+            }
+        }
+        Path::Select => {
+            let sql = format!("SELECT number, cityHash64(number) FROM numbers({SELECT_ROWS})");
+            proxy.arm(fault);
+            let result = c.query(&sql);
+            match &result {
+                Ok(r) => {
+                    let n = r.rows.len() as u64;
+                    let sum: u64 = r.rows.iter().map(|row| u64::try_from(&row[0]).unwrap()).sum();
+                    // Whole and right (a retry is fine when nothing had reached the decoder yet).
+                    if n != SELECT_ROWS || sum != SELECT_ROWS * (SELECT_ROWS - 1) / 2 {
+                        Err(format!("{case}: a short or wrong result looked complete: {n} rows"))
+                    } else {
+                        Ok("whole result".into())
+                    }
+                }
+                Err(e) => {
+                    // A read-only query broken before any data arrived is retried (a stall is not).
+                    let retry_expected = action != Action::Stall && stage != Stage::MidResponse;
+                    if retry_expected {
+                        Err(format!("{case}: a read-only query was not retried: {e}"))
+                    } else {
+                        Ok(verdict(&result.map(|_| ())))
+                    }
+                }
+            }
+        }
+        Path::Insert => {
+            server.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
+            let rows: Vec<Vec<Value<'static>>> =
+                (0..INSERT_ROWS).map(|i| vec![Value::from(i), Value::from(format!("row {i}"))]).collect();
+            proxy.arm(fault);
+            let result = c.insert_with_types(&t, &[("id", "UInt64"), ("s", "String")], &rows);
+            let n = count(&server, &format!("SELECT count() FROM {t}"));
+            if !(n == 0 || n == INSERT_ROWS) || (result.is_ok() && n != INSERT_ROWS) {
+                Err(format!("{case}: table holds {n} rows, result {result:?}"))
+            } else if fault.direction == Direction::Response && (result.is_ok() || n != INSERT_ROWS) {
+                Err(format!("{case}: after the server executed: {n} rows, result {result:?}"))
+            } else {
+                Ok(format!("{n} rows, {}", verdict(&result)))
+            }
+        }
+        Path::Inserter | Path::ExactlyOnce => {
+            server
+                .command(&format!(
+                    "CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id \
+                     SETTINGS non_replicated_deduplication_window = 1000"
+                ))
+                .unwrap();
+            let limits = RequestLimits { max_rows: Some(50_000), ..Default::default() };
+            let mut ins = c.inserter(&t, &[], 10_000).unwrap().with_request_limits(limits);
+            if path == Path::ExactlyOnce {
+                ins = ins.exactly_once(format!("stream-{t}"), 5).unwrap();
+            }
+            let mut result = Ok(());
+            for i in 0..STREAM_ROWS {
+                if i == ARM_AT_ROW {
+                    // Mid-stream: two requests acknowledged, the third in flight.
+                    proxy.arm(fault);
+                }
+                result =
+                    ins.write(&[Value::from(i), Value::from(format!("{}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15)))]);
+                if result.is_err() {
+                    break;
+                }
+            }
+            let result = match result {
+                Ok(()) => ins.end().map(|s| s.rows),
+                Err(e) => Err(e),
+            };
+            let check = server
+                .command(&format!("SELECT count(), uniqExact(id), countIf(id >= {STREAM_ROWS}) FROM {t}"))
+                .unwrap();
+            let v: Vec<u64> = check.split('\t').map(|x| x.parse().unwrap()).collect();
+            let (n, unique) = (v[0], v[1]);
+            if n != unique || v[2] != 0 {
+                Err(format!("{case}: duplicated or foreign rows: {check}"))
+            } else {
+                match &result {
+                    Ok(rows) if *rows == STREAM_ROWS && n == STREAM_ROWS => Ok("all rows".into()),
+                    Ok(rows) => Err(format!("{case}: end() reported {rows} rows, the table holds {n}")),
+                    Err(e) if path == Path::ExactlyOnce => Err(format!("{case}: exactly-once insert failed: {e}")),
+                    Err(Error::Insert { acknowledged_rows, unacknowledged_rows, .. }) => {
+                        if n < *acknowledged_rows || n > acknowledged_rows + unacknowledged_rows {
+                            Err(format!(
+                                "{case}: table holds {n} rows; the error says {e}",
+                                e = result.as_ref().unwrap_err()
+                            ))
+                        } else {
+                            Ok(format!("{n} rows, {acknowledged_rows} acknowledged"))
+                        }
+                    }
+                    Err(e) => Err(format!("{case}: not an insert error: {e:?}")),
+                }
+            }
+        }
+    };
+    if proxy.fired() != 1 {
+        return Err(format!("{case}: the fault fired {} times", proxy.fired()));
+    }
+    let _ = server.command(&format!("DROP TABLE IF EXISTS {t}"));
+    outcome.map(|o| format!("{case}: {o}"))
+}
+
+fn verdict<T: std::fmt::Debug>(r: &Result<T, Error>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(Error::Transport { timeout: true, .. }) => "timeout".into(),
+        Err(Error::Transport { .. }) => "transport error".into(),
+        Err(e) => format!("error: {}", e.to_string().chars().take(80).collect::<String>()),
+    }
+}
+
+/// Runs the cases on a few threads; fails with every broken case listed.
+fn run_all(cases: Vec<(Path, Stage, Action, Compression)>) {
+    let total = cases.len();
+    let queue = std::sync::Mutex::new(cases);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| {
+                loop {
+                    let Some((p, st, a, c)) = queue.lock().unwrap().pop() else { break };
+                    match run_case(p, st, a, &c) {
+                        Ok(line) => eprintln!("ok   {line}"),
+                        Err(why) => {
+                            eprintln!("FAIL {why}");
+                            failures.lock().unwrap().push(why);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{} of {total} fault cases failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn cases(paths: &[Path], actions: &[Action], compressions: &[Compression]) -> Vec<(Path, Stage, Action, Compression)> {
+    let mut out = Vec::new();
+    for &p in paths {
+        for st in [Stage::BeforeRequest, Stage::MidRequest, Stage::AfterExecuted, Stage::MidResponse] {
+            for &a in actions {
+                for c in compressions {
+                    out.push((p, st, a, c.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+const STATEMENTS: &[Path] = &[Path::Command, Path::QueryInsert, Path::RawQueryInsert, Path::Select];
+const INSERTS: &[Path] = &[Path::Insert, Path::Inserter, Path::ExactlyOnce];
+
+#[test]
+fn statements_under_resets_and_closes_in_every_compression_mode() {
+    run_all(cases(STATEMENTS, &[Action::Reset, Action::Close], &compressions()));
+}
+
+#[test]
+fn inserts_under_resets_and_closes_in_every_compression_mode() {
+    run_all(cases(INSERTS, &[Action::Reset, Action::Close], &compressions()));
+}
+
+#[test]
+fn every_path_under_stalls() {
+    let mut all = STATEMENTS.to_vec();
+    all.extend_from_slice(INSERTS);
+    run_all(cases(&all, &[Action::Stall], &[Compression::None, Compression::Lz4, Compression::Http("lz4".into())]));
+}
+
+#[test]
+fn a_refused_connection_is_retried_for_any_statement_and_retries_keep_the_query_id() {
+    // The server's port goes away: connections are refused, nothing is sent, so even a statement with
+    // side effects may go again — and runs exactly once, once the port is back.
+    let server = modern();
+    let t = table("fault_refused");
+    server.command(&format!("CREATE TABLE {t} (n UInt64) ENGINE = MergeTree ORDER BY n")).unwrap();
+    let proxy = FaultProxy::start(&env("CH_MODERN_URL"));
+    let port = proxy.port;
+    let c = client_via(&proxy, &Compression::None);
+    drop(proxy);
+    // Long enough for libcurl to see the pooled connection is gone and open a new one (refused).
+    std::thread::sleep(Duration::from_millis(1100));
+    let back = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(150));
+        let p = FaultProxy::start_at(&env("CH_MODERN_URL"), port);
+        std::thread::sleep(Duration::from_secs(3));
+        drop(p);
+    });
+    let r = c.query(&format!("INSERT INTO {t} SELECT 1"));
+    assert!(r.is_ok(), "{r:?}");
+    assert_eq!(count(&server, &format!("SELECT count() FROM {t}")), 1);
+    back.join().unwrap();
+    server.command(&format!("DROP TABLE {t}")).unwrap();
+
+    // A read-only query whose answer is lost after the server ran it goes again under the same id:
+    // the server's log shows both runs with one id.
+    let proxy = FaultProxy::start(&env("CH_MODERN_URL"));
+    let c = client_via(&proxy, &Compression::None);
+    proxy.arm(Fault { direction: Direction::Response, at: 0, action: Action::Reset });
+    let r = c.query("SELECT 42 AS answer").unwrap();
+    assert_eq!(proxy.fired(), 1);
+    let id = r.query_id.expect("the query id");
+    server.command("SYSTEM FLUSH LOGS").unwrap();
+    let runs = count(
+        &server,
+        &format!("SELECT count() FROM system.query_log WHERE query_id = '{id}' AND type = 'QueryFinish'"),
+    );
+    assert_eq!(runs, 2, "query id {id}");
+}
