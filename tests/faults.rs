@@ -329,3 +329,55 @@ fn a_refused_connection_is_retried_for_any_statement_and_retries_keep_the_query_
     );
     assert_eq!(runs, 2, "query id {id}");
 }
+
+#[test]
+fn exactly_once_survives_20_resets_in_a_10m_row_stream() {
+    const ROWS: u64 = 10_000_000;
+    const RESETS: usize = 20;
+    let server = modern();
+    let t = table("fault_exactly_once");
+    server
+        .command(&format!(
+            "CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id \
+             SETTINGS non_replicated_deduplication_window = 10000"
+        ))
+        .unwrap();
+    let proxy = FaultProxy::start(&env("CH_MODERN_URL"));
+    let c = client_via(&proxy, &Compression::Lz4);
+    let limits = RequestLimits { max_rows: Some(500_000), ..Default::default() };
+    let mut ins =
+        c.inserter(&t, &[], 50_000).unwrap().with_request_limits(limits).exactly_once(format!("s-{t}"), 10).unwrap();
+    let mut armed = 0usize;
+    let mut text = String::new();
+    for i in 0..ROWS {
+        if i % 100_000 == 0 && armed < RESETS && proxy.fired() == armed {
+            // Mostly cuts inside a request body; every fourth loses the server's acknowledgement after
+            // it committed the request.
+            let fault = if armed % 4 == 3 {
+                Fault { direction: Direction::Response, at: 0, action: Action::Reset }
+            } else {
+                let at = 1_000 + (i.wrapping_mul(2_654_435_761) % 600_000);
+                Fault { direction: Direction::Request, at, action: Action::Reset }
+            };
+            proxy.arm(fault);
+            armed += 1;
+        }
+        text.clear();
+        use std::fmt::Write;
+        write!(text, "{i}").unwrap();
+        ins.write(&[Value::from(i), Value::from(text.as_str())]).unwrap();
+    }
+    let summary = ins.end().unwrap();
+    assert_eq!(proxy.fired(), RESETS, "every planned reset happened");
+    assert!(summary.retried_requests >= RESETS as u64, "{summary:?}");
+    assert_eq!(summary.rows, ROWS);
+    // The server's own checksum of what it holds against the same over the numbers it generates.
+    let held = server.command(&format!("SELECT count(), sum(id), sum(cityHash64(id, s)) FROM {t}")).unwrap();
+    let expected = server
+        .command(&format!(
+            "SELECT count(), sum(number), sum(cityHash64(number, toString(number))) FROM numbers({ROWS})"
+        ))
+        .unwrap();
+    assert_eq!(held, expected);
+    server.command(&format!("DROP TABLE {t}")).unwrap();
+}
