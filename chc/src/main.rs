@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 use clickhouse_connect::format::TextParser;
 use clickhouse_connect::format::read::{InputFormat, NativeReader, native_block_rows, reader};
 use clickhouse_connect::native::TypeDesc;
-use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error};
+use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error, RequestLimits};
 use output::{BlockWriter, OutputFormat};
 use progress::Progress;
 use std::io::{BufRead, BufReader, Read};
@@ -89,6 +89,17 @@ enum Cmd {
         /// Rows per Native block.
         #[arg(long, default_value_t = 65_536)]
         block_rows: usize,
+        /// Insert exactly once under this stream id: every request carries an
+        /// insert_deduplication_token made of it and the request's number, and a request that fails
+        /// for a reason a retry can fix is sent again, byte for byte. The table must deduplicate
+        /// (Replicated, or MergeTree with non_replicated_deduplication_window); rerunning the same
+        /// input under the same id inserts nothing twice.
+        #[arg(long, value_name = "STREAM_ID")]
+        exactly_once: Option<String>,
+        /// Rows per request (each request is committed on its own; default: one request, or 64 MiB
+        /// of encoded data per request with --exactly-once).
+        #[arg(long)]
+        request_rows: Option<u64>,
     },
     /// Runs a statement (DDL, or a query with a single value) and prints its result.
     Command {
@@ -168,8 +179,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let client = Client::new(options)?;
     match cli.command {
         Cmd::Query { format, params, sql } => query(&client, &format, &params, &sql, progress_wanted),
-        Cmd::Insert { table, format, file, block_rows } => {
-            insert(&client, &table, &format, file, block_rows, progress_wanted)
+        Cmd::Insert { table, format, file, block_rows, exactly_once, request_rows } => {
+            let how = InsertHow { block_rows, exactly_once, request_rows };
+            insert(&client, &table, &format, file, &how, progress_wanted)
         }
         Cmd::Command { sql } => {
             let out = client.command(&sql)?;
@@ -240,12 +252,19 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// How `chc insert` splits and guards the stream.
+struct InsertHow {
+    block_rows: usize,
+    exactly_once: Option<String>,
+    request_rows: Option<u64>,
+}
+
 fn insert(
     client: &Client,
     table: &str,
     format: &str,
     file: Option<PathBuf>,
-    block_rows: usize,
+    how: &InsertHow,
     progress_wanted: bool,
 ) -> Result<(), Failure> {
     let format = InputFormat::parse(format)
@@ -266,7 +285,13 @@ fn insert(
         .map(|(n, t)| TypeDesc::parse(&t).map(|t| (n, t)))
         .collect::<clickhouse_connect::Result<_>>()?;
     let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
-    let mut inserter = client.inserter(table, &names, block_rows)?;
+    let mut inserter = client.inserter(table, &names, how.block_rows)?;
+    if let Some(rows) = how.request_rows {
+        inserter = inserter.with_request_limits(RequestLimits { max_rows: Some(rows), ..Default::default() });
+    }
+    if let Some(id) = &how.exactly_once {
+        inserter = inserter.exactly_once(id.clone(), 0)?;
+    }
     let progress = Progress::new(progress_wanted, "sent");
     let mut n = 0u64;
     let failure = if format == InputFormat::Native {

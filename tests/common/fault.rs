@@ -45,6 +45,8 @@ pub struct Fault {
 
 struct Armed {
     fault: Fault,
+    /// Only a request whose bytes contain this (in one read) is broken; counting starts at that read.
+    marker: Option<Vec<u8>>,
     /// Bumped on every arming, so each connection restarts its count.
     generation: u64,
 }
@@ -100,8 +102,13 @@ impl FaultProxy {
                 let _ = client.set_read_timeout(Some(Duration::from_millis(20)));
                 let _ = server.set_read_timeout(Some(Duration::from_millis(20)));
                 sh.connections.fetch_add(1, Ordering::SeqCst);
-                let conn =
-                    Arc::new(Conn { client, server, broken: AtomicBool::new(false), done: AtomicBool::new(false) });
+                let conn = Arc::new(Conn {
+                    client,
+                    server,
+                    broken: AtomicBool::new(false),
+                    done: AtomicBool::new(false),
+                    targeted: AtomicU64::new(0),
+                });
                 sh.conns.lock().unwrap().push(Arc::downgrade(&conn));
                 for direction in [Direction::Request, Direction::Response] {
                     let (sh, conn) = (sh.clone(), conn.clone());
@@ -115,7 +122,16 @@ impl FaultProxy {
     /// Breaks the next request as `fault` says (one shot).
     pub fn arm(&self, fault: Fault) {
         let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        *self.shared.armed.lock().unwrap() = Some(Armed { fault, generation });
+        *self.shared.armed.lock().unwrap() = Some(Armed { fault, marker: None, generation });
+    }
+
+    /// Breaks the first request that contains `marker` (in its URL or body) as `fault` says, counting
+    /// from the read that carried the marker: for a client in another process, whose other requests
+    /// (connecting, describing a table) must pass.
+    pub fn arm_for(&self, marker: &str, fault: Fault) {
+        let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        *self.shared.armed.lock().unwrap() =
+            Some(Armed { fault, marker: Some(marker.as_bytes().to_vec()), generation });
     }
 
     /// Removes a fault that has not fired.
@@ -162,6 +178,8 @@ struct Conn {
     broken: AtomicBool,
     /// Both pumps should stop (reset, close, or the proxy stopping).
     done: AtomicBool,
+    /// The arming generation whose marker this connection carried.
+    targeted: AtomicU64,
 }
 
 impl Conn {
@@ -218,7 +236,25 @@ fn pump(sh: &Shared, conn: &Conn, direction: Direction) {
                     generation = a.generation;
                     counted = 0;
                 }
-                if a.fault.direction == direction && counted + n as u64 > a.fault.at {
+                let mut counting = true;
+                if let Some(marker) = &a.marker {
+                    if conn.targeted.load(Ordering::SeqCst) != a.generation {
+                        counting = direction == Direction::Request && memchr::memmem::find(&buf[..n], marker).is_some();
+                        if counting {
+                            conn.targeted.store(a.generation, Ordering::SeqCst);
+                            counted = 0;
+                        }
+                    }
+                }
+                if !counting {
+                    // Not the request the fault is for: its bytes do not count.
+                    counted = 0;
+                    drop(armed);
+                    if to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    continue;
+                } else if a.fault.direction == direction && counted + n as u64 > a.fault.at {
                     let keep = (a.fault.at - counted) as usize;
                     let action = a.fault.action;
                     *armed = None;
