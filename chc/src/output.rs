@@ -69,6 +69,14 @@ impl<W: Write> BlockWriter<W> {
         let columns = block.columns();
         let rows = block.rows();
         self.buf.clear();
+        if !matches!(self.format, OutputFormat::Native | OutputFormat::Null) {
+            // A zone the time zone database does not know is an error, never a silent UTC.
+            for c in columns {
+                self.renderer
+                    .check_type(c.desc())
+                    .map_err(|e| Error::UnsupportedType(format!("column {}: {e}", c.name())))?;
+            }
+        }
         match self.format {
             OutputFormat::Null => {
                 // Every value is decoded into typed column storage as the bytes arrive; read it back as

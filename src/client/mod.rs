@@ -291,7 +291,11 @@ impl Client {
             )));
         }
         let mut renderer = crate::format::TextRenderer::new(&self.server_timezone);
-        Ok((Cow::Borrowed(sql), crate::params::server_params(sql, &opts.params, &mut renderer)?))
+        let params = crate::params::server_params(sql, &opts.params, &mut renderer)?;
+        if let Some(e) = renderer.take_error() {
+            return Err(Error::usage(format!("cannot bind a parameter: {e}")));
+        }
+        Ok((Cow::Borrowed(sql), params))
     }
 
     /// Holds the session's lock (if the request runs in a session) for the request's duration.
@@ -536,6 +540,7 @@ impl Client {
             }
             None => BlockDecoder::new(),
         };
+        decoder.set_max_block_bytes(self.options.max_block_bytes);
         let retries = if user_query { self.options.query_retries } else { 0 };
         let mut kept = BlockBytes::new();
         let meta = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| {

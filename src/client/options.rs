@@ -98,6 +98,9 @@ pub struct ClientOptions {
     /// own with [`crate::CallOptions::timeout`]. A call that runs out fails with a timeout
     /// [`crate::Error::Transport`].
     pub timeout: Option<Duration>,
+    /// Most bytes of column storage one decoded block may take (default 4 GiB; 0: no limit). A block
+    /// that needs more fails the query with a clear error instead of exhausting memory.
+    pub max_block_bytes: usize,
     /// A session to run every request in (temporary tables and `SET` persist across calls). Requests
     /// of one session are serialized by the client.
     pub session_id: Option<String>,
@@ -151,6 +154,7 @@ impl Default for ClientOptions {
             query_retries: 2,
             send_progress: false,
             timeout: None,
+            max_block_bytes: crate::native::DEFAULT_MAX_BLOCK_BYTES,
             session_id: None,
         }
     }
@@ -158,12 +162,20 @@ impl Default for ClientOptions {
 
 impl ClientOptions {
     /// Parses `http(s)://user:password@host:port/database?setting=value&…`.
+    ///
+    /// Errors never quote the password: the URL appears in them with its user information replaced
+    /// by `***`.
     pub fn from_url(url: &str) -> Result<Self> {
         let mut o = ClientOptions::default();
-        let (scheme, rest) = url.split_once("://").ok_or_else(|| Error::usage(format!("URL {url:?} has no scheme")))?;
+        let shown = redact_url(url);
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| Error::usage(format!("URL {shown:?} has no scheme (http:// or https://)")))?;
         match scheme {
             "http" | "https" => o.interface = scheme.to_string(),
-            other => return Err(Error::usage(format!("unsupported URL scheme {other:?} (use http or https)"))),
+            _ => {
+                return Err(Error::usage(format!("unsupported URL scheme in {shown:?} (use http or https)")));
+            }
         }
         let (rest, query) = match rest.split_once('?') {
             Some((a, b)) => (a, Some(b)),
@@ -176,8 +188,9 @@ impl ClientOptions {
         let hostport = match authority.rsplit_once('@') {
             Some((userinfo, hp)) => {
                 let (u, p) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-                o.username = percent_decode(u)?;
-                o.password = percent_decode(p)?;
+                o.username =
+                    percent_decode(u).map_err(|_| Error::usage("bad percent escape in the URL's user name"))?;
+                o.password = percent_decode(p).map_err(|_| Error::usage("bad percent escape in the URL's password"))?;
                 hp
             }
             None => authority,
@@ -192,11 +205,11 @@ impl ClientOptions {
             }
         };
         if host.is_empty() {
-            return Err(Error::usage(format!("URL {url:?} has no host")));
+            return Err(Error::usage(format!("URL {shown:?} has no host")));
         }
         o.host = host;
         if let Some(p) = port {
-            o.port = Some(p.parse().map_err(|_| Error::usage(format!("bad port {p:?} in URL")))?);
+            o.port = Some(p.parse().map_err(|_| Error::usage(format!("bad port in URL {shown:?}")))?);
         }
         let db = percent_decode(path.trim_matches('/'))?;
         if !db.is_empty() {
@@ -215,6 +228,7 @@ impl ClientOptions {
                 "send_receive_timeout" => o.send_receive_timeout = Duration::from_secs(number(&v)?),
                 "timeout" => o.timeout = Some(Duration::from_secs(number(&v)?)).filter(|t| !t.is_zero()),
                 "client_name" => o.client_name = Some(v),
+                "max_block_bytes" => o.max_block_bytes = number(&v)? as usize,
                 "send_progress" => o.send_progress = v == "1" || v == "true",
                 "verify" => o.verify = !(v == "0" || v == "false"),
                 "ca_cert" => o.ca_cert = Some(v),
@@ -231,6 +245,21 @@ impl ClientOptions {
         let port = self.port.unwrap_or(if self.interface == "https" { 8443 } else { 8123 });
         let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         format!("{}://{}:{}", self.interface, host, port)
+    }
+}
+
+/// `url` with anything that may be a password replaced by `***`: the user information of
+/// `scheme://user:password@host`, or, without a scheme, everything before the last `@`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let (prefix, rest) = match url.find("://") {
+        Some(i) => (&url[..i + 3], &url[i + 3..]),
+        None => ("", url),
+    };
+    // Everything up to the last '@' may be user information (a password with an unescaped '/' or '?'
+    // breaks the URL's structure, so do not trust it): too much hidden beats a password shown.
+    match rest.rfind('@') {
+        Some(a) => format!("{prefix}***@{}", &rest[a + 1..]),
+        None => url.to_string(),
     }
 }
 
@@ -257,6 +286,34 @@ fn percent_decode(s: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_in_errors_hide_the_password() {
+        let secret = "Sup3r-S3cret";
+        for url in [
+            "bob:Sup3r-S3cret@db:8123",
+            "ftp://bob:Sup3r-S3cret@db",
+            "http://bob:Sup3r-S3cret%zz@db",
+            "http://bob%zz:Sup3r-S3cret@db",
+            "http://bob:Sup3r-S3cret@db:notaport",
+            "http://bob:Sup3r-S3cret@",
+            "http://bob:Sup3r-S3cret@/x",
+            "http://bob:Sup3r-S3cret@[::1",
+            "http://bob:Sup3r-S3cret/x@db",
+            "http://bob:Sup3r-S3cret?x@db",
+            "http://bob:Sup3r-S3cret@db/?query_retries=x",
+            "Sup3r-S3cret",
+        ] {
+            let e = ClientOptions::from_url(url).map(|_| ()).unwrap_err();
+            let shown = format!("{e} {e:?}");
+            if url != secret {
+                assert!(!shown.contains(secret), "{url}: {shown}");
+            }
+        }
+        assert_eq!(redact_url("http://u:p@h:1/db?x=1"), "http://***@h:1/db?x=1");
+        assert_eq!(redact_url("u:p@h"), "***@h");
+        assert_eq!(redact_url("http://h/db"), "http://h/db");
+    }
 
     #[test]
     fn parses_urls() {

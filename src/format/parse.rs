@@ -30,7 +30,7 @@ impl TextParser {
         TextParser { zones: super::Zones::new(server_tz) }
     }
 
-    fn zone(&mut self, name: Option<&str>) -> TimeZone {
+    fn zone(&mut self, name: Option<&str>) -> Result<TimeZone, String> {
         self.zones.get(name)
     }
 
@@ -153,7 +153,7 @@ impl TextParser {
     pub fn scalar(&mut self, s: &[u8], t: &TypeDesc) -> R {
         let t = strip(t);
         let text = || std::str::from_utf8(s).map_err(|_| format!("{t}: not valid text"));
-        let num = |what: &str| format!("cannot read {:?} as {what}", String::from_utf8_lossy(s));
+        let num = |what: &str| format!("cannot read {:?} as {what}", crate::error::excerpt(s, crate::error::EXCERPT));
         Ok(match t {
             TypeDesc::String => Value::String(Cow::Owned(s.to_vec())),
             TypeDesc::FixedString(_) => Value::FixedString(Cow::Owned(s.to_vec())),
@@ -212,12 +212,12 @@ impl TextParser {
                 Value::Date32(i32::try_from(days(text()?).ok_or_else(|| num("Date32"))?).map_err(|_| num("Date32"))?)
             }
             TypeDesc::DateTime(tz) => {
-                let tz = self.zone(tz.as_deref());
+                let tz = self.zone(tz.as_deref())?;
                 let nanos = instant_nanos(text()?, &tz).ok_or_else(|| num("DateTime"))?;
                 Value::DateTime(u32::try_from(nanos.div_euclid(1_000_000_000)).map_err(|_| num("DateTime"))?)
             }
             TypeDesc::DateTime64(p, tz) => {
-                let tz = self.zone(tz.as_deref());
+                let tz = self.zone(tz.as_deref())?;
                 let nanos = instant_nanos(text()?, &tz).ok_or_else(|| num("DateTime64"))?;
                 let ticks = nanos.div_euclid(10i128.pow(9 - u32::from((*p).min(9))));
                 Value::DateTime64 { ticks: i64::try_from(ticks).map_err(|_| num("DateTime64"))?, precision: *p }
@@ -238,15 +238,15 @@ impl TextParser {
             }
             TypeDesc::Enum8(m) => match m.iter().find(|(n, _)| n.as_bytes() == s) {
                 Some((_, v)) => Value::Enum8(*v),
-                None => Value::Enum8(
-                    text()?.parse().map_err(|_| format!("{:?} is not a value of {t}", String::from_utf8_lossy(s)))?,
-                ),
+                None => Value::Enum8(text()?.parse().map_err(|_| {
+                    format!("{:?} is not a value of {t}", crate::error::excerpt(s, crate::error::EXCERPT))
+                })?),
             },
             TypeDesc::Enum16(m) => match m.iter().find(|(n, _)| n.as_bytes() == s) {
                 Some((_, v)) => Value::Enum16(*v),
-                None => Value::Enum16(
-                    text()?.parse().map_err(|_| format!("{:?} is not a value of {t}", String::from_utf8_lossy(s)))?,
-                ),
+                None => Value::Enum16(text()?.parse().map_err(|_| {
+                    format!("{:?} is not a value of {t}", crate::error::excerpt(s, crate::error::EXCERPT))
+                })?),
             },
             composite if is_composite(composite) => return self.quoted(s, t),
             other => return Err(format!("cannot read values of type {other} from text")),

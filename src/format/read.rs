@@ -73,7 +73,10 @@ pub fn reader<'a>(
 }
 
 fn input_error(row: u64, line: u64, column: Option<&str>, message: impl Into<String>) -> Error {
-    Error::Input { row, line, column: column.map(str::to_string), message: message.into() }
+    // Messages quote the bad input; whatever quoted it, a message stays short.
+    let message = message.into();
+    let message = if message.len() > 400 { crate::error::excerpt(message.as_bytes(), 400) } else { message };
+    Error::Input { row, line, column: column.map(str::to_string), message }
 }
 
 /// Reads one `\n`-terminated line into `buf` (without the `\n`); false at the end.

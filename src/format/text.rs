@@ -25,12 +25,19 @@ pub struct TextRenderer {
     zones: super::Zones,
     legacy: bool,
     json_quote_denormals: bool,
+    /// The first unknown zone met while rendering.
+    zone_error: Option<String>,
 }
 
 impl TextRenderer {
     /// A renderer whose `DateTime` columns without a zone use `server_tz` (an IANA name).
     pub fn new(server_tz: &str) -> Self {
-        TextRenderer { zones: super::Zones::new(server_tz), legacy: false, json_quote_denormals: false }
+        TextRenderer {
+            zones: super::Zones::new(server_tz),
+            legacy: false,
+            json_quote_denormals: false,
+            zone_error: None,
+        }
     }
 
     /// Renders as old servers (18.16) do: Date 0 and DateTime 0 as `0000-00-00[ 00:00:00]` (newer ones
@@ -56,8 +63,28 @@ impl TextRenderer {
         self.legacy
     }
 
+    /// The zone for `name`. Callers check a column's type first ([`TextRenderer::check_type`]); a zone
+    /// that is unknown all the same renders as UTC and is remembered in [`TextRenderer::take_error`].
     fn zone(&mut self, name: Option<&str>) -> TimeZone {
-        self.zones.get(name)
+        match self.zones.get(name) {
+            Ok(z) => z,
+            Err(e) => {
+                self.zone_error.get_or_insert(e);
+                TimeZone::UTC
+            }
+        }
+    }
+
+    /// Checks that every time zone a value of type `t` may need is known (the server's included), so
+    /// rendering it cannot fall back to anything: call it once per column type before rendering.
+    pub fn check_type(&mut self, t: &TypeDesc) -> Result<(), String> {
+        self.zones.check(t)
+    }
+
+    /// A zone that was needed while rendering and is unknown (only when [`TextRenderer::check_type`]
+    /// was not called): the values rendered with it are wrong and must not be used.
+    pub fn take_error(&mut self) -> Option<String> {
+        self.zone_error.take()
     }
 
     /// Writes one field as `TabSeparated` does.

@@ -85,7 +85,13 @@ pub struct BlockDecoder {
     info_bytes: u8,
     /// Stream offset of the current block's header (its column count), after any BlockInfo.
     header_at: u64,
+    /// Most bytes of column storage one block may take (`usize::MAX`: no limit).
+    max_block_bytes: usize,
 }
+
+/// The default ceiling on one block's decoded column storage: generous (ClickHouse's blocks are
+/// 65,409 rows by default), yet it stops a hostile or runaway block long before memory runs out.
+pub const DEFAULT_MAX_BLOCK_BYTES: usize = 4 << 30;
 
 impl Default for BlockDecoder {
     fn default() -> Self {
@@ -113,7 +119,14 @@ impl BlockDecoder {
             block_info: false,
             info_bytes: 0,
             header_at: 0,
+            max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
         }
+    }
+
+    /// Sets the most bytes of column storage one block may take (0: no limit). A block that needs more
+    /// fails with a decode error that says so, instead of exhausting memory.
+    pub fn set_max_block_bytes(&mut self, bytes: usize) {
+        self.max_block_bytes = if bytes == 0 { usize::MAX } else { bytes };
     }
 
     /// A decoder for streams whose blocks start with a BlockInfo header, as the server writes them for
@@ -278,7 +291,17 @@ impl BlockDecoder {
                 }
                 State::Data => {
                     let col = &mut self.columns[self.current].column;
-                    if !col.decode(input, &self.arena)? {
+                    let done = col.decode(input, &self.arena)?;
+                    if self.arena.allocated_bytes() > self.max_block_bytes {
+                        return Err(input.error(format!(
+                            "block of {} rows needs more than {} bytes of column storage (at column {}): \
+                             raise the limit (ClientOptions::max_block_bytes) or lower max_block_size",
+                            self.rows,
+                            self.max_block_bytes,
+                            self.current + 1
+                        )));
+                    }
+                    if !done {
                         return Ok(false);
                     }
                     self.current += 1;

@@ -16,6 +16,6 @@ pub mod input;
 pub mod types;
 
 pub use column::{Column, ColumnView};
-pub use decoder::{Block, BlockBytes, BlockDecoder, DecodedColumn};
+pub use decoder::{Block, BlockBytes, BlockDecoder, DEFAULT_MAX_BLOCK_BYTES, DecodedColumn};
 pub use encoder::{ArrayBuilder, ColumnEncoder, FixedBuilder, NullableBuilder, StringBuilder, write_block};
 pub use types::TypeDesc;

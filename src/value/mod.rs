@@ -6,7 +6,11 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// One ClickHouse value. Numbers keep their exact width; dates and times keep the server's raw
 /// representation (days, seconds, ticks) together with what is needed to interpret it.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// `Debug` shows strings as text (`String("abc")`, or `String(b"a\xffb")` when not UTF-8) and is
+/// bounded: strings show their first 100 bytes and arrays, tuples and maps their first 100 elements,
+/// then how many there are in all, so an error message never echoes a hostile 100 MB value.
+#[derive(Clone, PartialEq)]
 #[allow(missing_docs)]
 pub enum Value<'a> {
     Null,
@@ -67,6 +71,82 @@ pub enum Value<'a> {
     Array(Vec<Value<'a>>),
     Tuple(Vec<Value<'a>>),
     Map(Vec<(Value<'a>, Value<'a>)>),
+}
+
+/// What `Debug` shows of a long string or collection.
+const DEBUG_ITEMS: usize = 100;
+
+impl std::fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use Value::*;
+        fn bytes(f: &mut std::fmt::Formatter<'_>, kind: &str, b: &[u8]) -> std::fmt::Result {
+            let shown = &b[..b.len().min(DEBUG_ITEMS)];
+            let text = match std::str::from_utf8(shown) {
+                Ok(t) => format!("{t:?}"),
+                // A cut in the middle of a character is not a reason to show bytes.
+                Err(e) if e.error_len().is_none() && std::str::from_utf8(b).is_ok() => {
+                    format!("{:?}", std::str::from_utf8(&shown[..e.valid_up_to()]).unwrap_or_default())
+                }
+                Err(_) => format!("b\"{}\"", shown.escape_ascii()),
+            };
+            if b.len() > DEBUG_ITEMS {
+                write!(f, "{kind}({text}… ({} bytes in all))", b.len())
+            } else {
+                write!(f, "{kind}({text})")
+            }
+        }
+        fn items<T: std::fmt::Debug>(f: &mut std::fmt::Formatter<'_>, kind: &str, v: &[T]) -> std::fmt::Result {
+            write!(f, "{kind}")?;
+            let mut list = f.debug_list();
+            list.entries(v.iter().take(DEBUG_ITEMS));
+            if v.len() > DEBUG_ITEMS {
+                list.entry(&format_args!("… ({} elements in all)", v.len()));
+            }
+            list.finish()
+        }
+        match self {
+            String(b) => bytes(f, "String", b),
+            FixedString(b) => bytes(f, "FixedString", b),
+            Array(v) => items(f, "Array", v),
+            Tuple(v) => items(f, "Tuple", v),
+            Map(v) => items(f, "Map", v),
+            Null => write!(f, "Null"),
+            Bool(v) => f.debug_tuple("Bool").field(v).finish(),
+            UInt8(v) => f.debug_tuple("UInt8").field(v).finish(),
+            UInt16(v) => f.debug_tuple("UInt16").field(v).finish(),
+            UInt32(v) => f.debug_tuple("UInt32").field(v).finish(),
+            UInt64(v) => f.debug_tuple("UInt64").field(v).finish(),
+            UInt128(v) => f.debug_tuple("UInt128").field(v).finish(),
+            UInt256(v) => f.debug_tuple("UInt256").field(v).finish(),
+            Int8(v) => f.debug_tuple("Int8").field(v).finish(),
+            Int16(v) => f.debug_tuple("Int16").field(v).finish(),
+            Int32(v) => f.debug_tuple("Int32").field(v).finish(),
+            Int64(v) => f.debug_tuple("Int64").field(v).finish(),
+            Int128(v) => f.debug_tuple("Int128").field(v).finish(),
+            Int256(v) => f.debug_tuple("Int256").field(v).finish(),
+            Float32(v) => f.debug_tuple("Float32").field(v).finish(),
+            Float64(v) => f.debug_tuple("Float64").field(v).finish(),
+            BFloat16(v) => f.debug_tuple("BFloat16").field(v).finish(),
+            Decimal { raw, scale } => f.debug_struct("Decimal").field("raw", raw).field("scale", scale).finish(),
+            Decimal256 { raw, scale } => f.debug_struct("Decimal256").field("raw", raw).field("scale", scale).finish(),
+            Uuid(v) => f.debug_tuple("Uuid").field(v).finish(),
+            Ipv4(v) => f.debug_tuple("Ipv4").field(v).finish(),
+            Ipv6(v) => f.debug_tuple("Ipv6").field(v).finish(),
+            Date(v) => f.debug_tuple("Date").field(v).finish(),
+            Date32(v) => f.debug_tuple("Date32").field(v).finish(),
+            DateTime(v) => f.debug_tuple("DateTime").field(v).finish(),
+            DateTime64 { ticks, precision } => {
+                f.debug_struct("DateTime64").field("ticks", ticks).field("precision", precision).finish()
+            }
+            Time(v) => f.debug_tuple("Time").field(v).finish(),
+            Time64 { ticks, precision } => {
+                f.debug_struct("Time64").field("ticks", ticks).field("precision", precision).finish()
+            }
+            Enum8(v) => f.debug_tuple("Enum8").field(v).finish(),
+            Enum16(v) => f.debug_tuple("Enum16").field(v).finish(),
+            Interval(v) => f.debug_tuple("Interval").field(v).finish(),
+        }
+    }
 }
 
 impl Value<'_> {

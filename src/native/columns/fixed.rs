@@ -556,12 +556,24 @@ impl FixedValues {
                     (Value::Enum16(x), _) => (*x).into(),
                     (Value::String(name), TypeDesc::Enum8(m)) => {
                         m.iter().find(|(n, _)| n.as_bytes() == name.as_ref()).map(|(_, c)| (*c).into()).ok_or_else(
-                            || format!("{:?} is not a member of {}", String::from_utf8_lossy(name), self.type_name),
+                            || {
+                                format!(
+                                    "{:?} is not a member of {}",
+                                    crate::error::excerpt(name, crate::error::EXCERPT),
+                                    self.type_name
+                                )
+                            },
                         )?
                     }
                     (Value::String(name), TypeDesc::Enum16(m)) => {
                         m.iter().find(|(n, _)| n.as_bytes() == name.as_ref()).map(|(_, c)| (*c).into()).ok_or_else(
-                            || format!("{:?} is not a member of {}", String::from_utf8_lossy(name), self.type_name),
+                            || {
+                                format!(
+                                    "{:?} is not a member of {}",
+                                    crate::error::excerpt(name, crate::error::EXCERPT),
+                                    self.type_name
+                                )
+                            },
                         )?
                     }
                     _ => int_of(v).ok_or_else(|| wrong(&self.type_name))?,

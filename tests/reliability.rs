@@ -1,0 +1,202 @@
+//! Regression tests for the trust findings that are not about broken connections (those are in
+//! `tests/faults.rs`): server exceptions inside compressed responses, long queries with progress, the
+//! per-call deadline, secrets in messages, bounded error messages and block memory, and time zones.
+
+mod common;
+
+use clickhouse_connect::format::{TextParser, TextRenderer};
+use clickhouse_connect::native::TypeDesc;
+use clickhouse_connect::transport::TransportOptions;
+use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error, Value};
+use common::{modern, options, table};
+use std::time::{Duration, Instant};
+
+fn every_compression() -> Vec<Compression> {
+    let mut all = vec![Compression::None, Compression::Lz4, Compression::Zstd];
+    for e in ["gzip", "deflate", "br", "zstd", "lz4"] {
+        all.push(Compression::Http(e.into()));
+    }
+    all
+}
+
+fn client_with(compression: &Compression) -> Client {
+    let mut o = options("CH_MODERN_URL");
+    o.compression = compression.clone();
+    Client::new(o).unwrap()
+}
+
+#[test]
+fn server_exceptions_are_found_after_decompression_in_every_mode() {
+    for comp in every_compression() {
+        let c = client_with(&comp);
+        // Raised after data started (status 200, the exception inside the compressed stream) …
+        let e = c
+            .query_blocks("SELECT throwIf(number = 3000000, 'boom after data'), rand64() FROM numbers(5000000)", |_| {
+                Ok(())
+            })
+            .unwrap_err();
+        assert_eq!(e.server_code(), Some(395), "{comp:?}: {e}");
+        assert!(e.to_string().contains("boom after data"), "{comp:?}: {e}");
+        // … and before (status 500 with a compressed body).
+        let e = c.query("SELECT throwIf(number = 30000, 'boom early') FROM numbers(50000)").unwrap_err();
+        assert_eq!(e.server_code(), Some(395), "{comp:?}: {e}");
+        assert!(e.to_string().contains("boom early"), "{comp:?}: {e}");
+        let e = c.raw_query("SELECT throwIf(1, 'boom raw')", Some("Native")).unwrap_err();
+        assert!(e.to_string().contains("boom raw"), "{comp:?}: {e}");
+        // The other direction: a compressed insert body the server rejects.
+        let t = table("rel_insert_exc");
+        c.command(&format!("CREATE TABLE {t} (id UInt64, CONSTRAINT c CHECK id < 5) ENGINE = Memory")).unwrap();
+        let rows: Vec<Vec<Value>> = (0..10u64).map(|i| vec![Value::from(i)]).collect();
+        let e = c.insert(&t, &[], &rows).unwrap_err();
+        assert_eq!(e.server_code(), Some(469), "{comp:?}: {e}");
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
+#[test]
+fn long_queries_with_progress_are_not_stalls_and_stream_without_waiting_for_the_end() {
+    // 2.5 s before the first result byte, with a 1 s stall timeout: progress headers keep it alive.
+    let sql = "SELECT count() FROM numbers(25) WHERE NOT ignore(sleepEachRow(0.1)) SETTINGS max_block_size = 5";
+    let mut o = options("CH_MODERN_URL");
+    o.send_receive_timeout = Duration::from_secs(1);
+    let quiet = Client::new(o.clone()).unwrap();
+    let e = quiet.query(sql).unwrap_err();
+    assert!(matches!(e, Error::Transport { timeout: true, .. }), "without progress this is a stall: {e}");
+    o.send_progress = true;
+    let c = Client::new(o).unwrap();
+    let id = format!("progress-{}", table("q"));
+    let r = c.query_blocks_with(sql, &CallOptions::new().query_id(&id), |_| Ok(()));
+    assert!(r.is_ok(), "{r:?}");
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let s = seen.clone();
+    let opts = CallOptions::new().on_progress(move |p| {
+        s.fetch_max(p.read_rows, std::sync::atomic::Ordering::Relaxed);
+    });
+    quiet.query_with(sql, &opts).unwrap();
+    assert!(seen.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    // A streaming query does not make the server buffer its whole result.
+    let server = modern();
+    server.command("SYSTEM FLUSH LOGS").unwrap();
+    let waited = server
+        .command(&format!(
+            "SELECT Settings['wait_end_of_query'] FROM system.query_log WHERE query_id = '{id}' AND type = 'QueryFinish'"
+        ))
+        .unwrap();
+    assert_eq!(waited, "", "wait_end_of_query was sent for a streaming query");
+}
+
+#[test]
+fn a_call_deadline_cuts_off_a_server_that_trickles() {
+    // A row every 0.2 s for 20 s: data keeps moving, so only a deadline ends it.
+    let sql = "SELECT number, sleepEachRow(0.2) FROM numbers(100) SETTINGS max_block_size = 1, output_format_parallel_formatting = 0";
+    let c = modern();
+    let started = Instant::now();
+    let e = c.query_blocks_with(sql, &CallOptions::new().timeout(Duration::from_millis(1500)), |_| Ok(())).unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(e, Error::Transport { timeout: true, .. }), "{e}");
+    assert!(e.to_string().contains("deadline"), "{e}");
+    assert!(took >= Duration::from_millis(1400) && took < Duration::from_secs(4), "{took:?}");
+    // The client's default applies to every call.
+    let mut o = options("CH_MODERN_URL");
+    o.timeout = Some(Duration::from_secs(1));
+    let c = Client::new(o).unwrap();
+    let started = Instant::now();
+    let e = c.command("SELECT sleepEachRow(0.5) FROM numbers(6) FORMAT Null").unwrap_err();
+    assert!(matches!(e, Error::Transport { timeout: true, .. }), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+#[test]
+fn passwords_never_appear_in_messages_or_debug_output() {
+    let secret = "Sup3r-S3cret-pw";
+    for url in [
+        format!("bob:{secret}@127.0.0.1:8123"),
+        format!("ftp://bob:{secret}@127.0.0.1"),
+        format!("http://bob:{secret}%zz@127.0.0.1"),
+        format!("http://bob:{secret}@127.0.0.1:notaport"),
+        format!("http://bob:{secret}@"),
+        format!("http://bob:{secret}/x@127.0.0.1"),
+        format!("http://bob:{secret}@127.0.0.1:1/?query_retries=x"),
+    ] {
+        let e = ClientOptions::from_url(&url).map(|_| ()).unwrap_err();
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains(secret), "{url}: {shown}");
+    }
+    // Options and a failed connection.
+    let o = ClientOptions::from_url(&format!("http://bob:{secret}@127.0.0.1:1/db")).unwrap();
+    assert!(!format!("{o:?}").contains(secret));
+    let e = Client::new(o).unwrap_err();
+    assert!(!format!("{e} {e:?}").contains(secret), "{e:?}");
+    let t = TransportOptions { password: secret.into(), client_cert_key: Some("/k.pem".into()), ..Default::default() };
+    assert!(!format!("{t:?}").contains(secret));
+    // A wrong password, against the real server.
+    let mut o = options("CH_MODERN_URL");
+    o.username = common::env("CH_PASSWORD_USER");
+    o.password = secret.into();
+    let e = Client::new(o).unwrap_err();
+    assert_eq!(e.server_code(), Some(516), "{e}");
+    assert!(!format!("{e} {e:?}").contains(secret), "{e:?}");
+}
+
+#[test]
+fn error_messages_quote_little_and_blocks_have_a_memory_ceiling() {
+    // A 30 MB malformed value is not echoed.
+    let big = "9".repeat(30 << 20);
+    let mut p = TextParser::new("UTC");
+    let e = p.tsv_field(big.as_bytes(), &TypeDesc::parse("UInt64").unwrap()).unwrap_err();
+    assert!(e.len() < 400, "{} bytes", e.len());
+    assert!(e.contains("bytes in all"), "{e}");
+    let v = Value::from(big.as_str());
+    assert!(format!("{v:?}").len() < 300);
+    let c = modern();
+    let t = table("rel_big_value");
+    c.command(&format!("CREATE TABLE {t} (e Enum8('a' = 1)) ENGINE = Memory")).unwrap();
+    let e = c.insert(&t, &[], &[vec![Value::from(big.as_str())]]).unwrap_err();
+    assert!(e.to_string().len() < 600, "{} bytes", e.to_string().len());
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+
+    // One block of 20M short strings (~40 MB on the wire, ~180 MB decoded) against a 64 MiB ceiling.
+    let mut o = options("CH_MODERN_URL");
+    o.max_block_bytes = 64 << 20;
+    let c = Client::new(o).unwrap();
+    let sql = "SELECT toString(number % 10) FROM numbers(20000000) SETTINGS max_block_size = 20000000";
+    let e = c.query_blocks(sql, |_| Ok(())).unwrap_err();
+    assert!(e.to_string().contains("max_block_bytes"), "{e}");
+    // The same client still works, and ordinary blocks fit.
+    let n = c.query_blocks("SELECT toString(number) FROM numbers(1000000)", |_| Ok(())).unwrap();
+    assert!(n.status == 200);
+}
+
+#[test]
+fn unknown_time_zones_are_errors_and_zones_do_not_depend_on_the_machine() {
+    let unknown = TypeDesc::parse("DateTime('Unknown/Zone')").unwrap();
+    let mut r = TextRenderer::new("UTC");
+    let e = r.check_type(&unknown).unwrap_err();
+    assert!(e.contains("Unknown/Zone"), "{e}");
+    let nested = TypeDesc::parse("Array(Nullable(DateTime64(3, 'Mars/Olympus')))").unwrap();
+    assert!(r.check_type(&nested).is_err());
+    let mut p = TextParser::new("UTC");
+    assert!(p.tsv_field(b"2020-01-01 00:00:00", &unknown).is_err());
+    // An unknown server zone too.
+    let mut r = TextRenderer::new("Nowhere/Town");
+    assert!(r.check_type(&TypeDesc::parse("DateTime").unwrap()).is_err());
+    let mut out = Vec::new();
+    r.write_tsv(&mut out, &Value::DateTime(0), &TypeDesc::parse("DateTime").unwrap());
+    assert!(r.take_error().is_some(), "a value rendered without its zone is reported");
+    // Zones come from the database compiled in (jiff's bundled copy, not the machine's): it renders as the
+    // server does.
+    let c = modern();
+    let sql = "SELECT toDateTime(1700000000 + number * 86400 * 37, 'America/Sao_Paulo') FROM numbers(200)";
+    let server_text = String::from_utf8(c.raw_query(sql, Some("TabSeparated")).unwrap()).unwrap();
+    let mut r = TextRenderer::new(c.server_timezone());
+    let mut ours = Vec::new();
+    c.query_blocks(sql, |b| {
+        for row in 0..b.rows() {
+            r.write_tsv(&mut ours, &b.columns()[0].column().value(row), b.columns()[0].desc());
+            ours.push(b'\n');
+        }
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(String::from_utf8(ours).unwrap(), server_text);
+}
