@@ -274,3 +274,32 @@ fn a_closed_output_ends_the_query_quietly() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn a_huge_bad_field_is_not_echoed_and_passwords_stay_out_of_errors() {
+    let c = modern();
+    let t = table("chc_huge_field");
+    c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = Memory")).unwrap();
+    // 1 good row, then a 30 MB value that is not a number.
+    let mut input = b"1\tok\n".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 30 << 20));
+    input.extend_from_slice(b"\tbad\n");
+    let out = chc_stdin(&["insert", &t, "--format", "TSV"], &input);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.len() < 1000, "{} bytes on stderr", stderr.len());
+    assert!(stderr.contains("row 2"), "{stderr}");
+    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "1");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+    // A URL with a password that cannot be used: the message never shows the password.
+    for url in [
+        "bob:Sup3r-S3cret@127.0.0.1:1",
+        "http://bob:Sup3r-S3cret%zz@127.0.0.1:1",
+        "http://bob:Sup3r-S3cret@127.0.0.1:1",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_chc")).args(["--url", url, "query", "SELECT 1"]).output().unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("Sup3r-S3cret") && !stderr.is_empty(), "{url}: {stderr}");
+    }
+}

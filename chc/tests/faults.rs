@@ -177,10 +177,9 @@ fn chc_under_resets_closes_and_stalls() {
     std::thread::scope(|s| {
         for _ in 0..6 {
             s.spawn(|| {
-                while let Some((p, st, a, c)) = {
-                    let next = queue.lock().unwrap().pop();
-                    next
-                } {
+                // The queue's lock is held only while taking a case.
+                let next = || queue.lock().unwrap().pop();
+                while let Some((p, st, a, c)) = next() {
                     match run_case(p, st, a, c, &tsv) {
                         Ok(line) => eprintln!("ok   {line}"),
                         Err(why) => {
