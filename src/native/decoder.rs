@@ -91,7 +91,7 @@ pub struct BlockDecoder {
 
 /// The default ceiling on one block's decoded column storage: generous (ClickHouse's blocks are
 /// 65,409 rows by default), yet it stops a hostile or runaway block long before memory runs out.
-pub const DEFAULT_MAX_BLOCK_BYTES: usize = 4 << 30;
+pub const DEFAULT_MAX_BLOCK_BYTES: usize = 2 << 30;
 
 impl Default for BlockDecoder {
     fn default() -> Self {
@@ -295,7 +295,7 @@ impl BlockDecoder {
                     if self.arena.allocated_bytes() > self.max_block_bytes {
                         return Err(input.error(format!(
                             "block of {} rows needs more than {} bytes of column storage (at column {}): \
-                             raise the limit (ClientOptions::max_block_bytes) or lower max_block_size",
+                             raise the limit (ClientOptions::max_block_bytes, max_block_bytes=N in the URL; 0 for none) or lower max_block_size",
                             self.rows,
                             self.max_block_bytes,
                             self.current + 1

@@ -316,6 +316,12 @@ impl Transport {
         }
         easy.useragent(&o.user_agent).map_err(setup)?;
         easy.connect_timeout(o.connect_timeout).map_err(setup)?;
+        if let Some(d) = req.deadline {
+            // libcurl enforces the deadline to the millisecond (the progress callback below, which also
+            // checks it, runs only about once a second while nothing moves).
+            let left = d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+            easy.timeout(left).map_err(setup)?;
+        }
         // Stalls are detected in the progress callback below (libcurl's low-speed check averages over a
         // window that includes the upload, so it misses short stalls).
         easy.progress(true).map_err(setup)?;
@@ -464,6 +470,12 @@ impl Transport {
         let mut st = state.into_inner();
         st.meta.wire_bytes = easy.download_size().unwrap_or(0.0) as u64;
         let context = || url.split('?').next().unwrap_or(url).to_string();
+        if stopped.is_none()
+            && outcome.as_ref().is_err_and(|e| e.is_operation_timedout())
+            && deadline.is_some_and(|d| Instant::now() + Duration::from_millis(50) >= d)
+        {
+            stopped = Some(Stopped::Deadline);
+        }
         if let Some(why) = stopped {
             let message = match why {
                 Stopped::Stall => format!("no data sent or received for {stall:?} (send_receive_timeout)"),
