@@ -242,3 +242,22 @@ fn encoded_native_blocks_are_sent_as_they_are_in_every_compression_mode() {
         c.command(&format!("DROP TABLE {t}")).unwrap();
     }
 }
+
+#[test]
+fn exactly_once_needs_deduplication_tokens_and_a_fresh_inserter() {
+    let old = legacy();
+    let t = table("ins_eo_legacy");
+    old.command(&format!("CREATE TABLE {t} (id UInt64) ENGINE = Memory")).unwrap();
+    let e = old.inserter(&t, &[], 10).unwrap().exactly_once("s", 0).err().expect("18.16 has no tokens");
+    assert!(e.to_string().contains("22.3"), "{e}");
+    old.command(&format!("DROP TABLE {t}")).unwrap();
+    let c = modern();
+    let t = table("ins_eo_late");
+    c.command(&format!("CREATE TABLE {t} (id UInt64) ENGINE = Memory")).unwrap();
+    let mut ins = c.inserter(&t, &[], 10).unwrap();
+    ins.write(&[Value::from(1u64)]).unwrap();
+    assert!(ins.exactly_once("s", 0).is_err(), "chosen after rows were written");
+    let e = c.inserter(&t, &[], 10).unwrap().exactly_once("", 0).err().expect("an empty stream id");
+    assert!(e.to_string().contains("stream id"), "{e}");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}

@@ -200,3 +200,24 @@ fn unknown_time_zones_are_errors_and_zones_do_not_depend_on_the_machine() {
     .unwrap();
     assert_eq!(String::from_utf8(ours).unwrap(), server_text);
 }
+
+#[test]
+fn a_readonly_user_gets_retries_query_ids_and_deadlines() {
+    // The client's own additions (a query id for retries, a deadline) are not settings: a readonly
+    // user's queries carry them fine, in a session and another database too.
+    let mut o = options("CH_MODERN_URL");
+    o.username = common::env("CH_READONLY_USER");
+    o.timeout = Some(Duration::from_secs(30));
+    o.compression = Compression::Http("gzip".into());
+    let c = Client::new(o).unwrap();
+    let r = c.query("SELECT 1 AS one").unwrap();
+    assert_eq!(r.rows, vec![vec![Value::UInt8(1)]]);
+    assert!(r.query_id.is_some_and(|id| id.len() == 36));
+    let opts =
+        CallOptions::new().database("system").session(format!("ro-{}", table("s"))).timeout(Duration::from_secs(5));
+    let r = c.query_with("SELECT count() > 0 FROM tables", &opts).unwrap();
+    assert_eq!(r.rows, vec![vec![Value::UInt8(1)]]);
+    // A write is refused by the server, once.
+    let e = c.query("INSERT INTO system.one SELECT 0").unwrap_err();
+    assert!(e.server_code().is_some(), "{e}");
+}
