@@ -221,3 +221,25 @@ fn a_readonly_user_gets_retries_query_ids_and_deadlines() {
     let e = c.query("INSERT INTO system.one SELECT 0").unwrap_err();
     assert!(e.server_code().is_some(), "{e}");
 }
+
+#[test]
+fn a_readonly_user_gets_progress_and_frames_without_the_settings_it_may_not_change() {
+    // send_progress_in_http_headers and network_compression_method are settings a readonly=1 user may
+    // not change: the client does without them (one warning each) instead of failing every call.
+    for comp in [Compression::Lz4, Compression::Zstd, Compression::None] {
+        let mut o = options("CH_MODERN_URL");
+        o.username = common::env("CH_READONLY_USER");
+        o.compression = comp.clone();
+        o.send_progress = true;
+        let c = Client::new(o).unwrap();
+        let opts = CallOptions::new().on_progress(|_| {});
+        let r = c.query_with("SELECT number FROM numbers(100000)", &opts).unwrap();
+        assert_eq!(r.rows.len(), 100_000, "{comp:?}");
+        assert_eq!(c.command("SELECT 42").unwrap(), "42", "{comp:?}");
+        let n: u64 = c
+            .raw_query("SELECT count() FROM numbers(10)", Some("TSV"))
+            .map(|b| String::from_utf8(b).unwrap().trim().parse().unwrap())
+            .unwrap();
+        assert_eq!(n, 10);
+    }
+}

@@ -303,3 +303,20 @@ fn a_huge_bad_field_is_not_echoed_and_passwords_stay_out_of_errors() {
         assert!(!stderr.contains("Sup3r-S3cret") && !stderr.is_empty(), "{url}: {stderr}");
     }
 }
+
+#[test]
+fn a_readonly_user_queries_with_progress_and_frame_compression() {
+    for compress in ["lz4", "zstd", "none"] {
+        let out = chc(&[
+            "--user",
+            &env("CH_READONLY_USER"),
+            "--progress",
+            "--compress",
+            compress,
+            "query",
+            "SELECT number FROM numbers(1000)",
+        ]);
+        assert!(out.status.success(), "{compress}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1000);
+    }
+}

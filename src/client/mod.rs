@@ -74,6 +74,8 @@ pub struct Client {
     readonly: OnceLock<ReadonlySettings>,
     /// One lock per session id: requests of a session run one at a time.
     sessions: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Client-added settings already warned about as read-only for this user.
+    warned: Mutex<HashSet<&'static str>>,
     /// Column names and types per table, learned by inserts (see [`Client::forget_table_columns`]).
     table_columns: Mutex<HashMap<String, Vec<(String, String)>>>,
 }
@@ -132,6 +134,7 @@ impl Client {
             settings: Vec::new(),
             readonly: OnceLock::new(),
             sessions: Mutex::new(HashMap::new()),
+            warned: Mutex::new(HashSet::new()),
             table_columns: Mutex::new(HashMap::new()),
         };
         // Plain text and no settings yet, so this works on every server and for every user.
@@ -170,6 +173,19 @@ impl Client {
         Client::new(ClientOptions::from_url(url)?)
     }
 
+    /// Runs `sql` with no settings at all (so any user on any server may run it) and returns its text.
+    fn plain_text(&self, sql: &str) -> Result<String> {
+        let params = [("default_format".to_string(), "TabSeparated".to_string())];
+        let mut out = Vec::new();
+        self.transport
+            .post(&Request::new(&params, sql.as_bytes()), &mut |chunk| {
+                out.extend_from_slice(chunk);
+                Ok(())
+            })
+            .map_err(|e| e.with_server_version(&self.server_version))?;
+        Ok(String::from_utf8_lossy(&out).trim_end_matches('\n').to_string())
+    }
+
     /// Which settings this user may not change (one query, asked once).
     fn readonly_settings(&self) -> Result<&ReadonlySettings> {
         if let Some(r) = self.readonly.get() {
@@ -177,7 +193,7 @@ impl Client {
         }
         let mut r = ReadonlySettings::default();
         if version_at_least(&self.server_version, 21, 1) {
-            let text = self.command(
+            let text = self.plain_text(
                 "SELECT (SELECT value FROM system.settings WHERE name = 'readonly'), \
                  arrayStringConcat(groupArrayIf(name, readonly = 1), ',') FROM system.settings",
             )?;
@@ -187,7 +203,7 @@ impl Client {
         } else {
             // 18.16 has no `readonly` column: readonly=1 forbids changing any setting, readonly=2 all but
             // `readonly` itself.
-            let level = self.command("SELECT value FROM system.settings WHERE name = 'readonly'")?;
+            let level = self.plain_text("SELECT value FROM system.settings WHERE name = 'readonly'")?;
             r.all = level == "1";
             if level == "2" {
                 r.names.insert("readonly".into());
@@ -263,7 +279,9 @@ impl Client {
         if !opts.settings.is_empty() {
             p.extend(self.filter_settings(&opts.settings)?);
         }
-        if self.options.send_progress || opts.on_progress.is_some() {
+        if (self.options.send_progress || opts.on_progress.is_some())
+            && self.may_set("send_progress_in_http_headers")?
+        {
             p.push(("send_progress_in_http_headers".into(), "1".into()));
         }
         p.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -306,15 +324,41 @@ impl Client {
     }
 
     /// Parameters and Accept-Encoding that make the server compress a response as configured.
-    fn response_compression(&self) -> (Vec<(&'static str, &'static str)>, Option<&str>) {
-        match &self.compression {
+    /// A user that may change no setting (`readonly=1`) still gets compressed frames: then in the
+    /// server's default method, which the frame reader reads as well (one warning).
+    fn response_compression(&self) -> Result<(Vec<(&'static str, &'static str)>, Option<&str>)> {
+        let method = |m: &'static str| -> Result<Vec<(&'static str, &'static str)>> {
+            Ok(if self.may_set("network_compression_method")? {
+                vec![("compress", "1"), ("network_compression_method", m)]
+            } else {
+                vec![("compress", "1")]
+            })
+        };
+        Ok(match &self.compression {
             Compression::None => (vec![], None),
             // libcurl cannot decode lz4: the header is set by hand and this crate decodes it.
             Compression::Http(enc) if enc == "lz4" => (vec![("enable_http_compression", "1")], None),
-            Compression::Lz4 => (vec![("compress", "1"), ("network_compression_method", "lz4")], None),
-            Compression::Zstd => (vec![("compress", "1"), ("network_compression_method", "zstd")], None),
+            Compression::Lz4 => (method("lz4")?, None),
+            Compression::Zstd => (method("zstd")?, None),
             Compression::Http(enc) => (vec![("enable_http_compression", "1")], Some(enc.as_str())),
+        })
+    }
+
+    /// Whether this user may change the setting `name` that the client adds on its own (progress
+    /// headers, the frame compression method). When not, the client does without it and says so once.
+    fn may_set(&self, name: &'static str) -> Result<bool> {
+        let ro = self.readonly_settings()?;
+        let allowed = !(ro.all || ro.names.contains(name));
+        if !allowed {
+            let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+            if warned.insert(name) {
+                log::warn!(
+                    "setting {name} is read-only for user {}; the client does without it",
+                    self.options.username
+                );
+            }
         }
+        Ok(allowed)
     }
 
     /// POSTs a query and hands the (decompressed) response bytes to `sink`. With `retries`, a failure
@@ -339,7 +383,7 @@ impl Client {
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
         let (sql, bound) = self.bind_params(sql, opts)?;
-        let (mut params, accept) = self.response_compression();
+        let (mut params, accept) = self.response_compression()?;
         params.extend(bound.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let decoding = if params.iter().any(|(k, _)| *k == "compress") {
             BodyDecoding::ClickHouseFrames
