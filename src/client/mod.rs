@@ -38,6 +38,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// `name=value` URL parameters.
 type UrlParams = Vec<(String, String)>;
+/// URL parameters the client adds on its own.
+type StaticParams = Vec<(&'static str, &'static str)>;
 
 /// A fully read query result.
 #[derive(Debug)]
@@ -326,8 +328,8 @@ impl Client {
     /// Parameters and Accept-Encoding that make the server compress a response as configured.
     /// A user that may change no setting (`readonly=1`) still gets compressed frames: then in the
     /// server's default method, which the frame reader reads as well (one warning).
-    fn response_compression(&self) -> Result<(Vec<(&'static str, &'static str)>, Option<&str>)> {
-        let method = |m: &'static str| -> Result<Vec<(&'static str, &'static str)>> {
+    fn response_compression(&self) -> Result<(StaticParams, Option<&str>)> {
+        let method = |m: &'static str| -> Result<StaticParams> {
             Ok(if self.may_set("network_compression_method")? {
                 vec![("compress", "1"), ("network_compression_method", m)]
             } else {
