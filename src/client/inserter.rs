@@ -253,7 +253,7 @@ impl Client {
         let builders = types.iter().map(builder_for).collect::<Result<Vec<_>>>()?;
         let names: Vec<String> = columns.iter().map(|(n, _)| super::quote_identifier(n)).collect();
         let sql = format!("INSERT INTO {} ({}) FORMAT Native", super::insert::quote_table(table), names.join(", "));
-        let encoding = match &self.compression {
+        let encoding = match &self.call_compression(opts, "decompress") {
             Compression::Lz4 => BodyEncoding::Frames(Method::Lz4),
             Compression::Zstd => BodyEncoding::Frames(Method::Zstd),
             Compression::Http(e) if e == "gzip" => BodyEncoding::Gzip(None),

@@ -271,15 +271,17 @@ impl Client {
         if let Some(db) = opts.database.as_ref().or(self.options.database.as_ref()) {
             p.push(("database".into(), db.clone()));
         }
-        if let Some(s) = opts.session_id.as_ref().or(self.options.session_id.as_ref()) {
-            p.push(("session_id".into(), s.clone()));
+        if let Some(s) = self.call_session(opts) {
+            p.push(("session_id".into(), s.to_string()));
         }
-        if let Some(q) = &opts.query_id {
-            p.push(("query_id".into(), q.clone()));
+        if let Some(q) = opts.query_id.as_deref().or_else(|| setting(&opts.settings, "query_id")) {
+            p.push(("query_id".into(), q.to_string()));
         }
-        p.extend(self.settings.iter().cloned());
+        // The HTTP parameters the client decides itself (from the call's or the client's values).
+        let own = |k: &str| matches!(k, "session_id" | "query_id" | "compress" | "decompress");
+        p.extend(self.settings.iter().filter(|(k, _)| !own(k)).cloned());
         if !opts.settings.is_empty() {
-            p.extend(self.filter_settings(&opts.settings)?);
+            p.extend(self.filter_settings(&opts.settings)?.into_iter().filter(|(k, _)| !own(k)));
         }
         if (self.options.send_progress || opts.on_progress.is_some())
             && self.may_set("send_progress_in_http_headers")?
@@ -320,15 +322,38 @@ impl Client {
 
     /// Holds the session's lock (if the request runs in a session) for the request's duration.
     fn session_guard(&self, opts: &CallOptions) -> Option<Arc<Mutex<()>>> {
-        let id = opts.session_id.as_ref().or(self.options.session_id.as_ref())?;
+        let id = self.call_session(opts)?;
         let mut map = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        Some(map.entry(id.clone()).or_default().clone())
+        Some(map.entry(id.to_string()).or_default().clone())
+    }
+
+    /// The session a call runs in: the call's own (`CallOptions::session`, or `session_id` among its
+    /// settings, as the Python driver takes it), else the client's.
+    fn call_session<'a>(&'a self, opts: &'a CallOptions) -> Option<&'a str> {
+        opts.session_id
+            .as_deref()
+            .or_else(|| setting(&opts.settings, "session_id"))
+            .or(self.options.session_id.as_deref())
+            .or_else(|| setting(&self.settings, "session_id"))
+    }
+
+    /// The compression of one call: the client's, unless the call's settings say `compress` (response
+    /// frames) or `decompress` (request body frames), as the Python driver lets them.
+    fn call_compression(&self, opts: &CallOptions, direction: &str) -> Compression {
+        let frames = if self.compression == Compression::Zstd { Compression::Zstd } else { Compression::Lz4 };
+        match setting(&opts.settings, direction) {
+            Some("1" | "true") => frames,
+            Some("0" | "false") if matches!(self.compression, Compression::Lz4 | Compression::Zstd) => {
+                Compression::None
+            }
+            _ => self.compression.clone(),
+        }
     }
 
     /// Parameters and Accept-Encoding that make the server compress a response as configured.
     /// A user that may change no setting (`readonly=1`) still gets compressed frames: then in the
     /// server's default method, which the frame reader reads as well (one warning).
-    fn response_compression(&self) -> Result<(StaticParams, Option<&str>)> {
+    fn response_compression<'c>(&self, compression: &'c Compression) -> Result<(StaticParams, Option<&'c str>)> {
         let method = |m: &'static str| -> Result<StaticParams> {
             Ok(if self.may_set("network_compression_method")? {
                 vec![("compress", "1"), ("network_compression_method", m)]
@@ -336,7 +361,7 @@ impl Client {
                 vec![("compress", "1")]
             })
         };
-        Ok(match &self.compression {
+        Ok(match compression {
             Compression::None => (vec![], None),
             // libcurl cannot decode lz4: the header is set by hand and this crate decodes it.
             Compression::Http(enc) if enc == "lz4" => (vec![("enable_http_compression", "1")], None),
@@ -385,11 +410,12 @@ impl Client {
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
         let (sql, bound) = self.bind_params(sql, opts)?;
-        let (mut params, accept) = self.response_compression()?;
+        let compression = self.call_compression(opts, "compress");
+        let (mut params, accept) = self.response_compression(&compression)?;
         params.extend(bound.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let decoding = if params.iter().any(|(k, _)| *k == "compress") {
             BodyDecoding::ClickHouseFrames
-        } else if matches!(&self.compression, Compression::Http(e) if e == "lz4") {
+        } else if matches!(&compression, Compression::Http(e) if e == "lz4") {
             BodyDecoding::Lz4Frame
         } else {
             BodyDecoding::Plain
@@ -404,7 +430,11 @@ impl Client {
         // (the server refuses a second query with the id of one still running).
         let may_retry = retries > 0;
         let own_id;
-        if may_retry && opts.query_id.is_none() && !self.options.settings.iter().any(|(k, _)| k == "query_id") {
+        if may_retry
+            && opts.query_id.is_none()
+            && setting(&opts.settings, "query_id").is_none()
+            && setting(&self.options.settings, "query_id").is_none()
+        {
             own_id = statement::new_query_id();
             params.push(("query_id", own_id.as_str()));
         }
@@ -455,9 +485,10 @@ impl Client {
         let mut extra = vec![("query", sql)];
         let mut headers = Vec::new();
         let compressed;
-        let body = match &self.compression {
+        let compression = self.call_compression(opts, "decompress");
+        let body = match &compression {
             Compression::Lz4 | Compression::Zstd => {
-                let method = if self.compression == Compression::Lz4 { Method::Lz4 } else { Method::Zstd };
+                let method = if compression == Compression::Lz4 { Method::Lz4 } else { Method::Zstd };
                 let mut out = Vec::with_capacity(data.len() / 2 + 64);
                 write_frames(&mut out, data, method)?;
                 extra.push(("decompress", "1"));
@@ -651,6 +682,11 @@ impl std::fmt::Debug for Client {
             .field("server_version", &self.server_version)
             .finish_non_exhaustive()
     }
+}
+
+/// The value of `name` among `settings` (the last one given).
+fn setting<'a>(settings: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    settings.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 /// Whether a version string like `26.9.2.1` is at least `major.minor`.

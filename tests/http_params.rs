@@ -1,0 +1,69 @@
+//! The HTTP interface's own parameters given as per-call (or client) settings, as the Python driver
+//! documents them: `buffer_size`, `session_id`, `compress`, `decompress`, `session_timeout`,
+//! `session_check`, `query_id`, `quota_key`, `wait_end_of_query`.
+
+mod common;
+
+use clickhouse_connect::{CallOptions, Client, Value};
+use common::{modern, options, table};
+
+#[test]
+fn session_id_as_a_call_setting_wins_over_the_clients_session() {
+    let mut o = options("CH_MODERN_URL");
+    o.session_id = Some(format!("client-{}", table("s")));
+    let c = Client::new(o).unwrap();
+    let mine = format!("call-{}", table("s"));
+    let opts = CallOptions::new().setting("session_id", &mine);
+    c.command_with("CREATE TEMPORARY TABLE tmp_http_params (x UInt8)", &opts).unwrap();
+    c.command_with("INSERT INTO tmp_http_params VALUES (7)", &opts).unwrap();
+    assert_eq!(c.command_with("SELECT x FROM tmp_http_params", &opts).unwrap(), "7");
+    let r = c.query_with("SELECT x FROM tmp_http_params", &opts).unwrap();
+    assert_eq!(r.rows, vec![vec![Value::UInt8(7)]]);
+    // The client's own session does not have it.
+    assert!(c.command("SELECT x FROM tmp_http_params").is_err());
+    // session_check: a session that does not exist is an error, so the parameter reached the server.
+    let check = CallOptions::new().setting("session_id", format!("none-{}", table("s"))).setting("session_check", 1);
+    assert!(c.command_with("SELECT 1", &check).is_err());
+    let timeout = CallOptions::new().setting("session_id", &mine).setting("session_timeout", 60);
+    assert_eq!(c.command_with("SELECT x FROM tmp_http_params", &timeout).unwrap(), "7");
+}
+
+#[test]
+fn compress_and_decompress_as_call_settings() {
+    let c = modern();
+    let compressed = CallOptions::new().setting("compress", 1);
+    let r = c.query_with("SELECT number FROM numbers(100000)", &compressed).unwrap();
+    assert_eq!(r.rows.len(), 100_000);
+    assert_eq!(c.command_with("SELECT 'it''s', 42", &compressed).unwrap(), "it\\'s\t42");
+    assert_eq!(c.raw_query_with("SELECT 1", Some("TSV"), &compressed).unwrap(), b"1\n");
+    let t = table("http_decompress");
+    c.command(&format!("CREATE TABLE {t} (id UInt64) ENGINE = Memory")).unwrap();
+    let rows: Vec<Vec<Value>> = (0..1000u64).map(|i| vec![Value::from(i)]).collect();
+    c.insert_with(&t, &[], &rows, &CallOptions::new().setting("decompress", 1)).unwrap();
+    let mut ins = c.inserter_with(&t, &[], 100, &CallOptions::new().setting("decompress", 1)).unwrap();
+    ins.write(&[Value::from(5000u64)]).unwrap();
+    ins.end().unwrap();
+    assert_eq!(c.command(&format!("SELECT count(), sum(id) FROM {t}")).unwrap(), "1001\t504500");
+    // compress=0 turns the client's frames off for the call.
+    let mut o = options("CH_MODERN_URL");
+    o.compression = clickhouse_connect::Compression::Lz4;
+    let framed = Client::new(o).unwrap();
+    assert_eq!(framed.command_with("SELECT 42", &CallOptions::new().setting("compress", 0)).unwrap(), "42");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
+fn query_id_and_the_other_http_parameters_as_call_settings() {
+    let c = modern();
+    let id = format!("http-param-{}", table("q"));
+    let opts = CallOptions::new()
+        .setting("query_id", &id)
+        .setting("buffer_size", 4096)
+        .setting("wait_end_of_query", 1)
+        .setting("quota_key", "k1");
+    let r = c.query_with("SELECT number FROM numbers(10)", &opts).unwrap();
+    assert_eq!(r.query_id.as_deref(), Some(id.as_str()));
+    assert_eq!(r.rows.len(), 10);
+    // With wait_end_of_query the summary covers the whole query.
+    assert_eq!(r.summary.map(|s| s.result_rows), Some(10));
+}
