@@ -279,13 +279,13 @@ fn insert(
     let sent = Arc::new(AtomicU64::new(0));
     let input: Box<dyn BufRead> =
         Box::new(BufReader::with_capacity(1 << 20, Counting { inner: raw, count: sent.clone() }));
-    let columns: Vec<(String, TypeDesc)> = client
-        .table_columns(table)?
-        .into_iter()
-        .map(|(n, t)| TypeDesc::parse(&t).map(|t| (n, t)))
+    // The columns an INSERT without a column list takes (not MATERIALIZED, ALIAS or EPHEMERAL ones).
+    let mut inserter = client.inserter(table, &[], how.block_rows)?;
+    let columns: Vec<(String, TypeDesc)> = inserter
+        .columns()
+        .iter()
+        .map(|(n, t)| TypeDesc::parse(t).map(|t| (n.clone(), t)))
         .collect::<clickhouse_connect::Result<_>>()?;
-    let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
-    let mut inserter = client.inserter(table, &names, how.block_rows)?;
     if let Some(rows) = how.request_rows {
         inserter = inserter.with_request_limits(RequestLimits { max_rows: Some(rows), ..Default::default() });
     }

@@ -320,3 +320,24 @@ fn a_readonly_user_queries_with_progress_and_frame_compression() {
         assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1000);
     }
 }
+
+#[test]
+fn chc_insert_skips_computed_columns_as_the_server_does() {
+    let c = modern();
+    let t = table("chc_computed");
+    c.command(&format!(
+        "CREATE TABLE {t} (a UInt64, b UInt64 MATERIALIZED a * 2, c String ALIAS toString(a), d UInt8 DEFAULT 7, \
+         e UInt64 EPHEMERAL) ENGINE = MergeTree ORDER BY a"
+    ))
+    .unwrap();
+    let out = chc_stdin(&["insert", &t, "--format", "TSV"], b"1\t2\n3\t4\n");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let twin = table("chc_computed_twin");
+    c.command(&format!("CREATE TABLE {twin} AS {t}")).unwrap();
+    c.raw_insert(&twin, &[], "TSV", b"1\t2\n3\t4\n").unwrap();
+    let diff = format!("SELECT count() FROM (SELECT a, b, c, d FROM {t} EXCEPT ALL SELECT a, b, c, d FROM {twin})");
+    assert_eq!(c.command(&diff).unwrap(), "0");
+    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "2");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+    c.command(&format!("DROP TABLE {twin}")).unwrap();
+}

@@ -42,22 +42,28 @@ impl Client {
 }
 
 impl Client {
-    /// The table's columns and their type names, as the server describes them.
+    /// The table's columns and their type names, as the server describes them (computed columns
+    /// included).
     pub fn table_columns(&self, table: &str) -> Result<Vec<(String, String)>> {
+        Ok(self.describe(table, &CallOptions::default())?.into_iter().map(|(n, t, _)| (n, t)).collect())
+    }
+
+    /// `DESCRIBE TABLE` in the call's database and session: (name, type, default kind).
+    fn describe(&self, table: &str, opts: &CallOptions) -> Result<Vec<(String, String, String)>> {
         let mut cols = Vec::new();
-        self.fetch_blocks(
-            &format!("DESCRIBE TABLE {}", quote_table(table)),
-            &CallOptions::default(),
-            false,
-            |block| {
-                for r in 0..block.rows() {
-                    let row = block.row(r);
-                    let text = |i: usize| row.get(i).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                    cols.push((text(0), text(1)));
-                }
-                Ok(())
-            },
-        )?;
+        // Only where the table is: the call's database and session (for temporary tables).
+        let mut where_ = CallOptions::new();
+        where_.database = opts.database.clone();
+        where_.session_id = opts.session_id.clone();
+        where_.settings = opts.settings.iter().filter(|(k, _)| k == "session_id").cloned().collect();
+        self.fetch_blocks(&format!("DESCRIBE TABLE {}", quote_table(table)), &where_, false, |block| {
+            for r in 0..block.rows() {
+                let row = block.row(r);
+                let text = |i: usize| row.get(i).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                cols.push((text(0), text(1), text(2)));
+            }
+            Ok(())
+        })?;
         if cols.is_empty() {
             return Err(Error::usage(format!("table {table} has no columns")));
         }
@@ -80,15 +86,23 @@ impl Client {
         rows: &[Vec<Value<'_>>],
         opts: &CallOptions,
     ) -> Result<()> {
-        let columns = self.insert_columns_for(table, column_names)?;
+        let columns = self.insert_columns_for(table, column_names, opts)?;
         let mut builders = new_builders(&columns)?;
-        fill_rows(&mut builders, &columns, rows)?;
+        if let Err(e) = fill_rows(&mut builders, &columns, rows) {
+            // The rows may fit the table as it is now (after an ALTER): describe it again, once.
+            self.forget_columns_for(table, opts);
+            let fresh = self.insert_columns_for(table, column_names, opts)?;
+            if fresh == columns {
+                return Err(e);
+            }
+            return self.insert_with(table, column_names, rows, opts);
+        }
         self.send_builders(table, &columns, &builders, opts)
     }
 
     /// Inserts column-oriented data: `columns[i]` holds every value of column `i`.
     pub fn insert_columns(&self, table: &str, column_names: &[&str], data: &[Vec<Value<'_>>]) -> Result<()> {
-        let columns = self.insert_columns_for(table, column_names)?;
+        let columns = self.insert_columns_for(table, column_names, &CallOptions::default())?;
         if data.len() != columns.len() {
             return Err(Error::usage(format!("{} data columns for {} table columns", data.len(), columns.len())));
         }
@@ -109,9 +123,7 @@ impl Client {
     pub fn forget_table_columns(&self, table: Option<&str>) {
         let mut cache = self.table_columns.lock().unwrap_or_else(|e| e.into_inner());
         match table {
-            Some(t) => {
-                cache.remove(t);
-            }
+            Some(t) => cache.retain(|k, _| k.rsplit('\u{0}').next() != Some(t)),
             None => cache.clear(),
         }
     }
@@ -125,29 +137,55 @@ impl Client {
         self.send_builders(table, &columns, &builders, &CallOptions::default())
     }
 
-    pub(crate) fn insert_columns_for(&self, table: &str, column_names: &[&str]) -> Result<Vec<(String, String)>> {
-        // One lookup per table, cached: pipelines insert into the same tables over and over.
-        let cached = self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).get(table).cloned();
+    /// The columns an insert sends: those named (in that order), or, for none or `*`, the columns
+    /// ClickHouse itself expects for an `INSERT` without a column list — ordinary and DEFAULT ones, not
+    /// MATERIALIZED, ALIAS or EPHEMERAL. Looked up once per (database, session, table) and cached;
+    /// [`Client::forget_table_columns`] forgets, and a failed insert forgets its table too.
+    pub(crate) fn insert_columns_for(
+        &self,
+        table: &str,
+        column_names: &[&str],
+        opts: &CallOptions,
+    ) -> Result<Vec<(String, String)>> {
+        let key = self.table_key(table, opts);
+        let cached = self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
         let all = match cached {
             Some(c) => c,
             None => {
-                let c = self.table_columns(table)?;
-                self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(table.to_string(), c.clone());
+                let c = self.describe(table, opts)?;
+                self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(key, c.clone());
                 c
             }
         };
         if column_names.is_empty() || column_names == ["*"] {
-            return Ok(all);
+            return Ok(all
+                .into_iter()
+                .filter(|(_, _, kind)| !matches!(kind.as_str(), "MATERIALIZED" | "ALIAS" | "EPHEMERAL"))
+                .map(|(n, t, _)| (n, t))
+                .collect());
         }
         column_names
             .iter()
             .map(|n| {
                 all.iter()
-                    .find(|(c, _)| c == n)
-                    .cloned()
+                    .find(|(c, _, _)| c == n)
+                    .map(|(c, t, _)| (c.clone(), t.clone()))
                     .ok_or_else(|| Error::usage(format!("table {table} has no column {n}")))
             })
             .collect()
+    }
+
+    /// The cache key of a table's columns: database, session (temporary tables) and name.
+    pub(crate) fn table_key(&self, table: &str, opts: &CallOptions) -> String {
+        let db = opts.database.as_deref().or(self.options.database.as_deref()).unwrap_or(&self.database);
+        let session = self.call_session(opts).unwrap_or("");
+        format!("{db}\u{0}{session}\u{0}{table}")
+    }
+
+    /// Forgets the cached columns of `table` as a call with `opts` would see them.
+    pub(crate) fn forget_columns_for(&self, table: &str, opts: &CallOptions) {
+        let key = self.table_key(table, opts);
+        self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
     }
 
     fn send_builders(
@@ -159,7 +197,12 @@ impl Client {
     ) -> Result<()> {
         let named: Vec<(&str, &dyn ColumnEncoder)> =
             columns.iter().zip(builders).map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder)).collect();
-        self.insert_block_with(table, &named, opts)
+        let sent = self.insert_block_with(table, &named, opts);
+        if sent.as_ref().is_err_and(|e| e.server_code().is_some()) {
+            // The table may have changed (ALTER, re-created): describe it again next time.
+            self.forget_columns_for(table, opts);
+        }
+        sent
     }
 }
 

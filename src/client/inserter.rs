@@ -188,6 +188,9 @@ pub struct Inserter {
     sequence: u64,
     /// For server errors whose text does not carry the version.
     server_version: String,
+    /// The client's cache of table columns and this table's key in it: forgotten when the server
+    /// rejects the insert (the table may have changed).
+    column_cache: (Arc<std::sync::Mutex<super::ColumnCache>>, String),
 }
 
 struct ExactlyOnce {
@@ -248,7 +251,7 @@ impl Client {
         if block_rows == 0 {
             return Err(Error::usage("block_rows must be positive"));
         }
-        let columns = self.insert_columns_for(table, column_names)?;
+        let columns = self.insert_columns_for(table, column_names, opts)?;
         let types = columns.iter().map(|(_, t)| TypeDesc::parse(t)).collect::<Result<Vec<_>>>()?;
         let builders = types.iter().map(builder_for).collect::<Result<Vec<_>>>()?;
         let names: Vec<String> = columns.iter().map(|(n, _)| super::quote_identifier(n)).collect();
@@ -288,6 +291,7 @@ impl Client {
             exactly_once: None,
             sequence: 0,
             server_version: self.server_version.clone(),
+            column_cache: (self.table_columns.clone(), self.table_key(table, opts)),
         };
         // Requests start with their first block, so limits never produce an empty request.
         Ok(ins)
@@ -457,6 +461,10 @@ impl Inserter {
 
     /// Finishes the insert with `cause`: the error every later call returns.
     fn fail(&mut self, cause: Error) -> Error {
+        if cause.server_code().is_some() {
+            let (cache, key) = &self.column_cache;
+            cache.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        }
         let err = match cause {
             e @ Error::Insert { .. } => e,
             cause => Error::Insert {

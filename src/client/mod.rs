@@ -38,6 +38,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 /// `name=value` URL parameters.
 type UrlParams = Vec<(String, String)>;
+/// Columns (name, type, default kind) per (database, session, table).
+type ColumnCache = HashMap<String, Vec<(String, String, String)>>;
 /// URL parameters the client adds on its own.
 type StaticParams = Vec<(&'static str, &'static str)>;
 
@@ -79,7 +81,7 @@ pub struct Client {
     /// Client-added settings already warned about as read-only for this user.
     warned: Mutex<HashSet<&'static str>>,
     /// Column names and types per table, learned by inserts (see [`Client::forget_table_columns`]).
-    table_columns: Mutex<HashMap<String, Vec<(String, String)>>>,
+    table_columns: Arc<Mutex<ColumnCache>>,
 }
 
 /// How a Native query's blocks are consumed.
@@ -137,7 +139,7 @@ impl Client {
             readonly: OnceLock::new(),
             sessions: Mutex::new(HashMap::new()),
             warned: Mutex::new(HashSet::new()),
-            table_columns: Mutex::new(HashMap::new()),
+            table_columns: Arc::new(Mutex::new(HashMap::new())),
         };
         // Plain text and no settings yet, so this works on every server and for every user.
         let info = client.command("SELECT version(), timezone(), currentDatabase()")?;
