@@ -77,11 +77,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// Prints a result as ClickHouse's TabSeparatedWithNames would, through this crate's renderer.
 fn print_table(r: &QueryResult, text: &mut TextRenderer) -> Result<(), Box<dyn std::error::Error>> {
-    let types: Vec<TypeDesc> = r.column_types.iter().map(|t| TypeDesc::parse(t)).collect::<Result<_, _>>()?;
+    let types: &[TypeDesc] = &r.column_types;
     let mut out = r.column_names.join("\t").into_bytes();
     out.push(b'\n');
     for row in &r.rows {
-        for (i, (v, t)) in row.iter().zip(&types).enumerate() {
+        for (i, (v, t)) in row.iter().zip(types).enumerate() {
             if i > 0 {
                 out.push(b'\t');
             }

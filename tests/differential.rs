@@ -12,14 +12,16 @@ fn compare(sql: &str) -> usize {
     let c = modern();
     let tsv = c.raw_query(sql, Some("TabSeparated")).unwrap();
     let result = c.query(sql).unwrap();
-    let types: Vec<TypeDesc> = result.column_types.iter().map(|t| TypeDesc::parse(t).unwrap()).collect();
+    let types: Vec<TypeDesc> = result.column_type_names.iter().map(|t| TypeDesc::parse(t).unwrap()).collect();
+    assert_eq!(types, result.column_types);
     let mut r = TextRenderer::new(c.server_timezone());
     let lines: Vec<&[u8]> = tsv.strip_suffix(b"\n").unwrap_or(&tsv).split(|b| *b == b'\n').collect();
     assert_eq!(lines.len(), result.rows.len(), "{sql}");
     let mut values = 0;
     let mut mismatches = Vec::new();
     for (line, row) in lines.iter().zip(&result.rows) {
-        for ((field, v), (t, name)) in line.split(|b| *b == b'\t').zip(row).zip(types.iter().zip(&result.column_types))
+        for ((field, v), (t, name)) in
+            line.split(|b| *b == b'\t').zip(row).zip(types.iter().zip(&result.column_type_names))
         {
             let mut ours = Vec::new();
             r.write_tsv(&mut ours, v, t);

@@ -70,7 +70,11 @@ fn query_matches_server_text_rendering() {
     let tsv = String::from_utf8(c.raw_query(sql, Some("TabSeparated")).unwrap()).unwrap();
     let result = c.query(sql).unwrap();
     assert_eq!(result.column_names, vec!["x", "toString(x)"]);
-    assert_eq!(result.column_types, vec!["UInt64", "String"]);
+    assert_eq!(result.column_type_names, vec!["UInt64", "String"]);
+    assert_eq!(
+        result.column_types,
+        vec![clickhouse_connect::native::TypeDesc::UInt64, clickhouse_connect::native::TypeDesc::String]
+    );
     let mut n = 0;
     for (line, row) in tsv.lines().zip(&result.rows) {
         let (a, b) = line.split_once('\t').unwrap();

@@ -48,11 +48,14 @@ type StaticParams = Vec<(&'static str, &'static str)>;
 pub struct QueryResult {
     /// Column names in server order.
     pub column_names: Vec<String>,
-    /// Column type names as the server sent them.
-    pub column_types: Vec<String>,
+    /// Column types (the Python driver's type objects): [`TypeDesc`](crate::native::TypeDesc), whose
+    /// `Display` is the canonical name.
+    pub column_types: Vec<crate::native::TypeDesc>,
+    /// Column type names exactly as the server sent them.
+    pub column_type_names: Vec<String>,
     /// Rows of owned values.
     pub rows: Vec<Vec<Value<'static>>>,
-    /// The query's id (the one given, or the server's; 18.16 does not report it).
+    /// The query's id: the one given (or made by the client for retries), else the server's.
     pub query_id: Option<String>,
     /// The server's `X-ClickHouse-Summary` (26.9; absent on 18.16).
     pub summary: Option<Summary>,
@@ -431,6 +434,11 @@ impl Client {
         // A statement that may be retried gets its query id now, so every attempt carries the same one
         // (the server refuses a second query with the id of one still running).
         let may_retry = retries > 0;
+        let mut sent_id = opts
+            .query_id
+            .clone()
+            .or_else(|| setting(&opts.settings, "query_id").map(str::to_string))
+            .or_else(|| setting(&self.options.settings, "query_id").map(str::to_string));
         let own_id;
         if may_retry
             && opts.query_id.is_none()
@@ -439,6 +447,7 @@ impl Client {
         {
             own_id = statement::new_query_id();
             params.push(("query_id", own_id.as_str()));
+            sent_id = Some(own_id.clone());
         }
         let params = self.params(opts, &params)?;
         let read_only = may_retry && statement::is_read_only(&sql);
@@ -462,7 +471,13 @@ impl Client {
                 sink(chunk)
             });
             match result {
-                Ok(meta) => return Ok(meta),
+                Ok(mut meta) => {
+                    // Servers that do not echo the id (18.16) ran the query under the one sent.
+                    if meta.query_id.is_none() {
+                        meta.query_id = sent_id;
+                    }
+                    return Ok(meta);
+                }
                 Err(e) if attempt < retries && !delivered && statement::retry_is_safe(&e, read_only) => {
                     attempt += 1;
                     let pause = std::time::Duration::from_millis(100 * u64::from(attempt));
@@ -650,12 +665,14 @@ impl Client {
     pub fn query_with(&self, sql: &str, opts: &CallOptions) -> Result<QueryResult> {
         let mut column_names = Vec::new();
         let mut column_types = Vec::new();
+        let mut column_type_names = Vec::new();
         let mut rows = Vec::new();
         let meta = self.fetch_blocks_inner(sql, opts, true, Fetch::Whole, &mut |block, _| {
             if column_names.is_empty() {
                 for c in block.columns() {
                     column_names.push(c.name().to_string());
-                    column_types.push(c.type_name().to_string());
+                    column_types.push(c.desc().clone());
+                    column_type_names.push(c.type_name().to_string());
                 }
             }
             rows.reserve(block.rows());
@@ -670,7 +687,7 @@ impl Client {
             Ok(())
         })?;
         let summary = meta.summary.as_deref().and_then(Summary::parse);
-        Ok(QueryResult { column_names, column_types, rows, query_id: meta.query_id, summary })
+        Ok(QueryResult { column_names, column_types, column_type_names, rows, query_id: meta.query_id, summary })
     }
 }
 
