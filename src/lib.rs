@@ -36,8 +36,8 @@ pub mod transport;
 mod value;
 
 pub use client::{
-    CallOptions, Client, ClientOptions, ColumnElement, Compression, InsertSummary, Inserter, ProgressCallback,
-    QueryContext, QueryResult, RequestLimits, Row, RowStream, quote_identifier,
+    CallOptions, Client, ClientOptions, ColumnElement, CommandResult, Compression, InsertSummary, Inserter,
+    ProgressCallback, QueryContext, QueryResult, RequestLimits, Row, RowStream, quote_identifier,
 };
 pub use error::{Error, Result};
 pub use transport::{Progress, Summary};

@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub type ProgressCallback = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// Options for one call; `CallOptions::default()` changes nothing.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct CallOptions {
     /// ClickHouse settings for this call, on top of the client's.
     pub settings: Vec<(String, String)>,
@@ -36,6 +36,9 @@ pub struct CallOptions {
     /// Bind `{name:Type}` placeholders on the client (`CAST(<literal> AS Type)`) instead of sending
     /// them to the server: for servers older than 19.11.
     pub client_side_binding: bool,
+    /// Run in the client's database (default true); false runs in the user's default database on the
+    /// server, as the Python driver's `use_database=False`.
+    pub use_database: bool,
     /// Longest time this call may take, retries included (instead of the client's
     /// [`crate::ClientOptions::timeout`]).
     pub timeout: Option<std::time::Duration>,
@@ -44,7 +47,30 @@ pub struct CallOptions {
     pub nulls_as_defaults: bool,
 }
 
+impl Default for CallOptions {
+    fn default() -> Self {
+        CallOptions {
+            settings: Vec::new(),
+            query_id: None,
+            session_id: None,
+            database: None,
+            on_progress: None,
+            params: Vec::new(),
+            args: Vec::new(),
+            client_side_binding: false,
+            use_database: true,
+            timeout: None,
+            nulls_as_defaults: false,
+        }
+    }
+}
+
 impl CallOptions {
+    /// Whether to run in the client's database (default true; the Python driver's `use_database`).
+    pub fn use_database(mut self, yes: bool) -> Self {
+        self.use_database = yes;
+        self
+    }
     /// No options.
     pub fn new() -> Self {
         Self::default()
@@ -126,6 +152,7 @@ impl fmt::Debug for CallOptions {
             .field("client_side_binding", &self.client_side_binding)
             .field("nulls_as_defaults", &self.nulls_as_defaults)
             .field("timeout", &self.timeout)
+            .field("use_database", &self.use_database)
             .finish()
     }
 }

@@ -10,6 +10,7 @@
 
 mod call;
 mod columns;
+mod command;
 mod insert;
 mod inserter;
 mod options;
@@ -18,6 +19,7 @@ mod stream;
 
 pub use call::{CallOptions, ProgressCallback, QueryContext};
 pub use columns::ColumnElement;
+pub use command::CommandResult;
 pub use insert::quote_identifier;
 pub use inserter::{InsertSummary, Inserter, RequestLimits};
 pub use options::{ClientOptions, Compression};
@@ -172,6 +174,11 @@ impl Client {
             );
             client.compression = Compression::Http("gzip".into());
         }
+        if matches!(client.compression, Compression::Lz4 | Compression::Zstd) || client.options.send_progress {
+            // The client adds settings of its own for these (a frame method, progress headers): learn
+            // now, not in the middle of the first call, whether this user may change them.
+            client.readonly_settings()?;
+        }
         Ok(client)
     }
 
@@ -273,7 +280,8 @@ impl Client {
     fn params(&self, opts: &CallOptions, extra: &[(&str, &str)]) -> Result<Vec<(String, String)>> {
         let mut p: Vec<(String, String)> =
             Vec::with_capacity(self.settings.len() + opts.settings.len() + extra.len() + 4);
-        if let Some(db) = opts.database.as_ref().or(self.options.database.as_ref()) {
+        let db = opts.database.as_ref().or(self.options.database.as_ref().filter(|_| opts.use_database));
+        if let Some(db) = db {
             p.push(("database".into(), db.clone()));
         }
         if let Some(s) = self.call_session(opts) {
@@ -499,7 +507,20 @@ impl Client {
 
     /// POSTs an insert body, compressed as configured. Never retried.
     fn post_body(&self, sql: &str, data: &[u8], opts: &CallOptions) -> Result<()> {
+        self.post_body_with(sql, data, opts, &[], &mut |_| Ok(())).map(|_| ())
+    }
+
+    /// [`Client::post_body`] with more URL parameters and the response handed to `sink`.
+    fn post_body_with(
+        &self,
+        sql: &str,
+        data: &[u8],
+        opts: &CallOptions,
+        more: &[(&str, &str)],
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<ResponseMeta> {
         let mut extra = vec![("query", sql)];
+        extra.extend_from_slice(more);
         let mut headers = Vec::new();
         let compressed;
         let compression = self.call_compression(opts, "decompress");
@@ -524,8 +545,7 @@ impl Client {
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
         let params = self.params(opts, &extra)?;
         let req = Request { headers: &headers, progress, deadline: self.deadline(opts), ..Request::new(&params, body) };
-        self.transport.post(&req, &mut |_| Ok(())).map_err(|e| e.with_server_version(&self.server_version))?;
-        Ok(())
+        self.transport.post(&req, sink).map_err(|e| e.with_server_version(&self.server_version))
     }
 
     /// Runs any SQL and returns the raw response body (`format` sets `default_format`).
@@ -542,27 +562,6 @@ impl Client {
             Ok(())
         })?;
         Ok(out)
-    }
-
-    /// Runs a statement (DDL, or a query with a single value or row) and returns its text result
-    /// (TabSeparated, trailing newline removed). Never retried automatically.
-    pub fn command(&self, sql: &str) -> Result<String> {
-        self.command_with(sql, &CallOptions::default())
-    }
-
-    /// [`Client::command`] with per-call options.
-    pub fn command_with(&self, sql: &str, opts: &CallOptions) -> Result<String> {
-        let mut out = Vec::new();
-        let mut extra = vec![("default_format", "TabSeparated")];
-        if self.options.send_progress {
-            // As the Python driver does for `send_progress`: the summary covers the whole statement.
-            extra.push(("wait_end_of_query", "1"));
-        }
-        self.post_query(sql, opts, &extra, 0, &mut |chunk| {
-            out.extend_from_slice(chunk);
-            Ok(())
-        })?;
-        Ok(String::from_utf8_lossy(&out).trim_end_matches('\n').to_string())
     }
 
     /// Streams a query's result block by block. Each block borrows the decoder and is valid during the
