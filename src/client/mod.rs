@@ -268,12 +268,20 @@ impl Client {
         if opts.params.is_empty() && opts.args.is_empty() {
             return Ok((Cow::Borrowed(sql), Vec::new()));
         }
-        let typed = opts.args.is_empty() && !crate::params::server_placeholders(sql).is_empty();
+        // The lexer rules of this server's version decide what is a comment, a quote or a heredoc.
+        let dialects = crate::params::lex::dialects_for(&self.server_version);
+        let typed = opts.args.is_empty() && crate::params::server::typed(sql, dialects, &opts.params);
         if !typed {
-            return Ok((Cow::Owned(crate::params::format_query(sql, &opts.params, &opts.args)?), Vec::new()));
+            return Ok((
+                Cow::Owned(crate::params::format_query_for(&self.server_version, sql, &opts.params, &opts.args)?),
+                Vec::new(),
+            ));
         }
         if opts.client_side_binding {
-            return Ok((Cow::Owned(crate::params::substitute_server_placeholders(sql, &opts.params)?), Vec::new()));
+            return Ok((
+                Cow::Owned(crate::params::substitute_server_placeholders_for(&self.server_version, sql, &opts.params)?),
+                Vec::new(),
+            ));
         }
         if !version_at_least(&self.server_version, 19, 11) {
             return Err(Error::usage(format!(
@@ -283,7 +291,7 @@ impl Client {
             )));
         }
         let mut renderer = crate::format::TextRenderer::new(&self.server_timezone);
-        Ok((Cow::Borrowed(sql), crate::params::server_params(sql, &opts.params, &mut renderer)?))
+        Ok((Cow::Borrowed(sql), crate::params::server::server_params_in(dialects, sql, &opts.params, &mut renderer)?))
     }
 
     /// Holds the session's lock (if the request runs in a session) for the request's duration.
