@@ -88,14 +88,15 @@ fn format_query_in(
                 &named[i].1
             }
         };
-        // `1-%s` with -5 must not become the comment `1--5`, and next to identifier characters or `$`
-        // a space keeps the literal a token of its own (`true$$…` would be one identifier, `[1]$$…` a
-        // heredoc): what follows the placeholder lexes the same whatever the value.
-        if out.bytes().last().is_some_and(|c| c == b'-' || super::is_word(c)) {
+        // `1-%s` with -5 must not become the comment `1--5`, next to identifier characters or `$` a
+        // space keeps the literal a token of its own (`true$$…` would be one identifier, `[1]$$…` a
+        // heredoc), and next to a `'` it keeps two string literals apart (`'a''b'` is one string,
+        // `a'b`): what follows the placeholder lexes the same whatever the value.
+        if out.bytes().last().is_some_and(|c| c == b'-' || c == b'\'' || super::is_word(c)) {
             out.push(' ');
         }
         literal.write(&mut out, value);
-        if sql.as_bytes().get(at).copied().is_some_and(super::is_word) {
+        if sql.as_bytes().get(at).copied().is_some_and(|c| c == b'\'' || super::is_word(c)) {
             out.push(' ');
         }
     }
@@ -181,6 +182,10 @@ mod tests {
         let q = format_query("SELECT %s - %s, 100%%", &[], &[Value::from(1u8), Value::from(-5i32)]).unwrap();
         assert_eq!(q, "SELECT 1 - -5, 100%");
         assert_eq!(format_query("SELECT 1-%s", &[], &[Value::from(-5i32)]).unwrap(), "SELECT 1- -5");
+        // Adjacent string literals stay two tokens (`'a''b'` would be the one string `a'b`).
+        let ab = [Value::from("a"), Value::from("b")];
+        assert_eq!(format_query("SELECT %s%s", &[], &ab).unwrap(), "SELECT 'a' 'b'");
+        assert_eq!(format_query("SELECT 'x'%s", &[], &ab[..1]).unwrap(), "SELECT 'x' 'a'");
     }
 
     #[test]
