@@ -4,7 +4,7 @@
 //! every `%` in the query is syntax — `%(name)s` takes a named value, `%s` the next positional one, `%%`
 //! is a literal `%` (also inside string literals: `LIKE 'a%%'`), and anything else is an error. What
 //! Python would do silently and dangerously is refused: a placeholder inside a quoted string, a quoted
-//! identifier, a comment or a heredoc as the server's lexer sees them ([`super::lex`]: `/* */` comments
+//! identifier, a comment or a heredoc as the server's lexer sees them (`lex.rs`: `/* */` comments
 //! nest, so `/* a /* b */ %s */` is still a comment and a value there could close it), and a value that
 //! is never used.
 

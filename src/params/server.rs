@@ -22,7 +22,7 @@ pub struct Placeholder {
 }
 
 /// Finds the `{name:Type}` placeholders of `sql` outside literals, comments and heredocs, as the
-/// newest servers' lexer sees them (see [`super::lex`]; [`substitute_server_placeholders`] checks every
+/// newest servers' lexer sees them (see `lex.rs`; [`substitute_server_placeholders`] checks every
 /// generation).
 pub fn server_placeholders(sql: &str) -> Vec<Placeholder> {
     scan(sql, &lex::DIALECTS[lex::DIALECTS.len() - 1..]).map(|s| s.placeholders).unwrap_or_default()
