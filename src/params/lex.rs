@@ -19,6 +19,12 @@
 //! right in pairs (`/*/` opens one level and the `/` is not reused). A `$` in an identifier (`a$b`,
 //! `$x$y`) never opens a heredoc, but one right after a number (`5$$x$$`) does.
 //!
+//! One difference is kept on purpose: the server takes a sign right after a number's exponent as part
+//! of the number (`1e--5` is `1e-`, then `-5`), where this lexer sees a `--` comment. A number ending
+//! in its exponent's sign never parses, so such a query is always rejected; reading `--` as a comment
+//! there is the cautious side (a lexer that wrongly took a real comment's `-` as a sign would bind
+//! where the server has a comment).
+//!
 //! Heredoc tags with any characters (21.9 to 25.7) make one more case depend on the values: after a `$`
 //! that opens no heredoc, a value between two `$` signs could spell that `$`'s tag and close it, so
 //! the heredoc would exist for some values and not others. Such positions are refused
