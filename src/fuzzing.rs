@@ -244,53 +244,118 @@ fn literal_strings(lit: &str) -> Vec<Vec<u8>> {
     strings
 }
 
-/// The lexical state at the end of `sql`, by the server's rules: 0 code, 1–3 inside a `'`, `"` or `` ` ``
-/// quote, 4 a line comment, 5 a block comment.
-fn lex_end(sql: &str) -> u8 {
+/// How a query lexes for one generation of the server's lexer (0: up to 20.9, flat `/* */` comments,
+/// `$` an identifier character; 1: 20.10 to 21.8, comments nest; 2: 21.9 to 22.1, heredocs with any
+/// tag; 3: 22.2 to 25.7, also `# ` / `#!` comments; 4: 25.8 and newer, heredoc tags of word characters).
+/// Written apart from `params::lex` on purpose, from the same rules (see its docs): the state at the end
+/// (0 code, 1–3 inside a `'`, `"` or `` ` `` quote, 4 a line comment, 5 a block comment) and the text of
+/// every comment, heredoc and quoted identifier, in order — none of which a literal may add, remove or
+/// change.
+fn lex_shape(sql: &str, generation: usize) -> (u8, Vec<String>) {
+    let nested = generation >= 1;
+    let hash = generation >= 3;
+    let heredocs = [0u8, 0, 1, 1, 2][generation];
     let b = sql.as_bytes();
-    let mut state = 0u8;
-    let mut words = crate::params::Words::default();
+    let mut kept = Vec::new();
+    let text = |from: usize, to: usize| String::from_utf8_lossy(&b[from..to]).into_owned();
+    // 0: not in a word, 1: in an identifier (a `$` there is part of it), 2: in a number.
+    let mut word = 0u8;
     let mut i = 0;
     while i < b.len() {
-        if state == 0 {
-            if let Some(end) = crate::params::heredoc_end(b, i, words) {
-                i = end;
-                words.reset();
-                continue;
-            }
-        }
         let c = b[i];
-        let was_code = state == 0;
-        state = match (state, c) {
-            (0, b'\'') => 1,
-            (0, b'"') => 2,
-            (0, b'`') => 3,
-            (0, b'-') if b.get(i + 1) == Some(&b'-') => 4,
-            (0, b'#') => 4,
-            (0, b'/') if b.get(i + 1) == Some(&b'*') => {
-                i += 1;
-                5
+        if c == b'$' && word != 1 && heredocs > 0 {
+            if let Some(t) = b[i + 1..].iter().position(|&x| x == b'$') {
+                let tag = &b[i + 1..i + 1 + t];
+                if heredocs == 1 || tag.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'_') {
+                    let delimiter = &b[i..i + t + 2];
+                    if let Some(p) = b[i + t + 2..].windows(delimiter.len()).position(|w| w == delimiter) {
+                        let end = i + t + 2 + p + delimiter.len();
+                        kept.push(text(i, end));
+                        i = end;
+                        word = 0;
+                        continue;
+                    }
+                }
             }
-            (1..=3, b'\\') => {
-                i += 1;
-                state
-            }
-            (1, b'\'') | (2, b'"') | (3, b'`') => 0,
-            (4, b'\n') => 0,
-            (5, b'*') if b.get(i + 1) == Some(&b'/') => {
-                i += 1;
-                0
-            }
-            (s, _) => s,
-        };
-        if was_code && state == 0 {
-            words.step(c);
-        } else {
-            words.reset();
         }
+        let next = b.get(i + 1).copied();
+        if let Some(q) = [b'\'', b'"', b'`'].iter().position(|&q| q == c) {
+            let mut j = i + 1;
+            loop {
+                match b.get(j) {
+                    None => return (q as u8 + 1, kept),
+                    Some(&x) if x == c && b.get(j + 1) == Some(&c) => j += 2,
+                    Some(&x) if x == c => break,
+                    Some(b'\\') if j + 1 >= b.len() => return (q as u8 + 1, kept),
+                    Some(b'\\') => j += 2,
+                    Some(_) => j += 1,
+                }
+            }
+            if c != b'\'' {
+                kept.push(text(i, j + 1));
+            }
+            i = j + 1;
+            word = 0;
+            continue;
+        }
+        let line = (c == b'-' && next == Some(b'-'))
+            || (c == b'/' && next == Some(b'/'))
+            || (hash && c == b'#' && matches!(next, Some(b' ' | b'!')));
+        if line {
+            let Some(nl) = b[i..].iter().position(|&x| x == b'\n') else { return (4, kept) };
+            kept.push(text(i, i + nl));
+            i += nl;
+            word = 0;
+            continue;
+        }
+        if c == b'/' && next == Some(b'*') {
+            let mut depth = 1;
+            let mut j = i + 2;
+            loop {
+                if j + 1 >= b.len() {
+                    return (5, kept);
+                }
+                if nested && b[j] == b'/' && b[j + 1] == b'*' {
+                    depth += 1;
+                    j += 2;
+                } else if b[j] == b'*' && b[j + 1] == b'/' {
+                    depth -= 1;
+                    j += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    j += 1;
+                }
+            }
+            kept.push(text(i, j));
+            i = j;
+            word = 0;
+            continue;
+        }
+        word = match c {
+            b'$' => 1,
+            c if c.is_ascii_alphanumeric() || c == b'_' => {
+                if word == 0 {
+                    if c.is_ascii_digit() { 2 } else { 1 }
+                } else {
+                    word
+                }
+            }
+            _ => 0,
+        };
         i += 1;
     }
-    state
+    (0, kept)
+}
+
+/// Every generation's [`lex_shape`] of `real` (values bound) equals that of `zero` (every value `0` or
+/// empty).
+fn same_shape(sql: &str, real: &str, zero: &str) {
+    for generation in 0..5 {
+        let (a, b) = (lex_shape(real, generation), lex_shape(zero, generation));
+        assert_eq!(a, b, "generation {generation}: {sql:?} became {real:?} (with zeros {zero:?})");
+    }
 }
 
 /// String contents of a value, in the order its literal writes them (strings only; dates, addresses
@@ -335,8 +400,9 @@ pub fn params(data: &[u8]) {
         }
         assert!(want.next().is_none(), "strings of {v:?} not all found intact in {lit:?}");
     }
-    // The query, positional and named: where it formats, it must lex to the same end state as with every
-    // value replaced by `0` — no value opened or closed a quote or comment.
+    // The query, positional and named: where it formats, it must lex like it does with every value
+    // replaced by `0`, for every generation of the server's lexer — no value opened or closed a quote,
+    // comment or heredoc.
     let named: Vec<(String, crate::Value<'static>)> =
         values.iter().enumerate().map(|(i, v)| (format!("p{i}"), v.clone())).collect();
     let zeros: Vec<crate::Value<'static>> = values.iter().map(|_| crate::Value::UInt8(0)).collect();
@@ -347,20 +413,32 @@ pub fn params(data: &[u8]) {
         (crate::params::format_query(&sql, &named, &[]), crate::params::format_query(&sql, &named_zeros, &[])),
     ] {
         match (real, zero) {
-            (Ok(real), Ok(zero)) => assert_eq!(lex_end(&real), lex_end(&zero), "{sql:?} became {real:?}"),
+            (Ok(real), Ok(zero)) => same_shape(&sql, &real, &zero),
             (Err(_), Err(_)) => {}
             (a, b) => panic!("values changed whether {sql:?} formats: {a:?} vs {b:?}"),
         }
     }
     // Server-side scanning and checks on any text (types with huge sizes are the user's own choice and
-    // only cost memory, so they are left out).
+    // only cost memory, so they are left out). Substituted on the client, strings must leave the query
+    // lexing as it does with empty strings.
     let placeholders = crate::params::server_placeholders(&sql);
     if placeholders.iter().all(|p| !p.type_name.bytes().any(|c| c.is_ascii_digit()) || p.type_name.len() < 40) {
         let huge = placeholders.iter().any(|p| p.type_name.split(|c: char| !c.is_ascii_digit()).any(|d| d.len() > 4));
         if !huge {
             let mut r = crate::format::TextRenderer::new("UTC");
             let _ = crate::params::server_params(&sql, &named, &mut r);
-            let _ = crate::params::substitute_server_placeholders(&sql, &named);
+            let empty: Vec<(String, crate::Value<'static>)> = named
+                .iter()
+                .map(|(n, v)| match v {
+                    crate::Value::String(_) => (n.clone(), crate::Value::String(Vec::new().into())),
+                    v => (n.clone(), v.clone()),
+                })
+                .collect();
+            let real = crate::params::substitute_server_placeholders(&sql, &named);
+            let zero = crate::params::substitute_server_placeholders(&sql, &empty);
+            if let (Ok(real), Ok(zero)) = (&real, &zero) {
+                same_shape(&sql, real, zero);
+            }
         }
     }
 }

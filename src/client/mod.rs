@@ -311,12 +311,20 @@ impl Client {
         if opts.params.is_empty() && opts.args.is_empty() {
             return Ok((Cow::Borrowed(sql), Vec::new()));
         }
-        let typed = opts.args.is_empty() && !crate::params::server_placeholders(sql).is_empty();
+        // The lexer rules of this server's version decide what is a comment, a quote or a heredoc.
+        let dialects = crate::params::lex::dialects_for(&self.server_version);
+        let typed = opts.args.is_empty() && crate::params::server::typed(sql, dialects, &opts.params);
         if !typed {
-            return Ok((Cow::Owned(crate::params::format_query(sql, &opts.params, &opts.args)?), Vec::new()));
+            return Ok((
+                Cow::Owned(crate::params::format_query_for(&self.server_version, sql, &opts.params, &opts.args)?),
+                Vec::new(),
+            ));
         }
         if opts.client_side_binding {
-            return Ok((Cow::Owned(crate::params::substitute_server_placeholders(sql, &opts.params)?), Vec::new()));
+            return Ok((
+                Cow::Owned(crate::params::substitute_server_placeholders_for(&self.server_version, sql, &opts.params)?),
+                Vec::new(),
+            ));
         }
         if !version_at_least(&self.server_version, 19, 11) {
             return Err(Error::usage(format!(
@@ -326,7 +334,7 @@ impl Client {
             )));
         }
         let mut renderer = crate::format::TextRenderer::new(&self.server_timezone);
-        let params = crate::params::server_params(sql, &opts.params, &mut renderer)?;
+        let params = crate::params::server::server_params_in(dialects, sql, &opts.params, &mut renderer)?;
         if let Some(e) = renderer.take_error() {
             return Err(Error::usage(format!("cannot bind a parameter: {e}")));
         }

@@ -4,21 +4,14 @@
 //! every `%` in the query is syntax — `%(name)s` takes a named value, `%s` the next positional one, `%%`
 //! is a literal `%` (also inside string literals: `LIKE 'a%%'`), and anything else is an error. What
 //! Python would do silently and dangerously is refused: a placeholder inside a quoted string, a quoted
-//! identifier or a comment (a value there would be spliced into the quote, or could close a `/* */`
-//! comment), and a value that is never used.
+//! identifier, a comment or a heredoc as the server's lexer sees them (`lex.rs`: `/* */` comments
+//! nest, so `/* a /* b */ %s */` is still a comment and a value there could close it), and a value that
+//! is never used.
 
+use super::lex::{self, Dialect, Lexer, Misplaced, Region};
 use super::literal::LiteralWriter;
 use crate::error::{Error, Result};
 use crate::value::Value;
-
-/// Where a byte of SQL is, lexically.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Lex {
-    Code,
-    Quoted(u8),
-    LineComment,
-    BlockComment,
-}
 
 /// One `%` directive in a query.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,9 +25,31 @@ enum Directive<'s> {
 }
 
 /// The query with its `%` placeholders replaced by the literals of `named` or `positional` values (not
-/// both). Errors, naming the byte offset, for a malformed or misplaced directive, a missing value and a
-/// value left over.
+/// both), safe on every server version: a placeholder must be in code for every generation of the
+/// server's lexer. Errors, naming the byte offset, for a malformed or misplaced directive, a missing
+/// value and a value left over. [`format_query_for`] checks against one server version's lexer only.
 pub fn format_query(sql: &str, named: &[(String, Value<'_>)], positional: &[Value<'_>]) -> Result<String> {
+    format_query_in(&lex::DIALECTS, sql, named, positional)
+}
+
+/// [`format_query`] for a server reporting `server_version` (`Client::server_version`, e.g.
+/// `26.9.2.1`): placeholders are checked against that version's lexer (every lexer when the version
+/// does not parse). This is what [`crate::Client`] does.
+pub fn format_query_for(
+    server_version: &str,
+    sql: &str,
+    named: &[(String, Value<'_>)],
+    positional: &[Value<'_>],
+) -> Result<String> {
+    format_query_in(lex::dialects_for(server_version), sql, named, positional)
+}
+
+fn format_query_in(
+    dialects: &[Dialect],
+    sql: &str,
+    named: &[(String, Value<'_>)],
+    positional: &[Value<'_>],
+) -> Result<String> {
     if !named.is_empty() && !positional.is_empty() {
         return Err(Error::usage("a query takes either named (%(name)s) or positional (%s) parameters, not both"));
     }
@@ -43,7 +58,7 @@ pub fn format_query(sql: &str, named: &[(String, Value<'_>)], positional: &[Valu
     let mut used = vec![false; named.len()];
     let mut next = 0usize;
     let mut at = 0usize;
-    for (pos, len, directive) in directives(sql)? {
+    for (pos, len, directive) in directives(sql, dialects)? {
         out.push_str(&sql[at..pos]);
         at = pos + len;
         let value = match directive {
@@ -73,14 +88,15 @@ pub fn format_query(sql: &str, named: &[(String, Value<'_>)], positional: &[Valu
                 &named[i].1
             }
         };
-        // `1-%s` with -5 must not become the comment `1--5`, and next to identifier characters or `$`
-        // a space keeps the literal a token of its own (`true$$…` would be one identifier, `[1]$$…` a
-        // heredoc): what follows the placeholder lexes the same whatever the value.
-        if out.bytes().last().is_some_and(|c| c == b'-' || super::is_word(c)) {
+        // `1-%s` with -5 must not become the comment `1--5`, next to identifier characters or `$` a
+        // space keeps the literal a token of its own (`true$$…` would be one identifier, `[1]$$…` a
+        // heredoc), and next to a `'` it keeps two string literals apart (`'a''b'` is one string,
+        // `a'b`): what follows the placeholder lexes the same whatever the value.
+        if out.bytes().last().is_some_and(|c| c == b'-' || c == b'\'' || super::is_word(c)) {
             out.push(' ');
         }
         literal.write(&mut out, value);
-        if sql.as_bytes().get(at).copied().is_some_and(super::is_word) {
+        if sql.as_bytes().get(at).copied().is_some_and(|c| c == b'\'' || super::is_word(c)) {
             out.push(' ');
         }
     }
@@ -94,97 +110,54 @@ pub fn format_query(sql: &str, named: &[(String, Value<'_>)], positional: &[Valu
     Ok(out)
 }
 
-/// The `%` directives of `sql` as (byte offset, length, directive).
-fn directives(sql: &str) -> Result<Vec<(usize, usize, Directive<'_>)>> {
+/// The `%` directives of `sql` as (byte offset, length, directive), each placeholder checked to be in
+/// code for every lexer of `dialects`.
+///
+/// Directives are found as Python finds them, wherever they are; the lexers then walk the query taking
+/// each directive in code as one token (`%%` becomes a `%`, which joins nothing; a placeholder becomes a
+/// literal, which is self-contained and spaced from word characters), so they see the query as the
+/// server will. Inside quotes, comments and heredocs a `%%` is just text.
+fn directives<'s>(sql: &'s str, dialects: &[Dialect]) -> Result<Vec<(usize, usize, Directive<'s>)>> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
-    let mut lex = Lex::Code;
-    let mut words = super::Words::default();
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'%' {
-            let (len, d) = match b.get(i + 1) {
-                Some(b'%') => (2, Directive::Percent),
-                Some(b's') => (2, Directive::Positional),
-                Some(b'(') => {
-                    let close = b[i + 2..].iter().position(|&c| c == b')').map(|p| i + 2 + p);
-                    match close {
-                        Some(close) if b.get(close + 1) == Some(&b's') => {
-                            (close + 2 - i, Directive::Named(&sql[i + 2..close]))
-                        }
-                        _ => return Err(Error::usage(format!("malformed %(name)s at byte {i}"))),
+    while let Some(p) = memchr::memchr(b'%', &b[i..]).map(|p| i + p) {
+        let (len, d) = match b.get(p + 1) {
+            Some(b'%') => (2, Directive::Percent),
+            Some(b's') => (2, Directive::Positional),
+            Some(b'(') => {
+                let close = b[p + 2..].iter().position(|&c| c == b')').map(|q| p + 2 + q);
+                match close {
+                    Some(close) if b.get(close + 1) == Some(&b's') => {
+                        (close + 2 - p, Directive::Named(&sql[p + 2..close]))
                     }
+                    _ => return Err(Error::usage(format!("malformed %(name)s at byte {p}"))),
                 }
-                _ => {
-                    return Err(Error::usage(format!(
-                        "unsupported % directive at byte {i} (parameters are %s or %(name)s; write %% for a %)"
-                    )));
-                }
-            };
-            if d != Directive::Percent && lex != Lex::Code {
-                let place = match lex {
-                    Lex::Quoted(b'\'') => "a string literal",
-                    Lex::Quoted(_) => "a quoted identifier",
-                    _ => "a comment",
-                };
+            }
+            _ => {
                 return Err(Error::usage(format!(
-                    "placeholder at byte {i} is inside {place}; values are quoted for you, put the placeholder where the value goes"
+                    "unsupported % directive at byte {p} (parameters are %s or %(name)s; write %% for a %)"
                 )));
             }
-            out.push((i, len, d));
-            words.reset();
-            i += len;
-            continue;
-        }
-        if lex == Lex::Code {
-            if let Some(end) = super::heredoc_end(b, i, words) {
-                // A heredoc string: `%%` inside still means `%`; a placeholder there is refused.
-                let mut j = i;
-                while let Some(p) = memchr::memchr(b'%', &b[j..end]).map(|p| j + p) {
-                    if b.get(p + 1) != Some(&b'%') || p + 1 >= end {
-                        return Err(Error::usage(format!(
-                            "% at byte {p} is inside a $$ string: placeholders go where the value goes (write %% for a %)"
-                        )));
-                    }
-                    out.push((p, 2, Directive::Percent));
-                    j = p + 2;
-                }
-                i = end;
-                words.reset();
-                continue;
-            }
-        }
-        let was_code = lex == Lex::Code;
-        lex = match (lex, c) {
-            (Lex::Code, b'\'' | b'"' | b'`') => Lex::Quoted(c),
-            (Lex::Code, b'-') if b.get(i + 1) == Some(&b'-') => Lex::LineComment,
-            (Lex::Code, b'#') => Lex::LineComment,
-            (Lex::Code, b'/') if b.get(i + 1) == Some(&b'*') => {
-                i += 1;
-                Lex::BlockComment
-            }
-            (Lex::Quoted(_), b'\\') => {
-                // An escaped byte never closes the quote; `%` after a backslash is still a directive.
-                if b.get(i + 1) != Some(&b'%') {
-                    i += 1;
-                }
-                lex
-            }
-            (Lex::Quoted(q), c) if c == q => Lex::Code,
-            (Lex::LineComment, b'\n') => Lex::Code,
-            (Lex::BlockComment, b'*') if b.get(i + 1) == Some(&b'/') => {
-                i += 1;
-                Lex::Code
-            }
-            (l, _) => l,
         };
-        if was_code && lex == Lex::Code {
-            words.step(c);
-        } else {
-            words.reset();
+        out.push((p, len, d));
+        i = p + len;
+    }
+    let mut lexers: Vec<Lexer<'_>> = dialects.iter().map(|d| Lexer::new(b, *d)).collect();
+    for (pos, len, d) in &out {
+        if *d == Directive::Percent {
+            for lx in &mut lexers {
+                if lx.at(*pos) == Region::Code {
+                    lx.skip(pos + len);
+                }
+            }
+        } else if let Err((why, versions)) = lex::place(&mut lexers, *pos, pos + len) {
+            let hint = if why == Misplaced::Inside(Region::Heredoc) { " (write %% for a %)" } else { "" };
+            return Err(Error::usage(format!(
+                "placeholder at byte {pos} {}; values are quoted for you, put the placeholder where the value goes{hint}",
+                lex::misplaced_text(why, versions.as_deref())
+            )));
         }
-        i += 1;
     }
     Ok(out)
 }
@@ -209,6 +182,10 @@ mod tests {
         let q = format_query("SELECT %s - %s, 100%%", &[], &[Value::from(1u8), Value::from(-5i32)]).unwrap();
         assert_eq!(q, "SELECT 1 - -5, 100%");
         assert_eq!(format_query("SELECT 1-%s", &[], &[Value::from(-5i32)]).unwrap(), "SELECT 1- -5");
+        // Adjacent string literals stay two tokens (`'a''b'` would be the one string `a'b`).
+        let ab = [Value::from("a"), Value::from("b")];
+        assert_eq!(format_query("SELECT %s%s", &[], &ab).unwrap(), "SELECT 'a' 'b'");
+        assert_eq!(format_query("SELECT 'x'%s", &[], &ab[..1]).unwrap(), "SELECT 'x' 'a'");
     }
 
     #[test]
@@ -243,5 +220,72 @@ mod tests {
         assert_eq!(format_query("SELECT x%s$$", &[], &[Value::Bool(true)]).unwrap(), "SELECT x true $$");
         assert!(format_query("SELECT 5$$ %s $$", &[], &[Value::from(1u8)]).is_err(), "inside a heredoc");
         assert!(format_query("SELECT a$$ %s $$", &[], &[Value::from(1u8)]).is_ok(), "a$$ is an identifier");
+    }
+
+    #[test]
+    fn comments_nest_as_the_server_nests_them() {
+        let one = [Value::from("*/, currentUser() --")];
+        let refused = |sql: &str, version: &str| {
+            let e = format_query_for(version, sql, &[], &one).unwrap_err().to_string();
+            assert!(e.contains("inside a comment"), "{sql} on {version}: {e}");
+        };
+        for version in ["26.9.2.1", "24.8.1", "20.10.1", ""] {
+            refused("SELECT 'safe' AS a /* off: /* old */ , %s AS b */", version);
+            refused("SELECT 1 /* 1 /* 2 /* 3 */ 2 */ %s */", version);
+            refused("SELECT 1 /*/* x */%s */", version);
+            refused("SELECT 1 /* /* */ %s", version);
+            refused("SELECT 1 /*/ %s */", version);
+            assert_eq!(
+                format_query_for(version, "SELECT 1 /* a /* b */ c */ , %s", &[], &one).unwrap(),
+                "SELECT 1 /* a /* b */ c */ , '*/, currentUser() --'"
+            );
+            assert!(format_query_for(version, "SELECT 1 /*/**/*/, %s", &[], &one).is_ok());
+        }
+        // 18.16 ends a comment at its first `*/`: there the placeholder is in code, while a quote after
+        // that `*/` opens a string that a nesting lexer would not see.
+        assert!(format_query_for("18.16.1", "SELECT 1 /* a /* b */ , %s", &[], &one).is_ok());
+        let legacy_string = "SELECT 'a' AS z /* x /* y */, ' */ , %s AS b --'";
+        assert!(format_query_for("26.9.2.1", legacy_string, &[], &one).is_ok());
+        let e = format_query_for("18.16.1", legacy_string, &[], &one).unwrap_err().to_string();
+        assert!(e.contains("inside a string literal"), "{e}");
+        // Without a version, every generation must agree.
+        let e = format_query(legacy_string, &[], &one).unwrap_err().to_string();
+        assert!(e.contains("inside a string literal for ClickHouse up to 20.9"), "{e}");
+        let e = format_query("SELECT 1 /* /* */ %s */", &[], &one).unwrap_err().to_string();
+        assert!(e.contains("inside a comment for ClickHouse 20.10 and newer"), "{e}");
+        // `%%` inside a comment is text, and cannot join `*` and `/`.
+        assert_eq!(
+            format_query("SELECT 1 /* *%%/ */ , %s", &[], &one[..1]).unwrap(),
+            "SELECT 1 /* *%/ */ , '*/, currentUser() --'"
+        );
+    }
+
+    #[test]
+    fn line_comments_and_dollars() {
+        let one = [Value::from(1u8)];
+        let ok = |sql: &str| format_query_for("26.9.2.1", sql, &[], &one).map_err(|e| e.to_string());
+        // `//` is a line comment: its quote opens nothing, and a placeholder in it is refused.
+        assert!(ok("SELECT 1 // it's\n, %s").is_ok());
+        assert!(ok("SELECT 1 // %s").unwrap_err().contains("inside a comment"));
+        assert!(ok("SELECT 1 // '\n, ' AS s, %s, '").unwrap_err().contains("inside a string literal"));
+        // `# ` and `#!` are comments on 22.2 and newer; a `#` followed by anything else is not.
+        assert!(ok("SELECT 1 # it's\n, %s").is_ok());
+        assert!(ok("SELECT 1 #! %s").unwrap_err().contains("inside a comment"));
+        assert!(ok("SELECT 1 #x, %s").is_ok());
+        assert!(ok("SELECT 1 #x '\n, %s, '").unwrap_err().contains("inside a string literal"));
+        assert!(format_query_for("21.8.1", "SELECT 1 # it's\n, %s", &[], &one).is_err(), "no # comments before 22.2");
+        // After a number, `$a$$` is one identifier: the quote after it opens a string.
+        assert!(ok("SELECT 1$a$$, ' $$, %s AS b, ' AS c").unwrap_err().contains("inside a string literal"));
+        // Heredoc tags are word characters on 25.8 and newer, anything up to the next `$` before.
+        assert!(ok("SELECT $a b$ %s $a b$").is_ok());
+        let e = format_query_for("24.8.1", "SELECT $a b$ %s $a b$", &[], &one).unwrap_err().to_string();
+        assert!(e.contains("inside a $$ string"), "{e}");
+        // With any-character tags, a value between `$` signs after a `$` that opened no heredoc could
+        // spell that `$`'s tag: `$ 5 $ ' $ 5 $` would be a heredoc for the value 5 only.
+        let two = [Value::from(5u8), Value::from("x")];
+        let sql = "SELECT $ %s $ ' $ 5 $ ', %s";
+        let e = format_query_for("24.8.1", sql, &[], &two).unwrap_err().to_string();
+        assert!(e.contains("between $ signs"), "{e}");
+        assert!(format_query_for("26.9.2.1", sql, &[], &two).is_ok());
     }
 }

@@ -9,8 +9,11 @@
 //!
 //! **Client side** (`%(name)s` / `%s`, or `{name:Type}` when asked for with
 //! [`crate::CallOptions::client_side_binding`], e.g. on 18.16): each value becomes a ClickHouse literal
-//! ([`literal`]) spliced into the SQL by a scanner that follows the server's lexer for quotes and
-//! comments ([`client`]).
+//! ([`literal`]) spliced into the SQL where the server's lexer has code: a placeholder inside a quote,
+//! a comment (`/* */` comments nest: `/* a /* b */ %s */` is still a comment) or a heredoc is refused,
+//! by the rules of the server's version (`Client` binds with [`format_query_for`] and
+//! [`substitute_server_placeholders_for`]; [`format_query`] and [`substitute_server_placeholders`]
+//! check the rules of every version, see `lex.rs`).
 //!
 //! Values are [`Value`](crate::Value)s: anything with `Into<Value>` binds — Rust integers, floats,
 //! strings, byte strings, `bool`, `Option`, `Vec`, tuples, maps, `std::net` addresses, jiff dates and
@@ -29,62 +32,20 @@
 //! ```
 
 pub mod client;
+pub(crate) mod lex;
 pub mod literal;
 pub mod server;
 
-pub use client::format_query;
+pub use client::{format_query, format_query_for};
 pub use literal::{LiteralWriter, literal};
-pub use server::{Placeholder, canonical_value, server_params, server_placeholders, substitute_server_placeholders};
+pub use server::{
+    Placeholder, canonical_value, server_params, server_placeholders, substitute_server_placeholders,
+    substitute_server_placeholders_for,
+};
+
+pub(crate) use lex::is_word;
 
 use crate::value::Value;
-
-/// Tracks the run of word characters the lexer is in, which decides what a `$` means: inside an
-/// identifier (`a$b`) it is a word character; anywhere else, including right after a number (`5$$x$$`),
-/// it may open a heredoc string.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Words {
-    /// 0: not in a word, 1: in an identifier, 2: in a number.
-    run: u8,
-}
-
-impl Words {
-    /// Takes code byte `c` (not part of a quote, comment or heredoc).
-    pub(crate) fn step(&mut self, c: u8) {
-        if is_word(c) {
-            if self.run == 0 {
-                self.run = if c.is_ascii_digit() { 2 } else { 1 };
-            }
-        } else {
-            self.run = 0;
-        }
-    }
-    /// A token ended (a quote, comment, heredoc or placeholder).
-    pub(crate) fn reset(&mut self) {
-        self.run = 0;
-    }
-}
-
-/// Letters, digits, `_` and `$`.
-pub(crate) fn is_word(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
-}
-
-/// If a heredoc string (`$$…$$`, `$tag$…$tag$`) starts at byte `i` of `b`, the byte after its end.
-///
-/// As the server's lexer has it: outside an identifier, `$`, a tag of letters, digits and `_`, `$`, and
-/// a closing delimiter somewhere later; without one, the `$` is not a heredoc.
-pub(crate) fn heredoc_end(b: &[u8], i: usize, words: Words) -> Option<usize> {
-    if b.get(i) != Some(&b'$') || words.run == 1 {
-        return None;
-    }
-    let tag_len = b[i + 1..].iter().position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))?;
-    let close = i + 1 + tag_len;
-    if b.get(close) != Some(&b'$') {
-        return None;
-    }
-    let delimiter = &b[i..=close];
-    memchr::memmem::find(&b[close + 1..], delimiter).map(|p| close + 1 + p + delimiter.len())
-}
 
 /// Positional parameters: tuples of values, `Vec`s, arrays and slices of values.
 pub trait IntoArgs {

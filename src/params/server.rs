@@ -2,6 +2,7 @@
 //!
 //! See the [module docs](super) for the design.
 
+use super::lex::{self, Dialect, Lexer, Region};
 use crate::error::{Error, Result};
 use crate::format::TextRenderer;
 use crate::native::encoder::builder_for;
@@ -20,84 +21,94 @@ pub struct Placeholder {
     pub span: std::ops::Range<usize>,
 }
 
-/// Finds the `{name:Type}` placeholders of `sql`, outside literals and comments.
+/// Finds the `{name:Type}` placeholders of `sql` outside literals, comments and heredocs, as the
+/// newest servers' lexer sees them (see `lex.rs`; [`substitute_server_placeholders`] checks every
+/// generation).
 pub fn server_placeholders(sql: &str) -> Vec<Placeholder> {
+    scan(sql, &lex::DIALECTS[lex::DIALECTS.len() - 1..]).map(|s| s.placeholders).unwrap_or_default()
+}
+
+/// Whether named parameters for `sql` are `{name:Type}` ones (rather than `%(name)s`): the query has a
+/// `{name:Type}` placeholder in code, has one whose position is in doubt (so the scan's error is
+/// reported), or has no `%` and mentions a `{name:` of a parameter inside a quote or comment (so the
+/// error says where it is).
+pub(crate) fn typed(sql: &str, dialects: &[Dialect], params: &[(String, Value<'_>)]) -> bool {
+    match scan(sql, dialects) {
+        Err(_) => true,
+        Ok(s) if !s.placeholders.is_empty() => true,
+        Ok(s) => !sql.contains('%') && s.hidden.iter().any(|(p, _)| params.iter().any(|(n, _)| *n == p.name)),
+    }
+}
+
+/// What a scan of a query for `{name:Type}` placeholders found.
+#[derive(Debug, Default)]
+pub(crate) struct Scan {
+    /// The placeholders in code, for every lexer.
+    pub(crate) placeholders: Vec<Placeholder>,
+    /// Text shaped like a placeholder inside a quote, comment or heredoc for every lexer (not a
+    /// placeholder; kept to explain a missing one).
+    pub(crate) hidden: Vec<(Placeholder, Region)>,
+}
+
+/// Scans `sql` for `{name:Type}` placeholders with the lexers of `dialects`. A placeholder in code for
+/// some lexers but not others, or one whose value could change where a heredoc ends, is an error.
+pub(crate) fn scan(sql: &str, dialects: &[Dialect]) -> Result<Scan> {
     let b = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let mut words = super::Words::default();
-    while i < b.len() {
-        if let Some(end) = super::heredoc_end(b, i, words) {
-            i = end;
-            words.reset();
+    let mut lexers: Vec<Lexer<'_>> = dialects.iter().map(|d| Lexer::new(b, *d)).collect();
+    let mut out = Scan::default();
+    let mut from = 0;
+    while let Some(i) = memchr::memchr(b'{', &b[from..]).map(|p| from + p) {
+        let Some(p) = placeholder_at(sql, i) else {
+            from = i + 1;
+            continue;
+        };
+        let regions: Vec<Region> = lexers.iter_mut().map(|lx| lx.at(i)).collect();
+        if regions.iter().all(|r| *r != Region::Code) {
+            out.hidden.push((p, regions[regions.len() - 1]));
+            from = i + 1;
             continue;
         }
-        if !super::is_word(b[i]) {
-            words.reset();
+        if let Err((why, versions)) = lex::place(&mut lexers, i, p.span.end) {
+            return Err(Error::usage(format!(
+                "placeholder {{{}:{}}} at byte {i} {}; values are quoted for you, put the placeholder where the \
+                 value goes",
+                p.name,
+                p.type_name,
+                lex::misplaced_text(why, versions.as_deref())
+            )));
         }
-        match b[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'#' => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 2;
-            }
-            b'{' => {
-                let start = i + 1;
-                let name_end =
-                    b[start..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_')).map(|p| start + p);
-                match name_end {
-                    Some(colon) if colon > start && b[colon] == b':' => {
-                        // The type runs to the matching `}` (types contain no braces; quotes are skipped).
-                        let mut j = colon + 1;
-                        let mut quote = None;
-                        while j < b.len() {
-                            match (quote, b[j]) {
-                                (None, b'}') => break,
-                                (None, q @ (b'\'' | b'"' | b'`')) => quote = Some(q),
-                                (Some(q), c) if c == q => quote = None,
-                                (Some(_), b'\\') => j += 1,
-                                _ => {}
-                            }
-                            j += 1;
-                        }
-                        if j < b.len() {
-                            out.push(Placeholder {
-                                name: sql[start..colon].to_string(),
-                                type_name: sql[colon + 1..j].trim().to_string(),
-                                span: i..j + 1,
-                            });
-                        }
-                        i = j + 1;
-                    }
-                    _ => i += 1,
-                }
-            }
-            c => {
-                words.step(c);
-                i += 1;
-            }
-        }
+        from = p.span.end;
+        out.placeholders.push(p);
     }
-    out
+    Ok(out)
+}
+
+/// The `{name:Type}` starting at byte `i`, if one does: a name of letters, digits and `_`, a `:`, and a
+/// type running to the next `}` outside quotes (types contain no braces).
+fn placeholder_at(sql: &str, i: usize) -> Option<Placeholder> {
+    let b = sql.as_bytes();
+    let start = i + 1;
+    let colon = start + b[start..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))?;
+    if colon == start || b[colon] != b':' {
+        return None;
+    }
+    let mut j = colon + 1;
+    let mut quote = None;
+    while j < b.len() {
+        match (quote, b[j]) {
+            (None, b'}') => break,
+            (None, q @ (b'\'' | b'"' | b'`')) => quote = Some(q),
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), b'\\') => j += 1,
+            _ => {}
+        }
+        j += 1;
+    }
+    (j < b.len()).then(|| Placeholder {
+        name: sql[start..colon].to_string(),
+        type_name: sql[colon + 1..j].trim().to_string(),
+        span: i..j + 1,
+    })
 }
 
 /// The value pushed through `t`'s builder and decoded back: checked, and in `t`'s exact representation.
@@ -119,8 +130,19 @@ pub fn server_params(
     params: &[(String, Value<'_>)],
     renderer: &mut TextRenderer,
 ) -> Result<Vec<(String, String)>> {
-    let placeholders = server_placeholders(sql);
-    check_names(&placeholders, params)?;
+    server_params_in(&lex::DIALECTS[lex::DIALECTS.len() - 1..], sql, params, renderer)
+}
+
+/// [`server_params`] with the placeholders found by the lexers of `dialects`.
+pub(crate) fn server_params_in(
+    dialects: &[Dialect],
+    sql: &str,
+    params: &[(String, Value<'_>)],
+    renderer: &mut TextRenderer,
+) -> Result<Vec<(String, String)>> {
+    let scan = scan(sql, dialects)?;
+    check_names(&scan, params)?;
+    let placeholders = scan.placeholders;
     let mut out = Vec::with_capacity(params.len());
     for (name, value) in params {
         let Some(p) = placeholders.iter().find(|p| &p.name == name) else { continue };
@@ -134,15 +156,40 @@ pub fn server_params(
 
 /// `sql` with each `{name:Type}` placeholder replaced, on the client, by `CAST(<literal> AS Type)`: the
 /// same checks as [`server_params`], for servers without query parameters (18.16) or when asked for.
+/// Safe on every server version: each placeholder must be in code for every generation of the
+/// server's lexer ([`substitute_server_placeholders_for`] checks one version's).
 pub fn substitute_server_placeholders(sql: &str, params: &[(String, Value<'_>)]) -> Result<String> {
-    let placeholders = server_placeholders(sql);
-    check_names(&placeholders, params)?;
+    substitute_in(&lex::DIALECTS, sql, params)
+}
+
+/// [`substitute_server_placeholders`] for a server reporting `server_version` (e.g. `26.9.2.1`; every
+/// lexer when it does not parse). This is what [`crate::Client`] does with
+/// [`crate::CallOptions::client_side_binding`].
+pub fn substitute_server_placeholders_for(
+    server_version: &str,
+    sql: &str,
+    params: &[(String, Value<'_>)],
+) -> Result<String> {
+    substitute_in(lex::dialects_for(server_version), sql, params)
+}
+
+fn substitute_in(dialects: &[Dialect], sql: &str, params: &[(String, Value<'_>)]) -> Result<String> {
+    let scan = scan(sql, dialects)?;
+    check_names(&scan, params)?;
+    let placeholders = scan.placeholders;
     let mut out = String::with_capacity(sql.len() + 64);
     let mut at = 0;
     let mut literal = super::literal::LiteralWriter::new();
     for p in &placeholders {
         let Some((_, value)) = params.iter().find(|(n, _)| n == &p.name) else { continue };
         let (t, v) = checked(p, value)?;
+        if !plain_type_text(&p.type_name) {
+            return Err(Error::usage(format!(
+                "placeholder {{{}:{}}}: the type's text has characters outside quotes that could start a \
+                 comment or heredoc in the SQL",
+                p.name, p.type_name
+            )));
+        }
         out.push_str(&sql[at..p.span.start]);
         // Spaces keep the call a token of its own next to identifiers and `$`.
         if out.bytes().last().is_some_and(super::is_word) {
@@ -171,9 +218,53 @@ fn checked(p: &Placeholder, value: &Value<'_>) -> Result<(TypeDesc, Value<'stati
     Ok((t, v))
 }
 
+/// The type text of a placeholder substituted on the client goes into the SQL as written: outside its
+/// quotes it may only have the characters of type names (no `/`, `*`, `#`, `$`, `{`, `}`, `;`, `%` and
+/// no `--`), so it cannot open a comment or a heredoc or end the query.
+fn plain_type_text(t: &str) -> bool {
+    let b = t.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'"' | b'`') => {
+                // Like the server's lexer: a backslash escapes a byte, a doubled quote is one quote.
+                i += 1;
+                loop {
+                    match b.get(i) {
+                        None => return false,
+                        Some(b'\\') => i += 2,
+                        Some(&c) if c == q => {
+                            if b.get(i + 1) == Some(&q) {
+                                i += 2;
+                            } else {
+                                break;
+                            }
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => return false,
+            c if c.is_ascii_alphanumeric() || b"_(),= \t\n\r.-+:".contains(&c) => i += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Every parameter has a placeholder and every placeholder a parameter.
-fn check_names(placeholders: &[Placeholder], params: &[(String, Value<'_>)]) -> Result<()> {
+fn check_names(scan: &Scan, params: &[(String, Value<'_>)]) -> Result<()> {
+    let placeholders = &scan.placeholders;
     if let Some((name, _)) = params.iter().find(|(n, _)| !placeholders.iter().any(|p| &p.name == n)) {
+        if let Some((p, region)) = scan.hidden.iter().find(|(p, _)| &p.name == name) {
+            return Err(Error::usage(format!(
+                "parameter {name} has no {{{name}:Type}} placeholder outside quotes and comments: the one at byte {} \
+                 is inside {}; values are quoted for you, put the placeholder where the value goes",
+                p.span.start,
+                region.describe()
+            )));
+        }
         return Err(Error::usage(format!("parameter {name} has no {{{name}:Type}} placeholder in the query")));
     }
     if let Some(p) = placeholders.iter().find(|p| !params.iter().any(|(n, _)| n == &p.name)) {
@@ -215,6 +306,38 @@ mod tests {
             ]
         );
         assert!(server_placeholders("SELECT {not a placeholder}, {x}, {:T}").is_empty());
+    }
+
+    #[test]
+    fn placeholders_in_nested_comments_are_not_placeholders() {
+        let v = vec![("v".to_string(), Value::from("*/, currentUser() --"))];
+        let sql = "SELECT 'safe' AS a /* off: /* old */ , {v:String} AS b */";
+        assert!(server_placeholders(sql).is_empty());
+        let e = substitute_server_placeholders_for("26.9.2.1", sql, &v).unwrap_err().to_string();
+        assert!(e.contains("the one at byte 39 is inside a comment"), "{e}");
+        let e = substitute_server_placeholders(sql, &v).unwrap_err().to_string();
+        assert!(e.contains("inside a comment for ClickHouse 20.10 and newer"), "{e}");
+        // 18.16 does not nest: there the comment ends at the first `*/`.
+        assert!(substitute_server_placeholders_for("18.16.1", sql, &v).is_ok());
+        assert_eq!(
+            substitute_server_placeholders_for("26.9.2.1", "SELECT 1 /* /* */ */ // {x:String}\n, {v:String}", &v)
+                .unwrap(),
+            "SELECT 1 /* /* */ */ // {x:String}\n, CAST('*/, currentUser() --' AS String)"
+        );
+        let mut r = TextRenderer::new("UTC");
+        assert!(server_params(sql, &v, &mut r).is_err());
+    }
+
+    #[test]
+    fn type_text_is_plain() {
+        for t in
+            ["String", "Enum8('a/*' = 1, 'b''$$' = -2)", "DateTime64(3, 'Asia/Tokyo')", "Map(String, Array(UInt8))"]
+        {
+            assert!(plain_type_text(t), "{t}");
+        }
+        for t in ["String /* x */", "String -- x", "Enum8('a' = --1)", "String $$", "Enum8('a = 1)", "String # x"] {
+            assert!(!plain_type_text(t), "{t}");
+        }
     }
 
     #[test]
