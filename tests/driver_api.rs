@@ -22,3 +22,89 @@ fn results_carry_type_objects_and_the_query_id_on_every_server() {
         assert!(r.query_id.is_some_and(|q| q.len() == 36), "{}", c.server_version());
     }
 }
+
+#[test]
+fn command_returns_a_single_value_or_row_typed_and_takes_data() {
+    use clickhouse_connect::Value;
+    for c in [modern(), legacy()] {
+        let v = c.command("SELECT count() FROM system.tables").unwrap();
+        assert!(v.get::<u64>().unwrap() > 0, "{}", c.server_version());
+        assert!(matches!(v.value(), Some(Value::UInt64(_))));
+        let r = c.command("SELECT 'it''s', CAST(NULL AS Nullable(UInt8)), 1.5, [1, 2]").unwrap();
+        assert_eq!(
+            r.row,
+            vec![
+                Value::from("it's"),
+                Value::Null,
+                Value::Float64(1.5),
+                Value::Array(vec![Value::UInt8(1), Value::UInt8(2)])
+            ]
+        );
+        assert_eq!(r, "it\\'s\t\\N\t1.5\t[1,2]");
+        assert_eq!(r.column_names.len(), 4);
+        // DDL: no value, no text.
+        let t = table("cmd");
+        let created = c.command(&format!("CREATE TABLE {t} (a UInt8, b String) ENGINE = Memory")).unwrap();
+        assert!(created.value().is_none() && created.is_empty());
+        // A body, as the driver's data=.
+        c.command_with_data(&format!("INSERT INTO {t} FORMAT CSV"), b"1,\"x\"\n2,\"y\"\n", &CallOptions::new())
+            .unwrap();
+        assert_eq!(
+            c.command(&format!("SELECT count(), max(b) FROM {t}")).unwrap().row,
+            vec![Value::UInt64(2), Value::from("y")]
+        );
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+    // use_database(false): the user's default database instead of the client's.
+    let db = table("cmd_db");
+    let c = modern();
+    c.command(&format!("CREATE DATABASE {db}")).unwrap();
+    let mut o = common::options("CH_MODERN_URL");
+    o.database = Some(db.clone());
+    let in_db = clickhouse_connect::Client::new(o).unwrap();
+    assert_eq!(in_db.command("SELECT currentDatabase()").unwrap(), db.as_str());
+    assert_eq!(
+        in_db.command_with("SELECT currentDatabase()", &CallOptions::new().use_database(false)).unwrap(),
+        "default"
+    );
+    c.command(&format!("DROP DATABASE {db}")).unwrap();
+}
+
+#[test]
+fn values_display_as_the_servers_text_and_results_read_by_column() {
+    let c = modern();
+    let sql = "SELECT 1.5::Float64, 'a\\tb\\\\c', [1, NULL], (1, 'x'), map('k', 1), toDate('2020-01-02'), \
+               toDateTime('2020-01-02 03:04:05', 'UTC'), toDecimal64(-1.25, 4), toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0'), \
+               toIPv6('::1'), true, toInt128(-5), [[1.25]], CAST(NULL AS Nullable(String))";
+    let server = String::from_utf8(c.raw_query(sql, Some("TSV")).unwrap()).unwrap();
+    let r = c.query(sql).unwrap();
+    let ours: Vec<String> = r.rows[0].iter().map(|v| v.to_string()).collect();
+    assert_eq!(ours.join("\t") + "\n", server);
+    let cols = r.columns();
+    assert_eq!(cols.len(), r.column_names.len());
+    assert_eq!(cols[0], vec![r.rows[0][0].clone()]);
+    // A Nullable column straight into Vec<Option<T>>, with per-call options.
+    let opts = CallOptions::new().param("n", 5u64);
+    let v: Vec<Option<u64>> =
+        c.query_column_with("SELECT if(number % 2 = 0, NULL, number) FROM numbers({n:UInt64})", 0, &opts).unwrap();
+    assert_eq!(v, vec![None, Some(1), None, Some(3), None]);
+    let s: Vec<Option<String>> = c.query_column("SELECT toNullable('a') UNION ALL SELECT NULL", 0).unwrap();
+    assert_eq!(s.len(), 2);
+}
+
+#[test]
+fn every_insert_takes_per_call_options() {
+    use clickhouse_connect::Value;
+    let c = modern();
+    let db = table("opts_db");
+    let t = table("opts_t");
+    c.command(&format!("CREATE DATABASE {db}")).unwrap();
+    c.command(&format!("CREATE TABLE {db}.{t} (a UInt64, b String) ENGINE = Memory")).unwrap();
+    let o = CallOptions::new().database(&db).setting("max_insert_block_size", 1000);
+    c.insert_columns_with(&t, &[], &[vec![Value::from(1u64)], vec![Value::from("x")]], &o).unwrap();
+    c.insert_with_types_with(&t, &[("a", "UInt64"), ("b", "String")], &[vec![Value::from(2u64), Value::from("y")]], &o)
+        .unwrap();
+    c.raw_insert_with(&t, &["a", "b"], "CSV", b"3,z\n", &o).unwrap();
+    assert_eq!(c.command(&format!("SELECT count(), sum(a) FROM {db}.{t}")).unwrap(), "3\t6");
+    c.command(&format!("DROP DATABASE {db}")).unwrap();
+}

@@ -61,13 +61,42 @@ impl ColumnElement for Vec<u8> {
     }
 }
 
+/// `Nullable(T)` columns collect into `Option<T>` (NULL is `None`); any other column of `T` into
+/// `Some` values.
+impl<T: ColumnElement> ColumnElement for Option<T> {
+    fn extend_from(view: &ColumnView<'_>, out: &mut Vec<Self>) -> bool {
+        let mut inner = Vec::new();
+        match view {
+            ColumnView::Nullable { nulls, inner: column } => {
+                if !T::extend_from(&column.view(), &mut inner) || inner.len() != nulls.len() {
+                    return false;
+                }
+                out.extend(inner.into_iter().zip(nulls.iter()).map(|(v, &n)| (n == 0).then_some(v)));
+                true
+            }
+            other => {
+                if !T::extend_from(other, &mut inner) {
+                    return false;
+                }
+                out.extend(inner.into_iter().map(Some));
+                true
+            }
+        }
+    }
+}
+
 impl Client {
     /// Collects column `index` of a query's result into a `Vec<T>` (see [`ColumnElement`]): numeric
     /// columns as their Rust type (`Date` as `u16` days, `DateTime` as `u32` seconds, …), `String`
     /// columns as `String` (lossy UTF-8) or `Vec<u8>`.
     pub fn query_column<T: ColumnElement>(&self, sql: &str, index: usize) -> Result<Vec<T>> {
+        self.query_column_with(sql, index, &CallOptions::default())
+    }
+
+    /// [`Client::query_column`] with per-call options.
+    pub fn query_column_with<T: ColumnElement>(&self, sql: &str, index: usize, opts: &CallOptions) -> Result<Vec<T>> {
         let mut out = Vec::new();
-        self.query_blocks(sql, |block| {
+        self.query_blocks_with(sql, opts, |block| {
             let col =
                 block.columns().get(index).ok_or_else(|| Error::usage(format!("the result has no column {index}")))?;
             if !T::extend_from(&col.column().view(), &mut out) {

@@ -31,13 +31,25 @@ impl Client {
     /// Inserts `data`, already in `format` (e.g. `Native`, `CSV`, `JSONEachRow`), as the request body:
     /// `INSERT INTO table [(columns)] FORMAT format`. The bytes are sent as they are.
     pub fn raw_insert(&self, table: &str, column_names: &[&str], format: &str, data: &[u8]) -> Result<()> {
+        self.raw_insert_with(table, column_names, format, data, &CallOptions::default())
+    }
+
+    /// [`Client::raw_insert`] with per-call options.
+    pub fn raw_insert_with(
+        &self,
+        table: &str,
+        column_names: &[&str],
+        format: &str,
+        data: &[u8],
+        opts: &CallOptions,
+    ) -> Result<()> {
         let cols = if column_names.is_empty() {
             String::new()
         } else {
             format!(" ({})", column_names.iter().map(|n| quote_identifier(n)).collect::<Vec<_>>().join(", "))
         };
         let sql = format!("INSERT INTO {}{cols} FORMAT {format}", quote_table(table));
-        self.post_body(&sql, data, &CallOptions::default())
+        self.post_body(&sql, data, opts)
     }
 }
 
@@ -102,7 +114,18 @@ impl Client {
 
     /// Inserts column-oriented data: `columns[i]` holds every value of column `i`.
     pub fn insert_columns(&self, table: &str, column_names: &[&str], data: &[Vec<Value<'_>>]) -> Result<()> {
-        let columns = self.insert_columns_for(table, column_names, &CallOptions::default())?;
+        self.insert_columns_with(table, column_names, data, &CallOptions::default())
+    }
+
+    /// [`Client::insert_columns`] with per-call options.
+    pub fn insert_columns_with(
+        &self,
+        table: &str,
+        column_names: &[&str],
+        data: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        let columns = self.insert_columns_for(table, column_names, opts)?;
         if data.len() != columns.len() {
             return Err(Error::usage(format!("{} data columns for {} table columns", data.len(), columns.len())));
         }
@@ -116,7 +139,7 @@ impl Client {
                 b.push(v).map_err(|e| Error::usage(format!("row {r}, column {name} ({t}): {e}")))?;
             }
         }
-        self.send_builders(table, &columns, &builders, &CallOptions::default())
+        self.send_builders(table, &columns, &builders, opts)
     }
 
     /// Forgets the cached column types of `table` (after an `ALTER TABLE`), or of every table.
@@ -131,10 +154,21 @@ impl Client {
     /// Inserts rows with the column names and types given, skipping the lookup of the table's types
     /// (the Python driver's `column_type_names`).
     pub fn insert_with_types(&self, table: &str, columns: &[(&str, &str)], rows: &[Vec<Value<'_>>]) -> Result<()> {
+        self.insert_with_types_with(table, columns, rows, &CallOptions::default())
+    }
+
+    /// [`Client::insert_with_types`] with per-call options.
+    pub fn insert_with_types_with(
+        &self,
+        table: &str,
+        columns: &[(&str, &str)],
+        rows: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<()> {
         let columns: Vec<(String, String)> = columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
         let mut builders = new_builders(&columns)?;
         fill_rows(&mut builders, &columns, rows)?;
-        self.send_builders(table, &columns, &builders, &CallOptions::default())
+        self.send_builders(table, &columns, &builders, opts)
     }
 
     /// The columns an insert sends: those named (in that order), or, for none or `*`, the columns

@@ -63,6 +63,21 @@ pub struct QueryResult {
     pub summary: Option<Summary>,
 }
 
+impl QueryResult {
+    /// The result column by column (the Python driver's `result_columns`): `columns()[i][r]` is row
+    /// `r` of column `i`.
+    pub fn columns(&self) -> Vec<Vec<Value<'static>>> {
+        let mut cols: Vec<Vec<Value<'static>>> =
+            (0..self.column_names.len()).map(|_| Vec::with_capacity(self.rows.len())).collect();
+        for row in &self.rows {
+            for (c, v) in cols.iter_mut().zip(row) {
+                c.push(v.clone());
+            }
+        }
+        cols
+    }
+}
+
 /// A ClickHouse client. `Send + Sync`: share it between threads; each request uses its own pooled
 /// libcurl handle.
 pub struct Client {
