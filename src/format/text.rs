@@ -645,59 +645,6 @@ fn write_time(out: &mut Vec<u8>, negative: bool, secs: u64, frac: u64, precision
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn f(x: f64) -> String {
-        let mut o = Vec::new();
-        write_float(&mut o, FloatRepr::F64(x));
-        String::from_utf8(o).unwrap()
-    }
-
-    #[test]
-    fn floats_as_the_server_prints_them() {
-        // Renderings taken from ClickHouse 26.9 (SELECT 1e-7, 1e20, 1e21, 123456789.125, -0., …).
-        assert_eq!(f(1e-7), "1e-7");
-        assert_eq!(f(1e20), "100000000000000000000");
-        assert_eq!(f(1e21), "1e21");
-        assert_eq!(f(123456789.125), "123456789.125");
-        assert_eq!(f(-0.0), "-0");
-        assert_eq!(f(f64::NAN), "nan");
-        assert_eq!(f(f64::NEG_INFINITY), "-inf");
-        assert_eq!(f(1.5), "1.5");
-        // A Float32 exactly halfway between two shortest candidates: the server prints the even one.
-        let mut o = Vec::new();
-        write_float(&mut o, FloatRepr::F32(196_345.12_f32));
-        assert_eq!(o, b"196345.12");
-    }
-
-    #[test]
-    fn decimals_and_wide_integers() {
-        let mut o = Vec::new();
-        write_decimal(&mut o, "-100", 5, true);
-        assert_eq!(o, b"-0.001");
-        let mut o = Vec::new();
-        write_decimal(&mut o, "15000", 4, true);
-        assert_eq!(o, b"1.5");
-        let mut o = Vec::new();
-        write_decimal(&mut o, "0", 3, true);
-        assert_eq!(o, b"0");
-        assert_eq!(wide_to_decimal(&[u64::MAX; 4], true), "-1");
-        assert_eq!(
-            wide_to_decimal(&[u64::MAX; 4], false),
-            "115792089237316195423570985008687907853269984665640564039457584007913129639935"
-        );
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(-25567), (1900, 1, 1));
-        assert_eq!(civil_from_days(18_262), (2020, 1, 1));
-    }
-}
-
 /// A `Value` shows as ClickHouse's `TabSeparated` text of it (the renderer above), for the type the
 /// value implies: a value carries no time zone or enum names, so `DateTime`s show in UTC and enums as
 /// their numbers; render with [`TextRenderer`] and the column's type for the server's exact text.
@@ -763,5 +710,58 @@ fn implied_type(v: &Value<'_>) -> TypeDesc {
             Box::new(of_items(&mut pairs.iter().map(|(k, _)| k))),
             Box::new(of_items(&mut pairs.iter().map(|(_, v)| v))),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(x: f64) -> String {
+        let mut o = Vec::new();
+        write_float(&mut o, FloatRepr::F64(x));
+        String::from_utf8(o).unwrap()
+    }
+
+    #[test]
+    fn floats_as_the_server_prints_them() {
+        // Renderings taken from ClickHouse 26.9 (SELECT 1e-7, 1e20, 1e21, 123456789.125, -0., …).
+        assert_eq!(f(1e-7), "1e-7");
+        assert_eq!(f(1e20), "100000000000000000000");
+        assert_eq!(f(1e21), "1e21");
+        assert_eq!(f(123456789.125), "123456789.125");
+        assert_eq!(f(-0.0), "-0");
+        assert_eq!(f(f64::NAN), "nan");
+        assert_eq!(f(f64::NEG_INFINITY), "-inf");
+        assert_eq!(f(1.5), "1.5");
+        // A Float32 exactly halfway between two shortest candidates: the server prints the even one.
+        let mut o = Vec::new();
+        write_float(&mut o, FloatRepr::F32(196_345.12_f32));
+        assert_eq!(o, b"196345.12");
+    }
+
+    #[test]
+    fn decimals_and_wide_integers() {
+        let mut o = Vec::new();
+        write_decimal(&mut o, "-100", 5, true);
+        assert_eq!(o, b"-0.001");
+        let mut o = Vec::new();
+        write_decimal(&mut o, "15000", 4, true);
+        assert_eq!(o, b"1.5");
+        let mut o = Vec::new();
+        write_decimal(&mut o, "0", 3, true);
+        assert_eq!(o, b"0");
+        assert_eq!(wide_to_decimal(&[u64::MAX; 4], true), "-1");
+        assert_eq!(
+            wide_to_decimal(&[u64::MAX; 4], false),
+            "115792089237316195423570985008687907853269984665640564039457584007913129639935"
+        );
+    }
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(-25567), (1900, 1, 1));
+        assert_eq!(civil_from_days(18_262), (2020, 1, 1));
     }
 }
