@@ -108,3 +108,20 @@ fn every_insert_takes_per_call_options() {
     assert_eq!(c.command(&format!("SELECT count(), sum(a) FROM {db}.{t}")).unwrap(), "3\t6");
     c.command(&format!("DROP DATABASE {db}")).unwrap();
 }
+
+#[test]
+fn a_typed_builder_for_the_wrong_type_is_refused_before_sending() {
+    use clickhouse_connect::native::FixedBuilder;
+    let c = modern();
+    let t = table("builder_check");
+    c.command(&format!("CREATE TABLE {t} (a UInt8) ENGINE = Memory")).unwrap();
+    let mut b = FixedBuilder::<u64>::new("UInt8");
+    b.push(1);
+    let e = c.insert_block(&t, &[("a", &b)]).unwrap_err();
+    assert!(e.to_string().contains("UInt8 values take 1 bytes"), "{e}");
+    let mut ok = FixedBuilder::<u8>::new("UInt8");
+    ok.push(1);
+    c.insert_block(&t, &[("a", &ok)]).unwrap();
+    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "1");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}

@@ -50,7 +50,8 @@ struct Cli {
     /// A ClickHouse setting for every request (repeatable).
     #[arg(long = "setting", value_name = "NAME=VALUE", global = true)]
     settings: Vec<String>,
-    /// Compression: none, lz4, zstd (ClickHouse frames) or gzip, deflate, br, zstd-http, lz4-http.
+    /// Compression: none, lz4, zstd (ClickHouse frames) or gzip, deflate, br, http-zstd, http-lz4 (HTTP
+    /// Content-Encoding).
     #[arg(long, global = true)]
     compress: Option<String>,
     /// Show progress on stderr even when it is not a terminal.
@@ -215,9 +216,15 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
         }
     }
     let progress = Arc::new(Progress::new(progress_wanted, "read"));
+    // What the server reported reading (its progress headers come until the result starts).
+    let read = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
     if progress.active() {
-        let p = progress.clone();
-        opts = opts.on_progress(move |pr| p.update(pr.read_rows, pr.read_bytes, pr.total_rows_to_read));
+        let (p, r) = (progress.clone(), read.clone());
+        opts = opts.on_progress(move |pr| {
+            r.0.fetch_max(pr.read_rows, Ordering::Relaxed);
+            r.1.fetch_max(pr.read_bytes, Ordering::Relaxed);
+            p.update(pr.read_rows, pr.read_bytes, pr.total_rows_to_read)
+        });
     }
     // Servers before 19 render zero dates and decimals in the older text forms.
     let legacy = client.server_version().split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m < 19);
@@ -228,13 +235,33 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
         .iter()
         .any(|(k, v)| k == "output_format_json_quote_denormals" && matches!(v.as_str(), "1" | "true"));
     let mut writer = BlockWriter::new(stdout.lock(), format, client.server_timezone(), legacy, quote_denormals);
-    if format == OutputFormat::Native {
-        client.query_native_blocks_with(sql, &opts, |block, raw| writer.block(block, raw))?;
+    // While the result streams (no more progress headers), the rows and bytes received so far.
+    let on_block = |rows: u64, bytes: u64| {
+        let (r, b) = (read.0.load(Ordering::Relaxed), read.1.load(Ordering::Relaxed));
+        progress.update(r.max(rows), b.max(bytes), 0);
+    };
+    let meta = if format == OutputFormat::Native {
+        client.query_native_blocks_with(sql, &opts, |block, raw| {
+            writer.block(block, raw)?;
+            on_block(writer.rows, writer.bytes);
+            Ok(())
+        })?
     } else {
-        client.query_blocks_with(sql, &opts, |block| writer.block(block, &[]))?;
-    }
+        client.query_blocks_with(sql, &opts, |block| {
+            writer.block(block, &[])?;
+            on_block(writer.rows, writer.bytes);
+            Ok(())
+        })?
+    };
     writer.finish()?;
-    progress.finish(writer.rows, writer.bytes);
+    // The final line counts what the server read (a count() reads millions of rows to return one).
+    let summary = meta.summary.as_deref().and_then(clickhouse_connect::Summary::parse);
+    let (mut rows, mut bytes) = (read.0.load(Ordering::Relaxed), read.1.load(Ordering::Relaxed));
+    if let Some(s) = summary {
+        rows = rows.max(s.read_rows);
+        bytes = bytes.max(s.read_bytes);
+    }
+    progress.finish(rows.max(writer.rows), bytes.max(writer.bytes));
     Ok(())
 }
 

@@ -238,10 +238,23 @@ fn server_errors_exit_non_zero_with_code_and_message() {
 }
 
 #[test]
-fn without_a_url_an_embedded_server_is_started_and_stopped() {
-    let out = Command::new(env!("CARGO_BIN_EXE_chc"))
+fn without_a_url_an_embedded_server_is_started_and_stopped_from_an_installed_binary() {
+    // chc copied out of the build tree, with a home of its own: it finds its engine in
+    // ~/.cache/chc/venv (here a link to the one scripts/install made, so the test installs nothing).
+    let home = std::env::temp_dir().join(format!("chc-home-{}", std::process::id()));
+    let bin = home.join("bin");
+    std::fs::create_dir_all(home.join(".cache/chc")).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    let repo_venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.cache/venv").canonicalize().unwrap();
+    std::os::unix::fs::symlink(&repo_venv, home.join(".cache/chc/venv")).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_chc"), bin.join("chc")).unwrap();
+    let out = Command::new(bin.join("chc"))
         .args(["query", "SELECT version(), 1 + 1"])
         .env_remove("CLICKHOUSE_URL")
+        .env_remove("CHC_VENV")
+        .env_remove("XDG_CACHE_HOME")
+        .env("HOME", &home)
+        .current_dir(&home)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -254,6 +267,18 @@ fn without_a_url_an_embedded_server_is_started_and_stopped() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("chc-embedded-"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // Without an engine and without python to make one, the error says what to do.
+    let out = Command::new(bin.join("chc"))
+        .args(["query", "SELECT 1"])
+        .env_remove("CLICKHOUSE_URL")
+        .env("CHC_VENV", home.join("nowhere/venv"))
+        .env("PATH", home.join("empty-path"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("chdb-core==26.9.0") && stderr.contains("python3"), "{stderr}");
+    std::fs::remove_dir_all(&home).unwrap();
 }
 
 #[test]
@@ -340,4 +365,21 @@ fn chc_insert_skips_computed_columns_as_the_server_does() {
     assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "2");
     c.command(&format!("DROP TABLE {t}")).unwrap();
     c.command(&format!("DROP TABLE {twin}")).unwrap();
+}
+
+#[test]
+fn progress_counts_what_the_server_read_and_help_names_work() {
+    let out = chc(&["--progress", "query", "SELECT count() FROM numbers(10000000)"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "10000000\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("10,000,000 rows read"), "{stderr}");
+    // Every compression name --help lists is accepted.
+    let help = String::from_utf8_lossy(&chc(&["--help"]).stdout).into_owned();
+    let line = help.lines().skip_while(|l| !l.contains("--compress")).take(4).collect::<Vec<_>>().join(" ");
+    for name in ["none", "lz4", "zstd", "gzip", "deflate", "br", "http-zstd", "http-lz4"] {
+        assert!(line.contains(name), "{name} not in {line}");
+        let out = chc(&["--compress", name, "query", "SELECT 1"]);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
 }

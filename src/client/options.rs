@@ -36,9 +36,13 @@ impl Compression {
             "true" | "1" | "gzip" => Compression::Http("gzip".into()),
             "deflate" => Compression::Http("deflate".into()),
             "br" => Compression::Http("br".into()),
-            "http-zstd" => Compression::Http("zstd".into()),
-            "http-lz4" => Compression::Http("lz4".into()),
-            other => return Err(Error::usage(format!("unknown compression {other:?}"))),
+            "http-zstd" | "zstd-http" => Compression::Http("zstd".into()),
+            "http-lz4" | "lz4-http" => Compression::Http("lz4".into()),
+            other => {
+                return Err(Error::usage(format!(
+                    "unknown compression {other:?} (none, lz4, zstd, gzip, deflate, br, http-zstd, http-lz4)"
+                )));
+            }
         })
     }
 }

@@ -27,9 +27,17 @@ pub trait ColumnEncoder: Send {
     fn encode(&self, out: &mut Vec<u8>);
     /// Empties the builder, keeping its capacity.
     fn clear(&mut self);
+    /// Whether the builder can write its type at all (checked before a block is written, so a
+    /// mismatch is an error here instead of a confusing one from the server).
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl<T: ColumnEncoder + ?Sized> ColumnEncoder for Box<T> {
+    fn check(&self) -> Result<()> {
+        (**self).check()
+    }
     fn type_name(&self) -> Cow<'_, str> {
         (**self).type_name()
     }
@@ -60,12 +68,26 @@ impl<T: ValueBuilder + ?Sized> ValueBuilder for Box<T> {
 pub struct FixedBuilder<T: bytemuck::Pod + Send> {
     type_name: String,
     values: Vec<T>,
+    /// Why this builder cannot write its type (checked once, when made).
+    unfit: Option<String>,
 }
 
 impl<T: bytemuck::Pod + Send> FixedBuilder<T> {
-    /// A builder for `type_name` (which must store values of `T`'s size).
+    /// A builder for `type_name`, which must be a fixed-width type whose values are `T`'s size
+    /// (`FixedBuilder::<u64>::new("UInt64")`, `FixedBuilder::<u32>::new("DateTime('UTC')")`); another
+    /// type makes writing a block fail with an error that says so, before anything is sent.
     pub fn new(type_name: impl Into<String>) -> Self {
-        FixedBuilder { type_name: type_name.into(), values: Vec::new() }
+        let type_name = type_name.into();
+        let want = std::mem::size_of::<T>();
+        let unfit = match super::TypeDesc::parse(&type_name) {
+            Err(e) => Some(e.to_string()),
+            Ok(t) => match t.fixed_size() {
+                Some(n) if n == want => None,
+                Some(n) => Some(format!("{type_name} values take {n} bytes, this builder's take {want}")),
+                None => Some(format!("{type_name} is not a fixed-width type")),
+            },
+        };
+        FixedBuilder { type_name, values: Vec::new(), unfit }
     }
     /// Appends one value.
     pub fn push(&mut self, v: T) {
@@ -91,6 +113,12 @@ impl<T: bytemuck::Pod + Send> ColumnEncoder for FixedBuilder<T> {
     fn clear(&mut self) {
         self.values.clear();
     }
+    fn check(&self) -> Result<()> {
+        match &self.unfit {
+            None => Ok(()),
+            Some(why) => Err(Error::usage(format!("FixedBuilder<{}>: {why}", std::any::type_name::<T>()))),
+        }
+    }
 }
 
 /// Writes one Native block from named columns of equal length.
@@ -109,6 +137,9 @@ where
     let rows = check.next().map_or(0, |(_, c)| c.rows());
     if let Some((name, c)) = check.find(|(_, c)| c.rows() != rows) {
         return Err(Error::usage(format!("column {name} has {} rows, expected {rows}", c.rows())));
+    }
+    for (name, c) in columns.clone() {
+        c.check().map_err(|e| Error::usage(format!("column {name}: {e}")))?;
     }
     write_varuint(out, count as u64);
     write_varuint(out, rows as u64);

@@ -115,6 +115,9 @@ impl<B: ColumnEncoder> ArrayBuilder<B> {
 }
 
 impl<B: ColumnEncoder> ColumnEncoder for ArrayBuilder<B> {
+    fn check(&self) -> crate::Result<()> {
+        self.inner.check()
+    }
     fn type_name(&self) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(&self.type_name)
     }

@@ -93,6 +93,9 @@ impl<B: ColumnEncoder> NullableBuilder<B> {
 }
 
 impl<B: ColumnEncoder> ColumnEncoder for NullableBuilder<B> {
+    fn check(&self) -> crate::Result<()> {
+        self.inner.check()
+    }
     fn type_name(&self) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(&self.type_name)
     }
