@@ -112,7 +112,7 @@ impl Embedded {
              SETTINGS storage_file_read_method='read'",
             fifo.display()
         );
-        let script = format!("import chdb._chdb as c, sys\nc.query(sys.argv[1], 'TabSeparated', path=sys.argv[2])\n");
+        let script = "import chdb._chdb as c, sys\nc.query(sys.argv[1], 'TabSeparated', path=sys.argv[2])\n";
         let log = std::fs::File::create(work.join("server.log")).map_err(|e| e.to_string())?;
         let child = Command::new(&python)
             .arg("-c")
