@@ -125,3 +125,75 @@ fn a_typed_builder_for_the_wrong_type_is_refused_before_sending() {
     assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "1");
     c.command(&format!("DROP TABLE {t}")).unwrap();
 }
+
+#[test]
+fn inserts_convert_what_the_python_driver_accepts_exactly_as_the_server_parses_it() {
+    use clickhouse_connect::Value;
+    let c = modern();
+    let types = "d Decimal(18, 4), dt DateTime, dtz DateTime('Asia/Tokyo'), dt64 DateTime64(3, 'America/New_York'), \
+                 dn Nullable(Date), u UUID, a4 IPv4, a6 IPv6, e Enum8('red' = 1, 'blue' = 2), n UInt32, b Bool, f Float64";
+    let ours = table("conv_ours");
+    let server = table("conv_server");
+    c.command(&format!("CREATE TABLE {ours} ({types}) ENGINE = Memory")).unwrap();
+    c.command(&format!("CREATE TABLE {server} ({types}) ENGINE = Memory")).unwrap();
+    let civil = jiff::civil::date(2022, 10, 1).at(15, 20, 5, 123_000_000);
+    let rows = vec![
+        vec![
+            Value::from("12.5"),
+            Value::from(civil),
+            Value::from("2022-10-01 15:20:05"),
+            Value::from(civil),
+            Value::from("2020-02-29"),
+            Value::from("61f0c404-5cb3-11e7-907b-a6006ad3dba0"),
+            Value::from("10.0.0.1"),
+            Value::from("::ffff:10.0.0.1"),
+            Value::from("blue"),
+            Value::from("42"),
+            Value::from("true"),
+            Value::from("1.5e3"),
+        ],
+        vec![
+            Value::Float64(-0.0625),
+            Value::from("2000-01-01 00:00:00"),
+            Value::from(civil),
+            Value::from("2022-10-01 15:20:05.5"),
+            Value::Null,
+            Value::from("00000000-0000-0000-0000-000000000001"),
+            Value::from("255.255.255.255"),
+            Value::from("2001:db8::1"),
+            Value::from(1u8),
+            Value::from(7u32),
+            Value::from(false),
+            Value::Float64(0.1),
+        ],
+    ];
+    c.insert(&ours, &[], &rows).unwrap();
+    // The same text through the server's own parser (the float as its shortest text).
+    let tsv = "12.5\t2022-10-01 15:20:05\t2022-10-01 15:20:05\t2022-10-01 15:20:05.123\t2020-02-29\t\
+               61f0c404-5cb3-11e7-907b-a6006ad3dba0\t10.0.0.1\t::ffff:10.0.0.1\tblue\t42\ttrue\t1.5e3\n\
+               -0.0625\t2000-01-01 00:00:00\t2022-10-01 15:20:05.123\t2022-10-01 15:20:05.5\t\\N\t\
+               00000000-0000-0000-0000-000000000001\t255.255.255.255\t2001:db8::1\tred\t7\tfalse\t0.1\n";
+    c.raw_insert(&server, &[], "TSV", tsv.as_bytes()).unwrap();
+    for (x, y) in [(&ours, &server), (&server, &ours)] {
+        let diff = c.command(&format!("SELECT count() FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")).unwrap();
+        assert_eq!(diff, "0", "{x} vs {y}");
+    }
+    // Exact or refused: no rounding, no unknown members, no bad text.
+    for bad in [
+        vec![("d", Value::Float64(0.1 + 0.2))],
+        vec![("d", Value::from("1.00001"))],
+        vec![("e", Value::from(3u8))],
+        vec![("e", Value::from("green"))],
+        vec![("u", Value::from("not-a-uuid"))],
+        vec![("a4", Value::from("300.1.1.1"))],
+        vec![("dt", Value::from("yesterday"))],
+    ] {
+        let (names, values): (Vec<&str>, Vec<Value>) = bad.into_iter().unzip();
+        assert!(c.insert(&ours, &names, std::slice::from_ref(&values)).is_err(), "{names:?} {values:?}");
+    }
+    // Decimals read back as f64 too.
+    let r = c.query(&format!("SELECT d FROM {ours} ORDER BY d")).unwrap();
+    assert_eq!(f64::try_from(&r.rows[0][0]).unwrap(), -0.0625);
+    c.command(&format!("DROP TABLE {ours}")).unwrap();
+    c.command(&format!("DROP TABLE {server}")).unwrap();
+}

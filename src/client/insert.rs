@@ -2,6 +2,7 @@
 //! server), typed column builders, and raw bodies in any format. Bodies are compressed as the client is
 //! configured; inserts are never retried automatically.
 
+use super::coerce::Coercion;
 use super::{CallOptions, Client};
 use crate::error::{Error, Result};
 use crate::native::encoder::{ValueBuilder, builder_for};
@@ -100,7 +101,7 @@ impl Client {
     ) -> Result<()> {
         let columns = self.insert_columns_for(table, column_names, opts)?;
         let mut builders = new_builders(&columns)?;
-        if let Err(e) = fill_rows(&mut builders, &columns, rows) {
+        if let Err(e) = fill_rows(&mut builders, &columns, rows, &mut Coercion::new(&self.server_timezone)) {
             // The rows may fit the table as it is now (after an ALTER): describe it again, once.
             self.forget_columns_for(table, opts);
             let fresh = self.insert_columns_for(table, column_names, opts)?;
@@ -131,12 +132,17 @@ impl Client {
         }
         let mut builders = new_builders(&columns)?;
         let rows = data.first().map_or(0, Vec::len);
+        let mut coercion = Coercion::new(&self.server_timezone);
         for ((b, values), (name, t)) in builders.iter_mut().zip(data).zip(&columns) {
             if values.len() != rows {
                 return Err(Error::usage(format!("column {name} has {} values, expected {rows}", values.len())));
             }
+            let desc = TypeDesc::parse(t)?;
             for (r, v) in values.iter().enumerate() {
-                b.push(v).map_err(|e| Error::usage(format!("row {r}, column {name} ({t}): {e}")))?;
+                coercion
+                    .coerce(v, &desc)
+                    .and_then(|v| b.push(&v))
+                    .map_err(|e| Error::usage(format!("row {r}, column {name} ({t}): {e}")))?;
             }
         }
         self.send_builders(table, &columns, &builders, opts)
@@ -167,7 +173,7 @@ impl Client {
     ) -> Result<()> {
         let columns: Vec<(String, String)> = columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
         let mut builders = new_builders(&columns)?;
-        fill_rows(&mut builders, &columns, rows)?;
+        fill_rows(&mut builders, &columns, rows, &mut Coercion::new(&self.server_timezone))?;
         self.send_builders(table, &columns, &builders, opts)
     }
 
@@ -246,13 +252,18 @@ fn fill_rows(
     builders: &mut [Box<dyn ValueBuilder>],
     columns: &[(String, String)],
     rows: &[Vec<Value<'_>>],
+    coercion: &mut Coercion,
 ) -> Result<()> {
+    let types = columns.iter().map(|(_, t)| TypeDesc::parse(t)).collect::<Result<Vec<_>>>()?;
     for (r, row) in rows.iter().enumerate() {
         if row.len() != builders.len() {
             return Err(Error::usage(format!("row {r} has {} values for {} columns", row.len(), builders.len())));
         }
-        for ((b, v), (name, t)) in builders.iter_mut().zip(row).zip(columns) {
-            b.push(v).map_err(|e| Error::usage(format!("row {r}, column {name} ({t}): {e}")))?;
+        for (((b, v), (name, t)), desc) in builders.iter_mut().zip(row).zip(columns).zip(&types) {
+            coercion
+                .coerce(v, desc)
+                .and_then(|v| b.push(&v))
+                .map_err(|e| Error::usage(format!("row {r}, column {name} ({t}): {e}")))?;
         }
     }
     Ok(())

@@ -188,6 +188,8 @@ pub struct Inserter {
     sequence: u64,
     /// For server errors whose text does not carry the version.
     server_version: String,
+    /// Driver-compatible conversions of values (text for dates, floats for decimals, …).
+    coercion: super::coerce::Coercion,
     /// The client's cache of table columns and this table's key in it: forgotten when the server
     /// rejects the insert (the table may have changed).
     column_cache: (Arc<std::sync::Mutex<super::ColumnCache>>, String),
@@ -291,6 +293,7 @@ impl Client {
             exactly_once: None,
             sequence: 0,
             server_version: self.server_version.clone(),
+            coercion: super::coerce::Coercion::new(&self.server_timezone),
             column_cache: (self.table_columns.clone(), self.table_key(table, opts)),
         };
         // Requests start with their first block, so limits never produce an empty request.
@@ -509,8 +512,14 @@ impl Inserter {
             return Err(Error::usage(format!("row has {} values for {} columns", row.len(), self.builders.len())));
         }
         let at = self.summary.rows + self.pending_rows() as u64;
-        let failed =
-            self.builders.iter_mut().zip(row).enumerate().find_map(|(i, (b, v))| b.push(v).err().map(|e| (i, e)));
+        let coercion = &mut self.coercion;
+        let failed = self
+            .builders
+            .iter_mut()
+            .zip(row)
+            .zip(&self.types)
+            .enumerate()
+            .find_map(|(i, ((b, v), t))| coercion.coerce(v, t).and_then(|v| b.push(&v)).err().map(|e| (i, e)));
         if let Some((i, e)) = failed {
             let (name, t) = &self.columns[i];
             let cause = Error::usage(format!("row {at}, column {name} ({t}): {e}; the insert was aborted"));

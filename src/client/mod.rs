@@ -9,6 +9,7 @@
 //! those settings are dropped with a logged warning instead of failing every request.
 
 mod call;
+mod coerce;
 mod columns;
 mod command;
 mod insert;

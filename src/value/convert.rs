@@ -195,8 +195,15 @@ impl TryFrom<&Value<'_>> for bool {
 
 impl TryFrom<&Value<'_>> for f64 {
     type Error = Error;
+    /// Floats, integers that `f64` holds exactly, and decimals (the nearest `f64`, as Python's
+    /// `float(Decimal)` gives).
     fn try_from(v: &Value<'_>) -> Result<Self, Error> {
         match *v {
+            Value::Decimal { raw, scale } => {
+                let digits = raw.unsigned_abs().to_string();
+                let text = format!("{}{digits}e-{scale}", if raw < 0 { "-" } else { "" });
+                text.parse().map_err(|_| cannot(v, "f64"))
+            }
             Value::Float64(x) => Ok(x),
             Value::Float32(x) => Ok(x.into()),
             Value::BFloat16(b) => Ok(f32::from_bits(u32::from(b) << 16).into()),
