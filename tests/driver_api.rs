@@ -197,3 +197,27 @@ fn inserts_convert_what_the_python_driver_accepts_exactly_as_the_server_parses_i
     c.command(&format!("DROP TABLE {ours}")).unwrap();
     c.command(&format!("DROP TABLE {server}")).unwrap();
 }
+
+#[test]
+fn strings_decode_from_a_named_encoding_as_the_server_converts_them() {
+    use clickhouse_connect::Value;
+    let c = modern();
+    for (enc, hex) in [("windows-1252", "636166E9"), ("shift_jis", "82A082A2"), ("utf-16le", "3D042004")] {
+        let sql = format!("SELECT unhex('{hex}') AS s, [unhex('{hex}')] AS a, toNullable(unhex('{hex}')) AS n");
+        let r = c.query_with(&sql, &CallOptions::new().encoding(enc)).unwrap();
+        // The server's own conversion is the oracle.
+        let icu = match enc {
+            "utf-16le" => "UTF-16LE",
+            other => other,
+        };
+        let want =
+            c.command(&format!("SELECT convertCharset(unhex('{hex}'), '{icu}', 'utf-8')")).unwrap().row[0].clone();
+        assert_eq!(r.rows[0][0], want, "{enc}");
+        assert_eq!(r.rows[0][1], Value::Array(vec![want.clone()]), "{enc}");
+        assert_eq!(r.rows[0][2], want, "{enc}");
+    }
+    // Bytes that are not text in that encoding are an error, not a replacement character.
+    let e = c.query_with("SELECT unhex('82FF')", &CallOptions::new().encoding("shift_jis")).unwrap_err();
+    assert!(e.to_string().contains("not valid Shift_JIS"), "{e}");
+    assert!(c.query_with("SELECT 1", &CallOptions::new().encoding("klingon")).is_err());
+}

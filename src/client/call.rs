@@ -36,6 +36,10 @@ pub struct CallOptions {
     /// Bind `{name:Type}` placeholders on the client (`CAST(<literal> AS Type)`) instead of sending
     /// them to the server: for servers older than 19.11.
     pub client_side_binding: bool,
+    /// Decode `String` and `FixedString` values of `query` results from this encoding (a WHATWG
+    /// label: `windows-1252`, `shift_jis`, `utf-16le`, …) into UTF-8, as the Python driver's
+    /// `encoding`; bytes that are not valid in it are an error, never replaced. `None`: as stored.
+    pub encoding: Option<String>,
     /// Run in the client's database (default true); false runs in the user's default database on the
     /// server, as the Python driver's `use_database=False`.
     pub use_database: bool,
@@ -59,6 +63,7 @@ impl Default for CallOptions {
             args: Vec::new(),
             client_side_binding: false,
             use_database: true,
+            encoding: None,
             timeout: None,
             nulls_as_defaults: false,
         }
@@ -66,6 +71,11 @@ impl Default for CallOptions {
 }
 
 impl CallOptions {
+    /// Decodes `query` results' strings from `label`'s encoding (see [`CallOptions::encoding`](Self::encoding)).
+    pub fn encoding(mut self, label: impl Into<String>) -> Self {
+        self.encoding = Some(label.into());
+        self
+    }
     /// Whether to run in the client's database (default true; the Python driver's `use_database`).
     pub fn use_database(mut self, yes: bool) -> Self {
         self.use_database = yes;
@@ -153,6 +163,7 @@ impl fmt::Debug for CallOptions {
             .field("nulls_as_defaults", &self.nulls_as_defaults)
             .field("timeout", &self.timeout)
             .field("use_database", &self.use_database)
+            .field("encoding", &self.encoding)
             .finish()
     }
 }

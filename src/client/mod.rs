@@ -686,6 +686,13 @@ impl Client {
 
     /// [`Client::query`] with per-call options.
     pub fn query_with(&self, sql: &str, opts: &CallOptions) -> Result<QueryResult> {
+        let encoding = match &opts.encoding {
+            None => None,
+            Some(label) => Some(
+                encoding_rs::Encoding::for_label(label.as_bytes())
+                    .ok_or_else(|| Error::usage(format!("unknown encoding {label:?}")))?,
+            ),
+        };
         let mut column_names = Vec::new();
         let mut column_types = Vec::new();
         let mut column_type_names = Vec::new();
@@ -701,11 +708,24 @@ impl Client {
             rows.reserve(block.rows());
             for r in 0..block.rows() {
                 let row = block.row(r).into_iter().map(Value::into_owned);
-                rows.push(if opts.nulls_as_defaults {
+                let mut row: Vec<Value<'static>> = if opts.nulls_as_defaults {
                     row.zip(block.columns()).map(|(v, c)| v.nulls_to_defaults(c.desc())).collect()
                 } else {
                     row.collect()
-                });
+                };
+                if let Some(enc) = encoding {
+                    for (v, c) in row.iter_mut().zip(block.columns()) {
+                        transcode(v, enc).map_err(|()| {
+                            Error::usage(format!(
+                                "row {}, column {}: not valid {} text",
+                                rows.len(),
+                                c.name(),
+                                enc.name()
+                            ))
+                        })?;
+                    }
+                }
+                rows.push(row);
             }
             Ok(())
         })?;
@@ -723,6 +743,22 @@ impl std::fmt::Debug for Client {
             .field("database", &self.database)
             .field("server_version", &self.server_version)
             .finish_non_exhaustive()
+    }
+}
+
+/// Decodes the strings in `v` (however deeply nested) from `enc` into UTF-8.
+fn transcode(v: &mut Value<'static>, enc: &'static encoding_rs::Encoding) -> std::result::Result<(), ()> {
+    match v {
+        Value::String(b) | Value::FixedString(b) => {
+            let text = enc.decode_without_bom_handling_and_without_replacement(b).ok_or(())?;
+            if let Cow::Owned(t) = text {
+                *b = Cow::Owned(t.into_bytes());
+            }
+            Ok(())
+        }
+        Value::Array(items) | Value::Tuple(items) => items.iter_mut().try_for_each(|x| transcode(x, enc)),
+        Value::Map(pairs) => pairs.iter_mut().try_for_each(|(k, x)| transcode(k, enc).and_then(|()| transcode(x, enc))),
+        _ => Ok(()),
     }
 }
 
