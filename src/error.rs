@@ -154,23 +154,33 @@ fn exception_name(text: &str) -> Option<String> {
         .then(|| inner.to_string())
 }
 
+/// The most of a message (other than the server's own text) that `Display` shows: messages quote
+/// input, and input can be hostile.
+const MESSAGE: usize = 1000;
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cap = |m: &str| excerpt(m.as_bytes(), MESSAGE);
         match self {
-            Error::Transport { context, message, .. } => write!(f, "transport error ({context}): {message}"),
-            Error::Http { status, body } => write!(f, "HTTP status {status}: {body}"),
-            Error::Server { message, .. } => write!(f, "ClickHouse exception: {message}"),
-            Error::Decode { message, offset } => write!(f, "Native decode error at byte {offset}: {message}"),
-            Error::TypeSyntax { input, position, message } => {
-                write!(f, "cannot parse type {input:?} at position {position}: {message}")
+            Error::Transport { context, message, .. } => {
+                write!(f, "transport error ({}): {}", cap(context), cap(message))
             }
-            Error::UnsupportedType(t) => write!(f, "unsupported type: {t}"),
-            Error::Usage(m) => write!(f, "usage error: {m}"),
+            Error::Http { status, body } => write!(f, "HTTP status {status}: {}", excerpt(body.as_bytes(), 4096)),
+            Error::Server { message, .. } => write!(f, "ClickHouse exception: {message}"),
+            Error::Decode { message, offset } => write!(f, "Native decode error at byte {offset}: {}", cap(message)),
+            Error::TypeSyntax { input, position, message } => write!(
+                f,
+                "cannot parse type {:?} at position {position}: {}",
+                excerpt(input.as_bytes(), EXCERPT),
+                cap(message)
+            ),
+            Error::UnsupportedType(t) => write!(f, "unsupported type: {}", cap(t)),
+            Error::Usage(m) => write!(f, "usage error: {}", cap(m)),
             Error::Input { row, line, column: Some(c), message } => {
-                write!(f, "bad input at row {row} (line {line}), column {c}: {message}")
+                write!(f, "bad input at row {row} (line {line}), column {}: {}", cap(c), cap(message))
             }
             Error::Input { row, line, column: None, message } => {
-                write!(f, "bad input at row {row} (line {line}): {message}")
+                write!(f, "bad input at row {row} (line {line}): {}", cap(message))
             }
             Error::Insert {
                 acknowledged_rows,

@@ -403,3 +403,126 @@ fn exactly_once_survives_20_resets_in_a_10m_row_stream() {
     assert_eq!(held, expected);
     server.command(&format!("DROP TABLE {t}")).unwrap();
 }
+
+// Regressions for what the independent adversary found (each failed before its fix).
+
+#[test]
+fn a_with_insert_hidden_behind_a_heredoc_is_not_read_only() {
+    let server = modern();
+    let t = table("fault_heredoc");
+    server.command(&format!("CREATE TABLE {t} (n UInt64) ENGINE = MergeTree ORDER BY n")).unwrap();
+    let proxy = FaultProxy::start(&env("CH_MODERN_URL"));
+    let c = client_via(&proxy, &Compression::None);
+    for sql in [
+        format!("WITH $$'$$ AS a INSERT INTO {t} SELECT 200 -- '"),
+        format!("WITH $q$\"$q$ AS a INSERT INTO {t} SELECT 201"),
+    ] {
+        proxy.arm(Fault { direction: Direction::Response, at: 0, action: Action::Reset });
+        assert!(c.query(&sql).is_err(), "{sql}");
+    }
+    assert_eq!(count(&server, &format!("SELECT count() FROM {t}")), 2, "each ran once, never again");
+    server.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
+fn a_retry_replaces_the_attempt_still_running_under_its_query_id() {
+    let proxy = FaultProxy::start(&env("CH_MODERN_URL"));
+    let mut o = options("CH_MODERN_URL");
+    o.host = "127.0.0.1".into();
+    o.port = Some(proxy.port);
+    o.send_receive_timeout = Duration::from_secs(5);
+    let c = Client::new(o.clone()).unwrap();
+    proxy.reset_all_after(Duration::from_millis(300));
+    let r = c.query("SELECT sleep(1.5), 42 AS answer").unwrap();
+    assert_eq!(u64::try_from(&r.rows[0][1]).unwrap(), 42);
+    assert_eq!(proxy.fired(), 1);
+    // A readonly user may not replace a running query: it waits and tries again, and if the first
+    // attempt still runs, the error is the reset that started it, not "query id already running".
+    o.username = common::env("CH_READONLY_USER");
+    let ro = Client::new(o).unwrap();
+    proxy.reset_all_after(Duration::from_millis(300));
+    match ro.query("SELECT sleep(2.5), 1") {
+        Ok(r) => assert_eq!(r.rows.len(), 1),
+        Err(e) => assert_ne!(e.server_code(), Some(216), "{e}"),
+    }
+}
+
+#[test]
+fn an_insert_error_names_the_request_that_failed_and_deadlines_bound_each_request() {
+    let server = modern();
+    let t = table("fault_failed_id");
+    server
+        .command(&format!(
+            "CREATE TABLE {t} (x UInt64, y UInt8 MATERIALIZED throwIf(x >= 250000)) ENGINE = MergeTree ORDER BY x"
+        ))
+        .unwrap();
+    let limits = RequestLimits { max_rows: Some(100_000), ..Default::default() };
+    let mut ins = server.inserter(&t, &[], 10_000).unwrap().with_request_limits(limits);
+    let mut result = Ok(());
+    for i in 0..400_000u64 {
+        result = ins.write(&[Value::from(i)]);
+        if result.is_err() {
+            break;
+        }
+    }
+    let e = match result {
+        Err(e) => e,
+        Ok(()) => ins.end().unwrap_err(),
+    };
+    let Error::Insert { query_id: Some(id), acknowledged_rows: 200_000, .. } = &e else { panic!("{e:?}") };
+    server.command("SYSTEM FLUSH LOGS").unwrap();
+    let kind = server
+        .command(&format!("SELECT type FROM system.query_log WHERE query_id = '{id}' AND type != 'QueryStart'"))
+        .unwrap();
+    assert_eq!(kind, "ExceptionWhileProcessing", "the error names the failed request ({id})");
+    server.command(&format!("DROP TABLE {t}")).unwrap();
+
+    // A stalled streaming insert ends at the call's deadline, not the (longer) stall timeout.
+    let proxy = FaultProxy::start(&env("CH_MODERN_URL"));
+    let mut o = options("CH_MODERN_URL");
+    o.host = "127.0.0.1".into();
+    o.port = Some(proxy.port);
+    o.send_receive_timeout = Duration::from_secs(6);
+    let c = Client::new(o).unwrap();
+    let t = table("fault_deadline");
+    server.command(&format!("CREATE TABLE {t} (x UInt64) ENGINE = Memory")).unwrap();
+    let mut ins = c
+        .inserter_with(&t, &[], 1000, &clickhouse_connect::CallOptions::new().timeout(Duration::from_secs(1)))
+        .unwrap();
+    proxy.arm(Fault { direction: Direction::Request, at: 3_000, action: Action::Stall });
+    let started = std::time::Instant::now();
+    let mut result = Ok(());
+    for i in 0..200_000u64 {
+        result = ins.write(&[Value::from(i)]);
+        if result.is_err() {
+            break;
+        }
+    }
+    let e = match result {
+        Err(e) => e,
+        Ok(()) => ins.end().unwrap_err(),
+    };
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}: {e}", started.elapsed());
+    assert!(e.to_string().contains("deadline"), "{e}");
+    server.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
+fn exactly_once_refuses_a_table_that_would_not_deduplicate() {
+    let server = modern();
+    for (engine, ok) in [
+        ("MergeTree ORDER BY x", false),
+        ("MergeTree ORDER BY x SETTINGS non_replicated_deduplication_window = 0", false),
+        ("Memory", false),
+        ("MergeTree ORDER BY x SETTINGS non_replicated_deduplication_window = 10", true),
+    ] {
+        let t = table("eo_engine");
+        server.command(&format!("CREATE TABLE {t} (x UInt64) ENGINE = {engine}")).unwrap();
+        let r = server.inserter(&t, &[], 10).unwrap().exactly_once("s", 0);
+        assert_eq!(r.is_ok(), ok, "{engine}: {:?}", r.err());
+        if let Err(e) = r {
+            assert!(e.to_string().contains("deduplicat"), "{e}");
+        }
+        server.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}

@@ -243,3 +243,14 @@ fn a_readonly_user_gets_progress_and_frames_without_the_settings_it_may_not_chan
         assert_eq!(n, 10);
     }
 }
+
+#[test]
+fn huge_type_names_are_not_echoed() {
+    let name = format!("{}UInt8{}", "Array(".repeat(5000), ")".repeat(5000));
+    let e = TypeDesc::parse(&name).unwrap_err();
+    assert!(e.to_string().len() < 1500, "{} bytes", e.to_string().len());
+    let name = format!("Array({})", "Foo".repeat(30_000));
+    if let Err(e) = TypeDesc::parse(&name) {
+        assert!(e.to_string().len() < 1500, "{} bytes", e.to_string().len());
+    }
+}

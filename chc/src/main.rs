@@ -117,9 +117,14 @@ struct Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        let status = if matches!(e, Error::Usage(_)) { 2 } else { 1 };
+        // Usage errors exit 2, except a failure to write the output, which is not the caller's mistake.
+        let status = match &e {
+            Error::Usage(m) if !m.starts_with(output::OUTPUT_FAILED) => 2,
+            _ => 1,
+        };
         let message = match &e {
             Error::Server { message, .. } => message.clone(),
+            Error::Usage(m) if m.starts_with(output::OUTPUT_FAILED) => m.clone(),
             other => other.to_string(),
         };
         Failure { message, status }
@@ -187,7 +192,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Cmd::Command { sql } => {
             let out = client.command(&sql)?;
             if !out.is_empty() {
-                println!("{}", out.trim_end_matches('\n'));
+                use std::io::Write;
+                let mut stdout = std::io::stdout().lock();
+                writeln!(stdout, "{}", out.trim_end_matches('\n'))
+                    .and_then(|()| stdout.flush())
+                    .map_err(output::write_error)?;
             }
             Ok(())
         }

@@ -136,10 +136,13 @@ impl<W: Write> BlockWriter<W> {
 /// The message of the error for a reader that stopped reading (`chc query … | head`).
 pub const OUTPUT_CLOSED: &str = "the output was closed";
 
-fn write_error(e: std::io::Error) -> Error {
+/// The start of the message of an error writing the output (a full disk, …): exit status 1.
+pub const OUTPUT_FAILED: &str = "cannot write the output";
+
+pub fn write_error(e: std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         Error::Usage(OUTPUT_CLOSED.into())
     } else {
-        Error::Usage(format!("cannot write the output: {e}"))
+        Error::Usage(format!("{OUTPUT_FAILED}: {e}"))
     }
 }

@@ -383,3 +383,37 @@ fn progress_counts_what_the_server_read_and_help_names_work() {
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
     }
 }
+
+#[test]
+fn output_failures_exit_1_huge_keys_are_not_echoed_and_url_credentials_work() {
+    // A full disk is not a usage error, and never a panic.
+    for cmd in [["command", "SELECT 1"], ["query", "SELECT 1"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_chc"))
+            .args(cmd)
+            .env("CLICKHOUSE_URL", env("CH_MODERN_URL"))
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write the output"));
+    }
+    // A 20 MB JSON key naming no column.
+    let c = modern();
+    let t = table("chc_json_key");
+    c.command(&format!("CREATE TABLE {t} (a UInt8) ENGINE = Memory")).unwrap();
+    let mut line = b"{\"".to_vec();
+    line.extend(std::iter::repeat_n(b'k', 20 << 20));
+    line.extend_from_slice(b"\": 1}\n");
+    let out = chc_stdin(&["insert", &t, "--format", "JSONEachRow"], &line);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.len() < 2000, "{} bytes on stderr", out.stderr.len());
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+    // ClickHouse's own URL form for credentials.
+    let url = format!("{}/?user={}&password={}", env("CH_MODERN_URL"), env("CH_PASSWORD_USER"), env("CH_PASSWORD"));
+    let out = Command::new(env!("CARGO_BIN_EXE_chc"))
+        .args(["--url", &url, "query", "SELECT currentUser()"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), env("CH_PASSWORD_USER"));
+}

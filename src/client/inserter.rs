@@ -157,6 +157,8 @@ impl BodyEncoding {
 
 /// A streaming insert into one table; see the module docs.
 pub struct Inserter {
+    /// The table as the caller named it.
+    table: String,
     columns: Vec<(String, String)>,
     /// The columns' types, parsed.
     types: Vec<TypeDesc>,
@@ -186,6 +188,12 @@ pub struct Inserter {
     exactly_once: Option<ExactlyOnce>,
     /// Requests started so far (the sequence number of the next one).
     sequence: u64,
+    /// Resends of the request in flight so far.
+    attempt: u32,
+    /// The query id of the request in flight (or of the last one).
+    request_query_id: Option<String>,
+    /// How long one request may take (the call's or the client's timeout).
+    timeout: Option<std::time::Duration>,
     /// For server errors whose text does not carry the version.
     server_version: String,
     /// Driver-compatible conversions of values (text for dates, floats for decimals, …).
@@ -199,6 +207,11 @@ struct ExactlyOnce {
     stream_id: String,
     max_retries: u32,
     replay: Vec<(Vec<u8>, usize)>,
+}
+
+/// `s` inside a single-quoted SQL string.
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('\'', "\\'")
 }
 
 /// Buffers that wait to be reused; more than this are dropped.
@@ -273,6 +286,7 @@ impl Client {
         }
         let params = Arc::new(self.params(opts, &extra)?);
         let ins = Inserter {
+            table: table.to_string(),
             columns,
             types,
             builders,
@@ -292,6 +306,9 @@ impl Client {
             acknowledged: (0, 0),
             exactly_once: None,
             sequence: 0,
+            attempt: 0,
+            request_query_id: None,
+            timeout: opts.timeout.or(self.options.timeout),
             server_version: self.server_version.clone(),
             coercion: super::coerce::Coercion::new(&self.server_timezone),
             column_cache: (self.table_columns.clone(), self.table_key(table, opts)),
@@ -334,22 +351,98 @@ impl Inserter {
         if l.max_rows.is_none() && l.max_bytes.is_none() && l.max_duration.is_none() {
             self.limits.max_bytes = Some(64 << 20);
         }
+        self.check_deduplication()?;
         let max_retries = if max_retries == 0 { 10 } else { max_retries };
         self.exactly_once = Some(ExactlyOnce { stream_id, max_retries, replay: Vec::new() });
         Ok(self)
     }
 
+    /// Refuses a table that would not deduplicate the resent blocks (so "exactly once" would silently
+    /// be "at least once"): Replicated engines deduplicate, a MergeTree only with
+    /// `non_replicated_deduplication_window` > 0 (its own or the server's default); a Distributed table
+    /// is let through with a warning (its shards decide).
+    fn check_deduplication(&self) -> Result<()> {
+        let (db, name) = match self.table.rsplit_once('.') {
+            Some((d, n)) => (format!("'{}'", escape(d)), n),
+            None => ("currentDatabase()".to_string(), self.table.as_str()),
+        };
+        let sql = format!(
+            "SELECT engine, create_table_query, (SELECT value FROM system.merge_tree_settings \
+             WHERE name = 'non_replicated_deduplication_window') FROM system.tables \
+             WHERE database = {db} AND name = '{}' FORMAT TabSeparated",
+            escape(name.trim_matches('`'))
+        );
+        // Only where the table is: the insert's database and session.
+        let params: Vec<(String, String)> =
+            self.params.iter().filter(|(k, _)| matches!(k.as_str(), "database" | "session_id")).cloned().collect();
+        let mut out = Vec::new();
+        self.transport
+            .post(&Request::new(&params, sql.as_bytes()), &mut |c| {
+                out.extend_from_slice(c);
+                Ok(())
+            })
+            .map_err(|e| e.with_server_version(&self.server_version))?;
+        let text = String::from_utf8_lossy(&out);
+        let fields: Vec<&str> = text.trim_end_matches('\n').split('\t').collect();
+        let refuse = |why: String| {
+            Err(Error::usage(format!(
+                "table {} {why}: an exactly-once insert would silently insert resent blocks twice \
+                 (use a Replicated table, or a MergeTree with SETTINGS non_replicated_deduplication_window = 1000)",
+                self.table
+            )))
+        };
+        let [engine, create, default_window] = fields[..] else {
+            // Not in system.tables (a temporary table): nothing deduplicates there.
+            return refuse("is not a table that deduplicates inserts".into());
+        };
+        if engine.starts_with("Replicated") || engine.starts_with("Shared") {
+            return Ok(());
+        }
+        if engine == "Distributed" {
+            log::warn!(
+                "exactly-once into Distributed table {}: only deduplicating shard tables make it so",
+                self.table
+            );
+            return Ok(());
+        }
+        if !engine.ends_with("MergeTree") {
+            return refuse(format!("has engine {engine}, which does not deduplicate inserts"));
+        }
+        let own = create.find("non_replicated_deduplication_window = ").and_then(|i| {
+            let rest = &create[i + "non_replicated_deduplication_window = ".len()..];
+            rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())].parse::<u64>().ok()
+        });
+        match own.or_else(|| default_window.parse().ok()) {
+            Some(w) if w > 0 => Ok(()),
+            _ => refuse("has non_replicated_deduplication_window = 0".into()),
+        }
+    }
+
     fn start_request(&mut self) -> Result<()> {
         let (tx, rx) = sync_channel::<Vec<u8>>(2);
         let transport = self.transport.clone();
-        let params = match &self.exactly_once {
-            Some(x) => {
-                let mut p = (*self.params).clone();
-                p.push(("insert_deduplication_token".into(), format!("{}-{}", x.stream_id, self.sequence)));
-                Arc::new(p)
+        let mut p = (*self.params).clone();
+        if let Some(x) = &self.exactly_once {
+            p.push(("insert_deduplication_token".into(), format!("{}-{}", x.stream_id, self.sequence)));
+        }
+        // Every request (and every resend) has a query id of its own, known here, so an error can name
+        // the request that failed; a caller's id is kept (with the attempt appended to resends).
+        let id = match p.iter().position(|(k, _)| k == "query_id") {
+            Some(i) if self.attempt == 0 => p[i].1.clone(),
+            Some(i) => {
+                let id = format!("{}-{}", p[i].1, self.attempt);
+                p[i].1 = id.clone();
+                id
             }
-            None => self.params.clone(),
+            None => {
+                let id = super::statement::new_query_id();
+                p.push(("query_id".into(), id.clone()));
+                id
+            }
         };
+        self.request_query_id = Some(id);
+        let params = Arc::new(p);
+        let deadline = self.timeout.map(|t| std::time::Instant::now() + t);
         let back = self.returned.0.clone();
         let headers: Vec<(String, String)> = self
             .encoding
@@ -361,7 +454,7 @@ impl Inserter {
             .name("clickhouse-inserter".into())
             .spawn(move || {
                 let mut body = ChannelReader { rx, back, current: Vec::new(), pos: 0 };
-                let req = Request { headers: &headers, ..Request::new(&params, &[]) };
+                let req = Request { headers: &headers, deadline, ..Request::new(&params, &[]) };
                 transport.post_streaming(&req, &mut body, &mut |_| Ok(()))
             })
             .map_err(|e| Error::usage(format!("cannot start the insert thread: {e}")))?;
@@ -395,6 +488,7 @@ impl Inserter {
         self.acknowledged.0 += self.request.0;
         self.acknowledged.1 += 1;
         self.sequence += 1;
+        self.attempt = 0;
         if let Some(x) = &mut self.exactly_once {
             x.replay.clear();
         }
@@ -427,6 +521,7 @@ impl Inserter {
         };
         // The bytes go again exactly as they went (a gzip/deflate stream's blocks and trailer included).
         let (rows, bytes) = (self.request.0, self.request.1);
+        self.attempt += 1;
         self.start_request()?;
         self.request = (rows, bytes, self.request.2);
         for b in blocks {
@@ -453,7 +548,7 @@ impl Inserter {
             total.written_rows += s.written_rows;
             total.written_bytes += s.written_bytes;
         }
-        self.summary.query_id = meta.query_id.clone();
+        self.summary.query_id = meta.query_id.clone().or_else(|| self.request_query_id.clone());
         Ok(())
     }
 
@@ -475,7 +570,7 @@ impl Inserter {
                 acknowledged_requests: self.acknowledged.1,
                 unacknowledged_rows: self.request.0,
                 unsent_rows: self.pending_rows() as u64,
-                query_id: self.summary.query_id.clone(),
+                query_id: self.request_query_id.clone(),
                 cause: Box::new(cause),
             },
         };

@@ -482,12 +482,15 @@ impl Client {
             sent_id = Some(own_id.clone());
         }
         let params = self.params(opts, &params)?;
-        let read_only = may_retry && statement::is_read_only(&sql);
+        let read_only =
+            may_retry && statement::is_read_only(&sql, crate::params::lex::dialects_for(&self.server_version));
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
         let deadline = self.deadline(opts);
         let lock = self.session_guard(opts);
         let _serialized = lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
         let mut attempt = 0;
+        let mut params = params;
+        let mut first_error: Option<Error> = None;
         loop {
             let mut delivered = false;
             let req = Request {
@@ -514,10 +517,21 @@ impl Client {
                     attempt += 1;
                     let pause = std::time::Duration::from_millis(100 * u64::from(attempt));
                     if deadline.is_some_and(|d| std::time::Instant::now() + pause >= d) {
-                        return Err(e);
+                        return Err(first_error.unwrap_or(e));
                     }
                     log::warn!("query failed ({e}); retry {attempt} of {retries}");
+                    if read_only && attempt == 1 && self.may_set("replace_running_query").unwrap_or(false) {
+                        // The first attempt may still be running on the server under the same query
+                        // id: the retry replaces it instead of failing with "already running".
+                        params.push(("replace_running_query".into(), "1".into()));
+                    }
+                    first_error.get_or_insert(e);
                     std::thread::sleep(pause);
+                }
+                // After retries, the failure that started them is the one to report (a retry's
+                // "query id already running" says nothing about what went wrong).
+                Err(e) if e.server_code() == Some(216) && first_error.is_some() => {
+                    return Err(first_error.unwrap_or(e));
                 }
                 Err(e) => return Err(e),
             }

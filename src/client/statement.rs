@@ -12,83 +12,53 @@
 //! exceptions (the server answered).
 
 use crate::error::Error;
+use crate::params::lex::{Dialect, Lexer, Region};
 
-/// Whether `sql` is a statement that cannot change anything on the server (see the module docs).
-pub(crate) fn is_read_only(sql: &str) -> bool {
-    let b = sql.as_bytes();
-    let mut i = skip_blanks(b, 0);
-    while b.get(i) == Some(&b'(') {
-        i = skip_blanks(b, i + 1);
-    }
-    let word_end = b[i..].iter().position(|c| !c.is_ascii_alphabetic()).map_or(b.len(), |p| i + p);
-    let word = &sql[i..word_end];
-    let is = |k: &str| word.eq_ignore_ascii_case(k);
+/// Whether `sql` is a statement that cannot change anything on a server whose lexer is one of
+/// `dialects` (see the module docs): under every one of them its first keyword must be read-only, and
+/// for `WITH` no `INSERT` may stand in code under any of them. Quotes, comments and heredocs are
+/// taken as that server's lexer takes them ([`crate::params::lex`]).
+pub(crate) fn is_read_only(sql: &str, dialects: &[Dialect]) -> bool {
+    !dialects.is_empty() && dialects.iter().all(|d| read_only_in(sql.as_bytes(), *d))
+}
+
+fn read_only_in(b: &[u8], dialect: Dialect) -> bool {
+    let mut lexer = Lexer::new(b, dialect);
+    let mut i = 0;
+    // The first word in code, after blanks, comments and opening parentheses.
+    let first = loop {
+        if i >= b.len() {
+            return false;
+        }
+        if lexer.at(i) != Region::Code || b[i].is_ascii_whitespace() || b[i] == b'(' {
+            i += 1;
+            continue;
+        }
+        if !b[i].is_ascii_alphabetic() {
+            return false;
+        }
+        let end = b[i..].iter().position(|c| !c.is_ascii_alphabetic()).map_or(b.len(), |p| i + p);
+        break (i, end);
+    };
+    let word = &b[first.0..first.1];
+    let is = |k: &str| word.eq_ignore_ascii_case(k.as_bytes());
     if is("WITH") {
-        return !has_word(b, word_end, b"INSERT");
+        // `WITH … INSERT` runs on newer servers: any INSERT in code makes it a write.
+        let mut j = first.1;
+        while j < b.len() {
+            if (b[j].is_ascii_alphabetic() || b[j] == b'_') && (j == 0 || !crate::params::lex::is_word(b[j - 1])) {
+                let end = b[j..].iter().position(|c| !crate::params::lex::is_word(*c)).map_or(b.len(), |p| j + p);
+                if b[j..end].eq_ignore_ascii_case(b"INSERT") && lexer.at(j) == Region::Code {
+                    return false;
+                }
+                j = end;
+            } else {
+                j += 1;
+            }
+        }
+        return true;
     }
     ["SELECT", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN"].iter().any(|k| is(k))
-}
-
-/// Skips whitespace and comments (`--` and `#` to the end of the line, `/* */` nested as ClickHouse
-/// nests them). An unterminated comment runs to the end.
-fn skip_blanks(b: &[u8], mut i: usize) -> usize {
-    loop {
-        while b.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
-            i += 1;
-        }
-        if b[i..].starts_with(b"--") || b.get(i) == Some(&b'#') {
-            i = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |p| i + p + 1);
-        } else if b[i..].starts_with(b"/*") {
-            let mut depth = 0usize;
-            while i < b.len() {
-                if b[i..].starts_with(b"/*") {
-                    depth += 1;
-                    i += 2;
-                } else if b[i..].starts_with(b"*/") {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-        } else {
-            return i;
-        }
-    }
-}
-
-/// Whether the bare word `word` (any case) occurs in `b` from `i` on, outside quotes and comments.
-/// Errs towards yes: an unusual construct only costs a retry.
-fn has_word(b: &[u8], mut i: usize, word: &[u8]) -> bool {
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'\'' | b'"' | b'`' => {
-                i += 1;
-                while i < b.len() && b[i] != c {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-            }
-            b'-' | b'#' | b'/' => {
-                let next = skip_blanks(b, i);
-                i = if next > i { next } else { i + 1 };
-            }
-            c if c.is_ascii_alphanumeric() || c == b'_' => {
-                let end =
-                    b[i..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_')).map_or(b.len(), |p| i + p);
-                if b[i..end].eq_ignore_ascii_case(word) {
-                    return true;
-                }
-                i = end;
-            }
-            _ => i += 1,
-        }
-    }
-    false
 }
 
 /// Whether a request that failed with `e` may be sent again; `read_only` from [`is_read_only`].
@@ -99,6 +69,9 @@ pub(crate) fn retry_is_safe(e: &Error, read_only: bool) -> bool {
         Error::Transport { timeout, tls, .. } => read_only && !timeout && !tls,
         // A proxy in front of the server: the statement may have reached the server.
         Error::Http { status, .. } => read_only && matches!(status, 502..=504),
+        // QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING: an earlier attempt of this read-only query is still
+        // running (for users who may not set replace_running_query).
+        Error::Server { code: 216, .. } => read_only,
         _ => false,
     }
 }
@@ -136,6 +109,11 @@ pub(crate) fn new_query_id() -> String {
 mod tests {
     use super::*;
 
+    fn is_read_only(sql: &str) -> bool {
+        // Every generation at once: read-only only when it is so for all of them.
+        super::is_read_only(sql, &crate::params::lex::DIALECTS)
+    }
+
     #[test]
     fn classifies_statements() {
         for sql in [
@@ -168,6 +146,9 @@ mod tests {
             "SYSTEM FLUSH LOGS",
             "",
             "/* unterminated SELECT",
+            "WITH $$'$$ AS a INSERT INTO t SELECT 200 -- '",
+            "WITH $q$\"$q$ AS a INSERT INTO t SELECT 1",
+            "WITH 1 AS a /* x /* y */ INSERT INTO t SELECT 1 -- */",
         ] {
             assert!(!is_read_only(sql), "{sql}");
         }

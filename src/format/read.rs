@@ -76,7 +76,8 @@ fn input_error(row: u64, line: u64, column: Option<&str>, message: impl Into<Str
     // Messages quote the bad input; whatever quoted it, a message stays short.
     let message = message.into();
     let message = if message.len() > 400 { crate::error::excerpt(message.as_bytes(), 400) } else { message };
-    Error::Input { row, line, column: column.map(str::to_string), message }
+    let column = column.map(|c| crate::error::excerpt(c.as_bytes(), crate::error::EXCERPT));
+    Error::Input { row, line, column, message }
 }
 
 /// Reads one `\n`-terminated line into `buf` (without the `\n`); false at the end.

@@ -134,6 +134,22 @@ impl FaultProxy {
             Some(Armed { fault, marker: Some(marker.as_bytes().to_vec()), generation });
     }
 
+    /// Resets every open connection after `delay` (from a thread): a fault at a moment rather than a
+    /// byte, e.g. while the server is still running a statement.
+    pub fn reset_all_after(&self, delay: Duration) {
+        let shared = self.shared.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            let conns: Vec<Arc<Conn>> = shared.conns.lock().unwrap().iter().filter_map(|c| c.upgrade()).collect();
+            for c in conns {
+                if !c.done.load(Ordering::SeqCst) {
+                    shared.fired.fetch_add(1, Ordering::SeqCst);
+                    c.apply(Action::Reset);
+                }
+            }
+        });
+    }
+
     /// Removes a fault that has not fired.
     pub fn disarm(&self) {
         *self.shared.armed.lock().unwrap() = None;
