@@ -204,15 +204,12 @@ fn column_types_can_be_given_and_lookups_are_cached() {
         c.insert_with_types(&t, &[("a", "UInt16"), ("b", "String")], &[vec![Value::from(70000u32), Value::from("y")]])
             .is_err()
     );
-    // Looked-up types are cached per table until forgotten.
+    // Looked-up types are cached per table; rows that no longer fit the cached types (after an ALTER)
+    // make the client look again, once.
     c.insert(&t, &[], &[vec![Value::from(2u16), Value::from("y")]]).unwrap();
     c.command(&format!("ALTER TABLE {t} MODIFY COLUMN a UInt32")).unwrap();
-    assert!(
-        c.insert(&t, &[], &[vec![Value::from(70000u32), Value::from("z")]]).is_err(),
-        "stale cached UInt16 refuses it"
-    );
-    c.forget_table_columns(Some(&t));
     c.insert(&t, &[], &[vec![Value::from(70000u32), Value::from("z")]]).unwrap();
+    c.forget_table_columns(Some(&t));
     assert_eq!(c.command(&format!("SELECT sum(a), count() FROM {t}")).unwrap(), "70003\t3");
     c.command(&format!("DROP TABLE {t}")).unwrap();
 }

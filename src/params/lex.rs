@@ -214,6 +214,16 @@ impl<'a> Lexer<'a> {
         if pos < self.i && start <= pos && pos < end { region } else { Region::Code }
     }
 
+    /// The region byte `i` (< the length) is part of: code, or a quote, comment or heredoc that
+    /// contains it. Positions never go back between calls.
+    pub(crate) fn region_of(&mut self, i: usize) -> Region {
+        while self.i <= i && self.i < self.b.len() {
+            self.step();
+        }
+        let (start, end, region) = self.last;
+        if start <= i && i < end { region } else { Region::Code }
+    }
+
     /// Takes `[pos, end)` as one code token — a placeholder, or `%%` — after [`Lexer::at`] found `pos`
     /// in code. What replaces it never joins the bytes around it into a token.
     pub(crate) fn skip(&mut self, end: usize) {
