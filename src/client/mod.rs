@@ -100,7 +100,7 @@ pub struct Client {
     /// One lock per session id: requests of a session run one at a time.
     sessions: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     /// Client-added settings already warned about as read-only for this user.
-    warned: Mutex<HashSet<&'static str>>,
+    warned: Mutex<HashSet<String>>,
     /// Column names and types per table, learned by inserts (see [`Client::forget_table_columns`]).
     table_columns: Arc<Mutex<ColumnCache>>,
 }
@@ -252,7 +252,8 @@ impl Client {
             .iter()
             .filter(|(k, _)| {
                 let allowed = HTTP_PARAMS.contains(&k.as_str()) || !(ro.all || ro.names.contains(k));
-                if !allowed {
+                if !allowed && self.warned.lock().unwrap_or_else(|e| e.into_inner()).insert(k.clone()) {
+                    // Once per setting: a per-call setting would otherwise warn on every call.
                     log::warn!("setting {k} is read-only for user {}; not sending it", self.options.username);
                 }
                 allowed
@@ -415,7 +416,7 @@ impl Client {
         let allowed = !(ro.all || ro.names.contains(name));
         if !allowed {
             let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
-            if warned.insert(name) {
+            if warned.insert(name.to_string()) {
                 log::warn!(
                     "setting {name} is read-only for user {}; the client does without it",
                     self.options.username
