@@ -221,3 +221,30 @@ fn strings_decode_from_a_named_encoding_as_the_server_converts_them() {
     assert!(e.to_string().contains("not valid Shift_JIS"), "{e}");
     assert!(c.query_with("SELECT 1", &CallOptions::new().encoding("klingon")).is_err());
 }
+
+#[test]
+fn on_18_16_too_readonly_users_sessions_and_other_databases() {
+    use clickhouse_connect::{Client, Compression, Value};
+    // A readonly user asking for progress and compression (18.16 gets gzip instead of frames).
+    let mut o = common::options("CH_LEGACY_URL");
+    o.username = common::env("CH_READONLY_USER");
+    o.send_progress = true;
+    o.compression = Compression::Lz4;
+    let ro = Client::new(o).unwrap();
+    let r = ro.query_with("SELECT number FROM numbers(1000)", &CallOptions::new().on_progress(|_| {})).unwrap();
+    assert_eq!(r.rows.len(), 1000);
+    assert_eq!(ro.command("SELECT 3").unwrap().get::<u8>().unwrap(), 3);
+    // Per-call database and session for inserts (temporary tables live in the session).
+    let c = legacy();
+    let db = table("legacy_db");
+    let t = table("legacy_t");
+    c.command(&format!("CREATE DATABASE {db}")).unwrap();
+    c.command(&format!("CREATE TABLE {db}.{t} (x String) ENGINE = Memory")).unwrap();
+    c.insert_with(&t, &[], &[vec![Value::from("in db")]], &CallOptions::new().database(&db)).unwrap();
+    assert_eq!(c.command(&format!("SELECT x FROM {db}.{t}")).unwrap(), "in db");
+    let s = CallOptions::new().session(format!("legacy-{}", table("s")));
+    c.command_with("CREATE TEMPORARY TABLE tmp_legacy (v UInt8)", &s).unwrap();
+    c.insert_with("tmp_legacy", &[], &[vec![Value::from(5u8)]], &s).unwrap();
+    assert_eq!(c.command_with("SELECT sum(v) FROM tmp_legacy", &s).unwrap(), "5");
+    c.command(&format!("DROP DATABASE {db}")).unwrap();
+}
