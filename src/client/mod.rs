@@ -190,7 +190,7 @@ impl Client {
             );
             client.compression = Compression::Http("gzip".into());
         }
-        if matches!(client.compression, Compression::Lz4 | Compression::Zstd) || client.options.send_progress {
+        if !matches!(client.compression, Compression::None) || client.options.send_progress {
             // The client adds settings of its own for these (a frame method, progress headers): learn
             // now, not in the middle of the first call, whether this user may change them.
             client.readonly_settings()?;
@@ -448,7 +448,11 @@ impl Client {
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
         let (sql, bound) = self.bind_params(sql, opts)?;
-        let compression = self.call_compression(opts, "compress");
+        let mut compression = self.call_compression(opts, "compress");
+        if matches!(compression, Compression::Http(_)) && !self.may_set("enable_http_compression")? {
+            // The server compresses HTTP responses only when asked through this setting.
+            compression = Compression::None;
+        }
         let (mut params, accept) = self.response_compression(&compression)?;
         params.extend(bound.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         let decoding = if params.iter().any(|(k, _)| *k == "compress") {
