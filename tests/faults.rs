@@ -512,6 +512,9 @@ fn exactly_once_refuses_a_table_that_would_not_deduplicate() {
     let server = modern();
     for (engine, ok) in [
         ("MergeTree ORDER BY x", false),
+        // Words in a comment are not a setting.
+        ("MergeTree ORDER BY x COMMENT 'non_replicated_deduplication_window = 1000'", false),
+        ("MergeTree PARTITION BY (x % 2 = 0 OR 'non_replicated_deduplication_window = 1000' = '') ORDER BY x", false),
         ("MergeTree ORDER BY x SETTINGS non_replicated_deduplication_window = 0", false),
         ("Memory", false),
         ("MergeTree ORDER BY x SETTINGS non_replicated_deduplication_window = 10", true),
@@ -525,4 +528,50 @@ fn exactly_once_refuses_a_table_that_would_not_deduplicate() {
         }
         server.command(&format!("DROP TABLE {t}")).unwrap();
     }
+}
+
+#[test]
+fn a_refused_reconnect_after_the_request_went_out_is_not_taken_for_never_sent() {
+    // The statement goes out on a pooled connection, the server runs it, the connection is reset
+    // before the answer, and the server's port refuses for a moment (a restart): libcurl reconnects on
+    // its own, is refused, and reports "couldn't connect" — but the request was sent and ran.
+    let server = modern();
+    let t = table("fault_refused_after");
+    server.command(&format!("CREATE TABLE {t} (n UInt64) ENGINE = MergeTree ORDER BY n")).unwrap();
+    let proxy = FaultProxy::start(&env("CH_MODERN_URL"));
+    let c = client_via(&proxy, &Compression::None);
+    proxy.pause_listening();
+    proxy.arm(Fault { direction: Direction::Response, at: 0, action: Action::Reset });
+    let p = &proxy;
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            p.resume_listening();
+        });
+        c.query(&format!("INSERT INTO {t} SELECT number FROM numbers(10)"))
+    });
+    let rows = count(&server, &format!("SELECT count() FROM {t}"));
+    assert_eq!(rows, 10, "ran once, never again ({result:?})");
+    assert!(result.is_err());
+    server.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
+fn a_query_id_someone_else_is_running_is_not_replaced() {
+    let server = modern();
+    let t = table("fault_foreign_id");
+    server.command(&format!("CREATE TABLE {t} (n UInt64) ENGINE = MergeTree ORDER BY n")).unwrap();
+    let id = format!("foreign-{t}");
+    let sql = format!("INSERT INTO {t} SELECT number FROM numbers(10) WHERE NOT ignore(sleepEachRow(0.1))");
+    let other = modern();
+    let opts = clickhouse_connect::CallOptions::new().query_id(&id);
+    std::thread::scope(|s| {
+        let running = s.spawn(|| other.command_with(&sql, &opts));
+        std::thread::sleep(Duration::from_millis(300));
+        let e = server.query_with("SELECT 1", &opts).unwrap_err();
+        assert_eq!(e.server_code(), Some(216), "{e}");
+        running.join().unwrap().unwrap();
+    });
+    assert_eq!(count(&server, &format!("SELECT count() FROM {t}")), 10, "the other query was not cancelled");
+    server.command(&format!("DROP TABLE {t}")).unwrap();
 }

@@ -254,3 +254,14 @@ fn huge_type_names_are_not_echoed() {
         assert!(e.to_string().len() < 1500, "{} bytes", e.to_string().len());
     }
 }
+
+#[test]
+fn on_18_16_an_exception_after_data_is_an_error_for_text_results_too() {
+    let c = common::legacy();
+    let sql = "SELECT number, throwIf(number = 1500000) FROM numbers(3000000) SETTINGS max_block_size = 10000";
+    for fmt in [None, Some("TSV"), Some("CSV"), Some("JSONEachRow"), Some("RowBinary")] {
+        let code = c.raw_query(sql, fmt).err().and_then(|e| e.server_code());
+        assert_eq!(code, Some(395), "{fmt:?}");
+    }
+    assert_eq!(c.command(sql).err().and_then(|e| e.server_code()), Some(395));
+}

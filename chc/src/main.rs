@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 struct Cli {
     /// Server URL, e.g. http://localhost:8123 or https://user:pw@host:8443/db (default: CLICKHOUSE_URL,
     /// else an embedded local ClickHouse started for this command).
-    #[arg(long, env = "CLICKHOUSE_URL", global = true)]
+    #[arg(long, env = "CLICKHOUSE_URL", hide_env_values = true, global = true)]
     url: Option<String>,
     /// User name.
     #[arg(long, global = true)]

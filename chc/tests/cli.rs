@@ -417,3 +417,28 @@ fn output_failures_exit_1_huge_keys_are_not_echoed_and_url_credentials_work() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), env("CH_PASSWORD_USER"));
 }
+
+#[test]
+fn help_never_shows_the_url_from_the_environment() {
+    for args in [&["--help"][..], &["query", "--help"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_chc"))
+            .args(args)
+            .env("CLICKHOUSE_URL", "http://bob:Sup3r-S3cret@127.0.0.1:1/?password=Sup3r-S3cret")
+            .env("CLICKHOUSE_PASSWORD", "Sup3r-S3cret")
+            .output()
+            .unwrap();
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains("Sup3r-S3cret"), "{args:?}: {all}");
+    }
+    // 18.16: an exception after data started is an error for `command` too.
+    let out = Command::new(env!("CARGO_BIN_EXE_chc"))
+        .args([
+            "command",
+            "SELECT number, throwIf(number = 150000) FROM numbers(300000) SETTINGS max_block_size = 10000",
+        ])
+        .env("CLICKHOUSE_URL", env("CH_LEGACY_URL"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Code: 395"));
+}

@@ -209,6 +209,31 @@ struct ExactlyOnce {
     replay: Vec<(Vec<u8>, usize)>,
 }
 
+/// The value of `name = N` where `name` stands in code (not in a quote or comment) under every lexer
+/// of `dialects`: the last such occurrence.
+fn setting_in_code(sql: &[u8], name: &[u8], dialects: &[crate::params::lex::Dialect]) -> Option<u64> {
+    use crate::params::lex::{Lexer, Region, is_word};
+    let mut found = None;
+    let mut lexers: Vec<Lexer<'_>> = dialects.iter().map(|d| Lexer::new(sql, *d)).collect();
+    for pos in memchr::memmem::find_iter(sql, name) {
+        let end = pos + name.len();
+        if (pos > 0 && is_word(sql[pos - 1])) || sql.get(end).is_some_and(|c| is_word(*c)) {
+            continue;
+        }
+        if !lexers.iter_mut().all(|l| l.region_of(pos) == Region::Code) {
+            continue;
+        }
+        let rest = std::str::from_utf8(&sql[end..]).unwrap_or("").trim_start();
+        let Some(rest) = rest.strip_prefix('=') else { continue };
+        let rest = rest.trim_start();
+        let digits = &rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())];
+        if let Ok(n) = digits.parse() {
+            found = Some(n);
+        }
+    }
+    found
+}
+
 /// `s` inside a single-quoted SQL string.
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('\'', "\\'")
@@ -367,7 +392,7 @@ impl Inserter {
             None => ("currentDatabase()".to_string(), self.table.as_str()),
         };
         let sql = format!(
-            "SELECT engine, create_table_query, (SELECT value FROM system.merge_tree_settings \
+            "SELECT engine, engine_full, (SELECT value FROM system.merge_tree_settings \
              WHERE name = 'non_replicated_deduplication_window') FROM system.tables \
              WHERE database = {db} AND name = '{}' FORMAT TabSeparated",
             escape(name.trim_matches('`'))
@@ -391,7 +416,7 @@ impl Inserter {
                 self.table
             )))
         };
-        let [engine, create, default_window] = fields[..] else {
+        let [engine, engine_full, default_window] = fields[..] else {
             // Not in system.tables (a temporary table): nothing deduplicates there.
             return refuse("is not a table that deduplicates inserts".into());
         };
@@ -408,10 +433,12 @@ impl Inserter {
         if !engine.ends_with("MergeTree") {
             return refuse(format!("has engine {engine}, which does not deduplicate inserts"));
         }
-        let own = create.find("non_replicated_deduplication_window = ").and_then(|i| {
-            let rest = &create[i + "non_replicated_deduplication_window = ".len()..];
-            rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())].parse::<u64>().ok()
-        });
+        // The engine's own SETTINGS clause, read as code (a comment or string that merely contains the
+        // words must not count); `engine_full` is TSV-escaped text.
+        let mut unescaped = Vec::new();
+        let _ = crate::format::parse::unescape(engine_full.as_bytes(), &mut unescaped);
+        let dialects = crate::params::lex::dialects_for(&self.server_version);
+        let own = setting_in_code(&unescaped, b"non_replicated_deduplication_window", dialects);
         match own.or_else(|| default_window.parse().ok()) {
             Some(w) if w > 0 => Ok(()),
             _ => refuse("has non_replicated_deduplication_window = 0".into()),

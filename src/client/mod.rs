@@ -518,7 +518,14 @@ impl Client {
                     }
                     return Ok(meta);
                 }
-                Err(e) if attempt < retries && !delivered && statement::retry_is_safe(&e, read_only) => {
+                // "Query id already running" means an earlier attempt of ours only on a retry; on the first
+                // attempt it is someone else's query, which must not be replaced.
+                Err(e)
+                    if attempt < retries
+                        && !delivered
+                        && statement::retry_is_safe(&e, read_only)
+                        && !(attempt == 0 && e.server_code() == Some(216)) =>
+                {
                     attempt += 1;
                     let pause = std::time::Duration::from_millis(100 * u64::from(attempt));
                     if deadline.is_some_and(|d| std::time::Instant::now() + pause >= d) {

@@ -211,7 +211,13 @@ impl ClientOptions {
         if let Some(p) = port {
             o.port = Some(p.parse().map_err(|_| Error::usage("the URL's port is not a number"))?);
         }
-        let db = percent_decode(path.trim_matches('/'))?;
+        if path.contains('@') {
+            // `http://user:pa/ss@host`: a password with an unescaped '/' makes the user and part of the
+            // password look like a host; refuse rather than connect (or resolve) there.
+            return Err(Error::usage("the URL's path contains '@': percent-encode a '/' in the password as %2F"));
+        }
+        let db = percent_decode(path.trim_matches('/'))
+            .map_err(|_| Error::usage("bad percent escape in the URL's database"))?;
         if !db.is_empty() {
             o.database = Some(db);
         }
@@ -224,7 +230,11 @@ impl ClientOptions {
                 |v: &str| v.parse::<u64>().map_err(|_| Error::usage(format!("URL parameter {k} is not a number")));
             match k.as_str() {
                 // Client options rather than server settings.
-                "compress" | "compression" => o.compression = Compression::parse(&v)?,
+                "compress" | "compression" => o.compression = Compression::parse(&v).map_err(|_| {
+                    Error::usage(
+                        "unknown compress value in the URL (none, lz4, zstd, gzip, deflate, br, http-zstd, http-lz4)",
+                    )
+                })?,
                 "query_limit" => o.query_limit = number(&v)?,
                 "query_retries" => o.query_retries = number(&v)? as u32,
                 "connect_timeout" => o.connect_timeout = Duration::from_secs(number(&v)?),
@@ -298,6 +308,8 @@ mod tests {
             "http://127.0.0.1:8123/?password=Sup3r-S3cret%zz",
             "u:Sup3r-S3cret",
             "http://h/?password=Sup3r-S3cret&query_retries=Sup3r-S3cret",
+            "http://bob:1234/Sup3r-S3cret@127.0.0.1:8123",
+            "http://h/?compress=Sup3r-S3cret",
         ] {
             let e = ClientOptions::from_url(url).map(|_| ()).unwrap_err();
             let shown = format!("{e} {e:?}");

@@ -505,12 +505,19 @@ impl Transport {
                 return Err(sink_error);
             }
             let mut err = transport_error(url, &e);
-            if let Error::Transport { message, .. } = &mut err {
+            if let Error::Transport { message, connect, .. } = &mut err {
                 // Whether the request went out whole: callers decide by it whether a retry is safe.
                 message.push_str(&format!(
                     " ({} request body bytes sent, {} response bytes received)",
                     sent, st.meta.wire_bytes
                 ));
+                // libcurl sends again on a fresh connection when a reused one turns out dead; if that
+                // reconnect is refused, the error says "couldn't connect" although the request went
+                // out on the first connection (and may have run). Only a request of which nothing
+                // was sent was never made.
+                if sent > 0 {
+                    *connect = false;
+                }
             }
             return Err(err);
         }
@@ -542,6 +549,14 @@ impl Transport {
         }
         if let Some(e) = find_exception(&st.tail, meta.exception_tag.as_deref()) {
             return Err(e);
+        }
+        if meta.exception_tag.is_none() && st.sink_error.is_none() {
+            // Servers without the tag (18.16 … 24.x) append an exception raised after data started to
+            // the data and end the response normally: a response whose last line is exactly such a
+            // text is that exception, not a result.
+            if let Some(e) = find_trailing_exception(&st.tail) {
+                return Err(e);
+            }
         }
         if let Some(e) = st.sink_error {
             // Servers without the tag (18.16) append the exception text to the data, which then fails
@@ -603,6 +618,37 @@ pub fn find_untagged_exception(tail: &[u8]) -> Option<Error> {
     let i = memchr::memmem::rfind(tail, b"Code: ")?;
     let text = String::from_utf8_lossy(&tail[i..]);
     text.contains("Exception").then(|| Error::from_server_text(None, &text))
+}
+
+/// An exception text that is the whole last line of a response, in the form a server without the
+/// exception tag appends it: 18.16's `Code: N, e.displayText() = DB::Exception: …, e.what() =
+/// DB::Exception`, or the newer `Code: N. DB::Exception: … (NAME) (version X.Y.Z)`.
+pub fn find_trailing_exception(tail: &[u8]) -> Option<Error> {
+    let body = tail.strip_suffix(b"\n")?;
+    // In text formats the exception is a line of its own; after binary data (RowBinary, Native) it
+    // follows the last value directly: take the text from the last "Code: " on.
+    let start = memchr::memmem::rfind(body, b"Code: ")?;
+    let text = std::str::from_utf8(&body[start..]).ok()?;
+    if text.contains('\n') {
+        return None;
+    }
+    let rest = &text["Code: ".len()..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let after = &rest[digits..];
+    let legacy =
+        after.starts_with(", e.displayText() = DB::Exception: ") && text.ends_with(", e.what() = DB::Exception");
+    // The newer form only as a line of its own (it has no end marker as distinctive as 18.16's).
+    let own_line = start == 0 || body[start - 1] == b'\n';
+    let modern = own_line
+        && after.starts_with(". DB::Exception: ")
+        && text.rfind(" (version ").is_some_and(|i| {
+            let v = text[i + 10..].split(')').next().unwrap_or("");
+            !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        });
+    (legacy || modern).then(|| Error::from_server_text(None, text))
 }
 
 /// Whether a header line is `name: …` (any case) with a value containing `value` (any case).
@@ -689,6 +735,24 @@ mod tests {
         }
         assert!(t.len() >= TAIL);
         assert!(data.ends_with(&t));
+    }
+
+    #[test]
+    fn trailing_exceptions_are_whole_last_lines() {
+        let legacy = b"1\n2\nCode: 395, e.displayText() = DB::Exception: Value passed to 'throwIf' function is non zero, e.what() = DB::Exception\n";
+        assert_eq!(find_trailing_exception(legacy).and_then(|e| e.server_code()), Some(395));
+        let modern = b"1\nCode: 47. DB::Exception: Unknown identifier x. (UNKNOWN_IDENTIFIER) (version 23.8.1.1)\n";
+        assert_eq!(find_trailing_exception(modern).and_then(|e| e.server_code()), Some(47));
+        // Data that only mentions an exception is data.
+        assert!(find_trailing_exception(b"Code: 1 is fine\n").is_none());
+        assert!(
+            find_trailing_exception(b"Code: 395, e.displayText() = DB::Exception: y, e.what() = DB::Exception")
+                .is_none()
+        );
+        // After binary data, 18.16's form is found without a line of its own.
+        let binary = b"\x01\x02Code: 395, e.displayText() = DB::Exception: y, e.what() = DB::Exception\n";
+        assert_eq!(find_trailing_exception(binary).and_then(|e| e.server_code()), Some(395));
+        assert!(find_trailing_exception(b"x Code: 47. DB::Exception: y (version 1.2)\n").is_none());
     }
 
     #[test]

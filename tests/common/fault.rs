@@ -58,6 +58,8 @@ struct Shared {
     fired: AtomicUsize,
     connections: AtomicUsize,
     stop: AtomicBool,
+    /// Not listening: new connections are refused (open ones carry on).
+    paused: AtomicBool,
     /// Every connection the proxy made, to close them all when it stops.
     conns: Mutex<Vec<std::sync::Weak<Conn>>>,
 }
@@ -86,13 +88,39 @@ impl FaultProxy {
             fired: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
             conns: Mutex::new(Vec::new()),
         });
         let sh = shared.clone();
         std::thread::spawn(move || {
-            for conn in listener.incoming() {
+            let mut listener = Some(listener);
+            loop {
                 if sh.stop.load(Ordering::SeqCst) {
                     break;
+                }
+                if sh.paused.load(Ordering::SeqCst) {
+                    // Not listening: connections are refused until resumed.
+                    listener = None;
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                let l = match &listener {
+                    Some(l) => l,
+                    None => match TcpListener::bind(("127.0.0.1", port)) {
+                        Ok(l) => listener.insert(l),
+                        Err(_) => {
+                            std::thread::sleep(Duration::from_millis(5));
+                            continue;
+                        }
+                    },
+                };
+                let conn = l.accept().map(|(c, _)| c);
+                if sh.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                if sh.paused.load(Ordering::SeqCst) {
+                    // The wake-up connection of `pause_listening`.
+                    continue;
                 }
                 let Ok(client) = conn else { continue };
                 let Ok(server) = TcpStream::connect(&sh.upstream) else { continue };
@@ -148,6 +176,26 @@ impl FaultProxy {
                 }
             }
         });
+    }
+
+    /// Stops listening: new connections are refused (as by a server restarting) while the open ones
+    /// carry on. Returns once the port is closed.
+    pub fn pause_listening(&self) {
+        self.shared.paused.store(true, Ordering::SeqCst);
+        // Wake the accept loop, then wait until the port refuses.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        for _ in 0..200 {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("the proxy's port did not close");
+    }
+
+    /// Listens again on the same port.
+    pub fn resume_listening(&self) {
+        self.shared.paused.store(false, Ordering::SeqCst);
     }
 
     /// Removes a fault that has not fired.
