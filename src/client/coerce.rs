@@ -51,6 +51,17 @@ impl Coercion {
     }
 }
 
+/// Whether [`Coercion::coerce`] may change `v` (text and floats); anything else passes unchanged.
+#[inline]
+pub(crate) fn may_convert(v: &Value<'_>) -> bool {
+    matches!(v, Value::String(_) | Value::Float32(_) | Value::Float64(_))
+}
+
+/// Whether any value converts for a column of type `t` (else values go to the builder as they are).
+pub(crate) fn converts_for(t: &TypeDesc) -> bool {
+    takes_text(base(t))
+}
+
 /// The type under `Nullable` and `LowCardinality`.
 fn base(t: &TypeDesc) -> &TypeDesc {
     match t {

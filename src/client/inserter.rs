@@ -198,6 +198,8 @@ pub struct Inserter {
     server_version: String,
     /// Driver-compatible conversions of values (text for dates, floats for decimals, …).
     coercion: super::coerce::Coercion,
+    /// Per column: whether any value converts for it (see `coerce::converts_for`).
+    convertible: Vec<bool>,
     /// The client's cache of table columns and this table's key in it: forgotten when the server
     /// rejects the insert (the table may have changed).
     column_cache: (Arc<std::sync::Mutex<super::ColumnCache>>, String),
@@ -310,6 +312,7 @@ impl Client {
             extra.push(("decompress", "1"));
         }
         let params = Arc::new(self.params(opts, &extra)?);
+        let convertible = types.iter().map(super::coerce::converts_for).collect();
         let ins = Inserter {
             table: table.to_string(),
             columns,
@@ -336,6 +339,7 @@ impl Client {
             timeout: opts.timeout.or(self.options.timeout),
             server_version: self.server_version.clone(),
             coercion: super::coerce::Coercion::new(&self.server_timezone),
+            convertible,
             column_cache: (self.table_columns.clone(), self.table_key(table, opts)),
         };
         // Requests start with their first block, so limits never produce an empty request.
@@ -634,14 +638,17 @@ impl Inserter {
             return Err(Error::usage(format!("row has {} values for {} columns", row.len(), self.builders.len())));
         }
         let at = self.summary.rows + self.pending_rows() as u64;
-        let coercion = &mut self.coercion;
-        let failed = self
-            .builders
-            .iter_mut()
-            .zip(row)
-            .zip(&self.types)
-            .enumerate()
-            .find_map(|(i, ((b, v), t))| coercion.coerce(v, t).and_then(|v| b.push(&v)).err().map(|e| (i, e)));
+        let (coercion, types, convertible) = (&mut self.coercion, &self.types, &self.convertible);
+        let failed = self.builders.iter_mut().zip(row).enumerate().find_map(|(i, (b, v))| {
+            // Only values that may need converting, into columns that convert, take the conversion
+            // path (the common case, a value of its column's kind, goes straight to the builder).
+            let pushed = if convertible[i] && super::coerce::may_convert(v) {
+                coercion.coerce(v, &types[i]).and_then(|v| b.push(&v))
+            } else {
+                b.push(v)
+            };
+            pushed.err().map(|e| (i, e))
+        });
         if let Some((i, e)) = failed {
             let (name, t) = &self.columns[i];
             let cause = Error::usage(format!("row {at}, column {name} ({t}): {e}; the insert was aborted"));
