@@ -118,7 +118,7 @@ fn a_typed_builder_for_the_wrong_type_is_refused_before_sending() {
     let mut b = FixedBuilder::<u64>::new("UInt8");
     b.push(1);
     let e = c.insert_block(&t, &[("a", &b)]).unwrap_err();
-    assert!(e.to_string().contains("UInt8 values take 1 bytes"), "{e}");
+    assert!(e.to_string().contains("UInt8 takes values of Rust type u8, not u64"), "{e}");
     let mut ok = FixedBuilder::<u8>::new("UInt8");
     ok.push(1);
     c.insert_block(&t, &[("a", &ok)]).unwrap();
@@ -137,10 +137,11 @@ fn inserts_convert_what_the_python_driver_accepts_exactly_as_the_server_parses_i
     c.command(&format!("CREATE TABLE {ours} ({types}) ENGINE = Memory")).unwrap();
     c.command(&format!("CREATE TABLE {server} ({types}) ENGINE = Memory")).unwrap();
     let civil = jiff::civil::date(2022, 10, 1).at(15, 20, 5, 123_000_000);
+    let civil_s = jiff::civil::date(2022, 10, 1).at(15, 20, 5, 0);
     let rows = vec![
         vec![
             Value::from("12.5"),
-            Value::from(civil),
+            Value::from(civil_s),
             Value::from("2022-10-01 15:20:05"),
             Value::from(civil),
             Value::from("2020-02-29"),
@@ -155,7 +156,7 @@ fn inserts_convert_what_the_python_driver_accepts_exactly_as_the_server_parses_i
         vec![
             Value::Float64(-0.0625),
             Value::from("2000-01-01 00:00:00"),
-            Value::from(civil),
+            Value::from(civil_s),
             Value::from("2022-10-01 15:20:05.5"),
             Value::Null,
             Value::from("00000000-0000-0000-0000-000000000001"),
@@ -171,7 +172,7 @@ fn inserts_convert_what_the_python_driver_accepts_exactly_as_the_server_parses_i
     // The same text through the server's own parser (the float as its shortest text).
     let tsv = "12.5\t2022-10-01 15:20:05\t2022-10-01 15:20:05\t2022-10-01 15:20:05.123\t2020-02-29\t\
                61f0c404-5cb3-11e7-907b-a6006ad3dba0\t10.0.0.1\t::ffff:10.0.0.1\tblue\t42\ttrue\t1.5e3\n\
-               -0.0625\t2000-01-01 00:00:00\t2022-10-01 15:20:05.123\t2022-10-01 15:20:05.5\t\\N\t\
+               -0.0625\t2000-01-01 00:00:00\t2022-10-01 15:20:05\t2022-10-01 15:20:05.5\t\\N\t\
                00000000-0000-0000-0000-000000000001\t255.255.255.255\t2001:db8::1\tred\t7\tfalse\t0.1\n";
     c.raw_insert(&server, &[], "TSV", tsv.as_bytes()).unwrap();
     for (x, y) in [(&ours, &server), (&server, &ours)] {
@@ -187,6 +188,13 @@ fn inserts_convert_what_the_python_driver_accepts_exactly_as_the_server_parses_i
         vec![("u", Value::from("not-a-uuid"))],
         vec![("a4", Value::from("300.1.1.1"))],
         vec![("dt", Value::from("yesterday"))],
+        // Nothing cut off or read otherwise than written.
+        vec![("dt", Value::from("2022-10-01 15:20:05+02:00"))],
+        vec![("dt", Value::from("2022-10-01 15:20:05.5"))],
+        vec![("dt", Value::from(jiff::civil::date(2022, 10, 1).at(15, 20, 5, 500_000_000)))],
+        vec![("dt64", Value::from("1664637605123"))],
+        vec![("dt64", Value::from("2022-10-01 15:20:05.1234"))],
+        vec![("dn", Value::from("2020-01-05 10:00:00"))],
     ] {
         let (names, values): (Vec<&str>, Vec<Value>) = bad.into_iter().unzip();
         assert!(c.insert(&ours, &names, std::slice::from_ref(&values)).is_err(), "{names:?} {values:?}");
@@ -249,4 +257,62 @@ fn on_18_16_too_readonly_users_sessions_and_other_databases() {
     c.insert_with("tmp_legacy", &[], &[vec![Value::from(5u8)]], &s).unwrap();
     assert_eq!(c.command_with("SELECT sum(v) FROM tmp_legacy", &s).unwrap(), "5");
     c.command(&format!("DROP DATABASE {db}")).unwrap();
+}
+
+#[test]
+fn typed_builders_take_only_their_types_rust_kind_and_values() {
+    use clickhouse_connect::native::FixedBuilder;
+    let c = modern();
+    let t = table("builder_kinds");
+    c.command(&format!("CREATE TABLE {t} (u UInt32, b Bool, e Enum8('a' = 1), id UUID) ENGINE = Memory")).unwrap();
+    let mut f = FixedBuilder::<f32>::new("UInt32");
+    f.push(1.0);
+    assert!(c.insert_block(&t, &[("u", &f)]).unwrap_err().to_string().contains("u32"));
+    let mut u = FixedBuilder::<u128>::new("UUID");
+    u.push(1);
+    assert!(c.insert_block(&t, &[("id", &u)]).is_err());
+    let mut b = FixedBuilder::<u8>::new("Bool");
+    b.push(2);
+    assert!(c.insert_block(&t, &[("b", &b)]).unwrap_err().to_string().contains("2 is not a value of Bool"));
+    let mut e = FixedBuilder::<i8>::new("Enum8('a' = 1)");
+    e.push(5);
+    assert!(c.insert_block(&t, &[("e", &e)]).is_err());
+    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "0");
+    let (mut u, mut b, mut e) = (
+        FixedBuilder::<u32>::new("UInt32"),
+        FixedBuilder::<u8>::new("Bool"),
+        FixedBuilder::<i8>::new("Enum8('a' = 1)"),
+    );
+    u.push(7);
+    b.push(1);
+    e.push(1);
+    c.insert_block(&t, &[("u", &u), ("b", &b), ("e", &e)]).unwrap();
+    assert_eq!(c.command(&format!("SELECT u, b, e FROM {t}")).unwrap(), "7\ttrue\ta");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
+fn command_takes_empty_strings_and_foreign_formats_and_limits_apply_for_readonly_users() {
+    use clickhouse_connect::{Client, Value};
+    let c = modern();
+    let r = c.command("SELECT ''").unwrap();
+    assert_eq!((r.rows, r.value()), (1, Some(&Value::from(""))));
+    assert_eq!(c.command("SELECT 'x' WHERE 0").unwrap().rows, 0);
+    // The statement's own FORMAT: the text as the server wrote it, every row.
+    for c in [modern(), legacy()] {
+        let r = c.command("SELECT number FROM numbers(5) FORMAT TSV").unwrap();
+        assert_eq!(r.text, "0\n1\n2\n3\n4", "{}", c.server_version());
+    }
+    // query_limit for a user who may not set `limit` (18.16 readonly): applied by the client.
+    let mut o = common::options("CH_LEGACY_URL");
+    o.username = common::env("CH_READONLY_USER");
+    o.query_limit = 5;
+    let ro = Client::new(o).unwrap();
+    assert_eq!(ro.query("SELECT number FROM system.numbers LIMIT 100").unwrap().rows.len(), 5);
+    // A call's compress=1 on 18.16 (whose compressed frames are broken) is not an empty result.
+    let old = legacy();
+    let r = old.query_with("SELECT 42", &CallOptions::new().setting("compress", 1)).unwrap();
+    assert_eq!(r.rows, vec![vec![Value::UInt8(42)]]);
+    // encoding is for query only: other calls refuse it instead of ignoring it.
+    assert!(c.command_with("SELECT 1", &CallOptions::new().encoding("windows-1252")).is_err());
 }

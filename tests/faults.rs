@@ -517,7 +517,8 @@ fn exactly_once_refuses_a_table_that_would_not_deduplicate() {
         ("MergeTree PARTITION BY (x % 2 = 0 OR 'non_replicated_deduplication_window = 1000' = '') ORDER BY x", false),
         ("MergeTree ORDER BY x SETTINGS non_replicated_deduplication_window = 0", false),
         ("Memory", false),
-        ("MergeTree ORDER BY x SETTINGS non_replicated_deduplication_window = 10", true),
+        ("MergeTree ORDER BY x SETTINGS non_replicated_deduplication_window = 10", false),
+        ("MergeTree ORDER BY x SETTINGS non_replicated_deduplication_window = 1000", true),
     ] {
         let t = table("eo_engine");
         server.command(&format!("CREATE TABLE {t} (x UInt64) ENGINE = {engine}")).unwrap();

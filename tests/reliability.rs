@@ -265,3 +265,22 @@ fn on_18_16_an_exception_after_data_is_an_error_for_text_results_too() {
     }
     assert_eq!(c.command(sql).err().and_then(|e| e.server_code()), Some(395));
 }
+
+#[test]
+fn on_18_16_an_exception_longer_than_the_kept_tail_is_still_an_error() {
+    let c = common::legacy();
+    let sql = "WITH (SELECT arrayStringConcat(arrayMap(x -> 'x', range(20000)))) AS big \
+               SELECT toUInt64(if(number < 300000, '1', big)) FROM numbers(400000) \
+               SETTINGS max_block_size = 1000, max_threads = 1";
+    for fmt in [Some("TSV"), Some("RowBinary")] {
+        assert!(c.raw_query(sql, fmt).is_err(), "{fmt:?}");
+    }
+    assert!(c.command(sql).is_err());
+    assert!(matches!(c.query(sql).unwrap_err(), Error::Server { .. }));
+}
+
+#[test]
+fn settings_named_like_passwords_are_hidden_in_debug() {
+    let o = ClientOptions::from_url("http://127.0.0.1:1/?user=u&Password=S3CRETPW&my_password_x=S3CRETPW").unwrap();
+    assert!(!format!("{o:?}").contains("S3CRETPW"));
+}

@@ -135,7 +135,27 @@ fn usage(message: impl Into<String>) -> Failure {
     Failure { message: message.into(), status: 2 }
 }
 
+/// The library's warnings (a setting dropped for a readonly user, a compression the server cannot do,
+/// …) on stderr.
+struct Warnings;
+
+impl log::Log for Warnings {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Warn
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            eprintln!("chc: warning: {}", r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
 fn main() -> ExitCode {
+    static WARNINGS: Warnings = Warnings;
+    if log::set_logger(&WARNINGS).is_ok() {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -270,7 +290,13 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
         rows = rows.max(s.read_rows);
         bytes = bytes.max(s.read_bytes);
     }
-    progress.finish(rows.max(writer.rows), bytes.max(writer.bytes));
+    if rows == 0 && bytes == 0 {
+        // The server reported nothing (18.16 sends no progress, a readonly user may not ask): say what
+        // the rows are — received, not read.
+        progress.finish_as(writer.rows, writer.bytes, "received");
+    } else {
+        progress.finish(rows.max(writer.rows), bytes.max(writer.bytes));
+    }
     Ok(())
 }
 

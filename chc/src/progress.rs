@@ -36,6 +36,10 @@ impl Progress {
     }
 
     fn line(&self, rows: u64, bytes: u64, total_rows: u64) -> String {
+        self.line_as(rows, bytes, total_rows, self.what)
+    }
+
+    fn line_as(&self, rows: u64, bytes: u64, total_rows: u64, what: &str) -> String {
         let secs = self.start.elapsed().as_secs_f64();
         let rate = if secs > 0.0 { rows as f64 / secs } else { 0.0 };
         let brate = if secs > 0.0 { (bytes as f64 / secs) as u64 } else { 0 };
@@ -43,7 +47,7 @@ impl Progress {
         format!(
             "{} rows{of} {}, {} ({} rows/s, {}/s), {:.1}s",
             group(rows),
-            self.what,
+            what,
             HumanBytes(bytes),
             group(rate as u64),
             HumanBytes(brate),
@@ -66,7 +70,12 @@ impl Progress {
 
     /// Final line.
     pub fn finish(&self, rows: u64, bytes: u64) {
-        let line = self.line(rows, bytes, 0);
+        self.finish_as(rows, bytes, self.what)
+    }
+
+    /// Final line, naming what the rows were (`received` when the server reported no progress).
+    pub fn finish_as(&self, rows: u64, bytes: u64, what: &str) {
+        let line = self.line_as(rows, bytes, 0, what);
         if let Some(bar) = &self.bar {
             bar.finish_with_message(line);
         } else if self.plain.is_some() {

@@ -36,7 +36,8 @@ pub struct CallOptions {
     /// Bind `{name:Type}` placeholders on the client (`CAST(<literal> AS Type)`) instead of sending
     /// them to the server: for servers older than 19.11.
     pub client_side_binding: bool,
-    /// Decode `String` and `FixedString` values of `query` results from this encoding (a WHATWG
+    /// Decode `String` and `FixedString` values of `query`/`query_with` results (only: other calls refuse
+    /// it) from this encoding (a WHATWG
     /// label: `windows-1252`, `shift_jis`, `utf-16le`, …) into UTF-8, as the Python driver's
     /// `encoding`; bytes that are not valid in it are an error, never replaced. `None`: as stored.
     pub encoding: Option<String>,

@@ -34,7 +34,10 @@ impl Coercion {
     pub(crate) fn coerce<'v>(&mut self, v: &'v Value<'v>, t: &TypeDesc) -> Result<Cow<'v, Value<'v>>, String> {
         let base = base(t);
         match (v, base) {
-            (Value::String(text), t) if takes_text(t) => Ok(Cow::Owned(self.parser.scalar(text, t)?)),
+            (Value::String(text), t) if takes_text(t) => {
+                exact_time_text(text, t)?;
+                Ok(Cow::Owned(self.parser.scalar(text, t)?))
+            }
             (Value::Float64(_) | Value::Float32(_), TypeDesc::Decimal { .. }) => {
                 let text = match v {
                     Value::Float64(x) => float_text(*x)?,
@@ -102,6 +105,55 @@ fn takes_text(t: &TypeDesc) -> bool {
             | T::Ipv4
             | T::Ipv6
     )
+}
+
+/// Dates and times as text must be in the exact form of their type — a date for `Date`, a date and a
+/// time for `DateTime`, at most the column's fractional digits (more only as zeros), no offset, hours
+/// of a `Time` within its range — so nothing is cut off or read otherwise than written.
+fn exact_time_text(text: &[u8], t: &TypeDesc) -> Result<(), String> {
+    use TypeDesc as T;
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    let date = |s: &[u8]| {
+        s.len() == 10 && digits(&s[..4]) && s[4] == b'-' && digits(&s[5..7]) && s[7] == b'-' && digits(&s[8..])
+    };
+    let clock = |s: &[u8], max_hours: usize| {
+        let mut parts = s.splitn(3, |b| *b == b':');
+        let (h, m, sec) = (parts.next(), parts.next(), parts.next());
+        matches!((h, m, sec), (Some(h), Some(m), Some(sec)) if digits(h) && h.len() <= max_hours
+            && m.len() == 2 && digits(m) && sec.len() == 2 && digits(sec))
+    };
+    let fraction = |s: &[u8], keep: u8| -> Option<usize> {
+        match s.iter().position(|b| *b == b'.') {
+            None => Some(s.len()),
+            Some(dot) => {
+                let frac = &s[dot + 1..];
+                let extra = frac.get(usize::from(keep)..).unwrap_or(&[]);
+                (digits(frac) && extra.iter().all(|b| *b == b'0')).then_some(dot)
+            }
+        }
+    };
+    let shown = || format!("{:?}", crate::error::excerpt(text, 40));
+    let ok = match t {
+        T::Date | T::Date32 => date(text),
+        T::DateTime(_) | T::DateTime64(..) => {
+            let keep = if let T::DateTime64(p, _) = t { *p } else { 0 };
+            text.len() >= 19
+                && date(&text[..10])
+                && matches!(text[10], b' ' | b'T')
+                && fraction(&text[11..], keep).is_some_and(|end| clock(&text[11..11 + end], 2))
+        }
+        T::Time | T::Time64(_) => {
+            let keep = if let T::Time64(p) = t { *p } else { 0 };
+            let body = text.strip_prefix(b"-").unwrap_or(text);
+            fraction(body, keep).is_some_and(|end| clock(&body[..end], 3))
+        }
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{} is not exactly a value of {t} (no offsets, cut digits or other forms)", shown()))
+    }
 }
 
 /// The shortest text that reads back as `x` (never in exponent form).

@@ -114,6 +114,7 @@ impl Client {
 
     /// [`Client::command`] with per-call options.
     pub fn command_with(&self, sql: &str, opts: &CallOptions) -> Result<CommandResult> {
+        super::only_query_decodes(opts)?;
         let mut out = Vec::new();
         let mut extra = vec![("default_format", "TabSeparatedWithNamesAndTypes")];
         if self.options.send_progress {
@@ -145,18 +146,38 @@ impl Client {
     }
 
     fn command_result(&self, body: &[u8], meta: crate::transport::ResponseMeta) -> CommandResult {
+        let meta_format = meta.format.clone();
         let mut r = CommandResult {
             summary: meta.summary.as_deref().and_then(Summary::parse),
             query_id: meta.query_id,
             ..Default::default()
         };
-        let body = body.strip_suffix(b"\n").unwrap_or(body);
-        let mut lines = body.split(|b| *b == b'\n');
-        let (Some(names), Some(types)) = (lines.next(), lines.next()) else {
+        // Two header lines (names, types), then one line per row, each ending with '\n' (a row of one
+        // empty string is an empty line, not no row).
+        // The statement's own FORMAT clause wins over the one asked for: then the body is just text.
+        let asked = meta_format.as_deref().is_none_or(|f| f == "TabSeparatedWithNamesAndTypes");
+        let mut lines = body.splitn(3, |b| *b == b'\n');
+        let parts = (lines.next(), lines.next(), lines.next());
+        let headers_fit = |names: &[u8], types: &[u8]| {
+            let n = names.split(|b| *b == b'\t').count();
+            let t: Vec<&[u8]> = types.split(|b| *b == b'\t').collect();
+            n == t.len()
+                && t.iter().all(|t| {
+                    let mut u = Vec::new();
+                    crate::format::parse::unescape(t, &mut u).is_ok()
+                        && std::str::from_utf8(&u).is_ok_and(|t| TypeDesc::parse(t).is_ok())
+                })
+        };
+        let (true, Some(names), Some(types), Some(data)) = (asked, parts.0, parts.1, parts.2) else {
             // Nothing, or not what was asked for: keep the text as it came.
-            r.text = String::from_utf8_lossy(body).into_owned();
+            r.text = String::from_utf8_lossy(body.strip_suffix(b"\n").unwrap_or(body)).into_owned();
             return r;
         };
+        if !headers_fit(names, types) {
+            // (18.16 does not say the format: a body whose second line is not type names is plain text.)
+            r.text = String::from_utf8_lossy(body.strip_suffix(b"\n").unwrap_or(body)).into_owned();
+            return r;
+        }
         let mut unescaped = Vec::new();
         for n in names.split(|b| *b == b'\t') {
             unescaped.clear();
@@ -171,11 +192,9 @@ impl Client {
                 None => r.column_types.clear(),
             }
         }
-        let data_start = names.len() + types.len() + 2;
-        let data = body.get(data_start..).unwrap_or_default();
-        r.text = String::from_utf8_lossy(data).into_owned();
-        r.rows = if data.is_empty() { 0 } else { data.split(|b| *b == b'\n').count() };
-        if let (Some(first), true) = (data.split(|b| *b == b'\n').next(), !data.is_empty()) {
+        r.rows = memchr::memchr_iter(b'\n', data).count();
+        r.text = String::from_utf8_lossy(data.strip_suffix(b"\n").unwrap_or(data)).into_owned();
+        if let (Some(first), true) = (data.split(|b| *b == b'\n').next(), r.rows > 0) {
             let mut parser = TextParser::new(&self.server_timezone);
             let fields: Vec<&[u8]> = first.split(|b| *b == b'\t').collect();
             if fields.len() == r.column_types.len() {

@@ -67,6 +67,7 @@ impl Client {
         // Only where the table is: the call's database and session (for temporary tables).
         let mut where_ = CallOptions::new();
         where_.database = opts.database.clone();
+        where_.use_database = opts.use_database;
         where_.session_id = opts.session_id.clone();
         where_.settings = opts.settings.iter().filter(|(k, _)| k == "session_id").cloned().collect();
         self.fetch_blocks(&format!("DESCRIBE TABLE {}", quote_table(table)), &where_, false, |block| {
@@ -217,7 +218,12 @@ impl Client {
 
     /// The cache key of a table's columns: database, session (temporary tables) and name.
     pub(crate) fn table_key(&self, table: &str, opts: &CallOptions) -> String {
-        let db = opts.database.as_deref().or(self.options.database.as_deref()).unwrap_or(&self.database);
+        let db = match (opts.database.as_deref(), opts.use_database) {
+            (Some(d), _) => d,
+            (None, true) => self.options.database.as_deref().unwrap_or(&self.database),
+            // The user's default database on the server.
+            (None, false) => "\u{1}default",
+        };
         let session = self.call_session(opts).unwrap_or("");
         format!("{db}\u{0}{session}\u{0}{table}")
     }

@@ -236,6 +236,9 @@ fn setting_in_code(sql: &[u8], name: &[u8], dialects: &[crate::params::lex::Dial
     found
 }
 
+/// The smallest deduplication window an exactly-once insert accepts on a non-replicated MergeTree.
+const MIN_WINDOW: u64 = 100;
+
 /// `s` inside a single-quoted SQL string.
 fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('\'', "\\'")
@@ -443,9 +446,18 @@ impl Inserter {
         let _ = crate::format::parse::unescape(engine_full.as_bytes(), &mut unescaped);
         let dialects = crate::params::lex::dialects_for(&self.server_version);
         let own = setting_in_code(&unescaped, b"non_replicated_deduplication_window", dialects);
+        // A resent request is deduplicated block by block: the window must still hold every block
+        // of it, and the server may make as many blocks of a request as it has Native blocks (more
+        // with a small max_insert_block_size), plus whatever other writers inserted meanwhile.
+        let blocks = self.limits.max_rows.map_or(0, |r| r.div_ceil(self.block_rows as u64));
+        let need = (blocks + 10).max(MIN_WINDOW);
         match own.or_else(|| default_window.parse().ok()) {
-            Some(w) if w > 0 => Ok(()),
-            _ => refuse("has non_replicated_deduplication_window = 0".into()),
+            Some(w) if w >= need => Ok(()),
+            Some(w) => refuse(format!(
+                "has non_replicated_deduplication_window = {w}, fewer than the {need} blocks one request may \
+                 make (at least {MIN_WINDOW}, and more than the blocks per request)"
+            )),
+            None => refuse("has no non_replicated_deduplication_window".into()),
         }
     }
 

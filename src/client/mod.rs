@@ -105,6 +105,9 @@ pub struct Client {
     table_columns: Arc<Mutex<ColumnCache>>,
 }
 
+/// The sink's way to stop reading once a client-side `query_limit` is reached.
+const LIMIT_REACHED: &str = "query_limit reached";
+
 /// How a Native query's blocks are consumed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Fetch {
@@ -304,7 +307,12 @@ impl Client {
         if let Some(s) = self.call_session(opts) {
             p.push(("session_id".into(), s.to_string()));
         }
-        if let Some(q) = opts.query_id.as_deref().or_else(|| setting(&opts.settings, "query_id")) {
+        if let Some(q) = opts
+            .query_id
+            .as_deref()
+            .or_else(|| setting(&opts.settings, "query_id"))
+            .or_else(|| setting(&self.settings, "query_id"))
+        {
             p.push(("query_id".into(), q.to_string()));
         }
         // The HTTP parameters the client decides itself (from the call's or the client's values).
@@ -378,7 +386,14 @@ impl Client {
     /// The compression of one call: the client's, unless the call's settings say `compress` (response
     /// frames) or `decompress` (request body frames), as the Python driver lets them.
     fn call_compression(&self, opts: &CallOptions, direction: &str) -> Compression {
-        let frames = if self.compression == Compression::Zstd { Compression::Zstd } else { Compression::Lz4 };
+        let frames = if !version_at_least(&self.server_version, 19, 1) {
+            // 18.16 answers compress=1 with an empty body: gzip instead, as for the client's own.
+            Compression::Http("gzip".into())
+        } else if self.compression == Compression::Zstd {
+            Compression::Zstd
+        } else {
+            Compression::Lz4
+        };
         match setting(&opts.settings, direction) {
             Some("1" | "true") => frames,
             Some("0" | "false") if matches!(self.compression, Compression::Lz4 | Compression::Zstd) => {
@@ -605,6 +620,7 @@ impl Client {
 
     /// [`Client::raw_query`] with per-call options. Retried like queries.
     pub fn raw_query_with(&self, sql: &str, format: Option<&str>, opts: &CallOptions) -> Result<Vec<u8>> {
+        only_query_decodes(opts)?;
         let mut out = Vec::new();
         let extra: Vec<(&str, &str)> = format.map(|f| ("default_format", f)).into_iter().collect();
         self.post_query(sql, opts, &extra, self.options.query_retries, &mut |chunk| {
@@ -628,6 +644,7 @@ impl Client {
         opts: &CallOptions,
         mut on_block: impl FnMut(&Block<'_>) -> Result<()>,
     ) -> Result<ResponseMeta> {
+        only_query_decodes(opts)?;
         self.fetch_blocks_inner(sql, opts, true, Fetch::Stream, &mut |b, _| on_block(b))
     }
 
@@ -641,6 +658,7 @@ impl Client {
         opts: &CallOptions,
         mut on_block: impl FnMut(&Block<'_>, &[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
+        only_query_decodes(opts)?;
         self.fetch_blocks_inner(sql, opts, true, Fetch::StreamWithBytes, &mut on_block)
     }
 
@@ -673,9 +691,16 @@ impl Client {
             // server finishes first, so the summary covers the whole query.
             extra.push(("wait_end_of_query", "1"));
         }
+        // A user who may not set `limit` (readonly on 18.16) gets the limit applied here instead.
+        let mut client_limit = None;
         if user_query && self.options.query_limit > 0 {
-            extra.push(("limit", limit.as_str()));
+            if self.may_set("limit")? {
+                extra.push(("limit", limit.as_str()));
+            } else {
+                client_limit = Some(self.options.query_limit);
+            }
         }
+        let mut delivered_rows = 0u64;
         let mut decoder = match &revision {
             Some(r) => {
                 extra.push(("client_protocol_version", r.as_str()));
@@ -693,11 +718,22 @@ impl Client {
                 }
             } else {
                 while let Some(block) = decoder.feed(&mut chunk)? {
+                    if let Some(max) = client_limit {
+                        if delivered_rows >= max {
+                            // Enough rows: stop reading (the query is cancelled).
+                            return Err(Error::usage(LIMIT_REACHED));
+                        }
+                        delivered_rows += block.rows() as u64;
+                    }
                     on_block(&block, &[])?;
                 }
             }
             Ok(())
-        })?;
+        });
+        let meta = match meta {
+            Err(Error::Usage(m)) if m == LIMIT_REACHED => return Ok(ResponseMeta::default()),
+            other => other?,
+        };
         if let Err(e) = decoder.finish() {
             // A stream that ends inside a block: an 18.16 exception appended to the data, or truncation.
             return Err(find_untagged_exception(&meta.tail).unwrap_or(e));
@@ -755,6 +791,9 @@ impl Client {
             }
             Ok(())
         })?;
+        if self.options.query_limit > 0 {
+            rows.truncate(self.options.query_limit as usize);
+        }
         let summary = meta.summary.as_deref().and_then(Summary::parse);
         Ok(QueryResult { column_names, column_types, column_type_names, rows, query_id: meta.query_id, summary })
     }
@@ -785,6 +824,17 @@ fn transcode(v: &mut Value<'static>, enc: &'static encoding_rs::Encoding) -> std
         Value::Array(items) | Value::Tuple(items) => items.iter_mut().try_for_each(|x| transcode(x, enc)),
         Value::Map(pairs) => pairs.iter_mut().try_for_each(|(k, x)| transcode(k, enc).and_then(|()| transcode(x, enc))),
         _ => Ok(()),
+    }
+}
+
+/// `CallOptions::encoding` applies to `query` (as the Python driver's `encoding`): other calls refuse
+/// it rather than silently hand back undecoded bytes.
+pub(crate) fn only_query_decodes(opts: &CallOptions) -> Result<()> {
+    match &opts.encoding {
+        Some(e) => Err(Error::usage(format!(
+            "CallOptions::encoding({e:?}) applies to query/query_with only (this call hands back bytes as stored)"
+        ))),
+        None => Ok(()),
     }
 }
 

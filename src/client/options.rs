@@ -131,7 +131,18 @@ impl std::fmt::Debug for ClientOptions {
             .field("username", &self.username)
             .field("password", &if self.password.is_empty() { "" } else { "***" })
             .field("database", &self.database)
-            .field("settings", &self.settings)
+            .field(
+                "settings",
+                &self
+                    .settings
+                    .iter()
+                    .map(|(k, v)| {
+                        // Anything named like a password is not shown.
+                        let secret = k.to_ascii_lowercase().contains("password");
+                        (k.as_str(), if secret { "***" } else { v.as_str() })
+                    })
+                    .collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }

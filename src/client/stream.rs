@@ -41,6 +41,7 @@ impl Client {
     /// Runs `sql` and returns its rows as an iterator (the query runs on a worker thread, at most about
     /// two blocks ahead of the consumer).
     pub fn query_stream(self: &Arc<Self>, sql: &str, opts: &CallOptions) -> Result<RowStream> {
+        super::only_query_decodes(opts)?;
         let (tx, rx) = sync_channel::<Result<Vec<Row>>>(1);
         let client = self.clone();
         let sql = sql.to_string();

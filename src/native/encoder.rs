@@ -70,6 +70,46 @@ pub struct FixedBuilder<T: bytemuck::Pod + Send> {
     values: Vec<T>,
     /// Why this builder cannot write its type (checked once, when made).
     unfit: Option<String>,
+    /// For `Bool` and enums: the values the type allows (checked for every block written).
+    members: Option<Vec<i16>>,
+}
+
+/// The Rust types whose bytes are a fixed-width ClickHouse type's Native bytes (`None`: no plain
+/// fixed-width builder: UUID's halves are swapped against a `u128`, wide and composite types have
+/// their own builders).
+fn fixed_rust_types(t: &super::TypeDesc) -> Option<&'static [&'static str]> {
+    use super::TypeDesc as T;
+    Some(match t {
+        T::UInt8 | T::Bool => &["u8"],
+        T::UInt16 | T::Date => &["u16"],
+        T::UInt32 | T::DateTime(_) | T::Ipv4 => &["u32"],
+        T::UInt64 => &["u64"],
+        T::UInt128 => &["u128"],
+        T::Int8 | T::Enum8(_) => &["i8"],
+        T::Int16 | T::Enum16(_) => &["i16"],
+        T::Int32 | T::Date32 | T::Time => &["i32"],
+        T::Int64 | T::DateTime64(..) | T::Time64(_) | T::Interval(_) => &["i64"],
+        T::Int128 => &["i128"],
+        T::Float32 => &["f32"],
+        T::Float64 => &["f64"],
+        T::BFloat16 => &["u16"],
+        T::Decimal { precision, .. } if *precision <= 9 => &["i32"],
+        T::Decimal { precision, .. } if *precision <= 18 => &["i64"],
+        T::Decimal { precision, .. } if *precision <= 38 => &["i128"],
+        T::Ipv6 => &["[u8; 16]"],
+        _ => return None,
+    })
+}
+
+/// The values `Bool` and enum types allow.
+fn enum_members(t: &super::TypeDesc) -> Option<Vec<i16>> {
+    use super::TypeDesc as T;
+    match t {
+        T::Bool => Some(vec![0, 1]),
+        T::Enum8(m) => Some(m.iter().map(|(_, c)| i16::from(*c)).collect()),
+        T::Enum16(m) => Some(m.iter().map(|(_, c)| *c).collect()),
+        _ => None,
+    }
 }
 
 impl<T: bytemuck::Pod + Send> FixedBuilder<T> {
@@ -78,17 +118,22 @@ impl<T: bytemuck::Pod + Send> FixedBuilder<T> {
     /// type makes writing a block fail with an error that says so, before anything is sent.
     pub fn new(type_name: impl Into<String>) -> Self {
         let type_name = type_name.into();
-        let want = std::mem::size_of::<T>();
-        let unfit = match super::TypeDesc::parse(&type_name) {
-            Err(e) => Some(e.to_string()),
-            Ok(t) => match t.fixed_size() {
-                Some(n) if n == want => None,
-                Some(n) => Some(format!("{type_name} values take {n} bytes, this builder's take {want}")),
-                None => Some(format!("{type_name} is not a fixed-width type")),
+        let rust = std::any::type_name::<T>();
+        let (unfit, members) = match super::TypeDesc::parse(&type_name) {
+            Err(e) => (Some(e.to_string()), None),
+            Ok(t) => match fixed_rust_types(&t) {
+                None => {
+                    (Some(format!("{type_name} has no plain fixed-width builder (use builder_for or Values)")), None)
+                }
+                Some(ok) if !ok.contains(&rust) => {
+                    (Some(format!("{type_name} takes values of Rust type {}, not {rust}", ok.join(" or "))), None)
+                }
+                Some(_) => (None, enum_members(&t)),
             },
         };
-        FixedBuilder { type_name, values: Vec::new(), unfit }
+        FixedBuilder { type_name, values: Vec::new(), unfit, members }
     }
+
     /// Appends one value.
     pub fn push(&mut self, v: T) {
         self.values.push(v);
@@ -114,10 +159,21 @@ impl<T: bytemuck::Pod + Send> ColumnEncoder for FixedBuilder<T> {
         self.values.clear();
     }
     fn check(&self) -> Result<()> {
-        match &self.unfit {
-            None => Ok(()),
-            Some(why) => Err(Error::usage(format!("FixedBuilder<{}>: {why}", std::any::type_name::<T>()))),
+        if let Some(why) = &self.unfit {
+            return Err(Error::usage(format!("FixedBuilder<{}>: {why}", std::any::type_name::<T>())));
         }
+        if let Some(allowed) = &self.members {
+            let bytes: &[u8] = bytemuck::cast_slice(&self.values);
+            let bad = if std::mem::size_of::<T>() == 1 {
+                bytes.iter().map(|b| i16::from(*b as i8)).find(|v| !allowed.contains(v))
+            } else {
+                bytes.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).find(|v| !allowed.contains(v))
+            };
+            if let Some(v) = bad {
+                return Err(Error::usage(format!("{v} is not a value of {}", self.type_name)));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -139,7 +195,10 @@ where
         return Err(Error::usage(format!("column {name} has {} rows, expected {rows}", c.rows())));
     }
     for (name, c) in columns.clone() {
-        c.check().map_err(|e| Error::usage(format!("column {name}: {e}")))?;
+        c.check().map_err(|e| match e {
+            Error::Usage(m) => Error::usage(format!("column {name}: {m}")),
+            other => other,
+        })?;
     }
     write_varuint(out, count as u64);
     write_varuint(out, rows as u64);

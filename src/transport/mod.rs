@@ -288,7 +288,10 @@ impl Transport {
         let mut url = String::with_capacity(self.opts.base_url.len() + 64);
         url.push_str(self.opts.base_url.trim_end_matches('/'));
         url.push('/');
-        for (i, (k, v)) in req.params.iter().enumerate() {
+        // The quota key travels as a header (X-ClickHouse-Quota): as a URL parameter next to the
+        // X-ClickHouse-User header, 18.16 refuses every request ("authentication methods
+        // simultaneously").
+        for (i, (k, v)) in req.params.iter().filter(|(k, _)| k != "quota_key").enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(&encode_component(k));
             url.push('=');
@@ -354,6 +357,9 @@ impl Transport {
         }
         for (k, v) in headers {
             list.append(&format!("{k}: {v}")).map_err(setup)?;
+        }
+        if let Some((_, key)) = req.params.iter().rev().find(|(k, _)| k == "quota_key") {
+            list.append(&format!("X-ClickHouse-Quota: {key}")).map_err(setup)?;
         }
         easy.http_headers(list).map_err(setup)?;
 
@@ -615,9 +621,23 @@ pub fn find_exception(tail: &[u8], tag: Option<&str>) -> Option<Error> {
 /// Exception text appended to data by servers without the tag (18.16): looked for only after decoding
 /// failed, in the tail.
 pub fn find_untagged_exception(tail: &[u8]) -> Option<Error> {
-    let i = memchr::memmem::rfind(tail, b"Code: ")?;
+    let Some(i) = memchr::memmem::rfind(tail, b"Code: ") else { return long_legacy_exception(tail) };
     let text = String::from_utf8_lossy(&tail[i..]);
     text.contains("Exception").then(|| Error::from_server_text(None, &text))
+}
+
+/// 18.16's exception text ends with `, e.what() = DB::Exception`; one longer than the kept tail has lost
+/// its beginning (and code) but is still an exception, never data.
+fn long_legacy_exception(tail: &[u8]) -> Option<Error> {
+    tail.ends_with(b", e.what() = DB::Exception\n").then(|| {
+        let text = String::from_utf8_lossy(&tail[tail.len().saturating_sub(2048)..]);
+        Error::Server {
+            code: 0,
+            name: String::new(),
+            message: format!("(an exception longer than the client keeps; its end:) …{}", text.trim_end()),
+            version: None,
+        }
+    })
 }
 
 /// An exception text that is the whole last line of a response, in the form a server without the
@@ -627,7 +647,7 @@ pub fn find_trailing_exception(tail: &[u8]) -> Option<Error> {
     let body = tail.strip_suffix(b"\n")?;
     // In text formats the exception is a line of its own; after binary data (RowBinary, Native) it
     // follows the last value directly: take the text from the last "Code: " on.
-    let start = memchr::memmem::rfind(body, b"Code: ")?;
+    let Some(start) = memchr::memmem::rfind(body, b"Code: ") else { return long_legacy_exception(tail) };
     let text = std::str::from_utf8(&body[start..]).ok()?;
     if text.contains('\n') {
         return None;
