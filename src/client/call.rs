@@ -29,7 +29,7 @@ pub struct CallOptions {
     /// Called with the server's progress headers while the query runs.
     pub on_progress: Option<ProgressCallback>,
     /// Named parameters: values for the query's `{name:Type}` placeholders (bound by the server) or its
-    /// `%(name)s` placeholders (bound here); see [`crate::params`].
+    /// `%(name)s` placeholders (bound here); see [`crate::params`](mod@crate::params).
     pub params: Vec<(String, crate::value::Value<'static>)>,
     /// Positional parameters for the query's `%s` placeholders (bound here).
     pub args: Vec<crate::value::Value<'static>>,

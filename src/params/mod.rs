@@ -9,13 +9,13 @@
 //!
 //! **Client side** (`%(name)s` / `%s`, or `{name:Type}` when asked for with
 //! [`crate::CallOptions::client_side_binding`], e.g. on 18.16): each value becomes a ClickHouse literal
-//! ([`literal`]) spliced into the SQL where the server's lexer has code: a placeholder inside a quote,
+//! ([`literal`](mod@literal)) spliced into the SQL where the server's lexer has code: a placeholder inside a quote,
 //! a comment (`/* */` comments nest: `/* a /* b */ %s */` is still a comment) or a heredoc is refused,
 //! by the rules of the server's version (`Client` binds with [`format_query_for`] and
 //! [`substitute_server_placeholders_for`]; [`format_query`] and [`substitute_server_placeholders`]
 //! check the rules of every version, see `lex.rs`).
 //!
-//! Values are [`Value`](crate::Value)s: anything with `Into<Value>` binds — Rust integers, floats,
+//! Values are [`Value`]s: anything with `Into<Value>` binds — Rust integers, floats,
 //! strings, byte strings, `bool`, `Option`, `Vec`, tuples, maps, `std::net` addresses, jiff dates and
 //! timestamps, and your own types once they implement `From<YourType> for Value<'static>`.
 //!
