@@ -442,3 +442,25 @@ fn help_never_shows_the_url_from_the_environment() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Code: 395"));
 }
+
+#[test]
+fn tsv_backslashes_before_ordinary_characters_are_kept_as_the_server_keeps_them() {
+    // Issue 15's first case: `C:\data`, `a\qb`, `a\Nb` as the server's own TSV parser stores them.
+    let c = modern();
+    let ours = table("chc_tsv_bs");
+    let server = table("chc_tsv_bs_server");
+    for t in [&ours, &server] {
+        c.command(&format!("CREATE TABLE {t} (n UInt8, s String) ENGINE = Memory")).unwrap();
+    }
+    let tsv = b"1\tC:\\data\n2\ta\\qb\n3\ta\\Nb\n4\t100\\%\n5\ta\\/b\\'c\\\"d\\`e\\\\f\n6\tx\\ty\\x41\n";
+    let out = chc_stdin(&["insert", &ours, "--format", "TSV"], tsv);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    c.raw_insert(&server, &[], "TSV", tsv).unwrap();
+    for (x, y) in [(&ours, &server), (&server, &ours)] {
+        let diff = c.command(&format!("SELECT count() FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")).unwrap();
+        assert_eq!(diff, "0", "{x} vs {y}");
+    }
+    assert_eq!(c.command(&format!("SELECT count() FROM {ours}")).unwrap(), "6");
+    c.command(&format!("DROP TABLE {ours}")).unwrap();
+    c.command(&format!("DROP TABLE {server}")).unwrap();
+}

@@ -290,7 +290,10 @@ pub(crate) fn is_composite(t: &TypeDesc) -> bool {
     )
 }
 
-/// Undoes ClickHouse's backslash escapes (`\t`, `\n`, `\\`, `\'`, `\xHH`, …) into `out`.
+/// Undoes ClickHouse's backslash escapes (`\t`, `\n`, `\\`, `\'`, `\xHH`, …) into `out`, as the server's
+/// own escaped-string reader does: a backslash before a character with no escape meaning is kept
+/// (`C:\data` stays `C:\data`), except before `\\`, quotes, `` ` `` and `/`; a `\N` inside a value is read
+/// as nothing (`a\Nb` is `ab`).
 pub fn unescape(s: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     let mut i = 0;
     while i < s.len() {
@@ -302,7 +305,9 @@ pub fn unescape(s: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         i += p + 1;
         let Some(&c) = s.get(i) else { return Err("a lone backslash at the end".into()) };
         i += 1;
-        out.push(match c {
+        let decoded = match c {
+            // `\N` inside a value (not a whole NULL field) is read as nothing, as the server reads it.
+            b'N' => continue,
             b'n' => b'\n',
             b't' => b'\t',
             b'r' => b'\r',
@@ -321,8 +326,16 @@ pub fn unescape(s: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
                 i += 2;
                 b
             }
-            other => other,
-        });
+            // A backslash before anything else stays (the server keeps it so that `100\%` in LIKE
+            // patterns survives), unless the character is one that is escaped for its own sake.
+            other => {
+                if !matches!(other, b'\\' | b'\'' | b'"' | b'`' | b'/') && !other.is_ascii_control() {
+                    out.push(b'\\');
+                }
+                other
+            }
+        };
+        out.push(decoded);
     }
     Ok(())
 }
