@@ -516,17 +516,8 @@ impl Inserter {
     /// Ends the current request, waiting for the server's acknowledgement (in exactly-once mode,
     /// sending it again while a retry can fix the failure).
     fn end_request(&mut self) -> Result<()> {
-        let mut outcome = self.try_end_request();
-        let mut retries = 0;
-        while let Err(e) = outcome {
-            if !self.may_retry(&e, retries) {
-                return Err(e);
-            }
-            retries += 1;
-            self.summary.retried_requests += 1;
-            log::warn!("insert request {} failed ({e}); sending it again (retry {retries})", self.sequence);
-            std::thread::sleep(std::time::Duration::from_millis((50 << retries.min(6)) as u64));
-            outcome = self.resend().and_then(|()| self.try_end_request());
+        if let Err(e) = self.try_end_request() {
+            self.retry_request(e, |ins| ins.resend().and_then(|()| ins.try_end_request()))?;
         }
         self.acknowledged.0 += self.request.0;
         self.acknowledged.1 += 1;
@@ -772,6 +763,12 @@ impl Inserter {
     /// Exactly-once mode, the request in flight failed with `e` while blocks were being handed over:
     /// sends it again (as often as allowed) so that the stream can go on.
     fn retry_after(&mut self, e: Error) -> Result<()> {
+        self.retry_request(e, |ins| ins.resend())
+    }
+
+    /// After the request in flight failed with `e`: `attempt` again (resend, and whatever must follow)
+    /// while a retry is allowed and can fix the failure, pausing longer each time.
+    fn retry_request(&mut self, e: Error, attempt: impl Fn(&mut Self) -> Result<()>) -> Result<()> {
         let mut e = e;
         let mut retries = 0;
         loop {
@@ -782,7 +779,7 @@ impl Inserter {
             self.summary.retried_requests += 1;
             log::warn!("insert request {} failed ({e}); sending it again (retry {retries})", self.sequence);
             std::thread::sleep(std::time::Duration::from_millis((50 << retries.min(6)) as u64));
-            match self.resend() {
+            match attempt(self) {
                 Ok(()) => return Ok(()),
                 Err(next) => e = next,
             }
