@@ -79,8 +79,16 @@ fn client_via(proxy: &FaultProxy, compression: &Compression) -> Client {
     client_via_to(proxy, compression, "CH_MODERN_URL")
 }
 
-fn client_via_to(proxy: &FaultProxy, compression: &Compression, server_var: &str) -> Client {
+/// Options for the server at `server_var`, reached through `proxy`.
+fn proxied(proxy: &FaultProxy, server_var: &str) -> clickhouse_connect::ClientOptions {
     let mut o = options(server_var);
+    o.host = "127.0.0.1".into();
+    o.port = Some(proxy.port);
+    o
+}
+
+fn client_via_to(proxy: &FaultProxy, compression: &Compression, server_var: &str) -> Client {
+    let mut o = proxied(proxy, server_var);
     o.host = "127.0.0.1".into();
     o.port = Some(proxy.port);
     o.compression = compression.clone();
@@ -230,6 +238,16 @@ fn run_case(
     outcome.map(|o| format!("{case}: {o}"))
 }
 
+/// Writes rows `0..rows` (one UInt64 each) until the inserter fails (at `end` at the latest): its error.
+fn write_until_error(mut ins: clickhouse_connect::Inserter, rows: u64) -> Error {
+    for i in 0..rows {
+        if let Err(e) = ins.write(&[Value::from(i)]) {
+            return e;
+        }
+    }
+    ins.end().expect_err("the insert was to fail")
+}
+
 fn verdict<T: std::fmt::Debug>(r: &Result<T, Error>) -> String {
     match r {
         Ok(_) => "ok".into(),
@@ -245,27 +263,7 @@ fn run_all(cases: Vec<(Path, Stage, Action, Compression)>) {
 }
 
 fn run_all_on(cases: Vec<(Path, Stage, Action, Compression)>, server_var: &str) {
-    let total = cases.len();
-    let queue = std::sync::Mutex::new(cases);
-    let failures = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..6 {
-            s.spawn(|| {
-                loop {
-                    let Some((p, st, a, c)) = queue.lock().unwrap().pop() else { break };
-                    match run_case(p, st, a, &c, server_var) {
-                        Ok(line) => eprintln!("ok   {line}"),
-                        Err(why) => {
-                            eprintln!("FAIL {why}");
-                            failures.lock().unwrap().push(why);
-                        }
-                    }
-                }
-            });
-        }
-    });
-    let failures = failures.into_inner().unwrap();
-    assert!(failures.is_empty(), "{} of {total} fault cases failed:\n{}", failures.len(), failures.join("\n"));
+    common::fault::run_cases("fault", cases, |(p, st, a, c)| run_case(p, st, a, &c, server_var));
 }
 
 fn cases(paths: &[Path], actions: &[Action], compressions: &[Compression]) -> Vec<(Path, Stage, Action, Compression)> {
@@ -427,9 +425,7 @@ fn a_with_insert_hidden_behind_a_heredoc_is_not_read_only() {
 #[test]
 fn a_retry_replaces_the_attempt_still_running_under_its_query_id() {
     let proxy = FaultProxy::start(&env("CH_MODERN_URL"));
-    let mut o = options("CH_MODERN_URL");
-    o.host = "127.0.0.1".into();
-    o.port = Some(proxy.port);
+    let mut o = proxied(&proxy, "CH_MODERN_URL");
     o.send_receive_timeout = Duration::from_secs(5);
     let c = Client::new(o.clone()).unwrap();
     proxy.reset_all_after(Duration::from_millis(300));
@@ -457,18 +453,8 @@ fn an_insert_error_names_the_request_that_failed_and_deadlines_bound_each_reques
         ))
         .unwrap();
     let limits = RequestLimits { max_rows: Some(100_000), ..Default::default() };
-    let mut ins = server.inserter(&t, &[], 10_000).unwrap().with_request_limits(limits);
-    let mut result = Ok(());
-    for i in 0..400_000u64 {
-        result = ins.write(&[Value::from(i)]);
-        if result.is_err() {
-            break;
-        }
-    }
-    let e = match result {
-        Err(e) => e,
-        Ok(()) => ins.end().unwrap_err(),
-    };
+    let ins = server.inserter(&t, &[], 10_000).unwrap().with_request_limits(limits);
+    let e = write_until_error(ins, 400_000);
     let Error::Insert { query_id: Some(id), acknowledged_rows: 200_000, .. } = &e else { panic!("{e:?}") };
     server.command("SYSTEM FLUSH LOGS").unwrap();
     let kind = server
@@ -479,29 +465,17 @@ fn an_insert_error_names_the_request_that_failed_and_deadlines_bound_each_reques
 
     // A stalled streaming insert ends at the call's deadline, not the (longer) stall timeout.
     let proxy = FaultProxy::start(&env("CH_MODERN_URL"));
-    let mut o = options("CH_MODERN_URL");
-    o.host = "127.0.0.1".into();
-    o.port = Some(proxy.port);
+    let mut o = proxied(&proxy, "CH_MODERN_URL");
     o.send_receive_timeout = Duration::from_secs(6);
     let c = Client::new(o).unwrap();
     let t = table("fault_deadline");
     server.command(&format!("CREATE TABLE {t} (x UInt64) ENGINE = Memory")).unwrap();
-    let mut ins = c
+    let ins = c
         .inserter_with(&t, &[], 1000, &clickhouse_connect::CallOptions::new().timeout(Duration::from_secs(1)))
         .unwrap();
     proxy.arm(Fault { direction: Direction::Request, at: 3_000, action: Action::Stall });
     let started = std::time::Instant::now();
-    let mut result = Ok(());
-    for i in 0..200_000u64 {
-        result = ins.write(&[Value::from(i)]);
-        if result.is_err() {
-            break;
-        }
-    }
-    let e = match result {
-        Err(e) => e,
-        Ok(()) => ins.end().unwrap_err(),
-    };
+    let e = write_until_error(ins, 200_000);
     assert!(started.elapsed() < Duration::from_secs(4), "{:?}: {e}", started.elapsed());
     assert!(e.to_string().contains("deadline"), "{e}");
     server.command(&format!("DROP TABLE {t}")).unwrap();

@@ -171,26 +171,5 @@ fn chc_under_resets_closes_and_stalls() {
             }
         }
     }
-    let total = cases.len();
-    let queue = std::sync::Mutex::new(cases);
-    let failures = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..6 {
-            s.spawn(|| {
-                // The queue's lock is held only while taking a case.
-                let next = || queue.lock().unwrap().pop();
-                while let Some((p, st, a, c)) = next() {
-                    match run_case(p, st, a, c, &tsv) {
-                        Ok(line) => eprintln!("ok   {line}"),
-                        Err(why) => {
-                            eprintln!("FAIL {why}");
-                            failures.lock().unwrap().push(why);
-                        }
-                    }
-                }
-            });
-        }
-    });
-    let failures = failures.into_inner().unwrap();
-    assert!(failures.is_empty(), "{} of {total} chc fault cases failed:\n{}", failures.len(), failures.join("\n"));
+    common::fault::run_cases("chc fault", cases, |(p, st, a, c)| run_case(p, st, a, c, &tsv));
 }

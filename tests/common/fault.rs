@@ -19,6 +19,33 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Runs `run` on every case from a few threads (the cases are I/O-bound: servers, proxies, stalls);
+/// prints each outcome and fails with every failed case listed.
+pub fn run_cases<C: Send>(what: &str, cases: Vec<C>, run: impl Fn(C) -> Result<String, String> + Sync) {
+    let total = cases.len();
+    let queue = Mutex::new(cases);
+    let failures = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| {
+                // The queue's lock is held only while taking a case.
+                let next = || queue.lock().unwrap().pop();
+                while let Some(case) = next() {
+                    match run(case) {
+                        Ok(line) => eprintln!("ok   {line}"),
+                        Err(why) => {
+                            eprintln!("FAIL {why}");
+                            failures.lock().unwrap().push(why);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{} of {total} {what} cases failed:\n{}", failures.len(), failures.join("\n"));
+}
+
 /// What happens to the connection when the fault fires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
