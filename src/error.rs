@@ -176,6 +176,9 @@ impl fmt::Display for Error {
             ),
             Error::UnsupportedType(t) => write!(f, "unsupported type: {}", cap(t)),
             Error::Usage(m) => write!(f, "usage error: {}", cap(m)),
+            Error::Input { row, line: 0, column: Some(c), message } => {
+                write!(f, "bad value at row {row}, column {}: {}", cap(c), cap(message))
+            }
             Error::Input { row, line, column: Some(c), message } => {
                 write!(f, "bad input at row {row} (line {line}), column {}: {}", cap(c), cap(message))
             }

@@ -20,7 +20,7 @@ mod progress;
 
 use clap::{Parser, Subcommand};
 use clickhouse_connect::format::TextParser;
-use clickhouse_connect::format::read::{InputFormat, NativeReader, native_block_rows, reader};
+use clickhouse_connect::format::read::{InputFormat, NativeReader, copy_rows, native_block_rows};
 use clickhouse_connect::native::TypeDesc;
 use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error, RequestLimits};
 use output::{BlockWriter, OutputFormat};
@@ -365,11 +365,23 @@ fn insert(
             let sent_block = if inserter.native_mismatch(block).is_none() {
                 inserter.write_native_block(block, bytes)
             } else {
-                native_block_rows(&columns, block, n + 1, |row| inserter.write(&row))
+                let mut at = n;
+                native_block_rows(&columns, block, n + 1, |row| {
+                    at += 1;
+                    inserter.write(&row).map_err(|e| match e {
+                        // A value the column does not take: the input's row, not the insert's.
+                        Error::Input { column, message, .. } => Error::Input { row: at, line: 0, column, message },
+                        other => other,
+                    })
+                })
             };
-            if let Err(e) = sent_block {
-                send_error = Some(e);
-                return Err(Error::Usage("stopped".into()));
+            match sent_block {
+                Ok(()) => {}
+                Err(e @ Error::Input { .. }) => return Err(e),
+                Err(e) => {
+                    send_error = Some(e);
+                    return Err(Error::Usage("stopped".into()));
+                }
             }
             n += block.rows() as u64;
             progress.update(n, sent.load(Ordering::Relaxed), 0);
@@ -380,20 +392,13 @@ fn insert(
         }
         read.err()
     } else {
-        let mut rows = reader(format, input, &columns, client.server_timezone());
-        let mut row = Vec::with_capacity(columns.len());
-        loop {
-            match rows.next_row(&mut row) {
-                Ok(true) => {}
-                Ok(false) => break None,
-                Err(e) => break Some(e),
-            }
-            inserter.write(&row)?;
-            n += 1;
+        let mut rows = client.input_rows(format, input, &columns)?;
+        let (_, failure) = copy_rows(rows.as_mut(), &mut inserter, |n| {
             if n % 65_536 == 0 {
                 progress.update(n, sent.load(Ordering::Relaxed), 0);
             }
-        }
+        })?;
+        failure
     };
     // The rows before a failure are whole and valid: they are inserted, and counted.
     let summary = inserter.end()?;

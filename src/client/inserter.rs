@@ -632,15 +632,17 @@ impl Inserter {
         &self.columns
     }
 
-    /// Appends one row (one value per column). A value that does not fit its column is an error naming
-    /// the row and column; since the columns before it already took their values, the insert is then
-    /// aborted (the server rejects the request), so no partial row can ever be committed.
+    /// Appends one row (one value per column). A value that does not fit its column is an
+    /// [`Error::Input`] naming the row (1-based, counted over this insert) and the column; the row is
+    /// taken back whole (nothing of it is sent) and the insert stays usable: the rows before it are
+    /// committed by [`Inserter::end`] as usual, and the caller decides whether to go on.
     pub fn write(&mut self, row: &[Value<'_>]) -> Result<()> {
         self.check_usable()?;
         if row.len() != self.builders.len() {
             return Err(Error::usage(format!("row has {} values for {} columns", row.len(), self.builders.len())));
         }
-        let at = self.summary.rows + self.pending_rows() as u64;
+        let before = self.pending_rows();
+        let at = self.summary.rows + before as u64;
         let (coercion, types, convertible) = (&mut self.coercion, &self.types, &self.convertible);
         let failed = self.builders.iter_mut().zip(row).enumerate().find_map(|(i, (b, v))| {
             // Only values that may need converting, into columns that convert, take the conversion
@@ -653,9 +655,16 @@ impl Inserter {
             pushed.err().map(|e| (i, e))
         });
         if let Some((i, e)) = failed {
+            for b in &mut self.builders {
+                b.truncate(before);
+            }
             let (name, t) = &self.columns[i];
-            let cause = Error::usage(format!("row {at}, column {name} ({t}): {e}; the insert was aborted"));
-            return Err(self.fail(cause));
+            return Err(Error::Input {
+                row: at + 1,
+                line: 0,
+                column: Some(name.clone()),
+                message: format!("{t}: {e}"),
+            });
         }
         if self.pending_rows() >= self.block_rows {
             self.flush()?;

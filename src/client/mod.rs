@@ -17,6 +17,7 @@ mod inserter;
 mod options;
 mod statement;
 mod stream;
+mod text_input;
 
 pub use call::{CallOptions, ProgressCallback, QueryContext};
 pub use columns::ColumnElement;
@@ -739,6 +740,19 @@ impl Client {
             return Err(find_untagged_exception(&meta.tail).unwrap_or(e));
         }
         Ok(meta)
+    }
+
+    /// Every row of a query the client makes for itself (no `query_limit`, no retries).
+    pub(crate) fn internal_rows(&self, sql: &str, opts: &CallOptions) -> Result<Vec<Vec<Value<'static>>>> {
+        let mut rows = Vec::new();
+        self.fetch_blocks_inner(sql, opts, false, Fetch::Whole, &mut |block, _| {
+            rows.reserve(block.rows());
+            for r in 0..block.rows() {
+                rows.push(block.row(r).into_iter().map(Value::into_owned).collect());
+            }
+            Ok(())
+        })?;
+        Ok(rows)
     }
 
     /// Runs a query and collects every row as owned values.

@@ -5,6 +5,7 @@
 //! compare against the server's own output. `json` does the same for `JSONEachRow`.
 
 pub mod csv;
+pub mod input;
 pub mod json;
 pub mod parse;
 pub mod read;

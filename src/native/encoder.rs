@@ -62,6 +62,9 @@ impl<T: ValueBuilder + ?Sized> ValueBuilder for Box<T> {
     fn push_default(&mut self) {
         (**self).push_default()
     }
+    fn truncate(&mut self, rows: usize) {
+        (**self).truncate(rows)
+    }
 }
 
 /// Plain fixed-width values: integers, floats, and types stored as them (Date as u16, DateTime as u32 …).
@@ -219,6 +222,10 @@ pub trait ValueBuilder: ColumnEncoder {
     fn push(&mut self, v: &Value<'_>) -> std::result::Result<(), String>;
     /// Appends the type's default value (used under NULLs).
     fn push_default(&mut self);
+    /// Keeps only the first `rows` rows (no-op when there are not more): takes back a row whose push
+    /// failed part-way (a composite may have taken some of its elements), so that a rejected row leaves
+    /// no trace.
+    fn truncate(&mut self, rows: usize);
 }
 
 /// Builds the value builder for a type.
@@ -304,5 +311,8 @@ impl ValueBuilder for Renamed {
     }
     fn push_default(&mut self) {
         self.inner.push_default();
+    }
+    fn truncate(&mut self, rows: usize) {
+        self.inner.truncate(rows);
     }
 }

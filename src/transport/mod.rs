@@ -712,6 +712,13 @@ fn transport_error(url: &str, e: &curl::Error) -> Error {
     if let Some(extra) = e.extra_description() {
         message = format!("{message}: {extra}");
     }
+    if e.is_send_fail_rewind() {
+        // libcurl found a reused connection dead and wanted to send the request again on a new one;
+        // a streamed body cannot be sent twice. Say what happened, not libcurl's internals.
+        message = "the connection broke while the request was being sent, and a streamed request body cannot \
+                   be sent a second time"
+            .to_string();
+    }
     // Never echo credentials: URLs carry only settings, but strip the query string anyway.
     let context = url.split('?').next().unwrap_or(url).to_string();
     Error::Transport {

@@ -151,4 +151,8 @@ impl<B: ValueBuilder> ValueBuilder for ArrayBuilder<B> {
     fn push_default(&mut self) {
         self.offsets.push(self.inner.rows() as u64);
     }
+    fn truncate(&mut self, rows: usize) {
+        self.offsets.truncate(rows);
+        self.inner.truncate(self.offsets.last().map_or(0, |&end| end as usize));
+    }
 }

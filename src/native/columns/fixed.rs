@@ -368,6 +368,13 @@ impl crate::native::encoder::ValueBuilder for FixedValues {
         self.bytes.extend(std::iter::repeat_n(0u8, size));
         self.rows += 1;
     }
+    fn truncate(&mut self, rows: usize) {
+        if rows < self.rows {
+            let size = self.desc.fixed_size().unwrap_or(1);
+            self.bytes.truncate(rows * size);
+            self.rows = rows;
+        }
+    }
 }
 
 impl FixedValues {

@@ -111,4 +111,7 @@ impl crate::native::encoder::ValueBuilder for FixedStringValues {
     fn push_default(&mut self) {
         self.bytes.extend(std::iter::repeat_n(0u8, self.width));
     }
+    fn truncate(&mut self, rows: usize) {
+        self.bytes.truncate(rows.saturating_mul(self.width));
+    }
 }

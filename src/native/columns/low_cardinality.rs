@@ -390,6 +390,10 @@ impl crate::native::encoder::ValueBuilder for LowCardinalityValues {
     fn push_default(&mut self) {
         self.keys.push(0);
     }
+    fn truncate(&mut self, rows: usize) {
+        // A dictionary entry added for a taken-back row stays: an unused entry is valid Native.
+        self.keys.truncate(rows);
+    }
 }
 
 #[cfg(test)]

@@ -150,4 +150,10 @@ impl crate::native::encoder::ValueBuilder for MapValues {
     fn push_default(&mut self) {
         self.offsets.push(self.keys.rows() as u64);
     }
+    fn truncate(&mut self, rows: usize) {
+        self.offsets.truncate(rows);
+        let entries = self.offsets.last().map_or(0, |&end| end as usize);
+        self.keys.truncate(entries);
+        self.values.truncate(entries);
+    }
 }

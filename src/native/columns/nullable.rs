@@ -130,4 +130,8 @@ impl<B: ValueBuilder> ValueBuilder for NullableBuilder<B> {
         self.inner.push_default();
         self.nulls.push(1);
     }
+    fn truncate(&mut self, rows: usize) {
+        self.nulls.truncate(rows);
+        self.inner.truncate(rows);
+    }
 }

@@ -167,4 +167,8 @@ impl ValueBuilder for StringBuilder {
     fn push_default(&mut self) {
         StringBuilder::push(self, b"");
     }
+    fn truncate(&mut self, rows: usize) {
+        self.ends.truncate(rows);
+        self.data.truncate(self.ends.last().copied().unwrap_or(0));
+    }
 }

@@ -128,4 +128,11 @@ impl crate::native::encoder::ValueBuilder for TupleValues {
         }
         self.rows += 1;
     }
+    fn truncate(&mut self, rows: usize) {
+        // Elements may hold one more row than the tuple (a push that failed at a later element).
+        self.rows = self.rows.min(rows);
+        for e in &mut self.elems {
+            e.truncate(self.rows);
+        }
+    }
 }

@@ -1,0 +1,135 @@
+//! The server's own text parser, for the rows [`crate::format::input`] does not read itself, and the
+//! client's entry point to the input readers.
+
+use super::{CallOptions, Client};
+use crate::error::{Error, Result};
+use crate::format::input::{ServerParser, ServerVerdict, TextRows, changes_text_input};
+use crate::format::read::{InputFormat, NativeReader, RowReader};
+use crate::native::TypeDesc;
+use std::io::BufRead;
+
+/// Asks the server for `SELECT * FROM format(F, 'structure', 'rows')`.
+struct ServerTextParser<'a> {
+    client: &'a Client,
+    structure: String,
+    /// `format()` exists from ClickHouse 21 on.
+    supported: bool,
+}
+
+/// `s` as the body of a single-quoted SQL string: quotes and backslashes escaped, bytes that are not
+/// UTF-8 as `\xHH` (the query is text; the string's bytes stay exactly as they were).
+fn sql_string_body(s: &[u8], out: &mut String) {
+    for chunk in s.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\'' => out.push_str("\\'"),
+                '\\' => out.push_str("\\\\"),
+                '\0' => out.push_str("\\0"),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+}
+
+/// `t` without `LowCardinality` (read the same way; the server refuses some `LowCardinality` types in
+/// a structure without a setting) and `SimpleAggregateFunction` wrappers, `Nested` as its array of
+/// named tuples.
+fn plain_type(t: &TypeDesc) -> TypeDesc {
+    use TypeDesc as T;
+    match t {
+        T::LowCardinality(inner) | T::SimpleAggregateFunction(_, inner) => plain_type(inner),
+        T::Nullable(inner) => T::Nullable(Box::new(plain_type(inner))),
+        T::Array(inner) => T::Array(Box::new(plain_type(inner))),
+        T::Map(k, v) => T::Map(Box::new(plain_type(k)), Box::new(plain_type(v))),
+        T::Tuple(items) => T::Tuple(items.iter().map(|(n, t)| (n.clone(), plain_type(t))).collect()),
+        // What an unflattened Nested holds (a Nested in a structure would be flattened into columns).
+        T::Nested(items) => {
+            T::Array(Box::new(T::Tuple(items.iter().map(|(n, t)| (Some(n.clone()), plain_type(t))).collect())))
+        }
+        other => other.clone(),
+    }
+}
+
+/// The 1-based row a server error names: `(at row N)`; a first row's failure reads
+/// "(while reading header)".
+pub(crate) fn server_error_row(message: &str) -> Option<u64> {
+    if let Some(p) = message.find("(at row ") {
+        let digits: String = message[p + 8..].chars().take_while(char::is_ascii_digit).collect();
+        return digits.parse().ok();
+    }
+    message.contains("(while reading header)").then_some(1)
+}
+
+impl ServerParser for ServerTextParser<'_> {
+    fn parse(&mut self, format: InputFormat, data: &[u8]) -> Result<ServerVerdict> {
+        if !self.supported {
+            return Ok(ServerVerdict::Rejected {
+                row: None,
+                message: format!(
+                    "not in the form the server writes, which is all chc reads itself, and ClickHouse {} cannot \
+                     read rows for chc (format() arrived in 21.1)",
+                    self.client.server_version()
+                ),
+            });
+        }
+        let name = match format {
+            InputFormat::TabSeparated => "TabSeparated",
+            InputFormat::Csv => "CSV",
+            InputFormat::JsonEachRow => "JSONEachRow",
+            InputFormat::Native => return Err(Error::usage("Native input is read by the client")),
+        };
+        let mut sql = String::with_capacity(data.len() + self.structure.len() + 64);
+        sql.push_str(&format!("SELECT * FROM format({name}, '"));
+        sql_string_body(self.structure.as_bytes(), &mut sql);
+        sql.push_str("', '");
+        sql_string_body(data, &mut sql);
+        sql.push_str("')");
+        let mut opts = CallOptions::new();
+        if sql.len() > 200_000 {
+            opts = opts.setting("max_query_size", sql.len() + 4096);
+        }
+        match self.client.internal_rows(&sql, &opts) {
+            Ok(rows) => Ok(ServerVerdict::Rows(rows)),
+            Err(Error::Server { message, .. }) => {
+                Ok(ServerVerdict::Rejected { row: server_error_row(&message), message })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Client {
+    /// Rows of `input` in `format` for `columns` (name, type), read as the server reads them:
+    /// `TabSeparated`, `CSV` and `JSONEachRow` rows in the server's own forms are read here, any other
+    /// row by the server's parser (see [`crate::format::input`]); `Native` is decoded here. The
+    /// client's settings that change text input are honoured (rows then all go to the server).
+    pub fn input_rows<'a, R: BufRead + 'a>(
+        &'a self,
+        format: InputFormat,
+        input: R,
+        columns: &[(String, TypeDesc)],
+    ) -> Result<Box<dyn RowReader + 'a>> {
+        if format == InputFormat::Native {
+            return Ok(Box::new(NativeReader::new(input, columns.to_vec())));
+        }
+        let structure = columns
+            .iter()
+            .map(|(n, t)| format!("{} {}", super::quote_identifier(n), plain_type(t)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let major = self.server_version().split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
+        let canonical = !self.settings().iter().any(|(k, _)| changes_text_input(k));
+        let server = ServerTextParser { client: self, structure, supported: major >= 21 };
+        Ok(Box::new(TextRows::new(
+            format,
+            input,
+            columns.to_vec(),
+            self.server_timezone(),
+            canonical,
+            Box::new(server),
+        )?))
+    }
+}

@@ -1,0 +1,583 @@
+//! Text input read exactly as the server reads it: `TabSeparated`, `CSV` and `JSONEachRow` rows for
+//! `chc insert` and [`crate::format::read::reader`].
+//!
+//! ClickHouse's text readers accept far more than they write — `+1`, `1e3` for a Decimal, dates in a
+//! dozen layouts, escapes that mean something only to them, a carriage return that is an error on the
+//! first row and part of the value on the next, a header row skipped because it looks like one — and
+//! every such rule has its exceptions. Instead of copying them, the reader splits the input into rows
+//! exactly as the server does ([`split`]), reads a row itself only when every field is in a
+//! *canonical* form — the way the server writes that value, inside the type's range ([`strict`]) — and
+//! hands every other row, as its exact bytes, to the server's own parser ([`ServerParser`]; the client
+//! asks the server for `SELECT * FROM format(…)` of those rows). So a value is either read the one way
+//! there is, or read by the server; an error is the server's, at the same row.
+//!
+//! Data the server wrote (and most data any tool writes) is canonical and never leaves the client; a
+//! file in a foreign dialect costs one extra round trip per batch of such rows. Rows are handed to the
+//! server in batches of up to [`BATCH_ROWS`] rows or [`BATCH_BYTES`] bytes; a batch that does not start
+//! at the first row is preceded by a row of defaults, so that what the server checks only on a file's
+//! first row (a header, a carriage return) is checked only there.
+//!
+//! Settings that change how the server reads text (`input_format_*`, `format_*`,
+//! `date_time_input_format`, time zone settings) switch the canonical reading off: every row then goes
+//! to the server, with those settings.
+
+pub(crate) mod split;
+pub(crate) mod strict;
+
+use crate::error::{Error, Result};
+use crate::format::read::{InputFormat, RowReader};
+use crate::format::text::{TextRenderer, strip};
+use crate::native::TypeDesc;
+use crate::value::Value;
+use split::{RowSpan, Splitter};
+use std::collections::VecDeque;
+use std::io::BufRead;
+use strict::{Json, Strict};
+
+/// Most rows handed to the server at once.
+pub const BATCH_ROWS: usize = 10_000;
+/// Most bytes handed to the server at once (a single longer row is handed over alone).
+pub const BATCH_BYTES: usize = 1 << 20;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    Tsv,
+    Csv,
+    Json,
+}
+
+impl Format {
+    fn of(f: InputFormat) -> Option<Format> {
+        match f {
+            InputFormat::TabSeparated => Some(Format::Tsv),
+            InputFormat::Csv => Some(Format::Csv),
+            InputFormat::JsonEachRow => Some(Format::Json),
+            InputFormat::Native => None,
+        }
+    }
+}
+
+/// The server's verdict on rows the reader could not read itself.
+#[derive(Debug)]
+pub enum ServerVerdict {
+    /// The rows' values, one row per input row.
+    Rows(Vec<Vec<Value<'static>>>),
+    /// The server rejected the rows: the 1-based row it names (when it names one) and its message.
+    Rejected {
+        /// The 1-based row of the data handed over.
+        row: Option<u64>,
+        /// The server's message.
+        message: String,
+    },
+}
+
+/// Reads rows with the server's own parser (see [`crate::Client::server_text_parser`]).
+pub trait ServerParser {
+    /// Reads `data` — whole rows in `format`, for the reader's columns — as the server does. `Err` is a
+    /// failure to ask (the connection, the server's own trouble), not a verdict on the data.
+    fn parse(&mut self, format: InputFormat, data: &[u8]) -> Result<ServerVerdict>;
+}
+
+/// Whether a setting changes how the server reads text (then every row is read by the server).
+pub fn changes_text_input(setting: &str) -> bool {
+    let s = setting.to_ascii_lowercase();
+    s.starts_with("input_format_")
+        || s.starts_with("format_")
+        || s.starts_with("date_time_input")
+        || s.contains("timezone")
+        || s.contains("time_zone")
+        || s.starts_with("cast_")
+        || s.starts_with("errors_for")
+        || s == "data_type_default_nullable"
+}
+
+/// `TabSeparated`, `CSV` or `JSONEachRow` rows for the given columns.
+pub struct TextRows<'a, R> {
+    format: Format,
+    input_format: InputFormat,
+    split: Splitter<R>,
+    columns: Vec<(String, TypeDesc)>,
+    strict: Strict,
+    canonical: bool,
+    server: Box<dyn ServerParser + 'a>,
+    /// Rows read ahead: (row, line, values).
+    queue: VecDeque<(u64, u64, Vec<Value<'static>>)>,
+    /// The error after the queued rows.
+    pending: Option<Error>,
+    /// Rows split so far.
+    split_rows: u64,
+    /// Rows the server found minus rows split, in batches so far (row numbers follow the server's).
+    adjust: i64,
+    position: (u64, u64),
+    /// A row of defaults in `format`, ahead of batches that do not start at row 1.
+    defaults_row: Vec<u8>,
+}
+
+impl<'a, R: BufRead> TextRows<'a, R> {
+    /// A reader of `format` over `input` for `columns`; `server_tz` is the zone of `DateTime`s without
+    /// one; `canonical` false hands every row to `server` (as when settings change text input).
+    pub fn new(
+        format: InputFormat,
+        input: R,
+        columns: Vec<(String, TypeDesc)>,
+        server_tz: &str,
+        canonical: bool,
+        server: Box<dyn ServerParser + 'a>,
+    ) -> Result<Self> {
+        let f = Format::of(format).ok_or_else(|| Error::usage("TextRows reads text formats only"))?;
+        let defaults_row = defaults_row(f, &columns, server_tz);
+        Ok(TextRows {
+            format: f,
+            input_format: format,
+            split: Splitter::new(input, f),
+            strict: Strict::new(server_tz),
+            columns,
+            canonical,
+            server,
+            queue: VecDeque::new(),
+            pending: None,
+            split_rows: 0,
+            adjust: 0,
+            position: (0, 0),
+            defaults_row,
+        })
+    }
+
+    fn next_span(&mut self) -> Result<Option<RowSpan>> {
+        let at = (self.split_rows + 1, 0);
+        let span = self.split.next().map_err(|e| Error::Input {
+            row: at.0,
+            line: at.1,
+            column: None,
+            message: format!("read failed: {e}"),
+        })?;
+        if span.is_some() {
+            self.split_rows += 1;
+        }
+        Ok(span)
+    }
+
+    /// Reads the row in `span` itself, when it is canonical.
+    fn read_canonical(&mut self, span: RowSpan, first: bool) -> Option<Vec<Value<'static>>> {
+        if !self.canonical || first && self.split.bom {
+            return None;
+        }
+        let bytes = &self.split.bytes(span);
+        let mut out = Vec::with_capacity(self.columns.len());
+        let ok = match self.format {
+            Format::Tsv => tsv_row(&mut self.strict, bytes, &self.columns, first, &mut out),
+            Format::Csv => csv_row(&mut self.strict, bytes, &self.columns, first, &mut out),
+            Format::Json => json_row(&mut self.strict, bytes, &self.columns, &mut out),
+        };
+        ok.then_some(out)
+    }
+
+    /// Reads ahead from the row in `span` (not canonical): that row and the following ones up to a
+    /// canonical row (or the batch limits) go to the server; the canonical row is queued after them.
+    fn read_batch(&mut self, span: RowSpan) -> Result<()> {
+        let first_row = self.split_rows;
+        let mut batch = Batch { data: Vec::new(), rows: Vec::new(), skip: usize::from(first_row > 1) };
+        if batch.skip > 0 {
+            batch.data.extend_from_slice(&self.defaults_row);
+        }
+        let json = self.format == Format::Json;
+        batch.push(self.split.bytes(span), first_row, span.line, json);
+        let mut after = None;
+        // The first row may be a header only together with the next one (names, then types).
+        let mut forced = usize::from(first_row == 1);
+        while batch.rows.len() < BATCH_ROWS && batch.data.len() < BATCH_BYTES {
+            let Some(next) = self.next_span()? else { break };
+            let row = self.split_rows;
+            if forced == 0 {
+                if let Some(values) = self.read_canonical(next, false) {
+                    after = Some((row, next.line, values));
+                    break;
+                }
+            }
+            forced = forced.saturating_sub(1);
+            batch.push(self.split.bytes(next), row, next.line, json);
+        }
+        let whole = batch.rows.len();
+        match self.read_prefix(&batch, whole)? {
+            Ok(values) => self.enqueue(&batch, values),
+            Err((row, message)) => {
+                // The first bad row: the one the server names when the rows before it read alone are
+                // accepted, else found by bisection (the server names no row for some errors, and
+                // for others a row after the bad one).
+                let named = row
+                    .and_then(|r| usize::try_from(r).ok())
+                    .and_then(|r| r.checked_sub(batch.skip + 1))
+                    .filter(|&i| i < whole);
+                let mut found = None;
+                if let Some(i) = named {
+                    if let Ok(before) = self.read_prefix(&batch, i)? {
+                        found = Some((i, before, message.clone()));
+                    }
+                }
+                let (bad, before, message) = match found {
+                    Some(f) => f,
+                    None => {
+                        let (mut lo, mut hi) = (0, whole);
+                        let (mut lo_values, mut hi_message) = (Vec::new(), message);
+                        while hi - lo > 1 {
+                            let mid = lo + (hi - lo) / 2;
+                            match self.read_prefix(&batch, mid)? {
+                                Ok(v) => (lo, lo_values) = (mid, v),
+                                Err((_, m)) => (hi, hi_message) = (mid, m),
+                            }
+                        }
+                        (lo, lo_values, hi_message)
+                    }
+                };
+                self.enqueue(&Batch { rows: batch.rows[..bad].to_vec(), ..Batch::default() }, before);
+                let (row, line, _) = batch.rows[bad];
+                let (column, message) = server_message(&message);
+                self.pending = Some(Error::Input { row: adjusted(row, self.adjust), line, column, message });
+                return Ok(());
+            }
+        }
+        if let Some((row, line, values)) = after {
+            self.queue.push_back((adjusted(row, self.adjust), line, values));
+        }
+        Ok(())
+    }
+
+    /// The server's reading of the batch's first `n` rows (after the row of defaults, if any).
+    fn read_prefix(&mut self, batch: &Batch, n: usize) -> Result<Prefix> {
+        if n == 0 {
+            return Ok(Ok(Vec::new()));
+        }
+        let end = batch.rows[n - 1].2.end;
+        let data = &batch.data[..end];
+        Ok(match self.server.parse(self.input_format, data)? {
+            ServerVerdict::Rows(values) => Ok(values.into_iter().skip(batch.skip).collect()),
+            ServerVerdict::Rejected { row, message } => Err((row, message)),
+        })
+    }
+
+    /// Queues the server's rows for the batch's rows. When the server found a different number of rows
+    /// in the same bytes (input no reader splits the same way twice), its rows are taken and the rows
+    /// after them renumbered by the difference.
+    fn enqueue(&mut self, batch: &Batch, values: Vec<Vec<Value<'static>>>) {
+        let first = batch.rows.first().map_or(self.split_rows, |r| r.0);
+        let last_line = batch.rows.last().map_or(0, |r| r.1);
+        let found = values.len();
+        for (i, v) in values.into_iter().enumerate() {
+            let line = batch.rows.get(i).map_or(last_line, |r| r.1);
+            self.queue.push_back((adjusted(first + i as u64, self.adjust), line, v));
+        }
+        self.adjust += found as i64 - batch.rows.len() as i64;
+    }
+}
+
+/// The server's rows for a prefix of a batch, or the row it names and its message.
+type Prefix = std::result::Result<Vec<Vec<Value<'static>>>, (Option<u64>, String)>;
+
+/// Rows handed to the server: their bytes (after a row of defaults when `skip` is 1), and each row's
+/// number, line and range in `data`.
+#[derive(Default)]
+struct Batch {
+    data: Vec<u8>,
+    rows: Vec<(u64, u64, std::ops::Range<usize>)>,
+    skip: usize,
+}
+
+impl Batch {
+    fn push(&mut self, bytes: &[u8], row: u64, line: u64, json: bool) {
+        let start = self.data.len();
+        self.data.extend_from_slice(bytes);
+        // JSON rows are split without what separates them (whitespace, commas): a line feed is as good.
+        if json && !bytes.ends_with(b"\n") {
+            self.data.push(b'\n');
+        }
+        self.rows.push((row, line, start..self.data.len()));
+    }
+}
+
+fn adjusted(row: u64, adjust: i64) -> u64 {
+    row.saturating_add_signed(adjust).max(1)
+}
+
+/// The server's error message, shortened: its first line without the code and the row, and the column
+/// it names.
+fn server_message(message: &str) -> (Option<String>, String) {
+    let head = message.split_once("DB::Exception: ").map_or(message, |(_, m)| m);
+    let head = head.split(": (at row").next().unwrap_or(head);
+    let head = head.split(": (while reading").next().unwrap_or(head);
+    let head = head.split(": While executing").next().unwrap_or(head);
+    let head = head.trim();
+    // The column: the JSON key being read, or the last "Column N, name: X," of the last row's detail.
+    let key = message.split_once("(while reading the value of key ").and_then(|(_, r)| r.split_once(')'));
+    let column = key.map(|(k, _)| k.to_string()).or_else(|| {
+        message.rsplit("\nRow ").next().and_then(|detail| {
+            detail
+                .lines()
+                .filter_map(|l| l.trim_start().strip_prefix("Column "))
+                .filter_map(|l| l.split_once("name: ").map(|(_, r)| r))
+                .filter_map(|r| r.split_once(',').map(|(n, _)| n.trim().to_string()))
+                .next_back()
+        })
+    });
+    let head = if head.len() > 300 { crate::error::excerpt(head.as_bytes(), 300) } else { head.to_string() };
+    (column, head)
+}
+
+impl<R: BufRead> RowReader for TextRows<'_, R> {
+    fn next_row(&mut self, row: &mut Vec<Value<'static>>) -> Result<bool> {
+        row.clear();
+        loop {
+            if let Some((r, l, values)) = self.queue.pop_front() {
+                self.position = (r, l);
+                *row = values;
+                return Ok(true);
+            }
+            if let Some(e) = self.pending.take() {
+                if let Error::Input { row, line, .. } = &e {
+                    self.position = (*row, *line);
+                }
+                return Err(e);
+            }
+            let Some(span) = self.next_span()? else { return Ok(false) };
+            let first = self.split_rows == 1;
+            if let Some(values) = self.read_canonical(span, first) {
+                self.position = (adjusted(self.split_rows, self.adjust), span.line);
+                *row = values;
+                return Ok(true);
+            }
+            self.read_batch(span)?;
+        }
+    }
+
+    fn position(&self) -> (u64, u64) {
+        self.position
+    }
+}
+
+/// A row of every column's default value, as the server writes it in `format`.
+fn defaults_row(format: Format, columns: &[(String, TypeDesc)], tz: &str) -> Vec<u8> {
+    let mut r = TextRenderer::new(tz);
+    let mut out = Vec::new();
+    match format {
+        Format::Json => out.extend_from_slice(b"{}"),
+        Format::Tsv | Format::Csv => {
+            for (i, (_, t)) in columns.iter().enumerate() {
+                if i > 0 {
+                    out.push(if format == Format::Tsv { b'\t' } else { b',' });
+                }
+                let v = Value::default_of(t);
+                if format == Format::Tsv {
+                    r.write_tsv(&mut out, &v, t);
+                } else {
+                    r.write_csv(&mut out, &v, t);
+                }
+            }
+        }
+    }
+    out.push(b'\n');
+    out
+}
+
+/// The row without its line feed; `None` when it ends in a carriage return (the server's rule for
+/// those depends on the row and the column).
+fn body(bytes: &[u8]) -> Option<&[u8]> {
+    let b = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    (!b.ends_with(b"\r")).then_some(b)
+}
+
+/// Whether the first row could be a header: one of its fields is its column's name (the server's
+/// header detection is its own to apply).
+fn names_row(fields: &[&[u8]], columns: &[(String, TypeDesc)]) -> bool {
+    fields.iter().zip(columns).any(|(f, (n, _))| f.eq_ignore_ascii_case(n.as_bytes()))
+}
+
+fn tsv_row(
+    strict: &mut Strict,
+    bytes: &[u8],
+    columns: &[(String, TypeDesc)],
+    first: bool,
+    out: &mut Vec<Value<'static>>,
+) -> bool {
+    let Some(b) = body(bytes) else { return false };
+    let fields: Vec<&[u8]> = b.split(|&c| c == b'\t').collect();
+    if fields.len() != columns.len() || first && names_row(&fields, columns) {
+        return false;
+    }
+    for (f, (_, t)) in fields.iter().zip(columns) {
+        match strict.tsv_field(f, t) {
+            Some(v) => out.push(v),
+            None => return false,
+        }
+    }
+    true
+}
+
+fn csv_row(
+    strict: &mut Strict,
+    bytes: &[u8],
+    columns: &[(String, TypeDesc)],
+    first: bool,
+    out: &mut Vec<Value<'static>>,
+) -> bool {
+    let Some(b) = body(bytes) else { return false };
+    // Fields: (text, quoted).
+    let mut fields: Vec<(std::borrow::Cow<'_, [u8]>, bool)> = Vec::with_capacity(columns.len());
+    let mut i = 0;
+    loop {
+        if b.get(i) == Some(&b'"') {
+            let mut text = Vec::new();
+            i += 1;
+            loop {
+                let Some(p) = memchr::memchr(b'"', &b[i..]) else { return false };
+                text.extend_from_slice(&b[i..i + p]);
+                i += p + 1;
+                if b.get(i) == Some(&b'"') {
+                    text.push(b'"');
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            fields.push((text.into(), true));
+            match b.get(i) {
+                None => break,
+                Some(b',') => i += 1,
+                Some(_) => return false,
+            }
+        } else {
+            let end = memchr::memchr(b',', &b[i..]).map_or(b.len(), |p| i + p);
+            let text = &b[i..end];
+            if text.contains(&b'"') {
+                return false;
+            }
+            fields.push((text.into(), false));
+            if end == b.len() {
+                break;
+            }
+            i = end + 1;
+        }
+    }
+    let want: usize = columns.iter().map(|(_, t)| crate::format::csv::csv_fields(t)).sum();
+    if fields.len() != want {
+        return false;
+    }
+    if first {
+        let texts: Vec<&[u8]> = fields.iter().map(|(t, _)| t.as_ref()).collect();
+        if names_row(&texts, columns) {
+            return false;
+        }
+    }
+    let mut it = fields.iter();
+    for (_, t) in columns {
+        match csv_column(strict, &mut it, t, false) {
+            Some(v) => out.push(v),
+            None => return false,
+        }
+    }
+    true
+}
+
+fn csv_column<'a>(
+    strict: &mut Strict,
+    fields: &mut impl Iterator<Item = &'a (std::borrow::Cow<'a, [u8]>, bool)>,
+    t: &TypeDesc,
+    in_tuple: bool,
+) -> Option<Value<'static>> {
+    match strip(t) {
+        // A tuple is spread over fields (Nullable tuples are not).
+        TypeDesc::Tuple(types) if !matches!(t, TypeDesc::Nullable(_)) => types
+            .iter()
+            .map(|(_, et)| csv_column(strict, fields, et, true))
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Tuple),
+        TypeDesc::Point => Some(Value::Tuple(vec![
+            csv_column(strict, fields, &TypeDesc::Float64, true)?,
+            csv_column(strict, fields, &TypeDesc::Float64, true)?,
+        ])),
+        _ => {
+            let (text, quoted) = fields.next()?;
+            strict.csv_field(text, *quoted, in_tuple, t)
+        }
+    }
+}
+
+/// The value the server stores for an omitted field, for the types where that is certain (0 for a
+/// `Date32`, not the 1900-01-01 that `defaultValueOfTypeName` gives); the others are the server's to
+/// fill.
+fn omitted(t: &TypeDesc) -> Option<Value<'static>> {
+    use TypeDesc as T;
+    match t {
+        T::Nullable(_) => Some(Value::Null),
+        T::LowCardinality(inner) => omitted(inner),
+        T::Date32 => Some(Value::Date32(0)),
+        T::UInt8
+        | T::UInt16
+        | T::UInt32
+        | T::UInt64
+        | T::UInt128
+        | T::UInt256
+        | T::Int8
+        | T::Int16
+        | T::Int32
+        | T::Int64
+        | T::Int128
+        | T::Int256
+        | T::Float32
+        | T::Float64
+        | T::Bool
+        | T::Decimal { .. }
+        | T::String
+        | T::FixedString(_)
+        | T::Uuid
+        | T::Ipv4
+        | T::Ipv6
+        | T::Date
+        | T::DateTime(_)
+        | T::DateTime64(..)
+        | T::Array(_)
+        | T::Map(..) => Some(Value::default_of(t)),
+        _ => None,
+    }
+}
+
+fn json_row(strict: &mut Strict, bytes: &[u8], columns: &[(String, TypeDesc)], out: &mut Vec<Value<'static>>) -> bool {
+    let mut j = Json { s: bytes, at: 0 };
+    if !j.eat(b'{') {
+        return false;
+    }
+    let mut values: Vec<Option<Value<'static>>> = vec![None; columns.len()];
+    j.ws();
+    if !j.eat(b'}') {
+        loop {
+            j.ws();
+            let Some(key) = j.string().map(|k| k.into_owned()) else { return false };
+            // Keys are the column names exactly (the server also takes other spellings, and skips
+            // unknown keys: those rows are its to read).
+            let Some(i) = columns.iter().position(|(n, _)| n.as_bytes() == key) else { return false };
+            j.ws();
+            if !j.eat(b':') || values[i].is_some() {
+                return false;
+            }
+            match strict.json(&mut j, &columns[i].1, 0) {
+                Some(v) => values[i] = Some(v),
+                None => return false,
+            }
+            j.ws();
+            if j.eat(b'}') {
+                break;
+            }
+            if !j.eat(b',') {
+                return false;
+            }
+        }
+    }
+    if j.at != bytes.len() {
+        return false;
+    }
+    for (v, (_, t)) in values.into_iter().zip(columns) {
+        match v.or_else(|| omitted(t)) {
+            Some(v) => out.push(v),
+            None => return false,
+        }
+    }
+    true
+}

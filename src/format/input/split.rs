@@ -1,0 +1,275 @@
+//! Finding where rows end, as the server's readers find it, without reading any value.
+//!
+//! - `TabSeparated`: a row ends at a line feed that is not escaped (a backslash escapes whatever byte
+//!   follows it, a line feed included; `\x` the two bytes after it).
+//! - `CSV`: a row ends at a line feed outside double quotes; a field is quoted when its first byte
+//!   (after spaces and tabs) is `"`, and a quoted field ends at a `"` not followed by another `"`.
+//! - `JSONEachRow`: a row is one `{…}` object (braces and brackets counted outside strings); whitespace and commas
+//!   between objects are skipped. Anything else is a row up to the end of its line (the reader hands
+//!   it to the server, which says what is wrong with it).
+//!
+//! A row is handed out with the bytes that end it and the line it starts on. Input is read in chunks;
+//! a row longer than a chunk makes the buffer grow (up to [`MAX_ROW`], then it is an error).
+
+use super::Format;
+use std::io::BufRead;
+
+/// The longest row the readers take (a longer one is an error, not an allocation without bound).
+pub const MAX_ROW: usize = 1 << 30;
+
+/// Splits a byte stream into rows.
+pub(crate) struct Splitter<R> {
+    input: R,
+    format: Format,
+    buf: Vec<u8>,
+    /// Start of the unread bytes in `buf`.
+    pos: usize,
+    eof: bool,
+    /// Line of `buf[pos]`.
+    line: u64,
+    /// Whether the input began with a UTF-8 byte order mark (it stays in the first row's bytes).
+    pub(crate) bom: bool,
+    started: bool,
+    /// No row handed out yet.
+    first: bool,
+}
+
+/// One row: `buf[start..end]` of the splitter, and the 1-based line it starts on.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RowSpan {
+    pub start: usize,
+    pub end: usize,
+    pub line: u64,
+}
+
+impl<R: BufRead> Splitter<R> {
+    pub(crate) fn new(input: R, format: Format) -> Self {
+        Splitter {
+            input,
+            format,
+            buf: Vec::new(),
+            pos: 0,
+            eof: false,
+            line: 1,
+            bom: false,
+            started: false,
+            first: true,
+        }
+    }
+
+    /// The bytes of a row handed out by the last [`Splitter::next`].
+    pub(crate) fn bytes(&self, span: RowSpan) -> &[u8] {
+        &self.buf[span.start..span.end]
+    }
+
+    /// Reads more input; false at its end.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        // Whatever the input has ready (a pipe's rows are read as they come).
+        let chunk = loop {
+            match self.input.fill_buf() {
+                Ok(c) => break c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        };
+        let n = chunk.len();
+        self.buf.extend_from_slice(chunk);
+        self.input.consume(n);
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n > 0)
+    }
+
+    /// The next row, or None at the end of the input.
+    pub(crate) fn next(&mut self) -> std::io::Result<Option<RowSpan>> {
+        if !self.started {
+            self.started = true;
+            while self.buf.len() < 3 && self.fill()? {}
+            self.bom = self.buf.starts_with(b"\xEF\xBB\xBF");
+        }
+        loop {
+            // The byte order mark stays in the first row's bytes (the server skips it; the reader
+            // decides what to do with a row that has one).
+            let keep_bom = self.first && self.bom;
+            let mut at = if keep_bom { self.pos + 3 } else { self.pos };
+            if self.format == Format::Json {
+                // Between JSON rows: whitespace and commas.
+                while let Some(&c) = self.buf.get(at) {
+                    match c {
+                        b'\n' if !keep_bom => self.line += 1,
+                        b'\n' => {}
+                        b' ' | b'\t' | b'\r' | b',' | 0x0C => {}
+                        _ => break,
+                    }
+                    at += 1;
+                }
+                if !keep_bom {
+                    self.pos = at;
+                }
+            }
+            if at < self.buf.len() {
+                if let Some(end) = scan(self.format, &self.buf, at) {
+                    return Ok(Some(self.take(end)));
+                }
+            }
+            if self.buf.len() - self.pos > MAX_ROW {
+                return Err(std::io::Error::other(format!("a row longer than {MAX_ROW} bytes")));
+            }
+            // Read at least as much again as the row so far before scanning it again (a long row is
+            // scanned a logarithmic number of times, not once per chunk).
+            // Short rows are scanned after every read (a pipe's rows go on as they come).
+            let before = self.buf.len() - self.pos;
+            let target = if before < 1 << 16 { 1 } else { before };
+            let mut more = false;
+            while self.buf.len() - self.pos < before + target && self.fill()? {
+                more = true;
+            }
+            if !more {
+                if self.pos >= self.buf.len() {
+                    return Ok(None);
+                }
+                // The last row, without an end.
+                let end = self.buf.len();
+                return Ok(Some(self.take(end)));
+            }
+        }
+    }
+
+    fn take(&mut self, end: usize) -> RowSpan {
+        self.first = false;
+        let span = RowSpan { start: self.pos, end, line: self.line };
+        self.line += memchr::memchr_iter(b'\n', &self.buf[self.pos..end]).count() as u64;
+        self.pos = end;
+        span
+    }
+}
+
+/// The end (exclusive, after its terminator) of the row starting at `from`, if `buf` holds all of it.
+fn scan(format: Format, buf: &[u8], from: usize) -> Option<usize> {
+    match format {
+        Format::Tsv => {
+            let mut i = from;
+            loop {
+                let p = memchr::memchr2(b'\\', b'\n', &buf[i..])?;
+                if buf[i + p] == b'\n' {
+                    return Some(i + p + 1);
+                }
+                // `\xHH` takes the two bytes after the x, whatever they are; any other escape one.
+                i += p + if buf.get(i + p + 1) == Some(&b'x') { 4 } else { 2 };
+                if i > buf.len() {
+                    return None;
+                }
+            }
+        }
+        Format::Csv => {
+            let mut i = from;
+            loop {
+                // A field starts here.
+                while matches!(buf.get(i), Some(b' ' | b'\t')) {
+                    i += 1;
+                }
+                if buf.get(i) == Some(&b'"') {
+                    i += 1;
+                    loop {
+                        let p = memchr::memchr(b'"', &buf[i..])?;
+                        i += p + 1;
+                        match buf.get(i) {
+                            Some(b'"') => i += 1,
+                            Some(_) => break,
+                            None => return None,
+                        }
+                    }
+                }
+                let p = memchr::memchr2(b',', b'\n', &buf[i..])?;
+                i += p + 1;
+                if buf[i - 1] == b'\n' {
+                    return Some(i);
+                }
+            }
+        }
+        Format::Json => {
+            if buf[from] != b'{' {
+                return memchr::memchr(b'\n', &buf[from..]).map(|p| from + p + 1);
+            }
+            let mut depth = 0usize;
+            let mut i = from;
+            loop {
+                // Brackets count with braces, as the server's own row finder counts them.
+                let p = buf[i..].iter().position(|&c| matches!(c, b'"' | b'{' | b'}' | b'[' | b']'))?;
+                i += p;
+                match buf[i] {
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {
+                        // A string: to its closing quote.
+                        i += 1;
+                        loop {
+                            let q = memchr::memchr2(b'"', b'\\', &buf[i..])?;
+                            i += q;
+                            if buf[i] == b'"' {
+                                break;
+                            }
+                            i += 2;
+                            if i > buf.len() {
+                                return None;
+                            }
+                        }
+                    }
+                }
+                i += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(format: Format, input: &[u8]) -> Vec<(String, u64)> {
+        let mut s = Splitter::new(input, format);
+        let mut out = Vec::new();
+        while let Some(r) = s.next().unwrap() {
+            out.push((String::from_utf8_lossy(s.bytes(r)).into_owned(), r.line));
+        }
+        out
+    }
+
+    #[test]
+    fn rows_end_where_the_server_ends_them() {
+        assert_eq!(
+            rows(Format::Tsv, b"a\\\nb\tc\nd\\\\\ne"),
+            vec![("a\\\nb\tc\n".into(), 1), ("d\\\\\n".into(), 3), ("e".into(), 4)]
+        );
+        assert_eq!(
+            rows(Format::Csv, b"\"a\nb\",1\n \"x\"\"\n\",2\nlast"),
+            vec![("\"a\nb\",1\n".into(), 1), (" \"x\"\"\n\",2\n".into(), 3), ("last".into(), 5)]
+        );
+        assert_eq!(
+            rows(Format::Json, b"{\"a\":\"}\\\"{\"}\n\n ,{\"b\":{\"c\":1}}{}\n[1]\nx"),
+            vec![
+                ("{\"a\":\"}\\\"{\"}".into(), 1),
+                ("{\"b\":{\"c\":1}}".into(), 3),
+                ("{}".into(), 3),
+                ("[1]\n".into(), 4),
+                ("x".into(), 5)
+            ]
+        );
+        // Unterminated: the rest of the input is the last row.
+        assert_eq!(rows(Format::Json, b"{\"a\":\"x}\n"), vec![("{\"a\":\"x}\n".into(), 1)]);
+        assert_eq!(rows(Format::Csv, b"\"a,b\n"), vec![("\"a,b\n".into(), 1)]);
+    }
+}
