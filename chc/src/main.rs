@@ -255,6 +255,30 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
             p.update(pr.read_rows, pr.read_bytes, pr.total_rows_to_read)
         });
     }
+    if let Some(name) = format.server_name().filter(|_| server_renders(client, sql)) {
+        // What chc does not render exactly (totals, extremes, output settings, a query's own time
+        // zone or FORMAT) is the server's text, passed on as it comes.
+        let mut stdout = std::io::stdout().lock();
+        let (mut lines, mut bytes) = (0u64, 0u64);
+        let meta = client.raw_query_to(sql, Some(name), &opts, |chunk| {
+            use std::io::Write;
+            stdout.write_all(chunk).map_err(output::write_error)?;
+            lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+            bytes += chunk.len() as u64;
+            let (r, b) = (read.0.load(Ordering::Relaxed), read.1.load(Ordering::Relaxed));
+            progress.update(r.max(lines), b.max(bytes), 0);
+            Ok(())
+        })?;
+        std::io::Write::flush(&mut stdout).map_err(output::write_error)?;
+        let summary = meta.summary.as_deref().and_then(clickhouse_connect::Summary::parse);
+        let (r, b) = summary.map_or((0, 0), |s| (s.read_rows, s.read_bytes));
+        if r == 0 && b == 0 {
+            progress.finish_as(lines, bytes, "received");
+        } else {
+            progress.finish(r, b);
+        }
+        return Ok(());
+    }
     // Servers before 19 render zero dates and decimals in the older text forms.
     let legacy = client.server_version().split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m < 19);
     let stdout = std::io::stdout();
@@ -298,6 +322,28 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
         progress.finish(rows.max(writer.rows), bytes.max(writer.bytes));
     }
     Ok(())
+}
+
+/// Whether the server renders this query's text (chc renders only what it renders exactly): `WITH
+/// TOTALS` and `extremes` (Native over HTTP carries neither), settings that change text output (in the
+/// client's settings or the query's `SETTINGS`), a query's own time zone, or its own `FORMAT`.
+fn server_renders(client: &Client, sql: &str) -> bool {
+    let changes_output = |name: &str| {
+        let n = name.to_ascii_lowercase();
+        n.starts_with("output_format_")
+            || n.starts_with("format_")
+            || n.starts_with("bool_true")
+            || n.starts_with("bool_false")
+            || n.starts_with("date_time_output")
+            || n.starts_with("interval_output")
+            || n.contains("timezone")
+            || n.contains("time_zone")
+            || n == "extremes"
+    };
+    client.settings().iter().any(|(k, _)| changes_output(k))
+        || clickhouse_connect::params::code_words(sql, client.server_version())
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case("totals") || w.eq_ignore_ascii_case("format") || changes_output(w))
 }
 
 /// Counts the bytes read through it.

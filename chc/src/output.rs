@@ -24,6 +24,16 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
+    /// The server's name of a text format (the ones it can render for chc).
+    pub fn server_name(self) -> Option<&'static str> {
+        match self {
+            OutputFormat::JsonEachRow => Some("JSONEachRow"),
+            OutputFormat::TabSeparated => Some("TabSeparated"),
+            OutputFormat::Csv => Some("CSV"),
+            OutputFormat::Native | OutputFormat::Null => None,
+        }
+    }
+
     /// Parses a format name (case-insensitive; `TSV` and `TabSeparated` are the same).
     pub fn parse(name: &str) -> Option<Self> {
         Some(match name.to_ascii_lowercase().as_str() {
@@ -109,7 +119,7 @@ impl<W: Write> BlockWriter<W> {
                 }
             }
             OutputFormat::JsonEachRow => {
-                let names: Vec<&str> = columns.iter().map(|c| c.name()).collect();
+                let names: Vec<&[u8]> = columns.iter().map(|c| c.name_bytes()).collect();
                 let types: Vec<_> = columns.iter().map(|c| c.desc().clone()).collect();
                 let mut row = Vec::with_capacity(columns.len());
                 for r in 0..rows {

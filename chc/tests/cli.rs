@@ -32,6 +32,32 @@ fn chc_stdin(args: &[&str], input: &[u8]) -> Output {
     out
 }
 
+/// Each kind of output difference found by a run over ClickHouse's own stateless-test SELECTs: totals and
+/// extremes (which Native over HTTP does not carry), composite map keys in JSON, U+2028/U+2029, column
+/// names that are not UTF-8, output settings in the query, a query's own time zone, DateTime64 beyond
+/// the years 0000–9999, and a query's own FORMAT.
+const ISSUE_15_OUTPUT: &[&str] = &[
+    "SELECT number % 3 AS k, count() AS c, sum(number) FROM numbers(100) GROUP BY k WITH TOTALS ORDER BY k",
+    "SELECT number % 3 AS k, avg(number) FROM numbers(100) GROUP BY k ORDER BY k SETTINGS extremes = 1",
+    "SELECT map([1], 2) AS m, map((1, 'a'), 3) AS t, map(map(1, 2), 3) AS mm, map(toFixedString('ab', 3), 1) AS fs, \
+     map(toDate('2020-01-01'), [1]) AS d, map(true, 1) AS b, map(1.5, 1) AS f",
+    "SELECT unhex('E280A8E280A9') AS s, concat('a', unhex('E280A8'), 'b/') AS t, [unhex('E280A9')] AS a",
+    "SELECT 1 AS `a\\xFFb`, 2 AS `\\xE2\\x80\\xA8`, 3 AS `\\xC3`",
+    "SELECT toUInt64(5) AS x, toInt128(-3) AS y, toDecimal64(1.5, 4) AS d, true AS b, (1, 'a')::Tuple(a UInt8, b String) AS t, \
+     map('k', 1) AS m, toDateTime('2020-01-01 00:00:00', 'UTC') AS dt, 'a/b' AS s, NULL::Nullable(UInt8) AS n \
+     SETTINGS output_format_json_quote_64bit_integers = 0, output_format_json_escape_forward_slashes = 0, \
+     bool_true_representation = 'yes', date_time_output_format = 'iso', format_csv_null_representation = 'NULL', \
+     format_tsv_null_representation = 'NULL', format_csv_delimiter = ';', output_format_tsv_crlf_end_of_line = 1, \
+     output_format_csv_crlf_end_of_line = 1, output_format_decimal_trailing_zeros = 1, \
+     output_format_json_quote_decimals = 1, output_format_json_named_tuples_as_objects = 0, \
+     output_format_json_map_as_array_of_tuples = 1",
+    "SELECT toDateTime(0) AS a, toDateTime64(0, 3) AS b SETTINGS session_timezone = 'Asia/Tokyo'",
+    "SELECT reinterpret(toInt64(-9223372036854775807), 'DateTime64(3)') AS a, \
+     reinterpret(toInt64(9223372036854775807), 'DateTime64(3, \\'UTC\\')') AS b, \
+     reinterpret(toInt64(-62167219200001), 'DateTime64(3)') AS c, reinterpret(toInt64(253402300800), 'DateTime64(0)') AS d",
+    "SELECT number, toString(number) FROM numbers(3) FORMAT JSONCompactEachRow",
+];
+
 /// The differential corpus: generateRandom over every type (three seeds), expression-only types, and
 /// the golden queries.
 fn corpus() -> Vec<String> {
@@ -53,6 +79,7 @@ fn corpus() -> Vec<String> {
          FROM numbers(5000)"
             .to_string(),
     );
+    out.extend(ISSUE_15_OUTPUT.iter().map(|q| q.to_string()));
     let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/modern");
     let mut files: Vec<_> = std::fs::read_dir(&golden).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
@@ -86,6 +113,35 @@ fn text_output_equals_the_servers_own_for_the_differential_corpus() {
         queries += 1;
     }
     eprintln!("{queries} queries × 3 formats, {bytes} bytes identical");
+}
+
+#[test]
+fn output_settings_given_to_chc_are_the_servers_own() {
+    let c = modern();
+    let sql = "SELECT toUInt64(5) AS x, toDecimal64(1.5, 4) AS d, true AS b, NULL::Nullable(UInt8) AS n, \
+               toDateTime('2020-01-01 00:00:00', 'UTC') AS t, 'a/b' AS s";
+    for setting in [
+        "output_format_json_quote_64bit_integers=0",
+        "output_format_json_escape_forward_slashes=0",
+        "bool_true_representation=yes",
+        "date_time_output_format=unix_timestamp",
+        "format_csv_null_representation=NULL",
+        "format_tsv_null_representation=NULL",
+        "format_csv_delimiter=|",
+        "output_format_tsv_crlf_end_of_line=1",
+        "output_format_decimal_trailing_zeros=1",
+        "output_format_json_quote_decimals=1",
+        "session_timezone=Asia/Tokyo",
+    ] {
+        let (name, value) = setting.split_once('=').unwrap();
+        for (ours, theirs) in [("TSV", "TabSeparated"), ("CSV", "CSV"), ("JSONEachRow", "JSONEachRow")] {
+            let out = chc(&["--setting", setting, "query", "--format", ours, sql]);
+            assert!(out.status.success(), "{setting}: {}", String::from_utf8_lossy(&out.stderr));
+            let opts = clickhouse_connect::CallOptions::new().setting(name, value);
+            let server = c.raw_query_with(sql, Some(theirs), &opts).unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&server), "{setting} {ours}");
+        }
+    }
 }
 
 #[test]

@@ -631,6 +631,20 @@ impl Client {
         Ok(out)
     }
 
+    /// [`Client::raw_query_with`] that hands the response body to `sink` as it arrives (an error from
+    /// `sink` stops the query), for results too large to hold.
+    pub fn raw_query_to(
+        &self,
+        sql: &str,
+        format: Option<&str>,
+        opts: &CallOptions,
+        mut sink: impl FnMut(&[u8]) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        only_query_decodes(opts)?;
+        let extra: Vec<(&str, &str)> = format.map(|f| ("default_format", f)).into_iter().collect();
+        self.post_query(sql, opts, &extra, self.options.query_retries, &mut sink)
+    }
+
     /// Streams a query's result block by block. Each block borrows the decoder and is valid during the
     /// callback only; copy what you keep (e.g. with [`Value::into_owned`]). An error from the callback
     /// stops the query.

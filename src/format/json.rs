@@ -99,6 +99,8 @@ impl TextRenderer {
                     key.clear();
                     match k {
                         Value::String(s) | Value::FixedString(s) => key.extend_from_slice(s),
+                        // A composite key is its text form (`[1]`, `(1,'a')`, `{1:2}`).
+                        Value::Array(_) | Value::Tuple(_) | Value::Map(_) => self.write_tsv(&mut key, k, &kt),
                         k if self.write_number(&mut key, k, &kt) => {}
                         k => self.write_plain(&mut key, k, strip(&kt)),
                     }
@@ -119,13 +121,19 @@ impl TextRenderer {
     }
 
     /// Writes one row as a `JSONEachRow` line (without the newline).
-    pub fn write_json_row(&mut self, out: &mut Vec<u8>, names: &[&str], values: &[Value<'_>], types: &[TypeDesc]) {
+    pub fn write_json_row<N: AsRef<[u8]>>(
+        &mut self,
+        out: &mut Vec<u8>,
+        names: &[N],
+        values: &[Value<'_>],
+        types: &[TypeDesc],
+    ) {
         out.push(b'{');
         for (i, ((n, v), t)) in names.iter().zip(values).zip(types).enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            json_string(out, n.as_bytes());
+            json_string(out, n.as_ref());
             out.push(b':');
             self.write_json(out, v, t);
         }
@@ -156,6 +164,13 @@ pub fn json_string(out: &mut Vec<u8>, s: &[u8]) {
             b'\r' => b"\\r",
             8 => b"\\b",
             12 => b"\\f",
+            // U+2028 and U+2029 (line and paragraph separators) are escaped, as the server does.
+            0xE2 if s.get(i + 1) == Some(&0x80) && matches!(s.get(i + 2), Some(0xA8 | 0xA9)) => {
+                out.extend_from_slice(&s[start..i]);
+                out.extend_from_slice(if s[i + 2] == 0xA8 { b"\\u2028" } else { b"\\u2029" });
+                start = i + 3;
+                continue;
+            }
             0..=0x1f => {
                 out.extend_from_slice(&s[start..i]);
                 out.extend_from_slice(format!("\\u{:04X}", b).as_bytes());

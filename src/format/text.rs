@@ -619,7 +619,8 @@ fn write_date(out: &mut Vec<u8>, days: i64) {
 
 fn write_datetime(out: &mut Vec<u8>, secs: i64, tz: &TimeZone) {
     let offset = jiff::Timestamp::from_second(secs).map(|ts| tz.to_offset(ts).seconds()).unwrap_or(0);
-    let local = secs + i64::from(offset);
+    // The server writes years 0000–9999 only: an instant outside them shows as the nearest end.
+    let local = (secs + i64::from(offset)).clamp(-62_167_219_200, 253_402_300_799);
     let (days, sod) = (local.div_euclid(86_400), local.rem_euclid(86_400));
     write_date(out, days);
     out.push(b' ');

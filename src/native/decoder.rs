@@ -26,6 +26,7 @@ const MAX_COLUMNS: u64 = 1 << 20;
 /// One column of the current block.
 pub struct DecodedColumn {
     name: String,
+    raw_name: Vec<u8>,
     type_name: String,
     desc: TypeDesc,
     column: Box<dyn Column>,
@@ -35,6 +36,11 @@ impl DecodedColumn {
     /// Column name as the server sent it.
     pub fn name(&self) -> &str {
         &self.name
+    }
+    /// Column name as the bytes the server sent ([`DecodedColumn::name`] replaces bytes that are not
+    /// UTF-8).
+    pub fn name_bytes(&self) -> &[u8] {
+        &self.raw_name
     }
     /// Type name as the server sent it.
     pub fn type_name(&self) -> &str {
@@ -78,6 +84,7 @@ pub struct BlockDecoder {
     text: Vec<u8>,
     text_missing: Option<u64>,
     name: String,
+    raw_name: Vec<u8>,
     offset: u64,
     block_ready: bool,
     blocks: u64,
@@ -113,6 +120,7 @@ impl BlockDecoder {
             text: Vec::new(),
             text_missing: None,
             name: String::new(),
+            raw_name: Vec::new(),
             offset: 0,
             block_ready: false,
             blocks: 0,
@@ -274,6 +282,8 @@ impl BlockDecoder {
                     }
                     self.name.clear();
                     self.name.push_str(&String::from_utf8_lossy(&self.text));
+                    self.raw_name.clear();
+                    self.raw_name.extend_from_slice(&self.text);
                     self.state = State::Type;
                 }
                 State::Type => {
@@ -330,7 +340,13 @@ impl BlockDecoder {
                 )),
                 other => other,
             })?;
-            let c = DecodedColumn { name: String::new(), type_name: type_name.to_string(), desc, column };
+            let c = DecodedColumn {
+                name: String::new(),
+                raw_name: Vec::new(),
+                type_name: type_name.to_string(),
+                desc,
+                column,
+            };
             if i < self.columns.len() {
                 self.columns[i] = c;
             } else {
@@ -339,6 +355,7 @@ impl BlockDecoder {
         }
         let c = &mut self.columns[i];
         std::mem::swap(&mut c.name, &mut self.name);
+        std::mem::swap(&mut c.raw_name, &mut self.raw_name);
         c.column.start(self.rows);
         Ok(())
     }

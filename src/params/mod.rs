@@ -43,6 +43,37 @@ pub use server::{
     substitute_server_placeholders_for,
 };
 
+/// The words (keywords and identifiers) of `sql` that stand in code — outside strings, quoted names,
+/// comments and heredocs — as a server reporting `server_version` reads them (under each lexer
+/// generation the version may use: a word in code under any of them is listed).
+///
+/// ```
+/// let words = clickhouse_connect::params::code_words("SELECT 'WITH TOTALS' /* TOTALS */ WITH TOTALS", "26.9");
+/// assert_eq!(words, ["SELECT", "WITH", "TOTALS"]);
+/// ```
+pub fn code_words(sql: &str, server_version: &str) -> Vec<String> {
+    let b = sql.as_bytes();
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for dialect in lex::dialects_for(server_version) {
+        let mut lexer = lex::Lexer::new(b, *dialect);
+        let mut i = 0;
+        while i < b.len() {
+            let starts = (b[i].is_ascii_alphabetic() || b[i] == b'_') && (i == 0 || !lex::is_word(b[i - 1]));
+            if !starts {
+                i += 1;
+                continue;
+            }
+            let end = b[i..].iter().position(|c| !lex::is_word(*c)).map_or(b.len(), |p| i + p);
+            if lexer.region_of(i) == lex::Region::Code && !out.iter().any(|(at, _)| *at == i) {
+                out.push((i, String::from_utf8_lossy(&b[i..end]).into_owned()));
+            }
+            i = end;
+        }
+    }
+    out.sort_by_key(|(at, _)| *at);
+    out.into_iter().map(|(_, w)| w).collect()
+}
+
 pub(crate) use lex::is_word;
 
 use crate::value::Value;
