@@ -283,6 +283,44 @@ fn bad_input_stops_with_row_and_column_and_keeps_only_earlier_rows() {
 }
 
 #[test]
+fn every_input_error_kind_exits_1_with_row_line_column_and_keeps_earlier_rows() {
+    let c = modern();
+    let t = table("chc_contract");
+    c.command(&format!(
+        "CREATE TABLE {t} (x UInt8, e Enum8('a' = 1, 'b' = 2), f FixedString(2), d Decimal(5, 2)) ENGINE = Memory"
+    ))
+    .unwrap();
+    let count = |c: &clickhouse_connect::Client| c.command(&format!("SELECT count() FROM {t}")).unwrap().to_string();
+    // Values the server's own reader refuses after reading them: an enum number outside the enum, a
+    // string too long for its FixedString, a decimal with too many digits.
+    for (bad, column) in [("1\t5\tab\t1.5\n", "e"), ("1\ta\tabc\t1.5\n", "f"), ("1\ta\tab\t1234.5\n", "d")] {
+        c.command(&format!("TRUNCATE TABLE {t}")).unwrap();
+        let input = format!("1\ta\tab\t1.5\n2\tb\tcd\t-2.25\n{bad}");
+        let out = chc_stdin(&["insert", &t, "--format", "TSV"], input.as_bytes());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(err.contains("row 3 (line 3)") && err.contains(&format!("column {column}")), "{err}");
+        assert!(err.contains("the 2 rows before it were inserted"), "{err}");
+        assert_eq!(count(&c), "2", "{bad}");
+    }
+    // Native input that needs converting, with a value that does not fit: the rows before it are
+    // inserted and counted, the row is the input's (1-based).
+    c.command(&format!("TRUNCATE TABLE {t}")).unwrap();
+    let native = c
+        .raw_query(
+            "SELECT toInt64(number * 100) AS x, 'a' AS e, 'ab' AS f, toDecimal32(1, 2) AS d FROM numbers(5)",
+            Some("Native"),
+        )
+        .unwrap();
+    let out = chc_stdin(&["insert", &t, "--format", "Native"], &native);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("row 4") && err.contains("column x") && err.contains("the 3 rows before it"), "{err}");
+    assert_eq!(c.command(&format!("SELECT groupArray(x) FROM {t}")).unwrap(), "[0,100,200]");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
 fn server_errors_exit_non_zero_with_code_and_message() {
     let out = chc(&["query", "SELECT no_such_column"]);
     assert_eq!(out.status.code(), Some(1));
