@@ -1,7 +1,9 @@
-//! `chc`: ClickHouse from the command line, for people and pipelines. Every row it prints or sends goes
-//! through clickhouse-connect's own Native codec: queries are always fetched as Native and rendered here
-//! (the text formats reproduce the server's own byte for byte); inserts are read here, converted to the
-//! table's column types and streamed as Native blocks.
+//! `chc`: ClickHouse from the command line, for people and pipelines, at the server's own word. Queries
+//! are fetched as Native and rendered here, byte for byte as the server's own TSV, CSV and JSONEachRow;
+//! what chc does not render itself (`WITH TOTALS`, `extremes`, output settings, a query's own time zone
+//! or `FORMAT`) is the server's text, passed on. Inserts are read here exactly as the server's own
+//! `INSERT … FORMAT` reads them — rows in the forms the server writes on the client, any other row by the
+//! server's parser — and streamed as Native blocks.
 //!
 //! ```text
 //! chc [--url URL] [--user U] [--password P] [--database D] [--setting NAME=VALUE]... [--compress MODE] <command>
@@ -12,7 +14,9 @@
 //!
 //! Without `--url` or `CLICKHOUSE_URL`, an embedded ClickHouse 26.9 is started for the command and
 //! stopped when it ends. Exit status: 0 on success, 1 on a server or input error (the ClickHouse code
-//! and message, or the row and column, on stderr), 2 on a usage error.
+//! and message; for bad input the 1-based row, its line and the column, with the rows before it
+//! inserted and counted; for a broken connection what the server acknowledged and the query id), 2 on
+//! a usage error.
 
 mod embedded;
 mod output;
