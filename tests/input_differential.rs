@@ -652,7 +652,20 @@ fn fixed_cases(fmt: Fmt) -> Vec<(&'static str, Vec<&'static str>)> {
 struct Schema {
     names: Vec<&'static str>,
     types: Vec<&'static str>,
+    /// A DEFAULT expression for column `x`: omitted and NULL fields take it.
+    default: Option<&'static str>,
 }
+
+/// Columns with DEFAULT expressions (an omitted JSON key, an empty CSV field, `\N` take them).
+const DEFAULTS: &[(&str, &str)] = &[
+    ("Int32", "42"),
+    ("String", "'dflt'"),
+    ("DateTime", "toDateTime('2001-02-03 04:05:06')"),
+    ("Date", "toDate('2002-03-04')"),
+    ("Float64", "1.5"),
+    ("Enum8('a'=1,'b'=-2,'c d'=3)", "'c d'"),
+    ("Decimal(9,2)", "-7.25"),
+];
 
 /// The row an error names: `(at row N)`; the first row's failures read "(while reading header)".
 fn server_error_row(message: &str) -> Option<u64> {
@@ -676,15 +689,26 @@ fn run_format(c: &Client, fmt: Fmt, cases: usize, seed: u64) -> (usize, Vec<Stri
     // Schemas: each type alone with a String after it, and after an Int32.
     let mut schemas = Vec::new();
     for t in TYPES {
-        schemas.push(Schema { names: vec!["x", "s"], types: vec![t, "String"] });
-        schemas.push(Schema { names: vec!["n", "x"], types: vec!["Int32", t] });
+        schemas.push(Schema { names: vec!["x", "s"], types: vec![t, "String"], default: None });
+        schemas.push(Schema { names: vec!["n", "x"], types: vec!["Int32", t], default: None });
+    }
+    for (t, d) in DEFAULTS {
+        schemas.push(Schema { names: vec!["x", "s"], types: vec![t, "String"], default: Some(d) });
     }
     let pools: BTreeMap<&str, Vec<Vec<u8>>> =
         TYPES.iter().chain(["String", "Int32"].iter()).map(|t| (*t, server_pool(c, t, fmt))).collect();
     let tag = format!("{}_{}", std::process::id(), fmt.server_name());
     for (i, s) in schemas.iter().enumerate() {
         for side in ["srv", "our"] {
-            let cols: Vec<String> = s.names.iter().zip(&s.types).map(|(n, t)| format!("{n} {t}")).collect();
+            let cols: Vec<String> = s
+                .names
+                .iter()
+                .zip(&s.types)
+                .map(|(n, t)| match s.default {
+                    Some(d) if *n == "x" => format!("{n} {t} DEFAULT {d}"),
+                    _ => format!("{n} {t}"),
+                })
+                .collect();
             c.command(&format!("DROP TABLE IF EXISTS in_{side}_{tag}_{i}")).unwrap();
             c.command(&format!(
                 "CREATE TABLE in_{side}_{tag}_{i} ({}, case_id String DEFAULT queryID()) ENGINE = Memory",
@@ -699,7 +723,8 @@ fn run_format(c: &Client, fmt: Fmt, cases: usize, seed: u64) -> (usize, Vec<Stri
     let mut inputs: Vec<(usize, Vec<Vec<u8>>)> = fixed_cases(fmt)
         .into_iter()
         .map(|(t, rows)| {
-            let si = schemas.iter().position(|s| s.types == [t, "String"]).expect("a type of TYPES");
+            let si =
+                schemas.iter().position(|s| s.types == [t, "String"] && s.default.is_none()).expect("a type of TYPES");
             (si, rows.iter().map(|r| r.as_bytes().to_vec()).collect())
         })
         .collect();
@@ -731,9 +756,11 @@ fn run_format(c: &Client, fmt: Fmt, cases: usize, seed: u64) -> (usize, Vec<Stri
             Err(e) => panic!("case {case}: {e}"),
         };
         // Ours: the reader and the inserter, as `chc insert` runs them.
+        let ins = c.inserter_with(&format!("in_our_{tag}_{si}"), &s.names, 1000, &opts).unwrap();
+        let mut ins = ins.defaults_as_nulls().unwrap();
+        // The types the reader reads (a column with a DEFAULT reads as Nullable: NULL is its default).
         let columns: Vec<(String, TypeDesc)> =
-            s.names.iter().zip(&s.types).map(|(n, t)| (n.to_string(), TypeDesc::parse(t).unwrap())).collect();
-        let mut ins = c.inserter_with(&format!("in_our_{tag}_{si}"), &s.names, 1000, &opts).unwrap();
+            ins.columns().iter().map(|(n, t)| (n.clone(), TypeDesc::parse(t).unwrap())).collect();
         let mut r = c.input_rows(fmt.ours(), &bytes[..], &columns).unwrap();
         let (_, failure) = copy_rows(r.as_mut(), &mut ins, |_| {}).unwrap();
         drop(r);

@@ -350,6 +350,11 @@ fn server_renders(client: &Client, sql: &str) -> bool {
             .any(|w| w.eq_ignore_ascii_case("totals") || w.eq_ignore_ascii_case("format") || changes_output(w))
 }
 
+/// The server's major version (0 when it does not parse).
+fn server_major(client: &Client) -> u32 {
+    client.server_version().split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0)
+}
+
 /// Counts the bytes read through it.
 struct Counting<R> {
     inner: R,
@@ -393,6 +398,10 @@ fn insert(
         Box::new(BufReader::with_capacity(1 << 20, Counting { inner: raw, count: sent.clone() }));
     // The columns an INSERT without a column list takes (not MATERIALIZED, ALIAS or EPHEMERAL ones).
     let mut inserter = client.inserter(table, &[], how.block_rows)?;
+    if server_major(client) >= 21 {
+        // An omitted field gets the column's DEFAULT expression, as in the server's own INSERT.
+        inserter = inserter.defaults_as_nulls()?;
+    }
     let columns: Vec<(String, TypeDesc)> = inserter
         .columns()
         .iter()

@@ -350,7 +350,59 @@ impl Client {
     }
 }
 
+/// Whether `Nullable(t)` is a type (scalars only: not composites, `LowCardinality` or `Nullable`).
+fn nullable_inside(t: &TypeDesc) -> bool {
+    use TypeDesc as T;
+    !matches!(
+        t,
+        T::Nullable(_)
+            | T::LowCardinality(_)
+            | T::Array(_)
+            | T::Tuple(_)
+            | T::Map(..)
+            | T::Nested(_)
+            | T::Point
+            | T::Ring
+            | T::LineString
+            | T::MultiLineString
+            | T::Polygon
+            | T::MultiPolygon
+            | T::SimpleAggregateFunction(..)
+            | T::Variant(_)
+            | T::Nothing
+            | T::Opaque { .. }
+    )
+}
+
 impl Inserter {
+    /// Columns with a `DEFAULT` expression take NULL for "the column's default": each such column of a
+    /// type that can be Nullable is sent as `Nullable(T)` (and [`Inserter::columns`] says so), and the
+    /// server fills every NULL with the column's expression — as its own text formats do for an
+    /// omitted field (`input_format_null_as_default`, on by default). What `chc insert` does, so that a
+    /// JSON row without `ts` gets `DEFAULT now()`, not 1970. Call before writing rows.
+    pub fn defaults_as_nulls(mut self) -> Result<Self> {
+        if self.pending_rows() > 0 || self.summary.rows > 0 {
+            return Err(Error::usage("defaults_as_nulls must be called before rows are written"));
+        }
+        let kinds: Vec<(String, String)> = {
+            let (cache, key) = &self.column_cache;
+            let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache.get(key).map(|cols| cols.iter().map(|(n, _, k)| (n.clone(), k.clone())).collect()).unwrap_or_default()
+        };
+        for i in 0..self.columns.len() {
+            let has_default = kinds.iter().any(|(n, k)| *n == self.columns[i].0 && k == "DEFAULT");
+            if !has_default || !nullable_inside(&self.types[i]) {
+                continue;
+            }
+            let t = TypeDesc::Nullable(Box::new(self.types[i].clone()));
+            self.builders[i] = builder_for(&t)?;
+            self.convertible[i] = super::coerce::converts_for(&t);
+            self.columns[i].1 = t.to_string();
+            self.types[i] = t;
+        }
+        Ok(self)
+    }
+
     /// Ends the current request and starts a new one whenever a limit is reached (checked after each
     /// block). Each request is committed by the server on its own.
     pub fn with_request_limits(mut self, limits: RequestLimits) -> Self {
