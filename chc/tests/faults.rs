@@ -149,7 +149,8 @@ fn run_case(path: Path, stage: Stage, action: Action, compress: &str, tsv: &[u8]
     if path == Path::InsertExactlyOnce && !ok {
         return Err(format!("{case}: the exactly-once insert failed: {stderr}"));
     }
-    if !ok && !(stderr.contains("acknowledged") && stderr.contains("query id")) {
+    let says_what_was_committed = stderr.contains("acknowledged") && stderr.contains("query id");
+    if !ok && !says_what_was_committed {
         return Err(format!("{case}: the error does not say what the server acknowledged: {stderr}"));
     }
     if stderr.contains("rewinding") {
