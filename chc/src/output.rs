@@ -3,6 +3,8 @@
 //! byte for byte.
 
 use clickhouse_connect::format::TextRenderer;
+use clickhouse_connect::format::cells::Cells;
+use clickhouse_connect::format::json::json_string;
 use clickhouse_connect::native::{Block, ColumnView};
 use clickhouse_connect::{Error, Result};
 use std::io::Write;
@@ -53,6 +55,8 @@ pub struct BlockWriter<W: Write> {
     format: OutputFormat,
     renderer: TextRenderer,
     buf: Vec<u8>,
+    /// Working space of the renderers.
+    scratch: Vec<u8>,
     /// Rows written so far.
     pub rows: u64,
     /// Bytes written so far.
@@ -69,6 +73,7 @@ impl<W: Write> BlockWriter<W> {
                 .with_legacy_formatting(legacy)
                 .with_json_quoted_denormals(json_quote_denormals),
             buf: Vec::with_capacity(1 << 20),
+            scratch: Vec::new(),
             rows: 0,
             bytes: 0,
         }
@@ -102,31 +107,45 @@ impl<W: Write> BlockWriter<W> {
                 std::hint::black_box(check);
             }
             OutputFormat::TabSeparated | OutputFormat::Csv => {
+                // Straight from each column's storage (no value per cell).
+                let cells: Vec<Cells<'_>> = columns.iter().map(|c| Cells::new(c.column(), c.desc())).collect();
                 let csv = self.format == OutputFormat::Csv;
                 for r in 0..rows {
-                    for (i, c) in columns.iter().enumerate() {
+                    for (i, c) in cells.iter().enumerate() {
                         if i > 0 {
                             self.buf.push(if csv { b',' } else { b'\t' });
                         }
-                        let v = c.column().value(r);
                         if csv {
-                            self.renderer.write_csv(&mut self.buf, &v, c.desc());
+                            c.write_csv(&mut self.renderer, &mut self.buf, r, &mut self.scratch);
                         } else {
-                            self.renderer.write_tsv(&mut self.buf, &v, c.desc());
+                            c.write_tsv(&mut self.renderer, &mut self.buf, r);
                         }
                     }
                     self.buf.push(b'\n');
                 }
             }
             OutputFormat::JsonEachRow => {
-                let names: Vec<&[u8]> = columns.iter().map(|c| c.name_bytes()).collect();
-                let types: Vec<_> = columns.iter().map(|c| c.desc().clone()).collect();
-                let mut row = Vec::with_capacity(columns.len());
+                let cells: Vec<Cells<'_>> = columns.iter().map(|c| Cells::new(c.column(), c.desc())).collect();
+                // Each key once per block: `"name":`, escaped as JSON.
+                let keys: Vec<Vec<u8>> = columns
+                    .iter()
+                    .map(|c| {
+                        let mut k = Vec::new();
+                        json_string(&mut k, c.name_bytes());
+                        k.push(b':');
+                        k
+                    })
+                    .collect();
                 for r in 0..rows {
-                    row.clear();
-                    row.extend(columns.iter().map(|c| c.column().value(r)));
-                    self.renderer.write_json_row(&mut self.buf, &names, &row, &types);
-                    self.buf.push(b'\n');
+                    self.buf.push(b'{');
+                    for (i, (c, k)) in cells.iter().zip(&keys).enumerate() {
+                        if i > 0 {
+                            self.buf.push(b',');
+                        }
+                        self.buf.extend_from_slice(k);
+                        c.write_json(&mut self.renderer, &mut self.buf, r, &mut self.scratch);
+                    }
+                    self.buf.extend_from_slice(b"}\n");
                 }
             }
             OutputFormat::Native => self.buf.extend_from_slice(raw),

@@ -97,13 +97,7 @@ impl TextRenderer {
                         out.push(b',');
                     }
                     key.clear();
-                    match k {
-                        Value::String(s) | Value::FixedString(s) => key.extend_from_slice(s),
-                        // A composite key is its text form (`[1]`, `(1,'a')`, `{1:2}`).
-                        Value::Array(_) | Value::Tuple(_) | Value::Map(_) => self.write_tsv(&mut key, k, &kt),
-                        k if self.write_number(&mut key, k, &kt) => {}
-                        k => self.write_plain(&mut key, k, strip(&kt)),
-                    }
+                    self.write_json_key(&mut key, k, &kt);
                     json_string(out, &key);
                     out.push(b':');
                     self.write_json(out, v, &vt);

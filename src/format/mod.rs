@@ -4,6 +4,7 @@
 //! and maps, the "quoted" form those use). It is what `chc` prints and what the differential tests
 //! compare against the server's own output. `json` does the same for `JSONEachRow`.
 
+pub mod cells;
 pub mod csv;
 pub mod input;
 pub mod json;

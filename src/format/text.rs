@@ -123,6 +123,11 @@ impl TextRenderer {
         numeric
     }
 
+    /// A value in the text form: top level (`quoted` false) as `TabSeparated`, or inside a composite.
+    pub(crate) fn write_text(&mut self, out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc, quoted: bool) {
+        self.write(out, v, t, quoted);
+    }
+
     fn write(&mut self, out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc, quoted: bool) {
         let t = strip(t);
         match (v, t) {
@@ -186,33 +191,36 @@ impl TextRenderer {
                 out.push(b']');
             }
             (Value::Tuple(items), t) => {
-                let types: Vec<TypeDesc> = match t {
-                    TypeDesc::Tuple(elems) => elems.iter().map(|(_, t)| t.clone()).collect(),
-                    TypeDesc::Nested(elems) => elems.iter().map(|(_, t)| t.clone()).collect(),
-                    _ => vec![TypeDesc::Float64; items.len()],
+                // Element types by reference (a point's are Float64).
+                let element = |i: usize| -> &TypeDesc {
+                    match t {
+                        TypeDesc::Tuple(elems) => elems.get(i).map_or(&TypeDesc::Nothing, |(_, t)| t),
+                        TypeDesc::Nested(elems) => elems.get(i).map_or(&TypeDesc::Nothing, |(_, t)| t),
+                        _ => &TypeDesc::Float64,
+                    }
                 };
                 out.push(b'(');
                 for (i, x) in items.iter().enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
-                    self.write(out, x, types.get(i).unwrap_or(&TypeDesc::Nothing), true);
+                    self.write(out, x, element(i), true);
                 }
                 out.push(b')');
             }
             (Value::Map(entries), t) => {
                 let (kt, vt) = match t {
-                    TypeDesc::Map(k, v) => (k.as_ref().clone(), v.as_ref().clone()),
-                    _ => (TypeDesc::Nothing, TypeDesc::Nothing),
+                    TypeDesc::Map(k, v) => (k.as_ref(), v.as_ref()),
+                    _ => (&TypeDesc::Nothing, &TypeDesc::Nothing),
                 };
                 out.push(b'{');
                 for (i, (k, v)) in entries.iter().enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
-                    self.write(out, k, &kt, true);
+                    self.write(out, k, kt, true);
                     out.push(b':');
-                    self.write(out, v, &vt, true);
+                    self.write(out, v, vt, true);
                 }
                 out.push(b'}');
             }

@@ -1,0 +1,316 @@
+//! Rendering a decoded column's cells straight from its storage: the structure of `Nullable`,
+//! `LowCardinality`, `Array`, `Map` and `Tuple` columns is walked through their offsets, null masks,
+//! dictionary keys and child columns, and only scalars become a [`Value`] — one that borrows or copies
+//! a number, never allocates — on their way to the renderers of [`TextRenderer`]. The text is the
+//! same as rendering the row's `Value` (the renderers are shared); what is saved is building and
+//! dropping a `Vec` of values for every array, map and tuple of every row.
+//!
+//! Columns of any other shape (geo types, `Nested`, `Variant`, …) are rendered from their values, as
+//! before.
+
+use super::csv::csv_quote;
+use super::json::json_string;
+use super::text::{TextRenderer, strip};
+use crate::native::column::span;
+use crate::native::{Column, ColumnView, TypeDesc};
+use crate::value::Value;
+
+/// One column of a block, ready to render row by row.
+pub struct Cells<'a>(Kind<'a>);
+
+enum Kind<'a> {
+    /// A scalar column: each cell's value (no allocation) through the renderers.
+    Scalar(&'a dyn Column, &'a TypeDesc),
+    /// Any other column: each cell's whole value.
+    Values(&'a dyn Column, &'a TypeDesc),
+    Nullable {
+        nulls: &'a [u8],
+        inner: Box<Kind<'a>>,
+    },
+    LowCardinality {
+        keys: &'a [u32],
+        dictionary: Box<Kind<'a>>,
+        nullable: bool,
+    },
+    Array {
+        offsets: &'a [u64],
+        inner: Box<Kind<'a>>,
+    },
+    Map {
+        offsets: &'a [u64],
+        keys: Box<Kind<'a>>,
+        values: Box<Kind<'a>>,
+    },
+    Tuple {
+        /// Element names when every element has one (JSON writes such a tuple as an object).
+        names: Option<Vec<&'a str>>,
+        elements: Vec<Kind<'a>>,
+    },
+}
+
+fn scalar(t: &TypeDesc) -> bool {
+    use TypeDesc as T;
+    !matches!(
+        t,
+        T::Nullable(_)
+            | T::LowCardinality(_)
+            | T::Array(_)
+            | T::Tuple(_)
+            | T::Map(..)
+            | T::Nested(_)
+            | T::Point
+            | T::Ring
+            | T::LineString
+            | T::MultiLineString
+            | T::Polygon
+            | T::MultiPolygon
+            | T::SimpleAggregateFunction(..)
+            | T::Variant(_)
+            | T::Opaque { .. }
+    )
+}
+
+impl<'a> Cells<'a> {
+    /// The cells of `column`, of type `t`.
+    pub fn new(column: &'a dyn Column, t: &'a TypeDesc) -> Self {
+        Cells(Kind::structured(column, t).unwrap_or(Kind::Values(column, t)))
+    }
+
+    /// Writes row `row` as a `TabSeparated` field.
+    pub fn write_tsv(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize) {
+        self.0.write_tsv(r, out, row, false);
+    }
+
+    /// Writes row `row` as `CSV` does (a tuple's fields separated by `,`); `scratch` is working space.
+    pub fn write_csv(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize, scratch: &mut Vec<u8>) {
+        self.0.write_csv(r, out, row, scratch);
+    }
+
+    /// Writes row `row` as a `JSONEachRow` value; `scratch` is working space.
+    pub fn write_json(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize, scratch: &mut Vec<u8>) {
+        self.0.write_json(r, out, row, scratch);
+    }
+}
+
+impl<'a> Kind<'a> {
+    fn structured(column: &'a dyn Column, t: &'a TypeDesc) -> Option<Self> {
+        use TypeDesc as T;
+        Some(match (t, column.view()) {
+            (T::Nullable(inner), ColumnView::Nullable { nulls, inner: c }) if scalar(inner) => {
+                Kind::Nullable { nulls, inner: Box::new(Kind::Scalar(c, inner)) }
+            }
+            (T::LowCardinality(inner), ColumnView::LowCardinality { keys, dictionary, nullable }) => {
+                let dt = match inner.as_ref() {
+                    T::Nullable(x) => x.as_ref(),
+                    x => x,
+                };
+                if !scalar(dt) {
+                    return None;
+                }
+                Kind::LowCardinality { keys, dictionary: Box::new(Kind::Scalar(dictionary, dt)), nullable }
+            }
+            (T::Array(inner), ColumnView::Array { offsets, inner: c }) => {
+                Kind::Array { offsets, inner: Box::new(Self::element(c, inner)?) }
+            }
+            (T::Map(k, v), ColumnView::Map { offsets, keys, values }) if scalar(strip(k)) => Kind::Map {
+                offsets,
+                keys: Box::new(Self::element(keys, k)?),
+                values: Box::new(Self::element(values, v)?),
+            },
+            (T::Tuple(items), ColumnView::Tuple(columns)) if items.len() == columns.len() && !items.is_empty() => {
+                let names = items.iter().map(|(n, _)| n.as_deref()).collect::<Option<Vec<_>>>();
+                let elements = items
+                    .iter()
+                    .zip(columns)
+                    .map(|((_, t), c)| Self::element(c.as_ref(), t))
+                    .collect::<Option<Vec<_>>>()?;
+                Kind::Tuple { names, elements }
+            }
+            (t, _) if scalar(t) => Kind::Scalar(column, t),
+            _ => return None,
+        })
+    }
+
+    /// Cells of an element column: structured all the way down, or not at all.
+    fn element(column: &'a dyn Column, t: &'a TypeDesc) -> Option<Self> {
+        Self::structured(column, t)
+    }
+
+    /// Writes row `row` as a `TabSeparated` field (`quoted`: inside a composite).
+    fn write_tsv(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize, quoted: bool) {
+        match self {
+            Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_text(out, &c.value(row), t, quoted),
+            Kind::Nullable { nulls, inner } => {
+                if nulls.get(row).is_none_or(|&n| n != 0) {
+                    out.extend_from_slice(if quoted { b"NULL" } else { b"\\N" });
+                } else {
+                    inner.write_tsv(r, out, row, quoted);
+                }
+            }
+            Kind::LowCardinality { keys, dictionary, nullable } => match keys.get(row) {
+                Some(0) if *nullable => out.extend_from_slice(if quoted { b"NULL" } else { b"\\N" }),
+                Some(&k) => dictionary.write_tsv(r, out, k as usize, quoted),
+                None => out.extend_from_slice(if quoted { b"NULL" } else { b"\\N" }),
+            },
+            Kind::Array { offsets, inner } => {
+                let (s, e) = span(offsets, row);
+                out.push(b'[');
+                for i in s..e {
+                    if i > s {
+                        out.push(b',');
+                    }
+                    inner.write_tsv(r, out, i, true);
+                }
+                out.push(b']');
+            }
+            Kind::Map { offsets, keys, values } => {
+                let (s, e) = span(offsets, row);
+                out.push(b'{');
+                for i in s..e {
+                    if i > s {
+                        out.push(b',');
+                    }
+                    keys.write_tsv(r, out, i, true);
+                    out.push(b':');
+                    values.write_tsv(r, out, i, true);
+                }
+                out.push(b'}');
+            }
+            Kind::Tuple { elements, .. } => {
+                out.push(b'(');
+                for (i, e) in elements.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    e.write_tsv(r, out, row, true);
+                }
+                out.push(b')');
+            }
+        }
+    }
+
+    fn write_csv(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize, scratch: &mut Vec<u8>) {
+        match self {
+            Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_csv(out, &c.value(row), t),
+            Kind::Nullable { nulls, inner } => {
+                if nulls.get(row).is_none_or(|&n| n != 0) {
+                    out.extend_from_slice(b"\\N");
+                } else {
+                    inner.write_csv(r, out, row, scratch);
+                }
+            }
+            Kind::LowCardinality { keys, dictionary, nullable } => match keys.get(row) {
+                Some(0) if *nullable => out.extend_from_slice(b"\\N"),
+                Some(&k) => dictionary.write_csv(r, out, k as usize, scratch),
+                None => out.extend_from_slice(b"\\N"),
+            },
+            Kind::Array { .. } | Kind::Map { .. } => {
+                // The quoted text form, in double quotes.
+                scratch.clear();
+                self.write_tsv(r, scratch, row, false);
+                csv_quote(out, scratch);
+            }
+            Kind::Tuple { elements, .. } => {
+                for (i, e) in elements.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    e.write_csv(r, out, row, scratch);
+                }
+            }
+        }
+    }
+
+    fn write_json(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize, scratch: &mut Vec<u8>) {
+        match self {
+            Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_json(out, &c.value(row), t),
+            Kind::Nullable { nulls, inner } => {
+                if nulls.get(row).is_none_or(|&n| n != 0) {
+                    out.extend_from_slice(b"null");
+                } else {
+                    inner.write_json(r, out, row, scratch);
+                }
+            }
+            Kind::LowCardinality { keys, dictionary, nullable } => match keys.get(row) {
+                Some(0) if *nullable => out.extend_from_slice(b"null"),
+                Some(&k) => dictionary.write_json(r, out, k as usize, scratch),
+                None => out.extend_from_slice(b"null"),
+            },
+            Kind::Array { offsets, inner } => {
+                let (s, e) = span(offsets, row);
+                out.push(b'[');
+                for i in s..e {
+                    if i > s {
+                        out.push(b',');
+                    }
+                    inner.write_json(r, out, i, scratch);
+                }
+                out.push(b']');
+            }
+            Kind::Map { offsets, keys, values } => {
+                let (s, e) = span(offsets, row);
+                out.push(b'{');
+                for i in s..e {
+                    if i > s {
+                        out.push(b',');
+                    }
+                    // A key is its text, as a JSON string.
+                    scratch.clear();
+                    keys.write_key(r, scratch, i);
+                    json_string(out, scratch);
+                    out.push(b':');
+                    values.write_json(r, out, i, &mut Vec::new());
+                }
+                out.push(b'}');
+            }
+            Kind::Tuple { names: Some(names), elements } => {
+                out.push(b'{');
+                for (i, (n, e)) in names.iter().zip(elements).enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    json_string(out, n.as_bytes());
+                    out.push(b':');
+                    e.write_json(r, out, row, scratch);
+                }
+                out.push(b'}');
+            }
+            Kind::Tuple { names: None, elements } => {
+                out.push(b'[');
+                for (i, e) in elements.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    e.write_json(r, out, row, scratch);
+                }
+                out.push(b']');
+            }
+        }
+    }
+
+    /// A map key's text (keys are scalars, possibly LowCardinality).
+    fn write_key(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize) {
+        match self {
+            Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_json_key(out, &c.value(row), t),
+            Kind::LowCardinality { keys, dictionary, .. } => {
+                if let Some(&k) = keys.get(row) {
+                    dictionary.write_key(r, out, k as usize);
+                }
+            }
+            other => other.write_tsv(r, out, row, false),
+        }
+    }
+}
+
+/// The key text of a `Value` in a JSON map (kept beside the value renderer so both paths agree).
+impl TextRenderer {
+    pub(crate) fn write_json_key(&mut self, key: &mut Vec<u8>, k: &Value<'_>, kt: &TypeDesc) {
+        match k {
+            Value::String(s) | Value::FixedString(s) => key.extend_from_slice(s),
+            // A composite key is its text form (`[1]`, `(1,'a')`, `{1:2}`).
+            Value::Array(_) | Value::Tuple(_) | Value::Map(_) => self.write_tsv(key, k, kt),
+            k if self.write_number(key, k, kt) => {}
+            k => self.write_plain(key, k, strip(kt)),
+        }
+    }
+}
