@@ -455,16 +455,15 @@ fn server_prefix(
     n: u64,
     opts: &CallOptions,
 ) -> clickhouse_connect::Result<()> {
-    let structure: Vec<String> = s.names.iter().zip(&s.types).map(|(n, t)| format!("{n} {t}")).collect();
+    // A column with a DEFAULT reads as Nullable: its NULLs become the DEFAULT on insert.
+    let structure: Vec<String> = s
+        .names
+        .iter()
+        .zip(&s.types)
+        .map(|(n, t)| if s.default.is_some() && *n == "x" { format!("{n} Nullable({t})") } else { format!("{n} {t}") })
+        .collect();
     let structure = sql_escape(structure.join(", ").as_bytes());
-    if n as usize <= rows.len() {
-        let prefix = rows[..n as usize].concat();
-        let count =
-            format!("SELECT count() FROM format({}, '{structure}', '{}')", fmt.server_name(), sql_escape(&prefix));
-        if c.query(&count).ok().and_then(|r| r.rows.first().cloned()).is_some_and(|r| r[0] == Value::UInt64(n)) {
-            return c.raw_insert_with(table, &s.names, fmt.server_name(), &prefix, opts);
-        }
-    }
+    // The server's own row boundaries first: its reading of all the bytes, bad rows skipped.
     let bytes = rows.concat();
     let sql = format!(
         "INSERT INTO {table} ({}) SELECT * FROM format({}, '{}', '{}') LIMIT {n} \
@@ -474,7 +473,17 @@ fn server_prefix(
         structure,
         sql_escape(&bytes),
     );
-    c.command_with(&sql, opts).map(|_| ())
+    let skipping = c.command_with(&sql, opts).map(|_| ());
+    if skipping.is_ok() || n as usize > rows.len() {
+        return skipping;
+    }
+    // Errors that cannot be skipped: the first n generated rows, when the server reads n rows there.
+    let prefix = rows[..n as usize].concat();
+    let count = format!("SELECT count() FROM format({}, '{structure}', '{}')", fmt.server_name(), sql_escape(&prefix));
+    if c.query(&count).ok().and_then(|r| r.rows.first().cloned()).is_some_and(|r| r[0] == Value::UInt64(n)) {
+        return c.raw_insert_with(table, &s.names, fmt.server_name(), &prefix, opts);
+    }
+    skipping
 }
 
 /// Bytes as the body of a SQL string literal (anything but plain ASCII as `\xHH`).

@@ -159,17 +159,22 @@ impl<'a, R: BufRead> TextRows<'a, R> {
 
     /// Reads the row in `span` itself, when it is canonical.
     fn read_canonical(&mut self, span: RowSpan, first: bool) -> Option<Vec<Value<'static>>> {
+        let mut out = Vec::with_capacity(self.columns.len());
+        self.read_canonical_into(span, first, &mut out).then_some(out)
+    }
+
+    /// [`Self::read_canonical`] into `out` (cleared first); false leaves it in any state.
+    fn read_canonical_into(&mut self, span: RowSpan, first: bool, out: &mut Vec<Value<'static>>) -> bool {
+        out.clear();
         if !self.canonical || first && self.split.bom {
-            return None;
+            return false;
         }
         let bytes = &self.split.bytes(span);
-        let mut out = Vec::with_capacity(self.columns.len());
-        let ok = match self.format {
-            Format::Tsv => tsv_row(&mut self.strict, bytes, &self.columns, first, &mut out),
-            Format::Csv => csv_row(&mut self.strict, bytes, &self.columns, first, &mut out),
-            Format::Json => json_row(&mut self.strict, bytes, &self.columns, &mut out),
-        };
-        ok.then_some(out)
+        match self.format {
+            Format::Tsv => tsv_row(&mut self.strict, bytes, &self.columns, first, out),
+            Format::Csv => csv_row(&mut self.strict, bytes, &self.columns, first, out),
+            Format::Json => json_row(&mut self.strict, bytes, &self.columns, out),
+        }
     }
 
     /// Reads ahead from the row in `span` (not canonical): that row and the following ones up to a
@@ -339,11 +344,12 @@ impl<R: BufRead> RowReader for TextRows<'_, R> {
             }
             let Some(span) = self.next_span()? else { return Ok(false) };
             let first = self.split_rows == 1;
-            if let Some(values) = self.read_canonical(span, first) {
+            // The common case: read into the caller's row (its allocation is reused).
+            if self.read_canonical_into(span, first, row) {
                 self.position = (adjusted(self.split_rows, self.adjust), span.line);
-                *row = values;
                 return Ok(true);
             }
+            row.clear();
             self.read_batch(span)?;
         }
     }
@@ -398,17 +404,20 @@ fn tsv_row(
     out: &mut Vec<Value<'static>>,
 ) -> bool {
     let Some(b) = body(bytes) else { return false };
-    let fields: Vec<&[u8]> = b.split(|&c| c == b'\t').collect();
-    if fields.len() != columns.len() || first && names_row(&fields, columns) {
-        return false;
+    if first {
+        let fields: Vec<&[u8]> = b.split(|&c| c == b'\t').collect();
+        if names_row(&fields, columns) {
+            return false;
+        }
     }
-    for (f, (_, t)) in fields.iter().zip(columns) {
-        match strict.tsv_field(f, t) {
+    let mut fields = b.split(|&c| c == b'\t');
+    for (_, t) in columns {
+        match fields.next().and_then(|f| strict.tsv_field(f, t)) {
             Some(v) => out.push(v),
             None => return false,
         }
     }
-    true
+    fields.next().is_none()
 }
 
 fn csv_row(

@@ -216,8 +216,9 @@ impl Strict {
         use TypeDesc as T;
         macro_rules! int {
             ($variant:ident, $ty:ty) => {{
-                let (neg, d) = int_text(s)?;
-                let v: $ty = if neg { format!("-{d}").parse().ok()? } else { d.parse().ok()? };
+                // Canonical (checked first), then parsed whole, sign included; out of range is None.
+                int_text(s)?;
+                let v: $ty = std::str::from_utf8(s).ok()?.parse().ok()?;
                 Value::$variant(v)
             }};
         }
