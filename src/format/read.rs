@@ -18,35 +18,83 @@ pub trait RowReader {
     fn position(&self) -> (u64, u64);
 }
 
-/// Writes every row `rows` reads into `inserter`, calling `each` with the count after every row, until
-/// the input ends or a row is bad. Returns the rows written and the error that stopped the reading —
+/// Rows handed from the reading thread to the writing one at a time.
+const COPY_BATCH: usize = 2048;
+
+/// A batch of rows in flight, each with its input row and line.
+type RowBatch = Vec<(Vec<Value<'static>>, (u64, u64))>;
+
+/// Writes every row `rows` reads into `inserter`, calling `each` with the count of rows read, until
+/// the input ends or a row is bad. Returns the rows written and the error that stopped the copy —
 /// bad input, or a value the column does not take ([`Error::Input`], with the input's row, line and
-/// column); the rows before it are written whole, the bad row not at all. A failure of the insert itself
-/// (the server, the connection) is the `Err`.
+/// column); the rows before it are written whole, the bad row and everything after it not at all. A
+/// failure of the insert itself (the server, the connection) is the `Err`.
+///
+/// Reading (and parsing) runs on the calling thread and writing (converting into column builders) on
+/// another, with batches of rows between them; a batch's row vectors come back to be refilled.
 pub fn copy_rows(
     rows: &mut dyn RowReader,
     inserter: &mut crate::Inserter,
     mut each: impl FnMut(u64),
 ) -> Result<(u64, Option<Error>)> {
-    let mut row = Vec::new();
-    let mut n = 0u64;
-    loop {
-        match rows.next_row(&mut row) {
-            Ok(true) => {}
-            Ok(false) => return Ok((n, None)),
-            Err(e) => return Ok((n, Some(e))),
-        }
-        match inserter.write(&row) {
-            Ok(()) => {}
-            Err(Error::Input { column, message, .. }) => {
-                let (row, line) = rows.position();
-                return Ok((n, Some(Error::Input { row, line, column, message })));
+    use std::sync::mpsc::sync_channel;
+    let (to_writer, batches) = sync_channel::<RowBatch>(4);
+    let (to_reader, returned) = sync_channel::<RowBatch>(6);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<(u64, Option<Error>)> {
+            let mut written = 0u64;
+            for batch in batches {
+                for (row, (at, line)) in &batch {
+                    match inserter.write(row) {
+                        Ok(()) => written += 1,
+                        Err(Error::Input { column, message, .. }) => {
+                            let e = Error::Input { row: *at, line: *line, column, message };
+                            return Ok((written, Some(e)));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                let _ = to_reader.try_send(batch);
             }
-            Err(e) => return Err(e),
+            Ok((written, None))
+        });
+        let mut read = 0u64;
+        let mut read_error = None;
+        let mut batch: RowBatch = Vec::new();
+        let mut used = 0;
+        loop {
+            if used == batch.len() {
+                batch.push((Vec::new(), (0, 0)));
+            }
+            let slot = &mut batch[used];
+            match rows.next_row(&mut slot.0) {
+                Ok(true) => slot.1 = rows.position(),
+                Ok(false) => break,
+                Err(e) => {
+                    read_error = Some(e);
+                    break;
+                }
+            }
+            used += 1;
+            read += 1;
+            each(read);
+            if used == COPY_BATCH {
+                if to_writer.send(std::mem::take(&mut batch)).is_err() {
+                    break; // the writer stopped: its result says why
+                }
+                batch = returned.try_recv().unwrap_or_default();
+                used = 0;
+            }
         }
-        n += 1;
-        each(n);
-    }
+        batch.truncate(used);
+        if !batch.is_empty() {
+            let _ = to_writer.send(batch);
+        }
+        drop(to_writer);
+        let (written, write_error) = writer.join().map_err(|_| Error::usage("the row writer panicked"))??;
+        // The writer stops at the first bad value, which comes before anything the reader met later.
+        Ok((written, write_error.or(read_error)))
+    })
 }
 
 /// The input formats `chc insert` reads.
