@@ -321,6 +321,57 @@ fn every_input_error_kind_exits_1_with_row_line_column_and_keeps_earlier_rows() 
 }
 
 #[test]
+fn input_settings_given_to_chc_read_as_the_server_reads_with_them() {
+    let c = modern();
+    let ours = table("chc_in_settings_ours");
+    let theirs = table("chc_in_settings_theirs");
+    for t in [&ours, &theirs] {
+        c.command(&format!("CREATE TABLE {t} (a Int32, s String, d DateTime('UTC')) ENGINE = Memory")).unwrap();
+    }
+    let cases: &[(&str, &str, &[u8])] = &[
+        ("input_format_tsv_crlf_end_of_line=1", "TSV", b"1\tx\t2020-01-01 00:00:00\r\n2\ty\t2020-01-02 00:00:00\r\n"),
+        ("format_csv_delimiter=;", "CSV", b"1;\"x;y\";2020-01-01 00:00:00\n"),
+        ("input_format_skip_unknown_fields=0", "JSONEachRow", b"{\"a\":1}\n{\"a\":2,\"zz\":3}\n"),
+        ("date_time_input_format=best_effort", "CSV", b"1,x,2020-01-01T10:00:00Z\n2,y,1577836800\n"),
+        ("input_format_csv_empty_as_default=0", "CSV", b"1,,2020-01-01 00:00:00\n"),
+        ("input_format_null_as_default=0", "TSV", b"1\t\\N\t2020-01-01 00:00:00\n"),
+    ];
+    for (setting, format, input) in cases {
+        let (name, value) = setting.split_once('=').unwrap();
+        for t in [&ours, &theirs] {
+            c.command(&format!("TRUNCATE TABLE {t}")).unwrap();
+        }
+        let out = chc_stdin(&["--setting", setting, "insert", &ours, "--format", format], input);
+        let server_format = if *format == "TSV" { "TabSeparated" } else { format };
+        let opts = clickhouse_connect::CallOptions::new().setting(name, value);
+        let server = c.raw_insert_with(&theirs, &[], server_format, input, &opts);
+        assert_eq!(
+            out.status.success(),
+            server.is_ok(),
+            "{setting}: chc {:?}, server {server:?}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if server.is_ok() {
+            let diff = c
+                .command(&format!(
+                    "SELECT count() FROM ((SELECT * FROM {ours} EXCEPT SELECT * FROM {theirs}) UNION ALL \
+                     (SELECT * FROM {theirs} EXCEPT SELECT * FROM {ours}))"
+                ))
+                .unwrap();
+            assert_eq!(diff.as_str(), "0", "{setting}");
+            assert_eq!(
+                c.command(&format!("SELECT count() FROM {ours}")).unwrap().as_str(),
+                c.command(&format!("SELECT count() FROM {theirs}")).unwrap().as_str(),
+                "{setting}"
+            );
+        }
+    }
+    for t in [&ours, &theirs] {
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
+#[test]
 fn server_errors_exit_non_zero_with_code_and_message() {
     let out = chc(&["query", "SELECT no_such_column"]);
     assert_eq!(out.status.code(), Some(1));
