@@ -452,7 +452,7 @@ pub fn readers(data: &[u8]) {
     use crate::format::read::InputFormat;
     struct Alternating(usize, usize);
     impl ServerParser for Alternating {
-        fn parse(&mut self, _: InputFormat, data: &[u8]) -> crate::Result<ServerVerdict> {
+        fn parse(&mut self, _: InputFormat, data: &[u8], _: bool) -> crate::Result<ServerVerdict> {
             self.0 += 1;
             let rows = memchr::memchr_iter(b'\n', data).count();
             Ok(if self.0 % 2 == 0 {

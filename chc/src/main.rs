@@ -23,7 +23,6 @@ mod output;
 mod progress;
 
 use clap::{Parser, Subcommand};
-use clickhouse_connect::format::TextParser;
 use clickhouse_connect::format::read::{InputFormat, NativeReader, copy_rows, native_block_rows};
 use clickhouse_connect::native::TypeDesc;
 use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error, RequestLimits};
@@ -231,22 +230,14 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
     let format = OutputFormat::parse(format)
         .ok_or_else(|| usage(format!("unknown output format {format:?} (TSV, CSV, JSONEachRow, Native, Null)")))?;
     let mut opts = CallOptions::new();
-    if !params.is_empty() {
-        // Text values become values of their placeholder's type, read by the crate's own text parser.
-        let placeholders = clickhouse_connect::params::server_placeholders(sql);
-        let mut parser = TextParser::new(client.server_timezone());
-        for p in params {
-            let (name, text) = p.split_once('=').ok_or_else(|| usage(format!("--param {p:?} is not NAME=VALUE")))?;
-            let ph = placeholders
-                .iter()
-                .find(|ph| ph.name == name)
-                .ok_or_else(|| usage(format!("--param {name}: the query has no {{{name}:Type}} placeholder")))?;
-            let t = TypeDesc::parse(&ph.type_name)?;
-            let v = parser
-                .scalar(text.as_bytes(), &t)
-                .map_err(|m| usage(format!("--param {name} ({}): {m}", ph.type_name)))?;
-            opts = opts.param(name, v);
+    for p in params {
+        // The text goes to the server as it is (`param_NAME`), which reads it as it reads any query
+        // parameter: `\N`, escapes, every type and spelling it takes, Identifier included.
+        let (name, text) = p.split_once('=').ok_or_else(|| usage(format!("--param {p:?} is not NAME=VALUE")))?;
+        if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+            return Err(usage(format!("--param {name:?}: a parameter name is letters, digits and _")));
         }
+        opts = opts.setting(format!("param_{name}"), text);
     }
     let progress = Arc::new(Progress::new(progress_wanted, "read"));
     // What the server reported reading (its progress headers come until the result starts).
@@ -330,24 +321,16 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
 
 /// Whether the server renders this query's text (chc renders only what it renders exactly): `WITH
 /// TOTALS` and `extremes` (Native over HTTP carries neither), settings that change text output (in the
-/// client's settings or the query's `SETTINGS`), a query's own time zone, or its own `FORMAT`.
+/// client's settings or anywhere in the query, quoted or not), a query's own time zone, or its own
+/// `FORMAT`. Deliberately broad: a query that mentions any of these words anywhere is rendered by the
+/// server, which costs at most speed, never exactness.
 fn server_renders(client: &Client, sql: &str) -> bool {
-    let changes_output = |name: &str| {
-        let n = name.to_ascii_lowercase();
-        n.starts_with("output_format_")
-            || n.starts_with("format_")
-            || n.starts_with("bool_true")
-            || n.starts_with("bool_false")
-            || n.starts_with("date_time_output")
-            || n.starts_with("interval_output")
-            || n.contains("timezone")
-            || n.contains("time_zone")
-            || n == "extremes"
+    const WORDS: &[&str] = &["totals", "extremes", "format", "output", "representation", "timezone", "time_zone"];
+    let mentions = |s: &str| {
+        let s = s.to_ascii_lowercase();
+        WORDS.iter().any(|w| s.contains(w))
     };
-    client.settings().iter().any(|(k, _)| changes_output(k))
-        || clickhouse_connect::params::code_words(sql, client.server_version())
-            .iter()
-            .any(|w| w.eq_ignore_ascii_case("totals") || w.eq_ignore_ascii_case("format") || changes_output(w))
+    client.settings().iter().any(|(k, _)| mentions(k)) || mentions(sql)
 }
 
 /// The server's major version (0 when it does not parse).
@@ -398,8 +381,13 @@ fn insert(
         Box::new(BufReader::with_capacity(1 << 20, Counting { inner: raw, count: sent.clone() }));
     // The columns an INSERT without a column list takes (not MATERIALIZED, ALIAS or EPHEMERAL ones).
     let mut inserter = client.inserter(table, &[], how.block_rows)?;
-    if server_major(client) >= 21 {
-        // An omitted field gets the column's DEFAULT expression, as in the server's own INSERT.
+    let null_as_default = !client
+        .settings()
+        .iter()
+        .any(|(k, v)| k == "input_format_null_as_default" && matches!(v.as_str(), "0" | "false"));
+    if server_major(client) >= 21 && null_as_default {
+        // An omitted field gets the column's DEFAULT expression, as in the server's own INSERT (which
+        // fills a NULL for a non-Nullable column with it).
         inserter = inserter.defaults_as_nulls()?;
     }
     let columns: Vec<(String, TypeDesc)> = inserter
@@ -452,12 +440,21 @@ fn insert(
         read.err()
     } else {
         let mut rows = client.input_rows(format, input, &columns)?;
-        let (_, failure) = copy_rows(rows.as_mut(), &mut inserter, |n| {
+        let mut read = 0;
+        let copied = copy_rows(rows.as_mut(), &mut inserter, |n| {
+            read = n;
             if n % 65_536 == 0 {
                 progress.update(n, sent.load(Ordering::Relaxed), 0);
             }
-        })?;
-        failure
+        });
+        match copied {
+            Ok((_, failure)) => failure,
+            // The insert failed: say how far the input was read (rows after it were never read).
+            Err(e @ Error::Insert { .. }) => {
+                return Err(Failure { message: format!("{e}; {read} rows of the input had been read"), status: 1 });
+            }
+            Err(e) => return Err(e.into()),
+        }
     };
     // The rows before a failure are whole and valid: they are inserted, and counted.
     let summary = inserter.end()?;

@@ -371,6 +371,97 @@ fn input_settings_given_to_chc_read_as_the_server_reads_with_them() {
     }
 }
 
+/// Inserts `input` with chc and with the server into two tables of `columns`; both must succeed or
+/// fail, and the tables must hold the same rows (compared inside the server).
+fn same_as_server(columns: &str, format: &str, input: &[u8], chc_args: &[&str]) {
+    let c = modern();
+    let (ours, theirs) = (table("chc_same_ours"), table("chc_same_theirs"));
+    for t in [&ours, &theirs] {
+        c.command(&format!("CREATE TABLE {t} ({columns}) ENGINE = Memory")).unwrap();
+    }
+    let mut args: Vec<&str> = chc_args.to_vec();
+    args.extend(["insert", &ours, "--format", format]);
+    let out = chc_stdin(&args, input);
+    let server_format = if format == "TSV" { "TabSeparated" } else { format };
+    let server = c.raw_insert(&theirs, &[], server_format, input);
+    let what = format!("{columns} {format} {:?}", String::from_utf8_lossy(input));
+    assert_eq!(
+        out.status.success(),
+        server.is_ok(),
+        "{what}: chc {}, server {server:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = |t: &str| c.raw_query(&format!("SELECT * FROM {t} FORMAT RowBinary"), None).unwrap();
+    if server.is_ok() {
+        assert_eq!(rows(&ours), rows(&theirs), "{what}");
+    }
+    for t in [&ours, &theirs] {
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
+#[test]
+fn what_an_adversary_found_reads_as_the_server_reads() {
+    // A row of defaults ahead of later rows must never be taken for a header (a row was lost).
+    same_as_server("`0` Int32", "TSV", b"5\n+7\n9\n", &[]);
+    same_as_server("c1 Enum8('c1' = 1, 'x' = 2)", "CSV", b"x\n2\nx\n", &[]);
+    // Pre-1970 local times in zones whose history before 1970 the server keeps otherwise.
+    same_as_server(
+        "d DateTime64(3, 'Europe/Amsterdam')",
+        "TSV",
+        b"1919-10-12 08:20:00.000\n1900-01-01 00:00:00.000\n1940-03-15 12:40:00.000\n",
+        &[],
+    );
+    // A JSON array of rows over several lines.
+    same_as_server("k Int32, s String", "JSONEachRow", b"[\n{\"k\":1,\"s\":\"a\"},\n{\"k\":2,\"s\":\"b\"}\n]\n", &[]);
+    // DEFAULT expressions of scalar columns: omitted, NULL, empty.
+    same_as_server(
+        "k Int32, v Int32 DEFAULT k * 10",
+        "JSONEachRow",
+        b"{\"k\":1}\n{\"k\":2,\"v\":7}\n{\"k\":3,\"v\":null}\n",
+        &[],
+    );
+    same_as_server("k Int32, v Int32 DEFAULT 42", "CSV", b"1,\n2,5\n3,\\N\n", &[]);
+    same_as_server("k Int32, v String DEFAULT 'd'", "TSV", b"1\t\\N\n2\tx\n", &[]);
+}
+
+#[test]
+fn query_text_the_server_renders_is_found_quoted_or_in_settings() {
+    let c = modern();
+    for (sql, theirs, ours) in [
+        ("SELECT number FROM numbers(3) SETTINGS `extremes` = 1", "TabSeparated", "TSV"),
+        ("SELECT 1::Int64 AS x SETTINGS \"output_format_json_quote_64bit_integers\" = 1", "JSONEachRow", "JSONEachRow"),
+        (
+            "SELECT toDateTime64('2020-01-01 00:00:00.5', 6) AS d \
+             SETTINGS date_time_64_output_format_cut_trailing_zeros_align_to_groups_of_thousands = 1",
+            "TabSeparated",
+            "TSV",
+        ),
+    ] {
+        let out = chc(&["query", "--format", ours, sql]);
+        assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.stdout, c.raw_query(sql, Some(theirs)).unwrap(), "{sql}");
+    }
+    // Parameters are the server's to read, as it reads `param_NAME`.
+    for (param, sql) in [
+        ("x=\\N", "SELECT {x:Nullable(String)} IS NULL"),
+        ("x=a\\tb", "SELECT length({x:String})"),
+        ("x=256", "SELECT {x:UInt8}"),
+        ("t=system", "SELECT count() > 0 FROM {t:Identifier}.one"),
+    ] {
+        let out = chc(&["query", "--param", param, sql]);
+        let (name, value) = param.split_once('=').unwrap();
+        let server = c
+            .raw_query_with(
+                sql,
+                Some("TabSeparated"),
+                &clickhouse_connect::CallOptions::new().setting(format!("param_{name}"), value),
+            )
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&server), "{param} {sql}");
+    }
+}
+
 #[test]
 fn server_errors_exit_non_zero_with_code_and_message() {
     let out = chc(&["query", "SELECT no_such_column"]);

@@ -14,7 +14,13 @@ struct ServerTextParser<'a> {
     structure: String,
     /// `format()` exists from ClickHouse 21 on.
     supported: bool,
+    /// Servers from 23 on detect header rows in TSV and CSV.
+    detects_headers: bool,
 }
+
+/// Server error codes that are verdicts on text being read (reading numbers, dates, enums, decimals,
+/// strings, the format's structure).
+const TEXT_ERRORS: &[i32] = &[6, 26, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 131, 190, 321, 349, 407, 467, 691];
 
 /// `s` as the body of a single-quoted SQL string: quotes and backslashes escaped, bytes that are not
 /// UTF-8 as `\xHH` (the query is text; the string's bytes stay exactly as they were).
@@ -64,7 +70,7 @@ pub(crate) fn server_error_row(message: &str) -> Option<u64> {
 }
 
 impl ServerParser for ServerTextParser<'_> {
-    fn parse(&mut self, format: InputFormat, data: &[u8]) -> Result<ServerVerdict> {
+    fn parse(&mut self, format: InputFormat, data: &[u8], mid_input: bool) -> Result<ServerVerdict> {
         if !self.supported {
             return Ok(ServerVerdict::Rejected {
                 row: None,
@@ -91,9 +97,17 @@ impl ServerParser for ServerTextParser<'_> {
         if sql.len() > 200_000 {
             opts = opts.setting("max_query_size", sql.len() + 4096);
         }
+        if mid_input && self.detects_headers {
+            // Only a file's first row may be a header; the row of defaults ahead of later rows is not.
+            opts = opts.setting("input_format_tsv_detect_header", 0).setting("input_format_csv_detect_header", 0);
+        }
         match self.client.internal_rows(&sql, &opts) {
             Ok(rows) => Ok(ServerVerdict::Rows(rows)),
-            Err(Error::Server { message, .. }) => {
+            // A verdict on the data names a row, or is one of the errors of reading text; anything else
+            // (a readonly user, a memory limit, …) is the request's failure.
+            Err(Error::Server { code, message, .. })
+                if server_error_row(&message).is_some() || TEXT_ERRORS.contains(&code) =>
+            {
                 Ok(ServerVerdict::Rejected { row: server_error_row(&message), message })
             }
             Err(e) => Err(e),
@@ -122,14 +136,8 @@ impl Client {
             .join(", ");
         let major = self.server_version().split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
         let canonical = !self.settings().iter().any(|(k, _)| changes_text_input(k));
-        let server = ServerTextParser { client: self, structure, supported: major >= 21 };
-        Ok(Box::new(TextRows::new(
-            format,
-            input,
-            columns.to_vec(),
-            self.server_timezone(),
-            canonical,
-            Box::new(server),
-        )?))
+        let server = ServerTextParser { client: self, structure, supported: major >= 21, detects_headers: major >= 23 };
+        let rows = TextRows::new(format, input, columns.to_vec(), self.server_timezone(), canonical, Box::new(server))?;
+        Ok(Box::new(if major < 19 { rows.for_legacy_server() } else { rows }))
     }
 }

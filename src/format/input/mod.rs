@@ -73,9 +73,11 @@ pub enum ServerVerdict {
 
 /// Reads rows with the server's own parser (see [`crate::Client::server_text_parser`]).
 pub trait ServerParser {
-    /// Reads `data` — whole rows in `format`, for the reader's columns — as the server does. `Err` is a
-    /// failure to ask (the connection, the server's own trouble), not a verdict on the data.
-    fn parse(&mut self, format: InputFormat, data: &[u8]) -> Result<ServerVerdict>;
+    /// Reads `data` — whole rows in `format`, for the reader's columns — as the server does;
+    /// `mid_input` when `data` does not start at the start of the input (its first row is then a row of
+    /// defaults, and no header may be detected in it). `Err` is a failure to ask (the connection, the
+    /// server's own trouble, a user who may not run the query), not a verdict on the data.
+    fn parse(&mut self, format: InputFormat, data: &[u8], mid_input: bool) -> Result<ServerVerdict>;
 }
 
 /// Whether a setting changes how the server reads text (then every row is read by the server).
@@ -109,8 +111,9 @@ pub struct TextRows<'a, R> {
     /// Rows the server found minus rows split, in batches so far (row numbers follow the server's).
     adjust: i64,
     position: (u64, u64),
-    /// A row of defaults in `format`, ahead of batches that do not start at row 1.
+    /// A row of defaults in `format`, ahead of batches that do not start at row 1, and its values.
     defaults_row: Vec<u8>,
+    defaults: Vec<Value<'static>>,
 }
 
 impl<'a, R: BufRead> TextRows<'a, R> {
@@ -126,6 +129,7 @@ impl<'a, R: BufRead> TextRows<'a, R> {
     ) -> Result<Self> {
         let f = Format::of(format).ok_or_else(|| Error::usage("TextRows reads text formats only"))?;
         let defaults_row = defaults_row(f, &columns, server_tz);
+        let defaults = columns.iter().map(|(_, t)| Value::default_of(t)).collect();
         Ok(TextRows {
             format: f,
             input_format: format,
@@ -140,7 +144,15 @@ impl<'a, R: BufRead> TextRows<'a, R> {
             adjust: 0,
             position: (0, 0),
             defaults_row,
+            defaults,
         })
+    }
+
+    /// Reads for a server before 19 (18.16), whose text rules differ in places (zero dates, empty CSV
+    /// fields).
+    pub fn for_legacy_server(mut self) -> Self {
+        self.strict.legacy = true;
+        self
     }
 
     fn next_span(&mut self) -> Result<Option<RowSpan>> {
@@ -254,8 +266,22 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         }
         let end = batch.rows[n - 1].2.end;
         let data = &batch.data[..end];
-        Ok(match self.server.parse(self.input_format, data)? {
-            ServerVerdict::Rows(values) => Ok(values.into_iter().skip(batch.skip).collect()),
+        Ok(match self.server.parse(self.input_format, data, batch.skip > 0)? {
+            ServerVerdict::Rows(values) => {
+                // The row of defaults must come back as the first row: anything else means the server
+                // read the bytes otherwise than as those rows, and no row may be dropped silently.
+                if batch.skip > 0 && values.first() != Some(&self.defaults) {
+                    return Err(Error::Input {
+                        row: adjusted(batch.rows[0].0, self.adjust),
+                        line: batch.rows[0].1,
+                        column: None,
+                        message: "the server did not read the rows chc handed it as rows (a row of defaults went \
+                                  missing); nothing from this row on was inserted"
+                            .into(),
+                    });
+                }
+                Ok(values.into_iter().skip(batch.skip).collect())
+            }
             ServerVerdict::Rejected { row, message } => Err((row, message)),
         })
     }
@@ -364,7 +390,13 @@ fn defaults_row(format: Format, columns: &[(String, TypeDesc)], tz: &str) -> Vec
     let mut r = TextRenderer::new(tz);
     let mut out = Vec::new();
     match format {
-        Format::Json => out.extend_from_slice(b"{}"),
+        Format::Json => {
+            // Every value written out (an omitted one is not always the type's default: Date32).
+            let names: Vec<&[u8]> = columns.iter().map(|(n, _)| n.as_bytes()).collect();
+            let values: Vec<Value<'static>> = columns.iter().map(|(_, t)| Value::default_of(t)).collect();
+            let types: Vec<TypeDesc> = columns.iter().map(|(_, t)| t.clone()).collect();
+            r.write_json_row(&mut out, &names, &values, &types);
+        }
         Format::Tsv | Format::Csv => {
             for (i, (_, t)) in columns.iter().enumerate() {
                 if i > 0 {

@@ -32,6 +32,8 @@ pub(crate) struct Splitter<R> {
     started: bool,
     /// No row handed out yet.
     first: bool,
+    /// Inside a JSON array of rows (`[{…},{…}]`, which the server also reads as rows).
+    in_array: bool,
 }
 
 /// One row: `buf[start..end]` of the splitter, and the 1-based line it starts on.
@@ -54,6 +56,7 @@ impl<R: BufRead> Splitter<R> {
             bom: false,
             started: false,
             first: true,
+            in_array: false,
         }
     }
 
@@ -101,12 +104,14 @@ impl<R: BufRead> Splitter<R> {
             let keep_bom = self.first && self.bom;
             let mut at = if keep_bom { self.pos + 3 } else { self.pos };
             if self.format == Format::Json {
-                // Between JSON rows: whitespace and commas.
+                // Between JSON rows: whitespace and commas, and the brackets of an array of rows.
                 while let Some(&c) = self.buf.get(at) {
                     match c {
                         b'\n' if !keep_bom => self.line += 1,
                         b'\n' => {}
                         b' ' | b'\t' | b'\r' | b',' | 0x0C => {}
+                        b'[' if self.first && !self.in_array => self.in_array = true,
+                        b']' if self.in_array => self.in_array = false,
                         _ => break,
                     }
                     at += 1;
@@ -267,6 +272,11 @@ mod tests {
                 ("[1]\n".into(), 4),
                 ("x".into(), 5)
             ]
+        );
+        // An array of rows, over several lines.
+        assert_eq!(
+            rows(Format::Json, b"[\n{\"a\":1},\n{\"a\":[2]}\n]\n"),
+            vec![("{\"a\":1}".into(), 2), ("{\"a\":[2]}".into(), 3)]
         );
         // Unterminated: the rest of the input is the last row.
         assert_eq!(rows(Format::Json, b"{\"a\":\"x}\n"), vec![("{\"a\":\"x}\n".into(), 1)]);

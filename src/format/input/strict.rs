@@ -20,6 +20,9 @@ type V = Value<'static>;
 /// Reads canonical fields (keeps loaded time zones between calls).
 pub(crate) struct Strict {
     zones: Zones,
+    /// Reading for a server before 19 (18.16): its zero dates are canonical, an empty CSV field is not
+    /// NULL there.
+    pub(crate) legacy: bool,
 }
 
 fn nullable(t: &TypeDesc) -> bool {
@@ -178,6 +181,13 @@ fn civil_datetime(s: &[u8], precision: u8) -> Option<(jiff::civil::DateTime, u64
     Some((date.to_datetime(time), frac))
 }
 
+/// A local time before 1970 in a zone other than UTC: the server's zone history for those years is
+/// not always the one bundled here (the tz database merged zones that agree only since 1970), so such
+/// times are the server's to read.
+fn before_1970(dt: &jiff::civil::DateTime, zone: &jiff::tz::TimeZone) -> bool {
+    dt.date() < jiff::civil::date(1970, 1, 2) && !zone.iana_name().is_some_and(|n| n == "UTC" || n == "Etc/UTC")
+}
+
 fn uuid(s: &[u8]) -> Option<u128> {
     if s.len() != 36 || [8, 13, 18, 23].iter().any(|&i| s[i] != b'-') {
         return None;
@@ -207,7 +217,7 @@ fn ipv4(s: &[u8]) -> Option<std::net::Ipv4Addr> {
 
 impl Strict {
     pub(crate) fn new(server_tz: &str) -> Self {
-        Strict { zones: Zones::new(server_tz) }
+        Strict { zones: Zones::new(server_tz), legacy: false }
     }
 
     /// The value of a scalar's plain text (a TSV field after unescaping, a CSV field after unquoting,
@@ -258,6 +268,8 @@ impl Strict {
                     Value::Decimal256 { raw: crate::format::parse::parse_wide(&digits, true)?, scale: *scale }
                 }
             }
+            T::Date if self.legacy && s == b"0000-00-00" => Value::Date(0),
+            T::DateTime(_) if self.legacy && s == b"0000-00-00 00:00:00" => Value::DateTime(0),
             T::Date => {
                 let days = civil_date(s)?.since(jiff::civil::date(1970, 1, 1)).ok()?.get_days();
                 Value::Date(u16::try_from(days).ok()?)
@@ -272,6 +284,9 @@ impl Strict {
             T::DateTime(tz) => {
                 let (dt, _) = civil_datetime(s, 0)?;
                 let zone = self.zones.get(tz.as_deref()).ok()?;
+                if before_1970(&dt, &zone) {
+                    return None;
+                }
                 let ts = zone.to_ambiguous_timestamp(dt).unambiguous().ok()?;
                 Value::DateTime(u32::try_from(ts.as_second()).ok()?)
             }
@@ -282,6 +297,9 @@ impl Strict {
                     return None;
                 }
                 let zone = self.zones.get(tz.as_deref()).ok()?;
+                if before_1970(&dt, &zone) {
+                    return None;
+                }
                 let ts = zone.to_ambiguous_timestamp(dt).unambiguous().ok()?;
                 let scale = 10i64.pow(u32::from(*p));
                 Value::DateTime64 { ticks: ts.as_second().checked_mul(scale)?.checked_add(frac as i64)?, precision: *p }
@@ -441,9 +459,12 @@ impl Strict {
             if in_tuple && (text == b"\\N" || text.is_empty()) {
                 return None;
             }
-            if text == b"\\N" || text.is_empty() {
-                // NULL, and an empty field is NULL for a Nullable column.
+            if text == b"\\N" || text.is_empty() && !self.legacy {
+                // NULL, and an empty field is NULL for a Nullable column (not on 18.16).
                 return nullable(t).then_some(Value::Null);
+            }
+            if text.is_empty() {
+                return None;
             }
             if text.eq_ignore_ascii_case(b"null")
                 || text.starts_with(b"\\")
