@@ -282,7 +282,8 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
         .settings()
         .iter()
         .any(|(k, v)| k == "output_format_json_quote_denormals" && matches!(v.as_str(), "1" | "true"));
-    let mut writer = BlockWriter::new(stdout.lock(), format, client.server_timezone(), legacy, quote_denormals);
+    let mut writer =
+        BlockWriter::new(stdout.lock(), format, client.server_timezone(), legacy, quote_denormals).with_client(client);
     // While the result streams (no more progress headers), the rows and bytes received so far.
     let on_block = |rows: u64, bytes: u64| {
         let (r, b) = (read.0.load(Ordering::Relaxed), read.1.load(Ordering::Relaxed));

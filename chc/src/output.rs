@@ -5,8 +5,9 @@
 use clickhouse_connect::format::TextRenderer;
 use clickhouse_connect::format::cells::Cells;
 use clickhouse_connect::format::json::json_string;
-use clickhouse_connect::native::{Block, ColumnView};
-use clickhouse_connect::{Error, Result};
+use clickhouse_connect::native::{Block, Column, ColumnView, TypeDesc};
+use clickhouse_connect::{Error, Result, Value};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 /// The output formats of `chc query`.
@@ -50,8 +51,10 @@ impl OutputFormat {
 }
 
 /// Writes blocks in one format, buffering up to a block's worth of text.
-pub struct BlockWriter<W: Write> {
+pub struct BlockWriter<'c, W: Write> {
     out: W,
+    /// Asked for the text of instants this renderer may render otherwise than the server.
+    client: Option<&'c clickhouse_connect::Client>,
     format: OutputFormat,
     renderer: TextRenderer,
     buf: Vec<u8>,
@@ -63,11 +66,12 @@ pub struct BlockWriter<W: Write> {
     pub bytes: u64,
 }
 
-impl<W: Write> BlockWriter<W> {
+impl<'c, W: Write> BlockWriter<'c, W> {
     /// A writer to `out`; `server_tz` renders date-times of columns without a zone.
     pub fn new(out: W, format: OutputFormat, server_tz: &str, legacy: bool, json_quote_denormals: bool) -> Self {
         BlockWriter {
             out,
+            client: None,
             format,
             renderer: TextRenderer::new(server_tz)
                 .with_legacy_formatting(legacy)
@@ -79,12 +83,55 @@ impl<W: Write> BlockWriter<W> {
         }
     }
 
+    /// Asks `client` for the text of `DateTime64`s this renderer may render otherwise than the server
+    /// (before 1970, in zones other than UTC).
+    pub fn with_client(mut self, client: &'c clickhouse_connect::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Gets the server's text for every uncertain instant of the block not known yet.
+    fn resolve_instants(&mut self, block: &Block<'_>) -> Result<()> {
+        let Some(client) = self.client else { return Ok(()) };
+        let mut wanted: BTreeMap<(Option<String>, u8), BTreeSet<i64>> = BTreeMap::new();
+        for c in block.columns() {
+            collect_instants(c.desc(), c.column(), &mut self.renderer, &mut wanted);
+        }
+        for ((zone, precision), ticks) in wanted {
+            // Zone names are letters, digits and / _ + - (anything else is left to this renderer).
+            if zone.as_deref().is_some_and(|z| !z.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))) {
+                continue;
+            }
+            let ty = match &zone {
+                Some(z) => format!("DateTime64({precision}, \\'{z}\\')"),
+                None => format!("DateTime64({precision})"),
+            };
+            let ticks: Vec<i64> = ticks.into_iter().collect();
+            for chunk in ticks.chunks(5_000) {
+                let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+                let sql = format!("SELECT arrayMap(x -> toString(reinterpret(x, '{ty}')), [{list}]::Array(Int64))");
+                let result = client.query(&sql)?;
+                let texts = match result.rows.first().and_then(|r| r.first()) {
+                    Some(Value::Array(texts)) if texts.len() == chunk.len() => texts,
+                    _ => return Err(Error::Usage("the server did not render the instants chc asked for".into())),
+                };
+                for (t, text) in chunk.iter().zip(texts) {
+                    if let Value::String(s) = text {
+                        self.renderer.set_instant_text(zone.as_deref(), precision, *t, s.to_vec());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Writes one block; `raw` is its plain Native encoding (used by the Native format only).
     pub fn block(&mut self, block: &Block<'_>, raw: &[u8]) -> Result<()> {
         let columns = block.columns();
         let rows = block.rows();
         self.buf.clear();
         if !matches!(self.format, OutputFormat::Native | OutputFormat::Null) {
+            self.resolve_instants(block)?;
             // A zone the time zone database does not know is an error, never a silent UTC.
             for c in columns {
                 self.renderer
@@ -159,6 +206,44 @@ impl<W: Write> BlockWriter<W> {
     /// Flushes the output.
     pub fn finish(&mut self) -> Result<()> {
         self.out.flush().map_err(write_error)
+    }
+}
+
+/// The `DateTime64` values of a column (at any depth) that the renderer may render otherwise than the
+/// server and has no text for yet, by (zone, precision).
+fn collect_instants(
+    t: &TypeDesc,
+    c: &dyn Column,
+    r: &mut TextRenderer,
+    wanted: &mut BTreeMap<(Option<String>, u8), BTreeSet<i64>>,
+) {
+    match (t, c.view()) {
+        (TypeDesc::DateTime64(p, zone), ColumnView::Int64(ticks)) => {
+            for &x in ticks {
+                if r.instant_is_uncertain(zone.as_deref(), *p, x) && !r.has_instant_text(zone.as_deref(), *p, x) {
+                    wanted.entry((zone.clone(), *p)).or_default().insert(x);
+                }
+            }
+        }
+        (TypeDesc::Nullable(i), ColumnView::Nullable { inner, .. }) => collect_instants(i, inner, r, wanted),
+        (TypeDesc::Array(i), ColumnView::Array { inner, .. }) => collect_instants(i, inner, r, wanted),
+        (TypeDesc::Map(k, v), ColumnView::Map { keys, values, .. }) => {
+            collect_instants(k, keys, r, wanted);
+            collect_instants(v, values, r, wanted);
+        }
+        (TypeDesc::Tuple(items), ColumnView::Tuple(columns)) => {
+            for ((_, t), c) in items.iter().zip(columns) {
+                collect_instants(t, c.as_ref(), r, wanted);
+            }
+        }
+        (TypeDesc::LowCardinality(i), ColumnView::LowCardinality { dictionary, .. }) => {
+            let inner = match i.as_ref() {
+                TypeDesc::Nullable(x) => x.as_ref(),
+                x => x,
+            };
+            collect_instants(inner, dictionary, r, wanted);
+        }
+        _ => {}
     }
 }
 

@@ -56,6 +56,11 @@ const ISSUE_15_OUTPUT: &[&str] = &[
      reinterpret(toInt64(9223372036854775807), 'DateTime64(3, \\'UTC\\')') AS b, \
      reinterpret(toInt64(-62167219200001), 'DateTime64(3)') AS c, reinterpret(toInt64(253402300800), 'DateTime64(0)') AS d",
     "SELECT number, toString(number) FROM numbers(3) FORMAT JSONCompactEachRow",
+    // Before 1970 in zones whose older history the tz database keeps merged (chc asks the server).
+    "SELECT toDateTime64('1940-03-15 12:40:00', 0, 'UTC')::DateTime64(0, 'Europe/Amsterdam') AS d, \
+     [toDateTime64('1919-10-12 08:20:00', 3, 'Europe/Amsterdam')] AS a, \
+     map('k', toDateTime64('1900-06-01 00:00:00', 3, 'Africa/Accra')) AS m, \
+     toDateTime64(number * 86400 * 400, 0, 'America/Toronto') - 3000000000 AS t FROM numbers(5)",
 ];
 
 /// The differential corpus: generateRandom over every type (three seeds), expression-only types, and

@@ -27,6 +27,9 @@ pub struct TextRenderer {
     json_quote_denormals: bool,
     /// The first unknown zone met while rendering.
     zone_error: Option<String>,
+    /// Texts of instants given by the server (see [`TextRenderer::set_instant_text`]), by zone
+    /// (`None`: the server's), precision and ticks.
+    instant_texts: std::collections::HashMap<(Option<String>, u8, i64), Vec<u8>>,
 }
 
 impl TextRenderer {
@@ -37,6 +40,7 @@ impl TextRenderer {
             legacy: false,
             json_quote_denormals: false,
             zone_error: None,
+            instant_texts: std::collections::HashMap::new(),
         }
     }
 
@@ -61,6 +65,28 @@ impl TextRenderer {
 
     pub(crate) fn legacy(&self) -> bool {
         self.legacy
+    }
+
+    /// Whether a `DateTime64` of `ticks` at `precision` in zone `zone` (`None`: the server's) is one
+    /// this renderer may render otherwise than the server: a time before 1970 in a zone other than UTC
+    /// (the tz database merged zones that agree only since 1970; the server may keep an older history).
+    /// Ask the server for those ([`TextRenderer::set_instant_text`]).
+    pub fn instant_is_uncertain(&mut self, zone: Option<&str>, precision: u8, ticks: i64) -> bool {
+        let scale = 10i64.pow(u32::from(precision.min(9)));
+        if ticks >= 86_400 * scale {
+            return false;
+        }
+        !self.zone(zone).iana_name().is_some_and(|n| n == "UTC" || n == "Etc/UTC")
+    }
+
+    /// The server's own text for a `DateTime64` (without quotes), used instead of this renderer's.
+    pub fn set_instant_text(&mut self, zone: Option<&str>, precision: u8, ticks: i64, text: Vec<u8>) {
+        self.instant_texts.insert((zone.map(str::to_string), precision, ticks), text);
+    }
+
+    /// Whether the server's text for an instant is known.
+    pub fn has_instant_text(&self, zone: Option<&str>, precision: u8, ticks: i64) -> bool {
+        !self.instant_texts.is_empty() && self.instant_texts.contains_key(&(zone.map(str::to_string), precision, ticks))
     }
 
     /// The zone for `name`. Callers check a column's type first ([`TextRenderer::check_type`]); a zone
@@ -265,10 +291,17 @@ impl TextRenderer {
                 write_datetime(out, i64::from(*s), &tz);
             }
             (Value::DateTime64 { ticks, precision }, t) => {
-                let tz = self.zone(match t {
+                let name = match t {
                     TypeDesc::DateTime64(_, tz) => tz.as_deref(),
                     _ => None,
-                });
+                };
+                if !self.instant_texts.is_empty() {
+                    if let Some(text) = self.instant_texts.get(&(name.map(str::to_string), *precision, *ticks)) {
+                        out.extend_from_slice(text);
+                        return;
+                    }
+                }
+                let tz = self.zone(name);
                 let scale = 10i64.pow(u32::from(*precision));
                 let (secs, frac) = (ticks.div_euclid(scale), ticks.rem_euclid(scale));
                 write_datetime(out, secs, &tz);
