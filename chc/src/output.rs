@@ -60,6 +60,8 @@ pub struct BlockWriter<'c, W: Write> {
     buf: Vec<u8>,
     /// Working space of the renderers.
     scratch: Vec<u8>,
+    /// The second thread's renderer and buffers.
+    second: Part,
     /// Rows written so far.
     pub rows: u64,
     /// Bytes written so far.
@@ -78,6 +80,13 @@ impl<'c, W: Write> BlockWriter<'c, W> {
                 .with_json_quoted_denormals(json_quote_denormals),
             buf: Vec::with_capacity(1 << 20),
             scratch: Vec::new(),
+            second: Part {
+                renderer: TextRenderer::new(server_tz)
+                    .with_legacy_formatting(legacy)
+                    .with_json_quoted_denormals(json_quote_denormals),
+                buf: Vec::new(),
+                scratch: Vec::new(),
+            },
             rows: 0,
             bytes: 0,
         }
@@ -118,6 +127,7 @@ impl<'c, W: Write> BlockWriter<'c, W> {
                 for (t, text) in chunk.iter().zip(texts) {
                     if let Value::String(s) = text {
                         self.renderer.set_instant_text(zone.as_deref(), precision, *t, s.to_vec());
+                        self.second.renderer.set_instant_text(zone.as_deref(), precision, *t, s.to_vec());
                     }
                 }
             }
@@ -130,6 +140,7 @@ impl<'c, W: Write> BlockWriter<'c, W> {
         let columns = block.columns();
         let rows = block.rows();
         self.buf.clear();
+        self.second.buf.clear();
         if !matches!(self.format, OutputFormat::Native | OutputFormat::Null) {
             self.resolve_instants(block)?;
             // A zone the time zone database does not know is an error, never a silent UTC.
@@ -153,59 +164,100 @@ impl<'c, W: Write> BlockWriter<'c, W> {
                 }
                 std::hint::black_box(check);
             }
-            OutputFormat::TabSeparated | OutputFormat::Csv => {
-                // Straight from each column's storage (no value per cell).
+            OutputFormat::TabSeparated | OutputFormat::Csv | OutputFormat::JsonEachRow => {
+                // Straight from each column's storage (no value per cell); a large block's second half
+                // is rendered on a second thread, into a second buffer, written after the first.
                 let cells: Vec<Cells<'_>> = columns.iter().map(|c| Cells::new(c.column(), c.desc())).collect();
-                let csv = self.format == OutputFormat::Csv;
-                for r in 0..rows {
-                    for (i, c) in cells.iter().enumerate() {
-                        if i > 0 {
-                            self.buf.push(if csv { b',' } else { b'\t' });
-                        }
-                        if csv {
-                            c.write_csv(&mut self.renderer, &mut self.buf, r, &mut self.scratch);
-                        } else {
-                            c.write_tsv(&mut self.renderer, &mut self.buf, r);
-                        }
-                    }
-                    self.buf.push(b'\n');
-                }
-            }
-            OutputFormat::JsonEachRow => {
-                let cells: Vec<Cells<'_>> = columns.iter().map(|c| Cells::new(c.column(), c.desc())).collect();
-                // Each key once per block: `"name":`, escaped as JSON.
                 let keys: Vec<Vec<u8>> = columns
                     .iter()
                     .map(|c| {
+                        // JSON: each key once per block, `"name":`, escaped as JSON.
                         let mut k = Vec::new();
                         json_string(&mut k, c.name_bytes());
                         k.push(b':');
                         k
                     })
                     .collect();
-                for r in 0..rows {
-                    self.buf.push(b'{');
-                    for (i, (c, k)) in cells.iter().zip(&keys).enumerate() {
-                        if i > 0 {
-                            self.buf.push(b',');
-                        }
-                        self.buf.extend_from_slice(k);
-                        c.write_json(&mut self.renderer, &mut self.buf, r, &mut self.scratch);
+                let format = self.format;
+                let half = if rows >= PARALLEL_ROWS { rows / 2 } else { rows };
+                let Part { renderer: r2, buf: b2, scratch: s2 } = &mut self.second;
+                b2.clear();
+                let (r1, b1, s1) = (&mut self.renderer, &mut self.buf, &mut self.scratch);
+                std::thread::scope(|scope| {
+                    let (cells, keys) = (&cells, &keys);
+                    let other =
+                        (half < rows).then(|| scope.spawn(move || render(format, cells, keys, r2, b2, s2, half..rows)));
+                    render(format, cells, keys, r1, b1, s1, 0..half);
+                    if let Some(h) = other {
+                        let _ = h.join();
                     }
-                    self.buf.extend_from_slice(b"}\n");
-                }
+                });
             }
             OutputFormat::Native => self.buf.extend_from_slice(raw),
         }
         self.out.write_all(&self.buf).map_err(write_error)?;
+        self.out.write_all(&self.second.buf).map_err(write_error)?;
         self.rows += rows as u64;
-        self.bytes += self.buf.len() as u64;
+        self.bytes += (self.buf.len() + self.second.buf.len()) as u64;
         Ok(())
     }
 
     /// Flushes the output.
     pub fn finish(&mut self) -> Result<()> {
         self.out.flush().map_err(write_error)
+    }
+}
+
+/// Blocks with at least this many rows are rendered by two threads.
+const PARALLEL_ROWS: usize = 8_192;
+
+/// What the second rendering thread works with.
+pub struct Part {
+    renderer: TextRenderer,
+    buf: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+/// Renders `rows` of a block's `cells` into `buf` (appended).
+fn render(
+    format: OutputFormat,
+    cells: &[Cells<'_>],
+    keys: &[Vec<u8>],
+    renderer: &mut TextRenderer,
+    buf: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+    rows: std::ops::Range<usize>,
+) {
+    match format {
+        OutputFormat::JsonEachRow => {
+            for r in rows {
+                buf.push(b'{');
+                for (i, (c, k)) in cells.iter().zip(keys).enumerate() {
+                    if i > 0 {
+                        buf.push(b',');
+                    }
+                    buf.extend_from_slice(k);
+                    c.write_json(renderer, buf, r, scratch);
+                }
+                buf.extend_from_slice(b"}\n");
+            }
+        }
+        _ => {
+            let csv = format == OutputFormat::Csv;
+            for r in rows {
+                for (i, c) in cells.iter().enumerate() {
+                    if i > 0 {
+                        buf.push(if csv { b',' } else { b'\t' });
+                    }
+                    if csv {
+                        c.write_csv(renderer, buf, r, scratch);
+                    } else {
+                        c.write_tsv(renderer, buf, r);
+                    }
+                }
+                buf.push(b'\n');
+            }
+        }
     }
 }
 

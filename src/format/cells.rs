@@ -10,7 +10,7 @@
 
 use super::csv::csv_quote;
 use super::json::json_string;
-use super::text::{TextRenderer, strip};
+use super::text::{FloatRepr, TextRenderer, escape, strip, write_float, write_int};
 use crate::native::column::span;
 use crate::native::{Column, ColumnView, TypeDesc};
 use crate::value::Value;
@@ -18,7 +18,47 @@ use crate::value::Value;
 /// One column of a block, ready to render row by row.
 pub struct Cells<'a>(Kind<'a>);
 
+/// Integer storage of the plain integer types.
+enum Ints<'a> {
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+}
+
+impl Ints<'_> {
+    fn write(&self, out: &mut Vec<u8>, row: usize) {
+        match self {
+            Ints::U8(v) => write_int(out, v.get(row).copied().unwrap_or_default()),
+            Ints::U16(v) => write_int(out, v.get(row).copied().unwrap_or_default()),
+            Ints::U32(v) => write_int(out, v.get(row).copied().unwrap_or_default()),
+            Ints::U64(v) => write_int(out, v.get(row).copied().unwrap_or_default()),
+            Ints::I8(v) => write_int(out, v.get(row).copied().unwrap_or_default()),
+            Ints::I16(v) => write_int(out, v.get(row).copied().unwrap_or_default()),
+            Ints::I32(v) => write_int(out, v.get(row).copied().unwrap_or_default()),
+            Ints::I64(v) => write_int(out, v.get(row).copied().unwrap_or_default()),
+        }
+    }
+    /// 64-bit integers, which 18.16's JSON quotes.
+    fn wide(&self) -> bool {
+        matches!(self, Ints::U64(_) | Ints::I64(_))
+    }
+}
+
 enum Kind<'a> {
+    /// Plain integers (not Bool, enums, dates or decimals, which share their storage).
+    Ints(Ints<'a>),
+    Float64(&'a [f64]),
+    Float32(&'a [f32]),
+    /// `String`.
+    Str {
+        offsets: &'a [u64],
+        data: &'a [u8],
+    },
     /// A scalar column: each cell's value (no allocation) through the renderers.
     Scalar(&'a dyn Column, &'a TypeDesc),
     /// Any other column: each cell's whole value.
@@ -97,7 +137,7 @@ impl<'a> Kind<'a> {
         use TypeDesc as T;
         Some(match (t, column.view()) {
             (T::Nullable(inner), ColumnView::Nullable { nulls, inner: c }) if scalar(inner) => {
-                Kind::Nullable { nulls, inner: Box::new(Kind::Scalar(c, inner)) }
+                Kind::Nullable { nulls, inner: Box::new(Kind::structured(c, inner)?) }
             }
             (T::LowCardinality(inner), ColumnView::LowCardinality { keys, dictionary, nullable }) => {
                 let dt = match inner.as_ref() {
@@ -107,7 +147,7 @@ impl<'a> Kind<'a> {
                 if !scalar(dt) {
                     return None;
                 }
-                Kind::LowCardinality { keys, dictionary: Box::new(Kind::Scalar(dictionary, dt)), nullable }
+                Kind::LowCardinality { keys, dictionary: Box::new(Kind::structured(dictionary, dt)?), nullable }
             }
             (T::Array(inner), ColumnView::Array { offsets, inner: c }) => {
                 Kind::Array { offsets, inner: Box::new(Self::element(c, inner)?) }
@@ -126,6 +166,17 @@ impl<'a> Kind<'a> {
                     .collect::<Option<Vec<_>>>()?;
                 Kind::Tuple { names, elements }
             }
+            (T::UInt8, ColumnView::UInt8(v)) => Kind::Ints(Ints::U8(v)),
+            (T::UInt16, ColumnView::UInt16(v)) => Kind::Ints(Ints::U16(v)),
+            (T::UInt32, ColumnView::UInt32(v)) => Kind::Ints(Ints::U32(v)),
+            (T::UInt64, ColumnView::UInt64(v)) => Kind::Ints(Ints::U64(v)),
+            (T::Int8, ColumnView::Int8(v)) => Kind::Ints(Ints::I8(v)),
+            (T::Int16, ColumnView::Int16(v)) => Kind::Ints(Ints::I16(v)),
+            (T::Int32, ColumnView::Int32(v)) => Kind::Ints(Ints::I32(v)),
+            (T::Int64, ColumnView::Int64(v)) => Kind::Ints(Ints::I64(v)),
+            (T::Float64, ColumnView::Float64(v)) => Kind::Float64(v),
+            (T::Float32, ColumnView::Float32(v)) => Kind::Float32(v),
+            (T::String, ColumnView::String { offsets, data }) => Kind::Str { offsets, data },
             (t, _) if scalar(t) => Kind::Scalar(column, t),
             _ => return None,
         })
@@ -139,6 +190,19 @@ impl<'a> Kind<'a> {
     /// Writes row `row` as a `TabSeparated` field (`quoted`: inside a composite).
     fn write_tsv(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize, quoted: bool) {
         match self {
+            Kind::Ints(v) => v.write(out, row),
+            Kind::Float64(v) => write_float(out, FloatRepr::F64(v.get(row).copied().unwrap_or_default())),
+            Kind::Float32(v) => write_float(out, FloatRepr::F32(v.get(row).copied().unwrap_or_default())),
+            Kind::Str { offsets, data } => {
+                let (s, e) = span(offsets, row);
+                if quoted {
+                    out.push(b'\'');
+                }
+                escape(out, data.get(s..e).unwrap_or_default());
+                if quoted {
+                    out.push(b'\'');
+                }
+            }
             Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_text(out, &c.value(row), t, quoted),
             Kind::Nullable { nulls, inner } => {
                 if nulls.get(row).is_none_or(|&n| n != 0) {
@@ -191,6 +255,11 @@ impl<'a> Kind<'a> {
 
     fn write_csv(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize, scratch: &mut Vec<u8>) {
         match self {
+            Kind::Ints(_) | Kind::Float64(_) | Kind::Float32(_) => self.write_tsv(r, out, row, false),
+            Kind::Str { offsets, data } => {
+                let (s, e) = span(offsets, row);
+                csv_quote(out, data.get(s..e).unwrap_or_default());
+            }
             Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_csv(out, &c.value(row), t),
             Kind::Nullable { nulls, inner } => {
                 if nulls.get(row).is_none_or(|&n| n != 0) {
@@ -223,6 +292,28 @@ impl<'a> Kind<'a> {
 
     fn write_json(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize, scratch: &mut Vec<u8>) {
         match self {
+            Kind::Ints(v) if v.wide() && r.legacy() => {
+                out.push(b'"');
+                v.write(out, row);
+                out.push(b'"');
+            }
+            Kind::Ints(v) => v.write(out, row),
+            Kind::Float64(v) if v.get(row).is_some_and(|x| x.is_finite()) => self.write_tsv(r, out, row, false),
+            Kind::Float32(v) if v.get(row).is_some_and(|x| x.is_finite()) => self.write_tsv(r, out, row, false),
+            Kind::Float64(_) | Kind::Float32(_) => {
+                // nan and ±inf: null, or quoted with output_format_json_quote_denormals.
+                if r.json_quote_denormals() {
+                    out.push(b'"');
+                    self.write_tsv(r, out, row, false);
+                    out.push(b'"');
+                } else {
+                    out.extend_from_slice(b"null");
+                }
+            }
+            Kind::Str { offsets, data } => {
+                let (s, e) = span(offsets, row);
+                json_string(out, data.get(s..e).unwrap_or_default());
+            }
             Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_json(out, &c.value(row), t),
             Kind::Nullable { nulls, inner } => {
                 if nulls.get(row).is_none_or(|&n| n != 0) {
@@ -291,6 +382,11 @@ impl<'a> Kind<'a> {
     /// A map key's text (keys are scalars, possibly LowCardinality).
     fn write_key(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize) {
         match self {
+            Kind::Ints(v) => v.write(out, row),
+            Kind::Str { offsets, data } => {
+                let (s, e) = span(offsets, row);
+                out.extend_from_slice(data.get(s..e).unwrap_or_default());
+            }
             Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_json_key(out, &c.value(row), t),
             Kind::LowCardinality { keys, dictionary, .. } => {
                 if let Some(&k) = keys.get(row) {

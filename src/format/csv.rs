@@ -40,9 +40,17 @@ impl TextRenderer {
             }
             _ => {
                 if !self.write_number(out, v, t) {
-                    let mut text = Vec::new();
-                    self.write_plain(&mut text, v, t);
-                    csv_quote(out, &text);
+                    // Written in place; quoted again only when the text holds a quote (an enum name).
+                    let start = out.len();
+                    out.push(b'"');
+                    self.write_plain(out, v, t);
+                    if out[start + 1..].contains(&b'"') {
+                        let text = out.split_off(start + 1);
+                        out.truncate(start);
+                        csv_quote(out, &text);
+                    } else {
+                        out.push(b'"');
+                    }
                 }
             }
         }

@@ -106,9 +106,18 @@ impl TextRenderer {
             }
             (v, t) => {
                 if !self.write_number(out, v, t) {
-                    let mut text = Vec::new();
-                    self.write_plain(&mut text, v, t);
-                    json_string(out, &text);
+                    // Dates, UUIDs, addresses need no escaping: written in place, and escaped after
+                    // the fact only when the text needs it (an enum name with a quote, …).
+                    let start = out.len();
+                    out.push(b'"');
+                    self.write_plain(out, v, t);
+                    if out[start + 1..].iter().any(|&b| b < 0x20 || matches!(b, b'"' | b'\\' | b'/' | 0xE2)) {
+                        let text = out.split_off(start + 1);
+                        out.truncate(start);
+                        json_string(out, &text);
+                    } else {
+                        out.push(b'"');
+                    }
                 }
             }
         }

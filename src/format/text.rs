@@ -359,7 +359,7 @@ pub(crate) fn geo_element(t: &TypeDesc) -> TypeDesc {
     }
 }
 
-fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+pub(crate) fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
@@ -385,7 +385,7 @@ pub fn escape(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(&s[start..]);
 }
 
-enum FloatRepr {
+pub(crate) enum FloatRepr {
     F32(f32),
     F64(f64),
 }
@@ -415,7 +415,7 @@ impl std::fmt::Write for StackText {
 }
 
 /// Shortest round-trip digits, laid out as ClickHouse does (JavaScript's rule, exponent without `+`).
-fn write_float(out: &mut Vec<u8>, v: FloatRepr) {
+pub(crate) fn write_float(out: &mut Vec<u8>, v: FloatRepr) {
     use std::fmt::Write as _;
     let (is_nan, inf, neg) = match v {
         FloatRepr::F32(x) => (x.is_nan(), x.is_infinite(), x.is_sign_negative()),
@@ -645,14 +645,25 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 fn write_date(out: &mut Vec<u8>, days: i64) {
+    // Consecutive values are mostly on the same day: the last day's text is kept (per thread).
+    thread_local!(static LAST: std::cell::Cell<(i64, [u8; 10])> = const { std::cell::Cell::new((i64::MIN, [0; 10])) });
+    let (last, text) = LAST.get();
+    if last == days {
+        out.extend_from_slice(&text);
+        return;
+    }
     let (y, m, d) = civil_from_days(days);
     if (0..=9999).contains(&y) {
+        let at = out.len();
         two_digits(out, y / 100);
         two_digits(out, y % 100);
         out.push(b'-');
         two_digits(out, i64::from(m));
         out.push(b'-');
         two_digits(out, i64::from(d));
+        if let Ok(text) = <[u8; 10]>::try_from(&out[at..]) {
+            LAST.set((days, text));
+        }
     } else {
         let _ = write!(out, "{y:04}-{m:02}-{d:02}");
     }

@@ -39,6 +39,12 @@ pub(crate) struct ArenaBuf {
 // it is never shared between threads without its owner.
 unsafe impl Send for ArenaBuf {}
 
+// SAFETY: through `&ArenaBuf` the bytes are only read (every method that writes, grows or releases
+// takes `&mut self`, and there is no interior mutability), so several threads may read one buffer at
+// once, as they may read a `&[u8]`; the borrow keeps the owning decoder (and its Bump) from resetting
+// or dropping the memory meanwhile.
+unsafe impl Sync for ArenaBuf {}
+
 impl Default for ArenaBuf {
     fn default() -> Self {
         Self::new()

@@ -16,7 +16,7 @@ use crate::value::Value;
 use bumpalo::Bump;
 
 /// Decoding side of a column type. Implementations live one per file in `native/columns/`.
-pub trait Column: Send {
+pub trait Column: Send + Sync {
     /// Begins a new block of `rows` values. Storage of the previous block was released already.
     fn start(&mut self, rows: usize);
     /// Reads the column's serialization prefix, which Native writes for the whole column tree before any
