@@ -465,20 +465,28 @@ fn csv_row(
     let mut i = 0;
     loop {
         if b.get(i) == Some(&b'"') {
-            let mut text = Vec::new();
+            // Borrowed from the row unless a doubled quote makes it differ.
             i += 1;
-            loop {
+            let start = i;
+            let mut owned: Option<Vec<u8>> = None;
+            let text = loop {
                 let Some(p) = memchr::memchr(b'"', &b[i..]) else { return false };
-                text.extend_from_slice(&b[i..i + p]);
-                i += p + 1;
-                if b.get(i) == Some(&b'"') {
-                    text.push(b'"');
-                    i += 1;
+                let end = i + p;
+                if b.get(end + 1) == Some(&b'"') {
+                    owned.get_or_insert_with(Vec::new).extend_from_slice(&b[i..=end]);
+                    i = end + 2;
                 } else {
-                    break;
+                    i = end + 1;
+                    break match owned.take() {
+                        Some(mut o) => {
+                            o.extend_from_slice(&b[i - 1 - p..end]);
+                            std::borrow::Cow::Owned(o)
+                        }
+                        None => std::borrow::Cow::Borrowed(&b[start..end]),
+                    };
                 }
-            }
-            fields.push((text.into(), true));
+            };
+            fields.push((text, true));
             match b.get(i) {
                 None => break,
                 Some(b',') => i += 1,
@@ -497,7 +505,11 @@ fn csv_row(
             i = end + 1;
         }
     }
-    let want: usize = columns.iter().map(|(_, t)| crate::format::csv::csv_fields(t)).sum();
+    let want: usize = if columns.iter().all(|(_, t)| !matches!(strip(t), TypeDesc::Tuple(_) | TypeDesc::Point)) {
+        columns.len()
+    } else {
+        columns.iter().map(|(_, t)| crate::format::csv::csv_fields(t)).sum()
+    };
     if fields.len() != want {
         return false;
     }
@@ -590,10 +602,10 @@ fn json_row(strict: &mut Strict, bytes: &[u8], columns: &[(String, TypeDesc)], o
     if !j.eat(b'}') {
         loop {
             j.ws();
-            let Some(key) = j.string().map(|k| k.into_owned()) else { return false };
+            let Some(key) = j.string() else { return false };
             // Keys are the column names exactly (the server also takes other spellings, and skips
             // unknown keys: those rows are its to read).
-            let Some(i) = columns.iter().position(|(n, _)| n.as_bytes() == key) else { return false };
+            let Some(i) = columns.iter().position(|(n, _)| n.as_bytes() == &key[..]) else { return false };
             j.ws();
             if !j.eat(b':') || values[i].is_some() {
                 return false;

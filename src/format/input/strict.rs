@@ -519,7 +519,7 @@ pub(crate) struct Json<'s> {
     pub at: usize,
 }
 
-impl Json<'_> {
+impl<'s> Json<'s> {
     pub(crate) fn ws(&mut self) {
         while matches!(self.s.get(self.at), Some(b' ' | b'\t' | b'\r' | b'\n')) {
             self.at += 1;
@@ -534,7 +534,7 @@ impl Json<'_> {
     }
     /// A string's contents, unescaped; lone surrogates, raw control characters and unknown escapes
     /// are not canonical.
-    pub(crate) fn string(&mut self) -> Option<Cow<'_, [u8]>> {
+    pub(crate) fn string(&mut self) -> Option<Cow<'s, [u8]>> {
         if !self.eat(b'"') {
             return None;
         }
@@ -599,7 +599,7 @@ impl Json<'_> {
         }
     }
     /// A bare token (number or literal): up to a delimiter.
-    fn token(&mut self) -> &[u8] {
+    fn token(&mut self) -> &'s [u8] {
         let start = self.at;
         while let Some(&c) = self.s.get(self.at) {
             if matches!(c, b',' | b']' | b'}' | b' ' | b'\t' | b'\r' | b'\n' | b':' | b'"' | b'[' | b'{') {
@@ -667,7 +667,7 @@ impl Strict {
                 if !j.eat(b'}') {
                     loop {
                         j.ws();
-                        let key = j.string()?.into_owned();
+                        let key = j.string()?;
                         let i = elems.iter().position(|(n, _)| n.as_deref().map(str::as_bytes) == Some(&key[..]))?;
                         j.ws();
                         if !j.eat(b':') || values[i].is_some() {
@@ -717,7 +717,7 @@ impl Strict {
                 }
                 loop {
                     j.ws();
-                    let key = j.string()?.into_owned();
+                    let key = j.string()?;
                     let k = self.plain(&key, kt)?;
                     if entries.iter().any(|(e, _)| *e == k) {
                         return None;
@@ -750,14 +750,14 @@ impl Strict {
                     if !matches!(scalar, T::UInt64 | T::Int64 | T::UInt128 | T::Int128 | T::UInt256 | T::Int256) {
                         return None;
                     }
-                    let text = j.string()?.into_owned();
+                    let text = j.string()?;
                     return self.plain(&text, t);
                 }
                 let tok = j.token();
                 self.plain(tok, t)
             }
             _ => {
-                let text = j.string()?.into_owned();
+                let text = j.string()?;
                 self.plain(&text, t)
             }
         }
