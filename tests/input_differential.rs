@@ -460,7 +460,11 @@ fn server_prefix(
         .names
         .iter()
         .zip(&s.types)
-        .map(|(n, t)| if s.default.is_some() && *n == "x" { format!("{n} Nullable({t})") } else { format!("{n} {t}") })
+        .map(|(n, t)| match (s.default, t.strip_prefix("LowCardinality(")) {
+            (Some(_), Some(inner)) if *n == "x" => format!("{n} LowCardinality(Nullable({inner})"),
+            (Some(_), None) if *n == "x" => format!("{n} Nullable({t})"),
+            _ => format!("{n} {t}"),
+        })
         .collect();
     let structure = sql_escape(structure.join(", ").as_bytes());
     // The server's own row boundaries first: its reading of all the bytes, bad rows skipped.
@@ -674,6 +678,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("Float64", "1.5"),
     ("Enum8('a'=1,'b'=-2,'c d'=3)", "'c d'"),
     ("Decimal(9,2)", "-7.25"),
+    ("LowCardinality(String)", "'dflt'"),
 ];
 
 /// The row an error names: `(at row N)`; the first row's failures read "(while reading header)".

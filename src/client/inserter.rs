@@ -376,7 +376,8 @@ fn nullable_inside(t: &TypeDesc) -> bool {
 
 impl Inserter {
     /// Columns with a `DEFAULT` expression take NULL for "the column's default": each such column of a
-    /// type that can be Nullable is sent as `Nullable(T)` (and [`Inserter::columns`] says so), and the
+    /// type that can be Nullable is sent as `Nullable(T)` (`LowCardinality(Nullable(T))` for a
+    /// `LowCardinality(T)`; [`Inserter::columns`] says so), and the
     /// server fills every NULL with the column's expression — as its own text formats do for an
     /// omitted field (`input_format_null_as_default`, on by default). What `chc insert` does, so that a
     /// JSON row without `ts` gets `DEFAULT now()`, not 1970. Call before writing rows.
@@ -391,10 +392,14 @@ impl Inserter {
         };
         for i in 0..self.columns.len() {
             let has_default = kinds.iter().any(|(n, k)| *n == self.columns[i].0 && k == "DEFAULT");
-            if !has_default || !nullable_inside(&self.types[i]) {
-                continue;
-            }
-            let t = TypeDesc::Nullable(Box::new(self.types[i].clone()));
+            let t = match &self.types[i] {
+                _ if !has_default => continue,
+                TypeDesc::LowCardinality(inner) if nullable_inside(inner) => {
+                    TypeDesc::LowCardinality(Box::new(TypeDesc::Nullable(inner.clone())))
+                }
+                t if nullable_inside(t) => TypeDesc::Nullable(Box::new(t.clone())),
+                _ => continue,
+            };
             self.builders[i] = builder_for(&t)?;
             self.convertible[i] = super::coerce::converts_for(&t);
             self.columns[i].1 = t.to_string();
