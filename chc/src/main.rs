@@ -331,7 +331,8 @@ fn server_renders(client: &Client, sql: &str) -> bool {
         let s = s.to_ascii_lowercase();
         WORDS.iter().any(|w| s.contains(w))
     };
-    client.settings().iter().any(|(k, _)| mentions(k)) || mentions(sql)
+    // A backslash may spell any of those words in a quoted name (`\x65xtremes`).
+    client.settings().iter().any(|(k, _)| mentions(k)) || mentions(sql) || sql.contains('\\')
 }
 
 /// The server's major version (0 when it does not parse).

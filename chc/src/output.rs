@@ -119,7 +119,12 @@ impl<'c, W: Write> BlockWriter<'c, W> {
             for chunk in ticks.chunks(5_000) {
                 let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
                 let sql = format!("SELECT arrayMap(x -> toString(reinterpret(x, '{ty}')), [{list}]::Array(Int64))");
-                let result = client.query(&sql)?;
+                // This query's own result in full, whatever the user's settings say about results.
+                let opts = clickhouse_connect::CallOptions::new()
+                    .setting("offset", 0)
+                    .setting("limit", 0)
+                    .setting("max_query_size", (sql.len() + 4096).max(262_144));
+                let result = client.query_with(&sql, &opts)?;
                 let texts = match result.rows.first().and_then(|r| r.first()) {
                     Some(Value::Array(texts)) if texts.len() == chunk.len() => texts,
                     _ => return Err(Error::Usage("the server did not render the instants chc asked for".into())),

@@ -388,8 +388,15 @@ fn same_as_server(columns: &str, format: &str, input: &[u8], chc_args: &[&str]) 
     args.extend(["insert", &ours, "--format", format]);
     let out = chc_stdin(&args, input);
     let server_format = if format == "TSV" { "TabSeparated" } else { format };
-    let server = c.raw_insert(&theirs, &[], server_format, input);
-    let what = format!("{columns} {format} {:?}", String::from_utf8_lossy(input));
+    // The same settings for the server's own insert.
+    let mut opts = clickhouse_connect::CallOptions::new();
+    for pair in chc_args.windows(2).filter(|w| w[0] == "--setting") {
+        let (k, v) = pair[1].split_once('=').unwrap();
+        opts = opts.setting(k, v);
+    }
+    let server = c.raw_insert_with(&theirs, &[], server_format, input, &opts);
+    let shown = &input[..input.len().min(200)];
+    let what = format!("{columns} {format} {chc_args:?} {:?}", String::from_utf8_lossy(shown));
     assert_eq!(
         out.status.success(),
         server.is_ok(),
@@ -428,6 +435,47 @@ fn what_an_adversary_found_reads_as_the_server_reads() {
     );
     same_as_server("k Int32, v Int32 DEFAULT 42", "CSV", b"1,\n2,5\n3,\\N\n", &[]);
     same_as_server("k Int32, v String DEFAULT 'd'", "TSV", b"1\t\\N\n2\tx\n", &[]);
+}
+
+#[test]
+fn what_a_second_adversary_found_reads_as_the_server_reads() {
+    // Settings that change the syntax, over more rows than one batch: each batch after the first is
+    // led by the previous batch's last row (in the user's syntax), not by a row of defaults.
+    let csv: Vec<u8> = (1..=25_000).flat_map(|i| format!("{i};v{i}\n").into_bytes()).collect();
+    same_as_server("a Int64, s String", "CSV", &csv, &["--setting", "format_csv_delimiter=;"]);
+    let tsv: Vec<u8> = (1..=12_000).flat_map(|i| format!("{i}\tNULL\n").into_bytes()).collect();
+    same_as_server("a Int64, s Nullable(String)", "TSV", &tsv, &["--setting", "format_tsv_null_representation=NULL"]);
+    // Settings that act on the input as a whole are refused, not applied per batch.
+    let c = modern();
+    let t = table("chc_whole_input");
+    c.command(&format!("CREATE TABLE {t} (a Int64) ENGINE = Memory")).unwrap();
+    let out = chc_stdin(&["--setting", "input_format_allow_errors_num=1", "insert", &t], b"1\n");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+    // JSON arrays of rows: broken ones fail as the server's do, odd good ones pass.
+    for input in [
+        &b"[{\"a\":1,\"s\":\"x\"},]"[..],
+        b"[,{\"a\":1}]",
+        b"[{\"a\":1},,{\"a\":2}]",
+        b"[{\"a\":2,\"s\":\"x\"}",
+        b"[{\"a\":3,\"s\":\"x\"}]\n{\"a\":4,\"s\":\"y\"}\n",
+        b"\xef\xbb\xbf[{\"a\":1,\"s\":\"x\"}]",
+        b"[]",
+        b"[{\"a\":1}{\"a\":2}]",
+        b"[{\"a\":+1},{\"a\":2}]",
+    ] {
+        same_as_server("a Int32, s String", "JSONEachRow", input, &[]);
+    }
+    // The query chc makes for old instants is not bent by the user's result settings.
+    let sql = "SELECT number, toDateTime64(-number * 100000.5, 3, 'Europe/Amsterdam') AS x FROM numbers(5)";
+    let out = chc(&["--setting", "offset=1", "query", sql]);
+    let server = c
+        .raw_query_with(sql, Some("TabSeparated"), &clickhouse_connect::CallOptions::new().setting("offset", 1))
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&server));
+    // A backslash can spell a setting's name in a quoted identifier.
+    let sql = "SELECT true AS b SETTINGS `bool_true_r\\x65presentation` = 'yes'";
+    assert_eq!(chc(&["query", sql]).stdout, c.raw_query(sql, Some("TabSeparated")).unwrap());
 }
 
 #[test]

@@ -93,7 +93,8 @@ impl ServerParser for ServerTextParser<'_> {
         sql.push_str("', '");
         sql_string_body(data, &mut sql);
         sql.push_str("')");
-        let mut opts = CallOptions::new();
+        // The rows are this query's whole result, whatever the client's settings say about results.
+        let mut opts = CallOptions::new().setting("offset", 0).setting("limit", 0);
         if sql.len() > 200_000 {
             opts = opts.setting("max_query_size", sql.len() + 4096);
         }
@@ -135,6 +136,16 @@ impl Client {
             .collect::<Vec<_>>()
             .join(", ");
         let major = self.server_version().split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
+        // Settings that act on the input as a whole cannot be applied to batches of it.
+        if let Some((k, _)) = self.settings().iter().find(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            k.contains("skip_first_lines") || k.contains("allow_errors") || k.contains("skip_trailing_empty_lines")
+        }) {
+            return Err(Error::usage(format!(
+                "the setting {k} applies to the input as a whole, which chc reads in batches; insert such input \
+                 with the server's own INSERT … FORMAT"
+            )));
+        }
         let canonical = !self.settings().iter().any(|(k, _)| changes_text_input(k));
         let server = ServerTextParser { client: self, structure, supported: major >= 21, detects_headers: major >= 23 };
         let rows = TextRows::new(format, input, columns.to_vec(), self.server_timezone(), canonical, Box::new(server))?;

@@ -111,9 +111,11 @@ pub struct TextRows<'a, R> {
     /// Rows the server found minus rows split, in batches so far (row numbers follow the server's).
     adjust: i64,
     position: (u64, u64),
-    /// A row of defaults in `format`, ahead of batches that do not start at row 1, and its values.
-    defaults_row: Vec<u8>,
-    defaults: Vec<Value<'static>>,
+    /// The row ahead of batches that do not start at row 1, and its values: a row of defaults in the
+    /// server's own syntax, or — when settings change the syntax — the last row of the previous batch,
+    /// as the input has it.
+    prefix_row: Vec<u8>,
+    prefix_values: Vec<Value<'static>>,
 }
 
 impl<'a, R: BufRead> TextRows<'a, R> {
@@ -143,8 +145,8 @@ impl<'a, R: BufRead> TextRows<'a, R> {
             split_rows: 0,
             adjust: 0,
             position: (0, 0),
-            defaults_row,
-            defaults,
+            prefix_row: defaults_row,
+            prefix_values: defaults,
         })
     }
 
@@ -195,16 +197,24 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         let first_row = self.split_rows;
         let mut batch = Batch { data: Vec::new(), rows: Vec::new(), skip: usize::from(first_row > 1) };
         if batch.skip > 0 {
-            batch.data.extend_from_slice(&self.defaults_row);
+            batch.data.extend_from_slice(&self.prefix_row);
+            if !self.prefix_row.ends_with(b"\n") {
+                batch.data.push(b'\n');
+            }
         }
         let json = self.format == Format::Json;
         batch.push(self.split.bytes(span), first_row, span.line, json);
         let mut after = None;
+        let mut refused = None;
         // The first row may be a header only together with the next one (names, then types).
         let mut forced = usize::from(first_row == 1);
         while batch.rows.len() < BATCH_ROWS && batch.data.len() < BATCH_BYTES {
             let Some(next) = self.next_span()? else { break };
             let row = self.split_rows;
+            if let Some(reason) = next.refused {
+                refused = Some((row, next.line, reason));
+                break;
+            }
             if forced == 0 {
                 if let Some(values) = self.read_canonical(next, false) {
                     after = Some((row, next.line, values));
@@ -216,7 +226,16 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         }
         let whole = batch.rows.len();
         match self.read_prefix(&batch, whole)? {
-            Ok(values) => self.enqueue(&batch, values),
+            Ok(values) => {
+                if !self.canonical && values.len() == whole {
+                    // The syntax is the user's: the next batch is led by this one's last row.
+                    if let (Some((_, _, range)), Some(last)) = (batch.rows.last(), values.last()) {
+                        self.prefix_row = batch.data[range.clone()].to_vec();
+                        self.prefix_values = last.clone();
+                    }
+                }
+                self.enqueue(&batch, values)
+            }
             Err((row, message)) => {
                 // The first bad row: the one the server names when the rows before it read alone are
                 // accepted, else found by bisection (the server names no row for some errors, and
@@ -256,6 +275,12 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         if let Some((row, line, values)) = after {
             self.queue.push_back((adjusted(row, self.adjust), line, values));
         }
+        if let Some((row, line, reason)) = refused {
+            if self.pending.is_none() {
+                let message = format!("not JSONEachRow: {reason}");
+                self.pending = Some(Error::Input { row: adjusted(row, self.adjust), line, column: None, message });
+            }
+        }
         Ok(())
     }
 
@@ -270,13 +295,13 @@ impl<'a, R: BufRead> TextRows<'a, R> {
             ServerVerdict::Rows(values) => {
                 // The row of defaults must come back as the first row: anything else means the server
                 // read the bytes otherwise than as those rows, and no row may be dropped silently.
-                if batch.skip > 0 && values.first() != Some(&self.defaults) {
+                if batch.skip > 0 && values.first() != Some(&self.prefix_values) {
                     return Err(Error::Input {
                         row: adjusted(batch.rows[0].0, self.adjust),
                         line: batch.rows[0].1,
                         column: None,
-                        message: "the server did not read the rows chc handed it as rows (a row of defaults went \
-                                  missing); nothing from this row on was inserted"
+                        message: "the server did not read the rows chc handed it as rows (the row ahead of them \
+                                  went missing); nothing from this row on was inserted"
                             .into(),
                     });
                 }
@@ -369,6 +394,16 @@ impl<R: BufRead> RowReader for TextRows<'_, R> {
                 return Err(e);
             }
             let Some(span) = self.next_span()? else { return Ok(false) };
+            if let Some(reason) = span.refused {
+                let (r, l) = (adjusted(self.split_rows, self.adjust), span.line);
+                self.position = (r, l);
+                return Err(Error::Input {
+                    row: r,
+                    line: l,
+                    column: None,
+                    message: format!("not JSONEachRow: {reason}"),
+                });
+            }
             let first = self.split_rows == 1;
             // The common case: read into the caller's row (its allocation is reused).
             if self.read_canonical_into(span, first, row) {

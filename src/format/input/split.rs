@@ -32,8 +32,11 @@ pub(crate) struct Splitter<R> {
     started: bool,
     /// No row handed out yet.
     first: bool,
-    /// Inside a JSON array of rows (`[{…},{…}]`, which the server also reads as rows).
+    /// Inside a JSON array of rows (`[{…},{…}]`, which the server also reads as rows), right after a
+    /// row of it, and after its end.
     in_array: bool,
+    after_row: bool,
+    closed: bool,
 }
 
 /// One row: `buf[start..end]` of the splitter, and the 1-based line it starts on.
@@ -42,6 +45,8 @@ pub(crate) struct RowSpan {
     pub start: usize,
     pub end: usize,
     pub line: u64,
+    /// Not a row: where a JSON array of rows breaks its rules, and how.
+    pub refused: Option<&'static str>,
 }
 
 impl<R: BufRead> Splitter<R> {
@@ -57,6 +62,8 @@ impl<R: BufRead> Splitter<R> {
             started: false,
             first: true,
             in_array: false,
+            after_row: false,
+            closed: false,
         }
     }
 
@@ -97,6 +104,11 @@ impl<R: BufRead> Splitter<R> {
             self.started = true;
             while self.buf.len() < 3 && self.fill()? {}
             self.bom = self.buf.starts_with(b"\xEF\xBB\xBF");
+            if self.bom && self.format == Format::Json {
+                // The server skips it; JSON has no first-row rules it could change.
+                self.pos = 3;
+                self.bom = false;
+            }
         }
         loop {
             // The byte order mark stays in the first row's bytes (the server skips it; the reader
@@ -104,20 +116,53 @@ impl<R: BufRead> Splitter<R> {
             let keep_bom = self.first && self.bom;
             let mut at = if keep_bom { self.pos + 3 } else { self.pos };
             if self.format == Format::Json {
-                // Between JSON rows: whitespace and commas, and the brackets of an array of rows.
+                // Between JSON rows: whitespace and commas, and the brackets of an array of rows (whose
+                // commas must each stand between two rows, and after whose end only whitespace may
+                // follow). A break of those rules is a row of its own: the rest of the line, for the
+                // server to refuse.
+                let mut malformed = false;
                 while let Some(&c) = self.buf.get(at) {
                     match c {
                         b'\n' if !keep_bom => self.line += 1,
                         b'\n' => {}
-                        b' ' | b'\t' | b'\r' | b',' | 0x0C => {}
+                        b' ' | b'\t' | b'\r' | 0x0C => {}
+                        _ if self.closed => {
+                            malformed = true;
+                            break;
+                        }
+                        b',' if self.in_array && !self.after_row => {
+                            malformed = true;
+                            break;
+                        }
+                        b',' => self.after_row = false,
                         b'[' if self.first && !self.in_array => self.in_array = true,
-                        b']' if self.in_array => self.in_array = false,
+                        b']' if self.in_array && self.after_row => {
+                            self.in_array = false;
+                            self.closed = true;
+                        }
+                        b']' if self.in_array && self.first => {
+                            self.in_array = false;
+                            self.closed = true;
+                        }
+                        b']' if self.in_array => {
+                            malformed = true;
+                            break;
+                        }
                         _ => break,
                     }
                     at += 1;
                 }
                 if !keep_bom {
                     self.pos = at;
+                }
+                if malformed {
+                    let end = memchr::memchr(b'\n', &self.buf[at..]).map_or(self.buf.len(), |p| at + p + 1);
+                    let reason = if self.closed { "text after the array of rows" } else { "a comma without a row" };
+                    self.closed = false;
+                    self.in_array = false;
+                    let mut span = self.take(end);
+                    span.refused = Some(reason);
+                    return Ok(Some(span));
                 }
             }
             if at < self.buf.len() {
@@ -138,6 +183,14 @@ impl<R: BufRead> Splitter<R> {
                 more = true;
             }
             if !more {
+                if self.in_array && self.buf[self.pos..].iter().all(u8::is_ascii_whitespace) {
+                    // An array of rows never closed.
+                    self.in_array = false;
+                    let end = self.buf.len();
+                    let mut span = self.take(end);
+                    span.refused = Some("expected ']' at the end of the input");
+                    return Ok(Some(span));
+                }
                 if self.pos >= self.buf.len() {
                     return Ok(None);
                 }
@@ -150,7 +203,8 @@ impl<R: BufRead> Splitter<R> {
 
     fn take(&mut self, end: usize) -> RowSpan {
         self.first = false;
-        let span = RowSpan { start: self.pos, end, line: self.line };
+        self.after_row = true;
+        let span = RowSpan { start: self.pos, end, line: self.line, refused: None };
         self.line += memchr::memchr_iter(b'\n', &self.buf[self.pos..end]).count() as u64;
         self.pos = end;
         span
