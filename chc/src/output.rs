@@ -2,9 +2,9 @@
 //! and written in the chosen format by the crate's renderers, which reproduce the server's own text
 //! byte for byte.
 
-use clickhouse_connect::format::TextRenderer;
 use clickhouse_connect::format::cells::Cells;
 use clickhouse_connect::format::json::json_string;
+use clickhouse_connect::format::{DATETIME, TextRenderer};
 use clickhouse_connect::native::{Block, Column, ColumnView, TypeDesc};
 use clickhouse_connect::{Error, Result, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,6 +62,8 @@ pub struct BlockWriter<'c, W: Write> {
     scratch: Vec<u8>,
     /// The second thread's renderer and buffers.
     second: Part,
+    /// Zones already compared with the server's.
+    zones_seen: Vec<Option<String>>,
     /// Rows written so far.
     pub rows: u64,
     /// Bytes written so far.
@@ -89,6 +91,7 @@ impl<'c, W: Write> BlockWriter<'c, W> {
             },
             rows: 0,
             bytes: 0,
+            zones_seen: Vec::new(),
         }
     }
 
@@ -102,6 +105,20 @@ impl<'c, W: Write> BlockWriter<'c, W> {
     /// Gets the server's text for every uncertain instant of the block not known yet.
     fn resolve_instants(&mut self, block: &Block<'_>) -> Result<()> {
         let Some(client) = self.client else { return Ok(()) };
+        // Zones whose rules here differ from the server's: every instant in them is the server's text.
+        for c in block.columns() {
+            let mut zones = Vec::new();
+            zones_of(c.desc(), &mut zones);
+            for z in zones {
+                if !self.zones_seen.contains(&z) {
+                    if !client.zone_agrees(z.as_deref())? {
+                        self.renderer.mark_zone_uncertain(z.as_deref());
+                        self.second.renderer.mark_zone_uncertain(z.as_deref());
+                    }
+                    self.zones_seen.push(z);
+                }
+            }
+        }
         let mut wanted: BTreeMap<(Option<String>, u8), BTreeSet<i64>> = BTreeMap::new();
         for c in block.columns() {
             collect_instants(c.desc(), c.column(), &mut self.renderer, &mut wanted);
@@ -111,14 +128,19 @@ impl<'c, W: Write> BlockWriter<'c, W> {
             if zone.as_deref().is_some_and(|z| !z.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))) {
                 continue;
             }
-            let ty = match &zone {
-                Some(z) => format!("DateTime64({precision}, \\'{z}\\')"),
-                None => format!("DateTime64({precision})"),
-            };
             let ticks: Vec<i64> = ticks.into_iter().collect();
             for chunk in ticks.chunks(5_000) {
                 let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-                let sql = format!("SELECT arrayMap(x -> toString(reinterpret(x, '{ty}')), [{list}]::Array(Int64))");
+                let sql = if precision == DATETIME {
+                    let tz = zone.as_deref().map_or(String::new(), |z| format!(", '{z}'"));
+                    format!("SELECT arrayMap(x -> toString(toDateTime(x{tz})), [{list}]::Array(UInt32))")
+                } else {
+                    let ty = match &zone {
+                        Some(z) => format!("DateTime64({precision}, \\'{z}\\')"),
+                        None => format!("DateTime64({precision})"),
+                    };
+                    format!("SELECT arrayMap(x -> toString(reinterpret(x, '{ty}')), [{list}]::Array(Int64))")
+                };
                 // This query's own result in full, whatever the user's settings say about results.
                 let opts = clickhouse_connect::CallOptions::new()
                     .setting("offset", 0)
@@ -266,6 +288,20 @@ fn render(
     }
 }
 
+/// The zones of a type's date-times, at any depth (`None`: the server's).
+fn zones_of(t: &TypeDesc, out: &mut Vec<Option<String>>) {
+    match t {
+        TypeDesc::DateTime(z) | TypeDesc::DateTime64(_, z) => out.push(z.clone()),
+        TypeDesc::Nullable(i) | TypeDesc::Array(i) | TypeDesc::LowCardinality(i) => zones_of(i, out),
+        TypeDesc::Map(k, v) => {
+            zones_of(k, out);
+            zones_of(v, out);
+        }
+        TypeDesc::Tuple(items) => items.iter().for_each(|(_, t)| zones_of(t, out)),
+        _ => {}
+    }
+}
+
 /// The `DateTime64` values of a column (at any depth) that the renderer may render otherwise than the
 /// server and has no text for yet, by (zone, precision).
 fn collect_instants(
@@ -275,6 +311,16 @@ fn collect_instants(
     wanted: &mut BTreeMap<(Option<String>, u8), BTreeSet<i64>>,
 ) {
     match (t, c.view()) {
+        (TypeDesc::DateTime(zone), ColumnView::UInt32(secs)) => {
+            for &x in secs {
+                let x = i64::from(x);
+                if r.instant_is_uncertain(zone.as_deref(), DATETIME, x)
+                    && !r.has_instant_text(zone.as_deref(), DATETIME, x)
+                {
+                    wanted.entry((zone.clone(), DATETIME)).or_default().insert(x);
+                }
+            }
+        }
         (TypeDesc::DateTime64(p, zone), ColumnView::Int64(ticks)) => {
             for &x in ticks {
                 if r.instant_is_uncertain(zone.as_deref(), *p, x) && !r.has_instant_text(zone.as_deref(), *p, x) {

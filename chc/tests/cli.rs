@@ -61,6 +61,11 @@ const ISSUE_15_OUTPUT: &[&str] = &[
      [toDateTime64('1919-10-12 08:20:00', 3, 'Europe/Amsterdam')] AS a, \
      map('k', toDateTime64('1900-06-01 00:00:00', 3, 'Africa/Accra')) AS m, \
      toDateTime64(number * 86400 * 400, 0, 'America/Toronto') - 3000000000 AS t FROM numbers(5)",
+    // Zones whose rules changed after the bundled time zone database (the server's is newer).
+    "SELECT toDateTime(1793664000 + number * 86400 * 30, 'America/Winnipeg') AS a, \
+     toDateTime64(1793664000 + number * 86400 * 30, 3, 'America/Winnipeg') AS b, \
+     toDateTime(1793664000, 'America/Havana') AS h, toDateTime(296535600, 'Asia/Tehran') AS t, \
+     [toDateTime(1793664000, 'America/Winnipeg')] AS arr FROM numbers(20)",
 ];
 
 /// The differential corpus: generateRandom over every type (three seeds), expression-only types, and
@@ -473,6 +478,13 @@ fn what_a_second_adversary_found_reads_as_the_server_reads() {
         .raw_query_with(sql, Some("TabSeparated"), &clickhouse_connect::CallOptions::new().setting("offset", 1))
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&server));
+    // Zones whose rules the server has newer than the bundled database: read by the server.
+    same_as_server(
+        "k Int32, a DateTime('America/Winnipeg'), b DateTime64(3, 'America/Winnipeg'), h DateTime('America/Havana')",
+        "TSV",
+        b"1\t2026-11-25 17:00:00\t2026-11-25 17:00:00.000\t2026-12-25 12:00:00\n",
+        &[],
+    );
     // A backslash can spell a setting's name in a quoted identifier.
     let sql = "SELECT true AS b SETTINGS `bool_true_r\\x65presentation` = 'yes'";
     assert_eq!(chc(&["query", sql]).stdout, c.raw_query(sql, Some("TabSeparated")).unwrap());

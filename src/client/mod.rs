@@ -104,6 +104,9 @@ pub struct Client {
     warned: Mutex<HashSet<String>>,
     /// Column names and types per table, learned by inserts (see [`Client::forget_table_columns`]).
     table_columns: Arc<Mutex<ColumnCache>>,
+    /// Whether the bundled time zone database renders a zone as the server does (see
+    /// [`Client::zone_agrees`]), by zone name ("" for the server's).
+    zones_checked: Mutex<HashMap<String, bool>>,
 }
 
 /// The sink's way to stop reading once a client-side `query_limit` is reached.
@@ -165,6 +168,7 @@ impl Client {
             sessions: Mutex::new(HashMap::new()),
             warned: Mutex::new(HashSet::new()),
             table_columns: Arc::new(Mutex::new(HashMap::new())),
+            zones_checked: Mutex::new(HashMap::new()),
         };
         // Plain text and no settings yet, so this works on every server and for every user.
         let info = client.command("SELECT version(), timezone(), currentDatabase()")?;
@@ -754,6 +758,47 @@ impl Client {
             return Err(find_untagged_exception(&meta.tail).unwrap_or(e));
         }
         Ok(meta)
+    }
+
+    /// Whether this client renders (and reads) date-times in `zone` (`None`: the server's) exactly as the
+    /// server does since 1970: the server's text of an instant every 12 hours from 1970 to 2040 is
+    /// compared with this client's, once per zone (the bundled time zone database and the server's may
+    /// be of different releases: a zone whose rules changed recently differs). Servers without
+    /// `toDateTime(x, tz)` of a range are taken at their word (`true`).
+    pub fn zone_agrees(&self, zone: Option<&str>) -> Result<bool> {
+        let key = zone.unwrap_or_default().to_string();
+        if let Some(&known) = self.zones_checked.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(known);
+        }
+        let quoted = match zone {
+            Some(z) if z.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b)) => format!(", '{z}'"),
+            Some(_) => return Ok(false),
+            None => String::new(),
+        };
+        const STEP: u32 = 43_200;
+        const END: u32 = 2_208_988_800; // 2040-01-01
+        let sql = format!("SELECT arrayMap(x -> toString(toDateTime(x{quoted})), range(0, {END}, {STEP}))");
+        let opts = CallOptions::new().setting("offset", 0).setting("limit", 0);
+        let agrees = match self.internal_rows(&sql, &opts) {
+            Ok(rows) => match rows.first().and_then(|r| r.first()) {
+                Some(Value::Array(texts)) => {
+                    let mut r = crate::format::TextRenderer::new(&self.server_timezone);
+                    let t = crate::native::TypeDesc::DateTime(zone.map(str::to_string));
+                    let mut ours = Vec::with_capacity(24);
+                    texts.iter().enumerate().all(|(i, text)| {
+                        ours.clear();
+                        r.write_tsv(&mut ours, &Value::DateTime(i as u32 * STEP), &t);
+                        matches!(text, Value::String(s) if s.as_ref() == ours.as_slice())
+                    })
+                }
+                _ => false,
+            },
+            // 18.16 and friends: nothing to compare with.
+            Err(Error::Server { .. }) if !version_at_least(&self.server_version, 20, 1) => true,
+            Err(e) => return Err(e),
+        };
+        self.zones_checked.lock().unwrap_or_else(|e| e.into_inner()).insert(key, agrees);
+        Ok(agrees)
     }
 
     /// Every row of a query the client makes for itself (no `query_limit`, no retries).

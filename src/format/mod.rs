@@ -13,7 +13,7 @@ pub mod read;
 pub mod text;
 
 pub use parse::TextParser;
-pub use text::TextRenderer;
+pub use text::{DATETIME, TextRenderer};
 
 use jiff::tz::TimeZone;
 

@@ -19,6 +19,10 @@ use crate::value::Value;
 use jiff::tz::TimeZone;
 use std::io::Write;
 
+/// The precision that stands for `DateTime` (seconds, 32 bits) among the instants of
+/// [`TextRenderer::set_instant_text`].
+pub const DATETIME: u8 = 255;
+
 /// Renders values as ClickHouse text. Holds the server's time zone (for `DateTime` columns without
 /// one) and caches the zones it has loaded.
 pub struct TextRenderer {
@@ -30,6 +34,8 @@ pub struct TextRenderer {
     /// Texts of instants given by the server (see [`TextRenderer::set_instant_text`]), by zone
     /// (`None`: the server's), precision and ticks.
     instant_texts: std::collections::HashMap<(Option<String>, u8, i64), Vec<u8>>,
+    /// Zones whose rules here differ from the server's (see [`TextRenderer::mark_zone_uncertain`]).
+    uncertain_zones: Vec<Option<String>>,
 }
 
 impl TextRenderer {
@@ -41,6 +47,7 @@ impl TextRenderer {
             json_quote_denormals: false,
             zone_error: None,
             instant_texts: std::collections::HashMap::new(),
+            uncertain_zones: Vec::new(),
         }
     }
 
@@ -72,6 +79,12 @@ impl TextRenderer {
     /// (the tz database merged zones that agree only since 1970; the server may keep an older history).
     /// Ask the server for those ([`TextRenderer::set_instant_text`]).
     pub fn instant_is_uncertain(&mut self, zone: Option<&str>, precision: u8, ticks: i64) -> bool {
+        if self.uncertain_zones.iter().any(|z| z.as_deref() == zone) {
+            return true;
+        }
+        if precision == DATETIME {
+            return false;
+        }
         let scale = 10i64.pow(u32::from(precision.min(9)));
         if ticks >= 86_400 * scale {
             return false;
@@ -79,7 +92,16 @@ impl TextRenderer {
         !self.zone(zone).iana_name().is_some_and(|n| n == "UTC" || n == "Etc/UTC")
     }
 
-    /// The server's own text for a `DateTime64` (without quotes), used instead of this renderer's.
+    /// Marks a zone (`None`: the server's) whose rules here differ from the server's
+    /// ([`crate::Client::zone_agrees`]): every instant in it is then uncertain.
+    pub fn mark_zone_uncertain(&mut self, zone: Option<&str>) {
+        if !self.uncertain_zones.iter().any(|z| z.as_deref() == zone) {
+            self.uncertain_zones.push(zone.map(str::to_string));
+        }
+    }
+
+    /// The server's own text for a `DateTime64` (without quotes; [`DATETIME`] as the precision for a
+    /// `DateTime`), used instead of this renderer's.
     pub fn set_instant_text(&mut self, zone: Option<&str>, precision: u8, ticks: i64, text: Vec<u8>) {
         self.instant_texts.insert((zone.map(str::to_string), precision, ticks), text);
     }
@@ -284,10 +306,17 @@ impl TextRenderer {
             (Value::Date(d), _) => write_date(out, i64::from(*d)),
             (Value::Date32(d), _) => write_date(out, i64::from(*d)),
             (Value::DateTime(s), t) => {
-                let tz = self.zone(match t {
+                let name = match t {
                     TypeDesc::DateTime(tz) => tz.as_deref(),
                     _ => None,
-                });
+                };
+                if !self.instant_texts.is_empty() {
+                    if let Some(text) = self.instant_texts.get(&(name.map(str::to_string), DATETIME, i64::from(*s))) {
+                        out.extend_from_slice(text);
+                        return;
+                    }
+                }
+                let tz = self.zone(name);
                 write_datetime(out, i64::from(*s), &tz);
             }
             (Value::DateTime64 { ticks, precision }, t) => {

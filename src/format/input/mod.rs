@@ -150,6 +150,13 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         })
     }
 
+    /// Leaves date-times in these zones (`None`: the server's) to the server: its rules for them differ
+    /// from this crate's ([`crate::Client::zone_agrees`]).
+    pub fn with_uncertain_zones(mut self, zones: Vec<Option<String>>) -> Self {
+        self.strict.uncertain_zones = zones;
+        self
+    }
+
     /// Reads for a server before 19 (18.16), whose text rules differ in places (zero dates, empty CSV
     /// fields).
     pub fn for_legacy_server(mut self) -> Self {

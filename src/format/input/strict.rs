@@ -23,6 +23,9 @@ pub(crate) struct Strict {
     /// Reading for a server before 19 (18.16): its zero dates are canonical, an empty CSV field is not
     /// NULL there.
     pub(crate) legacy: bool,
+    /// Zones whose rules here differ from the server's (`None`: the server's own): their date-times
+    /// are the server's to read.
+    pub(crate) uncertain_zones: Vec<Option<String>>,
 }
 
 fn nullable(t: &TypeDesc) -> bool {
@@ -217,7 +220,7 @@ fn ipv4(s: &[u8]) -> Option<std::net::Ipv4Addr> {
 
 impl Strict {
     pub(crate) fn new(server_tz: &str) -> Self {
-        Strict { zones: Zones::new(server_tz), legacy: false }
+        Strict { zones: Zones::new(server_tz), legacy: false, uncertain_zones: Vec::new() }
     }
 
     /// The value of a scalar's plain text (a TSV field after unescaping, a CSV field after unquoting,
@@ -281,6 +284,7 @@ impl Strict {
                 }
                 Value::Date32(days)
             }
+            T::DateTime(tz) | T::DateTime64(_, tz) if self.uncertain_zones.iter().any(|z| z == tz) => return None,
             T::DateTime(tz) => {
                 let (dt, _) = civil_datetime(s, 0)?;
                 let zone = self.zones.get(tz.as_deref()).ok()?;
