@@ -253,18 +253,46 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
     if let Some(name) = format.server_name().filter(|_| server_renders(client, sql)) {
         // What chc does not render exactly (totals, extremes, output settings, a query's own time
         // zone or FORMAT) is the server's text, passed on as it comes.
+        // The last bytes are held back: a failure in the middle of the result ends the stream with
+        // the server's exception text, which belongs on stderr, not among the rows.
+        const HOLD: usize = 64 << 10;
+        use std::io::Write;
         let mut stdout = std::io::stdout().lock();
         let (mut lines, mut bytes) = (0u64, 0u64);
-        let meta = client.raw_query_to(sql, Some(name), &opts, |chunk| {
-            use std::io::Write;
-            stdout.write_all(chunk).map_err(output::write_error)?;
+        let mut held: Vec<u8> = Vec::new();
+        let result = client.raw_query_to(sql, Some(name), &opts, |chunk| {
+            held.extend_from_slice(chunk);
+            if held.len() > 2 * HOLD {
+                let n = held.len() - HOLD;
+                stdout.write_all(&held[..n]).map_err(output::write_error)?;
+                held.drain(..n);
+            }
             lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
             bytes += chunk.len() as u64;
             let (r, b) = (read.0.load(Ordering::Relaxed), read.1.load(Ordering::Relaxed));
             progress.update(r.max(lines), b.max(bytes), 0);
             Ok(())
-        })?;
-        std::io::Write::flush(&mut stdout).map_err(output::write_error)?;
+        });
+        let meta = match result {
+            Ok(meta) => {
+                stdout.write_all(&held).map_err(output::write_error)?;
+                meta
+            }
+            Err(e) => {
+                // The rows before the exception, then the error.
+                let mut cut = memchr::memmem::find(&held, b"__exception__")
+                    .or_else(|| memchr::memmem::rfind(&held, b"\nCode: ").map(|p| p + 1))
+                    .unwrap_or(held.len());
+                // The server's block starts on a line of its own (`\r\n__exception__`).
+                if held[..cut].ends_with(b"\r\n") {
+                    cut -= 2;
+                }
+                let _ = stdout.write_all(&held[..cut]);
+                let _ = stdout.flush();
+                return Err(e.into());
+            }
+        };
+        stdout.flush().map_err(output::write_error)?;
         let summary = meta.summary.as_deref().and_then(clickhouse_connect::Summary::parse);
         let (r, b) = summary.map_or((0, 0), |s| (s.read_rows, s.read_bytes));
         if r == 0 && b == 0 {

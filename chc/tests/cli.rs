@@ -507,6 +507,17 @@ fn query_text_the_server_renders_is_found_quoted_or_in_settings() {
         assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(out.stdout, c.raw_query(sql, Some(theirs)).unwrap(), "{sql}");
     }
+    // A failure in the middle of a result the server renders: its exception goes to stderr, only
+    // whole rows to stdout.
+    let out = chc(&[
+        "query",
+        "SELECT number, throwIf(number = 150000) FROM numbers(300000) SETTINGS max_block_size = 1000, extremes = 0",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Code: 395"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.is_empty() || text.ends_with("\t0\n"), "{:?}", &text[text.len().saturating_sub(200)..]);
+    assert!(text.lines().all(|l| l.ends_with("\t0") && l.split('\t').next().unwrap().parse::<u64>().is_ok()));
     // Parameters are the server's to read, as it reads `param_NAME`.
     for (param, sql) in [
         ("x=\\N", "SELECT {x:Nullable(String)} IS NULL"),
