@@ -280,9 +280,12 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
             }
             Err(e) => {
                 // The rows before the exception, then the error.
-                let mut cut = memchr::memmem::find(&held, b"__exception__")
-                    .or_else(|| memchr::memmem::rfind(&held, b"\nCode: ").map(|p| p + 1))
-                    .unwrap_or(held.len());
+                // The server's block is `__exception__ … __exception__` at the very end: its start is
+                // the second marker from the end (data may hold the word too, only earlier).
+                let block = memchr::memmem::rfind(&held, b"__exception__")
+                    .and_then(|end| memchr::memmem::rfind(&held[..end], b"__exception__"));
+                let mut cut =
+                    block.or_else(|| memchr::memmem::rfind(&held, b"\nCode: ").map(|p| p + 1)).unwrap_or(held.len());
                 // The server's block starts on a line of its own (`\r\n__exception__`).
                 if held[..cut].ends_with(b"\r\n") {
                     cut -= 2;

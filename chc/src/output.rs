@@ -119,6 +119,9 @@ impl<'c, W: Write> BlockWriter<'c, W> {
                 }
             }
         }
+        // Texts are kept for one block (a result's distinct instants are unbounded).
+        self.renderer.clear_instant_texts();
+        self.second.renderer.clear_instant_texts();
         let mut wanted: BTreeMap<(Option<String>, u8), BTreeSet<i64>> = BTreeMap::new();
         for c in block.columns() {
             collect_instants(c.desc(), c.column(), &mut self.renderer, &mut wanted);

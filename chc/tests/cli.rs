@@ -491,6 +491,43 @@ fn what_a_second_adversary_found_reads_as_the_server_reads() {
 }
 
 #[test]
+fn what_a_third_adversary_found_reads_as_the_server_reads() {
+    // CSV quoting and delimiters as the settings say, over several batches.
+    let piped: Vec<u8> = (1..=10_001).flat_map(|i| format!("{i}|\"p\n{i}\"\n").into_bytes()).collect();
+    same_as_server("a Int32, s String", "CSV", &piped, &["--setting", "format_csv_delimiter=|"]);
+    let single: Vec<u8> = (1..=10_001).flat_map(|i| format!("{i},'p\n{i}',2\n").into_bytes()).collect();
+    same_as_server(
+        "a Int32, s String, e Enum8('x' = 1, 'y' = 2)",
+        "CSV",
+        &single,
+        &["--setting", "format_csv_allow_single_quotes=1", "--setting", "input_format_csv_enum_as_number=1"],
+    );
+    let mut literal: Vec<u8> = Vec::new();
+    for i in 1..=12_001 {
+        literal.extend_from_slice(
+            if i == 11_000 { b"bad,x,1\n".to_vec() } else { format!("{i},\"x{i},1\n").into_bytes() }.as_slice(),
+        );
+    }
+    same_as_server(
+        "a Int32, s String, e Enum8('x' = 1, 'y' = 2)",
+        "CSV",
+        &literal,
+        &["--setting", "format_csv_allow_double_quotes=0"],
+    );
+    // JSON: one comma after a row, no other; a byte order mark only at the very start.
+    for input in [
+        &b"{\"a\":1},,{\"a\":2}"[..],
+        b"{\"a\":1}\n,\n,\n{\"a\":2}\n",
+        b",{\"a\":1}",
+        b"{\"a\":1},{\"a\":2}\n",
+        b"\xef\xbb\xbf\xef\xbb\xbf{\"a\":1}",
+        b"\xef\xbb\xbf{\"a\":1}",
+    ] {
+        same_as_server("a Int32, s String", "JSONEachRow", input, &[]);
+    }
+}
+
+#[test]
 fn query_text_the_server_renders_is_found_quoted_or_in_settings() {
     let c = modern();
     for (sql, theirs, ours) in [

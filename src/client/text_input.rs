@@ -3,6 +3,7 @@
 
 use super::{CallOptions, Client};
 use crate::error::{Error, Result};
+use crate::format::input::split::CsvDialect;
 use crate::format::input::{ServerParser, ServerVerdict, TextRows, changes_text_input};
 use crate::format::read::{InputFormat, NativeReader, RowReader};
 use crate::native::TypeDesc;
@@ -172,8 +173,16 @@ impl Client {
                 uncertain.push(z);
             }
         }
+        let setting = |name: &str| self.settings().iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let yes = |v: Option<&str>, default: bool| v.map_or(default, |v| matches!(v, "1" | "true" | "True"));
+        let csv = CsvDialect {
+            delimiter: setting("format_csv_delimiter").and_then(|d| d.bytes().next()).unwrap_or(b','),
+            double_quotes: yes(setting("format_csv_allow_double_quotes"), true),
+            single_quotes: yes(setting("format_csv_allow_single_quotes"), false),
+        };
         let rows = TextRows::new(format, input, columns.to_vec(), self.server_timezone(), canonical, Box::new(server))?
-            .with_uncertain_zones(uncertain);
+            .with_uncertain_zones(uncertain)
+            .with_csv_dialect(csv);
         Ok(Box::new(if major < 19 { rows.for_legacy_server() } else { rows }))
     }
 }

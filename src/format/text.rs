@@ -106,6 +106,11 @@ impl TextRenderer {
         self.instant_texts.insert((zone.map(str::to_string), precision, ticks), text);
     }
 
+    /// Forgets the server's texts of instants (they are per block: memory stays bounded).
+    pub fn clear_instant_texts(&mut self) {
+        self.instant_texts.clear();
+    }
+
     /// Whether the server's text for an instant is known.
     pub fn has_instant_text(&self, zone: Option<&str>, precision: u8, ticks: i64) -> bool {
         !self.instant_texts.is_empty() && self.instant_texts.contains_key(&(zone.map(str::to_string), precision, ticks))

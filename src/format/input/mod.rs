@@ -21,7 +21,7 @@
 //! `date_time_input_format`, time zone settings) switch the canonical reading off: every row then goes
 //! to the server, with those settings.
 
-pub(crate) mod split;
+pub mod split;
 pub(crate) mod strict;
 
 use crate::error::{Error, Result};
@@ -150,6 +150,12 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         })
     }
 
+    /// Splits CSV with these quoting and delimiter rules (the `format_csv_*` settings the server applies).
+    pub fn with_csv_dialect(mut self, csv: split::CsvDialect) -> Self {
+        self.split = self.split.with_csv_dialect(csv);
+        self
+    }
+
     /// Leaves date-times in these zones (`None`: the server's) to the server: its rules for them differ
     /// from this crate's ([`crate::Client::zone_agrees`]).
     pub fn with_uncertain_zones(mut self, zones: Vec<Option<String>>) -> Self {
@@ -233,6 +239,18 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         }
         let whole = batch.rows.len();
         match self.read_prefix(&batch, whole)? {
+            Ok(values) if !self.canonical && values.len() != whole => {
+                // Under the user's settings the server finds other rows than chc's splitting: nothing
+                // after this point can be numbered or led by a row chc knows to be whole.
+                let (row, line, _) = batch.rows[0];
+                let message = format!(
+                    "under these settings the server reads {} rows where chc finds {whole} (rows {row}–{}); insert \
+                     such input with the server's own INSERT … FORMAT",
+                    values.len(),
+                    row + whole as u64 - 1
+                );
+                self.pending = Some(Error::Input { row: adjusted(row, self.adjust), line, column: None, message });
+            }
             Ok(values) => {
                 if !self.canonical && values.len() == whole {
                     // The syntax is the user's: the next batch is led by this one's last row.

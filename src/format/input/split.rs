@@ -37,6 +37,24 @@ pub(crate) struct Splitter<R> {
     in_array: bool,
     after_row: bool,
     closed: bool,
+    csv: CsvDialect,
+}
+
+/// How CSV rows are quoted and delimited (the server's `format_csv_*` settings).
+#[derive(Clone, Copy, Debug)]
+pub struct CsvDialect {
+    /// `format_csv_delimiter`.
+    pub delimiter: u8,
+    /// `format_csv_allow_double_quotes`.
+    pub double_quotes: bool,
+    /// `format_csv_allow_single_quotes`.
+    pub single_quotes: bool,
+}
+
+impl Default for CsvDialect {
+    fn default() -> Self {
+        CsvDialect { delimiter: b',', double_quotes: true, single_quotes: false }
+    }
 }
 
 /// One row: `buf[start..end]` of the splitter, and the 1-based line it starts on.
@@ -64,7 +82,14 @@ impl<R: BufRead> Splitter<R> {
             in_array: false,
             after_row: false,
             closed: false,
+            csv: CsvDialect::default(),
         }
+    }
+
+    /// Splits CSV as the server does with these settings.
+    pub(crate) fn with_csv_dialect(mut self, csv: CsvDialect) -> Self {
+        self.csv = csv;
+        self
     }
 
     /// The bytes of a row handed out by the last [`Splitter::next`].
@@ -130,11 +155,17 @@ impl<R: BufRead> Splitter<R> {
                             malformed = true;
                             break;
                         }
-                        b',' if self.in_array && !self.after_row => {
+                        // One comma after a row, no other (the server's rule, in an array or not).
+                        b',' if !self.after_row => {
                             malformed = true;
                             break;
                         }
                         b',' => self.after_row = false,
+                        0xEF if self.buf.get(at + 1..at + 3) == Some(b"\xBB\xBF") => {
+                            // A byte order mark anywhere but at the very start.
+                            malformed = true;
+                            break;
+                        }
                         b'[' if self.first && !self.in_array => self.in_array = true,
                         b']' if self.in_array && self.after_row => {
                             self.in_array = false;
@@ -157,7 +188,13 @@ impl<R: BufRead> Splitter<R> {
                 }
                 if malformed {
                     let end = memchr::memchr(b'\n', &self.buf[at..]).map_or(self.buf.len(), |p| at + p + 1);
-                    let reason = if self.closed { "text after the array of rows" } else { "a comma without a row" };
+                    let reason = if self.closed {
+                        "text after the array of rows"
+                    } else if self.buf[at] == 0xEF {
+                        "a byte order mark inside the input"
+                    } else {
+                        "a comma without a row"
+                    };
                     self.closed = false;
                     self.in_array = false;
                     let mut span = self.take(end);
@@ -166,7 +203,7 @@ impl<R: BufRead> Splitter<R> {
                 }
             }
             if at < self.buf.len() {
-                if let Some(end) = scan(self.format, &self.buf, at) {
+                if let Some(end) = scan(self.format, &self.buf, at, self.csv) {
                     return Ok(Some(self.take(end)));
                 }
             }
@@ -212,7 +249,7 @@ impl<R: BufRead> Splitter<R> {
 }
 
 /// The end (exclusive, after its terminator) of the row starting at `from`, if `buf` holds all of it.
-fn scan(format: Format, buf: &[u8], from: usize) -> Option<usize> {
+fn scan(format: Format, buf: &[u8], from: usize, csv: CsvDialect) -> Option<usize> {
     match format {
         Format::Tsv => {
             let mut i = from;
@@ -235,19 +272,24 @@ fn scan(format: Format, buf: &[u8], from: usize) -> Option<usize> {
                 while matches!(buf.get(i), Some(b' ' | b'\t')) {
                     i += 1;
                 }
-                if buf.get(i) == Some(&b'"') {
+                let quote = match buf.get(i) {
+                    Some(b'"') if csv.double_quotes => Some(b'"'),
+                    Some(b'\'') if csv.single_quotes => Some(b'\''),
+                    _ => None,
+                };
+                if let Some(q) = quote {
                     i += 1;
                     loop {
-                        let p = memchr::memchr(b'"', &buf[i..])?;
+                        let p = memchr::memchr(q, &buf[i..])?;
                         i += p + 1;
                         match buf.get(i) {
-                            Some(b'"') => i += 1,
+                            Some(&c) if c == q => i += 1,
                             Some(_) => break,
                             None => return None,
                         }
                     }
                 }
-                let p = memchr::memchr2(b',', b'\n', &buf[i..])?;
+                let p = memchr::memchr2(csv.delimiter, b'\n', &buf[i..])?;
                 i += p + 1;
                 if buf[i - 1] == b'\n' {
                     return Some(i);
