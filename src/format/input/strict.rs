@@ -72,6 +72,26 @@ fn int_text(s: &[u8]) -> Option<(bool, &str)> {
     Some((neg, std::str::from_utf8(d).ok()?))
 }
 
+/// `-?(0|[1-9][0-9]*)` as its sign and magnitude (`None`: not canonical, or beyond 128 bits).
+fn canonical_int(s: &[u8]) -> Option<(bool, u128)> {
+    let (neg, d) = match s.split_first() {
+        Some((b'-', d)) => (true, d),
+        _ => (false, s),
+    };
+    if d.is_empty() || d.len() > 1 && d[0] == b'0' || neg && d == b"0" {
+        return None;
+    }
+    let mut v: u128 = 0;
+    for &c in d {
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u128::from(digit))?;
+    }
+    Some((neg, v))
+}
+
 /// `-?(0|[1-9]D*)(.D+)?(e[+-]?D+)?`, or `nan`, `-nan`, `inf`, `-inf`.
 fn float_text(s: &[u8]) -> Option<&str> {
     let t = std::str::from_utf8(s).ok()?;
@@ -229,9 +249,13 @@ impl Strict {
         use TypeDesc as T;
         macro_rules! int {
             ($variant:ident, $ty:ty) => {{
-                // Canonical (checked first), then parsed whole, sign included; out of range is None.
-                int_text(s)?;
-                let v: $ty = std::str::from_utf8(s).ok()?.parse().ok()?;
+                // Canonical, then in range (the magnitude's digits, at most 39 of them).
+                let (neg, magnitude) = canonical_int(s)?;
+                let v: $ty = if neg {
+                    <$ty>::try_from(0i128.checked_sub_unsigned(magnitude)?).ok()?
+                } else {
+                    <$ty>::try_from(magnitude).ok()?
+                };
                 Value::$variant(v)
             }};
         }
