@@ -107,9 +107,7 @@ impl<'c, W: Write> BlockWriter<'c, W> {
         let Some(client) = self.client else { return Ok(()) };
         // Zones whose rules here differ from the server's: every instant in them is the server's text.
         for c in block.columns() {
-            let mut zones = Vec::new();
-            zones_of(c.desc(), &mut zones);
-            for z in zones {
+            for z in c.desc().time_zones() {
                 if !self.zones_seen.contains(&z) {
                     if !client.zone_agrees(z.as_deref())? {
                         self.renderer.mark_zone_uncertain(z.as_deref());
@@ -288,20 +286,6 @@ fn render(
                 buf.push(b'\n');
             }
         }
-    }
-}
-
-/// The zones of a type's date-times, at any depth (`None`: the server's).
-fn zones_of(t: &TypeDesc, out: &mut Vec<Option<String>>) {
-    match t {
-        TypeDesc::DateTime(z) | TypeDesc::DateTime64(_, z) => out.push(z.clone()),
-        TypeDesc::Nullable(i) | TypeDesc::Array(i) | TypeDesc::LowCardinality(i) => zones_of(i, out),
-        TypeDesc::Map(k, v) => {
-            zones_of(k, out);
-            zones_of(v, out);
-        }
-        TypeDesc::Tuple(items) => items.iter().for_each(|(_, t)| zones_of(t, out)),
-        _ => {}
     }
 }
 

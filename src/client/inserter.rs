@@ -350,30 +350,6 @@ impl Client {
     }
 }
 
-/// Whether `Nullable(t)` is a type (scalars only: not composites, `LowCardinality` or `Nullable`).
-fn nullable_inside(t: &TypeDesc) -> bool {
-    use TypeDesc as T;
-    !matches!(
-        t,
-        T::Nullable(_)
-            | T::LowCardinality(_)
-            | T::Array(_)
-            | T::Tuple(_)
-            | T::Map(..)
-            | T::Nested(_)
-            | T::Point
-            | T::Ring
-            | T::LineString
-            | T::MultiLineString
-            | T::Polygon
-            | T::MultiPolygon
-            | T::SimpleAggregateFunction(..)
-            | T::Variant(_)
-            | T::Nothing
-            | T::Opaque { .. }
-    )
-}
-
 impl Inserter {
     /// Columns with a `DEFAULT` expression take NULL for "the column's default": each such column of a
     /// type that can be Nullable is sent as `Nullable(T)` (`LowCardinality(Nullable(T))` for a
@@ -394,10 +370,10 @@ impl Inserter {
             let has_default = kinds.iter().any(|(n, k)| *n == self.columns[i].0 && k == "DEFAULT");
             let t = match &self.types[i] {
                 _ if !has_default => continue,
-                TypeDesc::LowCardinality(inner) if nullable_inside(inner) => {
+                TypeDesc::LowCardinality(inner) if inner.is_scalar() => {
                     TypeDesc::LowCardinality(Box::new(TypeDesc::Nullable(inner.clone())))
                 }
-                t if nullable_inside(t) => TypeDesc::Nullable(Box::new(t.clone())),
+                t if t.is_scalar() => TypeDesc::Nullable(Box::new(t.clone())),
                 _ => continue,
             };
             self.builders[i] = builder_for(&t)?;

@@ -60,21 +60,6 @@ fn plain_type(t: &TypeDesc) -> TypeDesc {
     }
 }
 
-/// The zones of a type's date-times, at any depth (`None`: the server's).
-fn zones_of(t: &TypeDesc, out: &mut Vec<Option<String>>) {
-    match t {
-        TypeDesc::DateTime(z) | TypeDesc::DateTime64(_, z) if !out.contains(z) => out.push(z.clone()),
-        TypeDesc::Nullable(i) | TypeDesc::Array(i) | TypeDesc::LowCardinality(i) => zones_of(i, out),
-        TypeDesc::Map(k, v) => {
-            zones_of(k, out);
-            zones_of(v, out);
-        }
-        TypeDesc::Tuple(items) => items.iter().for_each(|(_, t)| zones_of(t, out)),
-        TypeDesc::Nested(items) => items.iter().for_each(|(_, t)| zones_of(t, out)),
-        _ => {}
-    }
-}
-
 /// The 1-based row a server error names: `(at row N)`; a first row's failure reads
 /// "(while reading header)".
 pub(crate) fn server_error_row(message: &str) -> Option<u64> {
@@ -165,10 +150,8 @@ impl Client {
         let canonical = !self.settings().iter().any(|(k, _)| changes_text_input(k));
         let server = ServerTextParser { client: self, structure, supported: major >= 21, detects_headers: major >= 23 };
         // Zones whose rules the bundled database has otherwise than the server.
-        let mut zones = Vec::new();
-        columns.iter().for_each(|(_, t)| zones_of(t, &mut zones));
         let mut uncertain = Vec::new();
-        for z in zones {
+        for z in columns.iter().flat_map(|(_, t)| t.time_zones()) {
             if !uncertain.contains(&z) && !self.zone_agrees(z.as_deref())? {
                 uncertain.push(z);
             }

@@ -88,28 +88,6 @@ enum Kind<'a> {
     },
 }
 
-fn scalar(t: &TypeDesc) -> bool {
-    use TypeDesc as T;
-    !matches!(
-        t,
-        T::Nullable(_)
-            | T::LowCardinality(_)
-            | T::Array(_)
-            | T::Tuple(_)
-            | T::Map(..)
-            | T::Nested(_)
-            | T::Point
-            | T::Ring
-            | T::LineString
-            | T::MultiLineString
-            | T::Polygon
-            | T::MultiPolygon
-            | T::SimpleAggregateFunction(..)
-            | T::Variant(_)
-            | T::Opaque { .. }
-    )
-}
-
 impl<'a> Cells<'a> {
     /// The cells of `column`, of type `t`.
     pub fn new(column: &'a dyn Column, t: &'a TypeDesc) -> Self {
@@ -136,7 +114,7 @@ impl<'a> Kind<'a> {
     fn structured(column: &'a dyn Column, t: &'a TypeDesc) -> Option<Self> {
         use TypeDesc as T;
         Some(match (t, column.view()) {
-            (T::Nullable(inner), ColumnView::Nullable { nulls, inner: c }) if scalar(inner) => {
+            (T::Nullable(inner), ColumnView::Nullable { nulls, inner: c }) if inner.is_scalar() => {
                 Kind::Nullable { nulls, inner: Box::new(Kind::structured(c, inner)?) }
             }
             (T::LowCardinality(inner), ColumnView::LowCardinality { keys, dictionary, nullable }) => {
@@ -144,7 +122,7 @@ impl<'a> Kind<'a> {
                     T::Nullable(x) => x.as_ref(),
                     x => x,
                 };
-                if !scalar(dt) {
+                if !dt.is_scalar() {
                     return None;
                 }
                 Kind::LowCardinality { keys, dictionary: Box::new(Kind::structured(dictionary, dt)?), nullable }
@@ -152,7 +130,7 @@ impl<'a> Kind<'a> {
             (T::Array(inner), ColumnView::Array { offsets, inner: c }) => {
                 Kind::Array { offsets, inner: Box::new(Self::element(c, inner)?) }
             }
-            (T::Map(k, v), ColumnView::Map { offsets, keys, values }) if scalar(strip(k)) => Kind::Map {
+            (T::Map(k, v), ColumnView::Map { offsets, keys, values }) if strip(k).is_scalar() => Kind::Map {
                 offsets,
                 keys: Box::new(Self::element(keys, k)?),
                 values: Box::new(Self::element(values, v)?),
@@ -177,7 +155,7 @@ impl<'a> Kind<'a> {
             (T::Float64, ColumnView::Float64(v)) => Kind::Float64(v),
             (T::Float32, ColumnView::Float32(v)) => Kind::Float32(v),
             (T::String, ColumnView::String { offsets, data }) => Kind::Str { offsets, data },
-            (t, _) if scalar(t) => Kind::Scalar(column, t),
+            (t, _) if t.is_scalar() => Kind::Scalar(column, t),
             _ => return None,
         })
     }

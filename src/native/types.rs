@@ -91,6 +91,53 @@ impl TypeDesc {
         Ok(t)
     }
 
+    /// Whether this is a single value's type: not `Nullable`, `LowCardinality`, an array, tuple, map,
+    /// `Nested`, geo type, `SimpleAggregateFunction`, `Variant`, `Nothing` or an opaque type.
+    pub fn is_scalar(&self) -> bool {
+        use TypeDesc::*;
+        !matches!(
+            self,
+            Nullable(_)
+                | LowCardinality(_)
+                | Array(_)
+                | Tuple(_)
+                | Map(..)
+                | Nested(_)
+                | Point
+                | Ring
+                | LineString
+                | MultiLineString
+                | Polygon
+                | MultiPolygon
+                | SimpleAggregateFunction(..)
+                | Variant(_)
+                | Nothing
+                | Opaque { .. }
+        )
+    }
+
+    /// The time zones of the type's date-times, at any depth, each once (`None`: the server's).
+    pub fn time_zones(&self) -> Vec<Option<String>> {
+        fn walk(t: &TypeDesc, out: &mut Vec<Option<String>>) {
+            use TypeDesc::*;
+            match t {
+                DateTime(z) | DateTime64(_, z) if !out.contains(z) => out.push(z.clone()),
+                Nullable(i) | Array(i) | LowCardinality(i) | SimpleAggregateFunction(_, i) => walk(i, out),
+                Map(k, v) => {
+                    walk(k, out);
+                    walk(v, out);
+                }
+                Tuple(items) => items.iter().for_each(|(_, t)| walk(t, out)),
+                Nested(items) => items.iter().for_each(|(_, t)| walk(t, out)),
+                Variant(items) => items.iter().for_each(|t| walk(t, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
+    }
+
     /// Size in bytes of one value when the type is fixed-width in Native format.
     pub fn fixed_size(&self) -> Option<usize> {
         use TypeDesc::*;
