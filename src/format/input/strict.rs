@@ -211,6 +211,18 @@ fn before_1970(dt: &jiff::civil::DateTime, zone: &jiff::tz::TimeZone) -> bool {
     dt.date() < jiff::civil::date(1970, 1, 2) && !zone.iana_name().is_some_and(|n| n == "UTC" || n == "Etc/UTC")
 }
 
+/// The element type of an array-like type: an array's own (borrowed), a `Nested`'s named tuple, a geo
+/// type's points or shapes.
+fn element_type(t: &TypeDesc) -> Cow<'_, TypeDesc> {
+    match t {
+        TypeDesc::Array(e) => Cow::Borrowed(e.as_ref()),
+        TypeDesc::Nested(fields) => {
+            Cow::Owned(TypeDesc::Tuple(fields.iter().map(|(n, t)| (Some(n.clone()), t.clone())).collect()))
+        }
+        geo => Cow::Owned(crate::format::text::geo_element(geo)),
+    }
+}
+
 fn uuid(s: &[u8]) -> Option<u128> {
     if s.len() != 36 || [8, 13, 18, 23].iter().any(|&i| s[i] != b'-') {
         return None;
@@ -376,11 +388,8 @@ impl Strict {
             | T::Polygon
             | T::MultiLineString
             | T::MultiPolygon => {
-                let elem = match inner {
-                    T::Array(e) => e.as_ref().clone(),
-                    T::Nested(fields) => T::Tuple(fields.iter().map(|(n, t)| (Some(n.clone()), t.clone())).collect()),
-                    geo => crate::format::text::geo_element(geo),
-                };
+                let elem = element_type(inner);
+                let elem = elem.as_ref();
                 expect(at, b'[')?;
                 let mut items = Vec::new();
                 if s.get(*at) == Some(&b']') {
@@ -388,7 +397,7 @@ impl Strict {
                     return Some(Value::Array(items));
                 }
                 loop {
-                    items.push(self.quoted_at(s, at, &elem, depth + 1)?);
+                    items.push(self.quoted_at(s, at, elem, depth + 1)?);
                     match s.get(*at) {
                         Some(b',') => *at += 1,
                         Some(b']') => {
@@ -400,9 +409,11 @@ impl Strict {
                 }
             }
             T::Tuple(_) | T::Point => {
-                let types: Vec<TypeDesc> = match inner {
-                    T::Tuple(e) => e.iter().map(|(_, t)| t.clone()).collect(),
-                    _ => vec![T::Float64, T::Float64],
+                // A point's elements are two Float64s.
+                const POINT: [&TypeDesc; 2] = [&T::Float64, &T::Float64];
+                let types: Vec<&TypeDesc> = match inner {
+                    T::Tuple(e) => e.iter().map(|(_, t)| t).collect(),
+                    _ => POINT.to_vec(),
                 };
                 expect(at, b'(')?;
                 let mut items = Vec::with_capacity(types.len());
@@ -660,11 +671,8 @@ impl Strict {
             | T::Polygon
             | T::MultiLineString
             | T::MultiPolygon => {
-                let elem = match inner {
-                    T::Array(e) => e.as_ref().clone(),
-                    T::Nested(fields) => T::Tuple(fields.iter().map(|(n, t)| (Some(n.clone()), t.clone())).collect()),
-                    geo => crate::format::text::geo_element(geo),
-                };
+                let elem = element_type(inner);
+                let elem = elem.as_ref();
                 if !j.eat(b'[') {
                     return None;
                 }
@@ -674,7 +682,7 @@ impl Strict {
                     return Some(Value::Array(items));
                 }
                 loop {
-                    items.push(self.json(j, &elem, depth + 1)?);
+                    items.push(self.json(j, elem, depth + 1)?);
                     j.ws();
                     if j.eat(b']') {
                         return Some(Value::Array(items));
@@ -714,9 +722,11 @@ impl Strict {
                 values.into_iter().collect::<Option<Vec<_>>>().map(Value::Tuple)
             }
             T::Tuple(_) | T::Point => {
-                let types: Vec<TypeDesc> = match inner {
-                    T::Tuple(e) => e.iter().map(|(_, t)| t.clone()).collect(),
-                    _ => vec![T::Float64, T::Float64],
+                // A point's elements are two Float64s.
+                const POINT: [&TypeDesc; 2] = [&T::Float64, &T::Float64];
+                let types: Vec<&TypeDesc> = match inner {
+                    T::Tuple(e) => e.iter().map(|(_, t)| t).collect(),
+                    _ => POINT.to_vec(),
                 };
                 if !j.eat(b'[') {
                     return None;
