@@ -528,6 +528,59 @@ fn what_a_third_adversary_found_reads_as_the_server_reads() {
 }
 
 #[test]
+fn on_18_16_rows_in_the_servers_forms_are_read_and_others_refused() {
+    let c = legacy();
+    let (ours, theirs) = (table("chc_legacy_ours"), table("chc_legacy_theirs"));
+    for t in [&ours, &theirs] {
+        c.command(&format!("CREATE TABLE {t} (k Int32, v Nullable(String), d Date, t DateTime) ENGINE = Memory"))
+            .unwrap();
+    }
+    let run = |args: &[&str], input: &[u8]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chc"))
+            .args(args)
+            .env("CLICKHOUSE_URL", env("CH_LEGACY_URL"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // 18.16's own forms (zero dates, \N) are read by chc and stored as the server stores them.
+    let input = b"1,\\N,0000-00-00,0000-00-00 00:00:00\n2,\"x\",2020-01-01,\"2020-01-01 10:00:00\"\n";
+    let out = run(&["insert", &ours, "--format", "CSV"], input);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    c.raw_insert(&theirs, &[], "CSV", input).unwrap();
+    let rows = |t: &str| c.raw_query(&format!("SELECT * FROM {t} ORDER BY k FORMAT TabSeparated"), None).unwrap();
+    assert_eq!(rows(&ours), rows(&theirs));
+    // Another form (an empty field, which 18.16 reads otherwise than 26.9) is refused at its row,
+    // saying why, the rows before it inserted.
+    let out = run(
+        &["insert", &ours, "--format", "CSV"],
+        b"3,y,2020-01-01,2020-01-01 00:00:00\n4,,2020-01-01,2020-01-01 00:00:00\n",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("row 2 (line 2)") && err.contains("format() arrived in 21.1"), "{err}");
+    assert_eq!(c.command(&format!("SELECT count() FROM {ours}")).unwrap().as_str(), "3");
+    // Output equals the server's, rendered by chc and by the server.
+    for sql in [
+        format!("SELECT * FROM {theirs} ORDER BY k"),
+        format!("SELECT k, count() FROM {theirs} GROUP BY k WITH TOTALS ORDER BY k"),
+    ] {
+        for (f, server) in [("TSV", "TabSeparated"), ("CSV", "CSV"), ("JSONEachRow", "JSONEachRow")] {
+            let out = run(&["query", "--format", f, &sql], b"");
+            assert!(out.status.success(), "{sql}: {}", String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.stdout, c.raw_query(&sql, Some(server)).unwrap(), "{sql} {f}");
+        }
+    }
+    for t in [&ours, &theirs] {
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
+#[test]
 fn query_text_the_server_renders_is_found_quoted_or_in_settings() {
     let c = modern();
     for (sql, theirs, ours) in [
