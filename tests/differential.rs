@@ -86,6 +86,18 @@ fn floats_of_every_shape_match_server_rendering() {
 }
 
 #[test]
+fn date_times_across_zone_transitions_match_server_rendering() {
+    // Runs of instants through years of DST and historical changes, several zones in each row (the
+    // renderer keeps each zone's offset between two transitions), ascending and descending.
+    let sql = "SELECT toDateTime(1500000000 + number * 1799, 'America/New_York') a, \
+        toDateTime(number * 86399 * 7, 'Europe/Moscow') b, toDateTime(1600000000 - number * 3600, 'Australia/Lord_Howe') c, \
+        [toDateTime(number * 3599, 'Asia/Kolkata'), toDateTime(2000000000 + number * 1801, 'Europe/Dublin')] d, \
+        toDateTime64(1500000000.5 + number * 1799, 1, 'America/Santiago') e, toDateTime(1700000000 + number) f, \
+        toDateTime64(-2000000000 + number * 7200, 0, 'Europe/Paris') g FROM numbers(60000)";
+    assert_eq!(compare(sql), 420_000);
+}
+
+#[test]
 fn expression_only_types_match_server_rendering() {
     // generateRandom cannot make these; expressions over numbers() cover their ranges.
     let sql = "SELECT toBFloat16(number * 1.37 - 50000), toTime(toInt64(number * 97) - 500000), \

@@ -60,8 +60,10 @@ pub struct BlockWriter<'c, W: Write> {
     buf: Vec<u8>,
     /// Working space of the renderers.
     scratch: Vec<u8>,
-    /// The second thread's renderer and buffers.
+    /// The second thread's renderer and working space.
     second: Part,
+    /// The text of each chunk of a block's rows (see [`CHUNK_ROWS`]).
+    chunks: Vec<std::sync::Mutex<Vec<u8>>>,
     /// Zones already compared with the server's.
     zones_seen: Vec<Option<String>>,
     /// Rows written so far.
@@ -86,9 +88,9 @@ impl<'c, W: Write> BlockWriter<'c, W> {
                 renderer: TextRenderer::new(server_tz)
                     .with_legacy_formatting(legacy)
                     .with_json_quoted_denormals(json_quote_denormals),
-                buf: Vec::new(),
                 scratch: Vec::new(),
             },
+            chunks: Vec::new(),
             rows: 0,
             bytes: 0,
             zones_seen: Vec::new(),
@@ -168,7 +170,6 @@ impl<'c, W: Write> BlockWriter<'c, W> {
         let columns = block.columns();
         let rows = block.rows();
         self.buf.clear();
-        self.second.buf.clear();
         if !matches!(self.format, OutputFormat::Native | OutputFormat::Null) {
             self.resolve_instants(block)?;
             // A zone the time zone database does not know is an error, never a silent UTC.
@@ -207,26 +208,47 @@ impl<'c, W: Write> BlockWriter<'c, W> {
                     })
                     .collect();
                 let format = self.format;
-                let half = if rows >= PARALLEL_ROWS { rows / 2 } else { rows };
-                let Part { renderer: r2, buf: b2, scratch: s2 } = &mut self.second;
-                b2.clear();
-                let (r1, b1, s1) = (&mut self.renderer, &mut self.buf, &mut self.scratch);
+                // Rows in chunks that the two threads take in turn as each finishes one (the server
+                // shares the cores, so a fixed half each would leave one thread waiting).
+                let chunks = rows.div_ceil(CHUNK_ROWS);
+                while self.chunks.len() < chunks {
+                    self.chunks.push(std::sync::Mutex::new(Vec::new()));
+                }
+                let next = std::sync::atomic::AtomicUsize::new(0);
+                let Part { renderer: r2, scratch: s2, .. } = &mut self.second;
+                let (r1, s1) = (&mut self.renderer, &mut self.scratch);
+                let (cells, keys, parts) = (&cells, &keys, &self.chunks[..chunks]);
+                let work = |renderer: &mut TextRenderer, scratch: &mut Vec<u8>| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(part) = parts.get(i) else { break };
+                        // Rendered into a buffer of this thread's own (the chunks' slots share cache
+                        // lines: growing a buffer in place would bounce them between the cores).
+                        let mut buf = std::mem::take(&mut *part.lock().unwrap_or_else(|e| e.into_inner()));
+                        buf.clear();
+                        let range = i * CHUNK_ROWS..((i + 1) * CHUNK_ROWS).min(rows);
+                        render(format, cells, keys, renderer, &mut buf, scratch, range);
+                        *part.lock().unwrap_or_else(|e| e.into_inner()) = buf;
+                    }
+                };
                 std::thread::scope(|scope| {
-                    let (cells, keys) = (&cells, &keys);
-                    let other =
-                        (half < rows).then(|| scope.spawn(move || render(format, cells, keys, r2, b2, s2, half..rows)));
-                    render(format, cells, keys, r1, b1, s1, 0..half);
+                    let other = (chunks > 1).then(|| scope.spawn(|| work(r2, s2)));
+                    work(r1, s1);
                     if let Some(h) = other {
                         let _ = h.join();
                     }
                 });
+                for part in &self.chunks[..chunks] {
+                    let buf = part.lock().unwrap_or_else(|e| e.into_inner());
+                    self.out.write_all(&buf).map_err(write_error)?;
+                    self.bytes += buf.len() as u64;
+                }
             }
             OutputFormat::Native => self.buf.extend_from_slice(raw),
         }
         self.out.write_all(&self.buf).map_err(write_error)?;
-        self.out.write_all(&self.second.buf).map_err(write_error)?;
         self.rows += rows as u64;
-        self.bytes += (self.buf.len() + self.second.buf.len()) as u64;
+        self.bytes += self.buf.len() as u64;
         Ok(())
     }
 
@@ -236,13 +258,12 @@ impl<'c, W: Write> BlockWriter<'c, W> {
     }
 }
 
-/// Blocks with at least this many rows are rendered by two threads.
-const PARALLEL_ROWS: usize = 8_192;
+/// Rows rendered as one piece of work (blocks with more are rendered by two threads).
+const CHUNK_ROWS: usize = 4_096;
 
 /// What the second rendering thread works with.
 pub struct Part {
     renderer: TextRenderer,
-    buf: Vec<u8>,
     scratch: Vec<u8>,
 }
 
@@ -298,7 +319,10 @@ fn collect_instants(
     wanted: &mut BTreeMap<(Option<String>, u8), BTreeSet<i64>>,
 ) {
     match (t, c.view()) {
-        (TypeDesc::DateTime(zone), ColumnView::UInt32(secs)) => {
+        // A `DateTime` (never before 1970) is uncertain only in a zone marked so: then all of them are.
+        (TypeDesc::DateTime(zone), ColumnView::UInt32(secs))
+            if r.instant_is_uncertain(zone.as_deref(), DATETIME, 0) =>
+        {
             for &x in secs {
                 let x = i64::from(x);
                 if r.instant_is_uncertain(zone.as_deref(), DATETIME, x)

@@ -89,6 +89,16 @@ fn corpus() -> Vec<String> {
          FROM numbers(5000)"
             .to_string(),
     );
+    // Runs of instants across time zone transitions (the renderer keeps the offset between two
+    // transitions): half-hourly through several years of DST, LMT and historical changes.
+    out.push(
+        "SELECT toDateTime(1500000000 + number * 1799, 'America/New_York') a, \
+         toDateTime(number * 86399 * 7, 'Europe/Moscow') b, toDateTime(1600000000 - number * 3600, 'Australia/Lord_Howe') c, \
+         [toDateTime(number * 3599, 'Asia/Kolkata'), toDateTime(2000000000 + number * 1801, 'Europe/Dublin')] d, \
+         toDateTime64(1500000000.5 + number * 1799, 1, 'America/Santiago') e, toDateTime(1700000000 + number) f \
+         FROM numbers(60000)"
+            .to_string(),
+    );
     out.extend(ISSUE_15_OUTPUT.iter().map(|q| q.to_string()));
     let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/golden/modern");
     let mut files: Vec<_> = std::fs::read_dir(&golden).unwrap().map(|e| e.unwrap().path()).collect();

@@ -766,6 +766,10 @@ impl Client {
     /// be of different releases: a zone whose rules changed recently differs). Servers without
     /// `toDateTime(x, tz)` of a range are taken at their word (`true`).
     pub fn zone_agrees(&self, zone: Option<&str>) -> Result<bool> {
+        // UTC has no rules to disagree on.
+        if matches!(zone.unwrap_or(&self.server_timezone), "UTC" | "Etc/UTC") {
+            return Ok(true);
+        }
         let key = zone.unwrap_or_default().to_string();
         if let Some(&known) = self.zones_checked.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(known);

@@ -59,6 +59,12 @@ enum Kind<'a> {
         offsets: &'a [u64],
         data: &'a [u8],
     },
+    /// `DateTime`: seconds, and the zone (`None`: the server's).
+    DateTime {
+        secs: &'a [u32],
+        zone: Option<&'a str>,
+        t: &'a TypeDesc,
+    },
     /// A scalar column: each cell's value (no allocation) through the renderers.
     Scalar(&'a dyn Column, &'a TypeDesc),
     /// Any other column: each cell's whole value.
@@ -155,6 +161,7 @@ impl<'a> Kind<'a> {
             (T::Float64, ColumnView::Float64(v)) => Kind::Float64(v),
             (T::Float32, ColumnView::Float32(v)) => Kind::Float32(v),
             (T::String, ColumnView::String { offsets, data }) => Kind::Str { offsets, data },
+            (T::DateTime(zone), ColumnView::UInt32(secs)) => Kind::DateTime { secs, zone: zone.as_deref(), t },
             (t, _) if t.is_scalar() => Kind::Scalar(column, t),
             _ => return None,
         })
@@ -165,8 +172,23 @@ impl<'a> Kind<'a> {
         Self::structured(column, t)
     }
 
-    /// Writes row `row` as a `TabSeparated` field (`quoted`: inside a composite).
+    /// Writes row `row` as a `TabSeparated` field (`quoted`: inside a composite). The common scalars
+    /// here, inlined into the caller; the rest in [`Kind::write_tsv_other`].
+    #[inline]
     fn write_tsv(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize, quoted: bool) {
+        match self {
+            Kind::Ints(v) => v.write(out, row),
+            Kind::Float64(v) => write_float(out, FloatRepr::F64(v.get(row).copied().unwrap_or_default())),
+            Kind::Str { offsets, data } if !quoted => {
+                let (s, e) = span(offsets, row);
+                escape(out, data.get(s..e).unwrap_or_default());
+            }
+            other => other.write_tsv_other(r, out, row, quoted),
+        }
+    }
+
+    #[inline(never)]
+    fn write_tsv_other(&self, r: &mut TextRenderer, out: &mut Vec<u8>, row: usize, quoted: bool) {
         match self {
             Kind::Ints(v) => v.write(out, row),
             Kind::Float64(v) => write_float(out, FloatRepr::F64(v.get(row).copied().unwrap_or_default())),
@@ -177,6 +199,15 @@ impl<'a> Kind<'a> {
                     out.push(b'\'');
                 }
                 escape(out, data.get(s..e).unwrap_or_default());
+                if quoted {
+                    out.push(b'\'');
+                }
+            }
+            Kind::DateTime { secs, zone, .. } => {
+                if quoted {
+                    out.push(b'\'');
+                }
+                r.write_datetime(out, *zone, secs.get(row).copied().unwrap_or_default());
                 if quoted {
                     out.push(b'\'');
                 }
@@ -238,6 +269,9 @@ impl<'a> Kind<'a> {
                 let (s, e) = span(offsets, row);
                 csv_quote(out, data.get(s..e).unwrap_or_default());
             }
+            Kind::DateTime { secs, t, .. } => {
+                r.write_csv(out, &Value::DateTime(secs.get(row).copied().unwrap_or_default()), t)
+            }
             Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_csv(out, &c.value(row), t),
             Kind::Nullable { nulls, inner } => {
                 if nulls.get(row).is_none_or(|&n| n != 0) {
@@ -291,6 +325,9 @@ impl<'a> Kind<'a> {
             Kind::Str { offsets, data } => {
                 let (s, e) = span(offsets, row);
                 json_string(out, data.get(s..e).unwrap_or_default());
+            }
+            Kind::DateTime { secs, t, .. } => {
+                r.write_json(out, &Value::DateTime(secs.get(row).copied().unwrap_or_default()), t)
             }
             Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_json(out, &c.value(row), t),
             Kind::Nullable { nulls, inner } => {
@@ -364,6 +401,9 @@ impl<'a> Kind<'a> {
             Kind::Str { offsets, data } => {
                 let (s, e) = span(offsets, row);
                 out.extend_from_slice(data.get(s..e).unwrap_or_default());
+            }
+            Kind::DateTime { secs, t, .. } => {
+                r.write_json_key(out, &Value::DateTime(secs.get(row).copied().unwrap_or_default()), t)
             }
             Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_json_key(out, &c.value(row), t),
             Kind::LowCardinality { keys, dictionary, .. } => {

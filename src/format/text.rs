@@ -36,6 +36,17 @@ pub struct TextRenderer {
     instant_texts: std::collections::HashMap<(Option<String>, u8, i64), Vec<u8>>,
     /// Zones whose rules here differ from the server's (see [`TextRenderer::mark_zone_uncertain`]).
     uncertain_zones: Vec<Option<String>>,
+    /// For each zone used, its offset and the instants it holds for (between two transitions):
+    /// consecutive values mostly fall in the same span, found without a zone lookup.
+    offset_spans: Vec<OffsetSpan>,
+}
+
+/// A zone's UTC offset over the instants `start..end` (seconds; no transition between).
+struct OffsetSpan {
+    zone: Option<String>,
+    start: i64,
+    end: i64,
+    offset: i64,
 }
 
 impl TextRenderer {
@@ -48,6 +59,7 @@ impl TextRenderer {
             zone_error: None,
             instant_texts: std::collections::HashMap::new(),
             uncertain_zones: Vec::new(),
+            offset_spans: Vec::new(),
         }
     }
 
@@ -126,6 +138,50 @@ impl TextRenderer {
                 TimeZone::UTC
             }
         }
+    }
+
+    /// `secs` (UTC) as local seconds in zone `name` (`None`: the server's).
+    fn local_seconds(&mut self, name: Option<&str>, secs: i64) -> i64 {
+        let known = self.offset_spans.iter().position(|w| w.zone.as_deref() == name);
+        if let Some(w) = known.map(|i| &self.offset_spans[i]) {
+            if w.start <= secs && secs < w.end {
+                return secs + w.offset;
+            }
+        }
+        let tz = self.zone(name);
+        let Ok(ts) = jiff::Timestamp::from_second(secs) else { return secs };
+        let offset = i64::from(tz.to_offset(ts).seconds());
+        // The span between the transitions around `secs` (a transition at `secs` itself starts it).
+        let start = jiff::Timestamp::from_second(secs.saturating_add(1))
+            .ok()
+            .and_then(|after| tz.preceding(after).next())
+            .map_or(i64::MIN, |t| t.timestamp().as_second());
+        let end = tz.following(ts).next().map_or(i64::MAX, |t| t.timestamp().as_second());
+        let span = OffsetSpan { zone: name.map(str::to_string), start, end, offset };
+        match known {
+            Some(i) => self.offset_spans[i] = span,
+            // One span per zone, for the few zones of a result (any more share the last slot).
+            None if self.offset_spans.len() < 16 => self.offset_spans.push(span),
+            None => self.offset_spans[15] = span,
+        }
+        secs + offset
+    }
+
+    /// A `DateTime` (seconds) in zone `name` (`None`: the server's), as the server writes it.
+    pub(crate) fn write_datetime(&mut self, out: &mut Vec<u8>, name: Option<&str>, secs: u32) {
+        if secs == 0 && self.legacy {
+            out.extend_from_slice(b"0000-00-00 00:00:00");
+            return;
+        }
+        let secs = i64::from(secs);
+        if !self.instant_texts.is_empty() {
+            if let Some(text) = self.instant_texts.get(&(name.map(str::to_string), DATETIME, secs)) {
+                out.extend_from_slice(text);
+                return;
+            }
+        }
+        let local = self.local_seconds(name, secs);
+        write_local_datetime(out, local);
     }
 
     /// Checks that every time zone a value of type `t` may need is known (the server's included), so
@@ -315,14 +371,7 @@ impl TextRenderer {
                     TypeDesc::DateTime(tz) => tz.as_deref(),
                     _ => None,
                 };
-                if !self.instant_texts.is_empty() {
-                    if let Some(text) = self.instant_texts.get(&(name.map(str::to_string), DATETIME, i64::from(*s))) {
-                        out.extend_from_slice(text);
-                        return;
-                    }
-                }
-                let tz = self.zone(name);
-                write_datetime(out, i64::from(*s), &tz);
+                self.write_datetime(out, name, *s);
             }
             (Value::DateTime64 { ticks, precision }, t) => {
                 let name = match t {
@@ -335,10 +384,10 @@ impl TextRenderer {
                         return;
                     }
                 }
-                let tz = self.zone(name);
                 let scale = 10i64.pow(u32::from(*precision));
                 let (secs, frac) = (ticks.div_euclid(scale), ticks.rem_euclid(scale));
-                write_datetime(out, secs, &tz);
+                let local = self.local_seconds(name, secs);
+                write_local_datetime(out, local);
                 if *precision > 0 {
                     let _ = write!(out, ".{:0width$}", frac, width = usize::from(*precision));
                 }
@@ -393,12 +442,98 @@ pub(crate) fn geo_element(t: &TypeDesc) -> TypeDesc {
     }
 }
 
-pub(crate) fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
-    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+pub(crate) fn write_int(out: &mut Vec<u8>, v: impl IntText) {
+    v.write_text(out);
 }
+
+/// Integers as decimal text.
+pub(crate) trait IntText: Copy {
+    fn write_text(self, out: &mut Vec<u8>);
+}
+
+macro_rules! int_text {
+    (unsigned $($t:ty),*) => {$(
+        impl IntText for $t {
+            #[inline]
+            fn write_text(self, out: &mut Vec<u8>) {
+                write_u64(out, self as u64);
+            }
+        }
+    )*};
+    (signed $($t:ty),*) => {$(
+        impl IntText for $t {
+            #[inline]
+            fn write_text(self, out: &mut Vec<u8>) {
+                if self < 0 {
+                    out.push(b'-');
+                }
+                write_u64(out, self.unsigned_abs() as u64);
+            }
+        }
+    )*};
+    (wide $($t:ty),*) => {$(
+        impl IntText for $t {
+            fn write_text(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(itoa::Buffer::new().format(self).as_bytes());
+            }
+        }
+    )*};
+}
+int_text!(unsigned u8, u16, u32, u64, usize);
+int_text!(signed i8, i16, i32, i64, isize);
+int_text!(wide u128, i128);
+
+/// Pairs of decimal digits, `00` to `99`.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// `v` in decimal. Room for the longest number is added to the output (a constant-size write), the
+/// digits are written into it from the right, and the output is cut to their length: no call to
+/// `memcpy` for a few bytes, and no copy through a stack buffer.
+#[inline]
+fn write_u64(out: &mut Vec<u8>, mut v: u64) {
+    let len = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let at = out.len();
+    out.extend_from_slice(&[b'0'; 20]);
+    let digits = &mut out[at..at + len];
+    let mut end = len;
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        end -= 2;
+        digits[end..end + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        digits[end - 1] = b'0' + v as u8;
+    }
+    out.truncate(at + len);
+}
+
+/// The bytes [`escape`] replaces.
+const ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 8 {
+        t[b"\\'\t\n\r\0\x08\x0c"[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// Escapes bytes as TabSeparated does.
 pub fn escape(out: &mut Vec<u8>, s: &[u8]) {
+    // Most texts need no escape: one pass with a table, one copy.
+    if !s.iter().any(|&b| ESCAPED[usize::from(b)]) {
+        out.extend_from_slice(s);
+        return;
+    }
     let mut start = 0;
     for (i, &b) in s.iter().enumerate() {
         let rep: &[u8] = match b {
@@ -466,14 +601,34 @@ pub(crate) fn write_float(out: &mut Vec<u8>, v: FloatRepr) {
         out.extend_from_slice(b"inf");
         return;
     }
-    // Shortest round-trip digits from Ryū (its text is e.g. `100.0`, `0.0001`, `1.5e-7`, `1e16`), as
+    // Shortest round-trip digits from Żmij (its text is e.g. `100.0`, `0.0001`, `1.5e-7`, `1e+16`), as
     // digits d1d2… and the exponent of d1.
-    let mut ryu = ryu::Buffer::new();
+    let mut digits = zmij::Buffer::new();
     let text = match v {
-        FloatRepr::F32(x) => ryu.format_finite(x.abs()),
-        FloatRepr::F64(x) => ryu.format_finite(x.abs()),
+        FloatRepr::F32(x) => digits.format_finite(x.abs()),
+        FloatRepr::F64(x) => digits.format_finite(x.abs()),
     }
     .as_bytes();
+    // The binary exponent of the value's last set bit: the value is an integer when it is ≥ 0.
+    let abs = match v {
+        FloatRepr::F32(x) => f64::from(x.abs()),
+        FloatRepr::F64(x) => x.abs(),
+    };
+    let bits = abs.to_bits();
+    let (mantissa, exp2) = match (bits >> 52) as i32 {
+        0 => (bits & ((1 << 52) - 1), -1074),
+        e => ((bits & ((1 << 52) - 1)) | (1 << 52), e - 1075),
+    };
+    let exp2 = exp2 + mantissa.trailing_zeros() as i32;
+    // Ties (see below) are impossible when the exact value has more digits than the shortest form
+    // can have (exp2 < -26), or when it is an integer below 2^53 (its shortest digits are exact).
+    let no_tie = exp2 < -26 || (exp2 >= 0 && abs < 9_007_199_254_740_992.0);
+    // Fast path: Żmij writes plain decimal notation only for 1e-5 ≤ |x| < 1e16, where ClickHouse does
+    // too, with the same digits; its integers end in `.0`, which ClickHouse does not write.
+    if no_tie && !text.contains(&b'e') {
+        out.extend_from_slice(text.strip_suffix(b".0").unwrap_or(text));
+        return;
+    }
     let e_at = text.iter().position(|&b| b == b'e').unwrap_or(text.len());
     let e10: i32 =
         std::str::from_utf8(&text[(e_at + 1).min(text.len())..]).ok().and_then(|e| e.parse().ok()).unwrap_or(0);
@@ -500,17 +655,7 @@ pub(crate) fn write_float(out: &mut Vec<u8>, v: FloatRepr) {
     // significant digits in all). A double m·2^e (m odd) with e < -26 has at least 19 exact digits
     // (m·5^-e), so it never ties; otherwise rounding to one more digit (Grisu's exact mode, cheap) tells
     // whether that digit is a 5, and only then is the full expansion (Dragon, slow) computed.
-    let abs = match v {
-        FloatRepr::F32(x) => f64::from(x.abs()),
-        FloatRepr::F64(x) => x.abs(),
-    };
-    let bits = abs.to_bits();
-    let (mantissa, exp2) = match (bits >> 52) as i32 {
-        0 => (bits & ((1 << 52) - 1), -1074),
-        e => ((bits & ((1 << 52) - 1)) | (1 << 52), e - 1075),
-    };
-    let exp2 = exp2 + mantissa.trailing_zeros() as i32;
-    let may_tie = exp2 >= -26 && {
+    let may_tie = !no_tie && {
         let mut one_more = StackText::new();
         let _ = write!(one_more, "{:.*e}", shortest.len(), abs);
         let m = one_more.bytes();
@@ -703,10 +848,10 @@ fn write_date(out: &mut Vec<u8>, days: i64) {
     }
 }
 
-fn write_datetime(out: &mut Vec<u8>, secs: i64, tz: &TimeZone) {
-    let offset = jiff::Timestamp::from_second(secs).map(|ts| tz.to_offset(ts).seconds()).unwrap_or(0);
+/// Local seconds since the epoch as `YYYY-MM-DD hh:mm:ss`.
+fn write_local_datetime(out: &mut Vec<u8>, local: i64) {
     // The server writes years 0000–9999 only: an instant outside them shows as the nearest end.
-    let local = (secs + i64::from(offset)).clamp(-62_167_219_200, 253_402_300_799);
+    let local = local.clamp(-62_167_219_200, 253_402_300_799);
     let (days, sod) = (local.div_euclid(86_400), local.rem_euclid(86_400));
     write_date(out, days);
     out.push(b' ');
@@ -850,5 +995,39 @@ mod tests {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(-25567), (1900, 1, 1));
         assert_eq!(civil_from_days(18_262), (2020, 1, 1));
+    }
+
+    #[test]
+    fn integers_written_with_fixed_size_copies_are_the_decimal_text() {
+        let mut edges: Vec<u64> = vec![0, 1, 9, 10, 99, 100, 101, 999, 1000, u64::MAX, u64::MAX - 1];
+        for p in 1..20 {
+            let t = 10u64.pow(p);
+            edges.extend([t - 1, t, t + 1]);
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            edges.push(x >> (x % 64));
+        }
+        let mut out = b"prefix".to_vec();
+        for &v in &edges {
+            out.truncate(6);
+            write_int(&mut out, v);
+            assert_eq!(&out[6..], v.to_string().as_bytes());
+            out.truncate(6);
+            write_int(&mut out, v as i64);
+            assert_eq!(&out[6..], (v as i64).to_string().as_bytes());
+            out.truncate(6);
+            write_int(&mut out, v as u32);
+            assert_eq!(&out[6..], (v as u32).to_string().as_bytes());
+        }
+        out.truncate(6);
+        write_int(&mut out, i64::MIN);
+        assert_eq!(&out[6..], i64::MIN.to_string().as_bytes());
+        out.truncate(6);
+        write_int(&mut out, i8::MIN);
+        assert_eq!(&out[6..], b"-128");
     }
 }
