@@ -36,8 +36,9 @@ pub mod transport;
 mod value;
 
 pub use client::{
-    CallOptions, Client, ClientOptions, ColumnElement, CommandResult, Compression, InsertSummary, Inserter,
-    ProgressCallback, QueryContext, QueryResult, RequestLimits, Row, RowStream, quote_identifier,
+    BlockBuilder, CallOptions, Client, ClientOptions, ColumnElement, CommandResult, Compression, EncodedBlock,
+    InsertSummary, Inserter, ProgressCallback, QueryContext, QueryResult, RequestLimits, Row, RowStream,
+    quote_identifier,
 };
 pub use error::{Error, Result};
 pub use transport::{Progress, Summary};

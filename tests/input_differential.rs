@@ -1,5 +1,5 @@
-//! Input differential test: the same bytes fed to our readers (the path `chc insert` takes: reader →
-//! [`copy_rows`] → Native inserter) and to the real 26.9 server's own `INSERT … FORMAT X` must give
+//! Input differential test: the same bytes fed to our readers (the path `chc insert` takes:
+//! `Client::copy_input`, readers → block builders on two threads → Native inserter) and to the real 26.9 server's own `INSERT … FORMAT X` must give
 //! identical tables, or both fail at the same row — with the rows before it kept on our side equal to
 //! what the server stores for those rows alone.
 //!
@@ -15,7 +15,7 @@
 
 mod common;
 
-use clickhouse_connect::format::read::{InputFormat, copy_rows};
+use clickhouse_connect::format::read::InputFormat;
 use clickhouse_connect::native::TypeDesc;
 use clickhouse_connect::{CallOptions, Client, Error, Value};
 use common::*;
@@ -769,15 +769,16 @@ fn run_format(c: &Client, fmt: Fmt, cases: usize, seed: u64) -> (usize, Vec<Stri
             }
             Err(e) => panic!("case {case}: {e}"),
         };
-        // Ours: the reader and the inserter, as `chc insert` runs them.
-        let ins = c.inserter_with(&format!("in_our_{tag}_{si}"), &s.names, 1000, &opts).unwrap();
+        // Ours: the reader and the inserter, as `chc insert` runs them. Blocks of 1 to 5 rows: the
+        // input is read in chunks of a block's rows on two threads, so every kind of row meets a chunk
+        // boundary (a header, a byte order mark, a bad row, rows left to the server's parser).
+        let block_rows = 1 + case % 5;
+        let ins = c.inserter_with(&format!("in_our_{tag}_{si}"), &s.names, block_rows, &opts).unwrap();
         let mut ins = ins.defaults_as_nulls().unwrap();
         // The types the reader reads (a column with a DEFAULT reads as Nullable: NULL is its default).
         let columns: Vec<(String, TypeDesc)> =
             ins.columns().iter().map(|(n, t)| (n.clone(), TypeDesc::parse(t).unwrap())).collect();
-        let mut r = c.input_rows(fmt.ours(), &bytes[..], &columns).unwrap();
-        let (_, failure) = copy_rows(r.as_mut(), &mut ins, |_| {}).unwrap();
-        drop(r);
+        let (_, failure) = c.copy_input(fmt.ours(), &bytes[..], &columns, &mut ins, |_| {}).unwrap();
         ins.end().unwrap_or_else(|e| panic!("case {case}: our insert failed: {e}"));
         let ours = match failure {
             None => Outcome::Ok,

@@ -23,7 +23,7 @@ mod output;
 mod progress;
 
 use clap::{Parser, Subcommand};
-use clickhouse_connect::format::read::{InputFormat, NativeReader, copy_rows, native_block_rows};
+use clickhouse_connect::format::read::{InputFormat, NativeReader, native_block_rows};
 use clickhouse_connect::native::TypeDesc;
 use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error, RequestLimits};
 use output::{BlockWriter, OutputFormat};
@@ -472,11 +472,12 @@ fn insert(
         }
         read.err()
     } else {
-        let mut rows = client.input_rows(format, input, &columns)?;
         let mut read = 0;
-        let copied = copy_rows(rows.as_mut(), &mut inserter, |n| {
+        let mut shown = 0;
+        let copied = client.copy_input(format, input, &columns, &mut inserter, |n| {
             read = n;
-            if n % 65_536 == 0 {
+            if n >= shown + 65_536 {
+                shown = n;
                 progress.update(n, sent.load(Ordering::Relaxed), 0);
             }
         });

@@ -303,6 +303,76 @@ fn bad_input_stops_with_row_and_column_and_keeps_only_earlier_rows() {
 }
 
 #[test]
+fn input_read_in_chunks_on_two_threads_stops_at_the_first_bad_row_in_input_order() {
+    // `--block-rows 2`: the input is cut into chunks of two rows, read on two threads; the first bad
+    // row in input order ends the insert (a later chunk's bad row, read first, does not), the rows
+    // before it are inserted as the server reads them (row 4 is not in the server's own form: the
+    // server reads it), and a row that only the server can judge (row 6) is judged at its place.
+    let c = modern();
+    let (t, expected) = (table("chc_chunks"), table("chc_chunks_server"));
+    for (format, rows) in [
+        ("TSV", ["1\ta", "2\tb", "3\tc", "+4\td", "5\te", "6x\tf", "7\tg", "300\th", "9\ti"]),
+        ("CSV", ["1,a", "2,b", "3,c", "+4,d", "5,e", "6x,f", "7,g", "300,h", "9,i"]),
+        (
+            "JSONEachRow",
+            [
+                r#"{"x":1,"s":"a"}"#,
+                r#"{"x":2,"s":"b"}"#,
+                r#"{"x":3,"s":"c"}"#,
+                r#"{"x":"4","s":"d"}"#,
+                r#"{"x":5,"s":"e"}"#,
+                r#"{"x":"6x","s":"f"}"#,
+                r#"{"x":7,"s":"g"}"#,
+                r#"{"x":300,"s":"h"}"#,
+                r#"{"x":9,"s":"i"}"#,
+            ],
+        ),
+    ] {
+        for name in [&t, &expected] {
+            c.command(&format!("CREATE OR REPLACE TABLE {name} (x UInt8, s String) ENGINE = Memory")).unwrap();
+        }
+        let input = rows.join("\n") + "\n";
+        let out = chc_stdin(&["insert", &t, "--format", format, "--block-rows", "2"], input.as_bytes());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {err}");
+        assert!(
+            err.contains("row 6 (line 6)") && err.contains("the 5 rows before it were inserted"),
+            "{format}: {err}"
+        );
+        // The server's own reading of the rows before it is what the table holds.
+        let server_format = if format == "TSV" { "TabSeparated" } else { format };
+        let head = rows[..5].join("\n") + "\n";
+        c.raw_insert_with(&expected, &[], server_format, head.as_bytes(), &clickhouse_connect::CallOptions::new())
+            .unwrap();
+        let differ = c
+            .command(&format!(
+                "SELECT count() FROM ((SELECT * FROM {t} EXCEPT ALL SELECT * FROM {expected}) UNION ALL \
+                 (SELECT * FROM {expected} EXCEPT ALL SELECT * FROM {t}))"
+            ))
+            .unwrap();
+        assert_eq!(differ, "0", "{format}");
+        assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "5", "{format}");
+    }
+    // A JSON object the server reads further than chc's splitter (`[1},2,3]` is its text for a
+    // String): its pieces stay in one chunk, whatever the chunk size.
+    let input = b"{\"x\":1,\"s\":\"a\"}\n{\"x\":2,\"s\":[1},2,3]}\n{\"x\":3,\"s\":\"c\"}\n";
+    for rows in ["1", "2", "1000"] {
+        c.command(&format!("TRUNCATE TABLE {t}")).unwrap();
+        let out = chc_stdin(&["insert", &t, "--format", "JSONEachRow", "--block-rows", rows], input);
+        assert!(out.status.success(), "{rows}: {}", String::from_utf8_lossy(&out.stderr));
+        c.command(&format!("TRUNCATE TABLE {expected}")).unwrap();
+        c.raw_insert_with(&expected, &[], "JSONEachRow", input, &clickhouse_connect::CallOptions::new()).unwrap();
+        let stored =
+            |name: &str| c.command(&format!("SELECT groupArray((x, s)) FROM (SELECT * FROM {name} ORDER BY x)"));
+        assert_eq!(stored(&t).unwrap(), stored(&expected).unwrap(), "{rows}");
+        assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "3");
+    }
+    for name in [&t, &expected] {
+        c.command(&format!("DROP TABLE {name}")).unwrap();
+    }
+}
+
+#[test]
 fn every_input_error_kind_exits_1_with_row_line_column_and_keeps_earlier_rows() {
     let c = modern();
     let t = table("chc_contract");

@@ -155,6 +155,110 @@ impl BodyEncoding {
     }
 }
 
+/// A fresh identity for an insert's columns.
+fn next_shape() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Pushes one row into `builders` (a value converted first when its column converts such values); a
+/// value a column does not take leaves no trace — every builder is cut back to its rows before — and
+/// the error names the column, with `at + 1` as the row.
+fn push_row(
+    builders: &mut [Box<dyn ValueBuilder>],
+    coercion: &mut super::coerce::Coercion,
+    types: &[TypeDesc],
+    convertible: &[bool],
+    columns: &[(String, String)],
+    row: &[Value<'_>],
+    at: u64,
+) -> Result<()> {
+    if row.len() != builders.len() {
+        return Err(Error::usage(format!("row has {} values for {} columns", row.len(), builders.len())));
+    }
+    let before = builders.first().map_or(0, |b| b.rows());
+    let failed = builders.iter_mut().zip(row).enumerate().find_map(|(i, (b, v))| {
+        // Only values that may need converting, into columns that convert, take the conversion
+        // path (the common case, a value of its column's kind, goes straight to the builder).
+        let pushed = if convertible[i] && super::coerce::may_convert(v) {
+            coercion.coerce(v, &types[i]).and_then(|v| b.push(&v))
+        } else {
+            b.push(v)
+        };
+        pushed.err().map(|e| (i, e))
+    });
+    if let Some((i, e)) = failed {
+        for b in builders.iter_mut() {
+            b.truncate(before);
+        }
+        let (name, t) = &columns[i];
+        return Err(Error::Input { row: at + 1, line: 0, column: Some(name.clone()), message: format!("{t}: {e}") });
+    }
+    Ok(())
+}
+
+/// Rows of one insert encoded into Native blocks apart from the [`Inserter`] — on another thread —
+/// to be sent by it in order ([`Inserter::block_builder`], [`Inserter::write_block`]). Values are
+/// checked and converted exactly as [`Inserter::write`] does.
+pub struct BlockBuilder {
+    shape: u64,
+    columns: Vec<(String, String)>,
+    types: Vec<TypeDesc>,
+    builders: Vec<Box<dyn ValueBuilder>>,
+    coercion: super::coerce::Coercion,
+    convertible: Vec<bool>,
+}
+
+impl BlockBuilder {
+    /// Appends a row; a value a column does not take is refused with the whole row
+    /// ([`Error::Input`], its row counted from 1 in this builder's block).
+    pub fn write(&mut self, row: &[Value<'_>]) -> Result<()> {
+        let at = self.rows() as u64;
+        push_row(&mut self.builders, &mut self.coercion, &self.types, &self.convertible, &self.columns, row, at)
+    }
+
+    /// Rows written since the last [`BlockBuilder::finish`].
+    pub fn rows(&self) -> usize {
+        self.builders.first().map_or(0, |b| b.rows())
+    }
+
+    /// Encodes the rows written so far into `block` (replacing what it held) and starts a new block.
+    pub fn finish(&mut self, block: &mut EncodedBlock) -> Result<()> {
+        let rows = self.rows();
+        let named =
+            self.columns.iter().zip(&self.builders).map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder));
+        block.bytes.clear();
+        write_block_from(&mut block.bytes, named)?;
+        block.rows = rows;
+        block.shape = self.shape;
+        for b in &mut self.builders {
+            b.clear();
+        }
+        Ok(())
+    }
+}
+
+/// A Native block made by a [`BlockBuilder`], for [`Inserter::write_block`] (reusable: its buffer is
+/// kept by the next [`BlockBuilder::finish`]).
+#[derive(Default)]
+pub struct EncodedBlock {
+    bytes: Vec<u8>,
+    rows: usize,
+    shape: u64,
+}
+
+impl EncodedBlock {
+    /// An empty block.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Its rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+}
+
 /// A streaming insert into one table; see the module docs.
 pub struct Inserter {
     /// The table as the caller named it.
@@ -198,6 +302,10 @@ pub struct Inserter {
     server_version: String,
     /// Driver-compatible conversions of values (text for dates, floats for decimals, …).
     coercion: super::coerce::Coercion,
+    /// The server's time zone, for the conversions of block builders.
+    coercion_zone: String,
+    /// Identifies this insert's columns (see [`Inserter::write_block`]).
+    shape: u64,
     /// Per column: whether any value converts for it (see `coerce::converts_for`).
     convertible: Vec<bool>,
     /// The client's cache of table columns and this table's key in it: forgotten when the server
@@ -342,6 +450,8 @@ impl Client {
             timeout: opts.timeout.or(self.options.timeout),
             server_version: self.server_version.clone(),
             coercion: super::coerce::Coercion::new(&self.server_timezone),
+            coercion_zone: self.server_timezone.clone(),
+            shape: next_shape(),
             convertible,
             column_cache: (self.table_columns.clone(), self.table_key(table, opts)),
         };
@@ -381,6 +491,7 @@ impl Inserter {
             self.columns[i].1 = t.to_string();
             self.types[i] = t;
         }
+        self.shape = next_shape();
         Ok(self)
     }
 
@@ -671,38 +782,49 @@ impl Inserter {
     /// committed by [`Inserter::end`] as usual, and the caller decides whether to go on.
     pub fn write(&mut self, row: &[Value<'_>]) -> Result<()> {
         self.check_usable()?;
-        if row.len() != self.builders.len() {
-            return Err(Error::usage(format!("row has {} values for {} columns", row.len(), self.builders.len())));
-        }
-        let before = self.pending_rows();
-        let at = self.summary.rows + before as u64;
-        let (coercion, types, convertible) = (&mut self.coercion, &self.types, &self.convertible);
-        let failed = self.builders.iter_mut().zip(row).enumerate().find_map(|(i, (b, v))| {
-            // Only values that may need converting, into columns that convert, take the conversion
-            // path (the common case, a value of its column's kind, goes straight to the builder).
-            let pushed = if convertible[i] && super::coerce::may_convert(v) {
-                coercion.coerce(v, &types[i]).and_then(|v| b.push(&v))
-            } else {
-                b.push(v)
-            };
-            pushed.err().map(|e| (i, e))
-        });
-        if let Some((i, e)) = failed {
-            for b in &mut self.builders {
-                b.truncate(before);
-            }
-            let (name, t) = &self.columns[i];
-            return Err(Error::Input {
-                row: at + 1,
-                line: 0,
-                column: Some(name.clone()),
-                message: format!("{t}: {e}"),
-            });
-        }
+        let at = self.summary.rows + self.pending_rows() as u64;
+        let (builders, coercion) = (&mut self.builders, &mut self.coercion);
+        push_row(builders, coercion, &self.types, &self.convertible, &self.columns, row, at)?;
         if self.pending_rows() >= self.block_rows {
             self.flush()?;
         }
         Ok(())
+    }
+
+    /// The rows of a block (the `block_rows` the inserter was made with).
+    pub fn block_rows(&self) -> usize {
+        self.block_rows
+    }
+
+    /// A builder of Native blocks for this insert, to fill on another thread and send with
+    /// [`Inserter::write_block`] — so that rows can be converted into blocks on several threads at
+    /// once while one inserter sends them in order. Take it after any change of the columns
+    /// ([`Inserter::defaults_as_nulls`]).
+    pub fn block_builder(&self) -> Result<BlockBuilder> {
+        Ok(BlockBuilder {
+            shape: self.shape,
+            columns: self.columns.clone(),
+            types: self.types.clone(),
+            builders: self.types.iter().map(builder_for).collect::<Result<Vec<_>>>()?,
+            coercion: super::coerce::Coercion::new(&self.coercion_zone),
+            convertible: self.convertible.clone(),
+        })
+    }
+
+    /// Sends a block made by a [`BlockBuilder`] of this insert (rows written before it are sent
+    /// first); a block of another insert, or of this one before its columns changed, is refused.
+    pub fn write_block(&mut self, block: &EncodedBlock) -> Result<()> {
+        self.check_usable()?;
+        if block.shape != self.shape {
+            return Err(Error::usage("the block was built for another insert (or for other columns)"));
+        }
+        self.flush()?;
+        if block.rows == 0 {
+            return Ok(());
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&block.bytes);
+        self.send_scratch(block.rows).map_err(|e| self.fail(e))
     }
 
     fn pending_rows(&self) -> usize {

@@ -23,7 +23,7 @@ pub use call::{CallOptions, ProgressCallback, QueryContext};
 pub use columns::ColumnElement;
 pub use command::CommandResult;
 pub use insert::quote_identifier;
-pub use inserter::{InsertSummary, Inserter, RequestLimits};
+pub use inserter::{BlockBuilder, EncodedBlock, InsertSummary, Inserter, RequestLimits};
 pub use options::{ClientOptions, Compression};
 pub use stream::{Row, RowStream};
 

@@ -4,7 +4,7 @@
 use super::{CallOptions, Client};
 use crate::error::{Error, Result};
 use crate::format::input::split::CsvDialect;
-use crate::format::input::{ServerParser, ServerVerdict, TextRows, changes_text_input};
+use crate::format::input::{Chunk, Chunker, ServerParser, ServerVerdict, TextRows, changes_text_input};
 use crate::format::read::{InputFormat, NativeReader, RowReader};
 use crate::native::TypeDesc;
 use std::io::BufRead;
@@ -117,20 +117,19 @@ impl ServerParser for ServerTextParser<'_> {
     }
 }
 
+/// How the text input of one insert is read (from the client's settings and the server).
+#[derive(Clone)]
+struct TextSetup {
+    structure: String,
+    major: u32,
+    canonical: bool,
+    uncertain: Vec<Option<String>>,
+    csv: CsvDialect,
+}
+
 impl Client {
-    /// Rows of `input` in `format` for `columns` (name, type), read as the server reads them:
-    /// `TabSeparated`, `CSV` and `JSONEachRow` rows in the server's own forms are read here, any other
-    /// row by the server's parser (see [`crate::format::input`]); `Native` is decoded here. The
-    /// client's settings that change text input are honoured (rows then all go to the server).
-    pub fn input_rows<'a, R: BufRead + 'a>(
-        &'a self,
-        format: InputFormat,
-        input: R,
-        columns: &[(String, TypeDesc)],
-    ) -> Result<Box<dyn RowReader + 'a>> {
-        if format == InputFormat::Native {
-            return Ok(Box::new(NativeReader::new(input, columns.to_vec())));
-        }
+    /// The reading of text input for `columns` under this client's settings.
+    fn text_setup(&self, columns: &[(String, TypeDesc)]) -> Result<TextSetup> {
         let structure = columns
             .iter()
             .map(|(n, t)| format!("{} {}", super::quote_identifier(n), plain_type(t)))
@@ -148,7 +147,6 @@ impl Client {
             )));
         }
         let canonical = !self.settings().iter().any(|(k, _)| changes_text_input(k));
-        let server = ServerTextParser { client: self, structure, supported: major >= 21, detects_headers: major >= 23 };
         // Zones whose rules the bundled database has otherwise than the server.
         let mut uncertain = Vec::new();
         for z in columns.iter().flat_map(|(_, t)| t.time_zones()) {
@@ -163,9 +161,246 @@ impl Client {
             double_quotes: yes(setting("format_csv_allow_double_quotes"), true),
             single_quotes: yes(setting("format_csv_allow_single_quotes"), false),
         };
-        let rows = TextRows::new(format, input, columns.to_vec(), self.server_timezone(), canonical, Box::new(server))?
-            .with_uncertain_zones(uncertain)
-            .with_csv_dialect(csv);
-        Ok(Box::new(if major < 19 { rows.for_legacy_server() } else { rows }))
+        Ok(TextSetup { structure, major, canonical, uncertain, csv })
     }
+
+    fn server_text_parser(&self, setup: &TextSetup) -> ServerTextParser<'_> {
+        ServerTextParser {
+            client: self,
+            structure: setup.structure.clone(),
+            supported: setup.major >= 21,
+            detects_headers: setup.major >= 23,
+        }
+    }
+
+    /// Rows of `input` in `format` for `columns` (name, type), read as the server reads them:
+    /// `TabSeparated`, `CSV` and `JSONEachRow` rows in the server's own forms are read here, any other
+    /// row by the server's parser (see [`crate::format::input`]); `Native` is decoded here. The
+    /// client's settings that change text input are honoured (rows then all go to the server).
+    pub fn input_rows<'a, R: BufRead + 'a>(
+        &'a self,
+        format: InputFormat,
+        input: R,
+        columns: &[(String, TypeDesc)],
+    ) -> Result<Box<dyn RowReader + 'a>> {
+        if format == InputFormat::Native {
+            return Ok(Box::new(NativeReader::new(input, columns.to_vec())));
+        }
+        let setup = self.text_setup(columns)?;
+        let server = self.server_text_parser(&setup);
+        let rows =
+            TextRows::new(format, input, columns.to_vec(), self.server_timezone(), setup.canonical, Box::new(server))?
+                .with_uncertain_zones(setup.uncertain)
+                .with_csv_dialect(setup.csv);
+        Ok(Box::new(if setup.major < 19 { rows.for_legacy_server() } else { rows }))
+    }
+
+    /// Copies every row of `input` in `format` into `inserter` — the rows [`Client::input_rows`]
+    /// reads, with the result of [`crate::format::read::copy_rows`] (the rows written and the input
+    /// error that stopped the copy, the rows before it written whole; `Err` when the insert itself
+    /// failed). `each` is called with the count of rows read so far, from time to time.
+    ///
+    /// Text the client reads itself is read on two threads: the input is split into chunks of whole
+    /// rows here, each chunk is read and encoded into a Native block on one of two worker threads
+    /// ([`crate::BlockBuilder`]), and the blocks are sent in input order. The values of a row are made
+    /// and dropped on one thread. Under settings that change text input every row is the server's to
+    /// read, and rows are read one at a time.
+    pub fn copy_input<R: BufRead>(
+        &self,
+        format: InputFormat,
+        input: R,
+        columns: &[(String, TypeDesc)],
+        inserter: &mut crate::Inserter,
+        mut each: impl FnMut(u64),
+    ) -> Result<(u64, Option<Error>)> {
+        let setup = if format == InputFormat::Native { None } else { Some(self.text_setup(columns)?) };
+        let Some(setup) = setup.filter(|s| s.canonical) else {
+            let mut rows = self.input_rows(format, input, columns)?;
+            return crate::format::read::copy_rows(rows.as_mut(), inserter, each);
+        };
+        let chunker = Chunker::new(format, input)?.with_csv_dialect(setup.csv);
+        parallel_copy(self, format, chunker, columns, &setup, inserter, &mut each)
+    }
+}
+
+/// Chunks of the input read and encoded at once (the memory in flight: about this many chunks).
+const IN_FLIGHT: usize = 6;
+/// The most bytes of text in one chunk (its rows are one block).
+const CHUNK_BYTES: usize = 8 << 20;
+
+/// What a worker made of one chunk: its block, its rows, the input error that ended it (the rows
+/// before it are in the block) or the failure that ends the copy, and the chunk to reuse.
+struct ChunkDone {
+    block: crate::EncodedBlock,
+    rows: u64,
+    /// Rows the server found minus rows split (see [`TextRows::row_adjustment`]).
+    adjust: i64,
+    failure: Option<Error>,
+    fatal: Option<Error>,
+    chunk: Chunk,
+}
+
+fn parallel_copy<R: BufRead>(
+    client: &Client,
+    format: InputFormat,
+    mut chunker: Chunker<R>,
+    columns: &[(String, TypeDesc)],
+    setup: &TextSetup,
+    inserter: &mut crate::Inserter,
+    each: &mut dyn FnMut(u64),
+) -> Result<(u64, Option<Error>)> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc::{channel, sync_channel};
+    let chunk_rows = inserter.block_rows();
+    let builders = [inserter.block_builder()?, inserter.block_builder()?];
+    // Chunks go round: the splitter fills one, a worker reads it, the sender returns it (so at most
+    // IN_FLIGHT are anywhere at once, results waiting for their turn included).
+    let (free_tx, free_rx) = sync_channel::<(Chunk, crate::EncodedBlock)>(IN_FLIGHT);
+    for _ in 0..IN_FLIGHT {
+        let _ = free_tx.send((Chunk::default(), crate::EncodedBlock::new()));
+    }
+    let (work_tx, work_rx) = sync_channel::<(usize, Result<(Chunk, crate::EncodedBlock)>)>(IN_FLIGHT);
+    let work_rx = std::sync::Mutex::new(work_rx);
+    let (done_tx, done_rx) = channel::<(usize, ChunkDone)>();
+    let stop = AtomicBool::new(false);
+    let tz = client.server_timezone();
+    std::thread::scope(|scope| {
+        let (work_rx, stop) = (&work_rx, &stop);
+        for mut builder in builders {
+            let done_tx = done_tx.clone();
+            scope.spawn(move || {
+                let mut row = Vec::new();
+                loop {
+                    let next = work_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok((index, item)) = next else { break };
+                    let done = match item {
+                        Err(e) => ChunkDone {
+                            block: crate::EncodedBlock::new(),
+                            rows: 0,
+                            adjust: 0,
+                            failure: Some(e),
+                            fatal: None,
+                            chunk: Chunk::default(),
+                        },
+                        Ok((chunk, block)) if stop.load(Ordering::Relaxed) => {
+                            ChunkDone { block, rows: 0, adjust: 0, failure: None, fatal: None, chunk }
+                        }
+                        Ok((chunk, block)) => {
+                            read_chunk(client, format, chunk, block, columns, setup, tz, &mut builder, &mut row)
+                        }
+                    };
+                    if done_tx.send((index, done)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        // The sender: blocks in input order.
+        let sender = scope.spawn(move || -> Result<(u64, Option<Error>)> {
+            let mut waiting = std::collections::BTreeMap::new();
+            let (mut next, mut written) = (0usize, 0u64);
+            // The server's row numbers differ from the split's by this much after the chunks so far.
+            let mut adjust = 0i64;
+            let mut outcome: Option<Result<Option<Error>>> = None;
+            for (index, done) in done_rx {
+                waiting.insert(index, done);
+                while let Some(done) = waiting.remove(&next) {
+                    next += 1;
+                    if outcome.is_none() {
+                        if let Err(e) = inserter.write_block(&done.block) {
+                            outcome = Some(Err(e));
+                        } else {
+                            written += done.rows;
+                            if let Some(e) = done.fatal {
+                                outcome = Some(Err(e));
+                            } else if let Some(mut e) = done.failure {
+                                if let Error::Input { row, .. } = &mut e {
+                                    *row = row.saturating_add_signed(adjust).max(1);
+                                }
+                                outcome = Some(Ok(Some(e)));
+                            }
+                            adjust += done.adjust;
+                        }
+                        if outcome.is_some() {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    let _ = free_tx.try_send((done.chunk, done.block));
+                }
+            }
+            outcome.unwrap_or(Ok(None)).map(|failure| (written, failure))
+        });
+        // The splitter (this thread, which owns the input).
+        let mut index = 0;
+        while !stop.load(Ordering::Relaxed) {
+            let Ok((mut chunk, block)) = free_rx.recv() else { break };
+            let item = match chunker.fill(&mut chunk, chunk_rows, CHUNK_BYTES) {
+                Ok(false) => break,
+                Ok(true) => {
+                    each(chunk.first_row() + chunk.rows() as u64 - 1);
+                    Ok((chunk, block))
+                }
+                Err(e) => Err(e),
+            };
+            let last = item.is_err();
+            if work_tx.send((index, item)).is_err() || last {
+                break;
+            }
+            index += 1;
+        }
+        drop(work_tx);
+        drop(free_rx);
+        sender.join().map_err(|_| Error::usage("the insert's sending thread panicked"))?
+    })
+}
+
+/// Reads one chunk into `builder` and encodes its rows into `block`.
+#[allow(clippy::too_many_arguments)]
+fn read_chunk(
+    client: &Client,
+    format: InputFormat,
+    chunk: Chunk,
+    mut block: crate::EncodedBlock,
+    columns: &[(String, TypeDesc)],
+    setup: &TextSetup,
+    tz: &str,
+    builder: &mut crate::BlockBuilder,
+    row: &mut Vec<crate::Value<'static>>,
+) -> ChunkDone {
+    let server = Box::new(client.server_text_parser(setup));
+    let rows = match TextRows::of_chunk(format, chunk, columns.to_vec(), tz, true, server) {
+        Ok(r) => r.with_uncertain_zones(setup.uncertain.clone()),
+        Err(e) => {
+            return ChunkDone { block, rows: 0, adjust: 0, failure: None, fatal: Some(e), chunk: Chunk::default() };
+        }
+    };
+    let mut rows = if setup.major < 19 { rows.for_legacy_server() } else { rows };
+    let (mut written, mut failure) = (0u64, None);
+    loop {
+        match rows.next_row(row) {
+            Ok(true) => match builder.write(row) {
+                Ok(()) => written += 1,
+                Err(Error::Input { column, message, .. }) => {
+                    let (at, line) = rows.position();
+                    failure = Some(Error::Input { row: at, line, column, message });
+                    break;
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            },
+            Ok(false) => break,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    // The values are dropped on the thread that made them.
+    row.clear();
+    let fatal = builder.finish(&mut block).err();
+    let adjust = rows.row_adjustment();
+    ChunkDone { block, rows: written, adjust, failure, fatal, chunk: rows.into_chunk().unwrap_or_default() }
 }

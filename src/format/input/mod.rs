@@ -1,12 +1,12 @@
 //! Text input read exactly as the server reads it: `TabSeparated`, `CSV` and `JSONEachRow` rows for
-//! `chc insert` and [`crate::format::read::reader`].
+//! `chc insert` and [`crate::Client::input_rows`] / [`crate::Client::copy_input`].
 //!
 //! ClickHouse's text readers accept far more than they write — `+1`, `1e3` for a Decimal, dates in a
 //! dozen layouts, escapes that mean something only to them, a carriage return that is an error on the
 //! first row and part of the value on the next, a header row skipped because it looks like one — and
 //! every such rule has its exceptions. Instead of copying them, the reader splits the input into rows
 //! exactly as the server does ([`split`]), reads a row itself only when every field is in a
-//! *canonical* form — the way the server writes that value, inside the type's range ([`strict`]) — and
+//! *canonical* form — the way the server writes that value, inside the type's range (`strict.rs`) — and
 //! hands every other row, as its exact bytes, to the server's own parser ([`ServerParser`]; the client
 //! asks the server for `SELECT * FROM format(…)` of those rows). So a value is either read the one way
 //! there is, or read by the server; an error is the server's, at the same row.
@@ -71,7 +71,7 @@ pub enum ServerVerdict {
     },
 }
 
-/// Reads rows with the server's own parser (see [`crate::Client::server_text_parser`]).
+/// Reads rows with the server's own parser (the client asks the server for `SELECT * FROM format(…)`).
 pub trait ServerParser {
     /// Reads `data` — whole rows in `format`, for the reader's columns — as the server does;
     /// `mid_input` when `data` does not start at the start of the input (its first row is then a row of
@@ -93,11 +93,167 @@ pub fn changes_text_input(setting: &str) -> bool {
         || s == "data_type_default_nullable"
 }
 
+/// Where a reader's rows come from: split from the input here, or split already (a chunk of the input
+/// handed to another thread, see [`Chunk`]).
+enum Source<R> {
+    Split(Splitter<R>),
+    Given(Chunk),
+}
+
+impl<R: BufRead> Source<R> {
+    fn next(&mut self) -> std::io::Result<Option<RowSpan>> {
+        match self {
+            Source::Split(s) => s.next(),
+            Source::Given(c) => {
+                let span = c.spans.get(c.next).copied();
+                c.next += 1;
+                Ok(span)
+            }
+        }
+    }
+
+    fn bytes(&self, span: RowSpan) -> &[u8] {
+        match self {
+            Source::Split(s) => s.bytes(span),
+            Source::Given(c) => &c.data[span.start..span.end],
+        }
+    }
+
+    fn bom(&self) -> bool {
+        match self {
+            Source::Split(s) => s.bom,
+            Source::Given(c) => c.bom,
+        }
+    }
+}
+
+/// Consecutive rows of an input, split already: their bytes, each row's span of them (with the line
+/// it starts on in the whole input), and the row number of the first. Made by [`Chunker`], read by
+/// [`TextRows::of_chunk`] — so that the rows of one input can be read on several threads.
+#[derive(Default)]
+pub struct Chunk {
+    data: Vec<u8>,
+    spans: Vec<RowSpan>,
+    next: usize,
+    /// 1-based row of the first span.
+    first_row: u64,
+    /// The input began with a byte order mark (and this chunk is its start).
+    bom: bool,
+}
+
+impl Chunk {
+    /// Rows in the chunk.
+    pub fn rows(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// The 1-based row of the input the chunk starts with.
+    pub fn first_row(&self) -> u64 {
+        self.first_row
+    }
+}
+
+/// Whether the brackets and braces of a JSON row nest properly (outside strings), and it is one
+/// object.
+fn nests_properly(row: &[u8]) -> bool {
+    let mut open: Vec<u8> = Vec::new();
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in row {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => open.push(b),
+            b'}' if open.pop() != Some(b'{') => return false,
+            b']' if open.pop() != Some(b'[') => return false,
+            _ => {}
+        }
+    }
+    let text = row.trim_ascii();
+    open.is_empty() && !in_string && text.starts_with(b"{") && text.ends_with(b"}")
+}
+
+/// Splits an input into [`Chunk`]s of whole rows, as [`TextRows`] splits it.
+pub struct Chunker<R> {
+    split: Splitter<R>,
+    rows: u64,
+    done: bool,
+}
+
+impl<R: BufRead> Chunker<R> {
+    /// Chunks of `format` (a text format) from `input`.
+    pub fn new(format: InputFormat, input: R) -> Result<Self> {
+        let f = Format::of(format).ok_or_else(|| Error::usage("Chunker reads text formats only"))?;
+        Ok(Chunker { split: Splitter::new(input, f), rows: 0, done: false })
+    }
+
+    /// Splits CSV with these quoting and delimiter rules (see [`TextRows::with_csv_dialect`]).
+    pub fn with_csv_dialect(mut self, csv: split::CsvDialect) -> Self {
+        self.split = self.split.with_csv_dialect(csv);
+        self
+    }
+
+    /// Fills `chunk` (reusing its buffers) with up to `max_rows` rows or about `max_bytes` bytes;
+    /// false at the end of the input (the chunk is then empty). A chunk ends after a row the splitter
+    /// refused (its reader stops there). A read failure is an [`Error::Input`] at the row after the
+    /// last one handed out.
+    pub fn fill(&mut self, chunk: &mut Chunk, max_rows: usize, max_bytes: usize) -> Result<bool> {
+        chunk.data.clear();
+        chunk.spans.clear();
+        chunk.next = 0;
+        chunk.first_row = self.rows + 1;
+        chunk.bom = false;
+        // The first chunk has the first two rows at least: the server reads a header only together
+        // with the row after it.
+        let least = if self.rows == 0 { 2 } else { 1 };
+        let json = self.split.format() == Format::Json;
+        while !self.done {
+            let full = chunk.spans.len() >= least && (chunk.spans.len() >= max_rows || chunk.data.len() >= max_bytes);
+            // A JSON chunk ends only after an object whose brackets nest properly, where the server's
+            // reading of it surely ends too (it reads some broken objects further than this splitter
+            // does; the pieces must reach it together). Past a bound, the chunk ends anyway.
+            let whole = || chunk.spans.last().is_none_or(|s| nests_properly(&chunk.data[s.start..s.end]));
+            if full && (!json || chunk.data.len() >= max_bytes.saturating_mul(4) || whole()) {
+                break;
+            }
+            let at = self.rows + 1;
+            let span = self.split.next().map_err(|e| Error::Input {
+                row: at,
+                line: 0,
+                column: None,
+                message: format!("read failed: {e}"),
+            })?;
+            let Some(span) = span else {
+                self.done = true;
+                break;
+            };
+            if self.rows == 0 {
+                chunk.bom = self.split.bom;
+            }
+            self.rows += 1;
+            let start = chunk.data.len();
+            chunk.data.extend_from_slice(self.split.bytes(span));
+            chunk.spans.push(RowSpan { start, end: chunk.data.len(), ..span });
+            if span.refused.is_some() {
+                self.done = true;
+            }
+        }
+        Ok(!chunk.spans.is_empty())
+    }
+}
+
 /// `TabSeparated`, `CSV` or `JSONEachRow` rows for the given columns.
 pub struct TextRows<'a, R> {
     format: Format,
     input_format: InputFormat,
-    split: Splitter<R>,
+    split: Source<R>,
     columns: Vec<(String, TypeDesc)>,
     strict: Strict,
     canonical: bool,
@@ -118,6 +274,26 @@ pub struct TextRows<'a, R> {
     prefix_values: Vec<Value<'static>>,
 }
 
+impl<'a> TextRows<'a, std::io::Empty> {
+    /// A reader of the rows of `chunk` (see [`Chunker`]), numbered as in the whole input; otherwise as
+    /// [`TextRows::new`] (a chunk after the first is read as the middle of the input: no header, no byte
+    /// order mark, the server's batches led by a row of defaults).
+    pub fn of_chunk(
+        format: InputFormat,
+        chunk: Chunk,
+        columns: Vec<(String, TypeDesc)>,
+        server_tz: &str,
+        canonical: bool,
+        server: Box<dyn ServerParser + 'a>,
+    ) -> Result<TextRows<'a, std::io::Empty>> {
+        let first_row = chunk.first_row;
+        let mut rows = TextRows::new(format, std::io::empty(), columns, server_tz, canonical, server)?;
+        rows.split = Source::Given(chunk);
+        rows.split_rows = first_row.saturating_sub(1);
+        Ok(rows)
+    }
+}
+
 impl<'a, R: BufRead> TextRows<'a, R> {
     /// A reader of `format` over `input` for `columns`; `server_tz` is the zone of `DateTime`s without
     /// one; `canonical` false hands every row to `server` (as when settings change text input).
@@ -135,7 +311,7 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         Ok(TextRows {
             format: f,
             input_format: format,
-            split: Splitter::new(input, f),
+            split: Source::Split(Splitter::new(input, f)),
             strict: Strict::new(server_tz),
             columns,
             canonical,
@@ -150,9 +326,25 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         })
     }
 
+    /// Rows the server found minus rows split, in the rows read so far (rows after them are numbered
+    /// as the server numbers them: a reader of a later chunk adds this to its row numbers).
+    pub fn row_adjustment(&self) -> i64 {
+        self.adjust
+    }
+
+    /// The chunk read (to reuse its buffers), when the reader was made by [`TextRows::of_chunk`].
+    pub fn into_chunk(self) -> Option<Chunk> {
+        match self.split {
+            Source::Given(c) => Some(c),
+            Source::Split(_) => None,
+        }
+    }
+
     /// Splits CSV with these quoting and delimiter rules (the `format_csv_*` settings the server applies).
     pub fn with_csv_dialect(mut self, csv: split::CsvDialect) -> Self {
-        self.split = self.split.with_csv_dialect(csv);
+        if let Source::Split(s) = self.split {
+            self.split = Source::Split(s.with_csv_dialect(csv));
+        }
         self
     }
 
@@ -193,7 +385,7 @@ impl<'a, R: BufRead> TextRows<'a, R> {
     /// [`Self::read_canonical`] into `out` (cleared first); false leaves it in any state.
     fn read_canonical_into(&mut self, span: RowSpan, first: bool, out: &mut Vec<Value<'static>>) -> bool {
         out.clear();
-        if !self.canonical || first && self.split.bom {
+        if !self.canonical || first && self.split.bom() {
             return false;
         }
         let bytes = &self.split.bytes(span);
@@ -502,14 +694,29 @@ fn tsv_row(
             return false;
         }
     }
-    let mut fields = b.split(|&c| c == b'\t');
-    for (_, t) in columns {
-        match fields.next().and_then(|f| strict.tsv_field(f, t)) {
+    // Fields found with memchr (a row is mostly long fields between few tabs).
+    let mut tabs = memchr::memchr_iter(b'\t', b);
+    let mut start = 0;
+    for (i, (_, t)) in columns.iter().enumerate() {
+        let end = if i + 1 == columns.len() {
+            // The last field runs to the end of the row: any tab left is a field too many.
+            if tabs.next().is_some() {
+                return false;
+            }
+            b.len()
+        } else {
+            match tabs.next() {
+                Some(p) => p,
+                None => return false,
+            }
+        };
+        match strict.tsv_field(&b[start..end], t) {
             Some(v) => out.push(v),
             None => return false,
         }
+        start = end + 1;
     }
-    fields.next().is_none()
+    true
 }
 
 fn csv_row(

@@ -4,7 +4,8 @@
 //!   follows it, a line feed included; `\x` the two bytes after it).
 //! - `CSV`: a row ends at a line feed outside double quotes; a field is quoted when its first byte
 //!   (after spaces and tabs) is `"`, and a quoted field ends at a `"` not followed by another `"`.
-//! - `JSONEachRow`: a row is one `{…}` object (braces and brackets counted outside strings); whitespace and commas
+//! - `JSONEachRow`: a row is one `{…}` object (braces and brackets matched outside strings: inside `[`
+//!   only `]` closes, inside `{` only `}`, as the server reads such text for a String); whitespace and commas
 //!   between objects are skipped. Anything else is a row up to the end of its line (the reader hands
 //!   it to the server, which says what is wrong with it).
 //!
@@ -90,6 +91,11 @@ impl<R: BufRead> Splitter<R> {
     pub(crate) fn with_csv_dialect(mut self, csv: CsvDialect) -> Self {
         self.csv = csv;
         self
+    }
+
+    /// The format split.
+    pub(crate) fn format(&self) -> Format {
+        self.format
     }
 
     /// The bytes of a row handed out by the last [`Splitter::next`].
@@ -300,18 +306,22 @@ fn scan(format: Format, buf: &[u8], from: usize, csv: CsvDialect) -> Option<usiz
             if buf[from] != b'{' {
                 return memchr::memchr(b'\n', &buf[from..]).map(|p| from + p + 1);
             }
-            let mut depth = 0usize;
+            // Open brackets and braces; inside a `[` only `]` closes (a `}` there is text to the
+            // server, which reads such an array as a String's text), inside a `{` only `}`.
+            let mut open = OpenBrackets::default();
             let mut i = from;
             loop {
-                // Brackets count with braces, as the server's own row finder counts them.
                 let p = buf[i..].iter().position(|&c| matches!(c, b'"' | b'{' | b'}' | b'[' | b']'))?;
                 i += p;
                 match buf[i] {
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
+                    b'{' => open.push(false),
+                    b'[' => open.push(true),
+                    c @ (b'}' | b']') => {
+                        if open.top() == Some(c == b']') {
+                            open.pop();
+                            if open.depth == 0 {
+                                return Some(i + 1);
+                            }
                         }
                     }
                     _ => {
@@ -333,6 +343,41 @@ fn scan(format: Format, buf: &[u8], from: usize, csv: CsvDialect) -> Option<usiz
                 i += 1;
             }
         }
+    }
+}
+
+/// A stack of open brackets (`true`) and braces (`false`): the first 128 as bits, deeper ones in a
+/// vector (no allocation for any row nested less deeply).
+#[derive(Default)]
+struct OpenBrackets {
+    bits: u128,
+    deeper: Vec<bool>,
+    depth: usize,
+}
+
+impl OpenBrackets {
+    fn push(&mut self, bracket: bool) {
+        if self.depth < 128 {
+            self.bits = (self.bits & !(1 << self.depth)) | (u128::from(bracket) << self.depth);
+        } else {
+            self.deeper.push(bracket);
+        }
+        self.depth += 1;
+    }
+
+    fn top(&self) -> Option<bool> {
+        match self.depth {
+            0 => None,
+            d if d <= 128 => Some(self.bits >> (d - 1) & 1 == 1),
+            _ => self.deeper.last().copied(),
+        }
+    }
+
+    fn pop(&mut self) {
+        if self.depth > 128 {
+            self.deeper.pop();
+        }
+        self.depth = self.depth.saturating_sub(1);
     }
 }
 
@@ -374,6 +419,14 @@ mod tests {
             rows(Format::Json, b"[\n{\"a\":1},\n{\"a\":[2]}\n]\n"),
             vec![("{\"a\":1}".into(), 2), ("{\"a\":[2]}".into(), 3)]
         );
+        // Inside brackets a brace is text (and the other way round); nesting deeper than the bits of
+        // the stack.
+        assert_eq!(
+            rows(Format::Json, b"{\"s\":[1},2,3]}\n{\"t\":{]}}"),
+            vec![("{\"s\":[1},2,3]}".into(), 1), ("{\"t\":{]}}".into(), 2)]
+        );
+        let deep = format!("{{\"s\":{}{}}}", "[{".repeat(150), "}]".repeat(150));
+        assert_eq!(rows(Format::Json, format!("{deep}\n{{}}").as_bytes()), vec![(deep.clone(), 1), ("{}".into(), 2)]);
         // Unterminated: the rest of the input is the last row.
         assert_eq!(rows(Format::Json, b"{\"a\":\"x}\n"), vec![("{\"a\":\"x}\n".into(), 1)]);
         assert_eq!(rows(Format::Csv, b"\"a,b\n"), vec![("\"a,b\n".into(), 1)]);
