@@ -461,6 +461,7 @@ fn server_prefix(
         .iter()
         .zip(&s.types)
         .map(|(n, t)| match (s.default, t.strip_prefix("LowCardinality(")) {
+            (Some(d), _) if *n == "x" && !default_as_null(t) => format!("{n} {t} DEFAULT {d}"),
             (Some(_), Some(inner)) if *n == "x" => format!("{n} LowCardinality(Nullable({inner})"),
             (Some(_), None) if *n == "x" => format!("{n} Nullable({t})"),
             _ => format!("{n} {t}"),
@@ -486,6 +487,21 @@ fn server_prefix(
     let count = format!("SELECT count() FROM format({}, '{structure}', '{}')", fmt.server_name(), sql_escape(&prefix));
     if c.query(&count).ok().and_then(|r| r.rows.first().cloned()).is_some_and(|r| r[0] == Value::UInt64(n)) {
         return c.raw_insert_with(table, &s.names, fmt.server_name(), &prefix, opts);
+    }
+    // An unskippable error further on: the server's reading of fewer bytes (the first k generated
+    // rows, k growing from n + 1), bad rows skipped.
+    for k in n as usize + 1..rows.len() {
+        let sql = format!(
+            "INSERT INTO {table} ({}) SELECT * FROM format({}, '{}', '{}') LIMIT {n} \
+             SETTINGS input_format_allow_errors_num = 1000000, input_format_parallel_parsing = 0, max_threads = 1",
+            s.names.join(", "),
+            fmt.server_name(),
+            structure,
+            sql_escape(&rows[..k].concat()),
+        );
+        if c.command_with(&sql, opts).is_ok() {
+            return Ok(());
+        }
     }
     skipping
 }
@@ -679,7 +695,22 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("Enum8('a'=1,'b'=-2,'c d'=3)", "'c d'"),
     ("Decimal(9,2)", "-7.25"),
     ("LowCardinality(String)", "'dflt'"),
+    // Columns no NULL can stand for the default in: the server applies the expression (referring
+    // to another column too).
+    ("Array(Int32)", "[7, 8]"),
+    ("Array(String)", "[s, 'k']"),
+    ("Map(String,Int32)", "map('k', 9)"),
+    ("Tuple(Int32,String)", "(5, s)"),
+    ("Nullable(Int32)", "11"),
+    ("Nullable(String)", "concat(s, '!')"),
+    ("LowCardinality(Nullable(String))", "'dl'"),
 ];
+
+/// Whether a DEFAULT column of type `t` is sent as Nullable (its NULLs become the DEFAULT), as
+/// opposed to leaving omitted fields to the server's parser with the expression.
+fn default_as_null(t: &str) -> bool {
+    !["Array(", "Map(", "Tuple(", "Nullable(", "LowCardinality(Nullable("].iter().any(|p| t.starts_with(p))
+}
 
 /// The row an error names: `(at row N)`; the first row's failures read "(while reading header)".
 fn server_error_row(message: &str) -> Option<u64> {

@@ -284,8 +284,10 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
                 // the second marker from the end (data may hold the word too, only earlier).
                 let block = memchr::memmem::rfind(&held, b"__exception__")
                     .and_then(|end| memchr::memmem::rfind(&held[..end], b"__exception__"));
+                // Without the server's exception (the connection broke): whole rows only.
+                let whole_rows = memchr::memrchr(b'\n', &held).map_or(0, |p| p + 1);
                 let mut cut =
-                    block.or_else(|| memchr::memmem::rfind(&held, b"\nCode: ").map(|p| p + 1)).unwrap_or(held.len());
+                    block.or_else(|| memchr::memmem::rfind(&held, b"\nCode: ").map(|p| p + 1)).unwrap_or(whole_rows);
                 // The server's block starts on a line of its own (`\r\n__exception__`).
                 if held[..cut].ends_with(b"\r\n") {
                     cut -= 2;
@@ -357,13 +359,18 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
 /// `FORMAT`. Deliberately broad: a query that mentions any of these words anywhere is rendered by the
 /// server, which costs at most speed, never exactness.
 fn server_renders(client: &Client, sql: &str) -> bool {
-    const WORDS: &[&str] = &["totals", "extremes", "format", "output", "representation", "timezone", "time_zone"];
+    const WORDS: &[&str] =
+        &["totals", "extremes", "format", "output", "representation", "timezone", "time_zone", "compatibility"];
     let mentions = |s: &str| {
         let s = s.to_ascii_lowercase();
         WORDS.iter().any(|w| s.contains(w))
     };
     // A backslash may spell any of those words in a quoted name (`\x65xtremes`).
-    client.settings().iter().any(|(k, _)| mentions(k)) || mentions(sql) || sql.contains('\\')
+    // 18.16's Native names `DateTime` columns without their zone: its own text has them.
+    client.settings().iter().any(|(k, _)| mentions(k))
+        || mentions(sql)
+        || sql.contains('\\')
+        || server_major(client) < 19
 }
 
 /// The server's major version (0 when it does not parse).
@@ -418,7 +425,13 @@ fn insert(
         .settings()
         .iter()
         .any(|(k, v)| k == "input_format_null_as_default" && matches!(v.as_str(), "0" | "false"));
-    if server_major(client) >= 21 && null_as_default {
+    // Settings that change text input leave every row to the server's parser, which applies the
+    // DEFAULT expressions itself (under `compatibility` the NULL-for-default path may not exist).
+    let server_reads_all =
+        client.settings().iter().any(|(k, _)| clickhouse_connect::format::input::changes_text_input(k));
+    if server_major(client) >= 21 && server_reads_all && format != InputFormat::Native {
+        inserter = inserter.defaults_by_server();
+    } else if server_major(client) >= 21 && null_as_default {
         // An omitted field gets the column's DEFAULT expression, as in the server's own INSERT (which
         // fills a NULL for a non-Nullable column with it).
         inserter = inserter.defaults_as_nulls()?;

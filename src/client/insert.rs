@@ -58,11 +58,12 @@ impl Client {
     /// The table's columns and their type names, as the server describes them (computed columns
     /// included).
     pub fn table_columns(&self, table: &str) -> Result<Vec<(String, String)>> {
-        Ok(self.describe(table, &CallOptions::default())?.into_iter().map(|(n, t, _)| (n, t)).collect())
+        Ok(self.describe(table, &CallOptions::default())?.into_iter().map(|(n, t, _, _)| (n, t)).collect())
     }
 
-    /// `DESCRIBE TABLE` in the call's database and session: (name, type, default kind).
-    fn describe(&self, table: &str, opts: &CallOptions) -> Result<Vec<(String, String, String)>> {
+    /// `DESCRIBE TABLE` in the call's database and session: (name, type, default kind, default
+    /// expression).
+    fn describe(&self, table: &str, opts: &CallOptions) -> Result<Vec<(String, String, String, String)>> {
         let mut cols = Vec::new();
         // Only where the table is: the call's database and session (for temporary tables).
         let mut where_ = CallOptions::new();
@@ -74,7 +75,7 @@ impl Client {
             for r in 0..block.rows() {
                 let row = block.row(r);
                 let text = |i: usize| row.get(i).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                cols.push((text(0), text(1), text(2)));
+                cols.push((text(0), text(1), text(2), text(3)));
             }
             Ok(())
         })?;
@@ -201,16 +202,16 @@ impl Client {
         if column_names.is_empty() || column_names == ["*"] {
             return Ok(all
                 .into_iter()
-                .filter(|(_, _, kind)| !matches!(kind.as_str(), "MATERIALIZED" | "ALIAS" | "EPHEMERAL"))
-                .map(|(n, t, _)| (n, t))
+                .filter(|(_, _, kind, _)| !matches!(kind.as_str(), "MATERIALIZED" | "ALIAS" | "EPHEMERAL"))
+                .map(|(n, t, _, _)| (n, t))
                 .collect());
         }
         column_names
             .iter()
             .map(|n| {
                 all.iter()
-                    .find(|(c, _, _)| c == n)
-                    .map(|(c, t, _)| (c.clone(), t.clone()))
+                    .find(|(c, _, _, _)| c == n)
+                    .map(|(c, t, _, _)| (c.clone(), t.clone()))
                     .ok_or_else(|| Error::usage(format!("table {table} has no column {n}")))
             })
             .collect()

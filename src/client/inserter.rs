@@ -306,6 +306,9 @@ pub struct Inserter {
     coercion_zone: String,
     /// Identifies this insert's columns (see [`Inserter::write_block`]).
     shape: u64,
+    /// Per column: the `DEFAULT` expression the server applies to an omitted field, for columns that
+    /// cannot take NULL for it (see [`Inserter::defaults_as_nulls`]).
+    server_defaults: Vec<Option<String>>,
     /// Per column: whether any value converts for it (see `coerce::converts_for`).
     convertible: Vec<bool>,
     /// The client's cache of table columns and this table's key in it: forgotten when the server
@@ -407,6 +410,7 @@ impl Client {
         let columns = self.insert_columns_for(table, column_names, opts)?;
         let types = columns.iter().map(|(_, t)| TypeDesc::parse(t)).collect::<Result<Vec<_>>>()?;
         let builders = types.iter().map(builder_for).collect::<Result<Vec<_>>>()?;
+        let builders_len = builders.len();
         let names: Vec<String> = columns.iter().map(|(n, _)| super::quote_identifier(n)).collect();
         let sql = format!("INSERT INTO {} ({}) FORMAT Native", super::insert::quote_table(table), names.join(", "));
         let encoding = match &self.call_compression(opts, "decompress") {
@@ -452,6 +456,7 @@ impl Client {
             coercion: super::coerce::Coercion::new(&self.server_timezone),
             coercion_zone: self.server_timezone.clone(),
             shape: next_shape(),
+            server_defaults: vec![None; builders_len],
             convertible,
             column_cache: (self.table_columns.clone(), self.table_key(table, opts)),
         };
@@ -471,20 +476,29 @@ impl Inserter {
         if self.pending_rows() > 0 || self.summary.rows > 0 {
             return Err(Error::usage("defaults_as_nulls must be called before rows are written"));
         }
-        let kinds: Vec<(String, String)> = {
+        let kinds: Vec<(String, String, String)> = {
             let (cache, key) = &self.column_cache;
             let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache.get(key).map(|cols| cols.iter().map(|(n, _, k)| (n.clone(), k.clone())).collect()).unwrap_or_default()
+            cache
+                .get(key)
+                .map(|cols| cols.iter().map(|(n, _, k, e)| (n.clone(), k.clone(), e.clone())).collect())
+                .unwrap_or_default()
         };
         for i in 0..self.columns.len() {
-            let has_default = kinds.iter().any(|(n, k)| *n == self.columns[i].0 && k == "DEFAULT");
-            let t = match &self.types[i] {
-                _ if !has_default => continue,
-                TypeDesc::LowCardinality(inner) if inner.is_scalar() => {
+            let expression =
+                kinds.iter().find(|(n, k, _)| *n == self.columns[i].0 && k == "DEFAULT").map(|(_, _, e)| e);
+            let t = match (&self.types[i], expression) {
+                (_, None) => continue,
+                (TypeDesc::LowCardinality(inner), _) if inner.is_scalar() => {
                     TypeDesc::LowCardinality(Box::new(TypeDesc::Nullable(inner.clone())))
                 }
-                t if t.is_scalar() => TypeDesc::Nullable(Box::new(t.clone())),
-                _ => continue,
+                (t, _) if t.is_scalar() => TypeDesc::Nullable(Box::new(t.clone())),
+                (_, Some(e)) => {
+                    // No NULL can stand for the default here: rows that omit the field are the
+                    // server's to read, with the expression.
+                    self.server_defaults[i] = Some(e.clone());
+                    continue;
+                }
             };
             self.builders[i] = builder_for(&t)?;
             self.convertible[i] = super::coerce::converts_for(&t);
@@ -493,6 +507,25 @@ impl Inserter {
         }
         self.shape = next_shape();
         Ok(self)
+    }
+
+    /// Columns with a `DEFAULT` expression keep their types, and every such expression is the server's
+    /// to apply ([`Inserter::server_defaults`]): for text read by the server's own parser (under
+    /// settings that change text input, such as `compatibility`, every row is), instead of
+    /// [`Inserter::defaults_as_nulls`].
+    pub fn defaults_by_server(mut self) -> Self {
+        let (cache, key) = &self.column_cache;
+        let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cols) = cache.get(key) {
+            for (i, (name, _)) in self.columns.iter().enumerate() {
+                let found = cols.iter().find(|(n, _, k, _)| n == name && k == "DEFAULT");
+                if let Some((_, _, _, e)) = found {
+                    self.server_defaults[i] = Some(e.clone());
+                }
+            }
+        }
+        drop(cache);
+        self
     }
 
     /// Ends the current request and starts a new one whenever a limit is reached (checked after each
@@ -791,6 +824,13 @@ impl Inserter {
         Ok(())
     }
 
+    /// Per column, the `DEFAULT` expression the server must apply to an omitted field where no NULL
+    /// can stand for it (composite and Nullable columns; set by [`Inserter::defaults_as_nulls`]): a
+    /// text reader hands rows that omit such a field to the server's parser, with the expression.
+    pub fn server_defaults(&self) -> &[Option<String>] {
+        &self.server_defaults
+    }
+
     /// The rows of a block (the `block_rows` the inserter was made with).
     pub fn block_rows(&self) -> usize {
         self.block_rows
@@ -812,16 +852,17 @@ impl Inserter {
     }
 
     /// Sends a block made by a [`BlockBuilder`] of this insert (rows written before it are sent
-    /// first); a block of another insert, or of this one before its columns changed, is refused.
+    /// first); a block of another insert, or of this one before its columns changed, is refused (an
+    /// empty block is nothing to send).
     pub fn write_block(&mut self, block: &EncodedBlock) -> Result<()> {
         self.check_usable()?;
+        if block.rows == 0 {
+            return Ok(());
+        }
         if block.shape != self.shape {
             return Err(Error::usage("the block was built for another insert (or for other columns)"));
         }
         self.flush()?;
-        if block.rows == 0 {
-            return Ok(());
-        }
         self.scratch.clear();
         self.scratch.extend_from_slice(&block.bytes);
         self.send_scratch(block.rows).map_err(|e| self.fail(e))

@@ -43,7 +43,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// `name=value` URL parameters.
 type UrlParams = Vec<(String, String)>;
 /// Columns (name, type, default kind) per (database, session, table).
-type ColumnCache = HashMap<String, Vec<(String, String, String)>>;
+/// Per table: its columns' (name, type, default kind, default expression), from `DESCRIBE TABLE`.
+type ColumnCache = HashMap<String, Vec<(String, String, String, String)>>;
 /// URL parameters the client adds on its own.
 type StaticParams = Vec<(&'static str, &'static str)>;
 

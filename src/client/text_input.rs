@@ -72,6 +72,25 @@ pub(crate) fn server_error_row(message: &str) -> Option<u64> {
 
 impl ServerParser for ServerTextParser<'_> {
     fn parse(&mut self, format: InputFormat, data: &[u8], mid_input: bool) -> Result<ServerVerdict> {
+        self.ask(format, data, mid_input, false)
+    }
+
+    fn parse_leniently(
+        &mut self,
+        format: InputFormat,
+        data: &[u8],
+        mid_input: bool,
+    ) -> Result<Option<Vec<Vec<crate::Value<'static>>>>> {
+        Ok(match self.ask(format, data, mid_input, true) {
+            Ok(ServerVerdict::Rows(rows)) => Some(rows),
+            _ => None,
+        })
+    }
+}
+
+impl ServerTextParser<'_> {
+    /// `SELECT * FROM format(…)` of the rows; `lenient`: rows the server cannot read are skipped.
+    fn ask(&mut self, format: InputFormat, data: &[u8], mid_input: bool, lenient: bool) -> Result<ServerVerdict> {
         if !self.supported {
             return Ok(ServerVerdict::Rejected {
                 row: None,
@@ -99,6 +118,13 @@ impl ServerParser for ServerTextParser<'_> {
         if sql.len() > 200_000 {
             opts = opts.setting("max_query_size", sql.len() + 4096);
         }
+        if lenient {
+            // Parsed in order on one thread, so that skipping changes nothing before the first skip.
+            opts = opts
+                .setting("input_format_allow_errors_num", 1_000_000_000)
+                .setting("input_format_allow_errors_ratio", 1)
+                .setting("input_format_parallel_parsing", 0);
+        }
         if mid_input && self.detects_headers {
             // Only a file's first row may be a header; the row of defaults ahead of later rows is not.
             opts = opts.setting("input_format_tsv_detect_header", 0).setting("input_format_csv_detect_header", 0);
@@ -125,16 +151,25 @@ struct TextSetup {
     canonical: bool,
     uncertain: Vec<Option<String>>,
     csv: CsvDialect,
+    /// Per column: its `DEFAULT` is the server's to apply.
+    server_defaults: Vec<bool>,
 }
 
 impl Client {
     /// The reading of text input for `columns` under this client's settings.
-    fn text_setup(&self, columns: &[(String, TypeDesc)]) -> Result<TextSetup> {
+    /// `defaults[i]`: the `DEFAULT` expression the server applies to column `i` when its field is
+    /// omitted (given to the server's parser in the structure).
+    fn text_setup(&self, columns: &[(String, TypeDesc)], defaults: &[Option<String>]) -> Result<TextSetup> {
         let structure = columns
             .iter()
-            .map(|(n, t)| format!("{} {}", super::quote_identifier(n), plain_type(t)))
+            .enumerate()
+            .map(|(i, (n, t))| match defaults.get(i).and_then(Option::as_deref) {
+                Some(e) => format!("{} {} DEFAULT {e}", super::quote_identifier(n), plain_type(t)),
+                None => format!("{} {}", super::quote_identifier(n), plain_type(t)),
+            })
             .collect::<Vec<_>>()
             .join(", ");
+        let server_defaults = (0..columns.len()).map(|i| defaults.get(i).is_some_and(Option::is_some)).collect();
         let major = self.server_version().split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
         // Settings that act on the input as a whole cannot be applied to batches of it.
         if let Some((k, _)) = self.settings().iter().find(|(k, _)| {
@@ -161,7 +196,7 @@ impl Client {
             double_quotes: yes(setting("format_csv_allow_double_quotes"), true),
             single_quotes: yes(setting("format_csv_allow_single_quotes"), false),
         };
-        Ok(TextSetup { structure, major, canonical, uncertain, csv })
+        Ok(TextSetup { structure, major, canonical, uncertain, csv, server_defaults })
     }
 
     fn server_text_parser(&self, setup: &TextSetup) -> ServerTextParser<'_> {
@@ -186,12 +221,28 @@ impl Client {
         if format == InputFormat::Native {
             return Ok(Box::new(NativeReader::new(input, columns.to_vec())));
         }
-        let setup = self.text_setup(columns)?;
+        self.input_rows_with_defaults(format, input, columns, &[])
+    }
+
+    /// [`Client::input_rows`] where the server applies the `DEFAULT` expression `defaults[i]` to an
+    /// omitted field of column `i`.
+    fn input_rows_with_defaults<'a, R: BufRead + 'a>(
+        &'a self,
+        format: InputFormat,
+        input: R,
+        columns: &[(String, TypeDesc)],
+        defaults: &[Option<String>],
+    ) -> Result<Box<dyn RowReader + 'a>> {
+        if format == InputFormat::Native {
+            return Ok(Box::new(NativeReader::new(input, columns.to_vec())));
+        }
+        let setup = self.text_setup(columns, defaults)?;
         let server = self.server_text_parser(&setup);
         let rows =
             TextRows::new(format, input, columns.to_vec(), self.server_timezone(), setup.canonical, Box::new(server))?
                 .with_uncertain_zones(setup.uncertain)
-                .with_csv_dialect(setup.csv);
+                .with_csv_dialect(setup.csv)
+                .with_server_defaults(setup.server_defaults);
         Ok(Box::new(if setup.major < 19 { rows.for_legacy_server() } else { rows }))
     }
 
@@ -213,9 +264,10 @@ impl Client {
         inserter: &mut crate::Inserter,
         mut each: impl FnMut(u64),
     ) -> Result<(u64, Option<Error>)> {
-        let setup = if format == InputFormat::Native { None } else { Some(self.text_setup(columns)?) };
+        let defaults = inserter.server_defaults().to_vec();
+        let setup = if format == InputFormat::Native { None } else { Some(self.text_setup(columns, &defaults)?) };
         let Some(setup) = setup.filter(|s| s.canonical) else {
-            let mut rows = self.input_rows(format, input, columns)?;
+            let mut rows = self.input_rows_with_defaults(format, input, columns, &defaults)?;
             return crate::format::read::copy_rows(rows.as_mut(), inserter, each);
         };
         let chunker = Chunker::new(format, input)?.with_csv_dialect(setup.csv);
@@ -235,6 +287,9 @@ struct ChunkDone {
     rows: u64,
     /// Rows the server found minus rows split (see [`TextRows::row_adjustment`]).
     adjust: i64,
+    /// The index of the chunk's row from which the rows for the server's parser ran to its end,
+    /// unread (see [`TextRows::tail`]).
+    tail: Option<usize>,
     failure: Option<Error>,
     fatal: Option<Error>,
     chunk: Chunk,
@@ -253,6 +308,8 @@ fn parallel_copy<R: BufRead>(
     use std::sync::mpsc::{channel, sync_channel};
     let chunk_rows = inserter.block_rows();
     let builders = [inserter.block_builder()?, inserter.block_builder()?];
+    // The sending thread's own, for runs of the server's rows that cross chunks.
+    let own_builder = inserter.block_builder()?;
     // Chunks go round: the splitter fills one, a worker reads it, the sender returns it (so at most
     // IN_FLIGHT are anywhere at once, results waiting for their turn included).
     let (free_tx, free_rx) = sync_channel::<(Chunk, crate::EncodedBlock)>(IN_FLIGHT);
@@ -278,15 +335,16 @@ fn parallel_copy<R: BufRead>(
                             block: crate::EncodedBlock::new(),
                             rows: 0,
                             adjust: 0,
+                            tail: None,
                             failure: Some(e),
                             fatal: None,
                             chunk: Chunk::default(),
                         },
                         Ok((chunk, block)) if stop.load(Ordering::Relaxed) => {
-                            ChunkDone { block, rows: 0, adjust: 0, failure: None, fatal: None, chunk }
+                            ChunkDone { block, rows: 0, adjust: 0, tail: None, failure: None, fatal: None, chunk }
                         }
                         Ok((chunk, block)) => {
-                            read_chunk(client, format, chunk, block, columns, setup, tz, &mut builder, &mut row)
+                            ReadChunk { client, format, columns, setup, tz }.read(chunk, block, &mut builder, &mut row)
                         }
                     };
                     if done_tx.send((index, done)).is_err() {
@@ -298,38 +356,30 @@ fn parallel_copy<R: BufRead>(
         drop(done_tx);
         // The sender: blocks in input order.
         let sender = scope.spawn(move || -> Result<(u64, Option<Error>)> {
+            let mut order = InOrder {
+                inserter,
+                written: 0,
+                adjust: 0,
+                outcome: None,
+                carry: None,
+                own: (own_builder, crate::EncodedBlock::new(), Vec::new()),
+                read: ReadChunk { client, format, columns, setup, tz },
+            };
             let mut waiting = std::collections::BTreeMap::new();
-            let (mut next, mut written) = (0usize, 0u64);
-            // The server's row numbers differ from the split's by this much after the chunks so far.
-            let mut adjust = 0i64;
-            let mut outcome: Option<Result<Option<Error>>> = None;
+            let mut next = 0usize;
             for (index, done) in done_rx {
                 waiting.insert(index, done);
                 while let Some(done) = waiting.remove(&next) {
                     next += 1;
-                    if outcome.is_none() {
-                        if let Err(e) = inserter.write_block(&done.block) {
-                            outcome = Some(Err(e));
-                        } else {
-                            written += done.rows;
-                            if let Some(e) = done.fatal {
-                                outcome = Some(Err(e));
-                            } else if let Some(mut e) = done.failure {
-                                if let Error::Input { row, .. } = &mut e {
-                                    *row = row.saturating_add_signed(adjust).max(1);
-                                }
-                                outcome = Some(Ok(Some(e)));
-                            }
-                            adjust += done.adjust;
-                        }
-                        if outcome.is_some() {
-                            stop.store(true, Ordering::Relaxed);
-                        }
+                    if let Some((chunk, block)) = order.take(done) {
+                        let _ = free_tx.try_send((chunk, block));
                     }
-                    let _ = free_tx.try_send((done.chunk, done.block));
+                    if order.outcome.is_some() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
                 }
             }
-            outcome.unwrap_or(Ok(None)).map(|failure| (written, failure))
+            order.finish()
         });
         // The splitter (this thread, which owns the input).
         let mut index = 0;
@@ -355,52 +405,136 @@ fn parallel_copy<R: BufRead>(
     })
 }
 
-/// Reads one chunk into `builder` and encodes its rows into `block`.
-#[allow(clippy::too_many_arguments)]
-fn read_chunk(
-    client: &Client,
+/// What reading a chunk needs.
+#[derive(Clone, Copy)]
+struct ReadChunk<'a> {
+    client: &'a Client,
     format: InputFormat,
-    chunk: Chunk,
-    mut block: crate::EncodedBlock,
-    columns: &[(String, TypeDesc)],
-    setup: &TextSetup,
-    tz: &str,
-    builder: &mut crate::BlockBuilder,
-    row: &mut Vec<crate::Value<'static>>,
-) -> ChunkDone {
-    let server = Box::new(client.server_text_parser(setup));
-    let rows = match TextRows::of_chunk(format, chunk, columns.to_vec(), tz, true, server) {
-        Ok(r) => r.with_uncertain_zones(setup.uncertain.clone()),
-        Err(e) => {
-            return ChunkDone { block, rows: 0, adjust: 0, failure: None, fatal: Some(e), chunk: Chunk::default() };
-        }
-    };
-    let mut rows = if setup.major < 19 { rows.for_legacy_server() } else { rows };
-    let (mut written, mut failure) = (0u64, None);
-    loop {
-        match rows.next_row(row) {
-            Ok(true) => match builder.write(row) {
-                Ok(()) => written += 1,
-                Err(Error::Input { column, message, .. }) => {
-                    let (at, line) = rows.position();
-                    failure = Some(Error::Input { row: at, line, column, message });
-                    break;
-                }
+    columns: &'a [(String, TypeDesc)],
+    setup: &'a TextSetup,
+    tz: &'a str,
+}
+
+impl ReadChunk<'_> {
+    /// Reads one chunk into `builder` and encodes its rows into `block`.
+    fn read(
+        &self,
+        chunk: Chunk,
+        mut block: crate::EncodedBlock,
+        builder: &mut crate::BlockBuilder,
+        row: &mut Vec<crate::Value<'static>>,
+    ) -> ChunkDone {
+        let (setup, first_row) = (self.setup, chunk.first_row());
+        let server = Box::new(self.client.server_text_parser(setup));
+        let rows = match TextRows::of_chunk(self.format, chunk, self.columns.to_vec(), self.tz, true, server) {
+            Ok(r) => {
+                r.with_uncertain_zones(setup.uncertain.clone()).with_server_defaults(setup.server_defaults.clone())
+            }
+            Err(e) => {
+                let chunk = Chunk::default();
+                return ChunkDone { block, rows: 0, adjust: 0, tail: None, failure: None, fatal: Some(e), chunk };
+            }
+        };
+        let mut rows = if setup.major < 19 { rows.for_legacy_server() } else { rows };
+        let (mut written, mut failure) = (0u64, None);
+        loop {
+            match rows.next_row(row) {
+                Ok(true) => match builder.write(row) {
+                    Ok(()) => written += 1,
+                    Err(Error::Input { column, message, .. }) => {
+                        let (at, line) = rows.position();
+                        failure = Some(Error::Input { row: at, line, column, message });
+                        break;
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                },
+                Ok(false) => break,
                 Err(e) => {
                     failure = Some(e);
                     break;
                 }
-            },
-            Ok(false) => break,
-            Err(e) => {
-                failure = Some(e);
-                break;
             }
         }
+        // The values are dropped on the thread that made them.
+        row.clear();
+        let fatal = builder.finish(&mut block).err();
+        let (adjust, tail) = (rows.row_adjustment(), rows.tail().map(|r| (r - first_row) as usize));
+        let chunk = rows.into_chunk().unwrap_or_default();
+        ChunkDone { block, rows: written, adjust, tail, failure, fatal, chunk }
     }
-    // The values are dropped on the thread that made them.
-    row.clear();
-    let fatal = builder.finish(&mut block).err();
-    let adjust = rows.row_adjustment();
-    ChunkDone { block, rows: written, adjust, failure, fatal, chunk: rows.into_chunk().unwrap_or_default() }
+}
+
+/// The sending side: chunks' blocks to the inserter in input order, a run of the server's rows that
+/// reached a chunk's end read again together with the next chunk, the first failure kept.
+struct InOrder<'a> {
+    inserter: &'a mut crate::Inserter,
+    written: u64,
+    /// The server's row numbers differ from the split's by this much after the chunks so far.
+    adjust: i64,
+    outcome: Option<Result<Option<Error>>>,
+    /// Rows left unread at the end of the last chunk, to be read with the next one.
+    carry: Option<Chunk>,
+    own: (crate::BlockBuilder, crate::EncodedBlock, Vec<crate::Value<'static>>),
+    read: ReadChunk<'a>,
+}
+
+impl InOrder<'_> {
+    /// Takes the next chunk in order; returns its buffers when they are the workers' to reuse.
+    fn take(&mut self, mut done: ChunkDone) -> Option<(Chunk, crate::EncodedBlock)> {
+        let mut returned = None;
+        if self.outcome.is_some() {
+            return Some((done.chunk, done.block));
+        }
+        if let Some(carry) = self.carry.take() {
+            // A read failure of the input ends it where it is; otherwise the worker read this chunk from
+            // the middle of a run of the server's rows: the run and the chunk are read again, here.
+            if done.fatal.is_none() && !(done.failure.is_some() && done.chunk.rows() == 0) {
+                let merged = carry.tail_and(0, &done.chunk);
+                returned = Some((std::mem::take(&mut done.chunk), std::mem::take(&mut done.block)));
+                let (builder, block, row) = &mut self.own;
+                done = self.read.read(merged, std::mem::take(block), builder, row);
+            }
+        }
+        self.settle(&mut done);
+        match returned {
+            Some(buffers) => {
+                self.own.1 = done.block;
+                Some(buffers)
+            }
+            None => Some((done.chunk, done.block)),
+        }
+    }
+
+    /// Sends a chunk's block and keeps its failure or its unread rows.
+    fn settle(&mut self, done: &mut ChunkDone) {
+        if let Err(e) = self.inserter.write_block(&done.block) {
+            self.outcome = Some(Err(e));
+            return;
+        }
+        self.written += done.rows;
+        if let Some(e) = done.fatal.take() {
+            self.outcome = Some(Err(e));
+        } else if let Some(mut e) = done.failure.take() {
+            if let Error::Input { row, .. } = &mut e {
+                *row = row.saturating_add_signed(self.adjust).max(1);
+            }
+            self.outcome = Some(Ok(Some(e)));
+        } else if let Some(t) = done.tail {
+            self.carry = Some(done.chunk.tail_and(t, &Chunk::default()));
+        }
+        self.adjust += done.adjust;
+    }
+
+    /// After the last chunk: reads what was left unread, and says how the copy ended.
+    fn finish(mut self) -> Result<(u64, Option<Error>)> {
+        if let (None, Some(carry)) = (&self.outcome, self.carry.take()) {
+            let (builder, block, row) = &mut self.own;
+            let mut done = self.read.read(carry.tail_as_last(0), std::mem::take(block), builder, row);
+            self.settle(&mut done);
+        }
+        self.outcome.unwrap_or(Ok(None)).map(|failure| (self.written, failure))
+    }
 }

@@ -13,6 +13,13 @@ use crate::value::Value;
 impl TextRenderer {
     /// Writes one column's value as `CSV` does: one field, or a tuple's fields separated by `,`.
     pub fn write_csv(&mut self, out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc) {
+        // A Nullable tuple is not spread over fields: its text form, quoted (as arrays and maps are).
+        if let (TypeDesc::Nullable(inner), Value::Tuple(_)) = (t, v) {
+            let mut text = Vec::new();
+            self.write_tsv(&mut text, v, inner);
+            csv_quote(out, &text);
+            return;
+        }
         let t = strip(t);
         match (v, t) {
             (Value::Null, _) => out.extend_from_slice(b"\\N"),

@@ -48,6 +48,10 @@ impl TextRenderer {
             (Value::Array(items), t) => {
                 let inner = match t {
                     TypeDesc::Array(inner) => inner.as_ref().clone(),
+                    // Its rows are named tuples: objects.
+                    TypeDesc::Nested(fields) => {
+                        TypeDesc::Tuple(fields.iter().map(|(n, t)| (Some(n.clone()), t.clone())).collect())
+                    }
                     geo => geo_element(geo),
                 };
                 out.push(b'[');

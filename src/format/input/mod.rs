@@ -78,6 +78,18 @@ pub trait ServerParser {
     /// defaults, and no header may be detected in it). `Err` is a failure to ask (the connection, the
     /// server's own trouble, a user who may not run the query), not a verdict on the data.
     fn parse(&mut self, format: InputFormat, data: &[u8], mid_input: bool) -> Result<ServerVerdict>;
+
+    /// [`ServerParser::parse`] with the server skipping the rows it cannot read: the rows before the
+    /// first one it refuses are exactly those its own `INSERT` would have read before failing there,
+    /// however its rows fall on this reader's split. `None` when the server cannot be asked so.
+    fn parse_leniently(
+        &mut self,
+        _format: InputFormat,
+        _data: &[u8],
+        _mid_input: bool,
+    ) -> Result<Option<Vec<Vec<Value<'static>>>>> {
+        Ok(None)
+    }
 }
 
 /// Whether a setting changes how the server reads text (then every row is read by the server).
@@ -91,6 +103,7 @@ pub fn changes_text_input(setting: &str) -> bool {
         || s.starts_with("cast_")
         || s.starts_with("errors_for")
         || s == "data_type_default_nullable"
+        || s == "compatibility"
 }
 
 /// Where a reader's rows come from: split from the input here, or split already (a chunk of the input
@@ -139,9 +152,44 @@ pub struct Chunk {
     first_row: u64,
     /// The input began with a byte order mark (and this chunk is its start).
     bom: bool,
+    /// The input ends with this chunk.
+    last: bool,
 }
 
 impl Chunk {
+    /// The rows of this chunk from its `index`th on, followed by those of `next` (the chunk after it):
+    /// where a run of rows for the server's parser reached the end of this chunk, it goes on in the
+    /// next one (see [`TextRows::tail`]).
+    pub fn tail_and(&self, index: usize, next: &Chunk) -> Chunk {
+        let mut out = Chunk {
+            first_row: self.first_row + index as u64,
+            bom: self.bom && index == 0,
+            last: next.last,
+            ..Chunk::default()
+        };
+        for c in [self, next] {
+            let from = if std::ptr::eq(c, self) { index } else { 0 };
+            for span in c.spans.iter().skip(from) {
+                let start = out.data.len();
+                out.data.extend_from_slice(&c.data[span.start..span.end]);
+                out.spans.push(RowSpan { start, end: out.data.len(), ..*span });
+            }
+        }
+        out
+    }
+
+    /// The rows of this chunk from its `index`th on, as the last of the input.
+    pub fn tail_as_last(&self, index: usize) -> Chunk {
+        let mut out = self.tail_and(index, &Chunk::default());
+        out.last = true;
+        out
+    }
+
+    /// Whether the input ends with this chunk.
+    pub fn is_last(&self) -> bool {
+        self.last
+    }
+
     /// Rows in the chunk.
     pub fn rows(&self) -> usize {
         self.spans.len()
@@ -210,6 +258,7 @@ impl<R: BufRead> Chunker<R> {
         chunk.next = 0;
         chunk.first_row = self.rows + 1;
         chunk.bom = false;
+        chunk.last = false;
         // The first chunk has the first two rows at least: the server reads a header only together
         // with the row after it.
         let least = if self.rows == 0 { 2 } else { 1 };
@@ -232,6 +281,7 @@ impl<R: BufRead> Chunker<R> {
             })?;
             let Some(span) = span else {
                 self.done = true;
+                chunk.last = true;
                 break;
             };
             if self.rows == 0 {
@@ -243,6 +293,7 @@ impl<R: BufRead> Chunker<R> {
             chunk.spans.push(RowSpan { start, end: chunk.data.len(), ..span });
             if span.refused.is_some() {
                 self.done = true;
+                chunk.last = true;
             }
         }
         Ok(!chunk.spans.is_empty())
@@ -272,6 +323,12 @@ pub struct TextRows<'a, R> {
     /// as the input has it.
     prefix_row: Vec<u8>,
     prefix_values: Vec<Value<'static>>,
+    /// Per column: its `DEFAULT` is the server's to apply (an omitted or NULL field makes the row
+    /// the server's to read; see [`TextRows::with_server_defaults`]).
+    server_defaults: Vec<bool>,
+    /// Reading a chunk: the row from which the rows for the server's parser ran to the chunk's end
+    /// (left unread: see [`TextRows::tail`]).
+    tail: Option<u64>,
 }
 
 impl<'a> TextRows<'a, std::io::Empty> {
@@ -323,7 +380,16 @@ impl<'a, R: BufRead> TextRows<'a, R> {
             position: (0, 0),
             prefix_row: defaults_row,
             prefix_values: defaults,
+            server_defaults: Vec::new(),
+            tail: None,
         })
+    }
+
+    /// Reading a chunk that is not the input's last: the 1-based row from which the rows for the
+    /// server's parser ran to the chunk's end, unread (the rows before it were read). They are to be
+    /// read together with the next chunk ([`Chunk::tail_and`]).
+    pub fn tail(&self) -> Option<u64> {
+        self.tail
     }
 
     /// Rows the server found minus rows split, in the rows read so far (rows after them are numbered
@@ -345,6 +411,14 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         if let Source::Split(s) = self.split {
             self.split = Source::Split(s.with_csv_dialect(csv));
         }
+        self
+    }
+
+    /// Marks the columns whose `DEFAULT` expression the server applies to an omitted field (given in
+    /// the structure the server parses with): a row that omits such a field, or gives NULL for it, is
+    /// read by the server.
+    pub fn with_server_defaults(mut self, columns: Vec<bool>) -> Self {
+        self.server_defaults = columns;
         self
     }
 
@@ -390,9 +464,9 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         }
         let bytes = &self.split.bytes(span);
         match self.format {
-            Format::Tsv => tsv_row(&mut self.strict, bytes, &self.columns, first, out),
-            Format::Csv => csv_row(&mut self.strict, bytes, &self.columns, first, out),
-            Format::Json => json_row(&mut self.strict, bytes, &self.columns, out),
+            Format::Tsv => tsv_row(&mut self.strict, bytes, &self.columns, &self.server_defaults, first, out),
+            Format::Csv => csv_row(&mut self.strict, bytes, &self.columns, &self.server_defaults, first, out),
+            Format::Json => json_row(&mut self.strict, bytes, &self.columns, &self.server_defaults, out),
         }
     }
 
@@ -414,7 +488,18 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         // The first row may be a header only together with the next one (names, then types).
         let mut forced = usize::from(first_row == 1);
         while batch.rows.len() < BATCH_ROWS && batch.data.len() < BATCH_BYTES {
-            let Some(next) = self.next_span()? else { break };
+            let Some(next) = self.next_span()? else {
+                if let Source::Given(c) = &self.split {
+                    if !c.last {
+                        // The run goes on in the next chunk, where the server must see it whole
+                        // (its readers take some composites across line ends): left to the reader
+                        // of this chunk's rest and the next one together.
+                        self.tail = Some(first_row);
+                        return Ok(());
+                    }
+                }
+                break;
+            };
             let row = self.split_rows;
             if let Some(reason) = next.refused {
                 refused = Some((row, next.line, reason));
@@ -463,20 +548,39 @@ impl<'a, R: BufRead> TextRows<'a, R> {
                     .filter(|&i| i < whole);
                 let mut found = None;
                 if let Some(i) = named {
-                    if let Ok(before) = self.read_prefix(&batch, i)? {
-                        found = Some((i, before, message.clone()));
+                    // The server's own rows before the one it names (its rows may be several of this
+                    // reader's, so no prefix of them is asked for).
+                    if let Some(all) = self.server.parse_leniently(self.input_format, &batch.data, batch.skip > 0)? {
+                        let led = batch.skip == 0 || all.first() == Some(&self.prefix_values);
+                        if led && all.len() >= batch.skip + i {
+                            let before: Vec<_> = all.into_iter().skip(batch.skip).take(i).collect();
+                            found = Some((i, before, message.clone()));
+                        }
                     }
                 }
                 let (bad, before, message) = match found {
                     Some(f) => f,
                     None => {
+                        // Invariant: the first `lo` rows read, the first `hi` do not. A prefix that ends
+                        // inside one of the server's rows (it reads some composites across line ends,
+                        // so its rows can be several of chc's) fails at the end of its data: that cut
+                        // says nothing, and the next one is tried.
                         let (mut lo, mut hi) = (0, whole);
                         let (mut lo_values, mut hi_message) = (Vec::new(), message);
                         while hi - lo > 1 {
-                            let mid = lo + (hi - lo) / 2;
-                            match self.read_prefix(&batch, mid)? {
-                                Ok(v) => (lo, lo_values) = (mid, v),
-                                Err((_, m)) => (hi, hi_message) = (mid, m),
+                            let mut cut = lo + (hi - lo) / 2;
+                            loop {
+                                match self.read_prefix(&batch, cut)? {
+                                    Ok(v) => {
+                                        (lo, lo_values) = (cut, v);
+                                        break;
+                                    }
+                                    Err((_, m)) if ends_inside_a_row(&m) && cut + 1 < hi => cut += 1,
+                                    Err((_, m)) => {
+                                        (hi, hi_message) = (cut, m);
+                                        break;
+                                    }
+                                }
                             }
                         }
                         (lo, lo_values, hi_message)
@@ -565,6 +669,11 @@ impl Batch {
         }
         self.rows.push((row, line, start..self.data.len()));
     }
+}
+
+/// Whether the server's error says its data ended inside a row.
+fn ends_inside_a_row(message: &str) -> bool {
+    ["end of stream", "after eof", "Unexpected end"].iter().any(|m| message.contains(m))
 }
 
 fn adjusted(row: u64, adjust: i64) -> u64 {
@@ -674,16 +783,18 @@ fn body(bytes: &[u8]) -> Option<&[u8]> {
     (!b.ends_with(b"\r")).then_some(b)
 }
 
-/// Whether the first row could be a header: one of its fields is its column's name (the server's
+/// Whether the first row could be a header: one of its fields is a column's name (the server's
 /// header detection is its own to apply).
 fn names_row(fields: &[&[u8]], columns: &[(String, TypeDesc)]) -> bool {
-    fields.iter().zip(columns).any(|(f, (n, _))| f.eq_ignore_ascii_case(n.as_bytes()))
+    // In any order: the server maps a header's names to the columns.
+    fields.iter().any(|f| columns.iter().any(|(n, _)| f.eq_ignore_ascii_case(n.as_bytes())))
 }
 
 fn tsv_row(
     strict: &mut Strict,
     bytes: &[u8],
     columns: &[(String, TypeDesc)],
+    defaults: &[bool],
     first: bool,
     out: &mut Vec<Value<'static>>,
 ) -> bool {
@@ -710,6 +821,10 @@ fn tsv_row(
                 None => return false,
             }
         };
+        // NULL for a column whose DEFAULT the server applies: the server's to read.
+        if defaults.get(i) == Some(&true) && &b[start..end] == b"\\N" {
+            return false;
+        }
         match strict.tsv_field(&b[start..end], t) {
             Some(v) => out.push(v),
             None => return false,
@@ -723,6 +838,7 @@ fn csv_row(
     strict: &mut Strict,
     bytes: &[u8],
     columns: &[(String, TypeDesc)],
+    defaults: &[bool],
     first: bool,
     out: &mut Vec<Value<'static>>,
 ) -> bool {
@@ -787,7 +903,13 @@ fn csv_row(
         }
     }
     let mut it = fields.iter();
-    for (_, t) in columns {
+    for (i, (_, t)) in columns.iter().enumerate() {
+        // An empty or NULL field of a column whose DEFAULT the server applies: the server's to read.
+        if defaults.get(i) == Some(&true)
+            && it.clone().take(crate::format::csv::csv_fields(t)).any(|(f, _)| f.is_empty() || f.as_ref() == b"\\N")
+        {
+            return false;
+        }
         match csv_column(strict, &mut it, t, false) {
             Some(v) => out.push(v),
             None => return false,
@@ -859,7 +981,13 @@ fn omitted(t: &TypeDesc) -> Option<Value<'static>> {
     }
 }
 
-fn json_row(strict: &mut Strict, bytes: &[u8], columns: &[(String, TypeDesc)], out: &mut Vec<Value<'static>>) -> bool {
+fn json_row(
+    strict: &mut Strict,
+    bytes: &[u8],
+    columns: &[(String, TypeDesc)],
+    defaults: &[bool],
+    out: &mut Vec<Value<'static>>,
+) -> bool {
     let mut j = Json { s: bytes, at: 0 };
     if !j.eat(b'{') {
         return false;
@@ -893,7 +1021,11 @@ fn json_row(strict: &mut Strict, bytes: &[u8], columns: &[(String, TypeDesc)], o
     if j.at != bytes.len() {
         return false;
     }
-    for (v, (_, t)) in values.into_iter().zip(columns) {
+    for (i, (v, (_, t))) in values.into_iter().zip(columns).enumerate() {
+        // Omitted or null in a column whose DEFAULT the server applies: the server's to read.
+        if defaults.get(i) == Some(&true) && matches!(v, None | Some(Value::Null)) {
+            return false;
+        }
         match v.or_else(|| omitted(t)) {
             Some(v) => out.push(v),
             None => return false,
