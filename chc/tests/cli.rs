@@ -56,6 +56,9 @@ const ISSUE_15_OUTPUT: &[&str] = &[
      reinterpret(toInt64(9223372036854775807), 'DateTime64(3, \\'UTC\\')') AS b, \
      reinterpret(toInt64(-62167219200001), 'DateTime64(3)') AS c, reinterpret(toInt64(253402300800), 'DateTime64(0)') AS d",
     "SELECT number, toString(number) FROM numbers(3) FORMAT JSONCompactEachRow",
+    // A Nullable tuple in CSV is its quoted text, not spread; Nested in JSON is an array of objects.
+    "SELECT toNullable((1, 'a')) AS t, tuple(toNullable((2, 'b'))) AS u, CAST(NULL AS Nullable(Tuple(Int32, String))) AS v",
+    "SELECT CAST([(1, 'a'), (2, 'b')], 'Nested(a Int32, b String)') AS n",
     // Before 1970 in zones whose older history the tz database keeps merged (chc asks the server).
     "SELECT toDateTime64('1940-03-15 12:40:00', 0, 'UTC')::DateTime64(0, 'Europe/Amsterdam') AS d, \
      [toDateTime64('1919-10-12 08:20:00', 3, 'Europe/Amsterdam')] AS a, \
@@ -152,6 +155,9 @@ fn output_settings_given_to_chc_are_the_servers_own() {
         "output_format_decimal_trailing_zeros=1",
         "output_format_json_quote_decimals=1",
         "session_timezone=Asia/Tokyo",
+        // Older servers' text, whatever the query or settings.
+        "compatibility=22.1",
+        "compatibility=20.1",
     ] {
         let (name, value) = setting.split_once('=').unwrap();
         for (ours, theirs) in [("TSV", "TabSeparated"), ("CSV", "CSV"), ("JSONEachRow", "JSONEachRow")] {
@@ -511,6 +517,18 @@ fn what_an_adversary_found_reads_as_the_server_reads() {
     );
     // A JSON array of rows over several lines.
     same_as_server("k Int32, s String", "JSONEachRow", b"[\n{\"k\":1,\"s\":\"a\"},\n{\"k\":2,\"s\":\"b\"}\n]\n", &[]);
+    // A header with the names in another order; with names and types.
+    same_as_server("a String, b String", "TSV", b"b\ta\nx\ty\n", &[]);
+    same_as_server("a String, b String", "CSV", b"b,a\nx,y\n", &[]);
+    same_as_server("a String, b String", "TSV", b"b\ta\nInt32\tString\n1\tx\n", &[]);
+    // DEFAULT on columns no NULL can stand in for, and under settings that leave every row to the
+    // server (`compatibility`).
+    let defaults = "a Int32, b Nullable(Int32) DEFAULT a + 10, c Array(Int32) DEFAULT [a], \
+                    m Map(String, Int32) DEFAULT map('k', a), t Tuple(Int32, String) DEFAULT (a, 't')";
+    same_as_server(defaults, "JSONEachRow", b"{\"a\":1}\n{\"a\":2,\"b\":null,\"c\":null}\n{\"a\":3,\"c\":[7]}\n", &[]);
+    same_as_server(defaults, "TSV", b"1\t\\N\t\\N\t\\N\t\\N\n2\t5\t[1]\t{}\t(0,'')\n", &[]);
+    same_as_server(defaults, "CSV", b"1,,,,\n", &[]);
+    same_as_server(defaults, "TSV", b"1\t\\N\t[2]\t{}\t(0,'')\n", &["--setting", "compatibility=20.1"]);
     // DEFAULT expressions of scalar columns: omitted, NULL, empty.
     same_as_server(
         "k Int32, v Int32 DEFAULT k * 10",
@@ -648,6 +666,8 @@ fn on_18_16_rows_in_the_servers_forms_are_read_and_others_refused() {
     for sql in [
         format!("SELECT * FROM {theirs} ORDER BY k"),
         format!("SELECT k, count() FROM {theirs} GROUP BY k WITH TOTALS ORDER BY k"),
+        // 18.16's Native says `DateTime` for these: its own text has their zones.
+        "SELECT toDateTime(99999999, 'Europe/Berlin') AS a, toDateTime(99999999, 'Asia/Kolkata') AS b".to_string(),
     ] {
         for (f, server) in [("TSV", "TabSeparated"), ("CSV", "CSV"), ("JSONEachRow", "JSONEachRow")] {
             let out = run(&["query", "--format", f, &sql], b"");

@@ -700,7 +700,18 @@ fn server_message(message: &str) -> (Option<String>, String) {
                 .next_back()
         })
     });
-    let head = if head.len() > 300 { crate::error::excerpt(head.as_bytes(), 300) } else { head.to_string() };
+    // The server quotes the text after the failure (`before: '…'`): about 100 bytes of it are enough.
+    let head = match head.split_once(" before: '") {
+        Some((what, text)) if text.len() > 100 => {
+            let mut end = 100;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{what} before: '{}…'", &text[..end])
+        }
+        _ => head.to_string(),
+    };
+    let head = if head.len() > 300 { crate::error::excerpt(head.as_bytes(), 300) } else { head };
     (column, head)
 }
 
