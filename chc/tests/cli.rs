@@ -517,6 +517,43 @@ fn what_an_adversary_found_reads_as_the_server_reads() {
     );
     // A JSON array of rows over several lines.
     same_as_server("k Int32, s String", "JSONEachRow", b"[\n{\"k\":1,\"s\":\"a\"},\n{\"k\":2,\"s\":\"b\"}\n]\n", &[]);
+    // Lines the server skips at the start, empty lines it leaves out at the end (and one in the
+    // middle, which it refuses), as the settings say.
+    let skip = ["--setting", "input_format_tsv_skip_first_lines=2"];
+    same_as_server("a UInt8, s String", "TSV", b"junk line\nmore\n1\tx\n2\ty\n", &skip);
+    same_as_server("a UInt8, s String", "TSV", b"junk line\nmore\n1\tx\n2\ty\nbad\tz\n", &skip);
+    same_as_server(
+        "a String, s String",
+        "TSV",
+        b"a\\\nb\t1\n7\tq\n",
+        &["--setting", "input_format_tsv_skip_first_lines=1"],
+    );
+    same_as_server(
+        "s String, a UInt8",
+        "CSV",
+        b"\"a\nb\",1\n7,q\n",
+        &["--setting", "input_format_csv_skip_first_lines=1"],
+    );
+    same_as_server(
+        "s String, a UInt8",
+        "CSV",
+        b"h\n1,2\n\"a\nb\",1\n7,q\n",
+        &["--setting", "input_format_csv_skip_first_lines=2"],
+    );
+    // Over several batches (the later ones without the skip), a bad row far on.
+    let mut big = b"h1\nh2\n".to_vec();
+    big.extend((1..=25_000).flat_map(|i| format!("{}\tr{i}\n", i % 200).into_bytes()));
+    big.extend_from_slice(b"x300\tbad\n7\tz\n");
+    same_as_server("a UInt8, s String", "TSV", &big, &skip);
+    let trailing = ["--setting", "input_format_tsv_skip_trailing_empty_lines=1"];
+    same_as_server("a UInt8, s String", "TSV", b"1\tx\n\n\n", &trailing);
+    same_as_server("a UInt8, s String", "TSV", b"1\tx\n\n2\ty\n\n", &trailing);
+    same_as_server(
+        "a UInt8, s String",
+        "CSV",
+        b"1,x\n\n\n",
+        &["--setting", "input_format_csv_skip_trailing_empty_lines=1"],
+    );
     // A header with the names in another order; with names and types.
     same_as_server("a String, b String", "TSV", b"b\ta\nx\ty\n", &[]);
     same_as_server("a String, b String", "CSV", b"b,a\nx,y\n", &[]);

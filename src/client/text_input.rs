@@ -72,7 +72,17 @@ pub(crate) fn server_error_row(message: &str) -> Option<u64> {
 
 impl ServerParser for ServerTextParser<'_> {
     fn parse(&mut self, format: InputFormat, data: &[u8], mid_input: bool) -> Result<ServerVerdict> {
-        self.ask(format, data, mid_input, false)
+        self.ask(format, data, mid_input, false, true)
+    }
+
+    fn parse_at_end(
+        &mut self,
+        format: InputFormat,
+        data: &[u8],
+        mid_input: bool,
+        at_end: bool,
+    ) -> Result<ServerVerdict> {
+        self.ask(format, data, mid_input, false, at_end)
     }
 
     fn parse_leniently(
@@ -81,7 +91,7 @@ impl ServerParser for ServerTextParser<'_> {
         data: &[u8],
         mid_input: bool,
     ) -> Result<Option<Vec<Vec<crate::Value<'static>>>>> {
-        Ok(match self.ask(format, data, mid_input, true) {
+        Ok(match self.ask(format, data, mid_input, true, false) {
             Ok(ServerVerdict::Rows(rows)) => Some(rows),
             _ => None,
         })
@@ -89,8 +99,16 @@ impl ServerParser for ServerTextParser<'_> {
 }
 
 impl ServerTextParser<'_> {
-    /// `SELECT * FROM format(…)` of the rows; `lenient`: rows the server cannot read are skipped.
-    fn ask(&mut self, format: InputFormat, data: &[u8], mid_input: bool, lenient: bool) -> Result<ServerVerdict> {
+    /// `SELECT * FROM format(…)` of the rows; `lenient`: rows the server cannot read are skipped;
+    /// `at_end`: the rows end the input.
+    fn ask(
+        &mut self,
+        format: InputFormat,
+        data: &[u8],
+        mid_input: bool,
+        lenient: bool,
+        at_end: bool,
+    ) -> Result<ServerVerdict> {
         if !self.supported {
             return Ok(ServerVerdict::Rejected {
                 row: None,
@@ -125,6 +143,14 @@ impl ServerTextParser<'_> {
                 .setting("input_format_allow_errors_ratio", 1)
                 .setting("input_format_parallel_parsing", 0);
         }
+        // Settings about the input's start and end apply where the rows are the input's start or end.
+        for (k, _) in self.client.settings() {
+            let k = k.to_ascii_lowercase();
+            if (mid_input && k.ends_with("_skip_first_lines")) || (!at_end && k.ends_with("_skip_trailing_empty_lines"))
+            {
+                opts = opts.setting(k, 0);
+            }
+        }
         if mid_input && self.detects_headers {
             // Only a file's first row may be a header; the row of defaults ahead of later rows is not.
             opts = opts.setting("input_format_tsv_detect_header", 0).setting("input_format_csv_detect_header", 0);
@@ -153,13 +179,21 @@ struct TextSetup {
     csv: CsvDialect,
     /// Per column: its `DEFAULT` is the server's to apply.
     server_defaults: Vec<bool>,
+    /// `input_format_*_skip_first_lines` and `…_skip_trailing_empty_lines` for the format.
+    skip_lines: usize,
+    skip_trailing_empty: bool,
 }
 
 impl Client {
     /// The reading of text input for `columns` under this client's settings.
     /// `defaults[i]`: the `DEFAULT` expression the server applies to column `i` when its field is
     /// omitted (given to the server's parser in the structure).
-    fn text_setup(&self, columns: &[(String, TypeDesc)], defaults: &[Option<String>]) -> Result<TextSetup> {
+    fn text_setup(
+        &self,
+        format: InputFormat,
+        columns: &[(String, TypeDesc)],
+        defaults: &[Option<String>],
+    ) -> Result<TextSetup> {
         let structure = columns
             .iter()
             .enumerate()
@@ -172,15 +206,28 @@ impl Client {
         let server_defaults = (0..columns.len()).map(|i| defaults.get(i).is_some_and(Option::is_some)).collect();
         let major = self.server_version().split('.').next().and_then(|m| m.parse::<u32>().ok()).unwrap_or(0);
         // Settings that act on the input as a whole cannot be applied to batches of it.
-        if let Some((k, _)) = self.settings().iter().find(|(k, _)| {
-            let k = k.to_ascii_lowercase();
-            k.contains("skip_first_lines") || k.contains("allow_errors") || k.contains("skip_trailing_empty_lines")
-        }) {
+        if let Some((k, _)) = self.settings().iter().find(|(k, _)| k.to_ascii_lowercase().contains("allow_errors")) {
             return Err(Error::usage(format!(
                 "the setting {k} applies to the input as a whole, which chc reads in batches; insert such input \
                  with the server's own INSERT … FORMAT"
             )));
         }
+        // Lines the server skips at the start, and whether it leaves out empty lines at the end.
+        let prefix = match format {
+            InputFormat::TabSeparated => "input_format_tsv_",
+            InputFormat::Csv => "input_format_csv_",
+            _ => "\u{0}",
+        };
+        let setting = |name: &str| {
+            self.settings()
+                .iter()
+                .rev()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&format!("{prefix}{name}")))
+                .map(|(_, v)| v.clone())
+        };
+        let skip_lines = setting("skip_first_lines").and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(0);
+        let skip_trailing_empty =
+            setting("skip_trailing_empty_lines").is_some_and(|v| matches!(v.trim(), "1" | "true" | "True"));
         let canonical = !self.settings().iter().any(|(k, _)| changes_text_input(k));
         // Zones whose rules the bundled database has otherwise than the server.
         let mut uncertain = Vec::new();
@@ -196,7 +243,7 @@ impl Client {
             double_quotes: yes(setting("format_csv_allow_double_quotes"), true),
             single_quotes: yes(setting("format_csv_allow_single_quotes"), false),
         };
-        Ok(TextSetup { structure, major, canonical, uncertain, csv, server_defaults })
+        Ok(TextSetup { structure, major, canonical, uncertain, csv, server_defaults, skip_lines, skip_trailing_empty })
     }
 
     fn server_text_parser(&self, setup: &TextSetup) -> ServerTextParser<'_> {
@@ -236,13 +283,14 @@ impl Client {
         if format == InputFormat::Native {
             return Ok(Box::new(NativeReader::new(input, columns.to_vec())));
         }
-        let setup = self.text_setup(columns, defaults)?;
+        let setup = self.text_setup(format, columns, defaults)?;
         let server = self.server_text_parser(&setup);
         let rows =
             TextRows::new(format, input, columns.to_vec(), self.server_timezone(), setup.canonical, Box::new(server))?
                 .with_uncertain_zones(setup.uncertain)
                 .with_csv_dialect(setup.csv)
-                .with_server_defaults(setup.server_defaults);
+                .with_server_defaults(setup.server_defaults)
+                .with_skipped_lines(setup.skip_lines, setup.skip_trailing_empty);
         Ok(Box::new(if setup.major < 19 { rows.for_legacy_server() } else { rows }))
     }
 
@@ -265,7 +313,8 @@ impl Client {
         mut each: impl FnMut(u64),
     ) -> Result<(u64, Option<Error>)> {
         let defaults = inserter.server_defaults().to_vec();
-        let setup = if format == InputFormat::Native { None } else { Some(self.text_setup(columns, &defaults)?) };
+        let setup =
+            if format == InputFormat::Native { None } else { Some(self.text_setup(format, columns, &defaults)?) };
         let Some(setup) = setup.filter(|s| s.canonical) else {
             let mut rows = self.input_rows_with_defaults(format, input, columns, &defaults)?;
             return crate::format::read::copy_rows(rows.as_mut(), inserter, each);

@@ -79,6 +79,19 @@ pub trait ServerParser {
     /// server's own trouble, a user who may not run the query), not a verdict on the data.
     fn parse(&mut self, format: InputFormat, data: &[u8], mid_input: bool) -> Result<ServerVerdict>;
 
+    /// [`ServerParser::parse`] of rows that end the input (`at_end`) or not: settings about the
+    /// input's end (`input_format_*_skip_trailing_empty_lines`) apply to the last rows only.
+    fn parse_at_end(
+        &mut self,
+        format: InputFormat,
+        data: &[u8],
+        mid_input: bool,
+        at_end: bool,
+    ) -> Result<ServerVerdict> {
+        let _ = at_end;
+        self.parse(format, data, mid_input)
+    }
+
     /// [`ServerParser::parse`] with the server skipping the rows it cannot read: the rows before the
     /// first one it refuses are exactly those its own `INSERT` would have read before failing there,
     /// however its rows fall on this reader's split. `None` when the server cannot be asked so.
@@ -329,6 +342,12 @@ pub struct TextRows<'a, R> {
     /// Reading a chunk: the row from which the rows for the server's parser ran to the chunk's end
     /// (left unread: see [`TextRows::tail`]).
     tail: Option<u64>,
+    /// Lines the server skips at the input's start (`input_format_*_skip_first_lines`): the first
+    /// batch holds the rows they are in, and one more.
+    skip_lines: usize,
+    /// Rows at the end of the input that the server may leave out (empty lines, under
+    /// `input_format_*_skip_trailing_empty_lines`).
+    skip_trailing_empty: bool,
 }
 
 impl<'a> TextRows<'a, std::io::Empty> {
@@ -382,6 +401,8 @@ impl<'a, R: BufRead> TextRows<'a, R> {
             prefix_values: defaults,
             server_defaults: Vec::new(),
             tail: None,
+            skip_lines: 0,
+            skip_trailing_empty: false,
         })
     }
 
@@ -411,6 +432,15 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         if let Source::Split(s) = self.split {
             self.split = Source::Split(s.with_csv_dialect(csv));
         }
+        self
+    }
+
+    /// The server skips `lines` lines at the input's start and leaves out empty lines at its end
+    /// (`trailing_empty`), as its settings say: the first rows and the last go to it together with
+    /// the rows around them, and the rows it leaves out are not counted.
+    pub fn with_skipped_lines(mut self, lines: usize, trailing_empty: bool) -> Self {
+        self.skip_lines = lines;
+        self.skip_trailing_empty = trailing_empty;
         self
     }
 
@@ -474,7 +504,7 @@ impl<'a, R: BufRead> TextRows<'a, R> {
     /// canonical row (or the batch limits) go to the server; the canonical row is queued after them.
     fn read_batch(&mut self, span: RowSpan) -> Result<()> {
         let first_row = self.split_rows;
-        let mut batch = Batch { data: Vec::new(), rows: Vec::new(), skip: usize::from(first_row > 1) };
+        let mut batch = Batch { skip: usize::from(first_row > 1), ..Batch::default() };
         if batch.skip > 0 {
             batch.data.extend_from_slice(&self.prefix_row);
             if !self.prefix_row.ends_with(b"\n") {
@@ -485,10 +515,13 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         batch.push(self.split.bytes(span), first_row, span.line, json);
         let mut after = None;
         let mut refused = None;
-        // The first row may be a header only together with the next one (names, then types).
-        let mut forced = usize::from(first_row == 1);
-        while batch.rows.len() < BATCH_ROWS && batch.data.len() < BATCH_BYTES {
+        // The first row may be a header only together with the next one (names, then types); lines
+        // the server skips at the start go to it with the row after them.
+        let mut forced = if first_row == 1 { self.skip_lines.max(1) } else { 0 };
+        let mut at_end = false;
+        while forced > 0 || batch.rows.len() < BATCH_ROWS && batch.data.len() < BATCH_BYTES {
             let Some(next) = self.next_span()? else {
+                at_end = true;
                 if let Source::Given(c) = &self.split {
                     if !c.last {
                         // The run goes on in the next chunk, where the server must see it whole
@@ -515,8 +548,20 @@ impl<'a, R: BufRead> TextRows<'a, R> {
             batch.push(self.split.bytes(next), row, next.line, json);
         }
         let whole = batch.rows.len();
+        batch.at_end = at_end;
+        // Rows the server may leave out of this batch: lines it skips at the start, empty lines at
+        // the end.
+        let mut may_skip = if first_row == 1 { self.skip_lines } else { 0 };
+        if at_end && self.skip_trailing_empty {
+            may_skip +=
+                batch.rows.iter().rev().take_while(|(_, _, r)| batch.data[r.clone()].trim_ascii().is_empty()).count();
+        }
         match self.read_prefix(&batch, whole)? {
-            Ok(values) if !self.canonical && values.len() != whole => {
+            Ok(values)
+                if !self.canonical
+                    && values.len() != whole
+                    && !(values.len() < whole && whole - values.len() <= may_skip) =>
+            {
                 // Under the user's settings the server finds other rows than chc's splitting: nothing
                 // after this point can be numbered or led by a row chc knows to be whole.
                 let (row, line, _) = batch.rows[0];
@@ -529,7 +574,7 @@ impl<'a, R: BufRead> TextRows<'a, R> {
                 self.pending = Some(Error::Input { row: adjusted(row, self.adjust), line, column: None, message });
             }
             Ok(values) => {
-                if !self.canonical && values.len() == whole {
+                if !self.canonical && !at_end {
                     // The syntax is the user's: the next batch is led by this one's last row.
                     if let (Some((_, _, range)), Some(last)) = (batch.rows.last(), values.last()) {
                         self.prefix_row = batch.data[range.clone()].to_vec();
@@ -586,10 +631,13 @@ impl<'a, R: BufRead> TextRows<'a, R> {
                         (lo, lo_values, hi_message)
                     }
                 };
-                self.enqueue(&Batch { rows: batch.rows[..bad].to_vec(), ..Batch::default() }, before);
-                let (row, line, _) = batch.rows[bad];
+                let lead = self.leading_skipped(batch.rows[0].0);
+                let kept = batch.rows[..(bad + lead).min(whole)].to_vec();
+                let row = adjusted(batch.rows[bad].0, self.adjust);
+                let line = batch.rows.get(bad + lead).map_or(batch.rows[bad].1, |r| r.1);
+                self.enqueue(&Batch { rows: kept, ..Batch::default() }, before);
                 let (column, message) = server_message(&message);
-                self.pending = Some(Error::Input { row: adjusted(row, self.adjust), line, column, message });
+                self.pending = Some(Error::Input { row, line, column, message });
                 return Ok(());
             }
         }
@@ -612,7 +660,8 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         }
         let end = batch.rows[n - 1].2.end;
         let data = &batch.data[..end];
-        Ok(match self.server.parse(self.input_format, data, batch.skip > 0)? {
+        let at_end = batch.at_end && n == batch.rows.len();
+        Ok(match self.server.parse_at_end(self.input_format, data, batch.skip > 0, at_end)? {
             ServerVerdict::Rows(values) => {
                 // The row of defaults must come back as the first row: anything else means the server
                 // read the bytes otherwise than as those rows, and no row may be dropped silently.
@@ -639,11 +688,18 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         let first = batch.rows.first().map_or(self.split_rows, |r| r.0);
         let last_line = batch.rows.last().map_or(0, |r| r.1);
         let found = values.len();
+        // The server numbers rows after the lines it skips at the start; the lines are the input's.
+        let lead = self.leading_skipped(first);
         for (i, v) in values.into_iter().enumerate() {
-            let line = batch.rows.get(i).map_or(last_line, |r| r.1);
+            let line = batch.rows.get(i + lead).map_or(last_line, |r| r.1);
             self.queue.push_back((adjusted(first + i as u64, self.adjust), line, v));
         }
         self.adjust += found as i64 - batch.rows.len() as i64;
+    }
+
+    /// Rows of a batch starting at `first_row` that are lines the server skips (each taken as a row).
+    fn leading_skipped(&self, first_row: u64) -> usize {
+        if first_row == 1 { self.skip_lines } else { 0 }
     }
 }
 
@@ -657,6 +713,8 @@ struct Batch {
     data: Vec<u8>,
     rows: Vec<(u64, u64, std::ops::Range<usize>)>,
     skip: usize,
+    /// The batch ends the input.
+    at_end: bool,
 }
 
 impl Batch {
