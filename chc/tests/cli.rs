@@ -359,6 +359,25 @@ fn input_read_in_chunks_on_two_threads_stops_at_the_first_bad_row_in_input_order
         assert_eq!(differ, "0", "{format}");
         assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "5", "{format}");
     }
+    // A TSV array whose text runs over more lines than a batch of the server's rows (10,000), at
+    // every chunk size: the server reads it as one value.
+    let long = "5\tab\t['x',\n".to_string() + &(0..12_000).map(|j| format!("'l{j}',\n")).collect::<String>() + "'e']\n";
+    let input: String = (1..=9).map(|i| if i == 5 { long.clone() } else { format!("{i}\ts{i}\t['x']\n") }).collect();
+    for rows in ["1", "3", "1000"] {
+        for name in [&t, &expected] {
+            c.command(&format!("CREATE OR REPLACE TABLE {name} (x UInt8, s String, a Array(String)) ENGINE = Memory"))
+                .unwrap();
+        }
+        let out = chc_stdin(&["insert", &t, "--format", "TSV", "--block-rows", rows], input.as_bytes());
+        assert!(out.status.success(), "{rows}: {}", String::from_utf8_lossy(&out.stderr));
+        c.raw_insert_with(&expected, &[], "TabSeparated", input.as_bytes(), &clickhouse_connect::CallOptions::new())
+            .unwrap();
+        let sum = |name: &str| c.command(&format!("SELECT count(), sum(length(a)), groupArray(x) FROM {name}")).unwrap();
+        assert_eq!(sum(&t).to_string(), sum(&expected).to_string(), "{rows}");
+    }
+    for name in [&t, &expected] {
+        c.command(&format!("CREATE OR REPLACE TABLE {name} (x UInt8, s String) ENGINE = Memory")).unwrap();
+    }
     // A JSON object the server reads further than chc's splitter (`[1},2,3]` is its text for a
     // String): its pieces stay in one chunk, whatever the chunk size.
     let input = b"{\"x\":1,\"s\":\"a\"}\n{\"x\":2,\"s\":[1},2,3]}\n{\"x\":3,\"s\":\"c\"}\n";

@@ -411,6 +411,7 @@ fn parallel_copy<R: BufRead>(
                 adjust: 0,
                 outcome: None,
                 carry: None,
+                carry_read: 0,
                 own: (own_builder, crate::EncodedBlock::new(), Vec::new()),
                 read: ReadChunk { client, format, columns, setup, tz },
             };
@@ -526,6 +527,8 @@ struct InOrder<'a> {
     outcome: Option<Result<Option<Error>>>,
     /// Rows left unread at the end of the last chunk, to be read with the next one.
     carry: Option<Chunk>,
+    /// The rows of the carried run when it was last read.
+    carry_read: usize,
     own: (crate::BlockBuilder, crate::EncodedBlock, Vec<crate::Value<'static>>),
     read: ReadChunk<'a>,
 }
@@ -537,14 +540,21 @@ impl InOrder<'_> {
         if self.outcome.is_some() {
             return Some((done.chunk, done.block));
         }
-        if let Some(carry) = self.carry.take() {
+        if let Some(mut carry) = self.carry.take() {
             // A read failure of the input ends it where it is; otherwise the worker read this chunk from
-            // the middle of a run of the server's rows: the run and the chunk are read again, here.
+            // the middle of a run of the server's rows: the run and the chunk are read again, here —
+            // once the run has at least doubled since it was last read (or the input ends), so that a
+            // run over many chunks is read a few times, not once per chunk.
             if done.fatal.is_none() && !(done.failure.is_some() && done.chunk.rows() == 0) {
-                let merged = carry.tail_and(0, &done.chunk);
-                returned = Some((std::mem::take(&mut done.chunk), std::mem::take(&mut done.block)));
+                carry.append(&done.chunk);
+                let buffers = (std::mem::take(&mut done.chunk), std::mem::take(&mut done.block));
+                if !carry.is_last() && carry.rows() < 2 * self.carry_read {
+                    self.carry = Some(carry);
+                    return Some(buffers);
+                }
+                returned = Some(buffers);
                 let (builder, block, row) = &mut self.own;
-                done = self.read.read(merged, std::mem::take(block), builder, row);
+                done = self.read.read(carry, std::mem::take(block), builder, row);
             }
         }
         self.settle(&mut done);
@@ -572,7 +582,9 @@ impl InOrder<'_> {
             }
             self.outcome = Some(Ok(Some(e)));
         } else if let Some(t) = done.tail {
-            self.carry = Some(done.chunk.tail_and(t, &Chunk::default()));
+            let carry = done.chunk.tail_and(t, &Chunk::default());
+            self.carry_read = carry.rows();
+            self.carry = Some(carry);
         }
         self.adjust += done.adjust;
     }

@@ -191,6 +191,16 @@ impl Chunk {
         out
     }
 
+    /// Appends the rows of `next` (the chunk after this one).
+    pub fn append(&mut self, next: &Chunk) {
+        for span in &next.spans {
+            let start = self.data.len();
+            self.data.extend_from_slice(&next.data[span.start..span.end]);
+            self.spans.push(RowSpan { start, end: self.data.len(), ..*span });
+        }
+        self.last = next.last;
+    }
+
     /// The rows of this chunk from its `index`th on, as the last of the input.
     pub fn tail_as_last(&self, index: usize) -> Chunk {
         let mut out = self.tail_and(index, &Chunk::default());
@@ -519,44 +529,61 @@ impl<'a, R: BufRead> TextRows<'a, R> {
         // the server skips at the start go to it with the row after them.
         let mut forced = if first_row == 1 { self.skip_lines.max(1) } else { 0 };
         let mut at_end = false;
-        while forced > 0 || batch.rows.len() < BATCH_ROWS && batch.data.len() < BATCH_BYTES {
-            let Some(next) = self.next_span()? else {
-                at_end = true;
-                if let Source::Given(c) = &self.split {
-                    if !c.last {
-                        // The run goes on in the next chunk, where the server must see it whole
-                        // (its readers take some composites across line ends): left to the reader
-                        // of this chunk's rest and the next one together.
-                        self.tail = Some(first_row);
-                        return Ok(());
+        // A batch cut by the limits may end inside one of the server's rows (it reads some composites
+        // across any number of line ends): then it grows, twice as large each time.
+        let (mut max_rows, mut max_bytes) = (BATCH_ROWS, BATCH_BYTES);
+        let (verdict, whole, may_skip) = loop {
+            let mut by_limits = true;
+            while forced > 0 || batch.rows.len() < max_rows && batch.data.len() < max_bytes {
+                let Some(next) = self.next_span()? else {
+                    at_end = true;
+                    by_limits = false;
+                    if let Source::Given(c) = &self.split {
+                        if !c.last {
+                            // The run goes on in the next chunk, where the server must see it whole
+                            // (its readers take some composites across line ends): left to the reader
+                            // of this chunk's rest and the next one together.
+                            self.tail = Some(first_row);
+                            return Ok(());
+                        }
                     }
-                }
-                break;
-            };
-            let row = self.split_rows;
-            if let Some(reason) = next.refused {
-                refused = Some((row, next.line, reason));
-                break;
-            }
-            if forced == 0 {
-                if let Some(values) = self.read_canonical(next, false) {
-                    after = Some((row, next.line, values));
+                    break;
+                };
+                let row = self.split_rows;
+                if let Some(reason) = next.refused {
+                    refused = Some((row, next.line, reason));
+                    by_limits = false;
                     break;
                 }
+                if forced == 0 {
+                    if let Some(values) = self.read_canonical(next, false) {
+                        after = Some((row, next.line, values));
+                        by_limits = false;
+                        break;
+                    }
+                }
+                forced = forced.saturating_sub(1);
+                batch.push(self.split.bytes(next), row, next.line, json);
             }
-            forced = forced.saturating_sub(1);
-            batch.push(self.split.bytes(next), row, next.line, json);
-        }
-        let whole = batch.rows.len();
-        batch.at_end = at_end;
-        // Rows the server may leave out of this batch: lines it skips at the start, empty lines at
-        // the end.
-        let mut may_skip = if first_row == 1 { self.skip_lines } else { 0 };
-        if at_end && self.skip_trailing_empty {
-            may_skip +=
-                batch.rows.iter().rev().take_while(|(_, _, r)| batch.data[r.clone()].trim_ascii().is_empty()).count();
-        }
-        match self.read_prefix(&batch, whole)? {
+            let whole = batch.rows.len();
+            batch.at_end = at_end;
+            // Rows the server may leave out of this batch: lines it skips at the start, empty lines at
+            // the end.
+            let mut may_skip = if first_row == 1 { self.skip_lines } else { 0 };
+            if at_end && self.skip_trailing_empty {
+                may_skip +=
+                    batch.rows.iter().rev().take_while(|(_, _, r)| batch.data[r.clone()].trim_ascii().is_empty()).count();
+            }
+            let verdict = self.read_prefix(&batch, whole)?;
+            if let Err((_, m)) = &verdict {
+                if by_limits && ends_inside_a_row(m) && max_bytes < split::MAX_ROW {
+                    (max_rows, max_bytes) = (max_rows.saturating_mul(2), max_bytes.saturating_mul(2));
+                    continue;
+                }
+            }
+            break (verdict, whole, may_skip);
+        };
+        match verdict {
             Ok(values)
                 if !self.canonical
                     && values.len() != whole
@@ -731,7 +758,7 @@ impl Batch {
 
 /// Whether the server's error says its data ended inside a row.
 fn ends_inside_a_row(message: &str) -> bool {
-    ["end of stream", "after eof", "Unexpected end"].iter().any(|m| message.contains(m))
+    ["end of stream", "after eof", "Unexpected end", "EOF"].iter().any(|m| message.contains(m))
 }
 
 fn adjusted(row: u64, adjust: i64) -> u64 {
