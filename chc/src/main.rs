@@ -227,6 +227,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_wanted: bool) -> Result<(), Failure> {
+    query_rendered(client, format, params, sql, progress_wanted, false)
+}
+
+/// `chc query`; `by_server`: the server renders the text (chc passes it on).
+fn query_rendered(
+    client: &Client,
+    format: &str,
+    params: &[String],
+    sql: &str,
+    progress_wanted: bool,
+    by_server: bool,
+) -> Result<(), Failure> {
+    let format_name = format;
     let format = OutputFormat::parse(format)
         .ok_or_else(|| usage(format!("unknown output format {format:?} (TSV, CSV, JSONEachRow, Native, Null)")))?;
     let mut opts = CallOptions::new();
@@ -250,7 +263,7 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
             p.update(pr.read_rows, pr.read_bytes, pr.total_rows_to_read)
         });
     }
-    if let Some(name) = format.server_name().filter(|_| server_renders(client, sql)) {
+    if let Some(name) = format.server_name().filter(|_| by_server || server_renders(client, sql)) {
         // What chc does not render exactly (totals, extremes, output settings, a query's own time
         // zone or FORMAT) is the server's text, passed on as it comes.
         // The last bytes are held back: a failure in the middle of the result ends the stream with
@@ -329,11 +342,27 @@ fn query(client: &Client, format: &str, params: &[String], sql: &str, progress_w
             Ok(())
         })?
     } else {
-        client.query_blocks_with(sql, &opts, |block| {
+        let fetched = client.query_blocks_with(sql, &opts, |block| {
             writer.block(block, &[])?;
             on_block(writer.rows, writer.bytes);
             Ok(())
-        })?
+        });
+        match fetched {
+            // A type this client cannot decode yet (Variant, Dynamic, JSON, aggregate states, an empty
+            // Tuple): before anything was written, a query that only reads is run again and its text
+            // is the server's.
+            Err(e)
+                if writer.rows == 0
+                    && writer.bytes == 0
+                    && format.server_name().is_some()
+                    && e.to_string().contains("which this client cannot decode yet")
+                    && client.is_read_only(sql) =>
+            {
+                drop(writer);
+                return query_rendered(client, format_name, params, sql, progress_wanted, true);
+            }
+            other => other?,
+        }
     };
     writer.finish()?;
     // The final line counts what the server read (a count() reads millions of rows to return one).

@@ -59,6 +59,10 @@ const ISSUE_15_OUTPUT: &[&str] = &[
     // A Nullable tuple in CSV is its quoted text, not spread; Nested in JSON is an array of objects.
     "SELECT toNullable((1, 'a')) AS t, tuple(toNullable((2, 'b'))) AS u, CAST(NULL AS Nullable(Tuple(Int32, String))) AS v",
     "SELECT CAST([(1, 'a'), (2, 'b')], 'Nested(a Int32, b String)') AS n",
+    // Types the client cannot decode yet: the server's text.
+    "SELECT tuple(), tuple(tuple())",
+    "SELECT 1::Variant(UInt8, String) AS v, [2]::Dynamic AS d, '{\"a\":1}'::JSON AS j",
+    "SELECT uniqState(number) AS u, groupArrayState(number) AS g FROM numbers(3)",
     // Before 1970 in zones whose older history the tz database keeps merged (chc asks the server).
     "SELECT toDateTime64('1940-03-15 12:40:00', 0, 'UTC')::DateTime64(0, 'Europe/Amsterdam') AS d, \
      [toDateTime64('1919-10-12 08:20:00', 3, 'Europe/Amsterdam')] AS a, \

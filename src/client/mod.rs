@@ -271,6 +271,13 @@ impl Client {
             .collect())
     }
 
+    /// Whether `sql` only reads (its first keyword, outside quotes and comments as this server's
+    /// lexer finds them, is `SELECT`, `WITH` without `INSERT`, `SHOW`, `DESCRIBE`, `EXISTS` or
+    /// `EXPLAIN`): what the client sends again after a failure, and what may be run twice.
+    pub fn is_read_only(&self, sql: &str) -> bool {
+        statement::is_read_only(sql, crate::params::lex::dialects_for(&self.server_version))
+    }
+
     /// The server's version string, e.g. `26.9.2.1`.
     pub fn server_version(&self) -> &str {
         &self.server_version
