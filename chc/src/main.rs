@@ -206,6 +206,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
         && (progress_wanted || std::io::IsTerminal::is_terminal(&std::io::stderr()));
     options.send_progress = options.send_progress || query_progress;
     let client = Client::new(options)?;
+    // A setting this user may not change is the server's refusal, as in its own client (the library
+    // would drop it with a warning, and the result would be another one than asked for).
+    if let Some(name) = client.settings_readonly_for_user()?.first() {
+        return Err(Failure {
+            message: format!(
+                "Cannot modify '{name}' setting in readonly mode (user {}): the server refuses it (code 164, READONLY)",
+                client.options().username
+            ),
+            status: 1,
+        });
+    }
     match cli.command {
         Cmd::Query { format, params, sql } => query(&client, &format, &params, &sql, progress_wanted),
         Cmd::Insert { table, format, file, block_rows, exactly_once, request_rows } => {

@@ -376,7 +376,8 @@ fn input_read_in_chunks_on_two_threads_stops_at_the_first_bad_row_in_input_order
         assert!(out.status.success(), "{rows}: {}", String::from_utf8_lossy(&out.stderr));
         c.raw_insert_with(&expected, &[], "TabSeparated", input.as_bytes(), &clickhouse_connect::CallOptions::new())
             .unwrap();
-        let sum = |name: &str| c.command(&format!("SELECT count(), sum(length(a)), groupArray(x) FROM {name}")).unwrap();
+        let sum =
+            |name: &str| c.command(&format!("SELECT count(), sum(length(a)), groupArray(x) FROM {name}")).unwrap();
         assert_eq!(sum(&t).to_string(), sum(&expected).to_string(), "{rows}");
     }
     for name in [&t, &expected] {
@@ -909,6 +910,22 @@ fn a_readonly_user_queries_with_progress_and_frame_compression() {
         assert!(out.status.success(), "{compress}: {}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1000);
     }
+    // A setting the user gives and may not change is refused, as the server refuses it (dropped, the
+    // result would be another one than asked for).
+    let user = env("CH_READONLY_USER");
+    let out = chc(&["--user", &user, "--setting", "session_timezone=Asia/Tokyo", "query", "SELECT toDateTime(0)"]);
+    // The server's own answer, over plain HTTP (the library drops such a setting, as the Python
+    // driver does).
+    let server = std::process::Command::new("curl")
+        .args(["-sS", &format!("{}/?user={user}&session_timezone=Asia/Tokyo", env("CH_MODERN_URL"))])
+        .args(["--data-binary", "SELECT toDateTime(0)"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("readonly mode"));
+    let server = String::from_utf8_lossy(&server.stdout);
+    assert!(server.contains("Code: 164") && server.contains("readonly mode"), "the server refuses it too: {server}");
 }
 
 #[test]

@@ -251,6 +251,22 @@ impl Client {
         Ok(self.readonly.get_or_init(|| r))
     }
 
+    /// The settings of the client's options (or URL) that this user may not change: the ones the
+    /// client drops with a warning, as the Python driver does ([`Client::settings`] are those left). A caller that must do what the
+    /// server does with them (refuse) asks here first.
+    pub fn settings_readonly_for_user(&self) -> Result<Vec<String>> {
+        let settings = &self.options.settings;
+        if settings.iter().all(|(k, _)| HTTP_PARAMS.contains(&k.as_str())) {
+            return Ok(Vec::new());
+        }
+        let ro = self.readonly_settings()?;
+        Ok(settings
+            .iter()
+            .filter(|(k, _)| !HTTP_PARAMS.contains(&k.as_str()) && (ro.all || ro.names.contains(k)))
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
     /// Drops (with a warning) the settings this user may not change; HTTP parameters pass untouched.
     fn filter_settings(&self, settings: &[(String, String)]) -> Result<Vec<(String, String)>> {
         if settings.iter().all(|(k, _)| HTTP_PARAMS.contains(&k.as_str())) {

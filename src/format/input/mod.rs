@@ -571,8 +571,12 @@ impl<'a, R: BufRead> TextRows<'a, R> {
             // the end.
             let mut may_skip = if first_row == 1 { self.skip_lines } else { 0 };
             if at_end && self.skip_trailing_empty {
-                may_skip +=
-                    batch.rows.iter().rev().take_while(|(_, _, r)| batch.data[r.clone()].trim_ascii().is_empty()).count();
+                may_skip += batch
+                    .rows
+                    .iter()
+                    .rev()
+                    .take_while(|(_, _, r)| batch.data[r.clone()].trim_ascii().is_empty())
+                    .count();
             }
             let verdict = self.read_prefix(&batch, whole)?;
             if let Err((_, m)) = &verdict {
