@@ -468,17 +468,20 @@ fn server_prefix(
         })
         .collect();
     let structure = sql_escape(structure.join(", ").as_bytes());
-    // The server's own row boundaries first: its reading of all the bytes, bad rows skipped.
-    let bytes = rows.concat();
-    let sql = format!(
-        "INSERT INTO {table} ({}) SELECT * FROM format({}, '{}', '{}') LIMIT {n} \
-         SETTINGS input_format_allow_errors_num = 1000000, input_format_parallel_parsing = 0, max_threads = 1",
-        s.names.join(", "),
-        fmt.server_name(),
-        structure,
-        sql_escape(&bytes),
-    );
-    let skipping = c.command_with(&sql, opts).map(|_| ());
+    // The server's reading of `bytes`, bad rows skipped, its first n rows stored.
+    let skipping_insert = |bytes: &[u8]| {
+        let sql = format!(
+            "INSERT INTO {table} ({}) SELECT * FROM format({}, '{}', '{}') LIMIT {n} \
+             SETTINGS input_format_allow_errors_num = 1000000, input_format_parallel_parsing = 0, max_threads = 1",
+            s.names.join(", "),
+            fmt.server_name(),
+            structure,
+            sql_escape(bytes),
+        );
+        c.command_with(&sql, opts).map(|_| ())
+    };
+    // The server's own row boundaries first: its reading of all the bytes.
+    let skipping = skipping_insert(&rows.concat());
     if skipping.is_ok() || n as usize > rows.len() {
         return skipping;
     }
@@ -491,15 +494,7 @@ fn server_prefix(
     // An unskippable error further on: the server's reading of fewer bytes (the first k generated
     // rows, k growing from n + 1), bad rows skipped.
     for k in n as usize + 1..rows.len() {
-        let sql = format!(
-            "INSERT INTO {table} ({}) SELECT * FROM format({}, '{}', '{}') LIMIT {n} \
-             SETTINGS input_format_allow_errors_num = 1000000, input_format_parallel_parsing = 0, max_threads = 1",
-            s.names.join(", "),
-            fmt.server_name(),
-            structure,
-            sql_escape(&rows[..k].concat()),
-        );
-        if c.command_with(&sql, opts).is_ok() {
+        if skipping_insert(&rows[..k].concat()).is_ok() {
             return Ok(());
         }
     }

@@ -174,31 +174,26 @@ impl Chunk {
     /// where a run of rows for the server's parser reached the end of this chunk, it goes on in the
     /// next one (see [`TextRows::tail`]).
     pub fn tail_and(&self, index: usize, next: &Chunk) -> Chunk {
-        let mut out = Chunk {
-            first_row: self.first_row + index as u64,
-            bom: self.bom && index == 0,
-            last: next.last,
-            ..Chunk::default()
-        };
-        for c in [self, next] {
-            let from = if std::ptr::eq(c, self) { index } else { 0 };
-            for span in c.spans.iter().skip(from) {
-                let start = out.data.len();
-                out.data.extend_from_slice(&c.data[span.start..span.end]);
-                out.spans.push(RowSpan { start, end: out.data.len(), ..*span });
-            }
-        }
+        let mut out =
+            Chunk { first_row: self.first_row + index as u64, bom: self.bom && index == 0, ..Chunk::default() };
+        out.append_from(self, index);
+        out.append(next);
         out
     }
 
     /// Appends the rows of `next` (the chunk after this one).
     pub fn append(&mut self, next: &Chunk) {
-        for span in &next.spans {
+        self.append_from(next, 0);
+    }
+
+    /// Appends the rows of `other` from its `index`th on (and whether the input ends with them).
+    fn append_from(&mut self, other: &Chunk, index: usize) {
+        for span in other.spans.iter().skip(index) {
             let start = self.data.len();
-            self.data.extend_from_slice(&next.data[span.start..span.end]);
+            self.data.extend_from_slice(&other.data[span.start..span.end]);
             self.spans.push(RowSpan { start, end: self.data.len(), ..*span });
         }
-        self.last = next.last;
+        self.last = other.last;
     }
 
     /// The rows of this chunk from its `index`th on, as the last of the input.
