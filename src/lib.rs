@@ -19,6 +19,7 @@
 //! ```
 
 #![warn(missing_docs)]
+#![deny(unsafe_code)]
 
 #[cfg(not(target_endian = "little"))]
 compile_error!(

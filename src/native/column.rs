@@ -7,17 +7,16 @@
 //! tree. Finished columns are read through [`Column::view`] (typed borrowed slices) or [`Column::value`]
 //! (one row as a [`Value`]).
 
-use super::arena::ArenaBuf;
+use super::buffer::AlignedBuf;
 use super::columns;
 use super::input::Input;
 use super::types::TypeDesc;
 use crate::error::{Error, Result};
 use crate::value::Value;
-use bumpalo::Bump;
 
 /// Decoding side of a column type. Implementations live one per file in `native/columns/`.
 pub trait Column: Send + Sync {
-    /// Begins a new block of `rows` values. Storage of the previous block was released already.
+    /// Begins a new block of `rows` values. The previous block's values are cleared; buffers keep their capacity.
     fn start(&mut self, rows: usize);
     /// Reads the column's serialization prefix, which Native writes for the whole column tree before any
     /// of its data (only `LowCardinality` has one; composites read their children's in order). Returns
@@ -32,15 +31,15 @@ pub trait Column: Send + Sync {
     }
     /// Consumes bytes from `input`; returns `Ok(true)` once all rows of the block are read. Called again
     /// with more input while it returns `Ok(false)`.
-    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool>;
+    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool>;
     /// Rows decoded so far in this block (all of them once `decode` returned true).
     fn rows(&self) -> usize;
     /// Typed borrowed access to the decoded data.
     fn view(&self) -> ColumnView<'_>;
     /// One row as a value. `row` must be `< rows()`; out-of-range rows give `Value::Null`.
     fn value(&self, row: usize) -> Value<'_>;
-    /// Forgets all arena storage; called before the arena is reset.
-    fn release(&mut self);
+    /// Bytes of storage the column holds (capacity, children included), for the decoder's memory limit.
+    fn storage_bytes(&self) -> usize;
 }
 
 /// Typed, borrowed access to a decoded column.
@@ -158,14 +157,14 @@ fn point() -> TypeDesc {
 /// Reads `rows` fixed-size values of `size` bytes into `buf`, resumably: copies what the chunk holds,
 /// reserving only what it can fill. Returns true once all bytes are in.
 #[inline]
-pub(crate) fn read_fixed(buf: &mut ArenaBuf, total: usize, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+pub(crate) fn read_fixed(buf: &mut AlignedBuf, total: usize, input: &mut Input<'_>) -> Result<bool> {
     let missing = total - buf.len();
     if missing == 0 {
         return Ok(true);
     }
     let bytes = input.take(missing);
     if !bytes.is_empty() {
-        buf.extend_from_slice(arena, bytes)?;
+        buf.extend_from_slice(bytes)?;
     }
     Ok(buf.len() == total)
 }

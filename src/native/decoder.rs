@@ -3,20 +3,18 @@
 //! Push-based: feed it chunks exactly as libcurl delivers them. A block is
 //! `columns: varuint, rows: varuint`, then per column `name: string, type: string, data`. The header's
 //! small pieces (varints, names, type names) may straddle chunks and are assembled in small reusable
-//! buffers; column data goes straight from the chunk into arena storage through the column decoders.
+//! buffers; column data goes straight from the chunk into the columns' own aligned buffers.
 //!
 //! When a block completes, [`BlockDecoder::feed`] returns it as a [`Block`] borrowing the decoder (one
-//! live block at a time). The next `feed` releases the block's storage and resets the arena, so after
-//! the first blocks have sized the arena the steady state allocates nothing per block. Column decoders
+//! live block at a time). The next `feed` clears the columns, whose buffers keep their capacity, so
+//! after the first blocks have sized them the steady state allocates nothing per block. Column decoders
 //! are kept and reused while the column types stay the same from block to block.
 
-use super::arena::ArenaBuf;
 use super::column::{Column, decoder_for};
 use super::input::{Input, VarUInt};
 use super::types::TypeDesc;
 use crate::error::{Error, Result};
 use crate::value::Value;
-use bumpalo::Bump;
 
 /// Longest column name or type name accepted in a block header.
 const MAX_HEADER_STRING: u64 = 1 << 20;
@@ -73,7 +71,6 @@ enum State {
 
 /// Decodes a stream of Native blocks fed in arbitrary chunks.
 pub struct BlockDecoder {
-    arena: Bump,
     state: State,
     columns: Vec<DecodedColumn>,
     ncols: usize,
@@ -110,7 +107,6 @@ impl BlockDecoder {
     /// A decoder at the start of a stream.
     pub fn new() -> Self {
         BlockDecoder {
-            arena: Bump::new(),
             state: State::Idle,
             columns: Vec::new(),
             ncols: 0,
@@ -154,9 +150,9 @@ impl BlockDecoder {
         self.blocks
     }
 
-    /// Bytes the arena currently holds for column storage (for memory accounting).
+    /// Bytes the column decoders currently hold for column storage (capacity; for memory accounting).
     pub fn arena_bytes(&self) -> usize {
-        self.arena.allocated_bytes()
+        self.columns.iter().map(|c| c.column.storage_bytes()).sum()
     }
 
     /// Consumes bytes from `chunk` (advancing it) until a block completes or the chunk is used up.
@@ -190,12 +186,8 @@ impl BlockDecoder {
         }
     }
 
-    /// Releases the last block's storage and resets the arena for the next one.
+    /// Readies the decoder for the next block (each column clears its buffers when the block starts).
     fn recycle(&mut self) {
-        for c in &mut self.columns {
-            c.column.release();
-        }
-        self.arena.reset();
         self.block_ready = false;
     }
 
@@ -301,8 +293,8 @@ impl BlockDecoder {
                 }
                 State::Data => {
                     let col = &mut self.columns[self.current].column;
-                    let done = col.decode(input, &self.arena)?;
-                    if self.arena.allocated_bytes() > self.max_block_bytes {
+                    let done = col.decode(input)?;
+                    if self.max_block_bytes != usize::MAX && self.arena_bytes() > self.max_block_bytes {
                         return Err(input.error(format!(
                             "block of {} rows needs more than {} bytes of column storage (at column {}): \
                              raise the limit (ClientOptions::max_block_bytes, max_block_bytes=N in the URL; 0 for none) or lower max_block_size",
@@ -430,10 +422,6 @@ impl BlockBytes {
         Ok(Some((block, raw)))
     }
 }
-
-// Keeps ArenaBuf referenced from this module's docs in rustdoc builds.
-#[allow(dead_code)]
-type _Storage = ArenaBuf;
 
 #[cfg(test)]
 mod tests {

@@ -7,7 +7,8 @@
 //! [`Block`] with typed borrowed columns ([`ColumnView`]) and row-wise [`crate::Value`]s.
 //! The [`encoder`] is the mirror image for inserts.
 
-pub(crate) mod arena;
+#[allow(unsafe_code)] // the one audited module: owned aligned column buffers (see its docs)
+pub(crate) mod buffer;
 pub mod column;
 pub mod columns;
 pub mod decoder;

@@ -3,17 +3,16 @@
 //! starts; the inner column still only grows as its bytes arrive.
 
 use crate::error::Result;
-use crate::native::arena::ArenaBuf;
+use crate::native::buffer::AlignedBuf;
 use crate::native::column::{Column, ColumnView, byte_len, check_offsets, read_fixed, span};
 use crate::native::encoder::{ColumnEncoder, ValueBuilder};
 use crate::native::input::Input;
 use crate::value::Value;
-use bumpalo::Bump;
 
 /// A decoded Array column.
 pub struct ArrayColumn {
     rows: usize,
-    offsets: ArenaBuf,
+    offsets: AlignedBuf,
     offsets_done: bool,
     inner: Box<dyn Column>,
 }
@@ -21,24 +20,23 @@ pub struct ArrayColumn {
 impl ArrayColumn {
     /// Wraps the element type's decoder.
     pub fn new(inner: Box<dyn Column>) -> Self {
-        ArrayColumn { rows: 0, offsets: ArenaBuf::new(), offsets_done: false, inner }
+        ArrayColumn { rows: 0, offsets: AlignedBuf::new(), offsets_done: false, inner }
     }
 }
 
 /// Reads an offsets prefix and starts `inner` with the element count; shared with `Map`.
 pub(crate) fn decode_offsets(
-    offsets: &mut ArenaBuf,
+    offsets: &mut AlignedBuf,
     rows: usize,
     done: &mut bool,
     input: &mut Input<'_>,
-    arena: &Bump,
     children: &mut [&mut dyn Column],
 ) -> Result<bool> {
     if *done {
         return Ok(true);
     }
     let total = byte_len(rows, 8, input)?;
-    if !read_fixed(offsets, total, input, arena)? {
+    if !read_fixed(offsets, total, input)? {
         return Ok(false);
     }
     let n = check_offsets(offsets.typed(), input)?;
@@ -61,18 +59,11 @@ impl Column for ArrayColumn {
         self.inner.decode_prefix(input)
     }
 
-    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
-        if !decode_offsets(
-            &mut self.offsets,
-            self.rows,
-            &mut self.offsets_done,
-            input,
-            arena,
-            &mut [self.inner.as_mut()],
-        )? {
+    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
+        if !decode_offsets(&mut self.offsets, self.rows, &mut self.offsets_done, input, &mut [self.inner.as_mut()])? {
             return Ok(false);
         }
-        self.inner.decode(input, arena)
+        self.inner.decode(input)
     }
 
     fn rows(&self) -> usize {
@@ -88,9 +79,8 @@ impl Column for ArrayColumn {
         Value::Array((s..e).map(|i| self.inner.value(i)).collect())
     }
 
-    fn release(&mut self) {
-        self.offsets.release();
-        self.inner.release();
+    fn storage_bytes(&self) -> usize {
+        self.offsets.capacity() + self.inner.storage_bytes()
     }
 }
 

@@ -1,13 +1,12 @@
 //! Fixed-width columns: `rows * size` little-endian bytes, copied once from the chunk into 16-aligned
-//! arena storage and viewed as a typed slice.
+//! column storage and viewed as a typed slice.
 
 use crate::error::Result;
-use crate::native::arena::ArenaBuf;
+use crate::native::buffer::AlignedBuf;
 use crate::native::column::{Column, ColumnView, byte_len, read_fixed};
 use crate::native::input::Input;
 use crate::native::types::TypeDesc;
 use crate::value::Value;
-use bumpalo::Bump;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// How to interpret the bytes of one value.
@@ -54,7 +53,7 @@ pub struct FixedColumn {
     size: usize,
     rows: usize,
     total: usize,
-    buf: ArenaBuf,
+    buf: AlignedBuf,
 }
 
 impl FixedColumn {
@@ -99,7 +98,7 @@ impl FixedColumn {
             T::Nothing => Kind::Nothing,
             _ => return None,
         };
-        Some(FixedColumn { kind, size: desc.fixed_size()?, rows: 0, total: 0, buf: ArenaBuf::new() })
+        Some(FixedColumn { kind, size: desc.fixed_size()?, rows: 0, total: 0, buf: AlignedBuf::new() })
     }
 
     #[inline]
@@ -135,11 +134,11 @@ impl Column for FixedColumn {
         true
     }
 
-    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
         if self.total == 0 && self.rows > 0 {
             self.total = byte_len(self.rows, self.size, input)?;
         }
-        read_fixed(&mut self.buf, self.total, input, arena)
+        read_fixed(&mut self.buf, self.total, input)
     }
 
     fn rows(&self) -> usize {
@@ -214,8 +213,8 @@ impl Column for FixedColumn {
         }
     }
 
-    fn release(&mut self) {
-        self.buf.release();
+    fn storage_bytes(&self) -> usize {
+        self.buf.capacity()
     }
 }
 

@@ -1,11 +1,10 @@
 //! `FixedString(N)`: `rows * N` bytes, one bulk copy.
 
 use crate::error::Result;
-use crate::native::arena::ArenaBuf;
+use crate::native::buffer::AlignedBuf;
 use crate::native::column::{Column, ColumnView, byte_len, read_fixed};
 use crate::native::input::Input;
 use crate::value::Value;
-use bumpalo::Bump;
 use std::borrow::Cow;
 
 /// A decoded FixedString column.
@@ -13,13 +12,13 @@ pub struct FixedStringColumn {
     width: usize,
     rows: usize,
     total: usize,
-    buf: ArenaBuf,
+    buf: AlignedBuf,
 }
 
 impl FixedStringColumn {
     /// A decoder for `FixedString(width)`.
     pub fn new(width: usize) -> Self {
-        FixedStringColumn { width: width.max(1), rows: 0, total: 0, buf: ArenaBuf::new() }
+        FixedStringColumn { width: width.max(1), rows: 0, total: 0, buf: AlignedBuf::new() }
     }
 }
 
@@ -36,11 +35,11 @@ impl Column for FixedStringColumn {
         true
     }
 
-    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
         if self.total == 0 && self.rows > 0 {
             self.total = byte_len(self.rows, self.width, input)?;
         }
-        read_fixed(&mut self.buf, self.total, input, arena)
+        read_fixed(&mut self.buf, self.total, input)
     }
 
     fn rows(&self) -> usize {
@@ -59,8 +58,8 @@ impl Column for FixedStringColumn {
         }
     }
 
-    fn release(&mut self) {
-        self.buf.release();
+    fn storage_bytes(&self) -> usize {
+        self.buf.capacity()
     }
 }
 

@@ -14,11 +14,10 @@
 //! dictionary, so the view is always `keys: &[u32]` + `dictionary`.
 
 use crate::error::Result;
-use crate::native::arena::ArenaBuf;
+use crate::native::buffer::AlignedBuf;
 use crate::native::column::{Column, ColumnView, U64Reader, byte_len, read_fixed};
 use crate::native::input::Input;
 use crate::value::Value;
-use bumpalo::Bump;
 
 const SHARED_DICTIONARIES_WITH_ADDITIONAL_KEYS: u64 = 1;
 const NEED_GLOBAL_DICTIONARY: u64 = 1 << 8;
@@ -46,8 +45,8 @@ pub struct LowCardinalityColumn {
     dict_base: usize,
     part_rows: usize,
     part_bytes: usize,
-    raw: ArenaBuf,
-    keys: ArenaBuf,
+    raw: AlignedBuf,
+    keys: AlignedBuf,
     dictionary: Box<dyn Column>,
 }
 
@@ -64,8 +63,8 @@ impl LowCardinalityColumn {
             dict_base: 0,
             part_rows: 0,
             part_bytes: 0,
-            raw: ArenaBuf::new(),
-            keys: ArenaBuf::new(),
+            raw: AlignedBuf::new(),
+            keys: AlignedBuf::new(),
             dictionary,
         }
     }
@@ -76,12 +75,12 @@ impl LowCardinalityColumn {
 
     /// Widens the part's raw indexes to u32 keys rebased onto the combined dictionary, checking each
     /// against the dictionary's size.
-    fn finish_part(&mut self, input: &Input<'_>, arena: &Bump) -> Result<()> {
+    fn finish_part(&mut self, input: &Input<'_>) -> Result<()> {
         let dict_len = self.dictionary.rows() as u64;
         let base = self.dict_base as u64;
         let nullable = self.nullable;
         let n = self.part_rows;
-        let dst: &mut [u32] = bytemuck::try_cast_slice_mut(self.keys.extend_zeroed(arena, n * 4)?)
+        let dst: &mut [u32] = bytemuck::try_cast_slice_mut(self.keys.extend_zeroed(n * 4)?)
             .map_err(|_| input.error("misaligned LowCardinality keys"))?;
         let raw = self.raw.as_bytes();
         // Tight, branch-light loops: remember the largest key and check it once at the end.
@@ -135,7 +134,7 @@ impl Column for LowCardinalityColumn {
         }
     }
 
-    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
         loop {
             match self.phase {
                 Phase::Flags => {
@@ -179,7 +178,7 @@ impl Column for LowCardinalityColumn {
                     self.phase = Phase::Dictionary;
                 }
                 Phase::Dictionary => {
-                    if !self.dictionary.decode(input, arena)? {
+                    if !self.dictionary.decode(input)? {
                         return Ok(false);
                     }
                     self.phase = Phase::RowCount;
@@ -198,10 +197,10 @@ impl Column for LowCardinalityColumn {
                     self.phase = Phase::Indexes;
                 }
                 Phase::Indexes => {
-                    if !read_fixed(&mut self.raw, self.part_bytes, input, arena)? {
+                    if !read_fixed(&mut self.raw, self.part_bytes, input)? {
                         return Ok(false);
                     }
-                    self.finish_part(input, arena)?;
+                    self.finish_part(input)?;
                     self.phase = Phase::Flags;
                 }
             }
@@ -228,10 +227,8 @@ impl Column for LowCardinalityColumn {
         }
     }
 
-    fn release(&mut self) {
-        self.raw.release();
-        self.keys.release();
-        self.dictionary.release();
+    fn storage_bytes(&self) -> usize {
+        self.raw.capacity() + self.keys.capacity() + self.dictionary.storage_bytes()
     }
 }
 

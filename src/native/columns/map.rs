@@ -1,17 +1,16 @@
 //! `Map(K, V)`: stored as `Array(Tuple(K, V))`: end offsets, then all keys, then all values.
 
 use crate::error::Result;
-use crate::native::arena::ArenaBuf;
+use crate::native::buffer::AlignedBuf;
 use crate::native::column::{Column, ColumnView, span};
 use crate::native::columns::array::decode_offsets;
 use crate::native::input::Input;
 use crate::value::Value;
-use bumpalo::Bump;
 
 /// A decoded Map column.
 pub struct MapColumn {
     rows: usize,
-    offsets: ArenaBuf,
+    offsets: AlignedBuf,
     offsets_done: bool,
     keys_done: bool,
     keys_prefix_done: bool,
@@ -24,7 +23,7 @@ impl MapColumn {
     pub fn new(keys: Box<dyn Column>, values: Box<dyn Column>) -> Self {
         MapColumn {
             rows: 0,
-            offsets: ArenaBuf::new(),
+            offsets: AlignedBuf::new(),
             offsets_done: false,
             keys_done: false,
             keys_prefix_done: false,
@@ -55,24 +54,23 @@ impl Column for MapColumn {
         self.values.decode_prefix(input)
     }
 
-    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
         if !decode_offsets(
             &mut self.offsets,
             self.rows,
             &mut self.offsets_done,
             input,
-            arena,
             &mut [self.keys.as_mut(), self.values.as_mut()],
         )? {
             return Ok(false);
         }
         if !self.keys_done {
-            if !self.keys.decode(input, arena)? {
+            if !self.keys.decode(input)? {
                 return Ok(false);
             }
             self.keys_done = true;
         }
-        self.values.decode(input, arena)
+        self.values.decode(input)
     }
 
     fn rows(&self) -> usize {
@@ -88,10 +86,8 @@ impl Column for MapColumn {
         Value::Map((s..e).map(|i| (self.keys.value(i), self.values.value(i))).collect())
     }
 
-    fn release(&mut self) {
-        self.offsets.release();
-        self.keys.release();
-        self.values.release();
+    fn storage_bytes(&self) -> usize {
+        self.offsets.capacity() + self.keys.storage_bytes() + self.values.storage_bytes()
     }
 }
 

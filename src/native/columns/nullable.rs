@@ -2,17 +2,16 @@
 //! in every NULL row.
 
 use crate::error::Result;
-use crate::native::arena::ArenaBuf;
+use crate::native::buffer::AlignedBuf;
 use crate::native::column::{Column, ColumnView, read_fixed};
 use crate::native::encoder::{ColumnEncoder, ValueBuilder};
 use crate::native::input::Input;
 use crate::value::Value;
-use bumpalo::Bump;
 
 /// A decoded Nullable column.
 pub struct NullableColumn {
     rows: usize,
-    nulls: ArenaBuf,
+    nulls: AlignedBuf,
     nulls_done: bool,
     inner: Box<dyn Column>,
 }
@@ -20,7 +19,7 @@ pub struct NullableColumn {
 impl NullableColumn {
     /// Wraps the inner type's decoder.
     pub fn new(inner: Box<dyn Column>) -> Self {
-        NullableColumn { rows: 0, nulls: ArenaBuf::new(), nulls_done: false, inner }
+        NullableColumn { rows: 0, nulls: AlignedBuf::new(), nulls_done: false, inner }
     }
 }
 
@@ -36,14 +35,14 @@ impl Column for NullableColumn {
         self.inner.decode_prefix(input)
     }
 
-    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
         if !self.nulls_done {
-            if !read_fixed(&mut self.nulls, self.rows, input, arena)? {
+            if !read_fixed(&mut self.nulls, self.rows, input)? {
                 return Ok(false);
             }
             self.nulls_done = true;
         }
-        self.inner.decode(input, arena)
+        self.inner.decode(input)
     }
 
     fn rows(&self) -> usize {
@@ -61,9 +60,8 @@ impl Column for NullableColumn {
         }
     }
 
-    fn release(&mut self) {
-        self.nulls.release();
-        self.inner.release();
+    fn storage_bytes(&self) -> usize {
+        self.nulls.capacity() + self.inner.storage_bytes()
     }
 }
 

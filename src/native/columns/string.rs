@@ -1,14 +1,13 @@
 //! `String`: each row is a LEB128 length and that many bytes. Decoded into one contiguous byte buffer
-//! plus u64 end offsets (the layout ClickHouse itself uses), both in the arena. A length prefix or a
+//! plus u64 end offsets (the layout ClickHouse itself uses), both in owned aligned buffers. A length prefix or a
 //! string body may straddle chunks; bytes are appended as they arrive, never pre-sized from the prefix.
 
 use crate::error::Result;
-use crate::native::arena::{ArenaBuf, append_short_strings};
+use crate::native::buffer::{AlignedBuf, append_short_strings};
 use crate::native::column::{Column, ColumnView, span};
 use crate::native::encoder::{ColumnEncoder, ValueBuilder};
 use crate::native::input::{Input, VarUInt};
 use crate::value::Value;
-use bumpalo::Bump;
 use std::borrow::Cow;
 
 /// A decoded String column.
@@ -19,8 +18,8 @@ pub struct StringColumn {
     /// Bytes of the current row still to copy, once its length is known.
     pending: Option<u64>,
     len: VarUInt,
-    offsets: ArenaBuf,
-    data: ArenaBuf,
+    offsets: AlignedBuf,
+    data: AlignedBuf,
 }
 
 impl StringColumn {
@@ -33,12 +32,12 @@ impl StringColumn {
 
 impl StringColumn {
     /// Fast path: rows whose one-byte length and body are both in this chunk (strings under 128 bytes,
-    /// the common case), through the arena's audited bulk helper. Stops at the first row it cannot take
+    /// the common case), through the buffer module's audited bulk helper. Stops at the first row it cannot take
     /// whole; the general loop continues from there.
     #[inline]
-    fn decode_whole_rows(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<()> {
+    fn decode_whole_rows(&mut self, input: &mut Input<'_>) -> Result<()> {
         let want = self.expected - self.done;
-        let (used, rows) = append_short_strings(&mut self.data, &mut self.offsets, arena, input.remaining(), want)?;
+        let (used, rows) = append_short_strings(&mut self.data, &mut self.offsets, input.remaining(), want)?;
         input.take(used);
         self.done += rows;
         Ok(())
@@ -60,11 +59,11 @@ impl Column for StringColumn {
         true
     }
 
-    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
         loop {
             // Whole rows in a tight loop whenever we are at a row boundary…
             if self.pending.is_none() && !self.len.in_progress() {
-                self.decode_whole_rows(input, arena)?;
+                self.decode_whole_rows(input)?;
             }
             if self.done == self.expected {
                 return Ok(true);
@@ -81,14 +80,14 @@ impl Column for StringColumn {
             let n = remaining.min(avail) as usize;
             if n > 0 {
                 let bytes = input.take(n);
-                self.data.extend_from_slice(arena, bytes)?;
+                self.data.extend_from_slice(bytes)?;
             }
             if (n as u64) < remaining {
                 self.pending = Some(remaining - n as u64);
                 return Ok(false);
             }
             self.pending = None;
-            self.offsets.push(arena, self.data.len() as u64)?;
+            self.offsets.push(self.data.len() as u64)?;
             self.done += 1;
         }
     }
@@ -108,9 +107,8 @@ impl Column for StringColumn {
         Value::String(Cow::Borrowed(self.get(row)))
     }
 
-    fn release(&mut self) {
-        self.offsets.release();
-        self.data.release();
+    fn storage_bytes(&self) -> usize {
+        self.offsets.capacity() + self.data.capacity()
     }
 }
 

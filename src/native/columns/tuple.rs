@@ -5,7 +5,6 @@ use crate::error::Result;
 use crate::native::column::{Column, ColumnView};
 use crate::native::input::Input;
 use crate::value::Value;
-use bumpalo::Bump;
 
 /// A decoded Tuple column.
 pub struct TupleColumn {
@@ -42,9 +41,9 @@ impl Column for TupleColumn {
         Ok(true)
     }
 
-    fn decode(&mut self, input: &mut Input<'_>, arena: &Bump) -> Result<bool> {
+    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
         while let Some(e) = self.elems.get_mut(self.current) {
-            if !e.decode(input, arena)? {
+            if !e.decode(input)? {
                 return Ok(false);
             }
             self.current += 1;
@@ -64,10 +63,8 @@ impl Column for TupleColumn {
         Value::Tuple(self.elems.iter().map(|e| e.value(row)).collect())
     }
 
-    fn release(&mut self) {
-        for e in &mut self.elems {
-            e.release();
-        }
+    fn storage_bytes(&self) -> usize {
+        self.elems.iter().map(|e| e.storage_bytes()).sum::<usize>()
     }
 }
 

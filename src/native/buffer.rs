@@ -1,60 +1,68 @@
-//! Column storage carved from the decoder's per-block `bumpalo` arena.
+//! Column storage: owned, 16-byte-aligned byte buffers that keep their capacity from block to block.
 //!
-//! [`ArenaBuf`] is a growable byte buffer whose memory comes from a [`Bump`] owned by the block decoder.
-//! Every buffer starts 16-byte aligned (enough for every element type the codec hands out as a typed
-//! slice, `i128`/`u128` included), so a finished column can be viewed as `&[u64]`, `&[f64]`, `&[i128]` …
-//! without copying. Buffers grow geometrically and **only as input bytes arrive** (callers reserve what a
-//! chunk can fill, never what a length prefix claims), so hostile length prefixes cannot make us allocate
-//! more than about twice what was actually received.
+//! [`AlignedBuf`] is a growable byte buffer whose allocation it owns (through `std::alloc`, freed on
+//! drop). Every allocation is 16-byte aligned (enough for every element type the codec hands out as a
+//! typed slice, `i128`/`u128` included), so a finished column can be viewed as `&[u64]`, `&[f64]`,
+//! `&[i128]` … without copying. Buffers grow geometrically and **only as input bytes arrive** (callers
+//! reserve what a chunk can fill, never what a length prefix claims), so hostile length prefixes cannot
+//! make us allocate more than about twice what was actually received. A new block [`AlignedBuf::clear`]s
+//! the buffer and keeps its capacity, so a steady stream of similar blocks allocates nothing.
 //!
-//! This is the only `unsafe` in the codec. The invariants that make it sound:
-//! 1. An `ArenaBuf` never outlives the arena's current generation: the decoder calls [`ArenaBuf::release`]
-//!    on every buffer before it calls `Bump::reset`, and typed slices borrow the decoder (`&self`), so no
-//!    slice can be alive across a reset (the borrow checker enforces this through `Block<'a>`).
-//! 2. Growth copies `len` initialised bytes into a fresh allocation of at least `len + additional`.
-//! 3. `len <= cap` always; bytes in `0..len` are initialised.
+//! Ownership is the whole soundness argument: a typed slice borrows the buffer, the buffer owns its
+//! memory, and nothing else can free or reuse that memory while the slice lives (an earlier design
+//! carved buffers from a shared `bumpalo` arena and relied on every column remembering to forget its
+//! buffers before the arena was reset; that rule is gone with the arena).
+//!
+//! This is the one module of the crate allowed `unsafe` (the crate root denies it everywhere else).
+//! Invariants:
+//! 1. `ptr` is either dangling-but-aligned with `cap == 0`, or an allocation of `cap` bytes with
+//!    [`ALIGN`] alignment made by this module and owned by this buffer alone.
+//! 2. `len <= cap` always; bytes in `0..len` are initialised.
+//! 3. Growth reallocates keeping the `len` initialised bytes.
 
 use crate::error::{Error, Result};
-use bumpalo::Bump;
 use std::alloc::Layout;
 use std::ptr::NonNull;
 
-/// Alignment of every arena buffer.
+/// Alignment of every column buffer.
 pub(crate) const ALIGN: usize = 16;
 
 /// Smallest allocation, so tiny columns do not realloc byte by byte.
 const MIN_CAP: usize = 256;
 
-pub(crate) struct ArenaBuf {
+pub(crate) struct AlignedBuf {
     ptr: NonNull<u8>,
     len: usize,
     cap: usize,
-    /// Capacity this buffer reached in the previous block. The first growth in a new block goes straight
-    /// to it, so a steady stream of same-sized blocks allocates once per block from the (already sized)
-    /// arena instead of re-growing geometrically and copying. It is bounded by bytes that really arrived.
-    hint: usize,
 }
 
-// SAFETY: an ArenaBuf is a unique pointer into memory owned by the decoder's Bump, which moves with it;
-// it is never shared between threads without its owner.
-unsafe impl Send for ArenaBuf {}
+// SAFETY: an AlignedBuf uniquely owns its allocation (invariant 1), like a `Vec<u8>`.
+unsafe impl Send for AlignedBuf {}
 
-// SAFETY: through `&ArenaBuf` the bytes are only read (every method that writes, grows or releases
-// takes `&mut self`, and there is no interior mutability), so several threads may read one buffer at
-// once, as they may read a `&[u8]`; the borrow keeps the owning decoder (and its Bump) from resetting
-// or dropping the memory meanwhile.
-unsafe impl Sync for ArenaBuf {}
+// SAFETY: through `&AlignedBuf` the bytes are only read (every method that writes, grows or frees takes
+// `&mut self`, and there is no interior mutability), as for a `&Vec<u8>`.
+unsafe impl Sync for AlignedBuf {}
 
-impl Default for ArenaBuf {
+impl Default for AlignedBuf {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl ArenaBuf {
+impl Drop for AlignedBuf {
+    fn drop(&mut self) {
+        if self.cap > 0 {
+            // SAFETY: invariant 1: `ptr` was allocated by this module with exactly this layout (the
+            // layout was valid when it was made), and nothing else frees it.
+            unsafe { std::alloc::dealloc(self.ptr.as_ptr(), Layout::from_size_align_unchecked(self.cap, ALIGN)) };
+        }
+    }
+}
+
+impl AlignedBuf {
     pub(crate) const fn new() -> Self {
         // A dangling but 16-aligned pointer: valid for zero-length slices of any element type.
-        ArenaBuf { ptr: NonNull::<u128>::dangling().cast(), len: 0, cap: 0, hint: 0 }
+        AlignedBuf { ptr: NonNull::<u128>::dangling().cast(), len: 0, cap: 0 }
     }
 
     #[inline]
@@ -62,28 +70,39 @@ impl ArenaBuf {
         self.len
     }
 
-    /// Ensures room for `additional` more bytes, allocating from `arena` when needed.
+    /// Bytes allocated (for memory accounting).
     #[inline]
-    pub(crate) fn reserve(&mut self, arena: &Bump, additional: usize) -> Result<()> {
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// Ensures room for `additional` more bytes.
+    #[inline]
+    pub(crate) fn reserve(&mut self, additional: usize) -> Result<()> {
         let need = self.len.checked_add(additional).ok_or_else(|| Error::usage("column too large"))?;
         if need <= self.cap {
             return Ok(());
         }
-        self.grow(arena, need)
+        self.grow(need)
     }
 
     #[cold]
-    fn grow(&mut self, arena: &Bump, need: usize) -> Result<()> {
-        let new_cap = need.max(self.cap.saturating_mul(2)).max(MIN_CAP).max(self.hint);
+    fn grow(&mut self, need: usize) -> Result<()> {
+        let new_cap = need.max(self.cap.saturating_mul(2)).max(MIN_CAP);
         let layout = Layout::from_size_align(new_cap, ALIGN).map_err(|_| Error::usage("column too large"))?;
-        let new = arena
-            .try_alloc_layout(layout)
-            .map_err(|_| Error::usage(format!("out of memory allocating {new_cap} bytes of column storage")))?;
-        if self.len > 0 {
-            // SAFETY: `self.ptr` is valid for `self.len` initialised bytes (invariant 3); `new` is a fresh,
-            // distinct allocation of `new_cap >= need > len` bytes, so the ranges do not overlap.
-            unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr(), new.as_ptr(), self.len) };
-        }
+        let new = if self.cap == 0 {
+            // SAFETY: `layout` has a non-zero size (`new_cap >= MIN_CAP`).
+            unsafe { std::alloc::alloc(layout) }
+        } else {
+            // SAFETY: invariant 1: `ptr` was allocated with `cap` bytes at ALIGN; `new_cap` is non-zero
+            // and, as `layout` checked, does not overflow `isize` when rounded up to ALIGN. realloc keeps
+            // the first `min(cap, new_cap) >= len` bytes (invariant 2).
+            unsafe {
+                std::alloc::realloc(self.ptr.as_ptr(), Layout::from_size_align_unchecked(self.cap, ALIGN), new_cap)
+            }
+        };
+        let new = NonNull::new(new)
+            .ok_or_else(|| Error::usage(format!("out of memory allocating {new_cap} bytes of column storage")))?;
         self.ptr = new;
         self.cap = new_cap;
         Ok(())
@@ -91,10 +110,10 @@ impl ArenaBuf {
 
     /// Appends bytes (reserving as needed).
     #[inline]
-    pub(crate) fn extend_from_slice(&mut self, arena: &Bump, src: &[u8]) -> Result<()> {
-        self.reserve(arena, src.len())?;
-        // SAFETY: reserve guaranteed `cap >= len + src.len()`; `src` cannot alias arena memory we own
-        // uniquely beyond `len` (it is caller input), and the copy initialises exactly the new bytes.
+    pub(crate) fn extend_from_slice(&mut self, src: &[u8]) -> Result<()> {
+        self.reserve(src.len())?;
+        // SAFETY: reserve guaranteed `cap >= len + src.len()`; `src` cannot alias memory this buffer owns
+        // uniquely (it is caller input), and the copy initialises exactly the new bytes.
         unsafe {
             std::ptr::copy_nonoverlapping(src.as_ptr(), self.ptr.as_ptr().add(self.len), src.len());
         }
@@ -104,13 +123,13 @@ impl ArenaBuf {
 
     /// Appends one plain value's bytes.
     #[inline]
-    pub(crate) fn push<T: bytemuck::Pod>(&mut self, arena: &Bump, v: T) -> Result<()> {
-        self.extend_from_slice(arena, bytemuck::bytes_of(&v))
+    pub(crate) fn push<T: bytemuck::Pod>(&mut self, v: T) -> Result<()> {
+        self.extend_from_slice(bytemuck::bytes_of(&v))
     }
 
     #[inline]
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` is valid for `len` initialised bytes (invariants 1 and 3), or dangling with len 0.
+        // SAFETY: `ptr` is valid for `len` initialised bytes (invariants 1 and 2), or dangling with len 0.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
@@ -128,8 +147,8 @@ impl ArenaBuf {
 
     /// Appends `n` zero bytes and returns them for the caller to fill (e.g. as `&mut [u32]` through
     /// bytemuck; the start is aligned for any element whose size divides the current length).
-    pub(crate) fn extend_zeroed(&mut self, arena: &Bump, n: usize) -> Result<&mut [u8]> {
-        self.reserve(arena, n)?;
+    pub(crate) fn extend_zeroed(&mut self, n: usize) -> Result<&mut [u8]> {
+        self.reserve(n)?;
         let start = self.len;
         // SAFETY: reserve guaranteed `cap >= len + n`; we initialise the `n` bytes before exposing them.
         unsafe { std::ptr::write_bytes(self.ptr.as_ptr().add(start), 0, n) };
@@ -138,15 +157,7 @@ impl ArenaBuf {
         Ok(unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(start), n) })
     }
 
-    /// Forgets the storage; must be called before the arena is reset (invariant 1).
-    #[inline]
-    pub(crate) fn release(&mut self) {
-        let hint = self.cap.max(self.hint / 2);
-        *self = ArenaBuf::new();
-        self.hint = hint;
-    }
-
-    /// Keeps the storage but empties it.
+    /// Empties the buffer, keeping its capacity.
     #[inline]
     pub(crate) fn clear(&mut self) {
         self.len = 0;
@@ -172,9 +183,8 @@ impl ArenaBuf {
 const BATCH: usize = 8;
 
 pub(crate) fn append_short_strings(
-    data: &mut ArenaBuf,
-    offsets: &mut ArenaBuf,
-    arena: &Bump,
+    data: &mut AlignedBuf,
+    offsets: &mut AlignedBuf,
     buf: &[u8],
     max_rows: usize,
 ) -> Result<(usize, usize)> {
@@ -182,11 +192,14 @@ pub(crate) fn append_short_strings(
     if max_rows == 0 {
         return Ok((0, 0));
     }
-    // Every appended data byte consumes at least one input byte, so `buf.len() + 16` bounds what the
-    // loop can write (the +16 covers the last over-copy); each row consumes at least one byte, so
-    // `max_rows <= buf.len()` offsets suffice. Both are bounded by the input actually received.
-    data.reserve(arena, buf.len() + 16)?;
-    offsets.reserve(arena, max_rows * 8)?;
+    // Every appended data byte consumes at least one input byte, and a row taken here has at most 127,
+    // so `room = min(buf.len(), max_rows * 127) + 16` bounds what the loop can write (the +16 covers the
+    // last over-copy); each row consumes at least one byte, so `max_rows <= buf.len()` offsets suffice.
+    // Both are bounded by the input actually received, and the data bound by what the rows can hold (a
+    // small dictionary's buffer does not grow to the size of the chunk around it).
+    let room = buf.len().min(max_rows.saturating_mul(127)) + 16;
+    data.reserve(room)?;
+    offsets.reserve(max_rows * 8)?;
     let data_ptr = data.ptr.as_ptr();
     let offsets_ptr = offsets.ptr.as_ptr();
     let mut dlen = data.len;
@@ -205,12 +218,13 @@ pub(crate) fn append_short_strings(
                     for k in 0..BATCH {
                         // SAFETY (both writes), as for the single-row path below:
                         // - source: `pos + k * stride + 1 + 16 <= pos + BATCH * stride + 16 <= buf.len()`;
-                        // - data destination: each body byte written at `dlen` was consumed from `buf`,
-                        //   so `dlen - data.len <= pos + k * stride` and the 16-byte write ends within
-                        //   `data.len + buf.len() + 16 <= cap`;
+                        // - data destination: each body byte written at `dlen` was consumed from `buf`
+                        //   and each earlier row wrote at most 127, so `dlen - data.len <= min(pos + k *
+                        //   stride, (rows + k) * 127)` and the 16-byte write ends within `data.len +
+                        //   room <= cap`;
                         // - offsets destination: `rows + k < max_rows` (checked: `rows + BATCH <=
                         //   max_rows`), so the aligned u64 write is within `olen + max_rows * 8 <= cap`;
-                        // - the arena buffers and `buf` never overlap.
+                        // - the column buffers and `buf` never overlap.
                         unsafe {
                             std::ptr::copy_nonoverlapping(
                                 buf.as_ptr().add(pos + k * stride + 1),
@@ -241,11 +255,13 @@ pub(crate) fn append_short_strings(
         }
         // SAFETY (all three writes):
         // - source: `start + 16 <= buf.len()` (fixed copy) or `start + len <= buf.len()` (checked above);
-        // - data destination: `dlen - data.len <= pos < buf.len()` because each copied body byte was
-        //   preceded by consuming it from `buf`, so `dlen + 16 <= data.len + buf.len() + 16 <= cap`;
+        // - data destination: `dlen - data.len <= min(pos, rows * 127)` because each copied body byte
+        //   was preceded by consuming it from `buf` and each earlier row wrote at most 127; the write
+        //   ends at most `max(16, len) <= 127` further (`pos + 1 + len <= buf.len()` for the long copy),
+        //   so within `data.len + min(buf.len(), max_rows * 127) + 16 = data.len + room <= cap`;
         // - offsets destination: `olen + rows * 8 < olen + max_rows * 8 <= cap`, and `olen` is a
         //   multiple of 8 from a 16-aligned base, so the u64 write is aligned;
-        // - the arena buffers and `buf` (caller input) never overlap.
+        // - the column buffers and `buf` (caller input) never overlap.
         unsafe {
             if len <= 16 && start + 16 <= buf.len() {
                 std::ptr::copy_nonoverlapping(buf.as_ptr().add(start), data_ptr.add(dlen), 16);
@@ -258,7 +274,7 @@ pub(crate) fn append_short_strings(
         pos = start + len;
         rows += 1;
     }
-    // Bytes 0..dlen and offsets 0..olen + rows * 8 are now initialised (invariant 3).
+    // Bytes 0..dlen and offsets 0..olen + rows * 8 are now initialised (invariant 2).
     data.len = dlen;
     offsets.len = olen + rows * 8;
     Ok((pos, rows))
@@ -270,10 +286,9 @@ mod tests {
 
     #[test]
     fn grows_keeps_bytes_and_alignment() {
-        let bump = Bump::new();
-        let mut b = ArenaBuf::new();
+        let mut b = AlignedBuf::new();
         for i in 0..10_000u64 {
-            b.push(&bump, i).unwrap();
+            b.push(i).unwrap();
         }
         let s: &[u64] = b.typed();
         assert_eq!(s.len(), 10_000);
@@ -281,8 +296,10 @@ mod tests {
         assert_eq!(s.as_ptr() as usize % ALIGN, 0);
         let wide: &[u128] = b.typed();
         assert_eq!(wide.len(), 5_000);
-        b.release();
+        let cap = b.capacity();
+        b.clear();
         assert!(b.as_bytes().is_empty());
+        assert_eq!(b.capacity(), cap, "a cleared buffer keeps its capacity");
         let empty: &[i128] = b.typed();
         assert!(empty.is_empty());
     }
@@ -333,10 +350,9 @@ mod tests {
             let cut = next(buf.len() as u64 + 1) as usize;
             let buf = &buf[..cut];
             let max_rows = if case % 3 == 0 { next(40) as usize } else { usize::MAX };
-            let bump = Bump::new();
-            let (mut data, mut offsets) = (ArenaBuf::new(), ArenaBuf::new());
-            data.extend_from_slice(&bump, b"prefix").unwrap(); // earlier rows of the same column
-            let (used, rows) = append_short_strings(&mut data, &mut offsets, &bump, buf, max_rows).unwrap();
+            let (mut data, mut offsets) = (AlignedBuf::new(), AlignedBuf::new());
+            data.extend_from_slice(b"prefix").unwrap(); // earlier rows of the same column
+            let (used, rows) = append_short_strings(&mut data, &mut offsets, buf, max_rows).unwrap();
             let (want_used, want_ends, want_data) = reference(buf, max_rows);
             assert_eq!((used, rows), (want_used, want_ends.len()), "case {case}");
             let shifted: Vec<u64> = want_ends.iter().map(|e| e + 6).collect();
@@ -347,23 +363,22 @@ mod tests {
 
     #[test]
     fn short_strings_stop_at_what_they_cannot_take() {
-        let bump = Bump::new();
-        let (mut data, mut offsets) = (ArenaBuf::new(), ArenaBuf::new());
+        let (mut data, mut offsets) = (AlignedBuf::new(), AlignedBuf::new());
         // "a", "", 20 bytes, a 200-byte (two-byte prefix) string, then a truncated one.
         let mut buf = vec![1, b'a', 0, 20];
         buf.extend_from_slice(&[b'x'; 20]);
         let two_byte_len = buf.len();
         buf.extend_from_slice(&[0xc8, 0x01]);
-        let (used, rows) = append_short_strings(&mut data, &mut offsets, &bump, &buf, 10).unwrap();
+        let (used, rows) = append_short_strings(&mut data, &mut offsets, &buf, 10).unwrap();
         assert_eq!((used, rows), (two_byte_len, 3));
         assert_eq!(offsets.typed::<u64>(), &[1, 1, 21]);
         assert_eq!(&data.as_bytes()[..1], b"a");
         assert_eq!(data.len(), 21);
         // A body that runs past the chunk is left for the slow path.
-        let (used, rows) = append_short_strings(&mut data, &mut offsets, &bump, &[5, b'a', b'b'], 10).unwrap();
+        let (used, rows) = append_short_strings(&mut data, &mut offsets, &[5, b'a', b'b'], 10).unwrap();
         assert_eq!((used, rows), (0, 0));
         // max_rows is honoured.
-        let (used, rows) = append_short_strings(&mut data, &mut offsets, &bump, &[1, b'q', 1, b'r'], 1).unwrap();
+        let (used, rows) = append_short_strings(&mut data, &mut offsets, &[1, b'q', 1, b'r'], 1).unwrap();
         assert_eq!((used, rows), (2, 1));
         assert_eq!(data.len(), 22);
     }
