@@ -14,8 +14,8 @@
 //! so the bench measures an encoder that is right.
 
 use clickhouse_connect::Value;
-use clickhouse_connect::native::encoder::{ValueBuilder, builder_for};
 use clickhouse_connect::native::{BlockDecoder, ColumnEncoder, write_block};
+use clickhouse_connect::native::{ValueBuilder, builder_for};
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 
 const FAMILIES: [&str; 6] = ["uint64", "nullable_uint64", "string", "string_varied", "low_cardinality", "array_uint8"];

@@ -1,7 +1,8 @@
 //! Harnesses shared by the cargo-fuzz targets in `fuzz/` and by `tests/fuzz_corpus.rs`, which replays
 //! every saved corpus input on stable Rust in `scripts/test`. Not part of the public API.
 
-use crate::native::{BlockDecoder, TypeDesc};
+use crate::native::BlockDecoder;
+use crate::types::TypeDesc;
 
 /// Decodes `data[8..]` as a Native stream twice — in one piece and in chunks whose sizes come from the
 /// seed in `data[..8]` — and checks both give the same blocks or both fail. Never panics on any input

@@ -34,6 +34,7 @@ pub mod fuzzing;
 pub mod native;
 pub mod params;
 pub mod transport;
+pub mod types;
 mod value;
 
 pub use client::{

@@ -15,7 +15,7 @@
 //! values must already have the element's kind.
 
 use crate::format::TextParser;
-use crate::native::TypeDesc;
+use crate::types::TypeDesc;
 use crate::value::Value;
 use std::borrow::Cow;
 

@@ -11,8 +11,8 @@
 use super::{CallOptions, Client};
 use crate::error::{Error, Result};
 use crate::format::TextParser;
-use crate::native::TypeDesc;
 use crate::transport::Summary;
+use crate::types::TypeDesc;
 use crate::value::Value;
 
 /// What a [`Client::command`] returned.

@@ -5,8 +5,9 @@
 use super::coerce::Coercion;
 use super::{CallOptions, Client};
 use crate::error::{Error, Result};
-use crate::native::encoder::{ValueBuilder, builder_for};
-use crate::native::{ColumnEncoder, TypeDesc, write_block};
+use crate::native::{ColumnEncoder, write_block};
+use crate::native::{ValueBuilder, builder_for};
+use crate::types::TypeDesc;
 use crate::value::Value;
 
 impl Client {

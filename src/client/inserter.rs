@@ -46,10 +46,11 @@
 use super::{CallOptions, Client, Compression};
 use crate::error::{Error, Result};
 use crate::native::encoder::write_block_from;
-use crate::native::encoder::{ValueBuilder, builder_for};
-use crate::native::{Block, ColumnEncoder, TypeDesc};
+use crate::native::{Block, ColumnEncoder};
+use crate::native::{ValueBuilder, builder_for};
 use crate::transport::compression::{Method, write_frames};
 use crate::transport::{Request, ResponseMeta, Summary, Transport};
+use crate::types::TypeDesc;
 use crate::value::Value;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};

@@ -53,9 +53,9 @@ type StaticParams = Vec<(&'static str, &'static str)>;
 pub struct QueryResult {
     /// Column names in server order.
     pub column_names: Vec<String>,
-    /// Column types (the Python driver's type objects): [`TypeDesc`](crate::native::TypeDesc), whose
+    /// Column types (the Python driver's type objects): [`TypeDesc`](crate::types::TypeDesc), whose
     /// `Display` is the canonical name.
-    pub column_types: Vec<crate::native::TypeDesc>,
+    pub column_types: Vec<crate::types::TypeDesc>,
     /// Column type names exactly as the server sent them.
     pub column_type_names: Vec<String>,
     /// Rows of owned values.
@@ -811,7 +811,7 @@ impl Client {
             Ok(rows) => match rows.first().and_then(|r| r.first()) {
                 Some(Value::Array(texts)) => {
                     let mut r = crate::format::TextRenderer::new(&self.server_timezone);
-                    let t = crate::native::TypeDesc::DateTime(zone.map(str::to_string));
+                    let t = crate::types::TypeDesc::DateTime(zone.map(str::to_string));
                     let mut ours = Vec::with_capacity(24);
                     texts.iter().enumerate().all(|(i, text)| {
                         ours.clear();

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::format::input::split::CsvDialect;
 use crate::format::input::{Chunk, Chunker, ServerParser, ServerVerdict, TextRows, changes_text_input};
 use crate::format::read::{InputFormat, NativeReader, RowReader};
-use crate::native::TypeDesc;
+use crate::types::TypeDesc;
 use std::io::BufRead;
 
 /// Asks the server for `SELECT * FROM format(F, 'structure', 'rows')`.

@@ -12,7 +12,8 @@ use super::csv::csv_quote;
 use super::json::json_string;
 use super::text::{FloatRepr, TextRenderer, escape, strip, write_float, write_int};
 use crate::native::column::span;
-use crate::native::{Column, ColumnView, TypeDesc};
+use crate::native::{Column, ColumnView};
+use crate::types::TypeDesc;
 use crate::value::Value;
 
 /// One column of a block, ready to render row by row.

@@ -7,7 +7,7 @@
 //! - a tuple is not one field: its elements are separate fields, recursively (`Point` is two fields).
 
 use super::text::{TextRenderer, strip};
-use crate::native::TypeDesc;
+use crate::types::TypeDesc;
 use crate::value::Value;
 
 impl TextRenderer {

@@ -12,7 +12,7 @@
 //!   their text).
 
 use super::text::{TextRenderer, geo_element, strip};
-use crate::native::TypeDesc;
+use crate::types::TypeDesc;
 use crate::value::Value;
 
 impl TextRenderer {

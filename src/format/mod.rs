@@ -51,8 +51,8 @@ impl Zones {
     }
 
     /// Loads every zone a value of type `t` may need: an error names the first unknown one.
-    pub(crate) fn check(&mut self, t: &crate::native::TypeDesc) -> Result<(), String> {
-        use crate::native::TypeDesc as T;
+    pub(crate) fn check(&mut self, t: &crate::types::TypeDesc) -> Result<(), String> {
+        use crate::types::TypeDesc as T;
         match t {
             T::DateTime(tz) | T::DateTime64(_, tz) => self.get(tz.as_deref()).map(|_| ()),
             T::Nullable(c) | T::Array(c) | T::LowCardinality(c) | T::SimpleAggregateFunction(_, c) => self.check(c),

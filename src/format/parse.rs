@@ -12,7 +12,7 @@
 //! are plain messages; the readers add the row and column.
 
 use super::text::{geo_element, strip};
-use crate::native::TypeDesc;
+use crate::types::TypeDesc;
 use crate::value::Value;
 use jiff::tz::TimeZone;
 use std::borrow::Cow;

@@ -6,7 +6,8 @@
 //! at the first error, so a caller that has sent only whole earlier rows reports exactly those.
 
 use crate::error::{Error, Result};
-use crate::native::{BlockBytes, BlockDecoder, TypeDesc};
+use crate::native::{BlockBytes, BlockDecoder};
+use crate::types::TypeDesc;
 use crate::value::Value;
 use std::io::BufRead;
 

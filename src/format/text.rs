@@ -14,7 +14,7 @@
 //! - inside composites, everything that is not a number or bool is quoted: `['a',NULL]`, `(1,'x')`,
 //!   `{'k':1}`.
 
-use crate::native::TypeDesc;
+use crate::types::TypeDesc;
 use crate::value::Value;
 use jiff::tz::TimeZone;
 use std::io::Write;

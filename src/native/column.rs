@@ -1,5 +1,6 @@
-//! The one small trait every column type implements, and the factory that builds a column decoder tree
-//! from a parsed type.
+//! The one small trait every column decoder implements, the typed views it lends out, and the helpers
+//! the column files share (resumable fixed-size reads, offsets checks). The factory that picks a column
+//! file for a type is `columns::decoder_for`.
 //!
 //! A column decoder is a resumable state machine: [`Column::start`] announces how many rows the block
 //! has, then [`Column::decode`] is called with whatever bytes have arrived until it reports completion.
@@ -8,10 +9,8 @@
 //! (one row as a [`Value`]).
 
 use super::buffer::AlignedBuf;
-use super::columns;
 use super::input::Input;
-use super::types::TypeDesc;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::value::Value;
 
 /// Decoding side of a column type. Implementations live one per file in `native/columns/`.
@@ -106,54 +105,6 @@ impl ColumnView<'_> {
     }
 }
 
-/// Builds the decoder tree for a type, or says clearly which part is not supported.
-pub fn decoder_for(desc: &TypeDesc) -> Result<Box<dyn Column>> {
-    use TypeDesc as T;
-    Ok(match desc {
-        T::String => Box::new(columns::string::StringColumn::default()),
-        T::FixedString(n) => Box::new(columns::fixed_string::FixedStringColumn::new(*n)),
-        T::Nullable(inner) => Box::new(columns::nullable::NullableColumn::new(decoder_for(inner)?)),
-        T::Array(inner) => Box::new(columns::array::ArrayColumn::new(decoder_for(inner)?)),
-        // An empty tuple occupies no bytes per row, so an array of them could claim any element count
-        // without sending data; refuse it rather than trust such counts.
-        T::Tuple(elems) if elems.is_empty() => return Err(Error::UnsupportedType(desc.to_string())),
-        T::Tuple(elems) => Box::new(columns::tuple::TupleColumn::new(
-            elems.iter().map(|(_, t)| decoder_for(t)).collect::<Result<_>>()?,
-        )),
-        T::Map(k, v) => Box::new(columns::map::MapColumn::new(decoder_for(k)?, decoder_for(v)?)),
-        T::SimpleAggregateFunction(_, inner) => decoder_for(inner)?,
-        T::LowCardinality(inner) => {
-            let (nullable, dict_type) = match inner.as_ref() {
-                T::Nullable(t) => (true, t.as_ref()),
-                t => (false, t),
-            };
-            let dict = match dict_type {
-                T::String | T::FixedString(_) => decoder_for(dict_type)?,
-                t => match columns::fixed::FixedColumn::new(t) {
-                    Some(c) => Box::new(c),
-                    None => return Err(Error::UnsupportedType(desc.to_string())),
-                },
-            };
-            Box::new(columns::low_cardinality::LowCardinalityColumn::new(dict, nullable))
-        }
-        T::Nested(elems) => Box::new(columns::array::ArrayColumn::new(Box::new(columns::tuple::TupleColumn::new(
-            elems.iter().map(|(_, t)| decoder_for(t)).collect::<Result<_>>()?,
-        )))),
-        T::Point => decoder_for(&point())?,
-        T::Ring | T::LineString => decoder_for(&T::Array(Box::new(point())))?,
-        T::Polygon | T::MultiLineString => decoder_for(&T::Array(Box::new(T::Array(Box::new(point())))))?,
-        T::MultiPolygon => decoder_for(&T::Array(Box::new(T::Array(Box::new(T::Array(Box::new(point())))))))?,
-        other => match columns::fixed::FixedColumn::new(other) {
-            Some(c) => Box::new(c),
-            None => return Err(Error::UnsupportedType(other.to_string())),
-        },
-    })
-}
-
-fn point() -> TypeDesc {
-    TypeDesc::Tuple(vec![(None, TypeDesc::Float64), (None, TypeDesc::Float64)])
-}
-
 /// Reads `rows` fixed-size values of `size` bytes into `buf`, resumably: copies what the chunk holds,
 /// reserving only what it can fill. Returns true once all bytes are in.
 #[inline]
@@ -216,4 +167,27 @@ impl U64Reader {
             None
         }
     }
+}
+
+/// Reads an offsets prefix and starts `inner` with the element count; shared with `Map`.
+pub(crate) fn decode_offsets(
+    offsets: &mut AlignedBuf,
+    rows: usize,
+    done: &mut bool,
+    input: &mut Input<'_>,
+    children: &mut [&mut dyn Column],
+) -> Result<bool> {
+    if *done {
+        return Ok(true);
+    }
+    let total = byte_len(rows, 8, input)?;
+    if !read_fixed(offsets, total, input)? {
+        return Ok(false);
+    }
+    let n = check_offsets(offsets.typed(), input)?;
+    for c in children.iter_mut() {
+        c.start(n);
+    }
+    *done = true;
+    Ok(true)
 }

@@ -10,10 +10,11 @@
 //! after the first blocks have sized them the steady state allocates nothing per block. Column decoders
 //! are kept and reused while the column types stay the same from block to block.
 
-use super::column::{Column, decoder_for};
+use super::column::Column;
+use super::columns::decoder_for;
 use super::input::{Input, VarUInt};
-use super::types::TypeDesc;
 use crate::error::{Error, Result};
+use crate::types::TypeDesc;
 use crate::value::Value;
 
 /// Longest column name or type name accepted in a block header.

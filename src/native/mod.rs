@@ -14,9 +14,13 @@ pub mod columns;
 pub mod decoder;
 pub mod encoder;
 pub mod input;
-pub mod types;
 
+pub use crate::types::{self, TypeDesc};
 pub use column::{Column, ColumnView};
+pub use columns::array::ArrayBuilder;
+pub use columns::fixed::FixedBuilder;
+pub use columns::nullable::NullableBuilder;
+pub use columns::string::StringBuilder;
+pub use columns::{builder_for, decoder_for};
 pub use decoder::{Block, BlockBytes, BlockDecoder, DEFAULT_MAX_BLOCK_BYTES, DecodedColumn};
-pub use encoder::{ArrayBuilder, ColumnEncoder, FixedBuilder, NullableBuilder, StringBuilder, write_block};
-pub use types::TypeDesc;
+pub use encoder::{ColumnEncoder, ValueBuilder, write_block};

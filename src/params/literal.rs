@@ -22,7 +22,7 @@
 //! `'2022-10-01 15:20:05'`, which the server reads in the column's or its own time zone.
 
 use crate::format::TextRenderer;
-use crate::native::TypeDesc;
+use crate::types::TypeDesc;
 use crate::value::Value;
 use std::fmt::Write;
 

@@ -5,8 +5,9 @@
 use super::lex::{self, Dialect, Lexer, Region};
 use crate::error::{Error, Result};
 use crate::format::TextRenderer;
-use crate::native::encoder::builder_for;
-use crate::native::{BlockDecoder, ColumnEncoder, TypeDesc, write_block};
+use crate::native::builder_for;
+use crate::native::{BlockDecoder, ColumnEncoder, write_block};
+use crate::types::TypeDesc;
 use crate::value::Value;
 use std::fmt::Write;
 

@@ -2,7 +2,7 @@
 //! `use_none=False` returns instead of None), checked against the server's `defaultValueOfTypeName`.
 
 use super::Value;
-use crate::native::TypeDesc;
+use crate::types::TypeDesc;
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 

@@ -27,7 +27,7 @@ pub(crate) mod strict;
 use crate::error::{Error, Result};
 use crate::format::read::{InputFormat, RowReader};
 use crate::format::text::{TextRenderer, strip};
-use crate::native::TypeDesc;
+use crate::types::TypeDesc;
 use crate::value::Value;
 use split::{RowSpan, Splitter};
 use std::collections::VecDeque;

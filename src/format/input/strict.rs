@@ -11,7 +11,7 @@
 
 use crate::format::Zones;
 use crate::format::text::strip;
-use crate::native::TypeDesc;
+use crate::types::TypeDesc;
 use crate::value::Value;
 use std::borrow::Cow;
 

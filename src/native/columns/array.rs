@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::native::buffer::AlignedBuf;
-use crate::native::column::{Column, ColumnView, byte_len, check_offsets, read_fixed, span};
+use crate::native::column::{Column, ColumnView, decode_offsets, span};
 use crate::native::encoder::{ColumnEncoder, ValueBuilder};
 use crate::native::input::Input;
 use crate::value::Value;
@@ -22,29 +22,6 @@ impl ArrayColumn {
     pub fn new(inner: Box<dyn Column>) -> Self {
         ArrayColumn { rows: 0, offsets: AlignedBuf::new(), offsets_done: false, inner }
     }
-}
-
-/// Reads an offsets prefix and starts `inner` with the element count; shared with `Map`.
-pub(crate) fn decode_offsets(
-    offsets: &mut AlignedBuf,
-    rows: usize,
-    done: &mut bool,
-    input: &mut Input<'_>,
-    children: &mut [&mut dyn Column],
-) -> Result<bool> {
-    if *done {
-        return Ok(true);
-    }
-    let total = byte_len(rows, 8, input)?;
-    if !read_fixed(offsets, total, input)? {
-        return Ok(false);
-    }
-    let n = check_offsets(offsets.typed(), input)?;
-    for c in children.iter_mut() {
-        c.start(n);
-    }
-    *done = true;
-    Ok(true)
 }
 
 impl Column for ArrayColumn {

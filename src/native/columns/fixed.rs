@@ -1,12 +1,14 @@
 //! Fixed-width columns: `rows * size` little-endian bytes, copied once from the chunk into 16-aligned
 //! column storage and viewed as a typed slice.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::native::buffer::AlignedBuf;
 use crate::native::column::{Column, ColumnView, byte_len, read_fixed};
+use crate::native::encoder::ColumnEncoder;
 use crate::native::input::Input;
-use crate::native::types::TypeDesc;
+use crate::types::TypeDesc;
 use crate::value::Value;
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// How to interpret the bytes of one value.
@@ -77,7 +79,7 @@ impl FixedColumn {
             T::Float64 => Kind::F64,
             T::BFloat16 => Kind::BF16,
             T::Bool => Kind::Bool,
-            T::Decimal { precision, scale } => match crate::native::types::decimal_size(*precision) {
+            T::Decimal { precision, scale } => match crate::types::decimal_size(*precision) {
                 4 => Kind::Dec32(*scale),
                 8 => Kind::Dec64(*scale),
                 16 => Kind::Dec128(*scale),
@@ -604,5 +606,118 @@ impl FixedValues {
                 _ => Err(wrong("Nothing")),
             },
         }
+    }
+}
+
+/// Plain fixed-width values: integers, floats, and types stored as them (Date as u16, DateTime as u32 …).
+pub struct FixedBuilder<T: bytemuck::Pod + Send> {
+    type_name: String,
+    values: Vec<T>,
+    /// Why this builder cannot write its type (checked once, when made).
+    unfit: Option<String>,
+    /// For `Bool` and enums: the values the type allows (checked for every block written).
+    members: Option<Vec<i16>>,
+}
+
+/// The Rust types whose bytes are a fixed-width ClickHouse type's Native bytes (`None`: no plain
+/// fixed-width builder: UUID's halves are swapped against a `u128`, wide and composite types have
+/// their own builders).
+fn fixed_rust_types(t: &TypeDesc) -> Option<&'static [&'static str]> {
+    use TypeDesc as T;
+    Some(match t {
+        T::UInt8 | T::Bool => &["u8"],
+        T::UInt16 | T::Date => &["u16"],
+        T::UInt32 | T::DateTime(_) | T::Ipv4 => &["u32"],
+        T::UInt64 => &["u64"],
+        T::UInt128 => &["u128"],
+        T::Int8 | T::Enum8(_) => &["i8"],
+        T::Int16 | T::Enum16(_) => &["i16"],
+        T::Int32 | T::Date32 | T::Time => &["i32"],
+        T::Int64 | T::DateTime64(..) | T::Time64(_) | T::Interval(_) => &["i64"],
+        T::Int128 => &["i128"],
+        T::Float32 => &["f32"],
+        T::Float64 => &["f64"],
+        T::BFloat16 => &["u16"],
+        T::Decimal { precision, .. } if *precision <= 9 => &["i32"],
+        T::Decimal { precision, .. } if *precision <= 18 => &["i64"],
+        T::Decimal { precision, .. } if *precision <= 38 => &["i128"],
+        T::Ipv6 => &["[u8; 16]"],
+        _ => return None,
+    })
+}
+
+/// The values `Bool` and enum types allow.
+fn enum_members(t: &TypeDesc) -> Option<Vec<i16>> {
+    use TypeDesc as T;
+    match t {
+        T::Bool => Some(vec![0, 1]),
+        T::Enum8(m) => Some(m.iter().map(|(_, c)| i16::from(*c)).collect()),
+        T::Enum16(m) => Some(m.iter().map(|(_, c)| *c).collect()),
+        _ => None,
+    }
+}
+
+impl<T: bytemuck::Pod + Send> FixedBuilder<T> {
+    /// A builder for `type_name`, which must be a fixed-width type whose values are `T`'s size
+    /// (`FixedBuilder::<u64>::new("UInt64")`, `FixedBuilder::<u32>::new("DateTime('UTC')")`); another
+    /// type makes writing a block fail with an error that says so, before anything is sent.
+    pub fn new(type_name: impl Into<String>) -> Self {
+        let type_name = type_name.into();
+        let rust = std::any::type_name::<T>();
+        let (unfit, members) = match TypeDesc::parse(&type_name) {
+            Err(e) => (Some(e.to_string()), None),
+            Ok(t) => match fixed_rust_types(&t) {
+                None => {
+                    (Some(format!("{type_name} has no plain fixed-width builder (use builder_for or Values)")), None)
+                }
+                Some(ok) if !ok.contains(&rust) => {
+                    (Some(format!("{type_name} takes values of Rust type {}, not {rust}", ok.join(" or "))), None)
+                }
+                Some(_) => (None, enum_members(&t)),
+            },
+        };
+        FixedBuilder { type_name, values: Vec::new(), unfit, members }
+    }
+
+    /// Appends one value.
+    pub fn push(&mut self, v: T) {
+        self.values.push(v);
+    }
+    /// Appends many values.
+    pub fn extend_from_slice(&mut self, v: &[T]) {
+        self.values.extend_from_slice(v);
+    }
+}
+
+impl<T: bytemuck::Pod + Send> ColumnEncoder for FixedBuilder<T> {
+    fn type_name(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.type_name)
+    }
+    fn rows(&self) -> usize {
+        self.values.len()
+    }
+    fn encode(&self, out: &mut Vec<u8>) {
+        // Little-endian host (checked at compile time in lib.rs): the slice's bytes are the wire bytes.
+        out.extend_from_slice(bytemuck::cast_slice(&self.values));
+    }
+    fn clear(&mut self) {
+        self.values.clear();
+    }
+    fn check(&self) -> Result<()> {
+        if let Some(why) = &self.unfit {
+            return Err(Error::usage(format!("FixedBuilder<{}>: {why}", std::any::type_name::<T>())));
+        }
+        if let Some(allowed) = &self.members {
+            let bytes: &[u8] = bytemuck::cast_slice(&self.values);
+            let bad = if std::mem::size_of::<T>() == 1 {
+                bytes.iter().map(|b| i16::from(*b as i8)).find(|v| !allowed.contains(v))
+            } else {
+                bytes.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]])).find(|v| !allowed.contains(v))
+            };
+            if let Some(v) = bad {
+                return Err(Error::usage(format!("{v} is not a value of {}", self.type_name)));
+            }
+        }
+        Ok(())
     }
 }

@@ -2,8 +2,7 @@
 
 use crate::error::Result;
 use crate::native::buffer::AlignedBuf;
-use crate::native::column::{Column, ColumnView, span};
-use crate::native::columns::array::decode_offsets;
+use crate::native::column::{Column, ColumnView, decode_offsets, span};
 use crate::native::input::Input;
 use crate::value::Value;
 

@@ -9,6 +9,7 @@
 //! byte position where parsing stopped.
 
 use crate::error::{Error, Result};
+use std::borrow::Cow;
 use std::fmt;
 
 /// Upper bound on nesting depth, so hostile input cannot exhaust the stack.
@@ -136,6 +137,39 @@ impl TypeDesc {
         let mut out = Vec::new();
         walk(self, &mut out);
         out
+    }
+
+    /// The type its Native columns are laid out as, the one normalisation the codec applies: the geo
+    /// types as tuples and arrays of points (`Point` = `Tuple(Float64, Float64)`, `Ring`/`LineString` =
+    /// `Array(Point)`, `Polygon`/`MultiLineString` = `Array(Ring)`, `MultiPolygon` = `Array(Polygon)`),
+    /// `Nested(a T, …)` as `Array(Tuple(a T, …))`, `SimpleAggregateFunction(f, T)` as `T`. Every other
+    /// type is its own layout (borrowed back). Only the outermost type is rewritten; elements are
+    /// normalised when the codec builds their columns.
+    ///
+    /// ```
+    /// use clickhouse_connect::types::TypeDesc;
+    /// let t = TypeDesc::parse("SimpleAggregateFunction(max, Ring)").unwrap();
+    /// assert_eq!(t.physical().to_string(), "Array(Tuple(Float64, Float64))");
+    /// ```
+    pub fn physical(&self) -> Cow<'_, TypeDesc> {
+        use TypeDesc as T;
+        let point = || T::Tuple(vec![(None, T::Float64), (None, T::Float64)]);
+        let arrays = |depth: usize| (0..depth).fold(point(), |t, _| T::Array(Box::new(t)));
+        let mut t = Cow::Borrowed(self);
+        loop {
+            let next = match t.as_ref() {
+                T::SimpleAggregateFunction(_, inner) => inner.as_ref().clone(),
+                T::Point => point(),
+                T::Ring | T::LineString => arrays(1),
+                T::Polygon | T::MultiLineString => arrays(2),
+                T::MultiPolygon => arrays(3),
+                T::Nested(elems) => {
+                    T::Array(Box::new(T::Tuple(elems.iter().map(|(n, t)| (Some(n.clone()), t.clone())).collect())))
+                }
+                _ => return t,
+            };
+            t = Cow::Owned(next);
+        }
     }
 
     /// Size in bytes of one value when the type is fixed-width in Native format.
