@@ -27,7 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for c in block.columns() {
             check = check.wrapping_add(match c.column().view() {
                 ColumnView::UInt64(v) => v.iter().fold(0u64, |a, x| a.wrapping_add(*x)),
-                ColumnView::String { offsets, .. } => offsets.last().copied().unwrap_or(0),
+                ColumnView::String { offsets, .. } => offsets.total(),
                 _ => c.column().rows() as u64,
             });
         }

@@ -187,7 +187,7 @@ impl<'c, W: Write> BlockWriter<'c, W> {
                 for c in columns {
                     check = check.wrapping_add(match c.column().view() {
                         ColumnView::UInt64(v) => v.iter().fold(0u64, |a, x| a.wrapping_add(*x)),
-                        ColumnView::String { offsets, .. } => offsets.last().copied().unwrap_or(0),
+                        ColumnView::String { offsets, .. } => offsets.total(),
                         _ => c.column().rows() as u64,
                     });
                 }
@@ -347,7 +347,7 @@ fn collect_instants(
         }
         (TypeDesc::Tuple(items), ColumnView::Tuple(columns)) => {
             for ((_, t), c) in items.iter().zip(columns) {
-                collect_instants(t, c.as_ref(), r, wanted);
+                collect_instants(t, c, r, wanted);
             }
         }
         (TypeDesc::LowCardinality(i), ColumnView::LowCardinality { dictionary, .. }) => {

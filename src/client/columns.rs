@@ -36,12 +36,9 @@ numeric!(u8 => UInt8, u16 => UInt16, u32 => UInt32, u64 => UInt64, u128 => UInt1
 impl ColumnElement for String {
     fn extend_from(view: &ColumnView<'_>, out: &mut Vec<Self>) -> bool {
         let ColumnView::String { offsets, data } = view else { return false };
-        let mut start = 0usize;
         out.reserve(offsets.len());
-        for &end in offsets.iter() {
-            let end = end as usize;
-            out.push(String::from_utf8_lossy(data.get(start..end).unwrap_or(&[])).into_owned());
-            start = end;
+        for row in offsets.ranges() {
+            out.push(String::from_utf8_lossy(data.get(row).unwrap_or(&[])).into_owned());
         }
         true
     }
@@ -50,12 +47,9 @@ impl ColumnElement for String {
 impl ColumnElement for Vec<u8> {
     fn extend_from(view: &ColumnView<'_>, out: &mut Vec<Self>) -> bool {
         let ColumnView::String { offsets, data } = view else { return false };
-        let mut start = 0usize;
         out.reserve(offsets.len());
-        for &end in offsets.iter() {
-            let end = end as usize;
-            out.push(data.get(start..end).unwrap_or(&[]).to_vec());
-            start = end;
+        for row in offsets.ranges() {
+            out.push(data.get(row).unwrap_or(&[]).to_vec());
         }
         true
     }
@@ -71,7 +65,7 @@ impl<T: ColumnElement> ColumnElement for Option<T> {
                 if !T::extend_from(&column.view(), &mut inner) || inner.len() != nulls.len() {
                     return false;
                 }
-                out.extend(inner.into_iter().zip(nulls.iter()).map(|(v, &n)| (n == 0).then_some(v)));
+                out.extend(inner.into_iter().zip(nulls.iter()).map(|(v, null)| (!null).then_some(v)));
                 true
             }
             other => {

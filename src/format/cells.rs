@@ -11,10 +11,11 @@
 use super::csv::csv_quote;
 use super::json::json_string;
 use super::text::{FloatRepr, TextRenderer, escape, strip, write_float, write_int};
-use crate::native::column::span;
+use crate::native::column::{NullMap, Offsets};
 use crate::native::{Column, ColumnView};
 use crate::types::TypeDesc;
 use crate::value::Value;
+use std::ops::Range;
 
 /// One column of a block, ready to render row by row.
 pub struct Cells<'a>(Kind<'a>);
@@ -57,7 +58,7 @@ enum Kind<'a> {
     Float32(&'a [f32]),
     /// `String`.
     Str {
-        offsets: &'a [u64],
+        offsets: Offsets<'a>,
         data: &'a [u8],
     },
     /// `DateTime`: seconds, and the zone (`None`: the server's).
@@ -71,7 +72,7 @@ enum Kind<'a> {
     /// Any other column: each cell's whole value.
     Values(&'a dyn Column, &'a TypeDesc),
     Nullable {
-        nulls: &'a [u8],
+        nulls: NullMap<'a>,
         inner: Box<Kind<'a>>,
     },
     LowCardinality {
@@ -80,11 +81,11 @@ enum Kind<'a> {
         nullable: bool,
     },
     Array {
-        offsets: &'a [u64],
+        offsets: Offsets<'a>,
         inner: Box<Kind<'a>>,
     },
     Map {
-        offsets: &'a [u64],
+        offsets: Offsets<'a>,
         keys: Box<Kind<'a>>,
         values: Box<Kind<'a>>,
     },
@@ -146,8 +147,8 @@ impl<'a> Kind<'a> {
                 let names = items.iter().map(|(n, _)| n.as_deref()).collect::<Option<Vec<_>>>();
                 let elements = items
                     .iter()
-                    .zip(columns)
-                    .map(|((_, t), c)| Self::element(c.as_ref(), t))
+                    .zip(columns.iter())
+                    .map(|((_, t), c)| Self::element(c, t))
                     .collect::<Option<Vec<_>>>()?;
                 Kind::Tuple { names, elements }
             }
@@ -181,7 +182,7 @@ impl<'a> Kind<'a> {
             Kind::Ints(v) => v.write(out, row),
             Kind::Float64(v) => write_float(out, FloatRepr::F64(v.get(row).copied().unwrap_or_default())),
             Kind::Str { offsets, data } if !quoted => {
-                let (s, e) = span(offsets, row);
+                let Range { start: s, end: e } = offsets.range(row);
                 escape(out, data.get(s..e).unwrap_or_default());
             }
             other => other.write_tsv_other(r, out, row, quoted),
@@ -195,7 +196,7 @@ impl<'a> Kind<'a> {
             Kind::Float64(v) => write_float(out, FloatRepr::F64(v.get(row).copied().unwrap_or_default())),
             Kind::Float32(v) => write_float(out, FloatRepr::F32(v.get(row).copied().unwrap_or_default())),
             Kind::Str { offsets, data } => {
-                let (s, e) = span(offsets, row);
+                let Range { start: s, end: e } = offsets.range(row);
                 if quoted {
                     out.push(b'\'');
                 }
@@ -215,7 +216,7 @@ impl<'a> Kind<'a> {
             }
             Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_text(out, &c.value(row), t, quoted),
             Kind::Nullable { nulls, inner } => {
-                if nulls.get(row).is_none_or(|&n| n != 0) {
+                if nulls.is_null(row) {
                     out.extend_from_slice(if quoted { b"NULL" } else { b"\\N" });
                 } else {
                     inner.write_tsv(r, out, row, quoted);
@@ -227,7 +228,7 @@ impl<'a> Kind<'a> {
                 None => out.extend_from_slice(if quoted { b"NULL" } else { b"\\N" }),
             },
             Kind::Array { offsets, inner } => {
-                let (s, e) = span(offsets, row);
+                let Range { start: s, end: e } = offsets.range(row);
                 out.push(b'[');
                 for i in s..e {
                     if i > s {
@@ -238,7 +239,7 @@ impl<'a> Kind<'a> {
                 out.push(b']');
             }
             Kind::Map { offsets, keys, values } => {
-                let (s, e) = span(offsets, row);
+                let Range { start: s, end: e } = offsets.range(row);
                 out.push(b'{');
                 for i in s..e {
                     if i > s {
@@ -267,7 +268,7 @@ impl<'a> Kind<'a> {
         match self {
             Kind::Ints(_) | Kind::Float64(_) | Kind::Float32(_) => self.write_tsv(r, out, row, false),
             Kind::Str { offsets, data } => {
-                let (s, e) = span(offsets, row);
+                let Range { start: s, end: e } = offsets.range(row);
                 csv_quote(out, data.get(s..e).unwrap_or_default());
             }
             Kind::DateTime { secs, t, .. } => {
@@ -275,7 +276,7 @@ impl<'a> Kind<'a> {
             }
             Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_csv(out, &c.value(row), t),
             Kind::Nullable { nulls, inner } => {
-                if nulls.get(row).is_none_or(|&n| n != 0) {
+                if nulls.is_null(row) {
                     out.extend_from_slice(b"\\N");
                 } else {
                     inner.write_csv(r, out, row, scratch);
@@ -324,7 +325,7 @@ impl<'a> Kind<'a> {
                 }
             }
             Kind::Str { offsets, data } => {
-                let (s, e) = span(offsets, row);
+                let Range { start: s, end: e } = offsets.range(row);
                 json_string(out, data.get(s..e).unwrap_or_default());
             }
             Kind::DateTime { secs, t, .. } => {
@@ -332,7 +333,7 @@ impl<'a> Kind<'a> {
             }
             Kind::Scalar(c, t) | Kind::Values(c, t) => r.write_json(out, &c.value(row), t),
             Kind::Nullable { nulls, inner } => {
-                if nulls.get(row).is_none_or(|&n| n != 0) {
+                if nulls.is_null(row) {
                     out.extend_from_slice(b"null");
                 } else {
                     inner.write_json(r, out, row, scratch);
@@ -344,7 +345,7 @@ impl<'a> Kind<'a> {
                 None => out.extend_from_slice(b"null"),
             },
             Kind::Array { offsets, inner } => {
-                let (s, e) = span(offsets, row);
+                let Range { start: s, end: e } = offsets.range(row);
                 out.push(b'[');
                 for i in s..e {
                     if i > s {
@@ -355,7 +356,7 @@ impl<'a> Kind<'a> {
                 out.push(b']');
             }
             Kind::Map { offsets, keys, values } => {
-                let (s, e) = span(offsets, row);
+                let Range { start: s, end: e } = offsets.range(row);
                 out.push(b'{');
                 for i in s..e {
                     if i > s {
@@ -400,7 +401,7 @@ impl<'a> Kind<'a> {
         match self {
             Kind::Ints(v) => v.write(out, row),
             Kind::Str { offsets, data } => {
-                let (s, e) = span(offsets, row);
+                let Range { start: s, end: e } = offsets.range(row);
                 out.extend_from_slice(data.get(s..e).unwrap_or_default());
             }
             Kind::DateTime { secs, t, .. } => {

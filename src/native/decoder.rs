@@ -10,7 +10,7 @@
 //! after the first blocks have sized them the steady state allocates nothing per block. Column decoders
 //! are kept and reused while the column types stay the same from block to block.
 
-use super::column::Column;
+use super::column::{Column, ColumnDecoder};
 use super::columns::decoder_for;
 use super::input::{Input, VarUInt};
 use crate::error::{Error, Result};
@@ -28,7 +28,7 @@ pub struct DecodedColumn {
     raw_name: Vec<u8>,
     type_name: String,
     desc: TypeDesc,
-    column: Box<dyn Column>,
+    column: Box<dyn ColumnDecoder>,
 }
 
 impl DecodedColumn {

@@ -10,7 +10,7 @@
 #[allow(unsafe_code)] // the one audited module: owned aligned column buffers (see its docs)
 pub(crate) mod buffer;
 pub mod column;
-pub mod columns;
+pub(crate) mod columns;
 pub mod decoder;
 pub mod encoder;
 pub mod input;
@@ -18,9 +18,9 @@ pub mod input;
 pub use crate::types::{self, TypeDesc};
 pub use column::{Column, ColumnView};
 pub use columns::array::ArrayBuilder;
+pub use columns::builder_for;
 pub use columns::fixed::FixedBuilder;
 pub use columns::nullable::NullableBuilder;
 pub use columns::string::StringBuilder;
-pub use columns::{builder_for, decoder_for};
 pub use decoder::{Block, BlockBytes, BlockDecoder, DEFAULT_MAX_BLOCK_BYTES, DecodedColumn};
 pub use encoder::{ColumnEncoder, ValueBuilder, write_block};

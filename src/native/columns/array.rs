@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::native::buffer::AlignedBuf;
-use crate::native::column::{Column, ColumnView, decode_offsets, span};
+use crate::native::column::{Column, ColumnDecoder, ColumnView, Offsets, Sealed, decode_offsets};
 use crate::native::encoder::{ColumnEncoder, ValueBuilder};
 use crate::native::input::Input;
 use crate::value::Value;
@@ -14,17 +14,34 @@ pub struct ArrayColumn {
     rows: usize,
     offsets: AlignedBuf,
     offsets_done: bool,
-    inner: Box<dyn Column>,
+    inner: Box<dyn ColumnDecoder>,
 }
 
 impl ArrayColumn {
     /// Wraps the element type's decoder.
-    pub fn new(inner: Box<dyn Column>) -> Self {
+    pub(crate) fn new(inner: Box<dyn ColumnDecoder>) -> Self {
         ArrayColumn { rows: 0, offsets: AlignedBuf::new(), offsets_done: false, inner }
     }
 }
 
+impl Sealed for ArrayColumn {}
+
 impl Column for ArrayColumn {
+    fn rows(&self) -> usize {
+        if self.offsets_done { self.rows } else { 0 }
+    }
+
+    fn view(&self) -> ColumnView<'_> {
+        ColumnView::Array { offsets: Offsets::trusted(self.offsets.typed()), inner: self.inner.as_ref() }
+    }
+
+    fn value(&self, row: usize) -> Value<'_> {
+        let std::ops::Range { start: s, end: e } = Offsets::trusted(self.offsets.typed()).range(row);
+        Value::Array((s..e).map(|i| self.inner.value(i)).collect())
+    }
+}
+
+impl ColumnDecoder for ArrayColumn {
     fn start(&mut self, rows: usize) {
         self.rows = rows;
         self.offsets.clear();
@@ -41,19 +58,6 @@ impl Column for ArrayColumn {
             return Ok(false);
         }
         self.inner.decode(input)
-    }
-
-    fn rows(&self) -> usize {
-        if self.offsets_done { self.rows } else { 0 }
-    }
-
-    fn view(&self) -> ColumnView<'_> {
-        ColumnView::Array { offsets: self.offsets.typed(), inner: self.inner.as_ref() }
-    }
-
-    fn value(&self, row: usize) -> Value<'_> {
-        let (s, e) = span(self.offsets.typed(), row);
-        Value::Array((s..e).map(|i| self.inner.value(i)).collect())
     }
 
     fn storage_bytes(&self) -> usize {

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::native::buffer::AlignedBuf;
-use crate::native::column::{Column, ColumnView, byte_len, read_fixed};
+use crate::native::column::{Column, ColumnDecoder, ColumnView, Sealed, byte_len, read_fixed};
 use crate::native::encoder::ColumnEncoder;
 use crate::native::input::Input;
 use crate::types::TypeDesc;
@@ -123,26 +123,9 @@ impl FixedColumn {
     }
 }
 
+impl Sealed for FixedColumn {}
+
 impl Column for FixedColumn {
-    fn start(&mut self, rows: usize) {
-        self.rows = rows;
-        self.total = 0;
-        self.buf.clear();
-    }
-
-    fn start_more(&mut self, rows: usize) -> bool {
-        self.rows = self.rows() + rows;
-        self.total = 0;
-        true
-    }
-
-    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
-        if self.total == 0 && self.rows > 0 {
-            self.total = byte_len(self.rows, self.size, input)?;
-        }
-        read_fixed(&mut self.buf, self.total, input)
-    }
-
     fn rows(&self) -> usize {
         self.buf.len() / self.size
     }
@@ -213,6 +196,27 @@ impl Column for FixedColumn {
             Kind::Interval => Value::Interval(i64::from_le_bytes(self.at(row))),
             Kind::Nothing => Value::Null,
         }
+    }
+}
+
+impl ColumnDecoder for FixedColumn {
+    fn start(&mut self, rows: usize) {
+        self.rows = rows;
+        self.total = 0;
+        self.buf.clear();
+    }
+
+    fn start_more(&mut self, rows: usize) -> bool {
+        self.rows = self.rows() + rows;
+        self.total = 0;
+        true
+    }
+
+    fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
+        if self.total == 0 && self.rows > 0 {
+            self.total = byte_len(self.rows, self.size, input)?;
+        }
+        read_fixed(&mut self.buf, self.total, input)
     }
 
     fn storage_bytes(&self) -> usize {

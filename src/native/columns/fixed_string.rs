@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::native::buffer::AlignedBuf;
-use crate::native::column::{Column, ColumnView, byte_len, read_fixed};
+use crate::native::column::{Column, ColumnDecoder, ColumnView, Sealed, byte_len, read_fixed};
 use crate::native::input::Input;
 use crate::value::Value;
 use std::borrow::Cow;
@@ -22,7 +22,27 @@ impl FixedStringColumn {
     }
 }
 
+impl Sealed for FixedStringColumn {}
+
 impl Column for FixedStringColumn {
+    fn rows(&self) -> usize {
+        self.buf.len() / self.width
+    }
+
+    fn view(&self) -> ColumnView<'_> {
+        ColumnView::FixedString { width: self.width, data: self.buf.as_bytes() }
+    }
+
+    fn value(&self, row: usize) -> Value<'_> {
+        let s = row * self.width;
+        match self.buf.as_bytes().get(s..s + self.width) {
+            Some(b) => Value::FixedString(Cow::Borrowed(b)),
+            None => Value::Null,
+        }
+    }
+}
+
+impl ColumnDecoder for FixedStringColumn {
     fn start(&mut self, rows: usize) {
         self.rows = rows;
         self.total = 0;
@@ -40,22 +60,6 @@ impl Column for FixedStringColumn {
             self.total = byte_len(self.rows, self.width, input)?;
         }
         read_fixed(&mut self.buf, self.total, input)
-    }
-
-    fn rows(&self) -> usize {
-        self.buf.len() / self.width
-    }
-
-    fn view(&self) -> ColumnView<'_> {
-        ColumnView::FixedString { width: self.width, data: self.buf.as_bytes() }
-    }
-
-    fn value(&self, row: usize) -> Value<'_> {
-        let s = row * self.width;
-        match self.buf.as_bytes().get(s..s + self.width) {
-            Some(b) => Value::FixedString(Cow::Borrowed(b)),
-            None => Value::Null,
-        }
     }
 
     fn storage_bytes(&self) -> usize {

@@ -15,7 +15,7 @@
 
 use crate::error::Result;
 use crate::native::buffer::AlignedBuf;
-use crate::native::column::{Column, ColumnView, U64Reader, byte_len, read_fixed};
+use crate::native::column::{Column, ColumnDecoder, ColumnView, Sealed, U64Reader, byte_len, read_fixed};
 use crate::native::input::Input;
 use crate::value::Value;
 
@@ -47,12 +47,12 @@ pub struct LowCardinalityColumn {
     part_bytes: usize,
     raw: AlignedBuf,
     keys: AlignedBuf,
-    dictionary: Box<dyn Column>,
+    dictionary: Box<dyn ColumnDecoder>,
 }
 
 impl LowCardinalityColumn {
     /// A LowCardinality decoder over the dictionary type's decoder.
-    pub fn new(dictionary: Box<dyn Column>, nullable: bool) -> Self {
+    pub(crate) fn new(dictionary: Box<dyn ColumnDecoder>, nullable: bool) -> Self {
         LowCardinalityColumn {
             nullable,
             rows: 0,
@@ -114,7 +114,31 @@ impl LowCardinalityColumn {
     }
 }
 
+impl Sealed for LowCardinalityColumn {}
+
 impl Column for LowCardinalityColumn {
+    fn rows(&self) -> usize {
+        self.decoded_rows()
+    }
+
+    fn view(&self) -> ColumnView<'_> {
+        ColumnView::LowCardinality {
+            keys: self.keys.typed(),
+            dictionary: self.dictionary.as_ref(),
+            nullable: self.nullable,
+        }
+    }
+
+    fn value(&self, row: usize) -> Value<'_> {
+        match self.keys.typed::<u32>().get(row) {
+            Some(0) if self.nullable => Value::Null,
+            Some(&k) => self.dictionary.value(k as usize),
+            None => Value::Null,
+        }
+    }
+}
+
+impl ColumnDecoder for LowCardinalityColumn {
     fn start(&mut self, rows: usize) {
         self.rows = rows;
         self.phase = Phase::Flags;
@@ -204,26 +228,6 @@ impl Column for LowCardinalityColumn {
                     self.phase = Phase::Flags;
                 }
             }
-        }
-    }
-
-    fn rows(&self) -> usize {
-        self.decoded_rows()
-    }
-
-    fn view(&self) -> ColumnView<'_> {
-        ColumnView::LowCardinality {
-            keys: self.keys.typed(),
-            dictionary: self.dictionary.as_ref(),
-            nullable: self.nullable,
-        }
-    }
-
-    fn value(&self, row: usize) -> Value<'_> {
-        match self.keys.typed::<u32>().get(row) {
-            Some(0) if self.nullable => Value::Null,
-            Some(&k) => self.dictionary.value(k as usize),
-            None => Value::Null,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use crate::error::Result;
 use crate::native::buffer::AlignedBuf;
-use crate::native::column::{Column, ColumnView, decode_offsets, span};
+use crate::native::column::{Column, ColumnDecoder, ColumnView, Offsets, Sealed, decode_offsets};
 use crate::native::input::Input;
 use crate::value::Value;
 
@@ -13,13 +13,13 @@ pub struct MapColumn {
     offsets_done: bool,
     keys_done: bool,
     keys_prefix_done: bool,
-    keys: Box<dyn Column>,
-    values: Box<dyn Column>,
+    keys: Box<dyn ColumnDecoder>,
+    values: Box<dyn ColumnDecoder>,
 }
 
 impl MapColumn {
     /// A map of the given key and value decoders.
-    pub fn new(keys: Box<dyn Column>, values: Box<dyn Column>) -> Self {
+    pub(crate) fn new(keys: Box<dyn ColumnDecoder>, values: Box<dyn ColumnDecoder>) -> Self {
         MapColumn {
             rows: 0,
             offsets: AlignedBuf::new(),
@@ -32,7 +32,28 @@ impl MapColumn {
     }
 }
 
+impl Sealed for MapColumn {}
+
 impl Column for MapColumn {
+    fn rows(&self) -> usize {
+        if self.offsets_done { self.rows } else { 0 }
+    }
+
+    fn view(&self) -> ColumnView<'_> {
+        ColumnView::Map {
+            offsets: Offsets::trusted(self.offsets.typed()),
+            keys: self.keys.as_ref(),
+            values: self.values.as_ref(),
+        }
+    }
+
+    fn value(&self, row: usize) -> Value<'_> {
+        let std::ops::Range { start: s, end: e } = Offsets::trusted(self.offsets.typed()).range(row);
+        Value::Map((s..e).map(|i| (self.keys.value(i), self.values.value(i))).collect())
+    }
+}
+
+impl ColumnDecoder for MapColumn {
     fn start(&mut self, rows: usize) {
         self.rows = rows;
         self.offsets.clear();
@@ -70,19 +91,6 @@ impl Column for MapColumn {
             self.keys_done = true;
         }
         self.values.decode(input)
-    }
-
-    fn rows(&self) -> usize {
-        if self.offsets_done { self.rows } else { 0 }
-    }
-
-    fn view(&self) -> ColumnView<'_> {
-        ColumnView::Map { offsets: self.offsets.typed(), keys: self.keys.as_ref(), values: self.values.as_ref() }
-    }
-
-    fn value(&self, row: usize) -> Value<'_> {
-        let (s, e) = span(self.offsets.typed(), row);
-        Value::Map((s..e).map(|i| (self.keys.value(i), self.values.value(i))).collect())
     }
 
     fn storage_bytes(&self) -> usize {

@@ -30,7 +30,7 @@ pub mod nullable;
 pub mod string;
 pub mod tuple;
 
-use super::column::Column;
+use super::column::ColumnDecoder;
 use super::encoder::{ColumnEncoder, ValueBuilder};
 use crate::error::{Error, Result};
 use crate::types::TypeDesc;
@@ -89,7 +89,7 @@ pub(crate) fn layout<'a>(t: &'a TypeDesc, shown: &TypeDesc) -> Result<Layout<'a>
 }
 
 /// Builds the decoder tree for a type, or says clearly which part is not supported.
-pub fn decoder_for(desc: &TypeDesc) -> Result<Box<dyn Column>> {
+pub(crate) fn decoder_for(desc: &TypeDesc) -> Result<Box<dyn ColumnDecoder>> {
     let physical = desc.physical();
     Ok(match layout(&physical, desc)? {
         Layout::Fixed(t) => {

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::native::buffer::AlignedBuf;
-use crate::native::column::{Column, ColumnView, read_fixed};
+use crate::native::column::{Column, ColumnDecoder, ColumnView, NullMap, Sealed, read_fixed};
 use crate::native::encoder::{ColumnEncoder, ValueBuilder};
 use crate::native::input::Input;
 use crate::value::Value;
@@ -13,17 +13,36 @@ pub struct NullableColumn {
     rows: usize,
     nulls: AlignedBuf,
     nulls_done: bool,
-    inner: Box<dyn Column>,
+    inner: Box<dyn ColumnDecoder>,
 }
 
 impl NullableColumn {
     /// Wraps the inner type's decoder.
-    pub fn new(inner: Box<dyn Column>) -> Self {
+    pub(crate) fn new(inner: Box<dyn ColumnDecoder>) -> Self {
         NullableColumn { rows: 0, nulls: AlignedBuf::new(), nulls_done: false, inner }
     }
 }
 
+impl Sealed for NullableColumn {}
+
 impl Column for NullableColumn {
+    fn rows(&self) -> usize {
+        self.inner.rows().min(self.nulls.len())
+    }
+
+    fn view(&self) -> ColumnView<'_> {
+        ColumnView::Nullable { nulls: NullMap::new(self.nulls.as_bytes()), inner: self.inner.as_ref() }
+    }
+
+    fn value(&self, row: usize) -> Value<'_> {
+        match self.nulls.as_bytes().get(row) {
+            Some(0) => self.inner.value(row),
+            _ => Value::Null,
+        }
+    }
+}
+
+impl ColumnDecoder for NullableColumn {
     fn start(&mut self, rows: usize) {
         self.rows = rows;
         self.nulls.clear();
@@ -43,21 +62,6 @@ impl Column for NullableColumn {
             self.nulls_done = true;
         }
         self.inner.decode(input)
-    }
-
-    fn rows(&self) -> usize {
-        self.inner.rows().min(self.nulls.len())
-    }
-
-    fn view(&self) -> ColumnView<'_> {
-        ColumnView::Nullable { nulls: self.nulls.as_bytes(), inner: self.inner.as_ref() }
-    }
-
-    fn value(&self, row: usize) -> Value<'_> {
-        match self.nulls.as_bytes().get(row) {
-            Some(0) => self.inner.value(row),
-            _ => Value::Null,
-        }
     }
 
     fn storage_bytes(&self) -> usize {

@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::native::buffer::{AlignedBuf, append_short_strings};
-use crate::native::column::{Column, ColumnView, span};
+use crate::native::column::{Column, ColumnDecoder, ColumnView, Offsets, Sealed};
 use crate::native::encoder::{ColumnEncoder, ValueBuilder};
 use crate::native::input::{Input, VarUInt};
 use crate::value::Value;
@@ -25,7 +25,7 @@ pub struct StringColumn {
 impl StringColumn {
     /// Row `row` as bytes.
     pub fn get(&self, row: usize) -> &[u8] {
-        let (s, e) = span(self.offsets.typed(), row);
+        let std::ops::Range { start: s, end: e } = Offsets::trusted(self.offsets.typed()).range(row);
         self.data.as_bytes().get(s..e).unwrap_or(&[])
     }
 }
@@ -44,7 +44,26 @@ impl StringColumn {
     }
 }
 
+impl Sealed for StringColumn {}
+
 impl Column for StringColumn {
+    fn rows(&self) -> usize {
+        self.done
+    }
+
+    fn view(&self) -> ColumnView<'_> {
+        ColumnView::String { offsets: Offsets::trusted(self.offsets.typed()), data: self.data.as_bytes() }
+    }
+
+    fn value(&self, row: usize) -> Value<'_> {
+        if row >= self.done {
+            return Value::Null;
+        }
+        Value::String(Cow::Borrowed(self.get(row)))
+    }
+}
+
+impl ColumnDecoder for StringColumn {
     fn start(&mut self, rows: usize) {
         self.expected = rows;
         self.done = 0;
@@ -90,21 +109,6 @@ impl Column for StringColumn {
             self.offsets.push(self.data.len() as u64)?;
             self.done += 1;
         }
-    }
-
-    fn rows(&self) -> usize {
-        self.done
-    }
-
-    fn view(&self) -> ColumnView<'_> {
-        ColumnView::String { offsets: self.offsets.typed(), data: self.data.as_bytes() }
-    }
-
-    fn value(&self, row: usize) -> Value<'_> {
-        if row >= self.done {
-            return Value::Null;
-        }
-        Value::String(Cow::Borrowed(self.get(row)))
     }
 
     fn storage_bytes(&self) -> usize {

@@ -2,7 +2,7 @@
 //! Also used for `Point` (`Tuple(Float64, Float64)`) and, under an array, for `Nested`.
 
 use crate::error::Result;
-use crate::native::column::{Column, ColumnView};
+use crate::native::column::{Column, ColumnDecoder, ColumnView, Sealed, TupleColumns};
 use crate::native::input::Input;
 use crate::value::Value;
 
@@ -11,17 +11,33 @@ pub struct TupleColumn {
     rows: usize,
     prefix_current: usize,
     current: usize,
-    elems: Vec<Box<dyn Column>>,
+    elems: Vec<Box<dyn ColumnDecoder>>,
 }
 
 impl TupleColumn {
     /// A tuple of the given element decoders.
-    pub fn new(elems: Vec<Box<dyn Column>>) -> Self {
+    pub(crate) fn new(elems: Vec<Box<dyn ColumnDecoder>>) -> Self {
         TupleColumn { rows: 0, prefix_current: 0, current: 0, elems }
     }
 }
 
+impl Sealed for TupleColumn {}
+
 impl Column for TupleColumn {
+    fn rows(&self) -> usize {
+        if self.current == self.elems.len() { self.rows } else { 0 }
+    }
+
+    fn view(&self) -> ColumnView<'_> {
+        ColumnView::Tuple(TupleColumns::new(&self.elems))
+    }
+
+    fn value(&self, row: usize) -> Value<'_> {
+        Value::Tuple(self.elems.iter().map(|e| e.value(row)).collect())
+    }
+}
+
+impl ColumnDecoder for TupleColumn {
     fn start(&mut self, rows: usize) {
         self.rows = rows;
         self.current = 0;
@@ -49,18 +65,6 @@ impl Column for TupleColumn {
             self.current += 1;
         }
         Ok(true)
-    }
-
-    fn rows(&self) -> usize {
-        if self.current == self.elems.len() { self.rows } else { 0 }
-    }
-
-    fn view(&self) -> ColumnView<'_> {
-        ColumnView::Tuple(&self.elems)
-    }
-
-    fn value(&self, row: usize) -> Value<'_> {
-        Value::Tuple(self.elems.iter().map(|e| e.value(row)).collect())
     }
 
     fn storage_bytes(&self) -> usize {
