@@ -3,9 +3,11 @@
 //! not decode, and misuse of the API.
 
 use std::fmt;
+use std::sync::Arc;
 
-/// Every failure this crate reports.
+/// Every failure this crate reports. New kinds of failure may be added (the enum is non-exhaustive).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Error {
     /// libcurl could not complete the transfer (connect, DNS, TLS, timeout, …).
     Transport {
@@ -57,8 +59,22 @@ pub enum Error {
     },
     /// A type that the codec does not (yet) decode or encode.
     UnsupportedType(String),
-    /// The API was used in a way that cannot work (bad URL, wrong column length, …).
+    /// The API was used in a way that cannot work (bad URL, wrong column length, a value the column does
+    /// not take, …).
     Usage(String),
+    /// Compressing or decompressing data failed (a codec's own error is the [`std::error::Error::source`]).
+    Compression {
+        /// The method: `LZ4`, `ZSTD`, `gzip`, …
+        method: String,
+        /// What failed.
+        message: String,
+        /// The codec's error, when it gave one.
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The machine could not give what the work needs: memory for a column, a thread.
+    Resource(String),
+    /// A bug in this crate (a worker thread panicked); please report it.
+    Internal(String),
     /// A streaming insert ([`crate::Inserter`]) failed. The inserter is finished: every later call
     /// returns this error again. The counts say exactly what the server acknowledged; rows sent in the
     /// failed request may or may not have been committed (ClickHouse commits an insert block by block,
@@ -99,6 +115,18 @@ impl Error {
 
     pub(crate) fn usage(message: impl Into<String>) -> Self {
         Error::Usage(message.into())
+    }
+
+    pub(crate) fn resource(message: impl Into<String>) -> Self {
+        Error::Resource(message.into())
+    }
+
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Error::Internal(message.into())
+    }
+
+    pub(crate) fn compression<E: std::error::Error + Send + Sync + 'static>(method: &str, e: E) -> Self {
+        Error::Compression { method: method.to_string(), message: e.to_string(), source: Some(Arc::new(e)) }
     }
 
     /// The ClickHouse error code, when this is a server exception (or an insert that failed with one).
@@ -176,6 +204,11 @@ impl fmt::Display for Error {
             ),
             Error::UnsupportedType(t) => write!(f, "unsupported type: {}", cap(t)),
             Error::Usage(m) => write!(f, "usage error: {}", cap(m)),
+            Error::Compression { method, message, .. } => {
+                write!(f, "{} compression error: {}", cap(method), cap(message))
+            }
+            Error::Resource(m) => write!(f, "out of resources: {}", cap(m)),
+            Error::Internal(m) => write!(f, "internal error (a bug in clickhouse-connect): {}", cap(m)),
             Error::Input { row, line: 0, column: Some(c), message } => {
                 write!(f, "bad value at row {row}, column {}: {}", cap(c), cap(message))
             }
@@ -209,6 +242,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Insert { cause, .. } => Some(cause.as_ref()),
+            Error::Compression { source: Some(e), .. } => Some(e.as_ref() as &(dyn std::error::Error + 'static)),
             _ => None,
         }
     }

@@ -38,8 +38,8 @@ pub mod types;
 mod value;
 
 pub use client::{
-    BlockBuilder, CallOptions, Client, ClientOptions, ColumnElement, CommandResult, Compression, EncodedBlock,
-    InsertSummary, Inserter, ProgressCallback, QueryContext, QueryResult, RequestLimits, Row, RowStream,
+    BlockBuilder, CallOptions, Client, ClientOptions, ColumnElement, CommandResult, Compression, ContentEncoding,
+    EncodedBlock, InsertSummary, Inserter, ProgressCallback, QueryContext, QueryResult, RequestLimits, Row, RowStream,
     quote_identifier,
 };
 pub use error::{Error, Result};

@@ -14,7 +14,7 @@
 
 mod common;
 
-use clickhouse_connect::{Client, Compression, Error, RequestLimits, Value};
+use clickhouse_connect::{Client, Compression, ContentEncoding, Error, RequestLimits, Value};
 use common::fault::{Action, Direction, Fault, FaultProxy};
 use common::{env, modern, options, table};
 use std::time::Duration;
@@ -56,9 +56,9 @@ fn compressions() -> Vec<Compression> {
         Compression::None,
         Compression::Lz4,
         Compression::Zstd,
-        Compression::Http("gzip".into()),
-        Compression::Http("zstd".into()),
-        Compression::Http("lz4".into()),
+        Compression::Http(ContentEncoding::Gzip),
+        Compression::Http(ContentEncoding::Zstd),
+        Compression::Http(ContentEncoding::Lz4),
     ]
 }
 
@@ -297,7 +297,11 @@ fn inserts_under_resets_and_closes_in_every_compression_mode() {
 fn every_path_under_stalls() {
     let mut all = STATEMENTS.to_vec();
     all.extend_from_slice(INSERTS);
-    run_all(cases(&all, &[Action::Stall], &[Compression::None, Compression::Lz4, Compression::Http("lz4".into())]));
+    run_all(cases(
+        &all,
+        &[Action::Stall],
+        &[Compression::None, Compression::Lz4, Compression::Http(ContentEncoding::Lz4)],
+    ));
 }
 
 #[test]
@@ -305,7 +309,7 @@ fn the_18_16_server_under_resets_and_closes() {
     // 18.16 has no compressed frames over HTTP (the client uses gzip instead) and no deduplication
     // tokens (exactly-once refuses it: see tests/inserter.rs).
     let paths = [Path::Command, Path::QueryInsert, Path::RawQueryInsert, Path::Select, Path::Insert, Path::Inserter];
-    let compressions = [Compression::None, Compression::Http("gzip".into())];
+    let compressions = [Compression::None, Compression::Http(ContentEncoding::Gzip)];
     run_all_on(cases(&paths, &[Action::Reset, Action::Close], &compressions), "CH_LEGACY_URL");
 }
 

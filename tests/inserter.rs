@@ -4,8 +4,9 @@
 
 mod common;
 
-use clickhouse_connect::{Client, Compression, Error, Value};
+use clickhouse_connect::{Client, Compression, ContentEncoding, Error, Value};
 use common::*;
+use std::time::Duration;
 
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -224,7 +225,7 @@ fn encoded_native_blocks_are_sent_as_they_are_in_every_compression_mode() {
         server.raw_query("SELECT number AS id, toString(number) AS s FROM numbers(1000)", Some("Native")).unwrap();
     let reordered =
         server.raw_query("SELECT toString(number) AS s, number AS id FROM numbers(10)", Some("Native")).unwrap();
-    for comp in [Compression::None, Compression::Lz4, Compression::Zstd, Compression::Http("gzip".into())] {
+    for comp in [Compression::None, Compression::Lz4, Compression::Zstd, Compression::Http(ContentEncoding::Gzip)] {
         let mut o = options("CH_MODERN_URL");
         o.compression = comp.clone();
         let c = Client::new(o).unwrap();
@@ -268,4 +269,40 @@ fn exactly_once_needs_deduplication_tokens_and_a_fresh_inserter() {
     let e = c.inserter(&t, &[], 10).unwrap().exactly_once("", 0).err().expect("an empty stream id");
     assert!(e.to_string().contains("stream id"), "{e}");
     c.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+/// A streaming insert takes its session's turn like every call: while its request is open, a call in
+/// the same session is refused at once with an error that says why (not sent for the server to refuse
+/// with SESSION_IS_LOCKED, and not left waiting for a request that only the caller can end); after
+/// it, calls in the session run. The call's progress callback hears the insert's progress headers.
+#[test]
+fn inserter_requests_take_their_session_turn_and_report_progress() {
+    let c = modern();
+    let t = table("ins_session");
+    c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = Memory")).unwrap();
+    let session = format!("ins-session-{}", std::process::id());
+    let heard = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let h = heard.clone();
+    let opts = clickhouse_connect::CallOptions::new().session(session.clone()).on_progress(move |_| {
+        h.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    let mut ins = c.inserter_with(&t, &[], 1000, &opts).unwrap();
+    for i in 0..1000u64 {
+        ins.write(&[Value::from(i), Value::from(format!("row {i}"))]).unwrap();
+    }
+    // The request is open now (a whole block went). From this thread and from another.
+    let in_session = clickhouse_connect::CallOptions::new().session(session.clone());
+    let e = c.query_with("SELECT 1", &in_session).unwrap_err();
+    assert!(matches!(&e, Error::Usage(m) if m.contains("busy with an open insert request")), "{e}");
+    let e = std::thread::scope(|s| s.spawn(|| c.command_with("SELECT 1", &in_session)).join().unwrap()).unwrap_err();
+    assert!(matches!(&e, Error::Usage(m) if m.contains("busy with an open insert request")), "{e}");
+    // Progress headers come every 100 ms while the server reads the body.
+    std::thread::sleep(Duration::from_millis(400));
+    for i in 1000..2000u64 {
+        ins.write(&[Value::from(i), Value::from(format!("row {i}"))]).unwrap();
+    }
+    ins.end().unwrap();
+    let r = c.query_with(&format!("SELECT count() FROM {t}"), &in_session).unwrap();
+    assert_eq!(r.rows[0][0], Value::UInt64(2000));
+    assert!(heard.load(std::sync::atomic::Ordering::Relaxed) > 0, "no progress reported for the insert");
 }

@@ -7,14 +7,20 @@ mod common;
 use clickhouse_connect::format::{TextParser, TextRenderer};
 use clickhouse_connect::native::TypeDesc;
 use clickhouse_connect::transport::TransportOptions;
-use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error, Value};
+use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, ContentEncoding, Error, Value};
 use common::{modern, options, table};
 use std::time::{Duration, Instant};
 
 fn every_compression() -> Vec<Compression> {
     let mut all = vec![Compression::None, Compression::Lz4, Compression::Zstd];
-    for e in ["gzip", "deflate", "br", "zstd", "lz4"] {
-        all.push(Compression::Http(e.into()));
+    for e in [
+        ContentEncoding::Gzip,
+        ContentEncoding::Deflate,
+        ContentEncoding::Br,
+        ContentEncoding::Zstd,
+        ContentEncoding::Lz4,
+    ] {
+        all.push(Compression::Http(e));
     }
     all
 }
@@ -208,7 +214,7 @@ fn a_readonly_user_gets_retries_query_ids_and_deadlines() {
     let mut o = options("CH_MODERN_URL");
     o.username = common::env("CH_READONLY_USER");
     o.timeout = Some(Duration::from_secs(30));
-    o.compression = Compression::Http("gzip".into());
+    o.compression = Compression::Http(ContentEncoding::Gzip);
     let c = Client::new(o).unwrap();
     let r = c.query("SELECT 1 AS one").unwrap();
     assert_eq!(r.rows, vec![vec![Value::UInt8(1)]]);

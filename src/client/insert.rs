@@ -292,30 +292,6 @@ pub(crate) fn quote_table(table: &str) -> String {
     }
 }
 
-/// Compresses an insert body with an HTTP Content-Encoding.
-pub(crate) fn http_encode(encoding: &str, data: &[u8]) -> Result<Vec<u8>> {
-    use std::io::Write;
-    let io = |e: std::io::Error| Error::usage(format!("{encoding} compression: {e}"));
-    Ok(match encoding {
-        "gzip" => {
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            e.write_all(data).map_err(io)?;
-            e.finish().map_err(io)?
-        }
-        "deflate" => {
-            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-            e.write_all(data).map_err(io)?;
-            e.finish().map_err(io)?
-        }
-        "lz4" => {
-            let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
-            e.write_all(data).map_err(io)?;
-            e.finish().map_err(|e| Error::usage(format!("lz4 compression: {e}")))?
-        }
-        _ => zstd::bulk::compress(data, 1).map_err(io)?,
-    })
-}
-
 /// Back-quotes an identifier for SQL.
 pub fn quote_identifier(name: &str) -> String {
     format!("`{}`", name.replace('\\', "\\\\").replace('`', "\\`"))

@@ -43,12 +43,12 @@
 //! # Ok::<(), clickhouse_connect::Error>(())
 //! ```
 
-use super::{CallOptions, Client, Compression};
+use super::{CallOptions, Client};
 use crate::error::{Error, Result};
 use crate::native::encoder::write_block_from;
 use crate::native::{Block, ColumnEncoder};
 use crate::native::{ValueBuilder, builder_for};
-use crate::transport::compression::{Method, write_frames};
+use crate::transport::compression::BodyEncoder;
 use crate::transport::{Request, ResponseMeta, Summary, Transport};
 use crate::types::TypeDesc;
 use crate::value::Value;
@@ -85,75 +85,6 @@ pub struct RequestLimits {
     pub max_bytes: Option<u64>,
     /// Time per request.
     pub max_duration: Option<std::time::Duration>,
-}
-
-/// How a streamed body is compressed, with the state a streaming encoder keeps between blocks.
-enum BodyEncoding {
-    None,
-    /// ClickHouse frames (`decompress=1`), one or more per block.
-    Frames(Method),
-    /// HTTP `Content-Encoding: gzip` / `deflate`: one deflate stream per request, sync-flushed after
-    /// every block so each block leaves as soon as it is encoded.
-    Gzip(Option<flate2::write::GzEncoder<Vec<u8>>>),
-    Deflate(Option<flate2::write::ZlibEncoder<Vec<u8>>>),
-    /// HTTP `Content-Encoding: zstd`: one zstd frame per block (a stream of frames is valid zstd).
-    Zstd,
-    /// HTTP `Content-Encoding: lz4`: one LZ4 frame per block (frames may follow one another).
-    Lz4,
-}
-
-impl BodyEncoding {
-    fn content_encoding(&self) -> Option<&'static str> {
-        match self {
-            BodyEncoding::Gzip(_) => Some("gzip"),
-            BodyEncoding::Deflate(_) => Some("deflate"),
-            BodyEncoding::Zstd => Some("zstd"),
-            BodyEncoding::Lz4 => Some("lz4"),
-            _ => None,
-        }
-    }
-
-    /// Encodes the Native block in `raw` for the body, using `spare` (an empty buffer that already went
-    /// round once, when there is one) for the result. Uncompressed, the block itself is the body and
-    /// `spare` takes its place in `raw`.
-    fn block(&mut self, raw: &mut Vec<u8>, mut spare: Vec<u8>) -> Result<Vec<u8>> {
-        use std::io::Write;
-        let io = |e: std::io::Error| Error::usage(format!("compressing an insert block: {e}"));
-        let block = &raw[..];
-        spare.clear();
-        Ok(match self {
-            BodyEncoding::None => std::mem::replace(raw, spare),
-            BodyEncoding::Frames(m) => {
-                write_frames(&mut spare, block, *m)?;
-                spare
-            }
-            BodyEncoding::Zstd => zstd::bulk::compress(block, 1).map_err(io)?,
-            BodyEncoding::Lz4 => super::insert::http_encode("lz4", block)?,
-            BodyEncoding::Gzip(e) => {
-                let e = e.get_or_insert_with(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
-                e.write_all(block).map_err(io)?;
-                e.flush().map_err(io)?;
-                std::mem::take(e.get_mut())
-            }
-            BodyEncoding::Deflate(e) => {
-                let e =
-                    e.get_or_insert_with(|| flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast()));
-                e.write_all(block).map_err(io)?;
-                e.flush().map_err(io)?;
-                std::mem::take(e.get_mut())
-            }
-        })
-    }
-
-    /// The bytes that end the current request's stream (gzip/deflate trailers), resetting the state.
-    fn finish(&mut self) -> Result<Vec<u8>> {
-        let io = |e: std::io::Error| Error::usage(format!("compressing an insert: {e}"));
-        Ok(match self {
-            BodyEncoding::Gzip(e) => e.take().map(|e| e.finish()).transpose().map_err(io)?.unwrap_or_default(),
-            BodyEncoding::Deflate(e) => e.take().map(|e| e.finish()).transpose().map_err(io)?.unwrap_or_default(),
-            _ => Vec::new(),
-        })
-    }
 }
 
 /// A fresh identity for an insert's columns.
@@ -269,7 +200,7 @@ pub struct Inserter {
     types: Vec<TypeDesc>,
     builders: Vec<Box<dyn ValueBuilder>>,
     block_rows: usize,
-    encoding: BodyEncoding,
+    encoding: BodyEncoder,
     tx: Option<SyncSender<Vec<u8>>>,
     worker: Option<JoinHandle<Result<ResponseMeta>>>,
     /// The Native block being encoded (kept between blocks for its capacity).
@@ -299,6 +230,10 @@ pub struct Inserter {
     request_query_id: Option<String>,
     /// How long one request may take (the call's or the client's timeout).
     timeout: Option<std::time::Duration>,
+    /// The session the requests run in (each takes its turn, as every call does), by id.
+    session: Option<(String, Arc<super::session::SessionLock>)>,
+    /// The call's progress callback, called from the request's thread.
+    progress: Option<super::ProgressCallback>,
     /// For server errors whose text does not carry the version.
     server_version: String,
     /// Driver-compatible conversions of values (text for dates, floats for decimals, …).
@@ -414,17 +349,9 @@ impl Client {
         let builders_len = builders.len();
         let names: Vec<String> = columns.iter().map(|(n, _)| super::quote_identifier(n)).collect();
         let sql = format!("INSERT INTO {} ({}) FORMAT Native", super::insert::quote_table(table), names.join(", "));
-        let encoding = match &self.call_compression(opts, "decompress") {
-            Compression::Lz4 => BodyEncoding::Frames(Method::Lz4),
-            Compression::Zstd => BodyEncoding::Frames(Method::Zstd),
-            Compression::Http(e) if e == "gzip" => BodyEncoding::Gzip(None),
-            Compression::Http(e) if e == "deflate" => BodyEncoding::Deflate(None),
-            Compression::Http(e) if e == "zstd" => BodyEncoding::Zstd,
-            Compression::Http(e) if e == "lz4" => BodyEncoding::Lz4,
-            _ => BodyEncoding::None,
-        };
+        let encoding = self.call_compression(opts, "decompress").request_encoder();
         let mut extra = vec![("query", sql.as_str())];
-        if matches!(encoding, BodyEncoding::Frames(_)) {
+        if encoding.is_frames() {
             extra.push(("decompress", "1"));
         }
         let params = Arc::new(self.params(opts, &extra)?);
@@ -453,6 +380,8 @@ impl Client {
             attempt: 0,
             request_query_id: None,
             timeout: opts.timeout.or(self.options.timeout),
+            session: self.session_lock(opts),
+            progress: opts.on_progress.clone(),
             server_version: self.server_version.clone(),
             coercion: super::coerce::Coercion::new(&self.server_timezone),
             coercion_zone: self.server_timezone.clone(),
@@ -668,17 +597,25 @@ impl Inserter {
         let headers: Vec<(String, String)> = self
             .encoding
             .content_encoding()
-            .map(|e| ("Content-Encoding".to_string(), e.to_string()))
+            .map(|e| ("Content-Encoding".to_string(), e.name().to_string()))
             .into_iter()
             .collect();
+        // The request holds its session's turn until it ends (on its own thread), as every call does.
+        let turn = match &self.session {
+            Some((id, lock)) => Some(lock.take(id, true)?),
+            None => None,
+        };
+        let progress = self.progress.clone();
         let worker = std::thread::Builder::new()
             .name("clickhouse-inserter".into())
             .spawn(move || {
+                let _turn = turn;
                 let mut body = ChannelReader { rx, back, current: Vec::new(), pos: 0 };
-                let req = Request { headers: &headers, deadline, ..Request::new(&params, &[]) };
+                let progress = progress.as_deref().map(|f| f as &dyn Fn(&crate::transport::Progress));
+                let req = Request { headers: &headers, deadline, progress, ..Request::new(&params, &[]) };
                 transport.post_streaming(&req, &mut body, &mut |_| Ok(()))
             })
-            .map_err(|e| Error::usage(format!("cannot start the insert thread: {e}")))?;
+            .map_err(|e| Error::resource(format!("cannot start the insert thread: {e}")))?;
         self.tx = Some(tx);
         self.worker = Some(worker);
         self.request = (0, 0, std::time::Instant::now());
@@ -1033,7 +970,7 @@ impl Inserter {
         match self.worker.take() {
             Some(w) => w
                 .join()
-                .map_err(|_| Error::usage("the insert thread panicked"))?
+                .map_err(|_| Error::internal("the insert thread panicked"))?
                 .map_err(|e| e.with_server_version(&self.server_version)),
             None => Err(Error::usage("the insert has already ended")),
         }

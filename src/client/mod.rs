@@ -15,6 +15,7 @@ mod command;
 mod insert;
 mod inserter;
 mod options;
+mod session;
 mod statement;
 mod stream;
 mod text_input;
@@ -24,17 +25,16 @@ pub use columns::ColumnElement;
 pub use command::CommandResult;
 pub use insert::quote_identifier;
 pub use inserter::{BlockBuilder, EncodedBlock, InsertSummary, Inserter, RequestLimits};
-pub use options::{ClientOptions, Compression};
+pub use options::{ClientOptions, Compression, ContentEncoding};
 pub use stream::{Row, RowStream};
 
 use crate::error::{Error, Result};
 use crate::native::{Block, BlockBytes, BlockDecoder};
-use crate::transport::compression::{Method, write_frames};
+use crate::transport::compression::Method;
 use crate::transport::{
-    BodyDecoding, Progress, Request, ResponseMeta, Summary, Transport, TransportOptions, find_untagged_exception,
+    BodyDecoding, Progress, Request, ResponseMeta, StreamEnd, Summary, Transport, TransportOptions, appended_exception,
 };
 use crate::value::Value;
-use insert::http_encode;
 use options::HTTP_PARAMS;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -100,7 +100,7 @@ pub struct Client {
     /// on the first call that brings its own.
     readonly: OnceLock<ReadonlySettings>,
     /// One lock per session id: requests of a session run one at a time.
-    sessions: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    sessions: Mutex<HashMap<String, Arc<session::SessionLock>>>,
     /// Client-added settings already warned about as read-only for this user.
     warned: Mutex<HashSet<String>>,
     /// Column names and types per table, learned by inserts (see [`Client::forget_table_columns`]).
@@ -197,7 +197,7 @@ impl Client {
                 "ClickHouse {} cannot send compressed frames over HTTP; using gzip Content-Encoding instead",
                 client.server_version
             );
-            client.compression = Compression::Http("gzip".into());
+            client.compression = Compression::Http(ContentEncoding::Gzip);
         }
         if !matches!(client.compression, Compression::None) || client.options.send_progress {
             // The client adds settings of its own for these (a frame method, progress headers): learn
@@ -395,11 +395,17 @@ impl Client {
         Ok((Cow::Borrowed(sql), params))
     }
 
-    /// Holds the session's lock (if the request runs in a session) for the request's duration.
-    fn session_guard(&self, opts: &CallOptions) -> Option<Arc<Mutex<()>>> {
+    /// The turn-taking of the session a call runs in, with the session's id.
+    fn session_lock(&self, opts: &CallOptions) -> Option<(String, Arc<session::SessionLock>)> {
         let id = self.call_session(opts)?;
-        let mut map = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-        Some(map.entry(id.to_string()).or_default().clone())
+        let lock = self.sessions.lock().unwrap_or_else(|e| e.into_inner()).entry(id.to_string()).or_default().clone();
+        Some((id.to_string(), lock))
+    }
+
+    /// The request's turn in its session (if it runs in one), held for the request's duration.
+    fn session_turn(&self, opts: &CallOptions) -> Result<Option<session::SessionTurn>> {
+        let Some((id, lock)) = self.session_lock(opts) else { return Ok(None) };
+        lock.take(&id, false).map(Some)
     }
 
     /// The session a call runs in: the call's own (`CallOptions::session`, or `session_id` among its
@@ -417,7 +423,7 @@ impl Client {
     fn call_compression(&self, opts: &CallOptions, direction: &str) -> Compression {
         let frames = if !version_at_least(&self.server_version, 19, 1) {
             // 18.16 answers compress=1 with an empty body: gzip instead, as for the client's own.
-            Compression::Http("gzip".into())
+            Compression::Http(ContentEncoding::Gzip)
         } else if self.compression == Compression::Zstd {
             Compression::Zstd
         } else {
@@ -435,7 +441,7 @@ impl Client {
     /// Parameters and Accept-Encoding that make the server compress a response as configured.
     /// A user that may change no setting (`readonly=1`) still gets compressed frames: then in the
     /// server's default method, which the frame reader reads as well (one warning).
-    fn response_compression<'c>(&self, compression: &'c Compression) -> Result<(StaticParams, Option<&'c str>)> {
+    fn response_compression(&self, compression: &Compression) -> Result<(StaticParams, Option<&'static str>)> {
         let method = |m: &'static str| -> Result<StaticParams> {
             Ok(if self.may_set("network_compression_method")? {
                 vec![("compress", "1"), ("network_compression_method", m)]
@@ -446,10 +452,10 @@ impl Client {
         Ok(match compression {
             Compression::None => (vec![], None),
             // libcurl cannot decode lz4: the header is set by hand and this crate decodes it.
-            Compression::Http(enc) if enc == "lz4" => (vec![("enable_http_compression", "1")], None),
-            Compression::Lz4 => (method("lz4")?, None),
-            Compression::Zstd => (method("zstd")?, None),
-            Compression::Http(enc) => (vec![("enable_http_compression", "1")], Some(enc.as_str())),
+            Compression::Http(enc) if !enc.decoded_by_libcurl() => (vec![("enable_http_compression", "1")], None),
+            Compression::Lz4 => (method(Method::Lz4.name())?, None),
+            Compression::Zstd => (method(Method::Zstd.name())?, None),
+            Compression::Http(enc) => (vec![("enable_http_compression", "1")], Some(enc.name())),
         })
     }
 
@@ -499,17 +505,10 @@ impl Client {
         }
         let (mut params, accept) = self.response_compression(&compression)?;
         params.extend(bound.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let decoding = if params.iter().any(|(k, _)| *k == "compress") {
-            BodyDecoding::ClickHouseFrames
-        } else if matches!(&compression, Compression::Http(e) if e == "lz4") {
-            BodyDecoding::Lz4Frame
-        } else {
-            BodyDecoding::Plain
-        };
-        let headers: Vec<(String, String)> = if decoding == BodyDecoding::Lz4Frame {
-            vec![("Accept-Encoding".into(), "lz4".into())]
-        } else {
-            Vec::new()
+        let decoding = compression.response_decoding(params.iter().any(|(k, _)| *k == "compress"));
+        let headers: Vec<(String, String)> = match (&compression, decoding) {
+            (Compression::Http(enc), BodyDecoding::Lz4Frame) => vec![("Accept-Encoding".into(), enc.name().into())],
+            _ => Vec::new(),
         };
         params.extend_from_slice(extra);
         // A statement that may be retried gets its query id now, so every attempt carries the same one
@@ -535,8 +534,7 @@ impl Client {
             may_retry && statement::is_read_only(&sql, crate::params::lex::dialects_for(&self.server_version));
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
         let deadline = self.deadline(opts);
-        let lock = self.session_guard(opts);
-        let _serialized = lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
+        let _turn = self.session_turn(opts)?;
         let mut attempt = 0;
         let mut params = params;
         let mut first_error: Option<Error> = None;
@@ -615,30 +613,21 @@ impl Client {
     ) -> Result<ResponseMeta> {
         let mut extra = vec![("query", sql)];
         extra.extend_from_slice(more);
-        let mut headers = Vec::new();
-        let compressed;
-        let compression = self.call_compression(opts, "decompress");
-        let body = match &compression {
-            Compression::Lz4 | Compression::Zstd => {
-                let method = if compression == Compression::Lz4 { Method::Lz4 } else { Method::Zstd };
-                let mut out = Vec::with_capacity(data.len() / 2 + 64);
-                write_frames(&mut out, data, method)?;
-                extra.push(("decompress", "1"));
-                compressed = out;
-                &compressed[..]
-            }
-            Compression::Http(enc) if matches!(enc.as_str(), "gzip" | "deflate" | "zstd" | "lz4") => {
-                compressed = http_encode(enc, data)?;
-                headers.push(("Content-Encoding".to_string(), enc.clone()));
-                &compressed[..]
-            }
-            _ => data,
-        };
-        let lock = self.session_guard(opts);
-        let _serialized = lock.as_ref().map(|l| l.lock().unwrap_or_else(|e| e.into_inner()));
+        let encoder = self.call_compression(opts, "decompress").request_encoder();
+        let body = encoder.whole(data)?;
+        if encoder.is_frames() {
+            extra.push(("decompress", "1"));
+        }
+        let headers: Vec<(String, String)> = encoder
+            .content_encoding()
+            .map(|e| ("Content-Encoding".to_string(), e.name().to_string()))
+            .into_iter()
+            .collect();
+        let _turn = self.session_turn(opts)?;
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
         let params = self.params(opts, &extra)?;
-        let req = Request { headers: &headers, progress, deadline: self.deadline(opts), ..Request::new(&params, body) };
+        let req =
+            Request { headers: &headers, progress, deadline: self.deadline(opts), ..Request::new(&params, &body) };
         self.transport.post(&req, sink).map_err(|e| e.with_server_version(&self.server_version))
     }
 
@@ -779,7 +768,8 @@ impl Client {
         };
         if let Err(e) = decoder.finish() {
             // A stream that ends inside a block: an 18.16 exception appended to the data, or truncation.
-            return Err(find_untagged_exception(&meta.tail).unwrap_or(e));
+            // (A tagged trailer was looked for by the transport already.)
+            return Err(appended_exception(&meta.tail, None, StreamEnd::Failed(&e)).unwrap_or(e));
         }
         Ok(meta)
     }

@@ -7,45 +7,7 @@
 use crate::error::{Error, Result};
 use std::time::Duration;
 
-/// How request and response bodies are compressed.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub enum Compression {
-    /// No compression (the default: on loopback and fast networks compression costs more than it
-    /// saves; choose one of the others across slower links).
-    #[default]
-    None,
-    /// ClickHouse's own LZ4 frames (`compress=1`, `decompress=1`), checksummed.
-    Lz4,
-    /// ClickHouse's own ZSTD frames.
-    Zstd,
-    /// HTTP Content-Encoding for responses (`gzip`, `deflate`, `br` or `zstd`, decoded by libcurl;
-    /// `lz4`, decoded by this crate); insert bodies are sent with it when it is `gzip`, `deflate`,
-    /// `zstd` or `lz4`.
-    Http(String),
-}
-
-impl Compression {
-    /// Parses `lz4`, `zstd` (ClickHouse frames), `gzip`, `deflate`, `br`, `http-zstd`, `http-lz4`
-    /// (HTTP), `none`;
-    /// `true` means `gzip`, as in the Python driver's `compress=True`.
-    pub fn parse(s: &str) -> Result<Compression> {
-        Ok(match s.to_ascii_lowercase().as_str() {
-            "" | "none" | "false" | "0" => Compression::None,
-            "lz4" => Compression::Lz4,
-            "zstd" => Compression::Zstd,
-            "true" | "1" | "gzip" => Compression::Http("gzip".into()),
-            "deflate" => Compression::Http("deflate".into()),
-            "br" => Compression::Http("br".into()),
-            "http-zstd" | "zstd-http" => Compression::Http("zstd".into()),
-            "http-lz4" | "lz4-http" => Compression::Http("lz4".into()),
-            other => {
-                return Err(Error::usage(format!(
-                    "unknown compression {other:?} (none, lz4, zstd, gzip, deflate, br, http-zstd, http-lz4)"
-                )));
-            }
-        })
-    }
-}
+pub use crate::transport::compression::{Compression, ContentEncoding};
 
 /// Connection parameters, with the Python driver's names and defaults.
 #[derive(Clone)]

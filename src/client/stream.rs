@@ -60,7 +60,7 @@ impl Client {
                     }
                 }
             })
-            .map_err(|e| Error::usage(format!("cannot start the stream thread: {e}")))?;
+            .map_err(|e| Error::resource(format!("cannot start the stream thread: {e}")))?;
         Ok(RowStream { rx: Some(rx), batch: Vec::new().into_iter(), worker: Some(worker) })
     }
 }

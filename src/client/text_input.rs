@@ -451,7 +451,7 @@ fn parallel_copy<R: BufRead>(
         }
         drop(work_tx);
         drop(free_rx);
-        sender.join().map_err(|_| Error::usage("the insert's sending thread panicked"))?
+        sender.join().map_err(|_| Error::internal("the insert's sending thread panicked"))?
     })
 }
 

@@ -92,7 +92,7 @@ pub fn copy_rows(
             let _ = to_writer.send(batch);
         }
         drop(to_writer);
-        let (written, write_error) = writer.join().map_err(|_| Error::usage("the row writer panicked"))??;
+        let (written, write_error) = writer.join().map_err(|_| Error::internal("the row writer panicked"))??;
         // The writer stops at the first bad value, which comes before anything the reader met later.
         Ok((written, write_error.or(read_error)))
     })

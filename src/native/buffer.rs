@@ -79,7 +79,10 @@ impl AlignedBuf {
     /// Ensures room for `additional` more bytes.
     #[inline]
     pub(crate) fn reserve(&mut self, additional: usize) -> Result<()> {
-        let need = self.len.checked_add(additional).ok_or_else(|| Error::usage("column too large"))?;
+        let need = self
+            .len
+            .checked_add(additional)
+            .ok_or_else(|| Error::resource("column too large for the address space"))?;
         if need <= self.cap {
             return Ok(());
         }
@@ -89,7 +92,8 @@ impl AlignedBuf {
     #[cold]
     fn grow(&mut self, need: usize) -> Result<()> {
         let new_cap = need.max(self.cap.saturating_mul(2)).max(MIN_CAP);
-        let layout = Layout::from_size_align(new_cap, ALIGN).map_err(|_| Error::usage("column too large"))?;
+        let layout = Layout::from_size_align(new_cap, ALIGN)
+            .map_err(|_| Error::resource("column too large for the address space"))?;
         let new = if self.cap == 0 {
             // SAFETY: `layout` has a non-zero size (`new_cap >= MIN_CAP`).
             unsafe { std::alloc::alloc(layout) }
@@ -102,7 +106,7 @@ impl AlignedBuf {
             }
         };
         let new = NonNull::new(new)
-            .ok_or_else(|| Error::usage(format!("out of memory allocating {new_cap} bytes of column storage")))?;
+            .ok_or_else(|| Error::resource(format!("out of memory allocating {new_cap} bytes of column storage")))?;
         self.ptr = new;
         self.cap = new_cap;
         Ok(())

@@ -496,18 +496,14 @@ impl Transport {
         if let Err(e) = outcome {
             // 26.9 closes the connection right after an exception trailer (no final chunk), which
             // libcurl reports as a partial transfer: the exception is the real error.
-            if st.meta.status == 200 {
-                if let Some(ex) = find_exception(&st.tail, st.meta.exception_tag.as_deref()) {
+            if st.meta.status == 200 || st.sink_error.is_some() {
+                let end = st.sink_error.as_ref().map_or(StreamEnd::Cut, StreamEnd::Failed);
+                if let Some(ex) = appended_exception(&st.tail, st.meta.exception_tag.as_deref(), end) {
                     return Err(ex);
                 }
             }
             // We aborted the transfer ourselves because the sink failed: its error is the real one.
             if let Some(sink_error) = st.sink_error {
-                if matches!(sink_error, Error::Decode { .. }) && st.meta.exception_tag.is_none() {
-                    if let Some(ex) = find_untagged_exception(&st.tail) {
-                        return Err(ex);
-                    }
-                }
                 return Err(sink_error);
             }
             let mut err = transport_error(url, &e);
@@ -553,25 +549,11 @@ impl Transport {
             }
             return Err(Error::Http { status: meta.status, body: crate::error::excerpt(text.as_bytes(), 4096) });
         }
-        if let Some(e) = find_exception(&st.tail, meta.exception_tag.as_deref()) {
+        let end = st.sink_error.as_ref().map_or(StreamEnd::Complete, StreamEnd::Failed);
+        if let Some(e) = appended_exception(&st.tail, meta.exception_tag.as_deref(), end) {
             return Err(e);
         }
-        if meta.exception_tag.is_none() && st.sink_error.is_none() {
-            // Servers without the tag (18.16 … 24.x) append an exception raised after data started to
-            // the data and end the response normally: a response whose last line is exactly such a
-            // text is that exception, not a result.
-            if let Some(e) = find_trailing_exception(&st.tail) {
-                return Err(e);
-            }
-        }
         if let Some(e) = st.sink_error {
-            // Servers without the tag (18.16) append the exception text to the data, which then fails
-            // to decode: report the exception, not the decode error.
-            if matches!(e, Error::Decode { .. }) && meta.exception_tag.is_none() {
-                if let Some(ex) = find_untagged_exception(&st.tail) {
-                    return Err(ex);
-                }
-            }
             return Err(e);
         }
         if let Some(d) = &decoder {
@@ -595,8 +577,42 @@ fn keep_tail(tail: &mut Vec<u8>, data: &[u8]) {
     tail.extend_from_slice(&data[data.len() - take..]);
 }
 
-/// Finds an exception appended to a 200 response: 26.9's tagged trailer, or (with no tag) text starting
-/// with `Code: ` after the data, as 18.16 writes it. Only called on the kept tail.
+/// How a response's stream ended, for [`appended_exception`].
+#[derive(Clone, Copy, Debug)]
+pub enum StreamEnd<'e> {
+    /// The response ended as HTTP says it should.
+    Complete,
+    /// The connection failed (reset, closed early, timed out) with no error from the sink.
+    Cut,
+    /// The sink (the decoder) failed, or the data ended inside a block.
+    Failed(&'e Error),
+}
+
+/// The one rule for an exception the server raised after data had started, read from the kept tail of
+/// the stream. It is the real error whenever one is found:
+/// - 26.9 announces `X-ClickHouse-Exception-Tag` and ends the stream with its tagged trailer;
+/// - servers without the tag (18.16 … 24.x) append the text to the data: a complete response whose last
+///   line is exactly such a text is that exception, not a result; data that failed to decode (or
+///   ended inside a block) may end with such a text in any form.
+///
+/// Called by the transport when a response ends or fails, and by the client when the decoder finds
+/// the stream ended inside a block.
+pub fn appended_exception(tail: &[u8], tag: Option<&str>, end: StreamEnd<'_>) -> Option<Error> {
+    if let Some(e) = find_exception(tail, tag) {
+        return Some(e);
+    }
+    if tag.is_some() {
+        return None;
+    }
+    match end {
+        StreamEnd::Complete => find_trailing_exception(tail),
+        StreamEnd::Failed(Error::Decode { .. }) => find_untagged_exception(tail),
+        StreamEnd::Failed(_) | StreamEnd::Cut => None,
+    }
+}
+
+/// Finds 26.9's tagged exception trailer at the end of a 200 response (`None` without a tag). Only
+/// called on the kept tail.
 pub fn find_exception(tail: &[u8], tag: Option<&str>) -> Option<Error> {
     if let Some(tag) = tag {
         let end_marker = format!("{tag}\r\n__exception__\r\n");
