@@ -3,8 +3,10 @@
 //! A ClickHouse client over HTTP(S), built on the system libcurl, that moves data in ClickHouse's Native
 //! columnar format. Three layers, data flowing one way:
 //!
-//! - [`transport`]: libcurl requests, TLS, authentication, ClickHouse exceptions;
-//! - [`native`]: the type grammar and the streaming block decoder/encoder;
+//! - `transport` (internal): libcurl requests, TLS, authentication, compression, ClickHouse exceptions;
+//! - [`types`]: the type grammar, below everything else;
+//! - [`native`]: the streaming block decoder/encoder and the column types;
+//! - [`format`](mod@format) and [`params`](mod@params): ClickHouse's text formats and parameter binding, byte for byte;
 //! - [`Client`]: the facade: `command`, `query`, `query_blocks`, `raw_query`, `insert_block`.
 //!
 //! ```no_run
@@ -29,11 +31,12 @@ compile_error!(
 mod client;
 mod error;
 pub mod format;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod native;
 pub mod params;
-pub mod transport;
+mod transport;
 pub mod types;
 mod value;
 
@@ -43,7 +46,7 @@ pub use client::{
     quote_identifier,
 };
 pub use error::{Error, Result};
-pub use transport::{Progress, Summary};
+pub use transport::{Progress, ResponseMeta, Summary};
 pub use value::Value;
 pub use value::nullable;
 

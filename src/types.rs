@@ -17,6 +17,7 @@ const MAX_DEPTH: usize = 64;
 
 /// A parsed ClickHouse data type.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 #[allow(missing_docs)]
 pub enum TypeDesc {
     UInt8,

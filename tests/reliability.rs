@@ -6,7 +6,6 @@ mod common;
 
 use clickhouse_connect::format::{TextParser, TextRenderer};
 use clickhouse_connect::native::TypeDesc;
-use clickhouse_connect::transport::TransportOptions;
 use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, ContentEncoding, Error, Value};
 use common::{modern, options, table};
 use std::time::{Duration, Instant};
@@ -133,8 +132,8 @@ fn passwords_never_appear_in_messages_or_debug_output() {
     assert!(!format!("{o:?}").contains(secret));
     let e = Client::new(o).unwrap_err();
     assert!(!format!("{e} {e:?}").contains(secret), "{e:?}");
-    let t = TransportOptions { password: secret.into(), client_cert_key: Some("/k.pem".into()), ..Default::default() };
-    assert!(!format!("{t:?}").contains(secret));
+    // (The transport's own options, internal since the kernel reshaping, are checked the same way by
+    // the unit test `transport::tests::debug_never_shows_secrets`.)
     // A wrong password, against the real server.
     let mut o = options("CH_MODERN_URL");
     o.username = common::env("CH_PASSWORD_USER");

@@ -46,6 +46,7 @@ pub trait BodyDecoder {
         Ok(out)
     }
     /// Decodes a whole body given in `chunks` (tests and fuzzing).
+    #[cfg(any(test, feature = "fuzzing"))]
     fn decode_all<'a>(&mut self, chunks: impl IntoIterator<Item = &'a [u8]>) -> crate::Result<Vec<u8>>
     where
         Self: Sized,
@@ -239,12 +240,6 @@ impl Transport {
     pub fn new(opts: TransportOptions) -> Self {
         Transport { opts, pool: Mutex::new(Vec::new()) }
     }
-
-    /// The options this transport was made with.
-    pub fn options(&self) -> &TransportOptions {
-        &self.opts
-    }
-
     fn handle(&self) -> Easy {
         self.pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_else(Easy::new)
     }
@@ -768,6 +763,14 @@ pub(crate) fn encode_component(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let secret = "s3cr3t-Pa55";
+        let t =
+            TransportOptions { password: secret.into(), client_cert_key: Some("/k.pem".into()), ..Default::default() };
+        assert!(!format!("{t:?}").contains(secret));
+    }
 
     #[test]
     fn tail_keeps_last_bytes() {

@@ -11,6 +11,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 /// bounded: strings show their first 100 bytes and arrays, tuples and maps their first 100 elements,
 /// then how many there are in all, so an error message never echoes a hostile 100 MB value.
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 #[allow(missing_docs)]
 pub enum Value<'a> {
     Null,
