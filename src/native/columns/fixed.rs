@@ -49,20 +49,12 @@ enum Kind {
     Nothing,
 }
 
-/// A decoded fixed-width column.
-pub struct FixedColumn {
-    kind: Kind,
-    size: usize,
-    rows: usize,
-    total: usize,
-    buf: AlignedBuf,
-}
-
-impl FixedColumn {
-    /// A decoder for `desc` if it is a fixed-width type.
-    pub fn new(desc: &TypeDesc) -> Option<Self> {
+impl Kind {
+    /// The kind of a fixed-width type: the one table from ClickHouse types to how their bytes are read
+    /// (decoder, value builder and typed builder all start here).
+    fn of(desc: &TypeDesc) -> Option<Kind> {
         use TypeDesc as T;
-        let kind = match desc {
+        Some(match desc {
             T::UInt8 => Kind::U8,
             T::UInt16 => Kind::U16,
             T::UInt32 => Kind::U32,
@@ -99,7 +91,45 @@ impl FixedColumn {
             T::Interval(_) => Kind::Interval,
             T::Nothing => Kind::Nothing,
             _ => return None,
-        };
+        })
+    }
+
+    /// The Rust type whose bytes are this kind's Native bytes, for `FixedBuilder<T>` (`None`: UUID's
+    /// halves are swapped against a `u128`, and 256-bit values have no Rust primitive).
+    fn rust_type(self) -> Option<&'static str> {
+        use Kind as K;
+        Some(match self {
+            K::U8 | K::Bool => "u8",
+            K::U16 | K::Date | K::BF16 => "u16",
+            K::U32 | K::DateTime | K::Ipv4 => "u32",
+            K::U64 => "u64",
+            K::U128 => "u128",
+            K::I8 | K::Enum8 => "i8",
+            K::I16 | K::Enum16 => "i16",
+            K::I32 | K::Date32 | K::Time | K::Dec32(_) => "i32",
+            K::I64 | K::DateTime64(_) | K::Time64(_) | K::Interval | K::Dec64(_) => "i64",
+            K::I128 | K::Dec128(_) => "i128",
+            K::F32 => "f32",
+            K::F64 => "f64",
+            K::Ipv6 => "[u8; 16]",
+            K::U256 | K::I256 | K::Dec256(_) | K::Uuid | K::Nothing => return None,
+        })
+    }
+}
+
+/// A decoded fixed-width column.
+pub struct FixedColumn {
+    kind: Kind,
+    size: usize,
+    rows: usize,
+    total: usize,
+    buf: AlignedBuf,
+}
+
+impl FixedColumn {
+    /// A decoder for `desc` if it is a fixed-width type.
+    pub fn new(desc: &TypeDesc) -> Option<Self> {
+        let kind = Kind::of(desc)?;
         Some(FixedColumn { kind, size: desc.fixed_size()?, rows: 0, total: 0, buf: AlignedBuf::new() })
     }
 
@@ -626,28 +656,8 @@ pub struct FixedBuilder<T: bytemuck::Pod + Send> {
 /// The Rust types whose bytes are a fixed-width ClickHouse type's Native bytes (`None`: no plain
 /// fixed-width builder: UUID's halves are swapped against a `u128`, wide and composite types have
 /// their own builders).
-fn fixed_rust_types(t: &TypeDesc) -> Option<&'static [&'static str]> {
-    use TypeDesc as T;
-    Some(match t {
-        T::UInt8 | T::Bool => &["u8"],
-        T::UInt16 | T::Date => &["u16"],
-        T::UInt32 | T::DateTime(_) | T::Ipv4 => &["u32"],
-        T::UInt64 => &["u64"],
-        T::UInt128 => &["u128"],
-        T::Int8 | T::Enum8(_) => &["i8"],
-        T::Int16 | T::Enum16(_) => &["i16"],
-        T::Int32 | T::Date32 | T::Time => &["i32"],
-        T::Int64 | T::DateTime64(..) | T::Time64(_) | T::Interval(_) => &["i64"],
-        T::Int128 => &["i128"],
-        T::Float32 => &["f32"],
-        T::Float64 => &["f64"],
-        T::BFloat16 => &["u16"],
-        T::Decimal { precision, .. } if *precision <= 9 => &["i32"],
-        T::Decimal { precision, .. } if *precision <= 18 => &["i64"],
-        T::Decimal { precision, .. } if *precision <= 38 => &["i128"],
-        T::Ipv6 => &["[u8; 16]"],
-        _ => return None,
-    })
+fn fixed_rust_types(t: &TypeDesc) -> Option<&'static str> {
+    Kind::of(t)?.rust_type()
 }
 
 /// The values `Bool` and enum types allow.
@@ -674,8 +684,8 @@ impl<T: bytemuck::Pod + Send> FixedBuilder<T> {
                 None => {
                     (Some(format!("{type_name} has no plain fixed-width builder (use builder_for or Values)")), None)
                 }
-                Some(ok) if !ok.contains(&rust) => {
-                    (Some(format!("{type_name} takes values of Rust type {}, not {rust}", ok.join(" or "))), None)
+                Some(ok) if ok != rust => {
+                    (Some(format!("{type_name} takes values of Rust type {ok}, not {rust}")), None)
                 }
                 Some(_) => (None, enum_members(&t)),
             },
