@@ -21,6 +21,8 @@ pub enum Error {
         timeout: bool,
         /// Whether the connection could not be made at all.
         connect: bool,
+        /// libcurl's own error, when it gave one (the [`std::error::Error::source`]).
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
     /// The server answered with a non-200 status and no ClickHouse exception in it.
     Http {
@@ -242,7 +244,9 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Insert { cause, .. } => Some(cause.as_ref()),
-            Error::Compression { source: Some(e), .. } => Some(e.as_ref() as &(dyn std::error::Error + 'static)),
+            Error::Compression { source: Some(e), .. } | Error::Transport { source: Some(e), .. } => {
+                Some(e.as_ref() as &(dyn std::error::Error + 'static))
+            }
             _ => None,
         }
     }

@@ -66,7 +66,7 @@ pub trait BodyDecoder {
 use crate::error::{Error, Result};
 use curl::easy::{Easy, List};
 use std::cell::{Cell, RefCell};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use std::time::Instant;
 
@@ -486,7 +486,14 @@ impl Transport {
                     st.meta.wire_bytes
                 ),
             };
-            return Err(Error::Transport { context: context(), message, tls: false, timeout: true, connect: false });
+            return Err(Error::Transport {
+                context: context(),
+                message,
+                tls: false,
+                timeout: true,
+                connect: false,
+                source: None,
+            });
         }
         if let Err(e) = outcome {
             // 26.9 closes the connection right after an exception trailer (no final chunk), which
@@ -532,6 +539,7 @@ impl Transport {
                 tls: false,
                 timeout: false,
                 connect: false,
+                source: None,
             });
         }
         let meta = std::mem::take(&mut st.meta);
@@ -744,6 +752,7 @@ fn transport_error(url: &str, e: &curl::Error) -> Error {
             || e.is_send_error() && e.extra_description().is_some_and(|d| d.contains("SSL")),
         timeout: e.is_operation_timedout(),
         connect: e.is_couldnt_connect() || e.is_couldnt_resolve_host(),
+        source: Some(Arc::new(e.clone())),
     }
 }
 
