@@ -75,7 +75,8 @@ pub enum Error {
     },
     /// The machine could not give what the work needs: memory for a column, a thread.
     Resource(String),
-    /// A bug in this crate (a worker thread panicked); please report it.
+    /// A thread of the client's panicked: in a callback the caller gave it (a progress callback runs on
+    /// a streaming insert's request thread), or through a bug in this crate.
     Internal(String),
     /// A streaming insert ([`crate::Inserter`]) failed. The inserter is finished: every later call
     /// returns this error again. The counts say exactly what the server acknowledged; rows sent in the
@@ -210,7 +211,7 @@ impl fmt::Display for Error {
                 write!(f, "{} compression error: {}", cap(method), cap(message))
             }
             Error::Resource(m) => write!(f, "out of resources: {}", cap(m)),
-            Error::Internal(m) => write!(f, "internal error (a bug in clickhouse-connect): {}", cap(m)),
+            Error::Internal(m) => write!(f, "internal error: {}", cap(m)),
             Error::Input { row, line: 0, column: Some(c), message } => {
                 write!(f, "bad value at row {row}, column {}: {}", cap(c), cap(message))
             }

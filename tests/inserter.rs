@@ -306,3 +306,41 @@ fn inserter_requests_take_their_session_turn_and_report_progress() {
     assert_eq!(r.rows[0][0], Value::UInt64(2000));
     assert!(heard.load(std::sync::atomic::Ordering::Relaxed) > 0, "no progress reported for the insert");
 }
+
+/// A query's block callback that feeds an inserter in the query's own session cannot wait for the
+/// session's turn (only this thread could end the query): the insert goes without one, as before the
+/// client serialised sessions, and the server decides. It never hangs.
+#[test]
+fn an_inserter_fed_from_a_query_in_its_own_session_does_not_wait_for_itself() {
+    let c = std::sync::Arc::new(modern());
+    let t = table("ins_self_session");
+    c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = Memory")).unwrap();
+    let session = format!("ins-self-{}", std::process::id());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (c2, t2) = (c.clone(), t.clone());
+    std::thread::spawn(move || {
+        let opts = clickhouse_connect::CallOptions::new().session(session);
+        let outcome = (|| {
+            let mut ins = c2.inserter_with(&t2, &[], 1000, &opts)?;
+            c2.query_blocks_with("SELECT number FROM numbers(5000) SETTINGS max_block_size = 1000", &opts, |b| {
+                let col = b.columns()[0].column();
+                for r in 0..b.rows() {
+                    ins.write(&[col.value(r).into_owned(), Value::from("x")])?;
+                }
+                Ok(())
+            })?;
+            ins.end()
+        })();
+        let _ = tx.send(outcome.map(|s| s.rows));
+    });
+    let outcome = rx.recv_timeout(Duration::from_secs(60)).expect("the insert inside the query's callback hung");
+    match outcome {
+        // The server let the session go (the query's response was complete) or refused it while busy.
+        Ok(rows) => {
+            assert_eq!(rows, 5000);
+            let n = c.query(&format!("SELECT count() FROM {t}")).unwrap().rows[0][0].clone();
+            assert_eq!(n, Value::UInt64(5000));
+        }
+        Err(e) => assert_eq!(e.server_code(), Some(373), "{e}"),
+    }
+}

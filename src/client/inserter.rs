@@ -515,6 +515,10 @@ impl Inserter {
         let params: Vec<(String, String)> =
             self.params.iter().filter(|(k, _)| matches!(k.as_str(), "database" | "session_id")).cloned().collect();
         let mut out = Vec::new();
+        let _turn = match &self.session {
+            Some((id, lock)) => lock.take(id, false)?,
+            None => None,
+        };
         self.transport
             .post(&Request::new(&params, sql.as_bytes()), &mut |c| {
                 out.extend_from_slice(c);
@@ -569,6 +573,13 @@ impl Inserter {
     }
 
     fn start_request(&mut self) -> Result<()> {
+        // The request holds its session's turn until it ends (on its own thread), as every call does;
+        // taken first, so that a refusal names no request (none was made).
+        self.request_query_id = None;
+        let turn = match &self.session {
+            Some((id, lock)) => lock.take(id, true)?,
+            None => None,
+        };
         let (tx, rx) = sync_channel::<Vec<u8>>(2);
         let transport = self.transport.clone();
         let mut p = (*self.params).clone();
@@ -600,11 +611,6 @@ impl Inserter {
             .map(|e| ("Content-Encoding".to_string(), e.name().to_string()))
             .into_iter()
             .collect();
-        // The request holds its session's turn until it ends (on its own thread), as every call does.
-        let turn = match &self.session {
-            Some((id, lock)) => Some(lock.take(id, true)?),
-            None => None,
-        };
         let progress = self.progress.clone();
         let worker = std::thread::Builder::new()
             .name("clickhouse-inserter".into())
@@ -970,7 +976,11 @@ impl Inserter {
         match self.worker.take() {
             Some(w) => w
                 .join()
-                .map_err(|_| Error::internal("the insert thread panicked"))?
+                .map_err(|_| {
+                    Error::internal(
+                        "the insert's request thread panicked (in the call's progress callback, or a bug here)",
+                    )
+                })?
                 .map_err(|e| e.with_server_version(&self.server_version)),
             None => Err(Error::usage("the insert has already ended")),
         }

@@ -405,7 +405,7 @@ impl Client {
     /// The request's turn in its session (if it runs in one), held for the request's duration.
     fn session_turn(&self, opts: &CallOptions) -> Result<Option<session::SessionTurn>> {
         let Some((id, lock)) = self.session_lock(opts) else { return Ok(None) };
-        lock.take(&id, false).map(Some)
+        lock.take(&id, false)
     }
 
     /// The session a call runs in: the call's own (`CallOptions::session`, or `session_id` among its

@@ -1,19 +1,27 @@
 //! One request at a time per session.
 //!
 //! ClickHouse refuses a second request in a session while one runs (`SESSION_IS_LOCKED`), so the client
-//! serialises its own requests per session id: a call waits for the session's current call to end.
-//! A streaming insert holds its session for as long as its request is open, which is up to the caller
-//! (rows are written between calls); a call in the same session meanwhile would wait for the caller's
-//! own thread, so it fails at once with an error that says why instead.
+//! serialises its own requests per session id: a call waits for a call of another thread to end. Two
+//! cases never wait, because the wait could not end:
+//! - a streaming insert holds its session for as long as its request is open, which is up to the
+//!   caller (rows are written between calls): any other request in the session meanwhile fails at
+//!   once with an error that says why;
+//! - a request made while the same thread's call holds the session (a query's block callback that
+//!   runs another query or feeds an inserter in the session) goes without a turn, as it did before
+//!   the client serialised anything: the server decides (it may have finished the first query and let
+//!   the session go, or answer `SESSION_IS_LOCKED`).
 
 use crate::error::{Error, Result};
 use std::sync::{Arc, Condvar, Mutex};
+use std::thread::ThreadId;
 
 /// Who holds a session.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Holder {
     Free,
-    Call,
+    /// A call of this thread.
+    Call(ThreadId),
+    /// A streaming insert's open request.
     Insert,
 }
 
@@ -42,15 +50,17 @@ impl Drop for SessionTurn {
 }
 
 impl SessionLock {
-    /// Waits for the session's current call to end and takes the turn; an open insert request (held
-    /// until its caller ends it) is an error instead.
-    pub(crate) fn take(self: &Arc<Self>, session: &str, insert: bool) -> Result<SessionTurn> {
+    /// Takes the session's turn for a call (`insert`: for a streaming insert's request), waiting while
+    /// another thread's call holds it. `Ok(None)`: this thread's own call holds it, and the request
+    /// goes without a turn. An open insert request is an error.
+    pub(crate) fn take(self: &Arc<Self>, session: &str, insert: bool) -> Result<Option<SessionTurn>> {
+        let me = std::thread::current().id();
         let mut holder = self.holder.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             match *holder {
                 Holder::Free => {
-                    *holder = if insert { Holder::Insert } else { Holder::Call };
-                    return Ok(SessionTurn { lock: self.clone() });
+                    *holder = if insert { Holder::Insert } else { Holder::Call(me) };
+                    return Ok(Some(SessionTurn { lock: self.clone() }));
                 }
                 Holder::Insert => {
                     return Err(Error::usage(format!(
@@ -58,7 +68,8 @@ impl SessionLock {
                          insert first, or use another session"
                     )));
                 }
-                Holder::Call => holder = self.freed.wait(holder).unwrap_or_else(|e| e.into_inner()),
+                Holder::Call(owner) if owner == me => return Ok(None),
+                Holder::Call(_) => holder = self.freed.wait(holder).unwrap_or_else(|e| e.into_inner()),
             }
         }
     }

@@ -164,6 +164,12 @@ impl ServerTextParser<'_> {
             {
                 Ok(ServerVerdict::Rejected { row: server_error_row(&message), message })
             }
+            // The client's session holds the insert's open request: the server's parser cannot read
+            // rows in it meanwhile (nor could the server, which refuses a second request in a session).
+            Err(Error::Usage(m)) if m.contains("busy with an open insert request") => Err(Error::usage(format!(
+                "rows the client does not read itself go to the server's parser, which cannot run in the \
+                 client's session while the insert's request holds it ({m}): insert text without a session"
+            ))),
             Err(e) => Err(e),
         }
     }
