@@ -58,6 +58,36 @@ fn server_exceptions_are_found_after_decompression_in_every_mode() {
     }
 }
 
+/// An exception raised before the server started its response, after it had produced result data in
+/// small blocks: status 500, with the data ahead of the exception text in the body (compressed like it,
+/// in frame modes, and far longer than the client keeps of an error body's start). The error is the
+/// server's exception, whole and short, never the data or the compressed bytes — on 26.9 and 18.16.
+#[test]
+fn an_exception_behind_result_data_in_an_error_response_is_the_error_in_every_mode() {
+    for url in ["CH_MODERN_URL", "CH_LEGACY_URL"] {
+        for comp in every_compression() {
+            let mut o = options(url);
+            o.compression = comp.clone();
+            let c = Client::new(o).unwrap();
+            let opts = CallOptions::new().setting("max_block_size", "1000");
+            // (18.16's throwIf takes no message.)
+            let sql = "SELECT number, throwIf(number = 100000) FROM numbers(200000)";
+            let results = [
+                c.raw_query_with(sql, Some("TabSeparated"), &opts).map(|_| ()),
+                c.raw_query_with(sql, Some("Native"), &opts).map(|_| ()),
+                c.query_blocks_with(sql, &opts, |_| Ok(())).map(|_| ()),
+            ];
+            for r in results {
+                let e = r.expect_err("the query fails");
+                let text = e.to_string();
+                assert_eq!(e.server_code(), Some(395), "{url} {comp:?}: {text:.300}");
+                assert!(text.contains("Value passed to 'throwIf' function is non"), "{url} {comp:?}: {text:.300}");
+                assert!(text.len() < 2000, "{url} {comp:?}: {} bytes: {text:.300}", text.len());
+            }
+        }
+    }
+}
+
 #[test]
 fn long_queries_with_progress_are_not_stalls_and_stream_without_waiting_for_the_end() {
     // 2.5 s before the first result byte, with a 1 s stall timeout: progress headers keep it alive.

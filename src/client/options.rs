@@ -64,7 +64,7 @@ pub struct ClientOptions {
     /// own with [`crate::CallOptions::timeout`]. A call that runs out fails with a timeout
     /// [`crate::Error::Transport`].
     pub timeout: Option<Duration>,
-    /// Most bytes of column storage one decoded block may take (default 2 GiB; 0: no limit). A block
+    /// Most bytes of column data one decoded block may take (default 2 GiB; 0: no limit). A block
     /// that needs more fails the query with a clear error instead of exhausting memory.
     pub max_block_bytes: usize,
     /// A session to run every request in (temporary tables and `SET` persist across calls). Requests

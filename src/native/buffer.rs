@@ -70,8 +70,8 @@ impl AlignedBuf {
         self.len
     }
 
-    /// Bytes allocated (for memory accounting).
-    #[inline]
+    /// Bytes allocated.
+    #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
         self.cap
     }

@@ -53,8 +53,9 @@ pub(crate) trait ColumnDecoder: Column {
     /// Consumes bytes from `input`; returns `Ok(true)` once all rows of the block are read. Called again
     /// with more input while it returns `Ok(false)`.
     fn decode(&mut self, input: &mut Input<'_>) -> Result<bool>;
-    /// Bytes of storage the column holds (capacity, children included), for the decoder's memory limit.
-    fn storage_bytes(&self) -> usize;
+    /// Bytes of data the column stores for the current block (children included), for the decoder's
+    /// memory limit.
+    fn stored_bytes(&self) -> usize;
 }
 
 /// End offsets of variable-length rows (String, Array, Map): row `i` is `ends[i-1]..ends[i]` of the

@@ -90,8 +90,10 @@ pub struct BlockDecoder {
     info_bytes: u8,
     /// Stream offset of the current block's header (its column count), after any BlockInfo.
     header_at: u64,
-    /// Most bytes of column storage one block may take (`usize::MAX`: no limit).
+    /// Most bytes of column data one block may take (`usize::MAX`: no limit).
     max_block_bytes: usize,
+    /// Bytes of column data stored by the current block's finished columns.
+    block_bytes: usize,
 }
 
 /// The default ceiling on one block's decoded column storage: generous (ClickHouse's blocks are
@@ -125,11 +127,14 @@ impl BlockDecoder {
             info_bytes: 0,
             header_at: 0,
             max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
+            block_bytes: 0,
         }
     }
 
-    /// Sets the most bytes of column storage one block may take (0: no limit). A block that needs more
-    /// fails with a decode error that says so, instead of exhausting memory.
+    /// Sets the most bytes of column data one block may take (0: no limit). A block that needs more
+    /// fails with a decode error that says so, instead of exhausting memory. (Column buffers grow by
+    /// doubling and keep their capacity for later blocks, so the memory they hold stays under about
+    /// twice the limit.)
     pub fn set_max_block_bytes(&mut self, bytes: usize) {
         self.max_block_bytes = if bytes == 0 { usize::MAX } else { bytes };
     }
@@ -151,9 +156,9 @@ impl BlockDecoder {
         self.blocks
     }
 
-    /// Bytes the column decoders currently hold for column storage (capacity; for memory accounting).
+    /// Bytes of column data the current block stores (for memory accounting).
     pub fn arena_bytes(&self) -> usize {
-        self.columns.iter().map(|c| c.column.storage_bytes()).sum()
+        self.columns[..self.ncols.min(self.columns.len())].iter().map(|c| c.column.stored_bytes()).sum()
     }
 
     /// Consumes bytes from `chunk` (advancing it) until a block completes or the chunk is used up.
@@ -263,6 +268,7 @@ impl BlockDecoder {
                     let Some(n) = self.varint.feed(input)? else { return Ok(false) };
                     self.rows = usize::try_from(n).map_err(|_| input.error("row count exceeds the address space"))?;
                     self.current = 0;
+                    self.block_bytes = 0;
                     self.state = State::Name;
                     if self.ncols == 0 {
                         self.state = State::Idle;
@@ -295,9 +301,12 @@ impl BlockDecoder {
                 State::Data => {
                     let col = &mut self.columns[self.current].column;
                     let done = col.decode(input)?;
-                    if self.max_block_bytes != usize::MAX && self.arena_bytes() > self.max_block_bytes {
+                    // This column's bytes and the finished ones' (each counted once): constant work per
+                    // call, whatever the number of columns.
+                    let stored = self.block_bytes.saturating_add(col.stored_bytes());
+                    if stored > self.max_block_bytes {
                         return Err(input.error(format!(
-                            "block of {} rows needs more than {} bytes of column storage (at column {}): \
+                            "block of {} rows needs more than {} bytes of column data (at column {}): \
                              raise the limit (ClientOptions::max_block_bytes, max_block_bytes=N in the URL; 0 for none) or lower max_block_size",
                             self.rows,
                             self.max_block_bytes,
@@ -307,6 +316,7 @@ impl BlockDecoder {
                     if !done {
                         return Ok(false);
                     }
+                    self.block_bytes = stored;
                     self.current += 1;
                     if self.current == self.ncols {
                         self.state = State::Idle;

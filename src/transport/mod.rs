@@ -425,6 +425,20 @@ impl Transport {
                     if st.error_body.len() < 65536 {
                         st.error_body.extend_from_slice(data);
                     }
+                    // The server may have put result data before the exception (it had not started the
+                    // response yet): its text is at the end, compressed like the rest.
+                    let tail = &mut st.tail;
+                    let mut keep = |bytes: &[u8]| -> Result<()> {
+                        keep_tail(tail, bytes);
+                        Ok(())
+                    };
+                    let fed = match decoder.as_mut() {
+                        Some(d) => d.feed(data, &mut keep),
+                        None => keep(data),
+                    };
+                    if fed.is_err() {
+                        decoder = None;
+                    }
                     return Ok(data.len());
                 }
                 if st.sink_error.is_some() {
@@ -546,7 +560,13 @@ impl Transport {
         if meta.status != 200 {
             // With compress=1 (or an lz4 Content-Encoding) the server compresses its error text too.
             let decoded = req.decoding.decoder().and_then(|mut d| d.decode_all_boxed(&st.error_body).ok());
-            let text = String::from_utf8_lossy(decoded.as_deref().unwrap_or(&st.error_body)).into_owned();
+            let mut text = String::from_utf8_lossy(decoded.as_deref().unwrap_or(&st.error_body)).into_owned();
+            if !text.starts_with("Code: ") {
+                // Result data first, then the exception: its text from the end of the stream.
+                if let Some(at) = exception_start(&st.tail) {
+                    text = String::from_utf8_lossy(&st.tail[at..]).into_owned();
+                }
+            }
             if meta.exception_code.is_some() || text.starts_with("Code: ") {
                 return Err(Error::from_server_text(meta.exception_code, &text));
             }
@@ -612,6 +632,18 @@ pub fn appended_exception(tail: &[u8], tag: Option<&str>, end: StreamEnd<'_>) ->
         StreamEnd::Failed(Error::Decode { .. }) => find_untagged_exception(tail),
         StreamEnd::Failed(_) | StreamEnd::Cut => None,
     }
+}
+
+/// Where the text of an exception starts in the (decoded) end of an error response that had result data
+/// before it: the first `Code: N` followed by either server generation's exception wording.
+fn exception_start(tail: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(tail, b"Code: ").find(|&i| {
+        let rest = &tail[i + 6..];
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        digits > 0
+            && (rest[digits..].starts_with(b". DB::Exception: ")
+                || rest[digits..].starts_with(b", e.displayText() = DB::Exception: "))
+    })
 }
 
 /// Finds 26.9's tagged exception trailer at the end of a 200 response (`None` without a tag). Only

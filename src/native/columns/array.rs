@@ -60,8 +60,8 @@ impl ColumnDecoder for ArrayColumn {
         self.inner.decode(input)
     }
 
-    fn storage_bytes(&self) -> usize {
-        self.offsets.capacity() + self.inner.storage_bytes()
+    fn stored_bytes(&self) -> usize {
+        self.offsets.len() + self.inner.stored_bytes()
     }
 }
 

@@ -249,8 +249,8 @@ impl ColumnDecoder for FixedColumn {
         read_fixed(&mut self.buf, self.total, input)
     }
 
-    fn storage_bytes(&self) -> usize {
-        self.buf.capacity()
+    fn stored_bytes(&self) -> usize {
+        self.buf.len()
     }
 }
 

@@ -231,8 +231,8 @@ impl ColumnDecoder for LowCardinalityColumn {
         }
     }
 
-    fn storage_bytes(&self) -> usize {
-        self.raw.capacity() + self.keys.capacity() + self.dictionary.storage_bytes()
+    fn stored_bytes(&self) -> usize {
+        self.raw.len() + self.keys.len() + self.dictionary.stored_bytes()
     }
 }
 

@@ -93,8 +93,8 @@ impl ColumnDecoder for MapColumn {
         self.values.decode(input)
     }
 
-    fn storage_bytes(&self) -> usize {
-        self.offsets.capacity() + self.keys.storage_bytes() + self.values.storage_bytes()
+    fn stored_bytes(&self) -> usize {
+        self.offsets.len() + self.keys.stored_bytes() + self.values.stored_bytes()
     }
 }
 

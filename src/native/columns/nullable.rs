@@ -64,8 +64,8 @@ impl ColumnDecoder for NullableColumn {
         self.inner.decode(input)
     }
 
-    fn storage_bytes(&self) -> usize {
-        self.nulls.capacity() + self.inner.storage_bytes()
+    fn stored_bytes(&self) -> usize {
+        self.nulls.len() + self.inner.stored_bytes()
     }
 }
 

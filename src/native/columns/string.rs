@@ -111,8 +111,8 @@ impl ColumnDecoder for StringColumn {
         }
     }
 
-    fn storage_bytes(&self) -> usize {
-        self.offsets.capacity() + self.data.capacity()
+    fn stored_bytes(&self) -> usize {
+        self.offsets.len() + self.data.len()
     }
 }
 

@@ -67,8 +67,8 @@ impl ColumnDecoder for TupleColumn {
         Ok(true)
     }
 
-    fn storage_bytes(&self) -> usize {
-        self.elems.iter().map(|e| e.storage_bytes()).sum::<usize>()
+    fn stored_bytes(&self) -> usize {
+        self.elems.iter().map(|e| e.stored_bytes()).sum::<usize>()
     }
 }
 
