@@ -344,3 +344,33 @@ fn an_inserter_fed_from_a_query_in_its_own_session_does_not_wait_for_itself() {
         Err(e) => assert_eq!(e.server_code(), Some(373), "{e}"),
     }
 }
+
+/// A row stream's query holds its session for the thread that reads the rows: that thread's own call in
+/// the session meanwhile does not wait for the stream (it could never end: the stream waits for the
+/// reader); it goes, and the server decides. It never hangs.
+#[test]
+fn a_call_between_the_rows_of_a_stream_in_its_session_does_not_wait_for_the_stream() {
+    let c = std::sync::Arc::new(modern());
+    let session = format!("stream-self-{}", std::process::id());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let opts = clickhouse_connect::CallOptions::new().session(session);
+        let outcome = (|| {
+            let mut stream =
+                c.query_stream("SELECT number FROM numbers(2000000) SETTINGS max_block_size = 1000", &opts)?;
+            let first = stream.next().expect("a first row")?;
+            let nested = c.query_with("SELECT 1", &opts).map(|r| r.rows[0][0].clone().into_owned());
+            let rest = stream.count();
+            Ok::<_, Error>((first, nested, rest))
+        })();
+        let _ = tx.send(outcome);
+    });
+    let (first, nested, rest) =
+        rx.recv_timeout(Duration::from_secs(60)).expect("a call between a stream's rows hung").unwrap();
+    assert_eq!(first[0], Value::UInt64(0));
+    match nested {
+        Ok(v) => assert_eq!(v, Value::UInt8(1)),
+        Err(e) => assert_eq!(e.server_code(), Some(373), "{e}"),
+    }
+    assert_eq!(rest, 1_999_999);
+}

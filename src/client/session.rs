@@ -9,11 +9,24 @@
 //! - a request made while the same thread's call holds the session (a query's block callback that
 //!   runs another query or feeds an inserter in the session) goes without a turn, as it did before
 //!   the client serialised anything: the server decides (it may have finished the first query and let
-//!   the session go, or answer `SESSION_IS_LOCKED`).
+//!   the session go, or answer `SESSION_IS_LOCKED`). A row stream's worker thread takes its turn on
+//!   behalf of the thread that consumes the rows ([`act_for`]), so that thread's own calls meanwhile
+//!   count as its own.
 
 use crate::error::{Error, Result};
+use std::cell::Cell;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::ThreadId;
+
+thread_local! {
+    /// The thread whose calls this thread makes (a row stream's worker: its consumer's).
+    static ACTING_FOR: Cell<Option<ThreadId>> = const { Cell::new(None) };
+}
+
+/// Makes this thread's requests count as `thread`'s for the session turn.
+pub(crate) fn act_for(thread: ThreadId) {
+    ACTING_FOR.with(|a| a.set(Some(thread)));
+}
 
 /// Who holds a session.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -54,7 +67,7 @@ impl SessionLock {
     /// another thread's call holds it. `Ok(None)`: this thread's own call holds it, and the request
     /// goes without a turn. An open insert request is an error.
     pub(crate) fn take(self: &Arc<Self>, session: &str, insert: bool) -> Result<Option<SessionTurn>> {
-        let me = std::thread::current().id();
+        let me = ACTING_FOR.with(Cell::get).unwrap_or_else(|| std::thread::current().id());
         let mut holder = self.holder.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             match *holder {

@@ -46,9 +46,13 @@ impl Client {
         let client = self.clone();
         let sql = sql.to_string();
         let opts = opts.clone();
+        let consumer = std::thread::current().id();
         let worker = std::thread::Builder::new()
             .name("clickhouse-row-stream".into())
             .spawn(move || {
+                // The query holds its session for the thread that reads the rows: that thread's own
+                // calls in the session meanwhile must not wait for it (they would wait forever).
+                super::session::act_for(consumer);
                 let result = client.query_blocks_with(&sql, &opts, |block| {
                     let rows: Vec<Row> =
                         (0..block.rows()).map(|r| block.row(r).into_iter().map(Value::into_owned).collect()).collect();
