@@ -70,12 +70,19 @@ fn an_exception_behind_result_data_in_an_error_response_is_the_error_in_every_mo
             o.compression = comp.clone();
             let c = Client::new(o).unwrap();
             let opts = CallOptions::new().setting("max_block_size", "1000");
-            // (18.16's throwIf takes no message.)
+            // (18.16's throwIf takes no message.) The second query's data looks like exceptions of
+            // another code, in both servers' wordings, in every row.
             let sql = "SELECT number, throwIf(number = 100000) FROM numbers(200000)";
+            let shaped = "SELECT 'Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) \
+                (version 26.9.2.1)' AS a, 'Code: 60, e.displayText() = DB::Exception: x' || toString(number) AS b, \
+                number, throwIf(number = 100000) FROM numbers(200000)";
             let results = [
                 c.raw_query_with(sql, Some("TabSeparated"), &opts).map(|_| ()),
                 c.raw_query_with(sql, Some("Native"), &opts).map(|_| ()),
                 c.query_blocks_with(sql, &opts, |_| Ok(())).map(|_| ()),
+                c.raw_query_with(shaped, Some("TabSeparated"), &opts).map(|_| ()),
+                c.query_blocks_with(shaped, &opts, |_| Ok(())).map(|_| ()),
+                c.command_with(shaped, &opts).map(|_| ()),
             ];
             for r in results {
                 let e = r.expect_err("the query fails");

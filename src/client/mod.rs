@@ -199,6 +199,14 @@ impl Client {
             );
             client.compression = Compression::Http(ContentEncoding::Gzip);
         }
+        if matches!(client.compression, Compression::Http(ContentEncoding::Lz4 | ContentEncoding::Zstd))
+            && !version_at_least(&client.server_version, 19, 1)
+        {
+            // 18.16 knows neither as a Content-Encoding: it answers lz4/zstd request bodies with
+            // UNKNOWN_COMPRESSION_METHOD and sends responses plain (which the LZ4 frame reader refuses).
+            log::warn!("ClickHouse {} has no lz4 or zstd Content-Encoding; using gzip instead", client.server_version);
+            client.compression = Compression::Http(ContentEncoding::Gzip);
+        }
         if !matches!(client.compression, Compression::None) || client.options.send_progress {
             // The client adds settings of its own for these (a frame method, progress headers): learn
             // now, not in the middle of the first call, whether this user may change them.

@@ -222,6 +222,8 @@ struct State {
     meta: ResponseMeta,
     /// Body of a non-200 response (kept up to 64 KiB).
     error_body: Vec<u8>,
+    /// Whether bytes of the error body were left out of `error_body`.
+    error_body_cut: bool,
     /// The last bytes of a 200 response.
     tail: Vec<u8>,
     /// First error raised by the sink.
@@ -362,6 +364,7 @@ impl Transport {
         let state = RefCell::new(State {
             meta: ResponseMeta::default(),
             error_body: Vec::new(),
+            error_body_cut: false,
             tail: Vec::with_capacity(TAIL * 2),
             sink_error: None,
             read_after_error: 0,
@@ -424,6 +427,8 @@ impl Transport {
                 if st.meta.status != 200 {
                     if st.error_body.len() < 65536 {
                         st.error_body.extend_from_slice(data);
+                    } else {
+                        st.error_body_cut = true;
                     }
                     // The server may have put result data before the exception (it had not started the
                     // response yet): its text is at the end, compressed like the rest.
@@ -437,7 +442,9 @@ impl Transport {
                         None => keep(data),
                     };
                     if fed.is_err() {
+                        // Not (or no longer) compressed: an error body the server did not compress.
                         decoder = None;
+                        keep_tail(&mut st.tail, data);
                     }
                     return Ok(data.len());
                 }
@@ -560,13 +567,15 @@ impl Transport {
         if meta.status != 200 {
             // With compress=1 (or an lz4 Content-Encoding) the server compresses its error text too.
             let decoded = req.decoding.decoder().and_then(|mut d| d.decode_all_boxed(&st.error_body).ok());
-            let mut text = String::from_utf8_lossy(decoded.as_deref().unwrap_or(&st.error_body)).into_owned();
-            if !text.starts_with("Code: ") {
-                // Result data first, then the exception: its text from the end of the stream.
-                if let Some(at) = exception_start(&st.tail) {
-                    text = String::from_utf8_lossy(&st.tail[at..]).into_owned();
-                }
-            }
+            let whole: &[u8] = decoded.as_deref().unwrap_or(&st.error_body);
+            let complete = !st.error_body_cut && (decoded.is_some() || req.decoding.decoder().is_none());
+            // The server may have put result data before the exception (it had not started the
+            // response yet): the exception text is the first that carries the response's exception
+            // code, in the whole body when it was kept, else in the (decoded) end of the stream.
+            let code = meta.exception_code;
+            let from_whole = if complete { exception_start(whole, code).map(|at| &whole[at..]) } else { None };
+            let chosen = from_whole.or_else(|| exception_start(&st.tail, code).map(|at| &st.tail[at..]));
+            let text = String::from_utf8_lossy(chosen.unwrap_or(whole)).into_owned();
             if meta.exception_code.is_some() || text.starts_with("Code: ") {
                 return Err(Error::from_server_text(meta.exception_code, &text));
             }
@@ -634,16 +643,26 @@ pub fn appended_exception(tail: &[u8], tag: Option<&str>, end: StreamEnd<'_>) ->
     }
 }
 
-/// Where the text of an exception starts in the (decoded) end of an error response that had result data
-/// before it: the first `Code: N` followed by either server generation's exception wording.
-fn exception_start(tail: &[u8]) -> Option<usize> {
-    memchr::memmem::find_iter(tail, b"Code: ").find(|&i| {
-        let rest = &tail[i + 6..];
+/// Where the text of an exception starts in an error response that may have result data before it:
+/// `Code: N` followed by either server generation's exception wording. With the response's exception
+/// code (`X-ClickHouse-Exception-Code`), the first such text of that code (data that merely looks like
+/// an exception of another code is passed over, and the exception's own message may quote others);
+/// without it (18.16), the last (the exception ends the response).
+fn exception_start(bytes: &[u8], code: Option<i32>) -> Option<usize> {
+    let mut found = memchr::memmem::find_iter(bytes, b"Code: ").filter(|&i| {
+        let rest = &bytes[i + 6..];
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        digits > 0
-            && (rest[digits..].starts_with(b". DB::Exception: ")
-                || rest[digits..].starts_with(b", e.displayText() = DB::Exception: "))
-    })
+        let number = std::str::from_utf8(&rest[..digits]).ok().and_then(|d| d.parse::<i32>().ok());
+        let after = &rest[digits..];
+        let class = after.strip_prefix(b". DB::").or_else(|| after.strip_prefix(b", e.displayText() = DB::"));
+        // The exception's class: `Exception`, `NetException`, `ParsingException`, …
+        let names_a_class = class.is_some_and(|c| {
+            let name = c.iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+            c[..name].ends_with(b"Exception") && c[name..].starts_with(b": ")
+        });
+        digits > 0 && code.is_none_or(|c| number == Some(c)) && names_a_class
+    });
+    if code.is_some() { found.next() } else { found.last() }
 }
 
 /// Finds 26.9's tagged exception trailer at the end of a 200 response (`None` without a tag). Only

@@ -11,13 +11,16 @@ pub struct TupleColumn {
     rows: usize,
     prefix_current: usize,
     current: usize,
+    /// Bytes stored by the elements before `current` (finished in this block): the memory limit asks
+    /// after every decode call, and a wide tuple fed in small chunks must not be summed each time.
+    finished_bytes: usize,
     elems: Vec<Box<dyn ColumnDecoder>>,
 }
 
 impl TupleColumn {
     /// A tuple of the given element decoders.
     pub(crate) fn new(elems: Vec<Box<dyn ColumnDecoder>>) -> Self {
-        TupleColumn { rows: 0, prefix_current: 0, current: 0, elems }
+        TupleColumn { rows: 0, prefix_current: 0, current: 0, finished_bytes: 0, elems }
     }
 }
 
@@ -41,6 +44,7 @@ impl ColumnDecoder for TupleColumn {
     fn start(&mut self, rows: usize) {
         self.rows = rows;
         self.current = 0;
+        self.finished_bytes = 0;
         self.prefix_current = 0;
         for e in &mut self.elems {
             e.start(rows);
@@ -62,13 +66,14 @@ impl ColumnDecoder for TupleColumn {
             if !e.decode(input)? {
                 return Ok(false);
             }
+            self.finished_bytes += e.stored_bytes();
             self.current += 1;
         }
         Ok(true)
     }
 
     fn stored_bytes(&self) -> usize {
-        self.elems.iter().map(|e| e.stored_bytes()).sum::<usize>()
+        self.finished_bytes + self.elems.get(self.current).map_or(0, |e| e.stored_bytes())
     }
 }
 
