@@ -157,8 +157,14 @@ impl BlockDecoder {
     }
 
     /// Bytes of column data the current block stores (for memory accounting).
-    pub fn arena_bytes(&self) -> usize {
+    pub fn block_bytes(&self) -> usize {
         self.columns[..self.ncols.min(self.columns.len())].iter().map(|c| c.column.stored_bytes()).sum()
+    }
+
+    /// The former name of [`BlockDecoder::block_bytes`], from when columns lived in an arena.
+    #[deprecated(note = "use block_bytes: column storage is no longer an arena")]
+    pub fn arena_bytes(&self) -> usize {
+        self.block_bytes()
     }
 
     /// Consumes bytes from `chunk` (advancing it) until a block completes or the chunk is used up.
@@ -503,7 +509,7 @@ mod tests {
         let mut s = &b[..];
         assert!(d.feed(&mut s).unwrap().is_none());
         assert!(d.finish().is_err());
-        assert!(d.arena_bytes() < 1 << 20);
+        assert!(d.block_bytes() < 1 << 20);
 
         let mut b = vec![0x01, 0x01];
         b.extend_from_slice(b"\x01a\x06String");
@@ -513,7 +519,7 @@ mod tests {
         let mut s = &b[..];
         assert!(d.feed(&mut s).unwrap().is_none());
         assert!(d.finish().is_err());
-        assert!(d.arena_bytes() < 1 << 20);
+        assert!(d.block_bytes() < 1 << 20);
     }
 
     #[test]
