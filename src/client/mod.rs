@@ -188,23 +188,20 @@ impl Client {
             client.settings = client.filter_settings(&client.options.settings)?;
         }
         client.compression = client.options.compression.clone();
-        if matches!(client.compression, Compression::Lz4 | Compression::Zstd)
-            && !version_at_least(&client.server_version, 19, 1)
-        {
-            // 18.16 answers compress=1 with an empty body (a bug of that build): never risk a silently
-            // empty result; use HTTP gzip instead.
+        let lacking = matches!(
+            client.compression,
+            Compression::Lz4 | Compression::Zstd | Compression::Http(ContentEncoding::Lz4 | ContentEncoding::Zstd)
+        );
+        if lacking && !version_at_least(&client.server_version, 19, 1) {
+            // 18.16 answers compress=1 with an empty body (a bug of that build), and knows neither lz4
+            // nor zstd as a Content-Encoding (it refuses such request bodies with
+            // UNKNOWN_COMPRESSION_METHOD and sends responses plain): never risk a silently empty or
+            // unreadable result; use HTTP gzip instead.
             log::warn!(
-                "ClickHouse {} cannot send compressed frames over HTTP; using gzip Content-Encoding instead",
-                client.server_version
+                "ClickHouse {} cannot use {:?} over HTTP; using gzip Content-Encoding instead",
+                client.server_version,
+                client.compression
             );
-            client.compression = Compression::Http(ContentEncoding::Gzip);
-        }
-        if matches!(client.compression, Compression::Http(ContentEncoding::Lz4 | ContentEncoding::Zstd))
-            && !version_at_least(&client.server_version, 19, 1)
-        {
-            // 18.16 knows neither as a Content-Encoding: it answers lz4/zstd request bodies with
-            // UNKNOWN_COMPRESSION_METHOD and sends responses plain (which the LZ4 frame reader refuses).
-            log::warn!("ClickHouse {} has no lz4 or zstd Content-Encoding; using gzip instead", client.server_version);
             client.compression = Compression::Http(ContentEncoding::Gzip);
         }
         if !matches!(client.compression, Compression::None) || client.options.send_progress {
