@@ -68,16 +68,48 @@ pub enum TypeDesc {
     Point,
     Ring,
     LineString,
+    MultiPoint,
     MultiLineString,
     Polygon,
     MultiPolygon,
+    /// `Variant(T1, T2, …)`: the alternatives in the server's order (sorted by name), which is the order
+    /// of their discriminators.
     Variant(Vec<TypeDesc>),
-    /// A type whose arguments are kept as raw text: `AggregateFunction`, `Dynamic`, `JSON`, `Object`,
-    /// `QBit`, and any name this grammar does not know. The decoder rejects these with a clear error.
+    /// `Dynamic` or `Dynamic(max_types=N)`: any type, each value with its own.
+    Dynamic {
+        /// The most types stored as their own columns (the server's default is 32).
+        max_types: Option<u64>,
+    },
+    /// The `JSON` object type with its parameters.
+    Json(Box<JsonType>),
+    /// `QBit(T, dimension)`: a vector of `T` (BFloat16, Float32 or Float64) stored as bit planes.
+    QBit(Box<TypeDesc>, u64),
+    /// `Geometry`: one of the geo types, stored as
+    /// `Variant(LineString, MultiLineString, MultiPolygon, Point, Polygon, Ring, MultiPoint)` (in this
+    /// order, the server's).
+    Geometry,
+    /// A type whose arguments are kept as raw text: `AggregateFunction`, `Object`, and any name this
+    /// grammar does not know. The codec rejects these with a clear error.
     Opaque {
         name: String,
         args: Option<String>,
     },
+}
+
+/// The parameters of a `JSON` type, in the server's canonical order.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct JsonType {
+    /// `max_dynamic_types=N`: most types per dynamic path before values go to its shared variant.
+    pub max_dynamic_types: Option<u64>,
+    /// `max_dynamic_paths=N`: most paths stored as their own columns before the rest go to shared
+    /// data.
+    pub max_dynamic_paths: Option<u64>,
+    /// Paths declared with a type, sorted by path.
+    pub typed_paths: Vec<(String, TypeDesc)>,
+    /// `SKIP path`: paths (and their sub-paths) not stored.
+    pub skip: Vec<String>,
+    /// `SKIP REGEXP '…'`: path patterns not stored.
+    pub skip_regexp: Vec<String>,
 }
 
 impl TypeDesc {
@@ -108,11 +140,16 @@ impl TypeDesc {
                 | Point
                 | Ring
                 | LineString
+                | MultiPoint
                 | MultiLineString
                 | Polygon
                 | MultiPolygon
                 | SimpleAggregateFunction(..)
                 | Variant(_)
+                | Dynamic { .. }
+                | Json(_)
+                | QBit(..)
+                | Geometry
                 | Nothing
                 | Opaque { .. }
         )
@@ -132,6 +169,7 @@ impl TypeDesc {
                 Tuple(items) => items.iter().for_each(|(_, t)| walk(t, out)),
                 Nested(items) => items.iter().for_each(|(_, t)| walk(t, out)),
                 Variant(items) => items.iter().for_each(|t| walk(t, out)),
+                Json(j) => j.typed_paths.iter().for_each(|(_, t)| walk(t, out)),
                 _ => {}
             }
         }
@@ -141,9 +179,10 @@ impl TypeDesc {
     }
 
     /// The type its Native columns are laid out as, the one normalisation the codec applies: the geo
-    /// types as tuples and arrays of points (`Point` = `Tuple(Float64, Float64)`, `Ring`/`LineString` =
+    /// types as tuples and arrays of points (`Point` = `Tuple(Float64, Float64)`, `Ring`/`LineString`/`MultiPoint` =
     /// `Array(Point)`, `Polygon`/`MultiLineString` = `Array(Ring)`, `MultiPolygon` = `Array(Polygon)`),
-    /// `Nested(a T, …)` as `Array(Tuple(a T, …))`, `SimpleAggregateFunction(f, T)` as `T`. Every other
+    /// `Geometry` as the variant of those, `Nested(a T, …)` as `Array(Tuple(a T, …))`,
+    /// `SimpleAggregateFunction(f, T)` as `T`. Every other
     /// type is its own layout (borrowed back). Only the outermost type is rewritten; elements are
     /// normalised when the codec builds their columns.
     ///
@@ -161,9 +200,19 @@ impl TypeDesc {
             let next = match t.as_ref() {
                 T::SimpleAggregateFunction(_, inner) => inner.as_ref().clone(),
                 T::Point => point(),
-                T::Ring | T::LineString => arrays(1),
+                T::Ring | T::LineString | T::MultiPoint => arrays(1),
                 T::Polygon | T::MultiLineString => arrays(2),
                 T::MultiPolygon => arrays(3),
+                // 26.9's order: by name, and MultiPoint (added later) last.
+                T::Geometry => T::Variant(vec![
+                    T::LineString,
+                    T::MultiLineString,
+                    T::MultiPolygon,
+                    T::Point,
+                    T::Polygon,
+                    T::Ring,
+                    T::MultiPoint,
+                ]),
                 T::Nested(elems) => {
                     T::Array(Box::new(T::Tuple(elems.iter().map(|(n, t)| (Some(n.clone()), t.clone())).collect())))
                 }
@@ -440,6 +489,56 @@ impl<'a> Parser<'a> {
         Ok(out)
     }
 
+    /// A keyword (ASCII, any case) followed by a non-identifier character.
+    fn keyword(&mut self, word: &str) -> Result<()> {
+        if self.try_keyword(word) { Ok(()) } else { Err(self.err(&format!("expected {word}"))) }
+    }
+
+    fn try_keyword(&mut self, word: &str) -> bool {
+        self.ws();
+        let end = self.pos + word.len();
+        let matches = self.s.get(self.pos..end).is_some_and(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+            && !self.s.get(end).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.');
+        if matches {
+            self.pos = end;
+        }
+        matches
+    }
+
+    /// The arguments of `JSON(…)` after the opening parenthesis: settings, typed paths, `SKIP` paths
+    /// and `SKIP REGEXP` patterns, in any order; kept in the server's order (typed paths sorted).
+    fn json_args(&mut self, depth: usize) -> Result<JsonType> {
+        let mut j = JsonType::default();
+        if self.eat(b')') {
+            return Ok(j);
+        }
+        loop {
+            if self.try_keyword("max_dynamic_paths") {
+                self.expect(b'=')?;
+                j.max_dynamic_paths = Some(self.small::<u64>("max_dynamic_paths")?);
+            } else if self.try_keyword("max_dynamic_types") {
+                self.expect(b'=')?;
+                j.max_dynamic_types = Some(self.small::<u64>("max_dynamic_types")?);
+            } else if self.try_keyword("SKIP") {
+                if self.try_keyword("REGEXP") {
+                    j.skip_regexp.push(self.quoted()?);
+                } else {
+                    j.skip.push(self.element_name()?);
+                }
+            } else {
+                let path = self.element_name()?;
+                let t = self.parse_type(depth + 1)?;
+                j.typed_paths.push((path, t));
+            }
+            if !self.eat(b',') {
+                break;
+            }
+        }
+        self.expect(b')')?;
+        j.typed_paths.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(j)
+    }
+
     fn parse_type(&mut self, depth: usize) -> Result<TypeDesc> {
         if depth > MAX_DEPTH {
             return Err(self.err("type nested too deeply"));
@@ -478,6 +577,7 @@ impl<'a> Parser<'a> {
             "Point" => Point,
             "Ring" => Ring,
             "LineString" => LineString,
+            "MultiPoint" => MultiPoint,
             "MultiLineString" => MultiLineString,
             "Polygon" => Polygon,
             "MultiPolygon" => MultiPolygon,
@@ -587,6 +687,32 @@ impl<'a> Parser<'a> {
                 self.expect(b')')?;
                 Variant(elems)
             }
+            "Dynamic" => {
+                let mut max_types = None;
+                if self.eat(b'(') && !self.eat(b')') {
+                    self.keyword("max_types")?;
+                    self.expect(b'=')?;
+                    max_types = Some(self.small::<u64>("max_types")?);
+                    self.expect(b')')?;
+                }
+                Dynamic { max_types }
+            }
+            "JSON" => Json(Box::new(if self.eat(b'(') { self.json_args(depth)? } else { JsonType::default() })),
+            "Geometry" => Geometry,
+            "QBit" => {
+                self.expect(b'(')?;
+                let element = self.parse_type(depth + 1)?;
+                self.expect(b',')?;
+                let dimension = self.small::<u64>("dimension")?;
+                self.expect(b')')?;
+                if !matches!(element, BFloat16 | Float32 | Float64) {
+                    return Err(self.err("QBit elements are BFloat16, Float32 or Float64"));
+                }
+                if dimension == 0 {
+                    return Err(self.err("QBit dimension must be positive"));
+                }
+                QBit(Box::new(element), dimension)
+            }
             "SimpleAggregateFunction" => {
                 self.expect(b'(')?;
                 self.ws();
@@ -641,6 +767,24 @@ fn write_name(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
         && !name.as_bytes()[0].is_ascii_digit()
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if plain { f.write_str(name) } else { write!(f, "`{}`", name.replace('\\', "\\\\").replace('`', "\\`")) }
+}
+
+/// An element name as the server prints it (back-quoted unless a plain identifier).
+struct Name<'a>(&'a str);
+
+impl fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_name(f, self.0)
+    }
+}
+
+/// A string literal as the server prints it in type names.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_quoted(f, self.0)
+    }
 }
 
 fn write_enum<T: fmt::Display>(f: &mut fmt::Formatter<'_>, kind: &str, members: &[(String, T)]) -> fmt::Result {
@@ -735,6 +879,7 @@ impl fmt::Display for TypeDesc {
             Point => f.write_str("Point"),
             Ring => f.write_str("Ring"),
             LineString => f.write_str("LineString"),
+            MultiPoint => f.write_str("MultiPoint"),
             MultiLineString => f.write_str("MultiLineString"),
             Polygon => f.write_str("Polygon"),
             MultiPolygon => f.write_str("MultiPolygon"),
@@ -748,6 +893,29 @@ impl fmt::Display for TypeDesc {
                 }
                 f.write_str(")")
             }
+            Dynamic { max_types: None } => f.write_str("Dynamic"),
+            Dynamic { max_types: Some(n) } => write!(f, "Dynamic(max_types={n})"),
+            Json(j) => {
+                let mut args: Vec<std::string::String> = Vec::new();
+                if let Some(n) = j.max_dynamic_types {
+                    args.push(format!("max_dynamic_types={n}"));
+                }
+                if let Some(n) = j.max_dynamic_paths {
+                    args.push(format!("max_dynamic_paths={n}"));
+                }
+                for (path, t) in &j.typed_paths {
+                    args.push(format!("{} {t}", Name(path)));
+                }
+                for path in &j.skip {
+                    args.push(format!("SKIP {}", Name(path)));
+                }
+                for pattern in &j.skip_regexp {
+                    args.push(format!("SKIP REGEXP {}", Quoted(pattern)));
+                }
+                if args.is_empty() { f.write_str("JSON") } else { write!(f, "JSON({})", args.join(", ")) }
+            }
+            QBit(t, n) => write!(f, "QBit({t}, {n})"),
+            Geometry => f.write_str("Geometry"),
             Opaque { name, args: None } => f.write_str(name),
             Opaque { name, args: Some(a) } => write!(f, "{name}({a})"),
         }
@@ -776,10 +944,27 @@ mod tests {
         );
         assert_eq!(round("SimpleAggregateFunction(sum, UInt64)"), "SimpleAggregateFunction(sum, UInt64)");
         assert_eq!(round("IntervalSecond"), "IntervalSecond");
+        // JSON, Dynamic and QBit as 26.9's toTypeName prints them.
         assert_eq!(
             round("JSON(max_dynamic_paths = 8, a.b UInt32, SKIP c)"),
-            "JSON(max_dynamic_paths = 8, a.b UInt32, SKIP c)"
+            "JSON(max_dynamic_paths=8, `a.b` UInt32, SKIP c)"
         );
+        assert_eq!(
+            round("JSON(z String, a UInt8, SKIP b.c, max_dynamic_paths=0)"),
+            "JSON(max_dynamic_paths=0, a UInt8, z String, SKIP `b.c`)"
+        );
+        assert_eq!(
+            round(
+                "JSON(max_dynamic_paths=3, max_dynamic_types = 5, a.b UInt32, SKIP c, SKIP REGEXP 'x.*', `q r` String)"
+            ),
+            "JSON(max_dynamic_types=5, max_dynamic_paths=3, `a.b` UInt32, `q r` String, SKIP c, SKIP REGEXP 'x.*')"
+        );
+        assert_eq!(round("JSON"), "JSON");
+        assert_eq!(round("Dynamic(max_types = 3)"), "Dynamic(max_types=3)");
+        assert_eq!(round("Dynamic"), "Dynamic");
+        assert_eq!(round("QBit(Float32, 8)"), "QBit(Float32, 8)");
+        assert_eq!(round("Geometry"), "Geometry");
+        assert!(TypeDesc::parse("QBit(String, 8)").is_err());
     }
 
     #[test]

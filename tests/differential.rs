@@ -141,3 +141,28 @@ fn nulls_as_defaults_replaces_nulls_at_every_depth() {
     assert_eq!(r.rows[0][2], Value::Tuple(vec![Value::Float64(0.0), Value::UInt8(2)]));
     assert_eq!(r.rows[0][3], Value::from(""));
 }
+
+#[test]
+fn variant_dynamic_and_geometry_match_server_rendering() {
+    // Random values of many types through Variant and Dynamic (nested in arrays, tuples, maps and
+    // Nullable where the server allows it), NULLs among them; Geometry of every kind.
+    let alternatives = "Variant(String, UInt64, Int8, Float64, Array(Nullable(String)), Tuple(a UInt8, b DateTime('Asia/Kolkata')), \
+        Map(String, Array(UInt16)), Decimal(18, 4), UUID, Date, IPv6, Bool, Enum8('a' = 1, 'b\\'' = -3))";
+    let pick = "multiIf(n % 14 = 0, NULL, n % 14 = 1, toString(n * 7919)::Variant(String), n % 14 = 2, (n * 1000003)::UInt64::Variant(UInt64), \
+        n % 14 = 3, toInt8(n % 256 - 128)::Variant(Int8), n % 14 = 4, (n / 7)::Float64::Variant(Float64), \
+        n % 14 = 5, [toString(n), NULL, 'x\\ty''z']::Variant(Array(Nullable(String))), n % 14 = 6, (n % 200, toDateTime(n * 86377, 'Asia/Kolkata'))::Tuple(a UInt8, b DateTime('Asia/Kolkata'))::Variant(Tuple(a UInt8, b DateTime('Asia/Kolkata'))), \
+        n % 14 = 7, map('k' || toString(n), range(n % 5))::Map(String, Array(UInt16))::Variant(Map(String, Array(UInt16))), n % 14 = 8, toDecimal64(n / 3, 4)::Variant(Decimal(18, 4)), \
+        n % 14 = 9, reinterpretAsUUID(sipHash128(n))::Variant(UUID), n % 14 = 10, toDate(n * 13)::Variant(Date), n % 14 = 11, toIPv6('::ffff:1.2.3.4')::Variant(IPv6), \
+        n % 14 = 12, (n % 3 = 0)::Bool::Variant(Bool), CAST(if(n % 2 = 0, 'a', 'b\\''), 'Enum8(\\'a\\' = 1, \\'b\\\\\\'\\' = -3)')::Variant(Enum8('a' = 1, 'b\\'' = -3)))";
+    let sql = format!(
+        "SELECT {pick}::{alternatives} AS v, [v, NULL] AS av, (v, n) AS tv, v::Dynamic AS d, [d] AS ad, \
+         map(n % 5, d) AS md, v::Dynamic(max_types = 2) AS d2, v::Dynamic(max_types = 0) AS d0 \
+         FROM (SELECT number AS n FROM numbers(3000)) SETTINGS allow_suspicious_variant_types = 1"
+    );
+    assert_eq!(compare(&sql), 3000 * 8);
+    let geometry = "SELECT arrayJoin([ \
+        ((1.5, -2.25)::Point)::Geometry, [(0, 0), (1, 1e-300)]::Ring::Geometry, [(1, 2), (3, 4)]::LineString::Geometry, \
+        [[(1, 2)], [], [(3, 4), (5, 6)]]::MultiLineString::Geometry, [[(0, 0), (9, 9)], [(1, 1)]]::Polygon::Geometry, \
+        [[[(0, 0)]], [[(1, 2), (3, 4)], []]]::MultiPolygon::Geometry, [(7, 8), (9, 10)]::MultiPoint::Geometry, NULL]) AS g, [g] AS ag";
+    assert_eq!(compare(geometry), 16);
+}

@@ -11,7 +11,7 @@
 //! - NULL is `null`; arrays and unnamed tuples are arrays; named tuples and maps are objects (map keys as
 //!   their text).
 
-use super::text::{TextRenderer, geo_element, strip};
+use super::text::{TextRenderer, alternative, geo_element, strip};
 use crate::types::TypeDesc;
 use crate::value::Value;
 
@@ -31,6 +31,15 @@ impl TextRenderer {
                 }
             }
             (Value::String(s) | Value::FixedString(s), _) => json_string(out, s),
+            (Value::Variant { discriminator, value }, t) => {
+                let alt = alternative(t, *discriminator);
+                self.write_json(out, value, &alt)
+            }
+            (Value::Dynamic { ty, value }, _) => self.write_json(out, value, ty),
+            (Value::Json(_), _) => {
+                let tree = v.json_tree().unwrap_or_default();
+                self.write_json_object(out, &tree);
+            }
             // 18.16 quotes 64-bit (and wider) integers; 26.9 prints them bare.
             (
                 Value::UInt64(_)
@@ -125,6 +134,23 @@ impl TextRenderer {
                 }
             }
         }
+    }
+
+    /// Writes a JSON object's paths as nested objects (keys in path order).
+    fn write_json_object(&mut self, out: &mut Vec<u8>, nodes: &[crate::value::JsonNode<'_, '_>]) {
+        out.push(b'{');
+        for (i, node) in nodes.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json_string(out, node.key.as_bytes());
+            out.push(b':');
+            match node.value {
+                Some(v) => self.write_json(out, v, &v.implied_type()),
+                None => self.write_json_object(out, &node.children),
+            }
+        }
+        out.push(b'}');
     }
 
     /// Writes one row as a `JSONEachRow` line (without the newline).

@@ -333,6 +333,22 @@ impl TextRenderer {
                 }
                 out.push(b'}');
             }
+            (Value::Variant { discriminator, value }, t) => {
+                let alt = alternative(t, *discriminator);
+                self.write(out, value, &alt, quoted)
+            }
+            (Value::Dynamic { ty, value }, _) => self.write(out, value, ty, quoted),
+            (Value::Json(_), t) => {
+                let mut text = Vec::new();
+                self.write_json(&mut text, v, t);
+                if quoted {
+                    out.push(b'\'');
+                    escape(out, &text);
+                    out.push(b'\'');
+                } else {
+                    escape(out, &text);
+                }
+            }
             (Value::Enum8(_) | Value::Enum16(_), t) => {
                 // Enum names are arbitrary strings: escaped like strings.
                 let mut name = Vec::new();
@@ -425,6 +441,14 @@ impl TextRenderer {
     }
 }
 
+/// The type of alternative `d` of a `Variant` (or `Geometry`) type.
+pub(crate) fn alternative(t: &TypeDesc, d: u8) -> TypeDesc {
+    match strip(t).physical().as_ref() {
+        TypeDesc::Variant(alts) => alts.get(usize::from(d)).cloned().unwrap_or(TypeDesc::Nothing),
+        _ => TypeDesc::Nothing,
+    }
+}
+
 pub(crate) fn strip(t: &TypeDesc) -> &TypeDesc {
     match t {
         TypeDesc::Nullable(t) | TypeDesc::LowCardinality(t) | TypeDesc::SimpleAggregateFunction(_, t) => strip(t),
@@ -435,7 +459,7 @@ pub(crate) fn strip(t: &TypeDesc) -> &TypeDesc {
 pub(crate) fn geo_element(t: &TypeDesc) -> TypeDesc {
     let point = TypeDesc::Point;
     match t {
-        TypeDesc::Ring | TypeDesc::LineString => point,
+        TypeDesc::Ring | TypeDesc::LineString | TypeDesc::MultiPoint => point,
         TypeDesc::Polygon | TypeDesc::MultiLineString => TypeDesc::Ring,
         TypeDesc::MultiPolygon => TypeDesc::Polygon,
         _ => TypeDesc::Nothing,
@@ -883,65 +907,8 @@ fn write_time(out: &mut Vec<u8>, negative: bool, secs: u64, frac: u64, precision
 impl std::fmt::Display for Value<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut out = Vec::new();
-        TextRenderer::new("UTC").write_tsv(&mut out, self, &implied_type(self));
+        TextRenderer::new("UTC").write_tsv(&mut out, self, &self.implied_type());
         f.write_str(&String::from_utf8_lossy(&out))
-    }
-}
-
-/// The type a value implies on its own (see the `Display` impl).
-fn implied_type(v: &Value<'_>) -> TypeDesc {
-    use TypeDesc as T;
-    let utc = || Some("UTC".to_string());
-    let of_items = |items: &mut dyn Iterator<Item = &Value<'_>>| {
-        let mut nullable = false;
-        let mut inner = None;
-        for v in items {
-            match v {
-                Value::Null => nullable = true,
-                v if inner.is_none() => inner = Some(implied_type(v)),
-                _ => {}
-            }
-        }
-        let inner = inner.unwrap_or(T::Nothing);
-        if nullable { T::Nullable(Box::new(inner)) } else { inner }
-    };
-    match v {
-        Value::Null => T::Nullable(Box::new(T::Nothing)),
-        Value::Bool(_) => T::Bool,
-        Value::UInt8(_) => T::UInt8,
-        Value::UInt16(_) => T::UInt16,
-        Value::UInt32(_) => T::UInt32,
-        Value::UInt64(_) => T::UInt64,
-        Value::UInt128(_) => T::UInt128,
-        Value::UInt256(_) => T::UInt256,
-        Value::Int8(_) | Value::Enum8(_) => T::Int8,
-        Value::Int16(_) | Value::Enum16(_) => T::Int16,
-        Value::Int32(_) => T::Int32,
-        Value::Int64(_) | Value::Interval(_) => T::Int64,
-        Value::Int128(_) => T::Int128,
-        Value::Int256(_) => T::Int256,
-        Value::Float32(_) => T::Float32,
-        Value::Float64(_) => T::Float64,
-        Value::BFloat16(_) => T::BFloat16,
-        Value::Decimal { scale, .. } => T::Decimal { precision: 38, scale: *scale },
-        Value::Decimal256 { scale, .. } => T::Decimal { precision: 76, scale: *scale },
-        Value::String(_) => T::String,
-        Value::FixedString(b) => T::FixedString(b.len()),
-        Value::Uuid(_) => T::Uuid,
-        Value::Ipv4(_) => T::Ipv4,
-        Value::Ipv6(_) => T::Ipv6,
-        Value::Date(_) => T::Date,
-        Value::Date32(_) => T::Date32,
-        Value::DateTime(_) => T::DateTime(utc()),
-        Value::DateTime64 { precision, .. } => T::DateTime64(*precision, utc()),
-        Value::Time(_) => T::Time,
-        Value::Time64 { precision, .. } => T::Time64(*precision),
-        Value::Array(items) => T::Array(Box::new(of_items(&mut items.iter()))),
-        Value::Tuple(items) => T::Tuple(items.iter().map(|v| (None, implied_type(v))).collect()),
-        Value::Map(pairs) => T::Map(
-            Box::new(of_items(&mut pairs.iter().map(|(k, _)| k))),
-            Box::new(of_items(&mut pairs.iter().map(|(_, v)| v))),
-        ),
     }
 }
 

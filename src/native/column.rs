@@ -15,6 +15,7 @@
 use super::buffer::AlignedBuf;
 use super::input::Input;
 use crate::error::Result;
+use crate::types::TypeDesc;
 use crate::value::Value;
 use std::ops::Range;
 
@@ -286,6 +287,37 @@ pub enum ColumnView<'a> {
         keys: &'a dyn Column,
         /// All rows' values.
         values: &'a dyn Column,
+    },
+    /// `Variant(…)` (and `Geometry`): row i is row `positions[i]` of alternative `discriminators[i]`,
+    /// or NULL where the discriminator is 255.
+    Variant {
+        /// Each row's alternative (255: NULL).
+        discriminators: &'a [u8],
+        /// Each row's row inside its alternative's column.
+        positions: &'a [u32],
+        /// The alternatives' columns, each holding only its own rows.
+        variants: TupleColumns<'a>,
+    },
+    /// `Dynamic`: a variant over the types this block holds, each row with its own type. Rows of
+    /// the `SharedVariant` alternative (types beyond the column's `max_types`) hold the type and value
+    /// in ClickHouse's binary encoding; [`Column::value`] decodes them.
+    Dynamic {
+        /// The block's types, in the variant's order (`SharedVariant` listed as `String`).
+        types: &'a [TypeDesc],
+        /// Which alternative is the shared variant.
+        shared: usize,
+        /// The variant column.
+        variant: &'a dyn Column,
+    },
+    /// `JSON`: typed paths, dynamic paths (each a `Dynamic` column) and the shared data
+    /// (`Array(Tuple(path String, value String))`, values in binary encoding).
+    Json {
+        /// Typed paths and their columns, sorted by path.
+        typed: Vec<(&'a str, &'a dyn Column)>,
+        /// This block's dynamic paths and their `Dynamic` columns, sorted by path.
+        dynamic: Vec<(&'a str, &'a dyn Column)>,
+        /// The shared data column.
+        shared: &'a dyn Column,
     },
 }
 

@@ -12,6 +12,7 @@
 //! [`crate::Value`]s; [`FixedBuilder`], [`StringBuilder`], [`NullableBuilder`], [`ArrayBuilder`] for
 //! typed fast paths), all implementing [`ColumnEncoder`], written as one block by [`write_block`].
 
+pub mod binary;
 #[allow(unsafe_code)] // the one audited module: owned aligned column buffers (see its docs)
 pub(crate) mod buffer;
 pub(crate) mod column;

@@ -110,6 +110,21 @@ impl LiteralWriter {
                 push(out, precision);
                 out.push_str(", 'UTC')");
             }
+            Value::Variant { value, .. } => self.write(out, value),
+            Value::Dynamic { ty, value } => {
+                out.push_str("CAST(");
+                self.write(out, value);
+                out.push_str(", ");
+                write_string(out, ty.to_string().as_bytes());
+                out.push(')');
+            }
+            Value::Json(_) => {
+                let mut text = Vec::new();
+                self.text.write_json(&mut text, v, &TypeDesc::Json(Box::default()));
+                out.push_str("CAST(");
+                write_string(out, &text);
+                out.push_str(", 'JSON')");
+            }
             Value::Array(items) => {
                 out.push('[');
                 self.list(out, items.iter());

@@ -51,13 +51,19 @@ impl Value<'static> {
             | T::Nested(_)
             | T::Ring
             | T::LineString
+            | T::MultiPoint
             | T::MultiLineString
             | T::Polygon
             | T::MultiPolygon => Value::Array(Vec::new()),
             T::Tuple(elems) => Value::Tuple(elems.iter().map(|(_, t)| Value::default_of(t)).collect()),
             T::Point => Value::Tuple(vec![Value::Float64(0.0), Value::Float64(0.0)]),
             T::Map(..) => Value::Map(Vec::new()),
-            T::Variant(_) | T::Opaque { .. } => Value::Null,
+            T::Variant(_) | T::Dynamic { .. } | T::Geometry | T::Opaque { .. } => Value::Null,
+            T::Json(_) => Value::Json(Vec::new()),
+            T::QBit(element, n) => {
+                let zero = Value::default_of(element);
+                Value::Array(vec![zero; usize::try_from(*n).unwrap_or(0).min(1 << 20)])
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Row-wise values. [`Value<'a>`] borrows string bytes from the decoded block; call
 //! [`Value::into_owned`] to keep a value past the next block.
 
+use crate::types::TypeDesc;
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 /// One ClickHouse value. Numbers keep their exact width; dates and times keep the server's raw
 /// representation (days, seconds, ticks) together with what is needed to interpret it.
@@ -72,6 +74,22 @@ pub enum Value<'a> {
     Array(Vec<Value<'a>>),
     Tuple(Vec<Value<'a>>),
     Map(Vec<(Value<'a>, Value<'a>)>),
+    /// A `Variant` value: which alternative it is (its discriminator, the index into the type's
+    /// alternatives in the server's order) and the value. A NULL variant is [`Value::Null`].
+    Variant {
+        discriminator: u8,
+        value: Box<Value<'a>>,
+    },
+    /// A value with its own type: a `Dynamic` row, or a leaf of a JSON object. A NULL `Dynamic` is
+    /// [`Value::Null`].
+    Dynamic {
+        ty: Arc<TypeDesc>,
+        value: Box<Value<'a>>,
+    },
+    /// A `JSON` object: its paths (`a.b.c`) in order, each with a typed value ([`Value::Dynamic`]
+    /// for paths stored with their types; [`Value::Null`] for a NULL typed path). Paths that are
+    /// NULL or absent in the row are not listed; [`Value::json_tree`] nests the paths.
+    Json(Vec<(Cow<'a, str>, Value<'a>)>),
 }
 
 /// What `Debug` shows of a long string or collection.
@@ -111,6 +129,11 @@ impl std::fmt::Debug for Value<'_> {
             Array(v) => items(f, "Array", v),
             Tuple(v) => items(f, "Tuple", v),
             Map(v) => items(f, "Map", v),
+            Json(v) => items(f, "Json", v),
+            Variant { discriminator, value } => {
+                f.debug_struct("Variant").field("discriminator", discriminator).field("value", value).finish()
+            }
+            Dynamic { ty, value } => write!(f, "Dynamic({ty}, {value:?})"),
             Null => write!(f, "Null"),
             Bool(v) => f.debug_tuple("Bool").field(v).finish(),
             UInt8(v) => f.debug_tuple("UInt8").field(v).finish(),
@@ -150,7 +173,7 @@ impl std::fmt::Debug for Value<'_> {
     }
 }
 
-impl Value<'_> {
+impl<'a> Value<'a> {
     /// Detaches the value from the block it was read from.
     pub fn into_owned(self) -> Value<'static> {
         use Value::*;
@@ -191,6 +214,9 @@ impl Value<'_> {
             Array(v) => Array(v.into_iter().map(Value::into_owned).collect()),
             Tuple(v) => Tuple(v.into_iter().map(Value::into_owned).collect()),
             Map(v) => Map(v.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()),
+            Variant { discriminator, value } => Variant { discriminator, value: Box::new(value.into_owned()) },
+            Dynamic { ty, value } => Dynamic { ty, value: Box::new(value.into_owned()) },
+            Json(v) => Json(v.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned())).collect()),
         }
     }
 
@@ -237,6 +263,63 @@ impl Value<'_> {
         self.as_bytes().and_then(|b| std::str::from_utf8(b).ok())
     }
 
+    /// The type this value implies on its own: a value carries no time zone or enum names, so
+    /// `DateTime`s imply `DateTime('UTC')` and enums their integers; an array's element type is its
+    /// first non-NULL element's (`Nullable` when a NULL is among them); a `Dynamic` value implies
+    /// `Dynamic`. What a `Dynamic` column stores an untyped value as, and what `Display` renders by.
+    pub fn implied_type(&self) -> TypeDesc {
+        implied_type(self)
+    }
+
+    /// The value inside a `Variant` or `Dynamic` (itself for any other value).
+    pub fn unwrap_typed(&self) -> &Value<'a> {
+        match self {
+            Value::Variant { value, .. } | Value::Dynamic { value, .. } => value.unwrap_typed(),
+            v => v,
+        }
+    }
+
+    /// A JSON object's paths nested by their dots: `{"a.b": 1, "a.c": 2}` as `a → (b → 1, c → 2)`.
+    /// Each node is a path segment with either a leaf value or children, in path order. `None` for
+    /// values that are not JSON objects.
+    pub fn json_tree(&self) -> Option<Vec<JsonNode<'_, 'a>>> {
+        let Value::Json(paths) = self else { return None };
+        fn build<'v, 'a>(items: &[(&'v str, &'v Value<'a>)]) -> Vec<JsonNode<'v, 'a>> {
+            let mut out: Vec<JsonNode<'v, 'a>> = Vec::new();
+            let mut i = 0;
+            while i < items.len() {
+                let (path, value) = items[i];
+                let (head, rest) = match path.split_once('.') {
+                    Some((h, r)) => (h, Some(r)),
+                    None => (path, None),
+                };
+                match rest {
+                    None => {
+                        out.push(JsonNode { key: head, value: Some(value), children: Vec::new() });
+                        i += 1;
+                    }
+                    Some(_) => {
+                        let mut j = i;
+                        let mut sub = Vec::new();
+                        while j < items.len() {
+                            match items[j].0.split_once('.') {
+                                Some((h, r)) if h == head => sub.push((r, items[j].1)),
+                                _ => break,
+                            }
+                            j += 1;
+                        }
+                        out.push(JsonNode { key: head, value: None, children: build(&sub) });
+                        i = j;
+                    }
+                }
+            }
+            out
+        }
+        let mut items: Vec<(&str, &Value<'a>)> = paths.iter().map(|(k, v)| (k.as_ref(), v)).collect();
+        items.sort_by(|a, b| a.0.cmp(b.0));
+        Some(build(&items))
+    }
+
     /// The value as f64 for floats.
     pub fn as_f64(&self) -> Option<f64> {
         match *self {
@@ -245,6 +328,77 @@ impl Value<'_> {
             _ => None,
         }
     }
+}
+
+/// The type a value implies on its own (see the `Display` impl).
+fn implied_type(v: &Value<'_>) -> TypeDesc {
+    use TypeDesc as T;
+    let utc = || Some("UTC".to_string());
+    let of_items = |items: &mut dyn Iterator<Item = &Value<'_>>| {
+        let mut nullable = false;
+        let mut inner = None;
+        for v in items {
+            match v {
+                Value::Null => nullable = true,
+                v if inner.is_none() => inner = Some(implied_type(v)),
+                _ => {}
+            }
+        }
+        let inner = inner.unwrap_or(T::Nothing);
+        if nullable { T::Nullable(Box::new(inner)) } else { inner }
+    };
+    match v {
+        Value::Null => T::Nullable(Box::new(T::Nothing)),
+        Value::Bool(_) => T::Bool,
+        Value::UInt8(_) => T::UInt8,
+        Value::UInt16(_) => T::UInt16,
+        Value::UInt32(_) => T::UInt32,
+        Value::UInt64(_) => T::UInt64,
+        Value::UInt128(_) => T::UInt128,
+        Value::UInt256(_) => T::UInt256,
+        Value::Int8(_) | Value::Enum8(_) => T::Int8,
+        Value::Int16(_) | Value::Enum16(_) => T::Int16,
+        Value::Int32(_) => T::Int32,
+        Value::Int64(_) | Value::Interval(_) => T::Int64,
+        Value::Int128(_) => T::Int128,
+        Value::Int256(_) => T::Int256,
+        Value::Float32(_) => T::Float32,
+        Value::Float64(_) => T::Float64,
+        Value::BFloat16(_) => T::BFloat16,
+        Value::Decimal { scale, .. } => T::Decimal { precision: 38, scale: *scale },
+        Value::Decimal256 { scale, .. } => T::Decimal { precision: 76, scale: *scale },
+        Value::String(_) => T::String,
+        Value::FixedString(b) => T::FixedString(b.len()),
+        Value::Uuid(_) => T::Uuid,
+        Value::Ipv4(_) => T::Ipv4,
+        Value::Ipv6(_) => T::Ipv6,
+        Value::Date(_) => T::Date,
+        Value::Date32(_) => T::Date32,
+        Value::DateTime(_) => T::DateTime(utc()),
+        Value::DateTime64 { precision, .. } => T::DateTime64(*precision, utc()),
+        Value::Time(_) => T::Time,
+        Value::Time64 { precision, .. } => T::Time64(*precision),
+        Value::Array(items) => T::Array(Box::new(of_items(&mut items.iter()))),
+        Value::Tuple(items) => T::Tuple(items.iter().map(|v| (None, implied_type(v))).collect()),
+        Value::Map(pairs) => T::Map(
+            Box::new(of_items(&mut pairs.iter().map(|(k, _)| k))),
+            Box::new(of_items(&mut pairs.iter().map(|(_, v)| v))),
+        ),
+        Value::Variant { value, .. } => implied_type(value),
+        Value::Dynamic { .. } => T::Dynamic { max_types: None },
+        Value::Json(_) => T::Json(Box::default()),
+    }
+}
+
+/// One level of a JSON object seen as a tree (see [`Value::json_tree`]).
+#[derive(Debug)]
+pub struct JsonNode<'v, 'a> {
+    /// The path segment.
+    pub key: &'v str,
+    /// The leaf value, for a path that ends here.
+    pub value: Option<&'v Value<'a>>,
+    /// The nested paths, for a path that continues.
+    pub children: Vec<JsonNode<'v, 'a>>,
 }
 
 mod convert;

@@ -22,6 +22,7 @@
 //! directions cannot disagree on a type.
 
 pub mod array;
+pub mod dynamic;
 pub mod fixed;
 pub mod fixed_string;
 pub mod low_cardinality;
@@ -29,6 +30,7 @@ pub mod map;
 pub mod nullable;
 pub mod string;
 pub mod tuple;
+pub mod variant;
 
 use super::column::ColumnDecoder;
 use super::encoder::{ColumnEncoder, ValueBuilder};
@@ -56,6 +58,10 @@ pub(crate) enum Layout<'a> {
     /// `low_cardinality` over a dictionary of this type (String, FixedString or fixed-width), whose
     /// entry 0 is NULL when `nullable`.
     LowCardinality { dictionary: &'a TypeDesc, nullable: bool },
+    /// `variant` of these alternatives (1 to 254, in the server's order).
+    Variant(&'a [TypeDesc]),
+    /// `dynamic`, with its `max_types`.
+    Dynamic(Option<u64>),
 }
 
 /// The layout of a physical type (see [`TypeDesc::physical`]), or an error naming `shown` (the type
@@ -83,6 +89,9 @@ pub(crate) fn layout<'a>(t: &'a TypeDesc, shown: &TypeDesc) -> Result<Layout<'a>
             }
             Layout::LowCardinality { dictionary, nullable }
         }
+        T::Variant(alts) if alts.is_empty() || alts.len() > 254 => return Err(unsupported()),
+        T::Variant(alts) => Layout::Variant(alts),
+        T::Dynamic { max_types } => Layout::Dynamic(*max_types),
         t if fixed::FixedColumn::new(t).is_some() => Layout::Fixed(t),
         _ => return Err(unsupported()),
     })
@@ -106,6 +115,10 @@ pub(crate) fn decoder_for(desc: &TypeDesc) -> Result<Box<dyn ColumnDecoder>> {
         Layout::LowCardinality { dictionary, nullable } => {
             Box::new(low_cardinality::LowCardinalityColumn::new(decoder_for(dictionary)?, nullable))
         }
+        Layout::Variant(alts) => {
+            Box::new(variant::VariantColumn::new(alts.iter().map(decoder_for).collect::<Result<_>>()?))
+        }
+        Layout::Dynamic(_) => Box::new(dynamic::DynamicColumn::new()),
     })
 }
 
@@ -135,6 +148,12 @@ pub fn builder_for(desc: &TypeDesc) -> Result<Box<dyn ValueBuilder>> {
             builder_for(dictionary)?,
             nullable,
         )),
+        Layout::Variant(alts) => Box::new(variant::VariantValues::new(
+            desc.to_string(),
+            alts.to_vec(),
+            alts.iter().map(builder_for).collect::<Result<_>>()?,
+        )),
+        Layout::Dynamic(max_types) => Box::new(dynamic::DynamicValues::new(desc.to_string(), max_types)),
     })
 }
 
