@@ -166,3 +166,21 @@ fn variant_dynamic_and_geometry_match_server_rendering() {
         [[[(0, 0)]], [[(1, 2), (3, 4)], []]]::MultiPolygon::Geometry, [(7, 8), (9, 10)]::MultiPoint::Geometry, NULL]) AS g, [g] AS ag";
     assert_eq!(compare(geometry), 16);
 }
+
+#[test]
+fn json_matches_server_rendering() {
+    // Objects the server builds from text: nested paths, arrays, NULLs, numbers of every inferred
+    // kind, strings needing escapes, empty objects; typed paths; few dynamic paths (the rest in shared
+    // data) and few dynamic types; inside arrays, tuples and Nullable.
+    let text = "concat('{\"a\":{\"b\":', toString(n), ',\"c\":[', toString(n % 3), ',null,', toString(n * 1.5), ']},', \
+        '\"s\":\"q\\\\\"/\\\\u0001', toString(n), '\",', if(n % 4 = 0, '\"n\":null,', ''), if(n % 5 = 0, '\"deep\":{\"x\":{\"y\":{\"z\":\"w\"}}},', ''), \
+        '\"f\":', toString(n / 8), ',\"neg\":', toString(-toInt64(n) * 1000000007), ',\"big\":18446744073709551615,', \
+        '\"t\":\"2020-01-0', toString(1 + n % 9), ' 00:00:00\",\"b\":', if(n % 2 = 0, 'true', 'false'), ',\"e\":{}, \"arr\":[{\"k\":', toString(n), '}]}')";
+    let sql = format!(
+        "SELECT {text} AS src, src::JSON AS j, src::JSON(max_dynamic_paths = 2) AS j2, src::JSON(max_dynamic_types = 1) AS j1, \
+         src::JSON(a.b UInt32, s String, SKIP deep, SKIP REGEXP '^ne') AS jt, [j, j2] AS aj, (n, j2) AS tj, \
+         if(n % 3 = 0, NULL, j)::Nullable(JSON) AS nj, '{{}}'::JSON AS empty \
+         FROM (SELECT number AS n FROM numbers(2000))"
+    );
+    assert_eq!(compare(&sql), 2000 * 9);
+}

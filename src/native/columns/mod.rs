@@ -25,6 +25,7 @@ pub mod array;
 pub mod dynamic;
 pub mod fixed;
 pub mod fixed_string;
+pub mod json;
 pub mod low_cardinality;
 pub mod map;
 pub mod nullable;
@@ -62,6 +63,8 @@ pub(crate) enum Layout<'a> {
     Variant(&'a [TypeDesc]),
     /// `dynamic`, with its `max_types`.
     Dynamic(Option<u64>),
+    /// `json`, with the type's parameters.
+    Json(&'a crate::types::JsonType),
 }
 
 /// The layout of a physical type (see [`TypeDesc::physical`]), or an error naming `shown` (the type
@@ -92,6 +95,7 @@ pub(crate) fn layout<'a>(t: &'a TypeDesc, shown: &TypeDesc) -> Result<Layout<'a>
         T::Variant(alts) if alts.is_empty() || alts.len() > 254 => return Err(unsupported()),
         T::Variant(alts) => Layout::Variant(alts),
         T::Dynamic { max_types } => Layout::Dynamic(*max_types),
+        T::Json(j) => Layout::Json(j),
         t if fixed::FixedColumn::new(t).is_some() => Layout::Fixed(t),
         _ => return Err(unsupported()),
     })
@@ -119,6 +123,7 @@ pub(crate) fn decoder_for(desc: &TypeDesc) -> Result<Box<dyn ColumnDecoder>> {
             Box::new(variant::VariantColumn::new(alts.iter().map(decoder_for).collect::<Result<_>>()?))
         }
         Layout::Dynamic(_) => Box::new(dynamic::DynamicColumn::new()),
+        Layout::Json(j) => Box::new(json::JsonColumn::new(j)?),
     })
 }
 
@@ -154,6 +159,7 @@ pub fn builder_for(desc: &TypeDesc) -> Result<Box<dyn ValueBuilder>> {
             alts.iter().map(builder_for).collect::<Result<_>>()?,
         )),
         Layout::Dynamic(max_types) => Box::new(dynamic::DynamicValues::new(desc.to_string(), max_types)),
+        Layout::Json(j) => Box::new(json::JsonValues::new(desc.to_string(), j.clone())?),
     })
 }
 
