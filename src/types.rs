@@ -82,8 +82,14 @@ pub enum TypeDesc {
     },
     /// The `JSON` object type with its parameters.
     Json(Box<JsonType>),
-    /// `QBit(T, dimension)`: a vector of `T` (BFloat16, Float32 or Float64) stored as bit planes.
-    QBit(Box<TypeDesc>, u64),
+    /// `QBit(T, dimension[, stride])`: a vector of `dimension` values of `T` (Int8, BFloat16, Float32
+    /// or Float64) stored as bit planes, in groups of `stride` dimensions (all in one group when
+    /// `None`).
+    QBit {
+        element: Box<TypeDesc>,
+        dimension: u64,
+        stride: Option<u64>,
+    },
     /// `Geometry`: one of the geo types, stored as
     /// `Variant(LineString, MultiLineString, MultiPolygon, Point, Polygon, Ring, MultiPoint)` (in this
     /// order, the server's).
@@ -148,7 +154,7 @@ impl TypeDesc {
                 | Variant(_)
                 | Dynamic { .. }
                 | Json(_)
-                | QBit(..)
+                | QBit { .. }
                 | Geometry
                 | Nothing
                 | Opaque { .. }
@@ -704,14 +710,15 @@ impl<'a> Parser<'a> {
                 let element = self.parse_type(depth + 1)?;
                 self.expect(b',')?;
                 let dimension = self.small::<u64>("dimension")?;
+                let stride = if self.eat(b',') { Some(self.small::<u64>("stride")?) } else { None };
                 self.expect(b')')?;
-                if !matches!(element, BFloat16 | Float32 | Float64) {
-                    return Err(self.err("QBit elements are BFloat16, Float32 or Float64"));
+                if !matches!(element, Int8 | BFloat16 | Float32 | Float64) {
+                    return Err(self.err("QBit elements are Int8, BFloat16, Float32 or Float64"));
                 }
-                if dimension == 0 {
-                    return Err(self.err("QBit dimension must be positive"));
+                if dimension == 0 || dimension > 1 << 20 || stride.is_some_and(|s| s == 0 || dimension % s != 0) {
+                    return Err(self.err("QBit needs a dimension of 1 to 2^20 and a stride that divides it"));
                 }
-                QBit(Box::new(element), dimension)
+                QBit { element: Box::new(element), dimension, stride: stride.filter(|&s| s != dimension) }
             }
             "SimpleAggregateFunction" => {
                 self.expect(b'(')?;
@@ -914,7 +921,8 @@ impl fmt::Display for TypeDesc {
                 }
                 if args.is_empty() { f.write_str("JSON") } else { write!(f, "JSON({})", args.join(", ")) }
             }
-            QBit(t, n) => write!(f, "QBit({t}, {n})"),
+            QBit { element, dimension, stride: None } => write!(f, "QBit({element}, {dimension})"),
+            QBit { element, dimension, stride: Some(s) } => write!(f, "QBit({element}, {dimension}, {s})"),
             Geometry => f.write_str("Geometry"),
             Opaque { name, args: None } => f.write_str(name),
             Opaque { name, args: Some(a) } => write!(f, "{name}({a})"),
@@ -965,6 +973,8 @@ mod tests {
         assert_eq!(round("QBit(Float32, 8)"), "QBit(Float32, 8)");
         assert_eq!(round("Geometry"), "Geometry");
         assert!(TypeDesc::parse("QBit(String, 8)").is_err());
+        assert_eq!(round("QBit(Int8, 16, 8)"), "QBit(Int8, 16, 8)");
+        assert_eq!(round("QBit(Int8, 16, 16)"), "QBit(Int8, 16)");
     }
 
     #[test]

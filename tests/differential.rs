@@ -184,3 +184,19 @@ fn json_matches_server_rendering() {
     );
     assert_eq!(compare(&sql), 2000 * 9);
 }
+
+#[test]
+fn qbit_matches_server_rendering() {
+    // Every element type, with and without a stride, values of every sign and size.
+    let sql = "SELECT CAST([toFloat32(number) / 3, -1e30, 0, nan], 'QBit(Float32, 4)') AS f32, \
+        CAST([inf, -inf, -0., 1e-310], 'QBit(Float64, 4)') AS special, \
+        arrayMap(i -> (number * 1000003 + i) / 7 - 1e6, range(10))::QBit(Float64, 10) AS f64, \
+        arrayMap(i -> toBFloat16(number * 1.5 - i), range(3))::QBit(BFloat16, 3) AS bf, \
+        arrayMap(i -> toInt8((number + i) % 256 - 128), range(16))::QBit(Int8, 16, 8) AS i8s, \
+        arrayMap(i -> toFloat32(number - i), range(24))::QBit(Float32, 24, 8) AS strided, [f32] AS af, \
+        arrayMap(i -> toFloat32(number * i), range(20))::QBit(Float32, 20) AS d20, \
+        arrayMap(i -> toInt8(i - number % 100), range(130))::QBit(Int8, 130) AS d130, \
+        arrayMap(i -> toFloat64(i * number), range(144))::QBit(Float64, 144, 72) AS d144 \
+        FROM numbers(500)";
+    assert_eq!(compare(sql), 500 * 10);
+}

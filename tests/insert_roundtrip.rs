@@ -224,7 +224,8 @@ fn variant_dynamic_json_and_geometry_round_trip_through_our_encoder() {
     let dst = table("rt17_dst");
     let cols = "n UInt64, v Variant(String, UInt64, Array(Nullable(Int16)), Tuple(a UInt8, b String)), d Dynamic, \
         d0 Dynamic(max_types = 0), ad Array(Dynamic), j JSON, j2 JSON(max_dynamic_paths = 1, max_dynamic_types = 1), \
-        jt JSON(a.b UInt32, SKIP skipped), aj Array(JSON), g Geometry, mv Map(String, Variant(String, Float64))";
+        jt JSON(a.b UInt32, SKIP skipped), aj Array(JSON), g Geometry, mv Map(String, Variant(String, Float64)), \
+        q QBit(Float32, 10), qs QBit(Int8, 16, 8), qb Array(QBit(BFloat16, 3))";
     for t in [&src, &dst] {
         c.command(&format!("CREATE TABLE {t} ({cols}) ENGINE = Memory")).unwrap();
     }
@@ -236,7 +237,9 @@ fn variant_dynamic_json_and_geometry_round_trip_through_our_encoder() {
         [[[(0, 0), (n, 1)]]]::MultiPolygon::Geometry, NULL)";
     c.command(&format!(
         "INSERT INTO {src} SELECT n, {v} AS v, v, v, [v::Dynamic, n::Dynamic, NULL], {json} AS j, j, j, [j::JSON, '{{}}'::JSON], {g}, \
-         map('k', if(n % 2 = 0, toString(n)::Variant(String, Float64), (n / 3)::Variant(String, Float64))) \
+         map('k', if(n % 2 = 0, toString(n)::Variant(String, Float64), (n / 3)::Variant(String, Float64))), \
+         arrayMap(i -> toFloat32(n * i) / 7 - 100, range(10)), arrayMap(i -> toInt8((n + i) % 256 - 128), range(16)), \
+         [arrayMap(i -> toBFloat16(n - i * 1.5), range(3))::QBit(BFloat16, 3)] \
          FROM (SELECT number AS n FROM numbers(3000))"
     ))
     .unwrap();
@@ -246,7 +249,7 @@ fn variant_dynamic_json_and_geometry_round_trip_through_our_encoder() {
     let text = "n, toString(v), variantType(v), toString(d), dynamicType(d), toString(d0), dynamicType(d0), \
         toString(ad), arrayMap(x -> dynamicType(x), ad), toString(j), toString(j2), toString(jt), toString(aj), \
         toString(g), variantType(g), toString(mv), toString(JSONAllPathsWithTypes(j)), toString(JSONAllPathsWithTypes(j2)), \
-        toString(JSONSharedDataPaths(j2))";
+        toString(JSONSharedDataPaths(j2)), toString(q), toString(qs), toString(qb)";
     for (a, b) in [(&src, &dst), (&dst, &src)] {
         let diff =
             c.command(&format!("SELECT count() FROM (SELECT {text} FROM {a} EXCEPT SELECT {text} FROM {b})")).unwrap();

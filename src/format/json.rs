@@ -54,6 +54,17 @@ impl TextRenderer {
                 self.write_number(out, v, t);
                 out.push(b'"');
             }
+            // 26.9 writes a QBit's numbers as in text, `nan` and `inf` bare.
+            (Value::Array(items), TypeDesc::QBit { element, .. }) => {
+                out.push(b'[');
+                for (i, x) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    self.write_tsv(out, x, element);
+                }
+                out.push(b']');
+            }
             (Value::Array(items), t) => {
                 let inner = match t {
                     TypeDesc::Array(inner) => inner.as_ref().clone(),

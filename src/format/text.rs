@@ -460,6 +460,7 @@ pub(crate) fn geo_element(t: &TypeDesc) -> TypeDesc {
     let point = TypeDesc::Point;
     match t {
         TypeDesc::Ring | TypeDesc::LineString | TypeDesc::MultiPoint => point,
+        TypeDesc::QBit { element, .. } => element.as_ref().clone(),
         TypeDesc::Polygon | TypeDesc::MultiLineString => TypeDesc::Ring,
         TypeDesc::MultiPolygon => TypeDesc::Polygon,
         _ => TypeDesc::Nothing,

@@ -65,9 +65,13 @@ impl<'a> Reader<'a> {
         Err("variable-length integer longer than 64 bits".into())
     }
 
-    /// A count of items that each take at least `min_bytes`: bounded by what is left.
+    /// A count of items that each take at least `min_bytes`: bounded by what is left (items that take
+    /// no bytes at all cannot be counted on, so there must be none).
     fn count(&mut self, min_bytes: usize) -> BinResult<usize> {
         let n = self.varuint()?;
+        if min_bytes == 0 && n > 0 {
+            return Err(format!("claims {n} items of a type that takes no bytes"));
+        }
         if n.saturating_mul(min_bytes as u64) > self.buf.len() as u64 {
             return Err(format!("claims {n} items, more than the {} bytes left hold", self.buf.len()));
         }
@@ -302,20 +306,28 @@ fn read_type_at(r: &mut Reader<'_>, depth: usize) -> BinResult<TypeDesc> {
         }
         0x36 => {
             let element = inner(r)?;
-            if !matches!(*element, T::BFloat16 | T::Float32 | T::Float64) {
-                return Err(format!("QBit of {element}"));
-            }
-            let n = r.varuint()?;
-            if n == 0 || n > 1 << 24 {
-                return Err(format!("QBit dimension {n} is out of range"));
-            }
-            T::QBit(element, n)
+            qbit(element, r.varuint()?, None)?
+        }
+        0x37 => {
+            let element = inner(r)?;
+            let dimension = r.varuint()?;
+            qbit(element, dimension, Some(r.varuint()?))?
         }
         0x21 | 0x24 | 0x25 => {
             return Err(format!("type code {code:#04x} (Set, Function or AggregateFunction) cannot be read here"));
         }
         c => return Err(format!("unknown type code {c:#04x}")),
     })
+}
+
+fn qbit(element: Box<TypeDesc>, dimension: u64, stride: Option<u64>) -> BinResult<TypeDesc> {
+    if !matches!(*element, TypeDesc::Int8 | TypeDesc::BFloat16 | TypeDesc::Float32 | TypeDesc::Float64) {
+        return Err(format!("QBit of {element}"));
+    }
+    if dimension == 0 || dimension > 1 << 20 || stride.is_some_and(|s| s == 0 || dimension % s != 0) {
+        return Err(format!("QBit({element}, {dimension}, {stride:?}) is out of range"));
+    }
+    Ok(TypeDesc::QBit { element, dimension, stride: stride.filter(|&s| s != dimension) })
 }
 
 fn precision(r: &mut Reader<'_>) -> BinResult<u8> {
@@ -392,14 +404,14 @@ fn read_value_at<'a>(r: &mut Reader<'a>, t: &TypeDesc, depth: usize) -> BinResul
         },
         T::LowCardinality(inner) | T::SimpleAggregateFunction(_, inner) => read_value_at(r, inner, depth + 1)?,
         T::Array(inner) => {
-            let n = r.count(0)?;
+            let n = r.count(min_size(inner))?;
             let mut items = Vec::new();
             for _ in 0..n {
                 items.push(read_value_at(r, inner, depth + 1)?);
             }
             Value::Array(items)
         }
-        T::QBit(element, _) => read_value_at(r, &T::Array(element.clone()), depth + 1)?,
+        T::QBit { element, .. } => read_value_at(r, &T::Array(element.clone()), depth + 1)?,
         T::Tuple(elems) => {
             let mut items = Vec::with_capacity(elems.len());
             for (_, e) in elems {
@@ -408,7 +420,7 @@ fn read_value_at<'a>(r: &mut Reader<'a>, t: &TypeDesc, depth: usize) -> BinResul
             Value::Tuple(items)
         }
         T::Map(k, v) => {
-            let n = r.count(0)?;
+            let n = r.count(min_size(k) + min_size(v))?;
             let mut entries = Vec::new();
             for _ in 0..n {
                 let key = read_value_at(r, k, depth + 1)?;
@@ -470,6 +482,18 @@ pub fn read_dynamic<'a>(r: &mut Reader<'a>, depth: usize) -> BinResult<Value<'a>
         Value::Null => Value::Null,
         v => Value::Dynamic { ty: Arc::new(t), value: Box::new(v) },
     })
+}
+
+/// The fewest bytes a value of type `t` takes in `RowBinary` form.
+fn min_size(t: &TypeDesc) -> usize {
+    use TypeDesc as T;
+    match t {
+        T::Nothing => 0,
+        T::Tuple(elems) => elems.iter().map(|(_, e)| min_size(e)).sum(),
+        T::LowCardinality(inner) | T::SimpleAggregateFunction(_, inner) => min_size(inner),
+        T::Point => 16,
+        t => t.fixed_size().unwrap_or(1).max(1),
+    }
 }
 
 fn limbs(r: &mut Reader<'_>) -> BinResult<[u64; 4]> {
@@ -646,10 +670,13 @@ pub fn write_type(out: &mut Vec<u8>, t: &TypeDesc) -> BinResult<()> {
         T::BFloat16 => code(out, 0x31),
         T::Time => code(out, 0x32),
         T::Time64(p) => out.extend_from_slice(&[0x34, *p]),
-        T::QBit(element, n) => {
-            code(out, 0x36);
+        T::QBit { element, dimension, stride } => {
+            code(out, if stride.is_some() { 0x37 } else { 0x36 });
             write_type(out, element)?;
-            write_varuint(out, *n);
+            write_varuint(out, *dimension);
+            if let Some(s) = stride {
+                write_varuint(out, *s);
+            }
         }
         other => return Err(format!("type {other} has no binary encoding here")),
     }
@@ -696,7 +723,7 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc) -> BinResult<
             }
         }
         (_, Value::Dynamic { ty, value }) if ty.as_ref() == t => write_value(out, value, t)?,
-        (T::Array(inner), Value::Array(items)) | (T::QBit(inner, _), Value::Array(items)) => {
+        (T::Array(inner), Value::Array(items)) | (T::QBit { element: inner, .. }, Value::Array(items)) => {
             write_varuint(out, items.len() as u64);
             for x in items {
                 write_value(out, x, inner)?;

@@ -60,9 +60,9 @@ impl Value<'static> {
             T::Map(..) => Value::Map(Vec::new()),
             T::Variant(_) | T::Dynamic { .. } | T::Geometry | T::Opaque { .. } => Value::Null,
             T::Json(_) => Value::Json(Vec::new()),
-            T::QBit(element, n) => {
+            T::QBit { element, dimension, .. } => {
                 let zero = Value::default_of(element);
-                Value::Array(vec![zero; usize::try_from(*n).unwrap_or(0).min(1 << 20)])
+                Value::Array(vec![zero; usize::try_from(*dimension).unwrap_or(0).min(1 << 20)])
             }
         }
     }

@@ -29,6 +29,7 @@ pub mod json;
 pub mod low_cardinality;
 pub mod map;
 pub mod nullable;
+pub mod qbit;
 pub mod string;
 pub mod tuple;
 pub mod variant;
@@ -65,6 +66,8 @@ pub(crate) enum Layout<'a> {
     Dynamic(Option<u64>),
     /// `json`, with the type's parameters.
     Json(&'a crate::types::JsonType),
+    /// `qbit`, of this shape.
+    QBit(qbit::Shape),
 }
 
 /// The layout of a physical type (see [`TypeDesc::physical`]), or an error naming `shown` (the type
@@ -96,6 +99,11 @@ pub(crate) fn layout<'a>(t: &'a TypeDesc, shown: &TypeDesc) -> Result<Layout<'a>
         T::Variant(alts) => Layout::Variant(alts),
         T::Dynamic { max_types } => Layout::Dynamic(*max_types),
         T::Json(j) => Layout::Json(j),
+        // At most 65,536 bit planes: a type name cannot ask for millions of columns.
+        T::QBit { .. } => match qbit::Shape::of(t) {
+            Some(shape) if shape.planes() <= 1 << 16 => Layout::QBit(shape),
+            _ => return Err(unsupported()),
+        },
         t if fixed::FixedColumn::new(t).is_some() => Layout::Fixed(t),
         _ => return Err(unsupported()),
     })
@@ -124,6 +132,7 @@ pub(crate) fn decoder_for(desc: &TypeDesc) -> Result<Box<dyn ColumnDecoder>> {
         }
         Layout::Dynamic(_) => Box::new(dynamic::DynamicColumn::new()),
         Layout::Json(j) => Box::new(json::JsonColumn::new(j)?),
+        Layout::QBit(shape) => Box::new(qbit::QBitColumn::new(shape)),
     })
 }
 
@@ -160,6 +169,7 @@ pub fn builder_for(desc: &TypeDesc) -> Result<Box<dyn ValueBuilder>> {
         )),
         Layout::Dynamic(max_types) => Box::new(dynamic::DynamicValues::new(desc.to_string(), max_types)),
         Layout::Json(j) => Box::new(json::JsonValues::new(desc.to_string(), j.clone())?),
+        Layout::QBit(shape) => Box::new(qbit::QBitValues::new(desc.to_string(), shape)),
     })
 }
 

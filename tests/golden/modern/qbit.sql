@@ -1,0 +1,1 @@
+SELECT number AS n, arrayMap(i -> toFloat32(n * i) / 7 - 100, range(10))::QBit(Float32, 10) AS q, arrayMap(i -> toInt8((n + i) % 256 - 128), range(16))::QBit(Int8, 16, 8) AS qs, [arrayMap(i -> toBFloat16(n - i * 1.5), range(3))::QBit(BFloat16, 3)] AS qb, arrayMap(i -> n * i * 1e300, range(3))::QBit(Float64, 3) AS qd FROM numbers(300)
