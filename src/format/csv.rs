@@ -23,6 +23,16 @@ impl TextRenderer {
         let t = strip(t);
         match (v, t) {
             (Value::Null, _) => out.extend_from_slice(b"\\N"),
+            (Value::Variant { discriminator, value }, t) => {
+                let alt = super::text::alternative(t, *discriminator);
+                self.write_csv(out, value, &alt);
+            }
+            (Value::Dynamic { ty, value }, _) => self.write_csv(out, value, ty),
+            (Value::Json(_), t) => {
+                let mut text = Vec::new();
+                self.write_json(&mut text, v, t);
+                csv_quote(out, &text);
+            }
             (Value::Tuple(items), TypeDesc::Tuple(types)) => {
                 for (i, (x, (_, et))) in items.iter().zip(types).enumerate() {
                     if i > 0 {
@@ -40,6 +50,8 @@ impl TextRenderer {
                 }
             }
             (Value::String(s) | Value::FixedString(s), _) => csv_quote(out, s),
+            // 26.9 writes a QBit in CSV as its text, unquoted.
+            (Value::Array(_), TypeDesc::QBit { .. }) => self.write_tsv(out, v, t),
             (Value::Array(_) | Value::Map(_), _) => {
                 let mut text = Vec::new();
                 self.write_tsv(&mut text, v, t);

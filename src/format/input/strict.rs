@@ -481,6 +481,9 @@ impl Strict {
 
     /// One `TabSeparated` field.
     pub(crate) fn tsv_field(&mut self, field: &[u8], t: &TypeDesc) -> Option<V> {
+        if server_reads(t) {
+            return None;
+        }
         if field == b"\\N" {
             return nullable(t).then_some(Value::Null);
         }
@@ -494,6 +497,9 @@ impl Strict {
     /// One `CSV` field (already unquoted when `quoted`); `in_tuple` for the fields a tuple is spread
     /// over (an empty one is not NULL there).
     pub(crate) fn csv_field(&mut self, text: &[u8], quoted: bool, in_tuple: bool, t: &TypeDesc) -> Option<V> {
+        if server_reads(t) {
+            return None;
+        }
         if !quoted {
             if in_tuple && (text == b"\\N" || text.is_empty()) {
                 return None;
@@ -522,6 +528,21 @@ impl Strict {
             return self.quoted(text, t);
         }
         self.plain(text, t)
+    }
+}
+
+/// Whether values of `t` (at any depth) are always left to the server's parser: `Variant`, `Dynamic`,
+/// `JSON`, `QBit` and `Geometry`, whose text the server reads by inferring types and trying
+/// alternatives — rules this reader does not repeat.
+fn server_reads(t: &TypeDesc) -> bool {
+    use TypeDesc as T;
+    match t {
+        T::Variant(_) | T::Dynamic { .. } | T::Json(_) | T::QBit { .. } | T::Geometry => true,
+        T::Nullable(i) | T::Array(i) | T::LowCardinality(i) | T::SimpleAggregateFunction(_, i) => server_reads(i),
+        T::Map(k, v) => server_reads(k) || server_reads(v),
+        T::Tuple(elems) => elems.iter().any(|(_, e)| server_reads(e)),
+        T::Nested(elems) => elems.iter().any(|(_, e)| server_reads(e)),
+        _ => false,
     }
 }
 
@@ -653,6 +674,9 @@ impl<'s> Json<'s> {
 impl Strict {
     /// A JSON value of type `t`.
     pub(crate) fn json(&mut self, j: &mut Json<'_>, t: &TypeDesc, depth: u32) -> Option<V> {
+        if depth == 0 && server_reads(t) {
+            return None;
+        }
         use TypeDesc as T;
         if depth > 32 {
             return None;
