@@ -94,8 +94,17 @@ pub enum TypeDesc {
     /// `Variant(LineString, MultiLineString, MultiPolygon, Point, Polygon, Ring, MultiPoint)` (in this
     /// order, the server's).
     Geometry,
-    /// A type whose arguments are kept as raw text: `AggregateFunction`, `Object`, and any name this
-    /// grammar does not know. The codec rejects these with a clear error.
+    /// `AggregateFunction([version, ]f(params), T…)`: intermediate states of the aggregate function
+    /// `function` (its name with parameters as written, e.g. `quantiles(0.5, 0.9)`) over arguments
+    /// `args`.
+    AggregateFunction {
+        /// The state's serialization version, when the server names one (`sumMap` does).
+        version: Option<u64>,
+        function: String,
+        args: Vec<TypeDesc>,
+    },
+    /// A type whose arguments are kept as raw text: `Object`, and any name this grammar does not know.
+    /// The codec rejects these with a clear error.
     Opaque {
         name: String,
         args: Option<String>,
@@ -155,6 +164,7 @@ impl TypeDesc {
                 | Dynamic { .. }
                 | Json(_)
                 | QBit { .. }
+                | AggregateFunction { .. }
                 | Geometry
                 | Nothing
                 | Opaque { .. }
@@ -720,6 +730,30 @@ impl<'a> Parser<'a> {
                 }
                 QBit { element: Box::new(element), dimension, stride: stride.filter(|&s| s != dimension) }
             }
+            "AggregateFunction" => {
+                self.expect(b'(')?;
+                self.ws();
+                let version = if matches!(self.peek(), Some(b'0'..=b'9')) {
+                    let v = self.small::<u64>("version")?;
+                    self.expect(b',')?;
+                    Some(v)
+                } else {
+                    None
+                };
+                self.ws();
+                let start = self.pos;
+                self.ident()?;
+                if self.eat(b'(') {
+                    self.raw_args()?;
+                }
+                let function = self.input[start..self.pos].trim().to_string();
+                let mut args = Vec::new();
+                while self.eat(b',') {
+                    args.push(self.parse_type(depth + 1)?);
+                }
+                self.expect(b')')?;
+                AggregateFunction { version, function, args }
+            }
             "SimpleAggregateFunction" => {
                 self.expect(b'(')?;
                 self.ws();
@@ -924,6 +958,17 @@ impl fmt::Display for TypeDesc {
             QBit { element, dimension, stride: None } => write!(f, "QBit({element}, {dimension})"),
             QBit { element, dimension, stride: Some(s) } => write!(f, "QBit({element}, {dimension}, {s})"),
             Geometry => f.write_str("Geometry"),
+            AggregateFunction { version, function, args } => {
+                f.write_str("AggregateFunction(")?;
+                if let Some(v) = version {
+                    write!(f, "{v}, ")?;
+                }
+                f.write_str(function)?;
+                for a in args {
+                    write!(f, ", {a}")?;
+                }
+                f.write_str(")")
+            }
             Opaque { name, args: None } => f.write_str(name),
             Opaque { name, args: Some(a) } => write!(f, "{name}({a})"),
         }
@@ -951,6 +996,15 @@ mod tests {
             "AggregateFunction(quantiles(0.5, 0.9), UInt64)"
         );
         assert_eq!(round("SimpleAggregateFunction(sum, UInt64)"), "SimpleAggregateFunction(sum, UInt64)");
+        assert_eq!(
+            round("AggregateFunction(1, sumMap, Array(UInt8), Array(UInt8))"),
+            "AggregateFunction(1, sumMap, Array(UInt8), Array(UInt8))"
+        );
+        assert_eq!(round("AggregateFunction(count)"), "AggregateFunction(count)");
+        assert!(matches!(
+            TypeDesc::parse("AggregateFunction(groupArray(10), Nullable(String))"),
+            Ok(TypeDesc::AggregateFunction { version: None, ref function, ref args }) if function == "groupArray(10)" && args.len() == 1
+        ));
         assert_eq!(round("IntervalSecond"), "IntervalSecond");
         // JSON, Dynamic and QBit as 26.9's toTypeName prints them.
         assert_eq!(

@@ -200,3 +200,12 @@ fn qbit_matches_server_rendering() {
         FROM numbers(500)";
     assert_eq!(compare(sql), 500 * 10);
 }
+
+#[test]
+fn aggregate_states_match_server_rendering() {
+    // A state renders as its bytes (escaped like a string), as the server writes it.
+    let sql = "SELECT k, countState(x), sumState(x), maxState(toString(x)), avgState(x / 3), uniqState(x), \
+        uniqExactState(toString(x)), groupArrayState(toString(x)), quantilesState(0.5, 0.9)(x), argMaxState(toString(x), x) \
+        FROM (SELECT number % 50 AS k, number * 7919 % 1000 AS x FROM numbers(5000)) GROUP BY k ORDER BY k";
+    assert_eq!(compare(sql), 50 * 10);
+}

@@ -60,6 +60,8 @@ impl Value<'static> {
             T::Map(..) => Value::Map(Vec::new()),
             T::Variant(_) | T::Dynamic { .. } | T::Geometry | T::Opaque { .. } => Value::Null,
             T::Json(_) => Value::Json(Vec::new()),
+            // A state's bytes; the empty state differs by function (see native::columns::aggregate).
+            T::AggregateFunction { .. } => Value::String(Cow::Borrowed(b"")),
             T::QBit { element, dimension, .. } => {
                 let zero = Value::default_of(element);
                 Value::Array(vec![zero; usize::try_from(*dimension).unwrap_or(0).min(1 << 20)])

@@ -21,6 +21,7 @@
 //! only turn its answer into the file's decoder or builder, recursing into children, so the two
 //! directions cannot disagree on a type.
 
+pub mod aggregate;
 pub mod array;
 pub mod dynamic;
 pub mod fixed;
@@ -68,6 +69,8 @@ pub(crate) enum Layout<'a> {
     Json(&'a crate::types::JsonType),
     /// `qbit`, of this shape.
     QBit(qbit::Shape),
+    /// `aggregate`: states laid out by this program.
+    Aggregate(Vec<aggregate::Op>),
 }
 
 /// The layout of a physical type (see [`TypeDesc::physical`]), or an error naming `shown` (the type
@@ -99,6 +102,9 @@ pub(crate) fn layout<'a>(t: &'a TypeDesc, shown: &TypeDesc) -> Result<Layout<'a>
         T::Variant(alts) => Layout::Variant(alts),
         T::Dynamic { max_types } => Layout::Dynamic(*max_types),
         T::Json(j) => Layout::Json(j),
+        T::AggregateFunction { version: None, function, args } => {
+            Layout::Aggregate(aggregate::layout(function, args).map_err(Error::UnsupportedType)?)
+        }
         // At most 65,536 bit planes: a type name cannot ask for millions of columns.
         T::QBit { .. } => match qbit::Shape::of(t) {
             Some(shape) if shape.planes() <= 1 << 16 => Layout::QBit(shape),
@@ -133,6 +139,7 @@ pub(crate) fn decoder_for(desc: &TypeDesc) -> Result<Box<dyn ColumnDecoder>> {
         Layout::Dynamic(_) => Box::new(dynamic::DynamicColumn::new()),
         Layout::Json(j) => Box::new(json::JsonColumn::new(j)?),
         Layout::QBit(shape) => Box::new(qbit::QBitColumn::new(shape)),
+        Layout::Aggregate(program) => Box::new(aggregate::AggregateColumn::new(program)),
     })
 }
 
@@ -170,6 +177,7 @@ pub fn builder_for(desc: &TypeDesc) -> Result<Box<dyn ValueBuilder>> {
         Layout::Dynamic(max_types) => Box::new(dynamic::DynamicValues::new(desc.to_string(), max_types)),
         Layout::Json(j) => Box::new(json::JsonValues::new(desc.to_string(), j.clone())?),
         Layout::QBit(shape) => Box::new(qbit::QBitValues::new(desc.to_string(), shape)),
+        Layout::Aggregate(program) => Box::new(aggregate::AggregateValues::new(desc.to_string(), program)),
     })
 }
 

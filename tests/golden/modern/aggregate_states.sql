@@ -1,0 +1,1 @@
+SELECT k, countState(x), sumState(x), maxState(toString(x)), avgState(x / 3), uniqState(x), uniqExactState(toString(x)), groupArrayState(toString(x)), quantilesState(0.5, 0.9)(x), argMaxState(toString(x), x), sumState(if(x % 3 = 0, NULL, x)) FROM (SELECT number % 50 AS k, number * 7919 % 1000 AS x FROM numbers(20000)) GROUP BY k ORDER BY k
