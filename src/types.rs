@@ -945,7 +945,14 @@ impl fmt::Display for TypeDesc {
                     args.push(format!("max_dynamic_paths={n}"));
                 }
                 for (path, t) in &j.typed_paths {
-                    args.push(format!("{} {t}", Name(path)));
+                    // A path named like a keyword of the list is back-quoted, so that it reads back as a path.
+                    let keyword =
+                        ["SKIP", "max_dynamic_paths", "max_dynamic_types"].iter().any(|k| k.eq_ignore_ascii_case(path));
+                    if keyword {
+                        args.push(format!("`{path}` {t}"));
+                    } else {
+                        args.push(format!("{} {t}", Name(path)));
+                    }
                 }
                 for path in &j.skip {
                     args.push(format!("SKIP {}", Name(path)));
@@ -1022,6 +1029,7 @@ mod tests {
             "JSON(max_dynamic_types=5, max_dynamic_paths=3, `a.b` UInt32, `q r` String, SKIP c, SKIP REGEXP 'x.*')"
         );
         assert_eq!(round("JSON"), "JSON");
+        assert_eq!(round("JSON(`skip` String, SKIP skip)"), "JSON(`skip` String, SKIP skip)");
         assert_eq!(round("Dynamic(max_types = 3)"), "Dynamic(max_types=3)");
         assert_eq!(round("Dynamic"), "Dynamic");
         assert_eq!(round("QBit(Float32, 8)"), "QBit(Float32, 8)");
