@@ -1106,3 +1106,70 @@ fn variant_dynamic_json_and_qbit_move_between_tables_as_the_server_moves_them() 
         c.command(&format!("DROP TABLE {t}")).unwrap();
     }
 }
+
+#[test]
+fn native_input_of_other_types_into_variant_dynamic_and_json_is_converted_by_the_server() {
+    // A Native file whose columns are not of the table's types: into Dynamic, Variant and JSON columns
+    // the server converts (keeping a variant's named tuple and LowCardinality in a Dynamic, inferring
+    // JSON path types its own way), so chc sends those blocks as they are, as the server's own insert.
+    let c = modern();
+    let file = c
+        .raw_query(
+            "SELECT multiIf(number % 3 = 0, (1, 'x')::Tuple(a UInt8, b String)::Variant(Tuple(a UInt8, b String), UInt64), \
+             number % 3 = 1, number::Variant(Tuple(a UInt8, b String), UInt64), NULL) AS v, \
+             toLowCardinality(toString(number))::Variant(LowCardinality(String), UInt8) AS lcv, \
+             concat('{\"a\":{\"b\":', toString(number), '},\"s\":\"x\"}')::JSON(a.b UInt32) AS jt, number AS n \
+             FROM numbers(200) SETTINGS allow_suspicious_low_cardinality_types = 1",
+            Some("Native"),
+        )
+        .unwrap();
+    same_as_server("v Dynamic, lcv Dynamic, jt JSON, n UInt64", "Native", &file, &[]);
+    same_as_server(
+        "v Variant(Tuple(a UInt8, b String), UInt64, String), lcv Dynamic, jt JSON(a.b Int64), n Dynamic",
+        "Native",
+        &file,
+        &[],
+    );
+}
+
+#[test]
+fn aggregate_states_in_text_move_as_the_server_moves_them_beyond_one_batch() {
+    // Megabytes of states in text: chc hands them to the server's parser in batches, each led by a row
+    // of defaults whose states are the functions' empty states (an empty string is no state at all).
+    let c = modern();
+    let columns = "id UInt64, ga AggregateFunction(groupArray, String), ue AggregateFunction(uniqExact, String), \
+        q AggregateFunction(quantiles(0.5, 0.9), UInt64), s AggregateFunction(sum, Nullable(UInt64)), \
+        m AggregateFunction(max, String)";
+    let src = table("chc_agg_src");
+    c.command(&format!("CREATE TABLE {src} ({columns}) ENGINE = Memory")).unwrap();
+    c.command(&format!(
+        "INSERT INTO {src} SELECT number % 50, groupArrayState(repeat('x', number % 40)), uniqExactState(toString(number)), \
+         quantilesState(0.5, 0.9)(number), sumState(if(number % 3 = 0, NULL, number)), maxState(toString(number)) \
+         FROM numbers(100000) GROUP BY 1"
+    ))
+    .unwrap();
+    // (A state read back from bytes may list a hash set in another order, so the tables are compared by
+    // what their states finalize to.)
+    let finals = "id, finalizeAggregation(ga), finalizeAggregation(ue), finalizeAggregation(q), \
+        finalizeAggregation(s), finalizeAggregation(m)";
+    for (ours, theirs) in [("TSV", "TabSeparated"), ("CSV", "CSV"), ("JSONEachRow", "JSONEachRow")] {
+        let text = c.raw_query(&format!("SELECT * FROM {src} ORDER BY id"), Some(theirs)).unwrap();
+        assert!(text.len() > 2 << 20, "{ours}: {} bytes", text.len());
+        let (a, b) = (table("chc_agg_ours"), table("chc_agg_theirs"));
+        for t in [&a, &b] {
+            c.command(&format!("CREATE TABLE {t} ({columns}) ENGINE = Memory")).unwrap();
+        }
+        let out = chc_stdin(&["insert", &a, "--format", ours], &text);
+        assert!(out.status.success(), "{ours}: {}", String::from_utf8_lossy(&out.stderr));
+        c.raw_insert(&b, &[], theirs, &text).unwrap();
+        for (x, y) in [(&a, &b), (&b, &a), (&src, &a)] {
+            let sql = format!("SELECT count() FROM (SELECT {finals} FROM {x} EXCEPT SELECT {finals} FROM {y})");
+            assert_eq!(c.command(&sql).unwrap(), "0", "{ours}: {x} against {y}");
+        }
+        assert_eq!(c.command(&format!("SELECT count() FROM {a}")).unwrap(), "50");
+        for t in [&a, &b] {
+            c.command(&format!("DROP TABLE {t}")).unwrap();
+        }
+    }
+    c.command(&format!("DROP TABLE {src}")).unwrap();
+}

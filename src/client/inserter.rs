@@ -858,14 +858,18 @@ impl Inserter {
     }
 
     /// Whether `block` has exactly this insert's columns and types (what `write_native_block` needs):
-    /// `None` when it does, else what differs.
+    /// `None` when it does, else what differs. A column of another type is accepted where the insert's
+    /// type holds a `Variant`, `Dynamic` or `JSON`: the block then carries its own type and the server
+    /// converts it, exactly as its own insert of the same bytes does (it keeps a variant's alternative
+    /// types, named tuples and `LowCardinality` in a `Dynamic`, and infers a JSON path's type its own way,
+    /// which values converted here could not repeat).
     pub fn native_mismatch(&self, block: &Block<'_>) -> Option<String> {
         let cols = block.columns();
         if cols.len() != self.columns.len() {
             return Some(format!("{} columns for {}", cols.len(), self.columns.len()));
         }
         cols.iter().zip(self.columns.iter().zip(&self.types)).find_map(|(c, ((name, t), desc))| {
-            (c.name() != name || c.desc() != desc)
+            (c.name() != name || (c.desc() != desc && !server_converts(desc)))
                 .then(|| format!("column {} {} where {name} {t} was expected", c.name(), c.type_name()))
         })
     }
@@ -995,6 +999,19 @@ impl Inserter {
             let _ = tx.send(vec![0xff; 16]);
         }
         let _ = self.finish_worker();
+    }
+}
+
+/// Whether the type holds a `Variant`, `Dynamic` or `JSON`, into which only the server converts a
+/// column of another type the way its own insert does.
+fn server_converts(t: &TypeDesc) -> bool {
+    use TypeDesc as T;
+    match t {
+        T::Variant(_) | T::Dynamic { .. } | T::Json(_) | T::Geometry => true,
+        T::Nullable(i) | T::Array(i) | T::LowCardinality(i) => server_converts(i),
+        T::Map(k, v) => server_converts(k) || server_converts(v),
+        T::Tuple(elems) => elems.iter().any(|(_, e)| server_converts(e)),
+        _ => false,
     }
 }
 

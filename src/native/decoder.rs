@@ -341,7 +341,15 @@ impl BlockDecoder {
         let i = self.current;
         let reuse = self.columns.get(i).is_some_and(|c| c.type_name == type_name);
         if !reuse {
-            let desc = TypeDesc::parse(type_name).map_err(|e| input.error(format!("column {}: {e}", self.name)))?;
+            let desc = TypeDesc::parse(type_name).map_err(|e| {
+                // Type names in binary form (a setting of the server's) are not text.
+                let hint = if type_name.bytes().any(|b| b < 0x20) {
+                    " (is output_format_native_encode_types_in_binary_format set? this client reads type names as text)"
+                } else {
+                    ""
+                };
+                input.error(format!("column {}: {e}{hint}", self.name))
+            })?;
             let column = decoder_for(&desc).map_err(|e| match e {
                 Error::UnsupportedType(t) => input.error(format!(
                     "column {:?} has type {type_name}, which this client cannot decode yet (unsupported type {t})",

@@ -388,7 +388,7 @@ impl<'a, R: BufRead> TextRows<'a, R> {
     ) -> Result<Self> {
         let f = Format::of(format).ok_or_else(|| Error::usage("TextRows reads text formats only"))?;
         let defaults_row = defaults_row(f, &columns, server_tz);
-        let defaults = columns.iter().map(|(_, t)| Value::default_of(t)).collect();
+        let defaults = columns.iter().map(|(_, t)| column_default(t)).collect();
         Ok(TextRows {
             format: f,
             input_format: format,
@@ -849,7 +849,7 @@ fn defaults_row(format: Format, columns: &[(String, TypeDesc)], tz: &str) -> Vec
         Format::Json => {
             // Every value written out (an omitted one is not always the type's default: Date32).
             let names: Vec<&[u8]> = columns.iter().map(|(n, _)| n.as_bytes()).collect();
-            let values: Vec<Value<'static>> = columns.iter().map(|(_, t)| Value::default_of(t)).collect();
+            let values: Vec<Value<'static>> = columns.iter().map(|(_, t)| column_default(t)).collect();
             let types: Vec<TypeDesc> = columns.iter().map(|(_, t)| t.clone()).collect();
             r.write_json_row(&mut out, &names, &values, &types);
         }
@@ -858,7 +858,7 @@ fn defaults_row(format: Format, columns: &[(String, TypeDesc)], tz: &str) -> Vec
                 if i > 0 {
                     out.push(if format == Format::Tsv { b'\t' } else { b',' });
                 }
-                let v = Value::default_of(t);
+                let v = column_default(t);
                 if format == Format::Tsv {
                     r.write_tsv(&mut out, &v, t);
                 } else {
@@ -869,6 +869,26 @@ fn defaults_row(format: Format, columns: &[(String, TypeDesc)], tz: &str) -> Vec
     }
     out.push(b'\n');
     out
+}
+
+/// The default value of a column type, as the server would read it back: an aggregate state is the
+/// function's empty state (its bytes depend on the function, which only the codec knows).
+fn column_default(t: &TypeDesc) -> Value<'static> {
+    use TypeDesc as T;
+    match t {
+        T::AggregateFunction { .. } => match crate::native::builder_for(t) {
+            Ok(mut b) => {
+                b.push_default();
+                let mut state = Vec::new();
+                b.encode(&mut state);
+                Value::String(std::borrow::Cow::Owned(state))
+            }
+            Err(_) => Value::default_of(t),
+        },
+        T::LowCardinality(inner) => column_default(inner),
+        T::Tuple(elems) => Value::Tuple(elems.iter().map(|(_, e)| column_default(e)).collect()),
+        t => Value::default_of(t),
+    }
 }
 
 /// The row without its line feed; `None` when it ends in a carriage return (the server's rule for

@@ -18,12 +18,20 @@
 //! | `avg` | the numerator (as `sum`'s) then a LEB128 count | `AggregateFunctionAvg.h` |
 //! | `uniq` | a skip-degree byte, a LEB128 count, that many `UInt32` hashes | `UniquesHashSet.h` |
 //! | `uniqExact` | a LEB128 count, that many keys (a number as itself; strings and several arguments as 128-bit hashes) | `AggregateFunctionUniq.h` |
-//! | `groupArray`, `groupArray(N)` | a LEB128 count, that many elements (numbers as themselves, strings length-prefixed) | `AggregateFunctionGroupArray.cpp` |
+//! | `groupArray`, `groupArray(N)`, `groupUniqArray` | a LEB128 count, that many elements (numbers as themselves, strings length-prefixed) | `AggregateFunctionGroupArray.cpp`, `AggregateFunctionGroupUniqArray.h` |
+//! | `groupArrayLast(N)` | as `groupArray`, then a `UInt64` count of all values seen | `AggregateFunctionGroupArray.cpp` |
 //! | `quantile`, `quantiles`, `median` (and their parameters) | reservoir: `UInt64` sample size, `UInt64` count, the generator's state as a string, `min(count, sample size)` values | `ReservoirSampler.h` |
+//! | `quantileExact`, `quantilesExact`, `medianExact` | a LEB128 count, that many values | `QuantileExact.h` |
+//! | `sumWithOverflow` | the sum in the argument's own type | `AggregateFunctionSum.h` |
+//! | `sumKahan` | the `Float64` sum and its compensation | `AggregateFunctionSum.h` |
+//! | `sumCount` | as `avg` | `AggregateFunctionSumCount.h` |
+//! | `anyHeavy` | a single-value state, then a `UInt64` counter | `AggregateFunctionAnyHeavy.cpp` |
 //!
-//! A `Nullable` argument adds a has-value byte before the state (`AggregateFunctionNull.h`; not for
-//! `count`), the `If` combinator keeps the state of the function it wraps. Any other function is
-//! refused with an error naming it.
+//! A `Nullable` argument adds a has-value byte before the state (the Null combinator,
+//! `AggregateFunctionNull.h`), except for the functions that read NULLs themselves (`count`,
+//! `groupArray`, `groupArrayLast`, `groupUniqArray`, `sumCount`: elements are then of the inner type).
+//! The `If` combinator keeps the state of the function it wraps. Any other function is refused with an
+//! error naming it.
 
 use crate::error::Result;
 use crate::native::buffer::AlignedBuf;
@@ -47,6 +55,11 @@ pub(crate) enum Op {
     SizedString,
     /// A byte; when non-zero, the next `len` ops.
     Flag(u32),
+    /// The Null combinator's byte, read as `Flag`. Its state of no rows at all is this byte, then (when
+    /// it is 1) the wrapped function's empty state: 0 for functions whose result is nullable, 1 for
+    /// those whose result is not (`uniq`, `uniqExact`, the arrays of `quantiles` and
+    /// `quantilesExact`), as 26.9 writes them.
+    NullFlag(u32, u8),
     /// A LEB128 count, then the next `len` ops that many times.
     Count(u32),
     /// A LEB128 count, then that many items of `n` bytes.
@@ -60,9 +73,10 @@ pub(crate) fn layout(function: &str, args: &[TypeDesc]) -> std::result::Result<V
     let name = function.split('(').next().unwrap_or(function).trim();
     let unsupported = || {
         format!(
-            "AggregateFunction({function}, …) states cannot be read: only count, sum, min, max, any, anyLast, \
-             argMin, argMax, avg, uniq, uniqExact, groupArray, quantile, quantiles and median (and their If and \
-             Nullable forms) have known layouts here"
+            "AggregateFunction({function}, …) states cannot be read: only count, sum, sumWithOverflow, sumKahan, \
+             sumCount, min, max, any, anyLast, anyHeavy, argMin, argMax, avg, uniq, uniqExact, groupArray, \
+             groupArrayLast, groupUniqArray, quantile(s), median, quantile(s)Exact and medianExact (over numbers \
+             or strings as listed in the docs, with their If and Nullable forms) have known layouts here"
         )
     };
     // -If: the wrapped function's state; its last argument is the condition.
@@ -109,15 +123,32 @@ pub(crate) fn layout(function: &str, args: &[TypeDesc]) -> std::result::Result<V
         ("uniq", n) if n > 0 => vec![Op::Fixed(1), Op::CountFixed(4)],
         ("uniqExact", 1) if !is_string(&plain[0]) => vec![Op::CountFixed(size(&plain[0]).ok_or_else(unsupported)?)],
         ("uniqExact", n) if n > 0 => vec![Op::CountFixed(16)],
-        ("groupArray", 1) if is_string(&plain[0]) => vec![Op::Count(1), Op::Str],
-        ("groupArray", 1) => vec![Op::CountFixed(size(&plain[0]).ok_or_else(unsupported)?)],
+        ("sumWithOverflow", 1) if numeric(&plain[0]) => vec![Op::Fixed(size(&plain[0]).ok_or_else(unsupported)?)],
+        ("sumKahan", 1) if numeric(&plain[0]) => vec![Op::Fixed(16)],
+        ("sumCount", 1) => vec![Op::Fixed(sum_size(&plain[0]).ok_or_else(unsupported)?), Op::VarUInt],
+        ("anyHeavy", 1) => {
+            let mut ops = single(&plain[0]).ok_or_else(unsupported)?;
+            ops.push(Op::Fixed(8));
+            ops
+        }
+        ("groupArray" | "groupUniqArray", 1) if is_string(&plain[0]) => vec![Op::Count(1), Op::Str],
+        ("groupArray" | "groupUniqArray", 1) => vec![Op::CountFixed(size(&plain[0]).ok_or_else(unsupported)?)],
+        ("groupArrayLast", 1) if is_string(&plain[0]) => vec![Op::Count(1), Op::Str, Op::Fixed(8)],
+        ("groupArrayLast", 1) => vec![Op::CountFixed(size(&plain[0]).ok_or_else(unsupported)?), Op::Fixed(8)],
         ("quantile" | "quantiles" | "median", 1) if numeric(one.ok_or_else(unsupported)?) => {
             vec![Op::Reservoir(size(&plain[0]).ok_or_else(unsupported)?)]
         }
+        ("quantileExact" | "quantilesExact" | "medianExact", 1) if numeric(&plain[0]) => {
+            vec![Op::CountFixed(size(&plain[0]).ok_or_else(unsupported)?)]
+        }
         _ => return Err(unsupported()),
     };
-    Ok(if nullable {
-        let mut ops = vec![Op::Flag(state.len() as u32)];
+    // Functions that read NULLs themselves keep their own state; every other one is wrapped by the
+    // Null combinator, which puts a has-value byte first (as 26.9 writes them).
+    let null_aware = matches!(name, "groupArray" | "groupUniqArray" | "groupArrayLast" | "sumCount");
+    Ok(if nullable && !null_aware {
+        let empty = u8::from(matches!(name, "uniq" | "uniqExact" | "quantiles" | "quantilesExact"));
+        let mut ops = vec![Op::NullFlag(state.len() as u32, empty)];
         ops.extend(state);
         ops
     } else {
@@ -279,8 +310,8 @@ impl Machine {
                     }
                     read = Some(size.max(0) as u64);
                 }
-                (Op::Flag(_), 0) => read = Some(1),
-                (Op::Flag(len), 1) => {
+                (Op::Flag(_) | Op::NullFlag(..), 0) => read = Some(1),
+                (Op::Flag(len) | Op::NullFlag(len, _), 1) => {
                     if self.last & 0xff != 0 {
                         body = Some((frame.pc + 1, len as usize));
                     }
@@ -310,7 +341,7 @@ impl Machine {
                 (op, _) => {
                     // The op is done: skip it and its body.
                     let skip = match op {
-                        Op::Flag(len) | Op::Count(len) => len as usize,
+                        Op::Flag(len) | Op::NullFlag(len, _) | Op::Count(len) => len as usize,
                         _ => 0,
                     };
                     frame.pc += 1 + skip;
@@ -505,6 +536,12 @@ impl ValueBuilder for AggregateValues {
                 Op::SizedString => empty.extend_from_slice(&(-1i32).to_le_bytes()),
                 Op::Flag(len) => {
                     empty.push(0);
+                    i += len as usize;
+                }
+                // The wrapped function's empty state follows when the byte is 1.
+                Op::NullFlag(_, 1) => empty.push(1),
+                Op::NullFlag(len, byte) => {
+                    empty.push(byte);
                     i += len as usize;
                 }
                 Op::Count(len) => {

@@ -176,7 +176,14 @@ impl DynamicColumn {
             } else {
                 TypeDesc::parse(name).map_err(|e| input.error(format!("Dynamic type: {e}")))?
             };
-            decoders.push(super::decoder_for(&t).map_err(|e| input.error(format!("Dynamic type {name}: {e}")))?);
+            decoders.push(super::decoder_for(&t).map_err(|e| match e {
+                // Worded as the decoder words a column it cannot decode, so that callers that fall back
+                // to the server's text (chc) do so here too.
+                crate::error::Error::UnsupportedType(u) => input.error(format!(
+                    "a Dynamic column holds values of type {name}, which this client cannot decode yet (unsupported type {u})"
+                )),
+                e => input.error(format!("Dynamic type {name}: {e}")),
+            })?);
             types.push(t);
         }
         self.typed = types.iter().map(|t| Arc::new(t.clone())).collect();
