@@ -209,3 +209,18 @@ fn aggregate_states_match_server_rendering() {
         FROM (SELECT number % 50 AS k, number * 7919 % 1000 AS x FROM numbers(5000)) GROUP BY k ORDER BY k";
     assert_eq!(compare(sql), 50 * 10);
 }
+
+#[test]
+fn flattened_dynamic_and_json_match_server_rendering() {
+    // The flattened structures the server writes when asked for them: Dynamic types in its own order
+    // with an index column (shared-variant types among them), JSON paths all dynamic.
+    let settings = "SETTINGS output_format_native_use_flattened_dynamic_and_json_serialization = 1";
+    let sql = format!(
+        "SELECT multiIf(n % 5 = 0, NULL, n % 5 = 1, toString(n)::Dynamic, n % 5 = 2, n::Dynamic, n % 5 = 3, [n, NULL]::Dynamic, \
+         (n, 'x')::Tuple(a UInt64, b String)::Dynamic) AS d, d::Dynamic(max_types = 1) AS d1, [d, NULL] AS ad, \
+         concat('{{\"a\":{{\"b\":', toString(n), '}},\"s\":\"x', toString(n), '\"', if(n % 3 = 0, ',\"f\":1.5', ''), \
+         if(n % 4 = 0, ',\"arr\":[{{\"k\":\"v\"}}]', ''), '}}') AS src, src::JSON AS j, src::JSON(max_dynamic_paths = 1) AS j1, \
+         src::JSON(a.b UInt32) AS jt FROM (SELECT number AS n FROM numbers(2000)) {settings}"
+    );
+    assert_eq!(compare(&sql), 2000 * 7);
+}

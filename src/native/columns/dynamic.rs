@@ -7,6 +7,11 @@
 //! types and their names, then the variant's own prefix. The variant's alternatives are those types and
 //! `SharedVariant`, sorted by name, which is the order of the discriminators.
 //!
+//! Asked for (`output_format_native_use_flattened_dynamic_and_json_serialization`), the server writes the
+//! flattened structure instead: version 3, the types (every one it holds, those of the shared variant
+//! too) in its own order, then an index per row (the type's position; the count for NULL) and each
+//! type's rows. It is read as a variant whose NULL is the count, with at most 254 types.
+//!
 //! The structure comes from the wire, so the decoder builds the variant when the prefix arrives (and
 //! keeps it while the next block's types are the same). Counts and names are bounded before anything
 //! is allocated for them; shared-variant values are checked when their block completes, so reading a
@@ -50,6 +55,8 @@ pub(crate) struct DynamicPrefix {
     count: u64,
     name: Vec<u8>,
     names: Vec<String>,
+    /// Whether this block's structure is the flattened one (version 3).
+    flattened: bool,
 }
 
 impl DynamicPrefix {
@@ -61,6 +68,7 @@ impl DynamicPrefix {
             count: 0,
             name: Vec::new(),
             names: Vec::new(),
+            flattened: false,
         }
     }
 
@@ -72,13 +80,20 @@ impl DynamicPrefix {
                 Prefix::Version => {
                     let Some(v) = self.version.feed(input) else { return Ok(None) };
                     self.names.clear();
+                    self.flattened = v == 3;
                     self.state = match v {
                         1 => Prefix::MaxTypes,
-                        2 => Prefix::Count,
+                        2 | 3 => Prefix::Count,
+                        4 => {
+                            return Err(input.error(
+                                "Dynamic structure version 4 (types in binary form) is not supported: leave \
+                                 output_format_native_encode_types_in_binary_format off",
+                            ));
+                        }
                         v => {
-                            return Err(
-                                input.error(format!("Dynamic structure version {v} is not supported (1 and 2 are)"))
-                            );
+                            return Err(input.error(format!(
+                                "Dynamic structure version {v} is not supported (1, 2 and the flattened 3 are)"
+                            )));
                         }
                     };
                 }
@@ -136,7 +151,10 @@ pub struct DynamicColumn {
     /// The types in variant order (`SharedVariant` as `String`).
     types: Vec<TypeDesc>,
     typed: Vec<Arc<TypeDesc>>,
+    /// The shared variant's alternative (`usize::MAX` when flattened: there is none).
     shared: usize,
+    /// Whether the current variant is a flattened block's.
+    flattened: bool,
     variant: VariantColumn,
     checked: bool,
 }
@@ -151,26 +169,33 @@ impl DynamicColumn {
             types: vec![TypeDesc::String],
             typed: vec![Arc::new(TypeDesc::String)],
             shared: 0,
+            flattened: false,
             variant: VariantColumn::new(vec![Box::new(super::string::StringColumn::default())]),
             checked: false,
         }
     }
 
-    /// Builds the variant for a block's type names (kept when they are the previous block's).
+    /// Builds the variant for a block's type names (kept when they are the previous block's). The
+    /// flattened structure lists the types in its own order, without a shared variant, and NULL is the
+    /// index past the last type.
     fn install(&mut self, mut names: Vec<String>, input: &Input<'_>) -> Result<()> {
-        names.push(SHARED_VARIANT.to_string());
-        names.sort();
-        if names.windows(2).any(|w| w[0] == w[1]) {
+        let flattened = self.prefix.flattened;
+        if !flattened {
+            names.push(SHARED_VARIANT.to_string());
+            names.sort();
+        }
+        if names.iter().collect::<std::collections::HashSet<_>>().len() != names.len() {
             return Err(input.error("Dynamic column declares a type twice"));
         }
-        if names == self.names {
+        if names == self.names && flattened == self.flattened {
             return Ok(());
         }
         let mut types = Vec::with_capacity(names.len());
         let mut decoders = Vec::with_capacity(names.len());
-        let mut shared = 0;
+        // A flattened block has no shared variant: its index is past the end.
+        let mut shared = if flattened { usize::MAX } else { 0 };
         for (i, name) in names.iter().enumerate() {
-            let t = if name == SHARED_VARIANT {
+            let t = if name == SHARED_VARIANT && !flattened {
                 shared = i;
                 TypeDesc::String
             } else {
@@ -189,8 +214,12 @@ impl DynamicColumn {
         self.typed = types.iter().map(|t| Arc::new(t.clone())).collect();
         self.types = types;
         self.shared = shared;
-        self.names = names;
         self.variant = VariantColumn::new(decoders);
+        if flattened {
+            self.variant.set_flattened(names.len() as u8);
+        }
+        self.names = names;
+        self.flattened = flattened;
         Ok(())
     }
 
@@ -210,7 +239,7 @@ impl DynamicColumn {
 
     /// Checks every shared-variant value of the block (so `value` never meets bad bytes).
     fn check_shared(&self, input: &Input<'_>) -> Result<()> {
-        let column = &self.variant.variant_columns()[self.shared];
+        let Some(column) = self.variant.variant_columns().get(self.shared) else { return Ok(()) };
         for pos in 0..column.rows() {
             let Value::String(bytes) = column.value(pos) else { continue };
             let mut r = Reader::new(&bytes);

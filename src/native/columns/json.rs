@@ -7,8 +7,11 @@
 //! LEB128 `max_dynamic_paths` (26.9 writes the number of paths), 2 (V2): nothing more — then the number
 //! of dynamic paths and their names (sorted), then each typed path's prefix, then each dynamic path's
 //! `Dynamic` prefix. The data is the typed paths' columns, the dynamic paths' columns, then the shared
-//! data. (Versions 1, "STRING", and 3, "FLATTENED", come only when asked for with output settings;
-//! they are refused with a clear error.)
+//! data. Asked for (`output_format_native_use_flattened_dynamic_and_json_serialization`), the server
+//! writes version 3, "FLATTENED": the paths that are not typed (dynamic and shared alike) listed without
+//! a `max_dynamic_paths`, each a flattened `Dynamic` column, and no shared data. (Version 1, "STRING",
+//! JSON text per row, comes only with `output_format_native_write_json_as_string`; it is refused with
+//! a clear error.)
 //!
 //! A row's value is [`Value::Json`]: its typed paths, its non-NULL dynamic paths and its shared-data
 //! paths, each value with its type, sorted by path.
@@ -58,6 +61,8 @@ pub struct JsonColumn {
     current: usize,
     finished_bytes: usize,
     checked: bool,
+    /// Whether this block's structure is the flattened one (every path a dynamic one, no shared data).
+    flattened: bool,
 }
 
 fn shared_type() -> TypeDesc {
@@ -86,6 +91,7 @@ impl JsonColumn {
             current: 0,
             finished_bytes: 0,
             checked: false,
+            flattened: false,
         })
     }
 
@@ -96,7 +102,7 @@ impl JsonColumn {
             Some(self.typed[i].1.as_mut())
         } else if i < typed + dynamic {
             Some(&mut self.dynamic[i - typed].1)
-        } else if i == typed + dynamic {
+        } else if i == typed + dynamic && !self.flattened {
             Some(self.shared.as_mut())
         } else {
             None
@@ -121,6 +127,9 @@ impl JsonColumn {
 
     /// The shared-data entries of a row: (path, binary value).
     fn shared_entries(&self, row: usize) -> Vec<(Cow<'_, str>, &[u8])> {
+        if self.flattened {
+            return Vec::new();
+        }
         let ColumnView::Array { offsets, inner } = self.shared.view() else { return Vec::new() };
         let ColumnView::Tuple(elems) = inner.view() else { return Vec::new() };
         let (Some(paths), Some(values)) = (elems.get(0), elems.get(1)) else { return Vec::new() };
@@ -214,19 +223,14 @@ impl ColumnDecoder for JsonColumn {
                 Prefix::Version => {
                     let Some(v) = self.version.feed(input) else { return Ok(false) };
                     self.paths.clear();
+                    self.flattened = v == 3;
                     self.state = match v {
                         0 => Prefix::MaxPaths,
-                        2 => Prefix::Count,
+                        2 | 3 => Prefix::Count,
                         1 => {
                             return Err(input.error(
                                 "JSON as strings (output_format_native_write_json_as_string) is not supported: \
                                  leave that setting off",
-                            ));
-                        }
-                        3 => {
-                            return Err(input.error(
-                                "the flattened JSON serialization is not supported: leave \
-                                 output_format_native_use_flattened_dynamic_and_json_serialization off",
                             ));
                         }
                         v => return Err(input.error(format!("unknown JSON serialization version {v}"))),
@@ -290,7 +294,7 @@ impl ColumnDecoder for JsonColumn {
                         self.state = Prefix::Dynamic(i + 1);
                     }
                     None => {
-                        if !self.shared.decode_prefix(input)? {
+                        if !self.flattened && !self.shared.decode_prefix(input)? {
                             return Ok(false);
                         }
                         self.state = Prefix::Done;
@@ -325,7 +329,7 @@ impl ColumnDecoder for JsonColumn {
             self.typed[i].1.stored_bytes()
         } else if i < typed + dynamic {
             self.dynamic[i - typed].1.stored_bytes()
-        } else if i == typed + dynamic {
+        } else if i == typed + dynamic && !self.flattened {
             self.shared.stored_bytes()
         } else {
             0

@@ -46,6 +46,10 @@ pub struct VariantColumn {
     current: usize,
     finished_bytes: usize,
     variants: Vec<Box<dyn ColumnDecoder>>,
+    /// A flattened Dynamic's index column: no mode prefix, and this index means NULL.
+    flattened_null: Option<u8>,
+    /// The flattened indexes read so far (mapped to discriminators when complete).
+    flat: Vec<u8>,
 }
 
 impl VariantColumn {
@@ -65,7 +69,15 @@ impl VariantColumn {
             current: 0,
             finished_bytes: 0,
             variants,
+            flattened_null: None,
+            flat: Vec::new(),
         }
+    }
+
+    /// Reads a flattened Dynamic's index column instead: no mode prefix, `null` (the number of types)
+    /// for NULL rows.
+    pub(crate) fn set_flattened(&mut self, null: u8) {
+        self.flattened_null = Some(null);
     }
 
     /// Row `row`'s discriminator and its row in that alternative's column; `None` for NULL.
@@ -188,6 +200,7 @@ impl ColumnDecoder for VariantColumn {
         self.discriminators_done = false;
         self.granule_rows = None;
         self.granule_format = None;
+        self.flat.clear();
         self.current = 0;
         self.finished_bytes = 0;
         self.prefix_current = 0;
@@ -197,6 +210,9 @@ impl ColumnDecoder for VariantColumn {
     }
 
     fn decode_prefix(&mut self, input: &mut Input<'_>) -> Result<bool> {
+        if self.flattened_null.is_some() {
+            self.compact = Some(false);
+        }
         if self.prefix_current == 0 && self.compact.is_none() {
             let Some(mode) = self.mode.feed(input) else { return Ok(false) };
             self.compact = Some(match mode {
@@ -216,7 +232,22 @@ impl ColumnDecoder for VariantColumn {
 
     fn decode(&mut self, input: &mut Input<'_>) -> Result<bool> {
         if !self.discriminators_done {
-            if self.compact == Some(true) {
+            if let Some(null) = self.flattened_null {
+                let want = self.rows - self.flat.len();
+                self.flat.extend_from_slice(input.take(want));
+                if self.flat.len() < self.rows {
+                    return Ok(false);
+                }
+                for d in &mut self.flat {
+                    if *d == null {
+                        *d = NULL_DISCRIMINATOR;
+                    } else if *d > null {
+                        return Err(input.error(format!("flattened Dynamic index {d} where {null} types are declared")));
+                    }
+                }
+                self.discriminators.extend_from_slice(&self.flat)?;
+                self.flat.clear();
+            } else if self.compact == Some(true) {
                 if !self.read_granules(input)? {
                     return Ok(false);
                 }
