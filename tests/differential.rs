@@ -224,3 +224,20 @@ fn flattened_dynamic_and_json_match_server_rendering() {
     );
     assert_eq!(compare(&sql), 2000 * 7);
 }
+
+#[test]
+fn new_types_nested_three_deep_with_empty_and_huge_values_match_server_rendering() {
+    // Pseudo-random values (sipHash of the row) three levels deep, NULLs, empty strings, arrays and
+    // objects, and values of a megabyte, through Variant, Dynamic and JSON.
+    let sql = "SELECT \
+        [map('k' || toString(n % 3), multiIf(n % 4 = 0, NULL, n % 4 = 1, [toString(sipHash64(n)), NULL, '']::Variant(Array(Nullable(String)), UInt64), \
+            n % 4 = 2, toUInt64(sipHash64(n, 1) % 1000)::Variant(Array(Nullable(String)), UInt64), []::Array(Nullable(String))::Variant(Array(Nullable(String)), UInt64)))] AS deep_variant, \
+        [[multiIf(n % 5 = 0, NULL, n % 5 = 1, map('a', [n, NULL])::Dynamic, n % 5 = 2, [[toString(n)]]::Dynamic, n % 5 = 3, ''::Dynamic, \
+            (toDecimal64(n / 7, 3), [toIPv6('::1')])::Tuple(d Decimal(18, 3), a Array(IPv6))::Dynamic)]] AS deep_dynamic, \
+        concat('{\"a\":{\"b\":{\"c\":[', toString(sipHash64(n) % 100), ',[1,[2]],{\"d\":\"x\"}]}}', if(n % 3 = 0, ',\"e\":{}', ''), \
+            if(n % 7 = 0, concat(',\"big\":\"', repeat('y', 1000000), '\"'), ''), ',\"arr\":[[{\"k\":[', toString(n), ']}]]}')::JSON AS deep_json, \
+        if(n % 9 = 0, repeat('z', 1000000), toString(n))::Variant(String, UInt64) AS huge_variant, \
+        if(n % 11 = 0, repeat('w', 1000000)::Dynamic, n::Dynamic)::Dynamic(max_types = 1) AS huge_dynamic \
+        FROM (SELECT number AS n FROM numbers(300)) SETTINGS allow_suspicious_variant_types = 1";
+    assert_eq!(compare(sql), 300 * 5);
+}

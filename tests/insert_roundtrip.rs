@@ -225,7 +225,8 @@ fn variant_dynamic_json_and_geometry_round_trip_through_our_encoder() {
     let cols = "n UInt64, v Variant(String, UInt64, Array(Nullable(Int16)), Tuple(a UInt8, b String)), d Dynamic, \
         d0 Dynamic(max_types = 0), ad Array(Dynamic), j JSON, j2 JSON(max_dynamic_paths = 1, max_dynamic_types = 1), \
         jt JSON(a.b UInt32, SKIP skipped), aj Array(JSON), g Geometry, mv Map(String, Variant(String, Float64)), \
-        q QBit(Float32, 10), qs QBit(Int8, 16, 8), qb Array(QBit(BFloat16, 3))";
+        q QBit(Float32, 10), qs QBit(Int8, 16, 8), qb Array(QBit(BFloat16, 3)), \
+        deep Array(Map(String, Variant(Array(Nullable(String)), UInt64))), dd Array(Array(Dynamic)), big Dynamic(max_types = 1)";
     for t in [&src, &dst] {
         c.command(&format!("CREATE TABLE {t} ({cols}) ENGINE = Memory")).unwrap();
     }
@@ -239,7 +240,11 @@ fn variant_dynamic_json_and_geometry_round_trip_through_our_encoder() {
         "INSERT INTO {src} SELECT n, {v} AS v, v, v, [v::Dynamic, n::Dynamic, NULL], {json} AS j, j, j, [j::JSON, '{{}}'::JSON], {g}, \
          map('k', if(n % 2 = 0, toString(n)::Variant(String, Float64), (n / 3)::Variant(String, Float64))), \
          arrayMap(i -> toFloat32(n * i) / 7 - 100, range(10)), arrayMap(i -> toInt8((n + i) % 256 - 128), range(16)), \
-         [arrayMap(i -> toBFloat16(n - i * 1.5), range(3))::QBit(BFloat16, 3)] \
+         [arrayMap(i -> toBFloat16(n - i * 1.5), range(3))::QBit(BFloat16, 3)], \
+         [map('k' || toString(n % 3), multiIf(n % 4 = 0, NULL, n % 4 = 1, [toString(n), NULL, '']::Variant(Array(Nullable(String)), UInt64), \
+           n % 4 = 2, n::Variant(Array(Nullable(String)), UInt64), []::Array(Nullable(String))::Variant(Array(Nullable(String)), UInt64)))], \
+         [[multiIf(n % 3 = 0, NULL, n % 3 = 1, map('a', [n, NULL])::Dynamic, (toDecimal64(n / 7, 3), [toIPv6('::1')])::Tuple(d Decimal(18, 3), a Array(IPv6))::Dynamic)]], \
+         if(n % 500 = 0, repeat('w', 100000)::Dynamic, n::Dynamic) \
          FROM (SELECT number AS n FROM numbers(3000))"
     ))
     .unwrap();
@@ -249,7 +254,8 @@ fn variant_dynamic_json_and_geometry_round_trip_through_our_encoder() {
     let text = "n, toString(v), variantType(v), toString(d), dynamicType(d), toString(d0), dynamicType(d0), \
         toString(ad), arrayMap(x -> dynamicType(x), ad), toString(j), toString(j2), toString(jt), toString(aj), \
         toString(g), variantType(g), toString(mv), toString(JSONAllPathsWithTypes(j)), toString(JSONAllPathsWithTypes(j2)), \
-        toString(JSONSharedDataPaths(j2)), toString(q), toString(qs), toString(qb)";
+        toString(JSONSharedDataPaths(j2)), toString(q), toString(qs), toString(qb), toString(deep), toString(dd), \
+        toString(arrayMap(x -> arrayMap(y -> dynamicType(y), x), dd)), toString(big), dynamicType(big)";
     for (a, b) in [(&src, &dst), (&dst, &src)] {
         let diff =
             c.command(&format!("SELECT count() FROM (SELECT {text} FROM {a} EXCEPT SELECT {text} FROM {b})")).unwrap();
