@@ -379,7 +379,7 @@ impl Client {
                 Vec::new(),
             ));
         }
-        if opts.client_side_binding {
+        if opts.client_side_binding || crate::params::server::binds_on_client(sql, dialects) {
             return Ok((
                 Cow::Owned(crate::params::substitute_server_placeholders_for(&self.server_version, sql, &opts.params)?),
                 Vec::new(),

@@ -110,7 +110,15 @@ impl LiteralWriter {
                 push(out, precision);
                 out.push_str(", 'UTC')");
             }
-            Value::Variant { value, .. } => self.write(out, value),
+            // A variant's value with the type it implies: a bare `1` is a UInt8, which converts to no
+            // Variant that lacks UInt8.
+            Value::Variant { value, .. } => {
+                out.push_str("CAST(");
+                self.write(out, value);
+                out.push_str(", ");
+                write_string(out, value.implied_type().to_string().as_bytes());
+                out.push(')');
+            }
             Value::Dynamic { ty, value } => {
                 out.push_str("CAST(");
                 self.write(out, value);
@@ -151,6 +159,15 @@ impl LiteralWriter {
     pub fn write_typed(&mut self, out: &mut String, v: &Value<'_>, t: &TypeDesc) {
         let t = crate::format::text::strip(t);
         match (v, t) {
+            // A variant's value as its alternative (a tuple does not convert to Geometry, a Point does).
+            (Value::Variant { discriminator, value }, t) => {
+                let alt = crate::format::text::alternative(t, *discriminator);
+                out.push_str("CAST(");
+                self.write_typed(out, value, &alt);
+                out.push_str(", ");
+                write_string(out, alt.to_string().as_bytes());
+                out.push(')');
+            }
             (Value::Array(items), _) if items.is_empty() => {
                 out.push_str("CAST([], ");
                 write_string(out, t.to_string().as_bytes());
