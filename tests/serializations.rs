@@ -27,8 +27,8 @@ fn u64le(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(&v.to_le_bytes());
 }
 
-/// The server's TSV of what it stored from `block`, against ours of the same bytes (decoded whole and
-/// one byte at a time).
+/// The server's TSV of what it stored from `block`, against ours of the same bytes: decoded whole, one
+/// byte at a time, and in two chunks cut at every position.
 fn same_as_server(columns: &str, block: &[u8]) {
     let c = modern();
     let t = table("ser17");
@@ -36,11 +36,14 @@ fn same_as_server(columns: &str, block: &[u8]) {
     c.raw_insert(&t, &[], "Native", block).unwrap_or_else(|e| panic!("the server refused the block: {e}"));
     let server = c.raw_query(&format!("SELECT * FROM {t}"), Some("TabSeparated")).unwrap();
     c.command(&format!("DROP TABLE {t}")).unwrap();
-    for step in [block.len(), 1] {
+    let mut splits: Vec<Vec<&[u8]>> = vec![vec![block], block.chunks(1).collect()];
+    splits.extend((1..block.len()).map(|cut| vec![&block[..cut], &block[cut..]]));
+    for chunks in splits {
+        let step = chunks[0].len();
         let mut d = BlockDecoder::new();
         let mut r = TextRenderer::new(c.server_timezone());
         let mut ours = Vec::new();
-        for chunk in block.chunks(step) {
+        for chunk in chunks {
             let mut chunk = chunk;
             while let Some(b) = d.feed(&mut chunk).unwrap() {
                 let types: Vec<_> = b.columns().iter().map(|c| c.desc().clone()).collect();
@@ -56,7 +59,7 @@ fn same_as_server(columns: &str, block: &[u8]) {
             }
         }
         d.finish().unwrap();
-        assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&server), "chunks of {step}");
+        assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&server), "first chunk of {step}");
     }
 }
 

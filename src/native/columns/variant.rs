@@ -35,8 +35,9 @@ pub struct VariantColumn {
     /// The mode read in this block's prefix (`None` until read).
     compact: Option<bool>,
     prefix_current: usize,
-    /// Compact mode: the current granule's rows, once read, and its format byte, once read.
-    granule_rows: Option<usize>,
+    /// Compact mode: where the current granule's discriminators end (rows before it plus its rows),
+    /// once its row count is read, and its format byte, once read.
+    granule_end: Option<usize>,
     granule_format: Option<u8>,
     varint: crate::native::input::VarUInt,
     discriminators: AlignedBuf,
@@ -60,7 +61,7 @@ impl VariantColumn {
             mode: U64Reader::default(),
             compact: None,
             prefix_current: 0,
-            granule_rows: None,
+            granule_end: None,
             granule_format: None,
             varint: Default::default(),
             discriminators: AlignedBuf::new(),
@@ -99,8 +100,9 @@ impl VariantColumn {
     /// Compact discriminators: granules until the block's rows are covered. True once they are.
     fn read_granules(&mut self, input: &mut Input<'_>) -> Result<bool> {
         while self.discriminators.len() < self.rows {
-            let rows = match self.granule_rows {
-                Some(r) => r,
+            // The granule's end is fixed when its count is read: its bytes may come in several chunks.
+            let end = match self.granule_end {
+                Some(e) => e,
                 None => {
                     let Some(n) = self.varint.feed(input)? else { return Ok(false) };
                     let left = self.rows - self.discriminators.len();
@@ -109,8 +111,9 @@ impl VariantColumn {
                             input.error(format!("compact Variant granule of {n} rows where {left} rows are left"))
                         );
                     }
-                    self.granule_rows = Some(n as usize);
-                    n as usize
+                    let end = self.discriminators.len() + n as usize;
+                    self.granule_end = Some(end);
+                    end
                 }
             };
             let format = match self.granule_format {
@@ -121,21 +124,21 @@ impl VariantColumn {
                     f
                 }
             };
-            let target = self.discriminators.len() + rows;
             match format {
                 0 => {
-                    // read_fixed fills up to `target` across chunks.
-                    if !read_fixed(&mut self.discriminators, target, input)? {
+                    // read_fixed fills up to `end` across chunks.
+                    if !read_fixed(&mut self.discriminators, end, input)? {
                         return Ok(false);
                     }
                 }
                 1 => {
                     let Some(&d) = input.take(1).first() else { return Ok(false) };
+                    let rows = end - self.discriminators.len();
                     self.discriminators.extend_zeroed(rows)?.fill(d);
                 }
                 f => return Err(input.error(format!("unknown compact Variant granule format {f}"))),
             }
-            self.granule_rows = None;
+            self.granule_end = None;
             self.granule_format = None;
         }
         Ok(true)
@@ -198,7 +201,7 @@ impl ColumnDecoder for VariantColumn {
         self.discriminators.clear();
         self.positions.clear();
         self.discriminators_done = false;
-        self.granule_rows = None;
+        self.granule_end = None;
         self.granule_format = None;
         self.flat.clear();
         self.current = 0;
