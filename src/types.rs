@@ -171,6 +171,24 @@ impl TypeDesc {
         )
     }
 
+    /// Whether this type or any type inside it (elements, keys and values, alternatives, typed JSON
+    /// paths) satisfies `f`.
+    pub fn contains(&self, f: &impl Fn(&TypeDesc) -> bool) -> bool {
+        use TypeDesc::*;
+        f(self)
+            || match self {
+                Nullable(i) | Array(i) | LowCardinality(i) | SimpleAggregateFunction(_, i) => i.contains(f),
+                QBit { element, .. } => element.contains(f),
+                Map(k, v) => k.contains(f) || v.contains(f),
+                Tuple(items) => items.iter().any(|(_, t)| t.contains(f)),
+                Nested(items) => items.iter().any(|(_, t)| t.contains(f)),
+                Variant(items) => items.iter().any(|t| t.contains(f)),
+                Json(j) => j.typed_paths.iter().any(|(_, t)| t.contains(f)),
+                AggregateFunction { args, .. } => args.iter().any(|t| t.contains(f)),
+                _ => false,
+            }
+    }
+
     /// The time zones of the type's date-times, at any depth, each once (`None`: the server's).
     pub fn time_zones(&self) -> Vec<Option<String>> {
         fn walk(t: &TypeDesc, out: &mut Vec<Option<String>>) {

@@ -1006,13 +1006,7 @@ impl Inserter {
 /// column of another type the way its own insert does.
 fn server_converts(t: &TypeDesc) -> bool {
     use TypeDesc as T;
-    match t {
-        T::Variant(_) | T::Dynamic { .. } | T::Json(_) | T::Geometry => true,
-        T::Nullable(i) | T::Array(i) | T::LowCardinality(i) => server_converts(i),
-        T::Map(k, v) => server_converts(k) || server_converts(v),
-        T::Tuple(elems) => elems.iter().any(|(_, e)| server_converts(e)),
-        _ => false,
-    }
+    t.contains(&|t| matches!(t, T::Variant(_) | T::Dynamic { .. } | T::Json(_) | T::Geometry))
 }
 
 impl Drop for Inserter {

@@ -46,18 +46,10 @@ pub(crate) fn typed(sql: &str, dialects: &[Dialect], params: &[(String, Value<'_
 /// come back a String), a `Dynamic` or `JSON` infers types (`5` becomes an Int64, and no text is a NULL
 /// Dynamic). Such queries are bound on the client, where a value keeps its alternative and type.
 pub(crate) fn binds_on_client(sql: &str, dialects: &[Dialect]) -> bool {
-    fn guessed(t: &TypeDesc) -> bool {
-        use TypeDesc as T;
-        match t {
-            T::Variant(_) | T::Dynamic { .. } | T::Json(_) | T::Geometry => true,
-            T::Nullable(i) | T::Array(i) | T::LowCardinality(i) => guessed(i),
-            T::Map(k, v) => guessed(k) || guessed(v),
-            T::Tuple(elems) => elems.iter().any(|(_, e)| guessed(e)),
-            _ => false,
-        }
-    }
+    use TypeDesc as T;
+    let guessed = |t: &TypeDesc| matches!(t, T::Variant(_) | T::Dynamic { .. } | T::Json(_) | T::Geometry);
     scan(sql, dialects)
-        .is_ok_and(|s| s.placeholders.iter().any(|p| TypeDesc::parse(&p.type_name).is_ok_and(|t| guessed(&t))))
+        .is_ok_and(|s| s.placeholders.iter().any(|p| TypeDesc::parse(&p.type_name).is_ok_and(|t| t.contains(&guessed))))
 }
 
 /// What a scan of a query for `{name:Type}` placeholders found.

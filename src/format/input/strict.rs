@@ -536,14 +536,7 @@ impl Strict {
 /// alternatives — rules this reader does not repeat.
 fn server_reads(t: &TypeDesc) -> bool {
     use TypeDesc as T;
-    match t {
-        T::Variant(_) | T::Dynamic { .. } | T::Json(_) | T::QBit { .. } | T::Geometry => true,
-        T::Nullable(i) | T::Array(i) | T::LowCardinality(i) | T::SimpleAggregateFunction(_, i) => server_reads(i),
-        T::Map(k, v) => server_reads(k) || server_reads(v),
-        T::Tuple(elems) => elems.iter().any(|(_, e)| server_reads(e)),
-        T::Nested(elems) => elems.iter().any(|(_, e)| server_reads(e)),
-        _ => false,
-    }
+    t.contains(&|t| matches!(t, T::Variant(_) | T::Dynamic { .. } | T::Json(_) | T::QBit { .. } | T::Geometry))
 }
 
 /// The escapes the server writes (`\\ \' \b \f \n \r \t \0`) undone; any other escape is not canonical.
