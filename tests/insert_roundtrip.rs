@@ -433,3 +433,47 @@ fn aggregate_states_of_other_functions_are_refused_naming_the_function() {
     assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "0");
     c.command(&format!("DROP TABLE {t}")).unwrap();
 }
+
+#[test]
+fn aggregate_states_pass_through_on_18_16() {
+    // 18.16's states of the functions it has, read by us and inserted by us, finalize and merge as the
+    // originals (compared inside the server: count and an order-independent hash of every group).
+    let c = legacy();
+    let states = [
+        ("c", "countState(x)"),
+        ("s", "sumState(x)"),
+        ("mi", "minState(x)"),
+        ("ms", "maxState(toString(x))"),
+        ("am", "argMaxState(toString(x), x % 13)"),
+        ("av", "avgState(x)"),
+        ("u", "uniqState(x)"),
+        ("ue", "uniqExactState(toString(x))"),
+        ("ga", "groupArrayState(toString(x))"),
+        ("q", "quantileState(x)"),
+        ("sn", "sumState(if(x % 3 = 0, NULL, x))"),
+    ];
+    let probe = states.iter().map(|(n, e)| format!("{e} AS {n}")).collect::<Vec<_>>().join(", ");
+    let types =
+        c.query(&format!("SELECT {probe} FROM (SELECT toUInt64(number) AS x FROM system.numbers LIMIT 1)")).unwrap();
+    let cols: Vec<String> = states.iter().zip(&types.column_type_names).map(|((n, _), t)| format!("{n} {t}")).collect();
+    let (src, dst) = (table("agg_legacy_src"), table("agg_legacy_dst"));
+    for t in [&src, &dst] {
+        c.command(&format!("CREATE TABLE {t} (k UInt64, {}) ENGINE = Memory", cols.join(", "))).unwrap();
+    }
+    c.command(&format!(
+        "INSERT INTO {src} SELECT k, {probe} FROM (SELECT number % 20 AS k, toUInt64(number * 7919 % 10007) AS x \
+         FROM system.numbers LIMIT 100000) GROUP BY k"
+    ))
+    .unwrap();
+    let rows = c.query(&format!("SELECT * FROM {src}")).unwrap().rows;
+    assert_eq!(rows.len(), 20);
+    c.insert(&dst, &[], &rows).unwrap();
+    let finals =
+        states.iter().map(|(n, _)| format!("toString(finalizeAggregation({n}))")).collect::<Vec<_>>().join(", ");
+    let digest = |t: &str| c.command(&format!("SELECT count(), sum(cityHash64(k, {finals})) FROM {t}")).unwrap();
+    assert_eq!(digest(&src), digest(&dst));
+    assert!(digest(&src).starts_with("20\t"));
+    for t in [&src, &dst] {
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}

@@ -223,3 +223,48 @@ fn low_cardinality_large_dictionaries() {
         }
     }
 }
+
+#[test]
+fn new_types_for_a_readonly_user_in_another_database_and_a_session() {
+    // A readonly user reading Variant, Dynamic, JSON, QBit and aggregate states from a table in another
+    // database, in a session, with frame compression: every value renders as the server renders it for
+    // that user.
+    use clickhouse_connect::format::TextRenderer;
+    use clickhouse_connect::{CallOptions, Client, Compression};
+    let c = modern();
+    let db = table("db17");
+    c.command(&format!("CREATE DATABASE {db}")).unwrap();
+    c.command(&format!(
+        "CREATE TABLE {db}.t (v Variant(String, UInt64), d Dynamic, j JSON(max_dynamic_paths = 1), q QBit(Float32, 3), \
+         s AggregateFunction(groupArray, String)) ENGINE = Memory"
+    ))
+    .unwrap();
+    c.command(&format!(
+        "INSERT INTO {db}.t SELECT if(n % 2 = 0, toString(n)::Variant(String), toUInt64(n)::Variant(UInt64)), [n]::Dynamic, \
+         concat('{{\"a\":', toString(n), ',\"b\":\"x\"}}'), [1, n, -1], s FROM (SELECT number % 10 AS n, \
+         groupArrayState(toString(number)) AS s FROM numbers(100) GROUP BY n)"
+    ))
+    .unwrap();
+    let mut o = common::options("CH_MODERN_URL");
+    o.username = common::env("CH_READONLY_USER");
+    o.compression = Compression::Lz4;
+    let ro = Client::new(o).unwrap();
+    let opts = CallOptions::new().database(&db).session(table("s17"));
+    let sql = "SELECT * FROM t ORDER BY toString(v)";
+    let r = ro.query_with(sql, &opts).unwrap();
+    let tsv = ro.raw_query_with(sql, Some("TabSeparated"), &opts).unwrap();
+    let mut renderer = TextRenderer::new(ro.server_timezone());
+    let mut ours = Vec::new();
+    for row in &r.rows {
+        for (i, (v, t)) in row.iter().zip(&r.column_types).enumerate() {
+            if i > 0 {
+                ours.push(b'\t');
+            }
+            renderer.write_tsv(&mut ours, v, t);
+        }
+        ours.push(b'\n');
+    }
+    assert_eq!(r.rows.len(), 10);
+    assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&tsv));
+    c.command(&format!("DROP DATABASE {db}")).unwrap();
+}

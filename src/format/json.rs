@@ -154,7 +154,7 @@ impl TextRenderer {
             if i > 0 {
                 out.push(b',');
             }
-            json_string(out, node.key.as_bytes());
+            json_string(out, node.segment.as_bytes());
             out.push(b':');
             match node.value {
                 Some(v) => self.write_json(out, v, &v.implied_type()),

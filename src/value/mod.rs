@@ -295,7 +295,7 @@ impl<'a> Value<'a> {
                 };
                 match rest {
                     None => {
-                        out.push(JsonNode { key: head, value: Some(value), children: Vec::new() });
+                        out.push(JsonNode { segment: head, value: Some(value), children: Vec::new() });
                         i += 1;
                     }
                     Some(_) => {
@@ -308,7 +308,7 @@ impl<'a> Value<'a> {
                             }
                             j += 1;
                         }
-                        out.push(JsonNode { key: head, value: None, children: build(&sub) });
+                        out.push(JsonNode { segment: head, value: None, children: build(&sub) });
                         i = j;
                     }
                 }
@@ -394,7 +394,7 @@ fn implied_type(v: &Value<'_>) -> TypeDesc {
 #[derive(Debug)]
 pub struct JsonNode<'v, 'a> {
     /// The path segment.
-    pub key: &'v str,
+    pub segment: &'v str,
     /// The leaf value, for a path that ends here.
     pub value: Option<&'v Value<'a>>,
     /// The nested paths, for a path that continues.
