@@ -82,6 +82,90 @@ impl VarUInt {
     }
 }
 
+/// A LEB128 count, then that many length-prefixed UTF-8 names, read resumably: `Dynamic`'s type names
+/// and `JSON`'s dynamic paths. The count and each length are bounded before anything is kept for them.
+pub(crate) struct NameList {
+    varint: VarUInt,
+    count: Option<u64>,
+    /// Bytes of the current name still to come, once its length is read.
+    pending: Option<u64>,
+    name: Vec<u8>,
+    names: Vec<String>,
+    /// For errors: the owner ("Dynamic column"), what it counts ("types"), one item ("Dynamic type name").
+    owner: &'static str,
+    items: &'static str,
+    item: &'static str,
+    max_count: u64,
+    max_len: u64,
+}
+
+impl NameList {
+    pub(crate) fn new(
+        owner: &'static str,
+        items: &'static str,
+        item: &'static str,
+        max_count: u64,
+        max_len: u64,
+    ) -> Self {
+        NameList {
+            varint: VarUInt::default(),
+            count: None,
+            pending: None,
+            name: Vec::new(),
+            names: Vec::new(),
+            owner,
+            items,
+            item,
+            max_count,
+            max_len,
+        }
+    }
+
+    /// Reads on; `Some(names)` once the list is complete (the reader is then ready for the next list).
+    pub(crate) fn feed(&mut self, input: &mut Input<'_>) -> Result<Option<Vec<String>>> {
+        let count = match self.count {
+            Some(c) => c,
+            None => {
+                let Some(n) = self.varint.feed(input)? else { return Ok(None) };
+                if n > self.max_count {
+                    return Err(
+                        input.error(format!("{} declares {n} {} (at most {})", self.owner, self.items, self.max_count))
+                    );
+                }
+                self.names.clear();
+                self.count = Some(n);
+                n
+            }
+        };
+        while (self.names.len() as u64) < count {
+            let left = match self.pending {
+                Some(l) => l,
+                None => {
+                    let Some(n) = self.varint.feed(input)? else { return Ok(None) };
+                    if n > self.max_len {
+                        return Err(input.error(format!("{} of {n} bytes is too long", self.item)));
+                    }
+                    self.name.clear();
+                    n
+                }
+            };
+            let got = input.take(left as usize);
+            self.name.extend_from_slice(got);
+            let left = left - got.len() as u64;
+            if left > 0 {
+                self.pending = Some(left);
+                return Ok(None);
+            }
+            self.pending = None;
+            let name = String::from_utf8(std::mem::take(&mut self.name))
+                .map_err(|_| input.error(format!("{} is not UTF-8", self.item)))?;
+            self.names.push(name);
+        }
+        self.count = None;
+        Ok(Some(std::mem::take(&mut self.names)))
+    }
+}
+
 /// Appends `v` as LEB128.
 #[inline]
 pub(crate) fn write_varuint(out: &mut Vec<u8>, mut v: u64) {

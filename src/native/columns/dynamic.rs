@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::native::binary::{self, Reader};
 use crate::native::column::{Column, ColumnDecoder, ColumnView, Sealed, U64Reader};
 use crate::native::encoder::{ColumnEncoder, ValueBuilder};
-use crate::native::input::{Input, VarUInt, write_str, write_varuint};
+use crate::native::input::{Input, NameList, VarUInt, write_str, write_varuint};
 use crate::types::TypeDesc;
 use crate::value::Value;
 use std::borrow::Cow;
@@ -40,9 +40,7 @@ const MAX_NAME: u64 = 1 << 16;
 enum Prefix {
     Version,
     MaxTypes,
-    Count,
-    NameLength,
-    Name(u64),
+    Names,
     Variant,
     Done,
 }
@@ -52,9 +50,7 @@ pub(crate) struct DynamicPrefix {
     state: Prefix,
     version: U64Reader,
     varint: VarUInt,
-    count: u64,
-    name: Vec<u8>,
-    names: Vec<String>,
+    names: NameList,
     /// Whether this block's structure is the flattened one (version 3).
     flattened: bool,
 }
@@ -65,9 +61,7 @@ impl DynamicPrefix {
             state: Prefix::Version,
             version: U64Reader::default(),
             varint: VarUInt::default(),
-            count: 0,
-            name: Vec::new(),
-            names: Vec::new(),
+            names: NameList::new("Dynamic column", "types", "Dynamic type name", MAX_TYPES, MAX_NAME),
             flattened: false,
         }
     }
@@ -79,11 +73,10 @@ impl DynamicPrefix {
             match self.state {
                 Prefix::Version => {
                     let Some(v) = self.version.feed(input) else { return Ok(None) };
-                    self.names.clear();
                     self.flattened = v == 3;
                     self.state = match v {
                         1 => Prefix::MaxTypes,
-                        2 | 3 => Prefix::Count,
+                        2 | 3 => Prefix::Names,
                         4 => {
                             return Err(input.error(
                                 "Dynamic structure version 4 (types in binary form) is not supported: leave \
@@ -101,40 +94,14 @@ impl DynamicPrefix {
                     if self.varint.feed(input)?.is_none() {
                         return Ok(None);
                     }
-                    self.state = Prefix::Count;
+                    self.state = Prefix::Names;
                 }
-                Prefix::Count => {
-                    let Some(n) = self.varint.feed(input)? else { return Ok(None) };
-                    if n > MAX_TYPES {
-                        return Err(input.error(format!("Dynamic column declares {n} types (at most {MAX_TYPES})")));
-                    }
-                    self.count = n;
-                    self.state = Prefix::NameLength;
-                }
-                Prefix::NameLength if self.names.len() as u64 == self.count => {
+                Prefix::Names => {
+                    // Flattened, every type has a column of its own and a one-byte index (NULL is the
+                    // count), so at most 254 types; otherwise 254 besides the shared variant.
+                    let Some(names) = self.names.feed(input)? else { return Ok(None) };
                     self.state = Prefix::Variant;
-                    return Ok(Some(std::mem::take(&mut self.names)));
-                }
-                Prefix::NameLength => {
-                    let Some(n) = self.varint.feed(input)? else { return Ok(None) };
-                    if n > MAX_NAME {
-                        return Err(input.error(format!("Dynamic type name of {n} bytes is too long")));
-                    }
-                    self.name.clear();
-                    self.state = Prefix::Name(n);
-                }
-                Prefix::Name(left) => {
-                    let got = input.take(left as usize);
-                    self.name.extend_from_slice(got);
-                    let left = left - got.len() as u64;
-                    if left > 0 {
-                        self.state = Prefix::Name(left);
-                        return Ok(None);
-                    }
-                    let name = String::from_utf8(std::mem::take(&mut self.name))
-                        .map_err(|_| input.error("Dynamic type name is not UTF-8"))?;
-                    self.names.push(name);
-                    self.state = Prefix::NameLength;
+                    return Ok(Some(names));
                 }
                 Prefix::Variant | Prefix::Done => return Ok(Some(Vec::new())),
             }

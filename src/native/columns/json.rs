@@ -21,7 +21,7 @@ use crate::error::Result;
 use crate::native::binary::{self, Reader};
 use crate::native::column::{Column, ColumnDecoder, ColumnView, Sealed, U64Reader};
 use crate::native::encoder::{ColumnEncoder, ValueBuilder};
-use crate::native::input::{Input, VarUInt, write_str, write_varuint};
+use crate::native::input::{Input, NameList, VarUInt, write_str, write_varuint};
 use crate::types::{JsonType, TypeDesc};
 use crate::value::Value;
 use std::borrow::Cow;
@@ -36,9 +36,7 @@ const MAX_PATH: u64 = 1 << 16;
 enum Prefix {
     Version,
     MaxPaths,
-    Count,
-    PathLength,
-    Path(u64),
+    Paths,
     Typed(usize),
     Dynamic(usize),
     Done,
@@ -50,9 +48,7 @@ pub struct JsonColumn {
     state: Prefix,
     version: U64Reader,
     varint: VarUInt,
-    count: u64,
-    path: Vec<u8>,
-    paths: Vec<String>,
+    paths: NameList,
     typed_types: Vec<Arc<TypeDesc>>,
     typed: Vec<(String, Box<dyn ColumnDecoder>)>,
     dynamic: Vec<(String, DynamicColumn)>,
@@ -81,9 +77,7 @@ impl JsonColumn {
             state: Prefix::Version,
             version: U64Reader::default(),
             varint: VarUInt::default(),
-            count: 0,
-            path: Vec::new(),
-            paths: Vec::new(),
+            paths: NameList::new("JSON column", "dynamic paths", "JSON path", MAX_PATHS, MAX_PATH),
             typed_types: json.typed_paths.iter().map(|(_, t)| Arc::new(t.clone())).collect(),
             typed,
             dynamic: Vec::new(),
@@ -110,8 +104,7 @@ impl JsonColumn {
     }
 
     /// Sets up the dynamic paths named by this block's prefix (kept when they are the last block's).
-    fn install(&mut self, input: &Input<'_>) -> Result<()> {
-        let paths = std::mem::take(&mut self.paths);
+    fn install(&mut self, paths: Vec<String>, input: &Input<'_>) -> Result<()> {
         if paths.windows(2).any(|w| w[0] >= w[1]) {
             return Err(input.error("JSON dynamic paths are not sorted and distinct"));
         }
@@ -222,11 +215,10 @@ impl ColumnDecoder for JsonColumn {
                 Prefix::Done => self.state = Prefix::Version,
                 Prefix::Version => {
                     let Some(v) = self.version.feed(input) else { return Ok(false) };
-                    self.paths.clear();
                     self.flattened = v == 3;
                     self.state = match v {
                         0 => Prefix::MaxPaths,
-                        2 | 3 => Prefix::Count,
+                        2 | 3 => Prefix::Paths,
                         1 => {
                             return Err(input.error(
                                 "JSON as strings (output_format_native_write_json_as_string) is not supported: \
@@ -240,42 +232,12 @@ impl ColumnDecoder for JsonColumn {
                     if self.varint.feed(input)?.is_none() {
                         return Ok(false);
                     }
-                    self.state = Prefix::Count;
+                    self.state = Prefix::Paths;
                 }
-                Prefix::Count => {
-                    let Some(n) = self.varint.feed(input)? else { return Ok(false) };
-                    if n > MAX_PATHS {
-                        return Err(
-                            input.error(format!("JSON column declares {n} dynamic paths (at most {MAX_PATHS})"))
-                        );
-                    }
-                    self.count = n;
-                    self.state = Prefix::PathLength;
-                }
-                Prefix::PathLength if self.paths.len() as u64 == self.count => {
-                    self.install(input)?;
+                Prefix::Paths => {
+                    let Some(paths) = self.paths.feed(input)? else { return Ok(false) };
+                    self.install(paths, input)?;
                     self.state = Prefix::Typed(0);
-                }
-                Prefix::PathLength => {
-                    let Some(n) = self.varint.feed(input)? else { return Ok(false) };
-                    if n > MAX_PATH {
-                        return Err(input.error(format!("JSON path of {n} bytes is too long")));
-                    }
-                    self.path.clear();
-                    self.state = Prefix::Path(n);
-                }
-                Prefix::Path(left) => {
-                    let got = input.take(left as usize);
-                    self.path.extend_from_slice(got);
-                    let left = left - got.len() as u64;
-                    if left > 0 {
-                        self.state = Prefix::Path(left);
-                        return Ok(false);
-                    }
-                    let p = String::from_utf8(std::mem::take(&mut self.path))
-                        .map_err(|_| input.error("JSON path is not UTF-8"))?;
-                    self.paths.push(p);
-                    self.state = Prefix::PathLength;
                 }
                 Prefix::Typed(i) => match self.typed.get_mut(i) {
                     Some((_, t)) => {
