@@ -163,8 +163,8 @@ fn variant_dynamic_and_geometry_match_server_rendering() {
     let geometry = "SELECT arrayJoin([ \
         ((1.5, -2.25)::Point)::Geometry, [(0, 0), (1, 1e-300)]::Ring::Geometry, [(1, 2), (3, 4)]::LineString::Geometry, \
         [[(1, 2)], [], [(3, 4), (5, 6)]]::MultiLineString::Geometry, [[(0, 0), (9, 9)], [(1, 1)]]::Polygon::Geometry, \
-        [[[(0, 0)]], [[(1, 2), (3, 4)], []]]::MultiPolygon::Geometry, [(7, 8), (9, 10)]::MultiPoint::Geometry, NULL]) AS g, [g] AS ag";
-    assert_eq!(compare(geometry), 16);
+        [[[(0, 0)]], [[(1, 2), (3, 4)], []]]::MultiPolygon::Geometry, [(7, 8), (9, 10)]::MultiPoint::Geometry, NULL]) AS g, [g] AS ag, g::Dynamic(max_types = 0) AS shared";
+    assert_eq!(compare(geometry), 24);
 }
 
 #[test]

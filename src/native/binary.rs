@@ -356,6 +356,10 @@ fn read_value_at<'a>(r: &mut Reader<'a>, t: &TypeDesc, depth: usize) -> BinResul
     if depth > MAX_DEPTH {
         return Err("value nested too deeply".into());
     }
+    // Types stored as others (geo types, Geometry, Nested, SimpleAggregateFunction) are read as those.
+    if let Cow::Owned(stored_as) = t.physical() {
+        return read_value_at(r, &stored_as, depth + 1);
+    }
     Ok(match t {
         T::Nothing => Value::Null,
         T::Bool => Value::Bool(r.u8()? != 0),
@@ -402,7 +406,7 @@ fn read_value_at<'a>(r: &mut Reader<'a>, t: &TypeDesc, depth: usize) -> BinResul
             0 => read_value_at(r, inner, depth + 1)?,
             _ => Value::Null,
         },
-        T::LowCardinality(inner) | T::SimpleAggregateFunction(_, inner) => read_value_at(r, inner, depth + 1)?,
+        T::LowCardinality(inner) => read_value_at(r, inner, depth + 1)?,
         T::Array(inner) => {
             let n = r.count(min_size(inner))?;
             let mut items = Vec::new();
@@ -458,15 +462,6 @@ fn read_value_at<'a>(r: &mut Reader<'a>, t: &TypeDesc, depth: usize) -> BinResul
             }
             Value::Json(paths)
         }
-        T::Point
-        | T::Ring
-        | T::LineString
-        | T::MultiPoint
-        | T::MultiLineString
-        | T::Polygon
-        | T::MultiPolygon
-        | T::Nested(_)
-        | T::Geometry => read_value_at(r, &t.physical(), depth + 1)?,
         other => return Err(format!("values of type {other} cannot be read here")),
     })
 }
@@ -686,22 +681,20 @@ pub fn write_type(out: &mut Vec<u8>, t: &TypeDesc) -> BinResult<()> {
 /// Writes `v` as a value of type `t` in `RowBinary` form; `Err` when the value does not fit the type.
 pub fn write_value(out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc) -> BinResult<()> {
     use TypeDesc as T;
+    // Types stored as others (geo types, Geometry, Nested, SimpleAggregateFunction) are written as those.
+    if let Cow::Owned(stored_as) = t.physical() {
+        return write_value(out, v, &stored_as);
+    }
     // Typed wrappers carry the value of the alternative or of the type they name.
     let mismatch = || format!("a {t} cannot hold {v:?}");
     match (t, v) {
-        (T::Nullable(inner), Value::Null) => {
-            let _ = inner;
-            out.push(1);
-        }
+        (T::Nullable(_), Value::Null) => out.push(1),
         (T::Nullable(inner), v) => {
             out.push(0);
             write_value(out, v, inner)?;
         }
-        (T::LowCardinality(inner) | T::SimpleAggregateFunction(_, inner), v) => write_value(out, v, inner)?,
-        (T::Variant(alts), Value::Null) => {
-            let _ = alts;
-            out.push(255);
-        }
+        (T::LowCardinality(inner), v) => write_value(out, v, inner)?,
+        (T::Variant(_), Value::Null) => out.push(255),
         (T::Variant(alts), Value::Variant { discriminator, value }) => {
             let alt = alts.get(usize::from(*discriminator)).ok_or_else(mismatch)?;
             out.push(*discriminator);
@@ -741,18 +734,6 @@ pub fn write_value(out: &mut Vec<u8>, v: &Value<'_>, t: &TypeDesc) -> BinResult<
                 write_value(out, b, vt)?;
             }
         }
-        (
-            T::Point
-            | T::Ring
-            | T::LineString
-            | T::MultiPoint
-            | T::MultiLineString
-            | T::Polygon
-            | T::MultiPolygon
-            | T::Nested(_)
-            | T::Geometry,
-            v,
-        ) => write_value(out, v, &t.physical())?,
         (t, v) => {
             // Scalars: one row of the type's Native column is its RowBinary form.
             let mut b = crate::native::builder_for(t).map_err(|e| e.to_string())?;
