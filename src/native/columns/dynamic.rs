@@ -193,14 +193,17 @@ impl DynamicColumn {
     /// The value at (alternative, position), decoding shared-variant bytes.
     fn typed_value(&self, d: u8, pos: usize) -> Value<'_> {
         let d = usize::from(d);
-        let column = &self.variant.variant_columns()[d];
+        let Some(column) = self.variant.variant_columns().get(d) else { return Value::Null };
         if d == self.shared {
             let Value::String(Cow::Borrowed(bytes)) = column.value(pos) else { return Value::Null };
             return binary::read_dynamic(&mut Reader::new(bytes), 0).unwrap_or(Value::Null);
         }
         match column.value(pos) {
             Value::Null => Value::Null,
-            v => Value::Dynamic { ty: self.typed[d].clone(), value: Box::new(v) },
+            v => match self.typed.get(d) {
+                Some(ty) => Value::Dynamic { ty: ty.clone(), value: Box::new(v) },
+                None => Value::Null,
+            },
         }
     }
 

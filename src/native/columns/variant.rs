@@ -187,9 +187,10 @@ impl Column for VariantColumn {
 
     fn value(&self, row: usize) -> Value<'_> {
         match self.locate(row) {
-            Some((d, pos)) => {
-                Value::Variant { discriminator: d, value: Box::new(self.variants[usize::from(d)].value(pos)) }
-            }
+            Some((d, pos)) => match self.variants.get(usize::from(d)) {
+                Some(v) => Value::Variant { discriminator: d, value: Box::new(v.value(pos)) },
+                None => Value::Null,
+            },
             None => Value::Null,
         }
     }
