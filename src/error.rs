@@ -109,6 +109,18 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A row of a result could not become the Rust type asked for (`query_as`, [`crate::Block::rows_as`]),
+    /// or a Rust value could not become a row of the table (`insert_as`, [`crate::TypedInserter`]).
+    Mapping {
+        /// 1-based row: of the result (or of the block, for `rows_as`), or of the insert.
+        row: u64,
+        /// The column, when the problem is in one.
+        column: Option<String>,
+        /// The column's ClickHouse type, when known.
+        column_type: Option<String>,
+        /// What does not fit.
+        message: String,
+    },
 }
 
 impl Error {
@@ -221,6 +233,11 @@ impl fmt::Display for Error {
             Error::Input { row, line, column: None, message } => {
                 write!(f, "bad input at row {row} (line {line}): {}", cap(message))
             }
+            Error::Mapping { row, column: Some(c), column_type, message } => {
+                let t = column_type.as_deref().map(|t| format!(" ({})", cap(t))).unwrap_or_default();
+                write!(f, "row {row}, column `{}`{t}: {}", cap(c), cap(message))
+            }
+            Error::Mapping { row, column: None, message, .. } => write!(f, "row {row}: {}", cap(message)),
             Error::Insert {
                 acknowledged_rows,
                 acknowledged_requests,

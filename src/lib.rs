@@ -36,6 +36,8 @@ pub mod format;
 pub mod fuzzing;
 pub mod native;
 pub mod params;
+#[cfg(feature = "serde")]
+pub mod row;
 mod transport;
 pub mod types;
 mod value;
@@ -46,6 +48,8 @@ pub use client::{
     quote_identifier,
 };
 pub use error::{Error, Result};
+#[cfg(feature = "serde")]
+pub use row::{RowsAs, TypedInserter};
 pub use transport::{Progress, ResponseMeta, Summary};
 pub use value::Value;
 pub use value::nullable;

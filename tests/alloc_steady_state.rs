@@ -139,3 +139,98 @@ fn steady_state_streaming_inserts_allocate_nothing_per_block() {
         "{inserter_allocs} heap allocations in {steady_blocks} blocks of {BLOCK} rows after the first {WARM_UP}"
     );
 }
+
+/// A typed inserter of a struct of scalar fields pushes each field straight into its builder: no
+/// allocation per row (nor per block, after the first blocks), as with rows of values.
+#[cfg(feature = "serde")]
+#[test]
+fn steady_state_typed_inserts_allocate_nothing_per_row() {
+    #[derive(serde::Serialize)]
+    struct Row<'a> {
+        id: u64,
+        s: &'a str,
+        n: Option<i64>,
+        lc: &'a str,
+        f: f64,
+        d: &'a str,
+    }
+    let _alone = alone();
+    let c = common::modern();
+    let t = common::table("alloc_typed");
+    c.command(&format!(
+        "CREATE TABLE {t} (id UInt64, s String, n Nullable(Int64), lc LowCardinality(String), f Float64, d Date) \
+         ENGINE = Memory"
+    ))
+    .unwrap();
+    let names: Vec<String> = (0..100).map(|i| format!("name {i}")).collect();
+    const BLOCK: u64 = 8192;
+    const BLOCKS: u64 = 60;
+    const WARM_UP: u64 = 12;
+    let mut ins = c.inserter_as::<Row>(&t, BLOCK as usize).unwrap();
+    let (mut before, mut steady_allocs) = (0, 0);
+    for i in 0..BLOCK * BLOCKS {
+        if i == BLOCK * WARM_UP {
+            before = ALLOCS.load(Ordering::Relaxed);
+        }
+        let row = Row {
+            id: i,
+            s: &names[(i % 100) as usize],
+            n: (i % 3 != 0).then(|| -(i as i64)),
+            lc: &names[(i % 7) as usize],
+            f: i as f64 / 8.0,
+            d: "2024-02-29",
+        };
+        ins.write(&row).unwrap();
+        if i == BLOCK * BLOCKS - 1 {
+            steady_allocs = ALLOCS.load(Ordering::Relaxed) - before;
+        }
+    }
+    let n = BLOCK * BLOCKS;
+    assert_eq!(ins.end().unwrap().rows, n);
+    let check = c.command(&format!("SELECT count(), sum(id), uniqExact(d) FROM {t}")).unwrap();
+    assert_eq!(check.trim(), format!("{n}\t{}\t1", n * (n - 1) / 2));
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+    let steady_blocks = BLOCKS - WARM_UP;
+    assert!(
+        steady_allocs < steady_blocks / 4,
+        "{steady_allocs} heap allocations in {steady_blocks} blocks of {BLOCK} rows after the first {WARM_UP}"
+    );
+}
+
+/// Reading rows into a borrowing struct allocates nothing per row: a block's rows reader is made once
+/// per block (its few allocations), and strings are lent from the block.
+#[cfg(feature = "serde")]
+#[test]
+fn rows_read_into_borrowing_structs_allocate_nothing_per_row() {
+    #[derive(serde::Deserialize)]
+    struct Row<'a> {
+        number: u64,
+        s: &'a str,
+        n: Option<u64>,
+    }
+    let _alone = alone();
+    let c = common::modern();
+    let bytes = c
+        .raw_query(
+            "SELECT number, toString(number) AS s, if(number % 3 = 0, NULL, number) AS n FROM numbers(1000000) \
+             SETTINGS max_block_size = 65536",
+            Some("Native"),
+        )
+        .unwrap();
+    let mut d = BlockDecoder::new();
+    let (mut rows, mut blocks, mut sum, mut allocs) = (0u64, 0u64, 0u64, 0u64);
+    let mut chunk = bytes.as_slice();
+    while let Some(b) = d.feed(&mut chunk).unwrap() {
+        let before = ALLOCS.load(Ordering::Relaxed);
+        for row in b.rows_as::<Row>() {
+            let row = row.unwrap();
+            sum = sum.wrapping_add(row.number + row.s.len() as u64 + row.n.unwrap_or(0));
+            rows += 1;
+        }
+        allocs += ALLOCS.load(Ordering::Relaxed) - before;
+        blocks += 1;
+    }
+    assert_eq!(rows, 1_000_000);
+    assert!(sum > 0);
+    assert!(allocs <= blocks * 4, "{allocs} heap allocations reading {rows} rows in {blocks} blocks");
+}

@@ -87,6 +87,18 @@ pub struct RequestLimits {
     pub max_duration: Option<std::time::Duration>,
 }
 
+/// An inserter's builders, lent to write one row of a serde type (`crate::row`).
+#[cfg(feature = "serde")]
+pub(crate) struct RowParts<'p> {
+    pub(crate) builders: &'p mut [Box<dyn ValueBuilder>],
+    pub(crate) coercion: &'p mut super::coerce::Coercion,
+    pub(crate) types: &'p [TypeDesc],
+    pub(crate) convertible: &'p [bool],
+    pub(crate) columns: &'p [(String, String)],
+    /// Rows of the insert before this one.
+    pub(crate) at: u64,
+}
+
 /// A fresh identity for an insert's columns.
 fn next_shape() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -764,6 +776,75 @@ impl Inserter {
         push_row(builders, coercion, &self.types, &self.convertible, &self.columns, row, at)?;
         if self.pending_rows() >= self.block_rows {
             self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// The builders and what a row written into them needs (for rows of serde types), after checking
+    /// the insert is usable.
+    #[cfg(feature = "serde")]
+    pub(crate) fn row_parts(&mut self) -> Result<RowParts<'_>> {
+        self.check_usable()?;
+        let at = self.summary.rows + self.pending_rows() as u64;
+        Ok(RowParts {
+            builders: &mut self.builders,
+            coercion: &mut self.coercion,
+            types: &self.types,
+            convertible: &self.convertible,
+            columns: &self.columns,
+            at,
+        })
+    }
+
+    /// After a row went into the builders: sends a block when one is full.
+    #[cfg(feature = "serde")]
+    pub(crate) fn row_written(&mut self) -> Result<()> {
+        if self.pending_rows() >= self.block_rows {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Narrows the insert to `names` of its columns, in that order (before any row is written): the
+    /// columns a serde row's fields name.
+    #[cfg(feature = "serde")]
+    pub(crate) fn select_columns(&mut self, names: &[&str]) -> Result<()> {
+        if self.pending_rows() > 0 || self.summary.rows > 0 {
+            return Err(Error::usage("the columns of an insert are chosen before its first row"));
+        }
+        let mut picked = Vec::with_capacity(names.len());
+        for (f, name) in names.iter().enumerate() {
+            let Some(i) = self.columns.iter().position(|(n, _)| n == name) else {
+                let all: Vec<&str> = self.columns.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(Error::Mapping {
+                    row: 1,
+                    column: Some(name.to_string()),
+                    column_type: None,
+                    message: format!(
+                        "field `{name}` names no column of table {} that takes inserts (its columns: {})",
+                        self.table,
+                        all.join(", ")
+                    ),
+                });
+            };
+            if names[..f].contains(name) {
+                return Err(Error::usage(format!("the row names column {name} twice")));
+            }
+            picked.push(i);
+        }
+        self.columns = picked.iter().map(|&i| self.columns[i].clone()).collect();
+        self.types = picked.iter().map(|&i| self.types[i].clone()).collect();
+        self.convertible = picked.iter().map(|&i| self.convertible[i]).collect();
+        self.server_defaults = picked.iter().map(|&i| self.server_defaults[i].clone()).collect();
+        self.builders = self.types.iter().map(builder_for).collect::<Result<Vec<_>>>()?;
+        self.shape = next_shape();
+        let quoted: Vec<String> = self.columns.iter().map(|(n, _)| super::quote_identifier(n)).collect();
+        let sql =
+            format!("INSERT INTO {} ({}) FORMAT Native", super::insert::quote_table(&self.table), quoted.join(", "));
+        for (k, v) in Arc::make_mut(&mut self.params).iter_mut() {
+            if k == "query" {
+                *v = sql.clone();
+            }
         }
         Ok(())
     }

@@ -9,11 +9,11 @@
 //! those settings are dropped with a logged warning instead of failing every request.
 
 mod call;
-mod coerce;
+pub(crate) mod coerce;
 mod columns;
 mod command;
-mod insert;
-mod inserter;
+pub(crate) mod insert;
+pub(crate) mod inserter;
 mod options;
 mod session;
 mod statement;
@@ -746,6 +746,7 @@ impl Client {
             None => BlockDecoder::new(),
         };
         decoder.set_max_block_bytes(self.options.max_block_bytes);
+        decoder.set_server_timezone(&self.server_timezone);
         let retries = if user_query { self.options.query_retries } else { 0 };
         let mut kept = BlockBytes::new();
         let meta = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| {

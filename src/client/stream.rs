@@ -28,10 +28,11 @@ use std::thread::JoinHandle;
 /// One row of owned values.
 pub type Row = Vec<Value<'static>>;
 
-/// An iterator over a query's rows; see the module docs.
-pub struct RowStream {
-    rx: Option<Receiver<Result<Vec<Row>>>>,
-    batch: std::vec::IntoIter<Row>,
+/// An iterator over a query's rows; see the module docs. Rows are [`Row`]s of values from
+/// [`Client::query_stream`], or `T`s from `Client::query_as_stream` (feature `serde`).
+pub struct RowStream<T = Row> {
+    rx: Option<Receiver<Result<Vec<T>>>>,
+    batch: std::vec::IntoIter<T>,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -41,8 +42,21 @@ impl Client {
     /// Runs `sql` and returns its rows as an iterator (the query runs on a worker thread, at most about
     /// two blocks ahead of the consumer).
     pub fn query_stream(self: &Arc<Self>, sql: &str, opts: &CallOptions) -> Result<RowStream> {
+        self.stream_rows(sql, opts, |block, _| {
+            Ok((0..block.rows()).map(|r| block.row(r).into_iter().map(Value::into_owned).collect()).collect())
+        })
+    }
+
+    /// Runs `sql` on a worker thread that turns each block into rows with `convert` (given the block
+    /// and the number of rows before it) and hands them over.
+    pub(crate) fn stream_rows<T: Send + 'static>(
+        self: &Arc<Self>,
+        sql: &str,
+        opts: &CallOptions,
+        convert: impl Fn(&crate::native::Block<'_>, u64) -> Result<Vec<T>> + Send + 'static,
+    ) -> Result<RowStream<T>> {
         super::only_query_decodes(opts)?;
-        let (tx, rx) = sync_channel::<Result<Vec<Row>>>(1);
+        let (tx, rx) = sync_channel::<Result<Vec<T>>>(1);
         let client = self.clone();
         let sql = sql.to_string();
         let opts = opts.clone();
@@ -53,9 +67,10 @@ impl Client {
                 // The query holds its session for the thread that reads the rows: that thread's own
                 // calls in the session meanwhile must not wait for it (they would wait forever).
                 super::session::act_for(consumer);
+                let mut before = 0u64;
                 let result = client.query_blocks_with(&sql, &opts, |block| {
-                    let rows: Vec<Row> =
-                        (0..block.rows()).map(|r| block.row(r).into_iter().map(Value::into_owned).collect()).collect();
+                    let rows = convert(block, before)?;
+                    before += block.rows() as u64;
                     tx.send(Ok(rows)).map_err(|_| Error::usage(STOPPED))
                 });
                 if let Err(e) = result {
@@ -69,10 +84,10 @@ impl Client {
     }
 }
 
-impl Iterator for RowStream {
-    type Item = Result<Row>;
+impl<T> Iterator for RowStream<T> {
+    type Item = Result<T>;
 
-    fn next(&mut self) -> Option<Result<Row>> {
+    fn next(&mut self) -> Option<Result<T>> {
         loop {
             if let Some(row) = self.batch.next() {
                 return Some(Ok(row));
@@ -93,7 +108,7 @@ impl Iterator for RowStream {
     }
 }
 
-impl RowStream {
+impl<T> RowStream<T> {
     fn finish(&mut self) {
         self.rx = None;
         if let Some(w) = self.worker.take() {
@@ -102,7 +117,7 @@ impl RowStream {
     }
 }
 
-impl Drop for RowStream {
+impl<T> Drop for RowStream<T> {
     fn drop(&mut self) {
         // Closing the channel makes the worker's next hand-over fail, which aborts the transfer.
         self.finish();

@@ -94,6 +94,8 @@ pub struct BlockDecoder {
     max_block_bytes: usize,
     /// Bytes of column data stored by the current block's finished columns.
     block_bytes: usize,
+    /// The zone of `DateTime` columns without one (the server's), for readers of the blocks.
+    server_tz: String,
 }
 
 /// The default ceiling on one block's decoded column storage: generous (ClickHouse's blocks are
@@ -128,7 +130,14 @@ impl BlockDecoder {
             header_at: 0,
             max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
             block_bytes: 0,
+            server_tz: "UTC".to_string(),
         }
+    }
+
+    /// Sets the zone of `DateTime` columns that name none (the server's time zone; UTC unless set),
+    /// which [`Block::server_timezone`] reports to readers of the blocks.
+    pub fn set_server_timezone(&mut self, zone: &str) {
+        self.server_tz = zone.to_string();
     }
 
     /// Sets the most bytes of column data one block may take (0: no limit). A block that needs more
@@ -180,7 +189,12 @@ impl BlockDecoder {
         if done? {
             self.block_ready = true;
             self.blocks += 1;
-            Ok(Some(Block { columns: &self.columns[..self.ncols], rows: self.rows, header_at: self.header_at }))
+            Ok(Some(Block {
+                columns: &self.columns[..self.ncols],
+                rows: self.rows,
+                header_at: self.header_at,
+                server_tz: &self.server_tz,
+            }))
         } else {
             Ok(None)
         }
@@ -383,9 +397,16 @@ pub struct Block<'a> {
     columns: &'a [DecodedColumn],
     rows: usize,
     header_at: u64,
+    server_tz: &'a str,
 }
 
 impl<'a> Block<'a> {
+    /// The zone of this block's `DateTime` columns that name none: the server's, when the block came
+    /// from a [`crate::Client`] (see [`BlockDecoder::set_server_timezone`]).
+    pub fn server_timezone(&self) -> &'a str {
+        self.server_tz
+    }
+
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.rows

@@ -1,0 +1,296 @@
+//! Rows as Rust types through serde (feature `serde`, on by default): query results read into
+//! `#[derive(Deserialize)]` structs and tuples, and structs inserted as rows.
+//!
+//! ## Reading
+//! [`Client::query_as`] collects a result into a `Vec<T>`; [`Client::query_as_stream`] is an iterator
+//! of owned rows (a worker thread at most about two blocks ahead); [`Block::rows_as`] reads the rows
+//! of one block of [`Client::query_blocks`] and lends strings and bytes straight from the block, so a
+//! struct of `&str` fields reads a row without copying its text:
+//!
+//! ```no_run
+//! # use clickhouse_connect::Client;
+//! #[derive(serde::Deserialize)]
+//! struct Event<'a> {
+//!     id: u64,
+//!     name: &'a str,
+//!     tags: Vec<String>,
+//!     score: Option<f64>,
+//! }
+//! let client = Client::from_url("http://localhost:8123")?;
+//! client.query_blocks("SELECT id, name, tags, score FROM events", |block| {
+//!     for event in block.rows_as::<Event>() {
+//!         let event = event?;
+//!         println!("{} {}", event.id, event.name);
+//!     }
+//!     Ok(())
+//! })?;
+//! # Ok::<(), clickhouse_connect::Error>(())
+//! ```
+//!
+//! A struct's fields are matched to the result's columns **by name** (serde's `rename` and `alias`
+//! apply; columns no field names are not read; a field without a column is serde's "missing field",
+//! unless it has `#[serde(default)]` or is an `Option`); a tuple's elements to the columns **by
+//! position** (the counts must agree); a map (`HashMap<String, T>`) gets one entry per column; any
+//! other type reads a result of one column. What does not fit is an [`Error::Mapping`] naming the row,
+//! the column and its type.
+//!
+//! What each ClickHouse type gives serde (the Rust type asks, the value answers):
+//!
+//! | ClickHouse | Rust |
+//! |---|---|
+//! | integers, floats, `Bool` | the Rust number types (serde checks the range: a `UInt64` of 300 is not a `u8`), `bool` |
+//! | `String`, `FixedString(N)` | `&str`/`String` (must be UTF-8), `&[u8]`/`Vec<u8>` via `serde_bytes` (any bytes), `Vec<u8>` |
+//! | `Nullable(T)` | `Option<T>` (a NULL read into a plain `T` is an error) |
+//! | `Array(T)`, `Tuple(…)`, `Map(K, V)` | `Vec<T>`/arrays, tuples/structs (by position; a named tuple also by name), `HashMap`/`BTreeMap`/`Vec<(K, V)>` |
+//! | `LowCardinality(T)`, `SimpleAggregateFunction(f, T)` | as `T` |
+//! | `Date`, `Date32` | `jiff::civil::Date` or text `2024-01-31`; as a number: days since 1970 (`u16`, `i32`) |
+//! | `DateTime`, `DateTime64` | `jiff::Timestamp`, `jiff::ZonedDateTime`, `jiff::civil::DateTime`: text in RFC 9557 form in the column's zone (else the server's), `2024-01-31T10:00:00+01:00[Europe/Paris]`; as a number: seconds or ticks since the epoch |
+//! | `Time`, `Time64` | text as the server writes it (`-01:02:03.5`); as a number: seconds or ticks |
+//! | `UUID`, `IPv4`, `IPv6` | `uuid::Uuid`, `std::net::Ipv4Addr`/`Ipv6Addr` (text); as a number: `u128`, `u32`, `u128` |
+//! | `Decimal(P, S)` | text, exact (`rust_decimal` and friends read it); `f64` (nearest); integers when it has no fraction |
+//! | `Enum8`, `Enum16` | a Rust enum of unit variants (by name), text (the name), or the number |
+//! | `Variant(…)`, `Dynamic` | the value inside (untagged); or a Rust enum whose variants are named by type (`UInt64(u64)`, `String(String)`) |
+//! | `JSON` | a struct or map over its paths nested into objects (`a.b` is field `b` of field `a`), `serde_json::Value` |
+//! | `Int256`, `UInt256`, `Decimal256`, `BFloat16`, `Interval*` | text (or `i128`/`u128` when in range), `f32`, `i64` |
+//! | `AggregateFunction(…)` | the state's bytes (`serde_bytes`) |
+//!
+//! ## Writing
+//! [`Client::insert_as`] inserts a slice of `Serialize` rows; [`Client::inserter_as`] is a
+//! [`TypedInserter`], the streaming [`crate::Inserter`] for one Rust type. A struct's fields name the
+//! columns (the first row decides which; a column no field names gets its default from the server).
+//! Field values are pushed straight into the column builders, the same values and conversions as
+//! [`crate::Inserter::write`] takes (text for dates, times, UUIDs, decimals, …, parsed as the server
+//! parses it), so a struct of `&str` fields is inserted without copying its text into a row first.
+
+use crate::format::text::strip;
+use crate::format::{TextRenderer, Zones};
+use crate::native::{Block, DecodedColumn};
+use crate::types::TypeDesc;
+use crate::value::Value;
+use crate::{Client, Error, Result};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+use std::cell::{OnceCell, RefCell};
+use std::marker::PhantomData;
+
+mod de;
+mod ser;
+
+pub use ser::TypedInserter;
+
+/// What the deserializers share while reading the rows of one block: the server's zone (for text of
+/// date-times), a text renderer, and which column each field of the struct being read comes from.
+pub(crate) struct Cx {
+    server_tz: String,
+    renderer: OnceCell<RefCell<(TextRenderer, Zones)>>,
+    /// The struct's fields (their address, as serde gives them) and, per field that has a column,
+    /// (field index, column index): worked out for the first struct read from the block.
+    plan: OnceCell<(usize, Vec<(usize, usize)>)>,
+}
+
+impl Cx {
+    pub(crate) fn new(server_tz: &str) -> Self {
+        Cx { server_tz: server_tz.to_string(), renderer: OnceCell::new(), plan: OnceCell::new() }
+    }
+
+    /// Which column each of `fields` reads (worked out once per block and struct).
+    #[inline]
+    fn plan(&self, fields: &'static [&'static str], columns: &[DecodedColumn]) -> Cow<'_, [(usize, usize)]> {
+        let key = fields.as_ptr() as usize;
+        let (k, plan) = self.plan.get_or_init(|| (key, make_plan(fields, columns)));
+        if *k == key { Cow::Borrowed(plan.as_slice()) } else { Cow::Owned(make_plan(fields, columns)) }
+    }
+
+    /// A scalar's text: date-times in RFC 9557 form, everything else as the server writes it in TSV.
+    fn text(&self, v: &Value<'_>, t: &TypeDesc) -> std::result::Result<String, String> {
+        let cell = self
+            .renderer
+            .get_or_init(|| RefCell::new((TextRenderer::new(&self.server_tz), Zones::new(&self.server_tz))));
+        let mut parts = cell.borrow_mut();
+        let (renderer, zones) = &mut *parts;
+        let zone = match strip(t) {
+            TypeDesc::DateTime(z) | TypeDesc::DateTime64(_, z) => Some(z.as_deref()),
+            _ => None,
+        };
+        let instant = match (v, zone) {
+            (Value::DateTime(s), Some(z)) => Some((jiff::Timestamp::from_second(i64::from(*s)), z)),
+            (Value::DateTime64 { ticks, precision }, Some(z)) => {
+                let nanos = i128::from(*ticks) * 10i128.pow(9u32.saturating_sub(u32::from(*precision)));
+                Some((jiff::Timestamp::from_nanosecond(nanos), z))
+            }
+            _ => None,
+        };
+        if let Some((ts, z)) = instant {
+            let tz = zones.get(z)?;
+            let ts = ts.map_err(|e| format!("{v:?} is outside the range of instants: {e}"))?;
+            return Ok(ts.to_zoned_datetime(tz).to_string());
+        }
+        if let Value::Bool(b) = v {
+            return Ok(b.to_string());
+        }
+        let mut out = Vec::new();
+        renderer.write_tsv(&mut out, v, t);
+        if let Some(e) = renderer.take_error() {
+            return Err(e);
+        }
+        String::from_utf8(out).map_err(|e| format!("text of {t} is not UTF-8: {e}"))
+    }
+}
+
+#[cold]
+fn make_plan(fields: &[&str], columns: &[DecodedColumn]) -> Vec<(usize, usize)> {
+    fields
+        .iter()
+        .enumerate()
+        .filter_map(|(f, name)| columns.iter().position(|c| c.name() == *name).map(|c| (f, c)))
+        .collect()
+}
+
+/// The rows of one block as `T` (see the [module docs](self)); from [`Block::rows_as`].
+pub struct RowsAs<'a, T> {
+    columns: &'a [DecodedColumn],
+    cells: Vec<de::Cell<'a>>,
+    rows: usize,
+    next: usize,
+    /// Added to row numbers in errors (rows of the result before this block).
+    first_row: u64,
+    cx: Cx,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<'a> Block<'a> {
+    /// This block's rows as `T`, which may borrow strings and bytes from the block (see
+    /// [`crate::row`]). Row numbers in errors count from 1 in this block.
+    pub fn rows_as<T: Deserialize<'a>>(&self) -> RowsAs<'a, T> {
+        RowsAs {
+            columns: self.columns(),
+            cells: self.columns().iter().map(de::Cell::of).collect(),
+            rows: self.rows(),
+            next: 0,
+            first_row: 0,
+            cx: Cx::new(self.server_timezone()),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<'a, T: Deserialize<'a>> Iterator for RowsAs<'a, T> {
+    type Item = Result<T>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Result<T>> {
+        if self.next >= self.rows {
+            return None;
+        }
+        let row = self.next;
+        self.next += 1;
+        let de = de::RowDe { columns: self.columns, cells: &self.cells, row, cx: &self.cx };
+        Some(T::deserialize(de).map_err(|e| self.error(row, e)))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.rows - self.next;
+        (left, Some(left))
+    }
+}
+
+impl<'a, T: Deserialize<'a>> ExactSizeIterator for RowsAs<'a, T> {}
+
+impl<T> RowsAs<'_, T> {
+    #[cold]
+    fn error(&self, row: usize, e: de::DeError) -> Error {
+        let e = e.into_problem();
+        let row = self.first_row + row as u64 + 1;
+        let (column, column_type) = match e.column {
+            Some((c, t)) => (Some(c), Some(t)),
+            None => (None, None),
+        };
+        let mut message = e.message;
+        if column.is_none() && message.starts_with("missing field") {
+            message = format!(
+                "{message} of {}: the result's columns are {}",
+                std::any::type_name::<T>(),
+                de::column_list(self.columns)
+            );
+        }
+        Error::Mapping { row, column, column_type, message }
+    }
+}
+
+impl Client {
+    /// Runs `sql` and reads every row into a `T` (see [`crate::row`]).
+    ///
+    /// ```no_run
+    /// # use clickhouse_connect::Client;
+    /// #[derive(serde::Deserialize)]
+    /// struct Table {
+    ///     name: String,
+    ///     total_rows: Option<u64>,
+    /// }
+    /// let client = Client::from_url("http://localhost:8123")?;
+    /// let tables: Vec<Table> = client.query_as("SELECT name, total_rows FROM system.tables")?;
+    /// let pairs: Vec<(u64, String)> = client.query_as("SELECT number, toString(number) FROM numbers(3)")?;
+    /// # Ok::<(), clickhouse_connect::Error>(())
+    /// ```
+    pub fn query_as<T: DeserializeOwned>(&self, sql: &str) -> Result<Vec<T>> {
+        self.query_as_with(sql, &crate::CallOptions::default())
+    }
+
+    /// [`Client::query_as`] with per-call options.
+    pub fn query_as_with<T: DeserializeOwned>(&self, sql: &str, opts: &crate::CallOptions) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        self.query_as_each_with(sql, opts, |row| {
+            out.push(row);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Runs `sql` and hands each row to `on_row` as a `T` as the blocks arrive (memory stays at about
+    /// one block). To borrow strings from the block, use [`Client::query_blocks`] with
+    /// [`Block::rows_as`].
+    pub fn query_as_each<T: DeserializeOwned>(&self, sql: &str, on_row: impl FnMut(T) -> Result<()>) -> Result<()> {
+        self.query_as_each_with(sql, &crate::CallOptions::default(), on_row)
+    }
+
+    /// [`Client::query_as_each`] with per-call options.
+    pub fn query_as_each_with<T: DeserializeOwned>(
+        &self,
+        sql: &str,
+        opts: &crate::CallOptions,
+        mut on_row: impl FnMut(T) -> Result<()>,
+    ) -> Result<()> {
+        let mut before = 0u64;
+        self.query_blocks_with(sql, opts, |block| {
+            let mut rows = block.rows_as::<T>();
+            rows.first_row = before;
+            for row in rows {
+                on_row(row?)?;
+            }
+            before += block.rows() as u64;
+            Ok(())
+        })?;
+        Ok(())
+    }
+}
+
+impl Client {
+    /// Runs `sql` and returns its rows as an iterator of `T` (the query runs on a worker thread that
+    /// reads each block into `T`s, at most about two blocks ahead of the consumer; dropping the
+    /// iterator cancels the query).
+    pub fn query_as_stream<T: DeserializeOwned + Send + 'static>(
+        self: &std::sync::Arc<Self>,
+        sql: &str,
+        opts: &crate::CallOptions,
+    ) -> Result<crate::RowStream<T>> {
+        self.stream_rows(sql, opts, |block, before| owned_rows(block, before))
+    }
+}
+
+/// Reads a block's rows into owned `T`s, for the streams (row numbers counted from `first_row + 1`).
+pub(crate) fn owned_rows<T: DeserializeOwned>(block: &Block<'_>, first_row: u64) -> Result<Vec<T>> {
+    let mut rows = block.rows_as::<T>();
+    rows.first_row = first_row;
+    rows.collect()
+}
