@@ -28,6 +28,8 @@ compile_error!(
     "clickhouse-connect maps Native column bytes directly onto typed slices and needs a little-endian target"
 );
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod client;
 mod error;
 pub mod format;

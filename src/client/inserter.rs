@@ -849,6 +849,25 @@ impl Inserter {
         Ok(())
     }
 
+    /// The columns, their types and the conversions, for encoding blocks apart (`insert_arrow`).
+    #[cfg(feature = "arrow")]
+    pub(crate) fn encoding_parts(&mut self) -> (&[(String, String)], &[TypeDesc], &mut super::coerce::Coercion) {
+        (&self.columns, &self.types, &mut self.coercion)
+    }
+
+    /// Sends one Native block of `rows` rows encoded for these columns, after the rows written before.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn write_encoded(&mut self, block: &[u8], rows: usize) -> Result<()> {
+        self.check_usable()?;
+        if rows == 0 {
+            return Ok(());
+        }
+        self.flush()?;
+        self.scratch.clear();
+        self.scratch.extend_from_slice(block);
+        self.send_scratch(rows).map_err(|e| self.fail(e))
+    }
+
     /// Per column, the `DEFAULT` expression the server must apply to an omitted field where no NULL
     /// can stand for it (composite and Nullable columns; set by [`Inserter::defaults_as_nulls`]): a
     /// text reader hands rows that omit such a field to the server's parser, with the expression.
