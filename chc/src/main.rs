@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! chc [--url URL] [--user U] [--password P] [--database D] [--setting NAME=VALUE]... [--compress MODE] <command>
-//! chc query [--format F] [--param NAME=VALUE]... SQL      F: TSV (default), CSV, JSONEachRow, Native, Null
+//! chc query [--format F] [--param NAME=VALUE]... SQL      F: TSV (default), CSV, JSONEachRow, Native, Null,
+//!                                                         ArrowStream, Parquet
 //! chc insert TABLE [--format F] [--file PATH]             F: TSV (default), CSV, JSONEachRow, Native
 //! chc command SQL
 //! ```
@@ -18,6 +19,7 @@
 //! inserted and counted; for a broken connection what the server acknowledged and the query id), 2 on
 //! a usage error.
 
+mod columnar;
 mod embedded;
 mod output;
 mod progress;
@@ -68,7 +70,7 @@ struct Cli {
 enum Cmd {
     /// Runs a query and writes its rows to stdout.
     Query {
-        /// Output format: TSV (TabSeparated), CSV, JSONEachRow, Native, Null.
+        /// Output format: TSV (TabSeparated), CSV, JSONEachRow, Native, Null, ArrowStream, Parquet.
         #[arg(long, short = 'f', default_value = "TSV")]
         format: String,
         /// A value for a {NAME:Type} placeholder, as text (repeatable).
@@ -251,8 +253,15 @@ fn query_rendered(
     by_server: bool,
 ) -> Result<(), Failure> {
     let format_name = format;
-    let format = OutputFormat::parse(format)
-        .ok_or_else(|| usage(format!("unknown output format {format:?} (TSV, CSV, JSONEachRow, Native, Null)")))?;
+    let columnar = columnar::Columnar::parse(format);
+    let format = match columnar {
+        Some(_) => OutputFormat::Null,
+        None => OutputFormat::parse(format).ok_or_else(|| {
+            usage(format!(
+                "unknown output format {format:?} (TSV, CSV, JSONEachRow, Native, Null, ArrowStream, Parquet)"
+            ))
+        })?,
+    };
     let mut opts = CallOptions::new();
     for p in params {
         // The text goes to the server as it is (`param_NAME`), which reads it as it reads any query
@@ -273,6 +282,9 @@ fn query_rendered(
             r.1.fetch_max(pr.read_bytes, Ordering::Relaxed);
             p.update(pr.read_rows, pr.read_bytes, pr.total_rows_to_read)
         });
+    }
+    if let Some(col) = columnar {
+        return query_columnar(client, sql, &opts, col, &progress, &read);
     }
     if let Some(name) = format.server_name().filter(|_| by_server || server_renders(client, sql)) {
         // What chc does not render exactly (totals, extremes, output settings, a query's own time
@@ -389,6 +401,47 @@ fn query_rendered(
         progress.finish_as(writer.rows, writer.bytes, "received");
     } else {
         progress.finish(rows.max(writer.rows), bytes.max(writer.bytes));
+    }
+    Ok(())
+}
+
+/// `chc query --format ArrowStream | Parquet`: written by chc from the decoded blocks (see
+/// `columnar`). A result without any block has no schema to write: a read-only query's is the
+/// server's own file then.
+fn query_columnar(
+    client: &Client,
+    sql: &str,
+    opts: &CallOptions,
+    format: columnar::Columnar,
+    progress: &Progress,
+    read: &(AtomicU64, AtomicU64),
+) -> Result<(), Failure> {
+    use std::io::Write;
+    let out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout());
+    let written = columnar::query(client, sql, opts, format, out, |rows| {
+        progress.update(read.0.load(Ordering::Relaxed).max(rows), read.1.load(Ordering::Relaxed), 0)
+    })?;
+    let (meta, rows) = match written {
+        Some(w) => w,
+        None if client.is_read_only(sql) => {
+            let mut stdout = std::io::stdout().lock();
+            let meta = client.raw_query_to(sql, Some(format.server_name()), opts, |chunk| {
+                stdout.write_all(chunk).map_err(output::write_error)
+            })?;
+            stdout.flush().map_err(output::write_error)?;
+            (meta, 0)
+        }
+        None => {
+            return Err(usage(format!(
+                "the statement returned no rows and no columns: there is no {} file to write",
+                format.server_name()
+            )));
+        }
+    };
+    let summary = meta.summary.as_deref().and_then(clickhouse_connect::Summary::parse);
+    match summary {
+        Some(s) if s.read_rows > 0 => progress.finish(s.read_rows.max(rows), s.read_bytes),
+        _ => progress.finish_as(rows, 0, "received"),
     }
     Ok(())
 }

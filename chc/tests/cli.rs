@@ -1173,3 +1173,53 @@ fn aggregate_states_in_text_move_as_the_server_moves_them_beyond_one_batch() {
     }
     c.command(&format!("DROP TABLE {src}")).unwrap();
 }
+
+/// `chc query --format Parquet | ArrowStream` writes from the decoded blocks; the server reads the file
+/// back (`INSERT … FORMAT Parquet`) into a table of the same structure, equal to the source (EXCEPT
+/// both ways), for every type with an Arrow mapping.
+#[test]
+fn parquet_and_arrow_stream_written_by_chc_are_read_back_by_the_server_unchanged() {
+    let c = common::modern();
+    let settings = "SETTINGS allow_suspicious_low_cardinality_types = 1";
+    let types: Vec<&str> = common::TYPES.iter().copied().filter(|t| !t.starts_with("Nested")).collect();
+    let mut failures = Vec::new();
+    for (g, group) in types.chunks(8).enumerate() {
+        let cols = common::structure(group, false);
+        let src = common::table("chc_pq_src");
+        c.command(&format!("CREATE TABLE {src} (id UInt32, {cols}) ENGINE = Memory {settings}")).unwrap();
+        c.command(&format!(
+            "INSERT INTO {src} SELECT rowNumberInAllBlocks(), * FROM generateRandom('{}', {}, 10, 3) LIMIT 3000 {settings}",
+            common::structure(group, true),
+            70 + g
+        ))
+        .unwrap();
+        for format in ["Parquet", "ArrowStream"] {
+            let out = chc(&[
+                "query",
+                "--format",
+                format,
+                &format!("SELECT * FROM {src} ORDER BY id SETTINGS max_block_size = 1000"),
+            ]);
+            assert!(out.status.success(), "{format} {cols}: {}", String::from_utf8_lossy(&out.stderr));
+            let dst = common::table("chc_pq_dst");
+            c.command(&format!("CREATE TABLE {dst} (id UInt32, {cols}) ENGINE = Memory {settings}")).unwrap();
+            if let Err(e) = c.raw_insert(&dst, &[], format, &out.stdout) {
+                failures.push(format!("{format} {cols}: the server cannot read it: {e}"));
+                continue;
+            }
+            for (a, b) in [(&src, &dst), (&dst, &src)] {
+                let diff =
+                    c.command(&format!("SELECT count() FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})")).unwrap();
+                if diff != "0" {
+                    failures.push(format!("{format} {cols}: {diff} rows of {a} not in {b}"));
+                }
+            }
+            assert_eq!(c.command(&format!("SELECT count() FROM {dst}")).unwrap(), "3000");
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // An empty result has no block, hence no schema: the server's own file (read-only queries).
+    let out = chc(&["query", "--format", "Parquet", "SELECT number AS n FROM numbers(5) WHERE n > 10"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.starts_with(b"PAR1"), "not a Parquet file");
+}

@@ -203,12 +203,24 @@ pub(crate) fn array(col: &dyn Column, t: &TypeDesc, cx: &Cx<'_>) -> Result<Array
         }
         (T::LowCardinality(inner), ColumnView::LowCardinality { keys, dictionary, nullable }) => {
             let base = strip_nullable(inner);
-            let values = array(dictionary, base, cx)?;
+            let mut values = array(dictionary, base, cx)?;
             if keys.iter().any(|&k| k > i32::MAX as u32) {
                 return Err(Error::usage(format!("a {t} dictionary too large for Arrow's 32-bit keys")));
             }
-            let nulls = nullable.then(|| NullBuffer::new(BooleanBuffer::collect_bool(keys.len(), |i| keys[i] != 0)));
-            let keys = PrimitiveArray::<Int32Type>::new(keys.iter().map(|&k| k as i32).collect(), nulls);
+            let keys = if nullable {
+                // Entry 0 of a nullable dictionary stands for NULL (a placeholder value that may equal a
+                // real one): it is left out, NULL rows are null keys, and the other keys move down one.
+                if !values.is_empty() {
+                    values = values.slice(1, values.len() - 1);
+                }
+                let nulls = NullBuffer::new(BooleanBuffer::collect_bool(keys.len(), |i| keys[i] != 0));
+                PrimitiveArray::<Int32Type>::new(
+                    keys.iter().map(|&k| k.saturating_sub(1) as i32).collect(),
+                    Some(nulls),
+                )
+            } else {
+                PrimitiveArray::<Int32Type>::new(keys.iter().map(|&k| k as i32).collect(), None)
+            };
             let dict = DictionaryArray::<Int32Type>::try_new(keys, values).map_err(|e| arrow_err(t, e))?;
             Ok(Arc::new(dict))
         }
