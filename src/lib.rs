@@ -38,6 +38,8 @@ pub mod format;
 pub mod fuzzing;
 pub mod native;
 pub mod params;
+#[cfg(feature = "polars")]
+pub mod polars;
 #[cfg(feature = "serde")]
 pub mod row;
 mod transport;

@@ -69,6 +69,9 @@ enum Data<'a> {
     /// Variable-length bytes: `i32` or `i64` offsets and the bytes.
     Bytes32(&'a [i32], &'a [u8]),
     Bytes64(&'a [i64], &'a [u8]),
+    /// `Utf8View`/`BinaryView` (polars' strings).
+    Views(&'a arrow_array::BinaryViewArray),
+    StringViews(&'a arrow_array::StringViewArray),
 }
 
 /// The direct writer for `array` into a column of type `t`, when their layouts agree.
@@ -109,6 +112,8 @@ fn direct<'a>(array: &'a ArrayRef, t: &TypeDesc, type_name: &'a str) -> Option<D
         (DataType::LargeBinary, TypeDesc::String) => {
             Data::Bytes64(array.as_binary::<i64>().offsets(), array.as_binary::<i64>().values())
         }
+        (DataType::Utf8View, TypeDesc::String) => Data::StringViews(array.as_string_view()),
+        (DataType::BinaryView, TypeDesc::String) => Data::Views(array.as_binary_view()),
         _ => return None,
     };
     let nulls = nullable.then(|| (0..array.len()).map(|i| u8::from(array.is_null(i))).collect());
@@ -151,6 +156,20 @@ impl ColumnEncoder for Direct<'_> {
             Data::Bools(b) => out.extend_from_slice(b),
             Data::Bytes32(o, v) => write_strings(out, o, v),
             Data::Bytes64(o, v) => write_strings(out, o, v),
+            Data::Views(a) => {
+                for i in 0..a.len() {
+                    let s = if a.is_null(i) { &[][..] } else { a.value(i) };
+                    write_varuint(out, s.len() as u64);
+                    out.extend_from_slice(s);
+                }
+            }
+            Data::StringViews(a) => {
+                for i in 0..a.len() {
+                    let s = if a.is_null(i) { "" } else { a.value(i) };
+                    write_varuint(out, s.len() as u64);
+                    out.extend_from_slice(s.as_bytes());
+                }
+            }
         }
     }
     fn clear(&mut self) {}
@@ -219,9 +238,9 @@ pub(crate) fn value<'a>(array: &'a dyn Array, row: usize, t: &TypeDesc) -> std::
         DataType::Utf8 => Value::String(Cow::Borrowed(array.as_string::<i32>().value(row).as_bytes())),
         DataType::LargeUtf8 => Value::String(Cow::Borrowed(array.as_string::<i64>().value(row).as_bytes())),
         DataType::Utf8View => Value::String(Cow::Borrowed(array.as_string_view().value(row).as_bytes())),
-        DataType::Binary => Value::String(Cow::Borrowed(array.as_binary::<i32>().value(row))),
-        DataType::LargeBinary => Value::String(Cow::Borrowed(array.as_binary::<i64>().value(row))),
-        DataType::BinaryView => Value::String(Cow::Borrowed(array.as_binary_view().value(row))),
+        DataType::Binary => bytes_for(array.as_binary::<i32>().value(row), t)?,
+        DataType::LargeBinary => bytes_for(array.as_binary::<i64>().value(row), t)?,
+        DataType::BinaryView => bytes_for(array.as_binary_view().value(row), t)?,
         DataType::FixedSizeBinary(_) => fixed_binary(array.as_fixed_size_binary().value(row), t)?,
         DataType::Decimal128(_, s) => {
             Value::Decimal { raw: array.as_primitive::<Decimal128Type>().value(row), scale: scale(*s)? }
@@ -321,6 +340,22 @@ pub(crate) fn value<'a>(array: &'a dyn Array, row: usize, t: &TypeDesc) -> std::
 }
 
 fn elements(items: ArrayRef, t: &TypeDesc) -> std::result::Result<Value<'static>, String> {
+    if let TypeDesc::Map(k, v) = t {
+        // A list of (key, value) structs for a Map (how polars, and Arrow without a Map type, hold maps).
+        let pair = TypeDesc::Tuple(vec![(None, k.as_ref().clone()), (None, v.as_ref().clone())]);
+        let mut out = Vec::with_capacity(items.len());
+        for i in 0..items.len() {
+            match value(items.as_ref(), i, &pair)?.into_owned() {
+                Value::Tuple(mut kv) if kv.len() == 2 => {
+                    let v = kv.pop().unwrap_or(Value::Null);
+                    let k = kv.pop().unwrap_or(Value::Null);
+                    out.push((k, v));
+                }
+                other => return Err(format!("a Map takes (key, value) entries, got {other:?}")),
+            }
+        }
+        return Ok(Value::Map(out));
+    }
     let et = match t {
         TypeDesc::Array(e) => e.as_ref(),
         TypeDesc::QBit { element, .. } => element.as_ref(),
@@ -392,6 +427,21 @@ fn rescale(ticks: i64, from: u8, to: u8) -> Option<i64> {
     } else {
         let d = 10i64.checked_pow(u32::from(from - to))?;
         (ticks % d == 0).then_some(ticks / d)
+    }
+}
+
+/// Binary values: the bytes of a fixed-size type (a reader that has no `FixedSizeBinary`, polars,
+/// gives such values as `Binary`), else a string's bytes.
+fn bytes_for<'a>(b: &'a [u8], t: &TypeDesc) -> std::result::Result<Value<'a>, String> {
+    match t {
+        TypeDesc::Uuid
+        | TypeDesc::Ipv6
+        | TypeDesc::UInt128
+        | TypeDesc::Int128
+        | TypeDesc::UInt256
+        | TypeDesc::Int256 => fixed_binary(b, t),
+        TypeDesc::FixedString(_) => Ok(Value::FixedString(Cow::Borrowed(b))),
+        _ => Ok(Value::String(Cow::Borrowed(b))),
     }
 }
 
