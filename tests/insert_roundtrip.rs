@@ -391,8 +391,18 @@ fn aggregate_states_pass_through_and_merge_as_the_originals() {
     c.command(&format!("CREATE TABLE {reference} AS {dst}")).unwrap();
     let server_bytes = c.raw_query(&format!("SELECT * FROM {src}"), Some("Native")).unwrap();
     c.raw_insert(&reference, &[], "Native", &server_bytes).unwrap();
-    let bytes = |t: &str| c.raw_query(&format!("SELECT * FROM {t} ORDER BY k FORMAT RowBinary"), None).unwrap();
-    assert!(bytes(&reference) == bytes(&dst), "states differ from the server's own round trip");
+    let bytes =
+        |t: &str, col: &str| c.raw_query(&format!("SELECT {col} FROM {t} ORDER BY k FORMAT RowBinary"), None).unwrap();
+    // (`uniq` keeps a hash set that, rebuilt from bytes, may list its elements in another order from
+    // one read to the next — seen in about one run in three — so its states are held to merging alike,
+    // above and below, not to their bytes.)
+    let differ: Vec<&str> = STATES
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !n.starts_with("uniq_") || n.starts_with("uniq_exact"))
+        .filter(|n| bytes(&reference, n) != bytes(&dst, n))
+        .collect();
+    assert!(differ.is_empty(), "states differ from the server's own round trip: {differ:?}");
     c.command(&format!("DROP TABLE {reference}")).unwrap();
     // Merged across groups by the server: the same results.
     let merges: Vec<String> = STATES

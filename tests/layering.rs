@@ -10,8 +10,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Top-level modules, bottom layer first; each may use only those before it (and itself).
-const LAYERS: &[&str] =
-    &["error", "types", "value", "native", "format", "params", "transport", "client", "arrow", "polars", "row", "fuzzing"];
+const LAYERS: &[&str] = &[
+    "error",
+    "types",
+    "value",
+    "native",
+    "format",
+    "params",
+    "transport",
+    "client",
+    "arrow",
+    "polars",
+    "row",
+    "fuzzing",
+];
 
 /// Which lower layers a layer may not use although they come before it (independent pillars).
 const APART: &[(&str, &str)] = &[

@@ -50,6 +50,10 @@ pub struct CallOptions {
     /// Return NULLs as their type's default value in `query` results (the Python driver's
     /// `use_none=False`). Default false: NULLs stay `Value::Null`.
     pub nulls_as_defaults: bool,
+    /// Stops the call once set (from any thread): its transfer is aborted within about a second and
+    /// the call fails with a transport error that says so. What the server does with a query whose
+    /// connection went away is the server's (a read-only query ends when it next writes).
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for CallOptions {
@@ -67,11 +71,17 @@ impl Default for CallOptions {
             encoding: None,
             timeout: None,
             nulls_as_defaults: false,
+            cancel: None,
         }
     }
 }
 
 impl CallOptions {
+    /// Stops the call when `flag` is set (see [`CallOptions::cancel`](Self::cancel)).
+    pub fn cancel_flag(mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
     /// Decodes `query` results' strings from `label`'s encoding (see [`CallOptions::encoding`](Self::encoding)).
     pub fn encoding(mut self, label: impl Into<String>) -> Self {
         self.encoding = Some(label.into());

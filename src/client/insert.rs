@@ -104,7 +104,7 @@ impl Client {
     ) -> Result<()> {
         let columns = self.insert_columns_for(table, column_names, opts)?;
         let mut builders = new_builders(&columns)?;
-        if let Err(e) = fill_rows(&mut builders, &columns, rows, &mut Coercion::new(&self.server_timezone)) {
+        if let Err(e) = fill_rows(&mut builders, &columns, rows, &mut Coercion::new(&self.session_timezone(opts))) {
             // The rows may fit the table as it is now (after an ALTER): describe it again, once.
             self.forget_columns_for(table, opts);
             let fresh = self.insert_columns_for(table, column_names, opts)?;
@@ -135,7 +135,7 @@ impl Client {
         }
         let mut builders = new_builders(&columns)?;
         let rows = data.first().map_or(0, Vec::len);
-        let mut coercion = Coercion::new(&self.server_timezone);
+        let mut coercion = Coercion::new(&self.session_timezone(opts));
         for ((b, values), (name, t)) in builders.iter_mut().zip(data).zip(&columns) {
             if values.len() != rows {
                 return Err(Error::usage(format!("column {name} has {} values, expected {rows}", values.len())));
@@ -176,7 +176,7 @@ impl Client {
     ) -> Result<()> {
         let columns: Vec<(String, String)> = columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
         let mut builders = new_builders(&columns)?;
-        fill_rows(&mut builders, &columns, rows, &mut Coercion::new(&self.server_timezone))?;
+        fill_rows(&mut builders, &columns, rows, &mut Coercion::new(&self.session_timezone(opts)))?;
         self.send_builders(table, &columns, &builders, opts)
     }
 

@@ -395,8 +395,8 @@ impl Client {
             session: self.session_lock(opts),
             progress: opts.on_progress.clone(),
             server_version: self.server_version.clone(),
-            coercion: super::coerce::Coercion::new(&self.server_timezone),
-            coercion_zone: self.server_timezone.clone(),
+            coercion: super::coerce::Coercion::new(&self.session_timezone(opts)),
+            coercion_zone: self.session_timezone(opts),
             shape: next_shape(),
             server_defaults: vec![None; builders_len],
             convertible,
@@ -415,6 +415,12 @@ impl Inserter {
     /// omitted field (`input_format_null_as_default`, on by default). What `chc insert` does, so that a
     /// JSON row without `ts` gets `DEFAULT now()`, not 1970. Call before writing rows.
     pub fn defaults_as_nulls(mut self) -> Result<Self> {
+        self.nulls_for_defaults()?;
+        Ok(self)
+    }
+
+    /// [`Inserter::defaults_as_nulls`] in place.
+    pub(crate) fn nulls_for_defaults(&mut self) -> Result<()> {
         if self.pending_rows() > 0 || self.summary.rows > 0 {
             return Err(Error::usage("defaults_as_nulls must be called before rows are written"));
         }
@@ -448,7 +454,7 @@ impl Inserter {
             self.types[i] = t;
         }
         self.shape = next_shape();
-        Ok(self)
+        Ok(())
     }
 
     /// Columns with a `DEFAULT` expression keep their types, and every such expression is the server's
@@ -794,6 +800,27 @@ impl Inserter {
             columns: &self.columns,
             at,
         })
+    }
+
+    /// The columns' types, parsed, and the zone of `DateTime`s without one (for rows of serde types).
+    #[cfg(feature = "serde")]
+    pub(crate) fn types_and_zone(&self) -> (&[TypeDesc], &str) {
+        (&self.types, &self.coercion_zone)
+    }
+
+    /// Sends column `i` through `builder` (before any row is written), which may write another type
+    /// that the server converts to the column's on insert; the values it takes stay those of the
+    /// column's type.
+    #[cfg(feature = "serde")]
+    pub(crate) fn replace_builder(&mut self, i: usize, builder: Box<dyn ValueBuilder>) -> Result<()> {
+        if self.pending_rows() > 0 || self.summary.rows > 0 || i >= self.builders.len() {
+            return Err(Error::usage("a column's builder is replaced before the first row"));
+        }
+        self.columns[i].1 = builder.type_name().into_owned();
+        self.builders[i] = builder;
+        self.convertible[i] = false;
+        self.shape = next_shape();
+        Ok(())
     }
 
     /// After a row went into the builders: sends a block when one is full.

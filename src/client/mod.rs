@@ -551,6 +551,7 @@ impl Client {
                 progress,
                 decoding,
                 deadline,
+                cancel: opts.cancel.as_deref(),
                 ..Request::new(&params, sql.as_bytes())
             };
             let result = self.transport.post(&req, &mut |chunk| {
@@ -746,7 +747,7 @@ impl Client {
             None => BlockDecoder::new(),
         };
         decoder.set_max_block_bytes(self.options.max_block_bytes);
-        decoder.set_server_timezone(&self.server_timezone);
+        decoder.set_server_timezone(&self.session_timezone(opts));
         let retries = if user_query { self.options.query_retries } else { 0 };
         let mut kept = BlockBytes::new();
         let meta = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| {
@@ -778,6 +779,15 @@ impl Client {
             return Err(appended_exception(&meta.tail, None, StreamEnd::Failed(&e)).unwrap_or(e));
         }
         Ok(meta)
+    }
+
+    /// The zone of `DateTime` values without one for a call: `session_timezone` when the call or the
+    /// client sets it (the server then reads and writes such values in it), else the server's.
+    pub(crate) fn session_timezone(&self, opts: &CallOptions) -> String {
+        let set = |list: &[(String, String)]| {
+            list.iter().rev().find(|(k, v)| k == "session_timezone" && !v.is_empty()).map(|(_, v)| v.clone())
+        };
+        set(&opts.settings).or_else(|| set(&self.settings)).unwrap_or_else(|| self.server_timezone.clone())
     }
 
     /// Whether this client renders (and reads) date-times in `zone` (`None`: the server's) exactly as the

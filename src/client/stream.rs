@@ -34,6 +34,13 @@ pub struct RowStream<T = Row> {
     rx: Option<Receiver<Result<Vec<T>>>>,
     batch: std::vec::IntoIter<T>,
     worker: Option<JoinHandle<()>>,
+    /// Set when the stream is dropped before its end: the worker's transfer stops at once, even while
+    /// it waits for the server.
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+    /// The client and the query's id, to stop the query on the server when the stream is dropped
+    /// before its end (a query that is not writing does not notice its connection went away).
+    client: Arc<Client>,
+    query_id: String,
 }
 
 const STOPPED: &str = "row stream dropped by its consumer";
@@ -59,7 +66,10 @@ impl Client {
         let (tx, rx) = sync_channel::<Result<Vec<T>>>(1);
         let client = self.clone();
         let sql = sql.to_string();
-        let opts = opts.clone();
+        let cancel = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut opts = opts.clone().cancel_flag(cancel.clone());
+        let query_id = opts.query_id.get_or_insert_with(super::statement::new_query_id).clone();
+        let owner = self.clone();
         let consumer = std::thread::current().id();
         let worker = std::thread::Builder::new()
             .name("clickhouse-row-stream".into())
@@ -80,7 +90,14 @@ impl Client {
                 }
             })
             .map_err(|e| Error::resource(format!("cannot start the stream thread: {e}")))?;
-        Ok(RowStream { rx: Some(rx), batch: Vec::new().into_iter(), worker: Some(worker) })
+        Ok(RowStream {
+            rx: Some(rx),
+            batch: Vec::new().into_iter(),
+            worker: Some(worker),
+            cancel,
+            client: owner,
+            query_id,
+        })
     }
 }
 
@@ -98,9 +115,15 @@ impl<T> Iterator for RowStream<T> {
                     self.finish();
                     return Some(Err(e));
                 }
-                // The worker finished: the query is complete.
+                // The worker finished: the query is complete — unless the worker panicked (in a
+                // `Deserialize`, say), which must not look like the end of the rows.
                 Err(_) => {
-                    self.finish();
+                    if self.finish() {
+                        return Some(Err(Error::internal(
+                            "the stream's worker thread panicked (in the conversion of a row, or a bug here); \
+                             the rows after those returned were not read",
+                        )));
+                    }
                     return None;
                 }
             }
@@ -109,17 +132,35 @@ impl<T> Iterator for RowStream<T> {
 }
 
 impl<T> RowStream<T> {
-    fn finish(&mut self) {
+    /// Ends the stream; whether its worker panicked.
+    fn finish(&mut self) -> bool {
         self.rx = None;
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
+        match self.worker.take() {
+            Some(w) => w.join().is_err(),
+            None => false,
         }
     }
 }
 
 impl<T> Drop for RowStream<T> {
     fn drop(&mut self) {
-        // Closing the channel makes the worker's next hand-over fail, which aborts the transfer.
+        // The cancel flag stops the worker's transfer within about a second even while the server
+        // sends nothing; closing the channel makes its next hand-over fail. Either way the worker ends
+        // soon, and is waited for (it holds the session's turn until then).
+        let early = self.worker.is_some();
+        if early {
+            self.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         self.finish();
+        if early {
+            // Best effort, outside any session (the server checks who may kill what).
+            let id = self.query_id.replace('\\', "\\\\").replace('\'', "\\'");
+            let opts = CallOptions {
+                session_id: None,
+                timeout: Some(std::time::Duration::from_secs(5)),
+                ..CallOptions::default()
+            };
+            let _ = self.client.command_with(&format!("KILL QUERY WHERE query_id = '{id}' ASYNC"), &opts);
+        }
     }
 }

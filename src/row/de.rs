@@ -244,17 +244,9 @@ impl<'b> Deserializer<'b> for RowDe<'b, '_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> R<V::Value> {
+        // Fields by name (a map), never by position: serde's list of a struct's fields holds its
+        // aliases too, so positions in it are not the fields'.
         let plan = self.cx.plan(fields, self.columns);
-        if plan.len() == fields.len() {
-            // Every field has its column: the fields in order, without keys to match (the way compact
-            // formats such as bincode give structs; derived `Deserialize` takes both).
-            let (cells, row, cx) = (self.cells, self.row, self.cx);
-            let order = match &plan {
-                std::borrow::Cow::Borrowed(p) => &p[..],
-                std::borrow::Cow::Owned(p) => &p[..],
-            };
-            return visitor.visit_seq(FieldSeq { cells, row, cx, order, next: 0 });
-        }
         visitor.visit_map(RowMap { row: self, plan: Plan::Fields(plan), next: 0, fields })
     }
 
@@ -281,33 +273,6 @@ impl<'b> SeqAccess<'b> for RowSeq<'b, '_> {
     }
     fn size_hint(&self) -> Option<usize> {
         Some(self.row.columns.len() - self.next)
-    }
-}
-
-/// A struct's fields in order, each from its column.
-struct FieldSeq<'b, 'c, 'p> {
-    cells: &'c [Cell<'b>],
-    row: usize,
-    cx: &'c Cx,
-    /// (field, column) for every field, in field order.
-    order: &'p [(usize, usize)],
-    next: usize,
-}
-
-impl<'b> SeqAccess<'b> for FieldSeq<'b, '_, '_> {
-    type Error = DeError;
-    #[inline]
-    fn next_element_seed<T: DeserializeSeed<'b>>(&mut self, seed: T) -> R<Option<T::Value>> {
-        let Some(&(_, col)) = self.order.get(self.next) else { return Ok(None) };
-        self.next += 1;
-        let Some(cell) = self.cells.get(col) else { return Ok(None) };
-        match seed.deserialize(CellDe { cell, row: self.row, cx: self.cx }) {
-            Ok(v) => Ok(Some(v)),
-            Err(e) => Err(e.in_column(cell.column)),
-        }
-    }
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.order.len() - self.next)
     }
 }
 
@@ -630,13 +595,13 @@ macro_rules! int_method {
                 Value::UInt16(x) | Value::Date(x) => visitor.visit_u16(x),
                 Value::UInt32(x) | Value::DateTime(x) => visitor.visit_u32(x),
                 Value::UInt64(x) => visitor.visit_u64(x),
-                Value::UInt128(x) => visitor.visit_u128(x),
+                Value::UInt128(x) => visit_u128(visitor, x),
                 Value::Int8(x) | Value::Enum8(x) => visitor.visit_i8(x),
                 Value::Int16(x) | Value::Enum16(x) => visitor.visit_i16(x),
                 Value::Int32(x) | Value::Date32(x) | Value::Time(x) => visitor.visit_i32(x),
                 Value::Int64(x) | Value::Interval(x) => visitor.visit_i64(x),
                 Value::DateTime64 { ticks, .. } | Value::Time64 { ticks, .. } => visitor.visit_i64(ticks),
-                Value::Int128(x) => visitor.visit_i128(x),
+                Value::Int128(x) => visit_i128(visitor, x),
                 Value::Ipv4(ip) => visitor.visit_u32(ip.into()),
                 Value::Ipv6(ip) => visitor.visit_u128(ip.into()),
                 Value::Uuid(u) => visitor.visit_u128(u),
@@ -645,10 +610,17 @@ macro_rules! int_method {
                     if raw % p != 0 {
                         return Err(err(format!("{} has a fraction: it cannot be read as {}", s.text()?, $name)));
                     }
-                    visitor.visit_i128(raw / p)
+                    visit_i128(visitor, raw / p)
+                }
+                Value::Decimal256 { .. } => {
+                    let text = s.text()?;
+                    match text.parse::<i128>() {
+                        Ok(x) => visit_i128(visitor, x),
+                        Err(_) => Err(err(format!("{text} is not an integer in range for {}", $name))),
+                    }
                 }
                 Value::UInt256(l) if l[2] == 0 && l[3] == 0 => {
-                    visitor.visit_u128(u128::from(l[0]) | (u128::from(l[1]) << 64))
+                    visit_u128(visitor, u128::from(l[0]) | (u128::from(l[1]) << 64))
                 }
                 Value::Int256(l) => {
                     let lo = i128::from_le_bytes(bytemuck::cast([l[0], l[1]]));
@@ -657,12 +629,31 @@ macro_rules! int_method {
                     if !high_is_sign {
                         return Err(err(format!("{} is out of range for {}", s.text()?, $name)));
                     }
-                    visitor.visit_i128(lo)
+                    visit_i128(visitor, lo)
                 }
                 _ => Err(s.mismatch($name)),
             }
         }
     };
+}
+
+/// A wide integer as the narrowest of i64/u64/i128 that holds it (serde's visitors of the narrower
+/// integer types take only those).
+fn visit_i128<'b, V: Visitor<'b>>(visitor: V, x: i128) -> R<V::Value> {
+    if let Ok(v) = i64::try_from(x) {
+        visitor.visit_i64(v)
+    } else if let Ok(v) = u64::try_from(x) {
+        visitor.visit_u64(v)
+    } else {
+        visitor.visit_i128(x)
+    }
+}
+
+fn visit_u128<'b, V: Visitor<'b>>(visitor: V, x: u128) -> R<V::Value> {
+    match u64::try_from(x) {
+        Ok(v) => visitor.visit_u64(v),
+        Err(_) => visitor.visit_u128(x),
+    }
 }
 
 macro_rules! float_method {
@@ -873,6 +864,9 @@ impl<'b> Deserializer<'b> for ValueDe<'b, '_, '_> {
         match &s.v {
             Value::Tuple(items) | Value::Array(items) if items.len() != len => {
                 Err(err(format!("{} has {} elements; the Rust tuple or array has {len}", s.kind(), items.len())))
+            }
+            Value::String(b) | Value::FixedString(b) if b.len() != len => {
+                Err(err(format!("{} has {} bytes; the Rust array has {len}", s.kind(), b.len())))
             }
             _ => s.deserialize_seq(visitor),
         }

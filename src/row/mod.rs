@@ -28,8 +28,9 @@
 //! ```
 //!
 //! A struct's fields are matched to the result's columns **by name** (serde's `rename` and `alias`
-//! apply; columns no field names are not read; a field without a column is serde's "missing field",
-//! unless it has `#[serde(default)]` or is an `Option`); a tuple's elements to the columns **by
+//! apply — a result with columns for both a field's name and its alias is serde's "duplicate field";
+//! columns no field names are not read; a field without a column is serde's "missing field", unless
+//! it has `#[serde(default)]` or is an `Option`; `#[serde(flatten)]` works); a tuple's elements to the columns **by
 //! position** (the counts must agree); a map (`HashMap<String, T>`) gets one entry per column; any
 //! other type reads a result of one column. What does not fit is an [`Error::Mapping`] naming the row,
 //! the column and its type.
@@ -54,13 +55,32 @@
 //! | `Int256`, `UInt256`, `Decimal256`, `BFloat16`, `Interval*` | text (or `i128`/`u128` when in range), `f32`, `i64` |
 //! | `AggregateFunction(…)` | the state's bytes (`serde_bytes`) |
 //!
+//! `DateTime`s without a zone are in the call's or the client's `session_timezone` when set (as the
+//! server renders them), else the server's zone. `CallOptions::nulls_as_defaults` is refused (NULLs are
+//! for `Option`s).
+//!
 //! ## Writing
 //! [`Client::insert_as`] inserts a slice of `Serialize` rows; [`Client::inserter_as`] is a
-//! [`TypedInserter`], the streaming [`crate::Inserter`] for one Rust type. A struct's fields name the
-//! columns (the first row decides which; a column no field names gets its default from the server).
+//! [`TypedInserter`], the streaming [`crate::Inserter`] for one Rust type. A struct's (or a map's, as a
+//! struct with `#[serde(flatten)]` fields is) keys name the columns: the first row decides which;
+//! columns it does not name get their defaults from the server. A field a row leaves out
+//! (`skip_serializing_if`) gets its column's `DEFAULT` as the server's own formats give it (columns
+//! with a `DEFAULT` expression take NULL for it, `input_format_null_as_default`) — except a `Nullable`
+//! column's, where NULL is a value: it gets NULL. A tuple or sequence row gives the table's columns in
+//! order.
 //! Field values are pushed straight into the column builders, the same values and conversions as
 //! [`crate::Inserter::write`] takes (text for dates, times, UUIDs, decimals, …, parsed as the server
 //! parses it), so a struct of `&str` fields is inserted without copying its text into a row first.
+//! The inverse of reading is accepted too: RFC 3339/9557 text for date-times (jiff's, chrono's, time's;
+//! with a zone annotation, the zone decides the instant), integers as days, seconds, ticks, addresses
+//! or UUID bits, a Rust enum's newtype variant named by a type (`Date(…)`) as that type in a `Variant`
+//! or `Dynamic` column, and a `Map` as a sequence of pairs.
+//!
+//! `JSON` columns are sent as JSON text, which the server parses into the column as its own JSON input
+//! does, so the paths' types are the server's inference (`Int64`, `Date`, `Array(Dynamic)`, …); typed
+//! paths given as text are parsed for their types first. `Variant` and `Dynamic` values given as plain
+//! Rust values take the type of the Rust value (`u64` → `UInt64`, text → `String`), where the server's
+//! JSON parser would infer one (`Int64`, `Date`): name the type with an enum to choose it.
 
 use crate::format::text::strip;
 use crate::format::{TextRenderer, Zones};
@@ -75,6 +95,7 @@ use std::cell::{OnceCell, RefCell};
 use std::marker::PhantomData;
 
 mod de;
+mod json_text;
 mod ser;
 
 pub use ser::TypedInserter;
@@ -124,7 +145,7 @@ impl Cx {
         if let Some((ts, z)) = instant {
             let tz = zones.get(z)?;
             let ts = ts.map_err(|e| format!("{v:?} is outside the range of instants: {e}"))?;
-            return Ok(ts.to_zoned_datetime(tz).to_string());
+            return Ok(rfc9557(&ts.to_zoned_datetime(tz)));
         }
         if let Value::Bool(b) = v {
             return Ok(b.to_string());
@@ -136,6 +157,23 @@ impl Cx {
         }
         String::from_utf8(out).map_err(|e| format!("text of {t} is not UTF-8: {e}"))
     }
+}
+
+/// `2024-01-31T10:00:00+01:00[Europe/Paris]`, with the offset to the second where the zone's offset
+/// then had seconds (`+00:44:30`, jiff reads it; rounded to minutes, the instant would move).
+fn rfc9557(z: &jiff::ZonedDateTime) -> String {
+    let secs = z.offset().seconds();
+    let (sign, a) = if secs < 0 { ('-', -secs) } else { ('+', secs) };
+    let mut out = format!("{}{sign}{:02}:{:02}", z.datetime(), a / 3600, a / 60 % 60);
+    if a % 60 != 0 {
+        out.push_str(&format!(":{:02}", a % 60));
+    }
+    if let Some(name) = z.time_zone().iana_name() {
+        out.push('[');
+        out.push_str(name);
+        out.push(']');
+    }
+    out
 }
 
 #[cold]
@@ -261,6 +299,12 @@ impl Client {
         opts: &crate::CallOptions,
         mut on_row: impl FnMut(T) -> Result<()>,
     ) -> Result<()> {
+        if opts.nulls_as_defaults {
+            return Err(Error::usage(
+                "CallOptions::nulls_as_defaults applies to query/query_with only: read NULLs into Option fields \
+                 (or #[serde(default)] them)",
+            ));
+        }
         let mut before = 0u64;
         self.query_blocks_with(sql, opts, |block| {
             let mut rows = block.rows_as::<T>();
@@ -284,6 +328,9 @@ impl Client {
         sql: &str,
         opts: &crate::CallOptions,
     ) -> Result<crate::RowStream<T>> {
+        if opts.nulls_as_defaults {
+            return Err(Error::usage("CallOptions::nulls_as_defaults applies to query/query_with only"));
+        }
         self.stream_rows(sql, opts, |block, before| owned_rows(block, before))
     }
 }

@@ -79,7 +79,7 @@ impl FieldPlan {
 
 /// The field names of a struct row (`None` for a row that is not a struct: a tuple or sequence,
 /// whose values go to the columns in order).
-pub(crate) fn field_names<T: Serialize + ?Sized>(row: &T) -> Result<Option<Vec<&'static str>>> {
+pub(crate) fn field_names<T: Serialize + ?Sized>(row: &T) -> Result<Option<Vec<String>>> {
     match row.serialize(NameSer) {
         Ok(names) => Ok(names),
         Err(e) if e.message == NOT_A_STRUCT => Ok(None),
@@ -93,10 +93,25 @@ pub(crate) fn write_row<T: Serialize + ?Sized>(parts: &mut RowParts<'_>, plan: &
     let before = parts.builders.first().map_or(0, |b| b.rows());
     plan.pushed.clear();
     plan.pushed.resize(parts.builders.len(), false);
-    let result = row.serialize(RowSer { parts: &mut *parts, plan: &mut *plan, next: 0 });
+    // A `Serialize` that panics part-way must not leave half a row in the builders (a caller that
+    // catches the panic would then write misaligned columns): the row is cut back, then the panic goes on.
+    let serialized = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        row.serialize(RowSer { parts: &mut *parts, plan: &mut *plan, next: 0 })
+    }));
+    let result = match serialized {
+        Ok(r) => r,
+        Err(panic) => {
+            for b in parts.builders.iter_mut() {
+                b.truncate(before);
+            }
+            std::panic::resume_unwind(panic);
+        }
+    };
     if result.is_ok() {
         for (b, done) in parts.builders.iter_mut().zip(&plan.pushed) {
-            if !done {
+            // A column the row left out: NULL where the column takes it (a column with a DEFAULT was
+            // made to, so that the server applies the DEFAULT), else the type's default.
+            if !done && b.push(&Value::Null).is_err() {
                 b.push_default();
             }
         }
@@ -120,6 +135,138 @@ struct RowSer<'r, 'p> {
     /// The next field's position.
     next: usize,
 }
+
+/// A row given as a map (a struct with `#[serde(flatten)]` fields is one): keys name the columns.
+struct RowMapSer<'r, 'p> {
+    row: RowSer<'r, 'p>,
+    /// The column of the key just given.
+    column: Option<usize>,
+}
+
+impl SerializeMap for RowMapSer<'_, '_> {
+    type Ok = ();
+    type Error = SerError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> R<()> {
+        let name = key.serialize(KeyName)?;
+        let columns = &self.row.parts.columns;
+        let c = columns.iter().position(|(n, _)| *n == name).ok_or_else(|| {
+            let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+            err(format!("key `{name}` names no column of the insert (its columns: {})", names.join(", ")))
+        })?;
+        self.column = Some(c);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> R<()> {
+        let c = self.column.take().ok_or_else(|| err("a map value came before its key"))?;
+        self.row.put(c, value)
+    }
+    fn end(self) -> R<()> {
+        Ok(())
+    }
+}
+
+/// A map key as text (the name of a column).
+struct KeyName;
+
+impl ser::Serializer for KeyName {
+    type Ok = String;
+    type Error = SerError;
+    type SerializeSeq = Impossible<String, SerError>;
+    type SerializeTuple = Impossible<String, SerError>;
+    type SerializeTupleStruct = Impossible<String, SerError>;
+    type SerializeTupleVariant = Impossible<String, SerError>;
+    type SerializeMap = Impossible<String, SerError>;
+    type SerializeStruct = Impossible<String, SerError>;
+    type SerializeStructVariant = Impossible<String, SerError>;
+
+    fn serialize_str(self, v: &str) -> R<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_char(self, v: char) -> R<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> R<String> {
+        Ok(v.to_string())
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _: &'static str, v: &T) -> R<String> {
+        v.serialize(self)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, v: &T) -> R<String> {
+        v.serialize(self)
+    }
+    not_key!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_bytes(&[u8]),
+        serialize_unit(),
+        serialize_unit_struct(&'static str),
+        serialize_none(),
+    );
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> R<String> {
+        Err(err(KEY))
+    }
+    fn serialize_seq(self, _: Option<usize>) -> R<Self::SerializeSeq> {
+        Err(err(KEY))
+    }
+    fn serialize_tuple(self, _: usize) -> R<Self::SerializeTuple> {
+        Err(err(KEY))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> R<Self::SerializeTupleStruct> {
+        Err(err(KEY))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> R<Self::SerializeTupleVariant> {
+        Err(err(KEY))
+    }
+    fn serialize_map(self, _: Option<usize>) -> R<Self::SerializeMap> {
+        Err(err(KEY))
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> R<Self::SerializeStruct> {
+        Err(err(KEY))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> R<Self::SerializeStructVariant> {
+        Err(err(KEY))
+    }
+}
+
+const KEY: &str = "a row's map keys are column names (text)";
+
+macro_rules! not_key {
+    ($($m:ident($($t:ty),*)),* $(,)?) => {$(
+        fn $m(self, $(_: $t),*) -> R<String> {
+            Err(err(KEY))
+        }
+    )*};
+}
+use not_key;
 
 impl RowSer<'_, '_> {
     fn put<V: Serialize + ?Sized>(&mut self, column: usize, value: &V) -> R<()> {
@@ -188,7 +335,7 @@ impl<'r, 'p> ser::Serializer for RowSer<'r, 'p> {
     type SerializeTuple = Self;
     type SerializeTupleStruct = Self;
     type SerializeTupleVariant = Impossible<(), SerError>;
-    type SerializeMap = Impossible<(), SerError>;
+    type SerializeMap = RowMapSer<'r, 'p>;
     type SerializeStruct = Self;
     type SerializeStructVariant = Impossible<(), SerError>;
 
@@ -219,7 +366,7 @@ impl<'r, 'p> ser::Serializer for RowSer<'r, 'p> {
         Err(not_a_row("an enum"))
     }
     fn serialize_map(self, _len: Option<usize>) -> R<Self::SerializeMap> {
-        Err(not_a_row("a map (use a struct)"))
+        Ok(RowMapSer { row: self, column: None })
     }
     fn serialize_struct(self, _name: &'static str, _len: usize) -> R<Self> {
         Ok(self)
@@ -303,10 +450,13 @@ struct FieldSer<'f> {
 
 impl<'f> FieldSer<'f> {
     fn push(self, v: Value<'_>) -> R<()> {
-        if let Some(exact) = instant_text(&v, self.t).or_else(|| number_as(&v, self.t)) {
-            let v = exact?;
-            return self.builder.push(&v).map_err(|e| err(format!("{}: {e}", self.t)));
-        }
+        let v = match instant_text(&v, self.t).or_else(|| number_as(&v, self.t)) {
+            // Civil date-time text, in the server's form: parsed below as any text is.
+            Some(Ok(text @ Value::String(_))) => text,
+            Some(Ok(exact)) => return self.builder.push(&exact).map_err(|e| err(format!("{}: {e}", self.t))),
+            Some(Err(e)) => return Err(e),
+            None => v,
+        };
         let pushed = if self.convertible && may_convert(&v) {
             self.coercion.coerce(&v, self.t).and_then(|v| self.builder.push(&v))
         } else {
@@ -391,15 +541,22 @@ macro_rules! scalars {
         fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> R<Self::Ok> {
             value.serialize(self)
         }
-        /// A newtype variant is its value (a `Variant` column picks the alternative by the value's kind).
+        /// A newtype variant is its value; for a `Variant` or `Dynamic` column, a variant named by a
+        /// type (`Date(…)`, as reading names them) is a value of that type.
         fn serialize_newtype_variant<T: Serialize + ?Sized>(
             self,
             _name: &'static str,
             _index: u32,
-            _variant: &'static str,
+            variant: &'static str,
             value: &T,
         ) -> R<Self::Ok> {
-            value.serialize(self)
+            match typed_variant(self.t, variant, value, &mut *self.coercion) {
+                Some(v) => {
+                    let v = v?;
+                    self.finish(v)
+                }
+                None => value.serialize(self),
+            }
         }
     };
 }
@@ -455,9 +612,11 @@ struct ValueSer<'c> {
 impl<'c> ValueSer<'c> {
     /// Text (and floats) for a type that takes them become the value the server's parser makes.
     fn finish(self, v: Value<'_>) -> R<Value<'static>> {
-        if let Some(exact) = instant_text(&v, self.t).or_else(|| number_as(&v, self.t)) {
-            return exact;
-        }
+        let v = match instant_text(&v, self.t).or_else(|| number_as(&v, self.t)) {
+            Some(Ok(text @ Value::String(_))) => text,
+            Some(exact) => return exact,
+            None => v,
+        };
         if converts_for(self.t) && may_convert(&v) {
             return self
                 .coercion
@@ -525,7 +684,10 @@ fn instant_text(v: &Value<'_>, t: &TypeDesc) -> Option<R<Value<'static>>> {
     if text.len() < 19 || text.as_bytes()[10] != b'T' {
         return None;
     }
-    let Ok(ts) = text.parse::<jiff::Timestamp>() else {
+    // With a zone, the zone says the instant (jiff writes offsets rounded to minutes, which for zones
+    // whose offset then had seconds is not the instant).
+    let zoned = text.ends_with(']').then(|| text.parse::<jiff::ZonedDateTime>().ok().map(|z| z.timestamp())).flatten();
+    let Some(ts) = zoned.or_else(|| text.parse::<jiff::Timestamp>().ok()) else {
         // No offset: a civil date-time, read in the column's zone by the server's parser.
         let civil = text.replacen('T', " ", 1);
         return match text.parse::<jiff::civil::DateTime>() {
@@ -536,7 +698,13 @@ fn instant_text(v: &Value<'_>, t: &TypeDesc) -> Option<R<Value<'static>>> {
     let nanos = ts.as_nanosecond();
     let exact = |unit: i128| (nanos % unit == 0).then_some(nanos / unit);
     let out = match precision {
-        None => exact(1_000_000_000).and_then(|s| u32::try_from(s).ok()).map(Value::DateTime),
+        None => match exact(1_000_000_000) {
+            Some(s) => match u32::try_from(s) {
+                Ok(s) => Some(Value::DateTime(s)),
+                Err(_) => return Some(Err(err(format!("{t}: {text} is out of the range of {t} (1970 to 2106)")))),
+            },
+            None => None,
+        },
         Some(p) => exact(10i128.pow(9 - u32::from(p.min(9))))
             .and_then(|ticks| i64::try_from(ticks).ok())
             .map(|ticks| Value::DateTime64 { ticks, precision: p }),
@@ -578,6 +746,10 @@ fn number_as(v: &Value<'_>, t: &TypeDesc) -> Option<R<Value<'static>>> {
             Ok(x) => return uint128_as(x, strip(t)),
             Err(_) => Err(range()),
         },
+        // Decimal256 builders take decimals only: the integer as text, parsed exactly.
+        TypeDesc::Decimal { precision, .. } if *precision > 38 => {
+            Ok(Value::String(Cow::Owned(wide.to_string().into_bytes())))
+        }
         _ => return None,
     };
     Some(out)
@@ -587,6 +759,30 @@ fn uint128_as(x: u128, t: &TypeDesc) -> Option<R<Value<'static>>> {
     match t {
         TypeDesc::Ipv6 => Some(Ok(Value::Ipv6(x.into()))),
         TypeDesc::Uuid => Some(Ok(Value::Uuid(x))),
+        _ => None,
+    }
+}
+
+/// A value of the alternative named `variant` (a type name) of a `Variant` column, or a `Dynamic`
+/// value of that type; `None` when the column is neither or the name is not one of its types.
+fn typed_variant<T: Serialize + ?Sized>(
+    t: &TypeDesc,
+    variant: &str,
+    value: &T,
+    coercion: &mut Coercion,
+) -> Option<R<Value<'static>>> {
+    match strip(t) {
+        TypeDesc::Variant(alts) => {
+            let vt = TypeDesc::parse(variant).ok()?;
+            let d = alts.iter().position(|a| *a == vt)?;
+            let inner = value.serialize(ValueSer { t: &alts[d], coercion });
+            Some(inner.map(|v| Value::Variant { discriminator: d as u8, value: Box::new(v) }))
+        }
+        TypeDesc::Dynamic { .. } => {
+            let vt = TypeDesc::parse(variant).ok()?;
+            let inner = value.serialize(ValueSer { t: &vt, coercion });
+            Some(inner.map(|v| Value::Dynamic { ty: std::sync::Arc::new(vt), value: Box::new(v) }))
+        }
         _ => None,
     }
 }
@@ -603,6 +799,9 @@ enum Kind {
 /// and tuples, `Nested` as an array of named tuples).
 struct Collect<'c> {
     t: Cow<'c, TypeDesc>,
+    /// The element type when it is not one of `t`'s own: `Tuple(K, V)` for a `Map` given as a
+    /// sequence of pairs.
+    pair: Option<TypeDesc>,
     coercion: &'c mut Coercion,
     items: Vec<Value<'static>>,
     /// Keys of a map or struct, one per item.
@@ -628,11 +827,20 @@ impl<'c> Collect<'c> {
             Kind::Seq(n) | Kind::Tuple(n) | Kind::Map(n) => n.min(4096),
         };
         let keys = if matches!(kind, Kind::Map(_)) { Vec::with_capacity(cap) } else { Vec::new() };
-        Collect { t, coercion, items: Vec::with_capacity(cap), keys, kind }
+        let pair = match (t.as_ref(), kind) {
+            (TypeDesc::Map(k, v), Kind::Seq(_) | Kind::Tuple(_)) => {
+                Some(TypeDesc::Tuple(vec![(None, k.as_ref().clone()), (None, v.as_ref().clone())]))
+            }
+            _ => None,
+        };
+        Collect { t, pair, coercion, items: Vec::with_capacity(cap), keys, kind }
     }
 
     fn push_item<T: Serialize + ?Sized>(&mut self, key: Option<&str>, value: &T) -> R<()> {
-        let t = elem_type(&self.t, self.items.len(), key);
+        let t = match &self.pair {
+            Some(pair) => pair,
+            None => elem_type(&self.t, self.items.len(), key),
+        };
         let v = value.serialize(ValueSer { t, coercion: &mut *self.coercion })?;
         self.items.push(v);
         Ok(())
@@ -650,18 +858,40 @@ impl<'c> Collect<'c> {
 
     /// The finished value, shaped for the type.
     fn end(self) -> R<Value<'static>> {
-        let Collect { t, items, keys, kind, .. } = self;
+        let Collect { t, items, keys, kind, coercion, .. } = self;
         let v = match (t.as_ref(), kind) {
             (TypeDesc::Tuple(types), Kind::Map(_)) if types.iter().all(|(n, _)| n.is_some()) => {
                 named_tuple(types, keys, items)?
             }
             (TypeDesc::Tuple(_), _) => Value::Tuple(items),
-            (TypeDesc::Json(_), Kind::Map(_)) => {
+            (TypeDesc::Json(j), Kind::Map(_)) => {
                 let mut paths = Vec::with_capacity(items.len());
                 for (k, v) in keys.into_iter().zip(items) {
                     let Value::String(k) = k else { return Err(err("a JSON object's keys are strings")) };
                     let k = String::from_utf8(k.into_owned()).map_err(|_| err("a JSON key is not UTF-8"))?;
                     flatten_json(&mut paths, k, v);
+                }
+                // Values of typed paths given as text (dates, …) are parsed for the path's type, as a
+                // column's are.
+                for (path, v) in paths.iter_mut() {
+                    if let Some((_, pt)) = j.typed_paths.iter().find(|(p, _)| p == path.as_ref()) {
+                        match instant_text(v, pt).or_else(|| number_as(v, pt)) {
+                            Some(Ok(text @ Value::String(_))) => *v = text,
+                            Some(Ok(exact)) => {
+                                *v = Value::Dynamic { ty: std::sync::Arc::new(pt.clone()), value: Box::new(exact) };
+                                continue;
+                            }
+                            Some(Err(e)) => return Err(err(format!("JSON path {path:?}: {}", e.message))),
+                            None => {}
+                        }
+                        if converts_for(pt) && may_convert(v) {
+                            let c = coercion.coerce(v, pt).map_err(|e| err(format!("JSON path {path:?}: {e}")))?;
+                            *v = c.into_owned().into_owned();
+                        }
+                        // The value knows its path's type (JSON text writes dates and times in it).
+                        let typed = std::mem::replace(v, Value::Null);
+                        *v = Value::Dynamic { ty: std::sync::Arc::new(pt.clone()), value: Box::new(typed) };
+                    }
                 }
                 Value::Json(paths)
             }
@@ -867,13 +1097,13 @@ compound!(Pushing<'_>, (), |p: Pushing<'_>| {
 struct NameSer;
 
 impl ser::Serializer for NameSer {
-    type Ok = Option<Vec<&'static str>>;
+    type Ok = Option<Vec<String>>;
     type Error = SerError;
     type SerializeSeq = Impossible<Self::Ok, SerError>;
     type SerializeTuple = Impossible<Self::Ok, SerError>;
     type SerializeTupleStruct = Impossible<Self::Ok, SerError>;
     type SerializeTupleVariant = Impossible<Self::Ok, SerError>;
-    type SerializeMap = Impossible<Self::Ok, SerError>;
+    type SerializeMap = Names;
     type SerializeStruct = Names;
     type SerializeStructVariant = Impossible<Self::Ok, SerError>;
 
@@ -904,8 +1134,8 @@ impl ser::Serializer for NameSer {
     ) -> R<Self::SerializeTupleVariant> {
         Err(not_a_row("an enum"))
     }
-    fn serialize_map(self, _len: Option<usize>) -> R<Self::SerializeMap> {
-        Err(not_a_row("a map (use a struct)"))
+    fn serialize_map(self, len: Option<usize>) -> R<Self::SerializeMap> {
+        Ok(Names(Vec::with_capacity(len.unwrap_or(0))))
     }
     fn serialize_struct_variant(
         self,
@@ -922,18 +1152,33 @@ impl ser::Serializer for NameSer {
 /// Marks "not a struct": a tuple or sequence row (its values go to the columns in order).
 const NOT_A_STRUCT: &str = "\0positional";
 
-struct Names(Vec<&'static str>);
+struct Names(Vec<String>);
 
 impl SerializeStruct for Names {
-    type Ok = Option<Vec<&'static str>>;
+    type Ok = Option<Vec<String>>;
     type Error = SerError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, _value: &T) -> R<()> {
-        self.0.push(key);
+        self.0.push(key.to_string());
         Ok(())
     }
     fn skip_field(&mut self, key: &'static str) -> R<()> {
         // A field skipped in this row (`skip_serializing_if`) may be given by others.
-        self.0.push(key);
+        self.0.push(key.to_string());
+        Ok(())
+    }
+    fn end(self) -> R<Self::Ok> {
+        Ok(Some(self.0))
+    }
+}
+
+impl SerializeMap for Names {
+    type Ok = Option<Vec<String>>;
+    type Error = SerError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> R<()> {
+        self.0.push(key.serialize(KeyName)?);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, _value: &T) -> R<()> {
         Ok(())
     }
     fn end(self) -> R<Self::Ok> {
@@ -975,7 +1220,28 @@ impl<T: Serialize + ?Sized> TypedInserter<T> {
     pub fn write(&mut self, row: &T) -> Result<()> {
         if !self.started {
             if let Some(names) = field_names(row)? {
+                if names.is_empty() {
+                    return Err(Error::Mapping {
+                        row: 1,
+                        column: None,
+                        column_type: None,
+                        message: format!("{} has no fields to insert", std::any::type_name::<T>()),
+                    });
+                }
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 self.inner.select_columns(&names)?;
+                // A field a row leaves out (`skip_serializing_if`) is the column's DEFAULT, as in the
+                // server's own formats: columns with a DEFAULT expression take NULL for it.
+                self.inner.nulls_for_defaults()?;
+                // JSON columns go as JSON text, which the server parses into the column as its own
+                // JSON input does (see `json_text`).
+                let (types, zone) = self.inner.types_and_zone();
+                let zone = zone.to_string();
+                let json: Vec<usize> =
+                    types.iter().enumerate().filter(|(_, t)| matches!(t, TypeDesc::Json(_))).map(|(i, _)| i).collect();
+                for i in json {
+                    self.inner.replace_builder(i, Box::new(super::json_text::JsonText::new(&zone)?))?;
+                }
             }
             self.started = true;
         }

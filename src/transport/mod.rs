@@ -186,6 +186,9 @@ pub struct Request<'a> {
     pub decoding: BodyDecoding,
     /// When the whole request must be over, however steadily data moves (`None`: no deadline).
     pub deadline: Option<std::time::Instant>,
+    /// Once set, the transfer is aborted (checked in libcurl's progress callback, about once a second
+    /// or more often).
+    pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl<'a> Request<'a> {
@@ -199,6 +202,7 @@ impl<'a> Request<'a> {
             body,
             decoding: BodyDecoding::Plain,
             deadline: None,
+            cancel: None,
         }
     }
 }
@@ -210,8 +214,10 @@ pub struct Transport {
 }
 
 /// Why the transport stopped a transfer itself.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Stopped {
+    /// The caller's cancel flag was set.
+    Cancelled,
     /// Nothing moved for `send_receive_timeout`.
     Stall,
     /// The request's deadline passed.
@@ -374,6 +380,7 @@ impl Transport {
         let mut sent = 0usize;
         let stall = o.send_receive_timeout;
         let deadline = req.deadline;
+        let cancel = req.cancel;
         let started = Instant::now();
         // Progress headers count as liveness: a long query that has sent no data yet is not stalled.
         let last_header = Cell::new(started);
@@ -390,6 +397,10 @@ impl Transport {
             })
             .map_err(setup)?;
             t.progress_function(|_, dlnow, _, ulnow| {
+                if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+                    stopped = Some(Stopped::Cancelled);
+                    return false;
+                }
                 let now = Instant::now();
                 if deadline.is_some_and(|d| now >= d) {
                     stopped = Some(Stopped::Deadline);
@@ -500,6 +511,7 @@ impl Transport {
         }
         if let Some(why) = stopped {
             let message = match why {
+                Stopped::Cancelled => "the call was cancelled (its cancel flag was set)".to_string(),
                 Stopped::Stall => format!("no data sent or received for {stall:?} (send_receive_timeout)"),
                 Stopped::Deadline => format!(
                     "the call did not finish within its deadline ({:?}; {} bytes received)",
@@ -511,7 +523,7 @@ impl Transport {
                 context: context(),
                 message,
                 tls: false,
-                timeout: true,
+                timeout: why != Stopped::Cancelled,
                 connect: false,
                 source: None,
             });

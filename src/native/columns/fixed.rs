@@ -316,10 +316,9 @@ fn bf16_from_f32(x: f32) -> u16 {
     if x.is_nan() {
         return 0x7fc0;
     }
-    let bits = x.to_bits();
-    // Round to nearest, ties to even, on the dropped 16 bits.
-    let round = 0x7fff + ((bits >> 16) & 1);
-    (bits.wrapping_add(round) >> 16) as u16
+    // The upper half of the f32, the lower 16 bits dropped: what the server's own conversion stores
+    // (`toBFloat16(1.00390625)` is 1, `toBFloat16(0.1)` 0.099609375), and what its text parser makes.
+    (x.to_bits() >> 16) as u16
 }
 
 impl FixedValues {
