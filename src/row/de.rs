@@ -244,9 +244,29 @@ impl<'b> Deserializer<'b> for RowDe<'b, '_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> R<V::Value> {
-        // Fields by name (a map), never by position: serde's list of a struct's fields holds its
-        // aliases too, so positions in it are not the fields'.
         let plan = self.cx.plan(fields, self.columns);
+        if plan.len() == fields.len() && self.cx.by_position.get() != Some(false) {
+            // Every field has its column: the fields in order, without keys to match (the way compact
+            // formats such as bincode give structs; derived `Deserialize` takes both). serde's list of
+            // fields holds their aliases too, though: a struct that takes fewer values than the list
+            // has entries had aliases among them, and its row is read again by name (`RowsAs`).
+            let (cells, row, cx) = (self.cells, self.row, self.cx);
+            let order = match &plan {
+                std::borrow::Cow::Borrowed(p) => &p[..],
+                std::borrow::Cow::Owned(p) => &p[..],
+            };
+            let mut seq = FieldSeq { cells, row, cx, order, next: 0 };
+            let value = visitor.visit_seq(&mut seq);
+            // Fewer values taken than listed (aliases), or a `Deserialize` that takes structs only
+            // as maps: by name.
+            let refused = matches!(&value, Err(e) if e.0.message.starts_with("invalid type: sequence"));
+            if seq.next < order.len() || refused {
+                self.cx.by_position.set(Some(false));
+            } else {
+                self.cx.by_position.set(Some(true));
+            }
+            return value;
+        }
         visitor.visit_map(RowMap { row: self, plan: Plan::Fields(plan), next: 0, fields })
     }
 
@@ -273,6 +293,33 @@ impl<'b> SeqAccess<'b> for RowSeq<'b, '_> {
     }
     fn size_hint(&self) -> Option<usize> {
         Some(self.row.columns.len() - self.next)
+    }
+}
+
+/// A struct's fields in order, each from its column.
+struct FieldSeq<'b, 'c, 'p> {
+    cells: &'c [Cell<'b>],
+    row: usize,
+    cx: &'c Cx,
+    /// (field, column) for every field, in field order.
+    order: &'p [(usize, usize)],
+    next: usize,
+}
+
+impl<'b> SeqAccess<'b> for &mut FieldSeq<'b, '_, '_> {
+    type Error = DeError;
+    #[inline]
+    fn next_element_seed<T: DeserializeSeed<'b>>(&mut self, seed: T) -> R<Option<T::Value>> {
+        let Some(&(_, col)) = self.order.get(self.next) else { return Ok(None) };
+        self.next += 1;
+        let Some(cell) = self.cells.get(col) else { return Ok(None) };
+        match seed.deserialize(CellDe { cell, row: self.row, cx: self.cx }) {
+            Ok(v) => Ok(Some(v)),
+            Err(e) => Err(e.in_column(cell.column)),
+        }
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.order.len() - self.next)
     }
 }
 

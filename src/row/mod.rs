@@ -108,11 +108,19 @@ pub(crate) struct Cx {
     /// The struct's fields (their address, as serde gives them) and, per field that has a column,
     /// (field index, column index): worked out for the first struct read from the block.
     plan: OnceCell<(usize, Vec<(usize, usize)>)>,
+    /// Whether the struct is read by position (its fields in order): unknown until its first row;
+    /// `Some(false)` once a row showed aliases among the fields serde listed (see `RowDe`).
+    pub(crate) by_position: std::cell::Cell<Option<bool>>,
 }
 
 impl Cx {
     pub(crate) fn new(server_tz: &str) -> Self {
-        Cx { server_tz: server_tz.to_string(), renderer: OnceCell::new(), plan: OnceCell::new() }
+        Cx {
+            server_tz: server_tz.to_string(),
+            renderer: OnceCell::new(),
+            plan: OnceCell::new(),
+            by_position: std::cell::Cell::new(None),
+        }
     }
 
     /// Which column each of `fields` reads (worked out once per block and struct).
@@ -193,6 +201,8 @@ pub struct RowsAs<'a, T> {
     next: usize,
     /// Added to row numbers in errors (rows of the result before this block).
     first_row: u64,
+    /// The row from which the struct is read by name (after its reading by position found aliases).
+    by_name_from: Option<usize>,
     cx: Cx,
     _t: PhantomData<fn() -> T>,
 }
@@ -207,6 +217,7 @@ impl<'a> Block<'a> {
             rows: self.rows(),
             next: 0,
             first_row: 0,
+            by_name_from: None,
             cx: Cx::new(self.server_timezone()),
             _t: PhantomData,
         }
@@ -224,7 +235,14 @@ impl<'a, T: Deserialize<'a>> Iterator for RowsAs<'a, T> {
         let row = self.next;
         self.next += 1;
         let de = de::RowDe { columns: self.columns, cells: &self.cells, row, cx: &self.cx };
-        Some(T::deserialize(de).map_err(|e| self.error(row, e)))
+        let read = T::deserialize(de);
+        if self.cx.by_position.get() == Some(false) && self.first_by_name(row) {
+            // The first row read by position showed aliases among the struct's fields: read it again
+            // by name (and every later row).
+            let de = de::RowDe { columns: self.columns, cells: &self.cells, row, cx: &self.cx };
+            return Some(T::deserialize(de).map_err(|e| self.error(row, e)));
+        }
+        Some(read.map_err(|e| self.error(row, e)))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -236,6 +254,17 @@ impl<'a, T: Deserialize<'a>> Iterator for RowsAs<'a, T> {
 impl<'a, T: Deserialize<'a>> ExactSizeIterator for RowsAs<'a, T> {}
 
 impl<T> RowsAs<'_, T> {
+    /// Whether `row` is the one whose reading by position found aliases (it is read again by name).
+    fn first_by_name(&mut self, row: usize) -> bool {
+        match self.by_name_from {
+            Some(r) => r == row,
+            None => {
+                self.by_name_from = Some(row);
+                true
+            }
+        }
+    }
+
     #[cold]
     fn error(&self, row: usize, e: de::DeError) -> Error {
         let e = e.into_problem();
