@@ -49,6 +49,7 @@
 //! | `AggregateFunction(…)` | `Binary` (the states) | same |
 //! | `Nothing` (`NULL`) | `Null` | same |
 //! | `Variant`, `Dynamic`, `JSON`, `Geometry`, `QBit` | refused, naming the type: convert in SQL | — |
+//! | `Tuple()` (no elements) | not decoded by this client at all (an error naming it) | empty `Struct` |
 //!
 //! Inserting, each Arrow array is converted to its column's type: arrays of the mapped type (and of
 //! any type whose values the column takes — integers of other widths in range, `Utf8` text parsed as

@@ -130,7 +130,7 @@ pub(crate) fn data_type(t: &TypeDesc, cx: &Cx<'_>) -> Result<(DataType, bool)> {
         | T::MultiPolygon => return data_type(&physical(t), cx),
         _ => return Err(no_mapping(t)),
     };
-    Ok((dt, matches!(t, T::Nothing)))
+    Ok((dt, false))
 }
 
 fn struct_fields(items: &[(Option<String>, TypeDesc)], cx: &Cx<'_>) -> Result<Fields> {
@@ -433,10 +433,10 @@ fn enum_dictionary<'m>(
     for (i, (_, v)) in members.iter().enumerate() {
         index.insert(*v, i as i32);
     }
-    let keys = values
-        .map(|v| index.get(&v).copied())
-        .collect::<Option<Vec<i32>>>()
-        .ok_or_else(|| Error::usage(format!("a value of {t} is not one of its members")))?;
+    // Rows under a NULL (`Nullable(Enum…)`) hold 0, which need not be a member: they take key 0 (the
+    // validity bitmap says NULL). A non-NULL row is always a member: the server checks.
+    let keys: Vec<i32> = values.map(|v| index.get(&v).copied().unwrap_or(0)).collect();
+    let _ = t;
     let names = StringArray::from_iter_values(members.iter().map(|(n, _)| *n));
     let dict = DictionaryArray::<Int32Type>::try_new(PrimitiveArray::new(keys.into(), None), Arc::new(names))
         .map_err(|e| arrow_err(t, e))?;

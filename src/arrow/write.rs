@@ -183,8 +183,23 @@ fn fill(
     coercion: &mut Coercion,
 ) -> std::result::Result<(), (usize, String)> {
     let convertible = converts_for(t);
+    // A dictionary's keys, worked out once (per row they would cost the whole array each time).
+    let dictionary = match array.data_type() {
+        DataType::Dictionary(..) => {
+            let d = array.as_any_dictionary();
+            // (arrow's `normalized_keys` panics on a dictionary of no values: every row is NULL then.)
+            let keys = if d.values().is_empty() { vec![0; array.len()] } else { d.normalized_keys() };
+            Some((keys, d.values().clone()))
+        }
+        _ => None,
+    };
     for row in 0..array.len() {
-        let v = value(array, row, t).map_err(|e| (row, e))?;
+        let v = match &dictionary {
+            Some(_) if array.is_null(row) => Ok(Value::Null),
+            Some((keys, values)) => value(values.as_ref(), keys[row], t),
+            None => value(array, row, t),
+        }
+        .map_err(|e| (row, e))?;
         let pushed =
             if convertible && may_convert(&v) { coercion.coerce(&v, t).and_then(|v| b.push(&v)) } else { b.push(&v) };
         pushed.map_err(|e| (row, e))?;
@@ -282,6 +297,9 @@ pub(crate) fn value<'a>(array: &'a dyn Array, row: usize, t: &TypeDesc) -> std::
         }
         DataType::Dictionary(..) => {
             let d = array.as_any_dictionary();
+            if d.values().is_empty() {
+                return Err("a dictionary of no values has a row that is not NULL".into());
+            }
             let key = d.normalized_keys()[row];
             return value(d.values().as_ref(), key, t);
         }

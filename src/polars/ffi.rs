@@ -27,6 +27,7 @@ const _: () = assert!(std::mem::align_of::<FFI_ArrowSchema>() == std::mem::align
 /// An arrow-rs array as a polars-arrow array (and its field, named `name`), sharing the buffers.
 pub(crate) fn to_polars(name: &str, a: &ArrayRef) -> Result<(PolarsField, Box<dyn PolarsArray>)> {
     let export = |e: arrow_schema::ArrowError| Error::usage(format!("cannot export column {name} to polars: {e}"));
+    let a = plain_nested(a, true).map_err(export)?;
     let data = without_metadata(a.to_data()).map_err(export)?;
     let (array, schema) = to_ffi(&data).map_err(export)?;
     // SAFETY: both are the C data interface's `ArrowSchema`/`ArrowArray`, `#[repr(C)]` with the same
@@ -39,7 +40,61 @@ pub(crate) fn to_polars(name: &str, a: &ArrayRef) -> Result<(PolarsField, Box<dy
     let array = unsafe { import_array_from_c(array, field.dtype().clone()) }
         .map_err(|e| Error::usage(format!("polars cannot take column {name}: {e}")))?;
     field.name = name.into();
+    if array.len() != a.len() {
+        return Err(Error::internal(format!(
+            "polars took {} of the {} rows of column {name} (a chunk polars imports otherwise)",
+            array.len(),
+            a.len()
+        )));
+    }
     Ok((field, array))
+}
+
+/// Dictionaries inside lists, structs and maps replaced by their values (polars' importer loses the
+/// rows of a chunk whose nested dictionary is empty); a top-level dictionary stays (a Categorical).
+fn plain_nested(a: &ArrayRef, top: bool) -> std::result::Result<ArrayRef, arrow_schema::ArrowError> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::{Array, ListArray, MapArray, StructArray};
+    use arrow_schema::{DataType as D, Field};
+    use std::sync::Arc;
+    Ok(match a.data_type() {
+        D::Dictionary(..) if top => a.clone(),
+        D::Dictionary(..) => {
+            let d = a.as_any_dictionary();
+            let taken = arrow_select::take::take(d.values().as_ref(), d.keys(), None)?;
+            plain_nested(&taken, false)?
+        }
+        D::List(f) => {
+            let l = a.as_list::<i32>();
+            let values = plain_nested(l.values(), false)?;
+            let f = Arc::new(Field::new(f.name(), values.data_type().clone(), f.is_nullable()));
+            Arc::new(ListArray::try_new(f, l.offsets().clone(), values, l.nulls().cloned())?)
+        }
+        D::Struct(fields) if !fields.is_empty() => {
+            let s = a.as_struct();
+            let cols =
+                s.columns().iter().map(|c| plain_nested(c, false)).collect::<std::result::Result<Vec<_>, _>>()?;
+            let fields: arrow_schema::Fields = fields
+                .iter()
+                .zip(&cols)
+                .map(|(f, c)| Field::new(f.name(), c.data_type().clone(), f.is_nullable()))
+                .collect();
+            Arc::new(StructArray::try_new(fields, cols, s.nulls().cloned())?)
+        }
+        D::Map(f, sorted) => {
+            let m = a.as_map();
+            let entries = plain_nested(&(Arc::new(m.entries().clone()) as ArrayRef), false)?;
+            let f = Arc::new(Field::new(f.name(), entries.data_type().clone(), false));
+            Arc::new(MapArray::try_new(
+                f,
+                m.offsets().clone(),
+                entries.as_struct().clone(),
+                m.nulls().cloned(),
+                *sorted,
+            )?)
+        }
+        _ => a.clone(),
+    })
 }
 
 /// The array with no field metadata anywhere inside: polars reads Arrow extension types (the UUID's
