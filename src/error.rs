@@ -109,7 +109,7 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A row of a result could not become the Rust type asked for (`query_as`, [`crate::Block::rows_as`]),
+    /// A row of a result could not become the Rust type asked for (`query_as`, [`crate::native::Block::rows_as`]),
     /// or a Rust value could not become a row of the table (`insert_as`, [`crate::TypedInserter`]).
     Mapping {
         /// 1-based row: of the result (or of the block, for `rows_as`), or of the insert.

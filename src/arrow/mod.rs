@@ -2,7 +2,7 @@
 //!
 //! [`Client::query_arrow`] reads a result into record batches, one per Native block (or re-chunked to
 //! [`ArrowOptions::batch_rows`]); [`Client::query_arrow_stream`] is the same as an iterator, a worker
-//! thread at most about two blocks ahead; [`crate::Block::to_arrow`] converts one block inside
+//! thread at most about two blocks ahead; [`crate::native::Block::to_arrow`] converts one block inside
 //! [`Client::query_blocks`]. Each column's data is copied once from the decoded block into Arrow
 //! buffers (values, string bytes, null bitmaps), or converted where Arrow's layout differs (offsets,
 //! widened dates and decimals). [`Client::insert_arrow`] goes the other way, into the table's column
@@ -54,7 +54,7 @@
 //! Inserting, each Arrow array is converted to its column's type: arrays of the mapped type (and of
 //! any type whose values the column takes — integers of other widths in range, `Utf8` text parsed as
 //! the server parses text, timestamps of any unit exactly) go in, anything that does not fit is an
-//! [`Error::Mapping`] naming the row and column.
+//! [`crate::Error::Mapping`] naming the row and column.
 
 use crate::error::Result;
 use crate::native::Block;
