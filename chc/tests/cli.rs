@@ -1223,3 +1223,38 @@ fn parquet_and_arrow_stream_written_by_chc_are_read_back_by_the_server_unchanged
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stdout.starts_with(b"PAR1"), "not a Parquet file");
 }
+
+/// Blocks the adversary of the Arrow mapping found hard: LowCardinality(Nullable) blocks of NULLs only
+/// (an empty dictionary once its NULL placeholder is left out), empty nested dictionaries, and
+/// Nullable(Enum) holding NULLs, through `--format Parquet | ArrowStream` and back into the server.
+#[test]
+fn parquet_and_arrow_stream_of_null_only_dictionaries_and_nullable_enums_read_back_unchanged() {
+    let c = common::modern();
+    let cols = "id UInt32, lc LowCardinality(Nullable(String)), al Array(LowCardinality(Nullable(String))), \
+                e Nullable(Enum8('a' = 1, 'b' = -2)), m Map(LowCardinality(String), Nullable(Enum16('x' = -300, 'y' = 7)))";
+    let src = common::table("chc_pq_null_src");
+    c.command(&format!("CREATE TABLE {src} ({cols}) ENGINE = Memory")).unwrap();
+    c.command(&format!(
+        "INSERT INTO {src} SELECT number, if(number < 7 OR number > 11, NULL, toString(number % 2)), \
+         if(number < 5, [], [if(number % 3 = 0, NULL, toString(number))]), if(number % 4 = 0, NULL, if(number % 2 = 0, 'a', 'b')), \
+         if(number < 6, map(), map(toString(number % 3), if(number % 2 = 0, NULL, 'y'))) FROM numbers(15)"
+    ))
+    .unwrap();
+    for format in ["Parquet", "ArrowStream"] {
+        let out = chc(&[
+            "query",
+            "--format",
+            format,
+            &format!("SELECT * FROM {src} ORDER BY id SETTINGS max_block_size = 3"),
+        ]);
+        assert!(out.status.success(), "{format}: {}", String::from_utf8_lossy(&out.stderr));
+        let dst = common::table("chc_pq_null_dst");
+        c.command(&format!("CREATE TABLE {dst} ({cols}) ENGINE = Memory")).unwrap();
+        c.raw_insert(&dst, &[], format, &out.stdout).unwrap_or_else(|e| panic!("{format}: {e}"));
+        for (a, b) in [(&src, &dst), (&dst, &src)] {
+            let diff = c.command(&format!("SELECT count() FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})")).unwrap();
+            assert_eq!(diff, "0", "{format}: rows of {a} not in {b}");
+        }
+        assert_eq!(c.command(&format!("SELECT count() FROM {dst}")).unwrap(), "15");
+    }
+}
