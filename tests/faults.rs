@@ -35,6 +35,14 @@ enum Path {
     Inserter,
     /// The same, exactly once.
     ExactlyOnce,
+    /// `query_as::<(u64, u64)>` of the `Select` result (serde rows).
+    QueryAs,
+    /// `query_arrow` of the `Select` result.
+    QueryArrow,
+    /// `insert_arrow` of 20k rows (one request body).
+    InsertArrow,
+    /// A `TypedInserter` of `(u64, String)` rows, exactly once, in requests of 50k.
+    TypedExactlyOnce,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,13 +71,17 @@ fn compressions() -> Vec<Compression> {
 }
 
 fn fault_for(path: Path, stage: Stage, action: Action) -> Fault {
-    let streaming = matches!(path, Path::Inserter | Path::ExactlyOnce | Path::Insert);
+    let streaming =
+        matches!(path, Path::Inserter | Path::ExactlyOnce | Path::Insert | Path::InsertArrow | Path::TypedExactlyOnce);
     let (direction, at) = match stage {
         Stage::BeforeRequest => (Direction::Request, 0),
         // Inside the body for inserts, inside the headers (the SQL follows them) otherwise.
         Stage::MidRequest => (Direction::Request, if streaming { 3_000 } else { 150 }),
         Stage::AfterExecuted => (Direction::Response, 0),
-        Stage::MidResponse => (Direction::Response, if path == Path::Select { 20_000 } else { 150 }),
+        Stage::MidResponse => (
+            Direction::Response,
+            if matches!(path, Path::Select | Path::QueryAs | Path::QueryArrow) { 20_000 } else { 150 },
+        ),
     };
     Fault { direction, at, action }
 }
@@ -137,16 +149,23 @@ fn run_case(
                 Ok(format!("executions {executions}, {}", verdict(&result)))
             }
         }
-        Path::Select => {
+        Path::Select | Path::QueryAs | Path::QueryArrow => {
             let sql = format!("SELECT number, cityHash64(number) FROM numbers({SELECT_ROWS})");
             proxy.arm(fault);
-            let result = c.query(&sql);
+            // (rows, sum of the first column) of the whole result.
+            let result: Result<(u64, u64), Error> = match path {
+                Path::Select => c
+                    .query(&sql)
+                    .map(|r| (r.rows.len() as u64, r.rows.iter().map(|row| u64::try_from(&row[0]).unwrap()).sum())),
+                Path::QueryAs => {
+                    c.query_as::<(u64, u64)>(&sql).map(|rows| (rows.len() as u64, rows.iter().map(|r| r.0).sum()))
+                }
+                _ => query_arrow_sum(&c, &sql),
+            };
             match &result {
-                Ok(r) => {
-                    let n = r.rows.len() as u64;
-                    let sum: u64 = r.rows.iter().map(|row| u64::try_from(&row[0]).unwrap()).sum();
+                Ok((n, sum)) => {
                     // Whole and right (a retry is fine when nothing had reached the decoder yet).
-                    if n != SELECT_ROWS || sum != SELECT_ROWS * (SELECT_ROWS - 1) / 2 {
+                    if *n != SELECT_ROWS || *sum != SELECT_ROWS * (SELECT_ROWS - 1) / 2 {
                         Err(format!("{case}: a short or wrong result looked complete: {n} rows"))
                     } else {
                         Ok("whole result".into())
@@ -158,17 +177,26 @@ fn run_case(
                     if retry_expected {
                         Err(format!("{case}: a read-only query was not retried: {e}"))
                     } else {
-                        Ok(verdict(&result.map(|_| ())))
+                        Ok(verdict(&result))
                     }
                 }
             }
         }
-        Path::Insert => {
+        Path::Insert | Path::InsertArrow => {
             server.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
             let rows: Vec<Vec<Value<'static>>> =
                 (0..INSERT_ROWS).map(|i| vec![Value::from(i), Value::from(format!("row {i}"))]).collect();
-            proxy.arm(fault);
-            let result = c.insert_with_types(&t, &[("id", "UInt64"), ("s", "String")], &rows);
+            let batch = arrow_batch(INSERT_ROWS);
+            if path == Path::Insert {
+                proxy.arm(fault);
+            } else {
+                // insert_arrow first asks the server for the table's columns: the insert itself is broken.
+                proxy.arm_for("INSERT", fault);
+            }
+            let result = match path {
+                Path::Insert => c.insert_with_types(&t, &[("id", "UInt64"), ("s", "String")], &rows),
+                _ => insert_arrow(&c, &t, batch),
+            };
             let n = count(&server, &format!("SELECT count() FROM {t}"));
             if n != INSERT_ROWS && (n != 0 || result.is_ok()) {
                 Err(format!("{case}: table holds {n} rows, result {result:?}"))
@@ -176,6 +204,39 @@ fn run_case(
                 Err(format!("{case}: after the server executed: {n} rows, result {result:?}"))
             } else {
                 Ok(format!("{n} rows, {}", verdict(&result)))
+            }
+        }
+        Path::TypedExactlyOnce => {
+            let dedup = if legacy { "" } else { " SETTINGS non_replicated_deduplication_window = 1000" };
+            server
+                .command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id{dedup}"))
+                .unwrap();
+            let limits = RequestLimits { max_rows: Some(50_000), ..Default::default() };
+            let mut ins = c
+                .inserter_as::<(u64, String)>(&t, 10_000)
+                .unwrap()
+                .with_request_limits(limits)
+                .exactly_once(format!("stream-{t}"), 5)
+                .unwrap();
+            let mut result = Ok(());
+            for i in 0..STREAM_ROWS {
+                if i == ARM_AT_ROW {
+                    proxy.arm(fault);
+                }
+                result = ins.write(&(i, format!("{}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15))));
+                if result.is_err() {
+                    break;
+                }
+            }
+            let result = result.and_then(|()| ins.end().map(|s| s.rows));
+            let check = server
+                .command(&format!("SELECT count(), uniqExact(id), countIf(id >= {STREAM_ROWS}) FROM {t}"))
+                .unwrap();
+            match result {
+                Ok(rows) if rows == STREAM_ROWS && check == format!("{STREAM_ROWS}\t{STREAM_ROWS}\t0") => {
+                    Ok("all rows once".into())
+                }
+                other => Err(format!("{case}: exactly-once typed insert: {other:?}, the table: {check}")),
             }
         }
         Path::Inserter | Path::ExactlyOnce => {
@@ -238,6 +299,55 @@ fn run_case(
     outcome.map(|o| format!("{case}: {o}"))
 }
 
+/// Rows and the sum of the first column of a result read as Arrow batches.
+#[cfg(feature = "arrow")]
+fn query_arrow_sum(c: &Client, sql: &str) -> Result<(u64, u64), Error> {
+    use arrow_array::cast::AsArray;
+    let batches = c.query_arrow(sql)?;
+    let n = batches.iter().map(|b| b.num_rows() as u64).sum();
+    let sum = batches
+        .iter()
+        .map(|b| b.column(0).as_primitive::<arrow_array::types::UInt64Type>().values().iter().sum::<u64>())
+        .sum();
+    Ok((n, sum))
+}
+
+#[cfg(not(feature = "arrow"))]
+fn query_arrow_sum(_: &Client, _: &str) -> Result<(u64, u64), Error> {
+    panic!("the QueryArrow fault cases need the `arrow` feature (scripts/test runs with --all-features)")
+}
+
+#[cfg(feature = "arrow")]
+type Batch = arrow_array::RecordBatch;
+#[cfg(not(feature = "arrow"))]
+type Batch = ();
+
+/// `rows` rows (id, "row {id}") as one record batch.
+#[cfg(feature = "arrow")]
+fn arrow_batch(rows: u64) -> Batch {
+    use arrow_array::{ArrayRef, StringArray, UInt64Array};
+    let ids: Vec<u64> = (0..rows).collect();
+    let s = StringArray::from_iter_values(ids.iter().map(|i| format!("row {i}")));
+    Batch::try_from_iter([
+        ("id", std::sync::Arc::new(UInt64Array::from(ids)) as ArrayRef),
+        ("s", std::sync::Arc::new(s) as ArrayRef),
+    ])
+    .unwrap()
+}
+
+#[cfg(not(feature = "arrow"))]
+fn arrow_batch(_: u64) -> Batch {}
+
+#[cfg(feature = "arrow")]
+fn insert_arrow(c: &Client, t: &str, batch: Batch) -> Result<(), Error> {
+    c.insert_arrow(t, &[batch]).map(|_| ())
+}
+
+#[cfg(not(feature = "arrow"))]
+fn insert_arrow(_: &Client, _: &str, _: Batch) -> Result<(), Error> {
+    panic!("the InsertArrow fault cases need the `arrow` feature (scripts/test runs with --all-features)")
+}
+
 /// Writes rows `0..rows` (one UInt64 each) until the inserter fails (at `end` at the latest): its error.
 fn write_until_error(mut ins: clickhouse_connect::Inserter, rows: u64) -> Error {
     for i in 0..rows {
@@ -282,6 +392,15 @@ fn cases(paths: &[Path], actions: &[Action], compressions: &[Compression]) -> Ve
 
 const STATEMENTS: &[Path] = &[Path::Command, Path::QueryInsert, Path::RawQueryInsert, Path::Select];
 const INSERTS: &[Path] = &[Path::Insert, Path::Inserter, Path::ExactlyOnce];
+/// The paths of rows as Rust types, Arrow batches (issue 18): the same requests underneath, broken the
+/// same ways.
+const SHAPES: &[Path] = &[Path::QueryAs, Path::QueryArrow, Path::InsertArrow, Path::TypedExactlyOnce];
+
+#[test]
+fn serde_and_arrow_paths_under_resets_closes_and_stalls_in_every_compression_mode() {
+    run_all(cases(SHAPES, &[Action::Reset, Action::Close], &compressions()));
+    run_all(cases(SHAPES, &[Action::Stall], &[Compression::None]));
+}
 
 #[test]
 fn statements_under_resets_and_closes_in_every_compression_mode() {
@@ -308,7 +427,17 @@ fn every_path_under_stalls() {
 fn the_18_16_server_under_resets_and_closes() {
     // 18.16 has no compressed frames over HTTP (the client uses gzip instead) and no deduplication
     // tokens (exactly-once refuses it: see tests/inserter.rs).
-    let paths = [Path::Command, Path::QueryInsert, Path::RawQueryInsert, Path::Select, Path::Insert, Path::Inserter];
+    let paths = [
+        Path::Command,
+        Path::QueryInsert,
+        Path::RawQueryInsert,
+        Path::Select,
+        Path::Insert,
+        Path::Inserter,
+        Path::QueryAs,
+        Path::QueryArrow,
+        Path::InsertArrow,
+    ];
     let compressions = [Compression::None, Compression::Http(ContentEncoding::Gzip)];
     run_all_on(cases(&paths, &[Action::Reset, Action::Close], &compressions), "CH_LEGACY_URL");
 }
