@@ -83,20 +83,20 @@ fn object(out: &mut Vec<u8>, nodes: &[JsonNode<'_, '_>], r: &mut TextRenderer) {
 /// A value as JSON: numbers as numbers (never quoted), text as strings, composites as arrays and
 /// objects, other scalars (dates, UUIDs, decimals made from typed paths' text) as the server's text.
 fn value(out: &mut Vec<u8>, v: &Value<'_>, r: &mut TextRenderer) {
-    use std::io::Write;
+    use crate::format::text::write_int;
     match v {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::UInt8(x) => write!(out, "{x}").unwrap_or(()),
-        Value::UInt16(x) => write!(out, "{x}").unwrap_or(()),
-        Value::UInt32(x) => write!(out, "{x}").unwrap_or(()),
-        Value::UInt64(x) => write!(out, "{x}").unwrap_or(()),
-        Value::UInt128(x) => write!(out, "{x}").unwrap_or(()),
-        Value::Int8(x) => write!(out, "{x}").unwrap_or(()),
-        Value::Int16(x) => write!(out, "{x}").unwrap_or(()),
-        Value::Int32(x) => write!(out, "{x}").unwrap_or(()),
-        Value::Int64(x) => write!(out, "{x}").unwrap_or(()),
-        Value::Int128(x) => write!(out, "{x}").unwrap_or(()),
+        Value::UInt8(x) => write_int(out, *x),
+        Value::UInt16(x) => write_int(out, *x),
+        Value::UInt32(x) => write_int(out, *x),
+        Value::UInt64(x) => write_int(out, *x),
+        Value::UInt128(x) => write_int(out, *x),
+        Value::Int8(x) => write_int(out, *x),
+        Value::Int16(x) => write_int(out, *x),
+        Value::Int32(x) => write_int(out, *x),
+        Value::Int64(x) => write_int(out, *x),
+        Value::Int128(x) => write_int(out, *x),
         Value::Float32(x) if x.is_finite() => {
             crate::format::text::write_float(out, crate::format::text::FloatRepr::F32(*x))
         }

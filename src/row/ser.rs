@@ -165,6 +165,14 @@ impl SerializeMap for RowMapSer<'_, '_> {
     }
 }
 
+macro_rules! not_key {
+    ($($m:ident($($t:ty),*)),* $(,)?) => {$(
+        fn $m(self, $(_: $t),*) -> R<String> {
+            Err(err(KEY))
+        }
+    )*};
+}
+
 /// A map key as text (the name of a column).
 struct KeyName;
 
@@ -258,15 +266,6 @@ impl ser::Serializer for KeyName {
 }
 
 const KEY: &str = "a row's map keys are column names (text)";
-
-macro_rules! not_key {
-    ($($m:ident($($t:ty),*)),* $(,)?) => {$(
-        fn $m(self, $(_: $t),*) -> R<String> {
-            Err(err(KEY))
-        }
-    )*};
-}
-use not_key;
 
 impl RowSer<'_, '_> {
     fn put<V: Serialize + ?Sized>(&mut self, column: usize, value: &V) -> R<()> {
@@ -561,6 +560,33 @@ macro_rules! scalars {
     };
 }
 
+/// The composite methods of a serializer of values: each starts collecting a composite of its kind.
+macro_rules! composites {
+    ($c:ty) => {
+        fn serialize_seq(self, len: Option<usize>) -> R<$c> {
+            Ok(self.collect(Kind::Seq(len.unwrap_or(0))))
+        }
+        fn serialize_tuple(self, len: usize) -> R<$c> {
+            Ok(self.collect(Kind::Tuple(len)))
+        }
+        fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> R<$c> {
+            Ok(self.collect(Kind::Tuple(len)))
+        }
+        fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, len: usize) -> R<$c> {
+            Ok(self.collect(Kind::Tuple(len)))
+        }
+        fn serialize_map(self, len: Option<usize>) -> R<$c> {
+            Ok(self.collect(Kind::Map(len.unwrap_or(0))))
+        }
+        fn serialize_struct(self, _name: &'static str, len: usize) -> R<$c> {
+            Ok(self.collect(Kind::Map(len)))
+        }
+        fn serialize_struct_variant(self, _: &'static str, _: u32, _: &'static str, len: usize) -> R<$c> {
+            Ok(self.collect(Kind::Map(len)))
+        }
+    };
+}
+
 impl<'f> ser::Serializer for FieldSer<'f> {
     type Ok = ();
     type Error = SerError;
@@ -574,27 +600,7 @@ impl<'f> ser::Serializer for FieldSer<'f> {
 
     scalars!();
 
-    fn serialize_seq(self, len: Option<usize>) -> R<Pushing<'f>> {
-        Ok(self.collect(Kind::Seq(len.unwrap_or(0))))
-    }
-    fn serialize_tuple(self, len: usize) -> R<Pushing<'f>> {
-        Ok(self.collect(Kind::Tuple(len)))
-    }
-    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> R<Pushing<'f>> {
-        Ok(self.collect(Kind::Tuple(len)))
-    }
-    fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, len: usize) -> R<Pushing<'f>> {
-        Ok(self.collect(Kind::Tuple(len)))
-    }
-    fn serialize_map(self, len: Option<usize>) -> R<Pushing<'f>> {
-        Ok(self.collect(Kind::Map(len.unwrap_or(0))))
-    }
-    fn serialize_struct(self, _name: &'static str, len: usize) -> R<Pushing<'f>> {
-        Ok(self.collect(Kind::Map(len)))
-    }
-    fn serialize_struct_variant(self, _: &'static str, _: u32, _: &'static str, len: usize) -> R<Pushing<'f>> {
-        Ok(self.collect(Kind::Map(len)))
-    }
+    composites!(Pushing<'f>);
 }
 
 impl FieldSer<'_> {
@@ -645,27 +651,7 @@ impl<'c> ser::Serializer for ValueSer<'c> {
 
     scalars!();
 
-    fn serialize_seq(self, len: Option<usize>) -> R<Collect<'c>> {
-        Ok(self.collect(Kind::Seq(len.unwrap_or(0))))
-    }
-    fn serialize_tuple(self, len: usize) -> R<Collect<'c>> {
-        Ok(self.collect(Kind::Tuple(len)))
-    }
-    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> R<Collect<'c>> {
-        Ok(self.collect(Kind::Tuple(len)))
-    }
-    fn serialize_tuple_variant(self, _: &'static str, _: u32, _: &'static str, len: usize) -> R<Collect<'c>> {
-        Ok(self.collect(Kind::Tuple(len)))
-    }
-    fn serialize_map(self, len: Option<usize>) -> R<Collect<'c>> {
-        Ok(self.collect(Kind::Map(len.unwrap_or(0))))
-    }
-    fn serialize_struct(self, _name: &'static str, len: usize) -> R<Collect<'c>> {
-        Ok(self.collect(Kind::Map(len)))
-    }
-    fn serialize_struct_variant(self, _: &'static str, _: u32, _: &'static str, len: usize) -> R<Collect<'c>> {
-        Ok(self.collect(Kind::Map(len)))
-    }
+    composites!(Collect<'c>);
 }
 
 /// Text of an instant with its offset, as jiff, chrono and time serialize instants (RFC 3339,
