@@ -142,17 +142,10 @@ impl Cx {
             TypeDesc::DateTime(z) | TypeDesc::DateTime64(_, z) => Some(z.as_deref()),
             _ => None,
         };
-        let instant = match (v, zone) {
-            (Value::DateTime(s), Some(z)) => Some((jiff::Timestamp::from_second(i64::from(*s)), z)),
-            (Value::DateTime64 { ticks, precision }, Some(z)) => {
-                let nanos = i128::from(*ticks) * 10i128.pow(9u32.saturating_sub(u32::from(*precision)));
-                Some((jiff::Timestamp::from_nanosecond(nanos), z))
-            }
-            _ => None,
-        };
-        if let Some((ts, z)) = instant {
+        if let Some(z) = zone.filter(|_| matches!(v, Value::DateTime(_) | Value::DateTime64 { .. })) {
             let tz = zones.get(z)?;
-            let ts = ts.map_err(|e| format!("{v:?} is outside the range of instants: {e}"))?;
+            let ts =
+                jiff::Timestamp::try_from(v).map_err(|e| format!("{v:?} is outside the range of instants: {e}"))?;
             return Ok(rfc9557(&ts.to_zoned_datetime(tz)));
         }
         if let Value::Bool(b) = v {
