@@ -46,12 +46,16 @@ mod transport;
 pub mod types;
 mod value;
 
+#[cfg(feature = "async")]
+pub use client::{AsyncClient, AsyncInserter, BlockStream};
 pub use client::{
     BlockBuilder, CallOptions, Client, ClientOptions, ColumnElement, CommandResult, Compression, ContentEncoding,
     EncodedBlock, InsertSummary, Inserter, ProgressCallback, QueryContext, QueryResult, RequestLimits, Row, RowStream,
     quote_identifier,
 };
 pub use error::{Error, Result};
+#[cfg(all(feature = "async", feature = "serde"))]
+pub use row::AsyncTypedInserter;
 #[cfg(feature = "serde")]
 pub use row::{RowsAs, TypedInserter};
 pub use transport::{Progress, ResponseMeta, Summary};

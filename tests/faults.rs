@@ -43,6 +43,19 @@ enum Path {
     InsertArrow,
     /// A `TypedInserter` of `(u64, String)` rows, exactly once, in requests of 50k.
     TypedExactlyOnce,
+    /// The async client (issue 19), on the I/O thread: `command`, `raw_query` and `query` of the
+    /// `INSERT … SELECT`.
+    AsyncCommand,
+    AsyncRawQueryInsert,
+    AsyncQueryInsert,
+    /// `query` of the `Select` result.
+    AsyncSelect,
+    /// `query_blocks` (a stream) of the `Select` result.
+    AsyncStream,
+    /// `insert_with_types`'s async counterpart, `insert` of 20k rows.
+    AsyncInsert,
+    /// The async streaming inserter, 200k rows on one request.
+    AsyncInserter,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,8 +84,16 @@ fn compressions() -> Vec<Compression> {
 }
 
 fn fault_for(path: Path, stage: Stage, action: Action) -> Fault {
-    let streaming =
-        matches!(path, Path::Inserter | Path::ExactlyOnce | Path::Insert | Path::InsertArrow | Path::TypedExactlyOnce);
+    let streaming = matches!(
+        path,
+        Path::Inserter
+            | Path::ExactlyOnce
+            | Path::Insert
+            | Path::InsertArrow
+            | Path::TypedExactlyOnce
+            | Path::AsyncInsert
+            | Path::AsyncInserter
+    );
     let (direction, at) = match stage {
         Stage::BeforeRequest => (Direction::Request, 0),
         // Inside the body for inserts, inside the headers (the SQL follows them) otherwise.
@@ -80,7 +101,11 @@ fn fault_for(path: Path, stage: Stage, action: Action) -> Fault {
         Stage::AfterExecuted => (Direction::Response, 0),
         Stage::MidResponse => (
             Direction::Response,
-            if matches!(path, Path::Select | Path::QueryAs | Path::QueryArrow) { 20_000 } else { 150 },
+            if matches!(path, Path::Select | Path::QueryAs | Path::QueryArrow | Path::AsyncSelect | Path::AsyncStream) {
+                20_000
+            } else {
+                150
+            },
         ),
     };
     Fault { direction, at, action }
@@ -123,18 +148,30 @@ fn run_case(
     let server = common::connect(server_var);
     let proxy = FaultProxy::start(&env(server_var));
     let c = client_via_to(&proxy, compression, server_var);
+    // The async client connects before the proxy is armed (its connect is not under test).
+    let asy = AsyncSide::connect(&c);
     let fault = fault_for(path, stage, action);
     let t = table("fault");
     let legacy = server_var == "CH_LEGACY_URL";
     let case = format!("{path:?} {stage:?} {action:?} {compression:?}{}", if legacy { " (18.16)" } else { "" });
     let outcome: Result<String, String> = match path {
-        Path::Command | Path::QueryInsert | Path::RawQueryInsert => {
+        Path::Command
+        | Path::QueryInsert
+        | Path::RawQueryInsert
+        | Path::AsyncCommand
+        | Path::AsyncRawQueryInsert
+        | Path::AsyncQueryInsert => {
             server.command(&format!("CREATE TABLE {t} (n UInt64) ENGINE = MergeTree ORDER BY n")).unwrap();
             let sql = format!("INSERT INTO {t} SELECT number FROM numbers(10)");
             proxy.arm(fault);
             let result = match path {
                 Path::Command => c.command(&sql).map(|_| ()),
                 Path::QueryInsert => c.query(&sql).map(|_| ()),
+                Path::AsyncCommand => on_async(&asy, |a| async move { a.command(&sql).await.map(|_| ()) }),
+                Path::AsyncQueryInsert => on_async(&asy, |a| async move { a.query(&sql).await.map(|_| ()) }),
+                Path::AsyncRawQueryInsert => {
+                    on_async(&asy, |a| async move { a.raw_query(&sql, None).await.map(|_| ()) })
+                }
                 _ => c.raw_query(&sql, None).map(|_| ()),
             };
             let rows = count(&server, &format!("SELECT count() FROM {t}"));
@@ -149,7 +186,7 @@ fn run_case(
                 Ok(format!("executions {executions}, {}", verdict(&result)))
             }
         }
-        Path::Select | Path::QueryAs | Path::QueryArrow => {
+        Path::Select | Path::QueryAs | Path::QueryArrow | Path::AsyncSelect | Path::AsyncStream => {
             let sql = format!("SELECT number, cityHash64(number) FROM numbers({SELECT_ROWS})");
             proxy.arm(fault);
             // (rows, sum of the first column) of the whole result.
@@ -160,6 +197,12 @@ fn run_case(
                 Path::QueryAs => {
                     c.query_as::<(u64, u64)>(&sql).map(|rows| (rows.len() as u64, rows.iter().map(|r| r.0).sum()))
                 }
+                Path::AsyncSelect => on_async(&asy, |a| async move {
+                    a.query(&sql)
+                        .await
+                        .map(|r| (r.rows.len() as u64, r.rows.iter().map(|row| u64::try_from(&row[0]).unwrap()).sum()))
+                }),
+                Path::AsyncStream => on_async(&asy, |a| async move { async_stream_sum(&a, &sql).await }),
                 _ => query_arrow_sum(&c, &sql),
             };
             match &result {
@@ -182,7 +225,7 @@ fn run_case(
                 }
             }
         }
-        Path::Insert | Path::InsertArrow => {
+        Path::Insert | Path::InsertArrow | Path::AsyncInsert => {
             server.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
             let rows: Vec<Vec<Value<'static>>> =
                 (0..INSERT_ROWS).map(|i| vec![Value::from(i), Value::from(format!("row {i}"))]).collect();
@@ -190,11 +233,16 @@ fn run_case(
             if path == Path::Insert {
                 proxy.arm(fault);
             } else {
-                // insert_arrow first asks the server for the table's columns: the insert itself is broken.
+                // insert_arrow and the async insert first ask the server for the table's columns: the
+                // insert itself is broken.
                 proxy.arm_for("INSERT", fault);
             }
             let result = match path {
                 Path::Insert => c.insert_with_types(&t, &[("id", "UInt64"), ("s", "String")], &rows),
+                Path::AsyncInsert => on_async(&asy, |a| {
+                    let (t, rows) = (&t, &rows);
+                    async move { a.insert(t, &[], rows).await }
+                }),
                 _ => insert_arrow(&c, &t, batch),
             };
             let n = count(&server, &format!("SELECT count() FROM {t}"));
@@ -237,6 +285,39 @@ fn run_case(
                     Ok("all rows once".into())
                 }
                 other => Err(format!("{case}: exactly-once typed insert: {other:?}, the table: {check}")),
+            }
+        }
+        Path::AsyncInserter => {
+            server.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
+            let result = on_async(&asy, |a| {
+                let (t, proxy) = (t.clone(), &proxy);
+                async move {
+                    let mut ins = a.inserter(&t, &[], 10_000).await?;
+                    for i in 0..STREAM_ROWS {
+                        if i == ARM_AT_ROW {
+                            proxy.arm(fault);
+                        }
+                        let s = format!("{}", i.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                        ins.write(&[Value::from(i), Value::from(s)]).await?;
+                    }
+                    ins.end().await.map(|s| s.rows)
+                }
+            });
+            let check = server
+                .command(&format!("SELECT count(), uniqExact(id), countIf(id >= {STREAM_ROWS}) FROM {t}"))
+                .unwrap();
+            let v: Vec<u64> = check.split('\t').map(|x| x.parse().unwrap()).collect();
+            let (n, unique) = (v[0], v[1]);
+            match &result {
+                _ if n != unique || v[2] != 0 => Err(format!("{case}: duplicated or foreign rows: {check}")),
+                Ok(rows) if *rows == STREAM_ROWS && n == STREAM_ROWS => Ok("all rows".into()),
+                Ok(rows) => Err(format!("{case}: end() reported {rows} rows, the table holds {n}")),
+                Err(Error::Insert { acknowledged_rows, unacknowledged_rows, .. })
+                    if n >= *acknowledged_rows && n <= acknowledged_rows + unacknowledged_rows =>
+                {
+                    Ok(format!("{n} rows, {acknowledged_rows} acknowledged"))
+                }
+                Err(e) => Err(format!("{case}: the table holds {n} rows; the error: {e:?}")),
             }
         }
         Path::Inserter | Path::ExactlyOnce => {
@@ -349,6 +430,41 @@ fn insert_arrow(_: &Client, _: &str, _: Batch) -> Result<(), Error> {
 }
 
 /// Writes rows `0..rows` (one UInt64 each) until the inserter fails (at `end` at the latest): its error.
+/// An async client with the blocking one's connection settings (through the same proxy), and its
+/// runtime.
+struct AsyncSide(clickhouse_connect::AsyncClient, tokio::runtime::Runtime);
+
+impl AsyncSide {
+    fn connect(c: &Client) -> AsyncSide {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let a = rt.block_on(clickhouse_connect::AsyncClient::connect(c.options().clone())).unwrap();
+        AsyncSide(a, rt)
+    }
+}
+
+/// Runs `f` on the case's async client.
+fn on_async<T, F: std::future::Future<Output = Result<T, Error>>>(
+    side: &AsyncSide,
+    f: impl FnOnce(clickhouse_connect::AsyncClient) -> F,
+) -> Result<T, Error> {
+    side.1.block_on(f(side.0.clone()))
+}
+
+/// (rows, sum of the first column) of a query read as an async block stream.
+async fn async_stream_sum(a: &clickhouse_connect::AsyncClient, sql: &str) -> Result<(u64, u64), Error> {
+    let mut s = a.query_blocks(sql);
+    let (mut n, mut sum) = (0u64, 0u64);
+    while let Some(b) = s.next_block().await {
+        let b = b?;
+        n += b.rows() as u64;
+        if let Some(clickhouse_connect::native::ColumnView::UInt64(v)) = b.columns().first().map(|c| c.column().view())
+        {
+            sum += v.iter().sum::<u64>();
+        }
+    }
+    Ok((n, sum))
+}
+
 fn write_until_error(mut ins: clickhouse_connect::Inserter, rows: u64) -> Error {
     for i in 0..rows {
         if let Err(e) = ins.write(&[Value::from(i)]) {
@@ -395,6 +511,27 @@ const INSERTS: &[Path] = &[Path::Insert, Path::Inserter, Path::ExactlyOnce];
 /// The paths of rows as Rust types, Arrow batches (issue 18): the same requests underneath, broken the
 /// same ways.
 const SHAPES: &[Path] = &[Path::QueryAs, Path::QueryArrow, Path::InsertArrow, Path::TypedExactlyOnce];
+/// The async client's paths (issue 19): the same requests on the I/O thread, broken the same ways.
+const ASYNC: &[Path] = &[
+    Path::AsyncCommand,
+    Path::AsyncRawQueryInsert,
+    Path::AsyncQueryInsert,
+    Path::AsyncSelect,
+    Path::AsyncStream,
+    Path::AsyncInsert,
+    Path::AsyncInserter,
+];
+
+#[test]
+fn async_paths_under_resets_closes_and_stalls_in_every_compression_mode() {
+    run_all(cases(ASYNC, &[Action::Reset, Action::Close], &compressions()));
+    run_all(cases(ASYNC, &[Action::Stall], &[Compression::None, Compression::Lz4]));
+}
+
+#[test]
+fn async_paths_on_the_18_16_server_under_resets_and_closes() {
+    run_all_on(cases(ASYNC, &[Action::Reset, Action::Close], &[Compression::None]), "CH_LEGACY_URL");
+}
 
 #[test]
 fn serde_and_arrow_paths_under_resets_closes_and_stalls_in_every_compression_mode() {

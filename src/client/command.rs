@@ -145,7 +145,7 @@ impl Client {
         Ok(self.command_result(&out, meta))
     }
 
-    fn command_result(&self, body: &[u8], meta: crate::transport::ResponseMeta) -> CommandResult {
+    pub(crate) fn command_result(&self, body: &[u8], meta: crate::transport::ResponseMeta) -> CommandResult {
         let meta_format = meta.format.clone();
         let mut r = CommandResult {
             summary: meta.summary.as_deref().and_then(Summary::parse),

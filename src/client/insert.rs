@@ -66,24 +66,74 @@ impl Client {
     /// expression).
     fn describe(&self, table: &str, opts: &CallOptions) -> Result<Vec<(String, String, String, String)>> {
         let mut cols = Vec::new();
-        // Only where the table is: the call's database and session (for temporary tables).
-        let mut where_ = CallOptions::new();
-        where_.database = opts.database.clone();
-        where_.use_database = opts.use_database;
-        where_.session_id = opts.session_id.clone();
-        where_.settings = opts.settings.iter().filter(|(k, _)| k == "session_id").cloned().collect();
-        self.fetch_blocks(&format!("DESCRIBE TABLE {}", quote_table(table)), &where_, false, |block| {
-            for r in 0..block.rows() {
-                let row = block.row(r);
-                let text = |i: usize| row.get(i).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-                cols.push((text(0), text(1), text(2), text(3)));
-            }
+        let (sql, where_) = self.describe_call(table, opts);
+        self.fetch_blocks(&sql, &where_, false, |block| {
+            self.describe_rows(block, &mut cols);
             Ok(())
         })?;
         if cols.is_empty() {
             return Err(Error::usage(format!("table {table} has no columns")));
         }
         Ok(cols)
+    }
+
+    /// The `DESCRIBE TABLE` query of a table, with the options that find it: only the call's database
+    /// and session (for temporary tables).
+    pub(crate) fn describe_call(&self, table: &str, opts: &CallOptions) -> (String, CallOptions) {
+        let mut where_ = CallOptions::new();
+        where_.database = opts.database.clone();
+        where_.use_database = opts.use_database;
+        where_.session_id = opts.session_id.clone();
+        where_.settings = opts.settings.iter().filter(|(k, _)| k == "session_id").cloned().collect();
+        (format!("DESCRIBE TABLE {}", quote_table(table)), where_)
+    }
+
+    /// The columns of a block of `DESCRIBE TABLE`'s result.
+    pub(crate) fn describe_rows(
+        &self,
+        block: &crate::native::Block<'_>,
+        cols: &mut Vec<(String, String, String, String)>,
+    ) {
+        for r in 0..block.rows() {
+            let row = block.row(r);
+            let text = |i: usize| row.get(i).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+            cols.push((text(0), text(1), text(2), text(3)));
+        }
+    }
+
+    /// Whether the table's columns (as a call with `opts` sees them) are known.
+    #[cfg(feature = "async")]
+    pub(crate) fn columns_cached(&self, table: &str, opts: &CallOptions) -> bool {
+        let key = self.table_key(table, opts);
+        self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&key)
+    }
+
+    /// Keeps the columns a `DESCRIBE TABLE` returned.
+    #[cfg(feature = "async")]
+    pub(crate) fn cache_columns(
+        &self,
+        table: &str,
+        opts: &CallOptions,
+        cols: Vec<(String, String, String, String)>,
+    ) -> Result<()> {
+        if cols.is_empty() {
+            return Err(Error::usage(format!("table {table} has no columns")));
+        }
+        let key = self.table_key(table, opts);
+        self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(key, cols);
+        Ok(())
+    }
+
+    /// Rows of values checked and encoded into builders for `columns`.
+    pub(crate) fn encode_rows(
+        &self,
+        columns: &[(String, String)],
+        rows: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<Vec<Box<dyn ValueBuilder>>> {
+        let mut builders = new_builders(columns)?;
+        fill_rows(&mut builders, columns, rows, &mut Coercion::new(&self.session_timezone(opts)))?;
+        Ok(builders)
     }
 
     /// Inserts rows of values. `column_names` empty means all columns of the table in order; their types
@@ -103,16 +153,18 @@ impl Client {
         opts: &CallOptions,
     ) -> Result<()> {
         let columns = self.insert_columns_for(table, column_names, opts)?;
-        let mut builders = new_builders(&columns)?;
-        if let Err(e) = fill_rows(&mut builders, &columns, rows, &mut Coercion::new(&self.session_timezone(opts))) {
-            // The rows may fit the table as it is now (after an ALTER): describe it again, once.
-            self.forget_columns_for(table, opts);
-            let fresh = self.insert_columns_for(table, column_names, opts)?;
-            if fresh == columns {
-                return Err(e);
+        let builders = match self.encode_rows(&columns, rows, opts) {
+            Ok(b) => b,
+            Err(e) => {
+                // The rows may fit the table as it is now (after an ALTER): describe it again, once.
+                self.forget_columns_for(table, opts);
+                let fresh = self.insert_columns_for(table, column_names, opts)?;
+                if fresh == columns {
+                    return Err(e);
+                }
+                return self.insert_with(table, column_names, rows, opts);
             }
-            return self.insert_with(table, column_names, rows, opts);
-        }
+        };
         self.send_builders(table, &columns, &builders, opts)
     }
 

@@ -213,8 +213,13 @@ pub struct Inserter {
     builders: Vec<Box<dyn ValueBuilder>>,
     block_rows: usize,
     encoding: BodyEncoder,
-    tx: Option<SyncSender<Vec<u8>>>,
-    worker: Option<JoinHandle<Result<ResponseMeta>>>,
+    /// The request in flight, if one is.
+    flight: Option<InFlight>,
+    /// The body of the request in flight is complete (its trailer sent).
+    body_ended: bool,
+    /// Requests run on the async client's I/O thread instead of a thread of their own.
+    #[cfg(feature = "async")]
+    driver: Option<Arc<Transport>>,
     /// The Native block being encoded (kept between blocks for its capacity).
     scratch: Vec<u8>,
     /// Sent buffers coming back from the worker, to be reused.
@@ -303,6 +308,15 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('\'', "\\'")
 }
 
+/// The request in flight: where its body goes, and how its answer is awaited.
+enum InFlight {
+    /// A thread of its own runs the transfer (the blocking client).
+    Thread { tx: Option<SyncSender<Vec<u8>>>, worker: JoinHandle<Result<ResponseMeta>> },
+    /// A job of the async client's I/O thread.
+    #[cfg(feature = "async")]
+    Job(crate::client::nonblocking::InsertJob),
+}
+
 /// Buffers that wait to be reused; more than this are dropped.
 const RETURNED_BUFFERS: usize = 4;
 
@@ -375,8 +389,10 @@ impl Client {
             builders,
             block_rows,
             encoding,
-            tx: None,
-            worker: None,
+            flight: None,
+            body_ended: false,
+            #[cfg(feature = "async")]
+            driver: None,
             scratch: Vec::new(),
             returned: sync_channel(RETURNED_BUFFERS),
             summary: InsertSummary::default(),
@@ -595,6 +611,9 @@ impl Inserter {
         // taken first, so that a refusal names no request (none was made).
         self.request_query_id = None;
         let turn = match &self.session {
+            // An async insert never waits for the turn (that would block its executor's thread).
+            #[cfg(feature = "async")]
+            Some((id, lock)) if self.driver.is_some() => Some(lock.take_now(id)?),
             Some((id, lock)) => lock.take(id, true)?,
             None => None,
         };
@@ -630,6 +649,27 @@ impl Inserter {
             .into_iter()
             .collect();
         let progress = self.progress.clone();
+        #[cfg(feature = "async")]
+        if let Some(transport) = &self.driver {
+            let job = crate::client::nonblocking::InsertJob::start(
+                transport,
+                crate::transport::driver::OwnedRequest {
+                    params: Arc::unwrap_or_clone(params),
+                    headers,
+                    accept_encoding: None,
+                    progress,
+                    decoding: crate::transport::BodyDecoding::Plain,
+                    deadline,
+                    cancel: None,
+                },
+                turn,
+            )?;
+            self.flight = Some(InFlight::Job(job));
+            self.body_ended = false;
+            self.request = (0, 0, std::time::Instant::now());
+            self.summary.requests += 1;
+            return Ok(());
+        }
         let worker = std::thread::Builder::new()
             .name("clickhouse-inserter".into())
             .spawn(move || {
@@ -640,16 +680,65 @@ impl Inserter {
                 transport.post_streaming(&req, &mut body, &mut |_| Ok(()))
             })
             .map_err(|e| Error::resource(format!("cannot start the insert thread: {e}")))?;
-        self.tx = Some(tx);
-        self.worker = Some(worker);
+        self.flight = Some(InFlight::Thread { tx: Some(tx), worker });
+        self.body_ended = false;
         self.request = (0, 0, std::time::Instant::now());
         self.summary.requests += 1;
         Ok(())
     }
 
+    /// Runs this insert's requests on the async client's I/O thread.
+    #[cfg(feature = "async")]
+    pub(crate) fn use_driver(&mut self) -> Result<()> {
+        self.transport.driver()?;
+        self.driver = Some(self.transport.clone());
+        Ok(())
+    }
+
+    /// The async request in flight.
+    #[cfg(feature = "async")]
+    pub(crate) fn job(&self) -> Option<&crate::client::nonblocking::InsertJob> {
+        match &self.flight {
+            Some(InFlight::Job(j)) => Some(j),
+            _ => None,
+        }
+    }
+
     /// Hands one encoded block to the request in flight; false when the request is over (failed).
     fn hand_over(&mut self, block: Vec<u8>) -> bool {
-        self.tx.as_ref().is_some_and(|tx| tx.send(block).is_ok())
+        match &self.flight {
+            Some(InFlight::Thread { tx: Some(tx), .. }) => tx.send(block).is_ok(),
+            #[cfg(feature = "async")]
+            Some(InFlight::Job(job)) => job.push(block),
+            _ => false,
+        }
+    }
+
+    /// Ends the request body (the server then answers).
+    fn close_body(&mut self) {
+        match &mut self.flight {
+            Some(InFlight::Thread { tx, .. }) => *tx = None,
+            #[cfg(feature = "async")]
+            Some(InFlight::Job(job)) => job.end(),
+            None => {}
+        }
+    }
+
+    /// Sends the body's trailer (a compressed stream's end) and ends the body, once per request.
+    pub(crate) fn end_body(&mut self) -> Result<()> {
+        if self.body_ended || self.flight.is_none() {
+            return Ok(());
+        }
+        let trailer = self.encoding.finish()?;
+        if let (Some(x), false) = (&mut self.exactly_once, trailer.is_empty()) {
+            x.replay.push((trailer.clone(), 0));
+        }
+        if !trailer.is_empty() && !self.hand_over(trailer) {
+            return Err(self.worker_error());
+        }
+        self.close_body();
+        self.body_ended = true;
+        Ok(())
     }
 
     /// Ends the current request, waiting for the server's acknowledgement (in exactly-once mode,
@@ -707,14 +796,7 @@ impl Inserter {
 
     /// Sends the end of the body and waits for the server's answer to the request in flight.
     fn try_end_request(&mut self) -> Result<()> {
-        let trailer = self.encoding.finish()?;
-        if let (Some(x), false) = (&mut self.exactly_once, trailer.is_empty()) {
-            x.replay.push((trailer.clone(), 0));
-        }
-        if !trailer.is_empty() && !self.hand_over(trailer) {
-            return Err(self.worker_error());
-        }
-        self.tx = None; // end of body
+        self.end_body()?;
         let meta = self.finish_worker()?;
         if let Some(s) = meta.summary.as_deref().and_then(Summary::parse) {
             let total = self.summary.server.get_or_insert_with(Summary::default);
@@ -1007,7 +1089,7 @@ impl Inserter {
         let spare = self.returned.1.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.scratch.capacity()));
         let block = self.encoding.block(&mut self.scratch, spare)?;
         let len = block.len() as u64;
-        if self.worker.is_none() {
+        if self.flight.is_none() {
             self.start_request()?;
         }
         if let Some(x) = &mut self.exactly_once {
@@ -1093,7 +1175,7 @@ impl Inserter {
     pub fn end(mut self) -> Result<InsertSummary> {
         self.check_usable()?;
         self.flush()?;
-        if self.worker.is_some() {
+        if self.flight.is_some() {
             if let Err(e) = self.end_request() {
                 return Err(self.fail(e));
             }
@@ -1103,9 +1185,9 @@ impl Inserter {
     }
 
     fn finish_worker(&mut self) -> Result<ResponseMeta> {
-        self.tx = None;
-        match self.worker.take() {
-            Some(w) => w
+        self.close_body();
+        match self.flight.take() {
+            Some(InFlight::Thread { worker, .. }) => worker
                 .join()
                 .map_err(|_| {
                     Error::internal(
@@ -1113,6 +1195,8 @@ impl Inserter {
                     )
                 })?
                 .map_err(|e| e.with_server_version(&self.server_version)),
+            #[cfg(feature = "async")]
+            Some(InFlight::Job(job)) => job.wait().map_err(|e| e.with_server_version(&self.server_version)),
             None => Err(Error::usage("the insert has already ended")),
         }
     }
@@ -1120,10 +1204,17 @@ impl Inserter {
     /// Abandons the insert: the request body is cut short, so the server sees a truncated block and
     /// rejects it (blocks already sent may have been committed).
     fn abort(&mut self) {
-        if let Some(tx) = self.tx.take() {
-            // A block that cannot parse makes the server fail the request instead of committing a
-            // shorter last block.
-            let _ = tx.send(vec![0xff; 16]);
+        // A block that cannot parse makes the server fail the request instead of committing a shorter
+        // last block.
+        if !self.body_ended {
+            let _ = self.hand_over(vec![0xff; 16]);
+        }
+        #[cfg(feature = "async")]
+        if matches!(self.flight, Some(InFlight::Job(_))) {
+            // The I/O thread finishes the request; nobody waits for its refusal.
+            self.close_body();
+            self.flight = None;
+            return;
         }
         let _ = self.finish_worker();
     }
@@ -1139,7 +1230,7 @@ fn server_converts(t: &TypeDesc) -> bool {
 impl Drop for Inserter {
     fn drop(&mut self) {
         // Dropped without `end`: do not let a partial last block look like a clean end of data.
-        if self.worker.is_some() {
+        if self.flight.is_some() {
             self.abort();
         }
     }

@@ -14,6 +14,8 @@ mod columns;
 mod command;
 pub(crate) mod insert;
 pub(crate) mod inserter;
+#[cfg(feature = "async")]
+pub(crate) mod nonblocking;
 mod options;
 mod session;
 mod statement;
@@ -25,6 +27,8 @@ pub use columns::ColumnElement;
 pub use command::CommandResult;
 pub use insert::quote_identifier;
 pub use inserter::{BlockBuilder, EncodedBlock, InsertSummary, Inserter, RequestLimits};
+#[cfg(feature = "async")]
+pub use nonblocking::{AsyncClient, AsyncInserter, BlockStream};
 pub use options::{ClientOptions, Compression, ContentEncoding};
 pub use stream::{Row, RowStream};
 
@@ -113,9 +117,55 @@ pub struct Client {
 /// The sink's way to stop reading once a client-side `query_limit` is reached.
 const LIMIT_REACHED: &str = "query_limit reached";
 
+/// A query request as decided before it is sent, and its attempts so far (see [`Client::plan_query`]).
+pub(crate) struct QueryPlan {
+    /// The SQL with client-side parameters bound.
+    pub(crate) sql: String,
+    pub(crate) params: UrlParams,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) accept: Option<&'static str>,
+    pub(crate) decoding: BodyDecoding,
+    pub(crate) deadline: Option<std::time::Instant>,
+    retries: u32,
+    read_only: bool,
+    /// The query id every attempt carries, when the client knows it.
+    sent_id: Option<String>,
+    attempt: u32,
+    first_error: Option<Error>,
+}
+
+impl QueryPlan {
+    /// The metadata of the attempt that succeeded: servers that do not echo the id (18.16) ran the
+    /// query under the one sent.
+    pub(crate) fn answered(&mut self, mut meta: ResponseMeta) -> ResponseMeta {
+        if meta.query_id.is_none() {
+            meta.query_id = self.sent_id.take();
+        }
+        meta
+    }
+}
+
+/// An insert-like request as decided before it is sent (see [`Client::plan_body`]).
+pub(crate) struct BodyPlan<'d> {
+    pub(crate) params: UrlParams,
+    pub(crate) headers: Vec<(String, String)>,
+    /// The body, compressed as configured.
+    pub(crate) body: Cow<'d, [u8]>,
+    pub(crate) deadline: Option<std::time::Instant>,
+}
+
+/// What a Native query sends and how its response is decoded (see [`Client::native_setup`]).
+pub(crate) struct NativeSetup {
+    /// URL parameters: the format, the protocol revision, `limit`.
+    pub(crate) extra: Vec<(&'static str, String)>,
+    pub(crate) decoder: BlockDecoder,
+    /// Rows after which the client stops reading (a user who may not set `limit`).
+    pub(crate) client_limit: Option<u64>,
+}
+
 /// How a Native query's blocks are consumed.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Fetch {
+pub(crate) enum Fetch {
     /// Streamed block by block.
     Stream,
     /// Streamed, each block with its exact bytes.
@@ -502,6 +552,43 @@ impl Client {
         retries: u32,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
+        let mut plan = self.plan_query(sql, opts, extra, retries)?;
+        let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
+        let _turn = self.session_turn(opts)?;
+        loop {
+            let mut delivered = false;
+            let req = Request {
+                headers: &plan.headers,
+                accept_encoding: plan.accept,
+                progress,
+                decoding: plan.decoding,
+                deadline: plan.deadline,
+                cancel: opts.cancel.as_deref(),
+                ..Request::new(&plan.params, plan.sql.as_bytes())
+            };
+            let result = self.transport.post(&req, &mut |chunk| {
+                delivered = true;
+                sink(chunk)
+            });
+            match result {
+                Ok(meta) => return Ok(plan.answered(meta)),
+                Err(e) => {
+                    let pause = self.after_failure(&mut plan, e, delivered)?;
+                    std::thread::sleep(pause);
+                }
+            }
+        }
+    }
+
+    /// Everything a query request needs, decided before it is sent: the bound SQL, URL parameters,
+    /// compression, the query id every attempt carries, and whether it may be retried.
+    pub(crate) fn plan_query(
+        &self,
+        sql: &str,
+        opts: &CallOptions,
+        extra: &[(&str, &str)],
+        retries: u32,
+    ) -> Result<QueryPlan> {
         let (sql, bound) = self.bind_params(sql, opts)?;
         let mut compression = self.call_compression(opts, "compress");
         if matches!(compression, Compression::Http(_)) && !self.may_set("enable_http_compression")? {
@@ -537,64 +624,68 @@ impl Client {
         let params = self.params(opts, &params)?;
         let read_only =
             may_retry && statement::is_read_only(&sql, crate::params::lex::dialects_for(&self.server_version));
-        let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
-        let deadline = self.deadline(opts);
-        let _turn = self.session_turn(opts)?;
-        let mut attempt = 0;
-        let mut params = params;
-        let mut first_error: Option<Error> = None;
-        loop {
-            let mut delivered = false;
-            let req = Request {
-                headers: &headers,
-                accept_encoding: accept,
-                progress,
-                decoding,
-                deadline,
-                cancel: opts.cancel.as_deref(),
-                ..Request::new(&params, sql.as_bytes())
-            };
-            let result = self.transport.post(&req, &mut |chunk| {
-                delivered = true;
-                sink(chunk)
-            });
-            match result {
-                Ok(mut meta) => {
-                    // Servers that do not echo the id (18.16) ran the query under the one sent.
-                    if meta.query_id.is_none() {
-                        meta.query_id = sent_id;
-                    }
-                    return Ok(meta);
+        Ok(QueryPlan {
+            sql: sql.into_owned(),
+            params,
+            headers,
+            accept,
+            decoding,
+            deadline: self.deadline(opts),
+            retries,
+            read_only,
+            sent_id,
+            attempt: 0,
+            first_error: None,
+        })
+    }
+
+    /// The query id a call runs under: the call's (its option, or `query_id` among its settings or the
+    /// client's), else a new one, set in `opts` so that the request carries it.
+    #[cfg(feature = "async")]
+    pub(crate) fn ensure_query_id(&self, opts: &mut CallOptions) -> String {
+        let given = opts
+            .query_id
+            .clone()
+            .or_else(|| setting(&opts.settings, "query_id").map(str::to_string))
+            .or_else(|| setting(&self.settings, "query_id").map(str::to_string));
+        match given {
+            Some(id) => id,
+            None => opts.query_id.insert(statement::new_query_id()).clone(),
+        }
+    }
+
+    /// After a failed attempt of `plan`: the pause before the next attempt, or the error to report.
+    /// `delivered`: whether any response byte reached the consumer (then it is never retried).
+    pub(crate) fn after_failure(&self, plan: &mut QueryPlan, e: Error, delivered: bool) -> Result<std::time::Duration> {
+        let e = e.with_server_version(&self.server_version);
+        match e {
+            // "Query id already running" means an earlier attempt of ours only on a retry; on the first
+            // attempt it is someone else's query, which must not be replaced.
+            e if plan.attempt < plan.retries
+                && !delivered
+                && statement::retry_is_safe(&e, plan.read_only)
+                && !(plan.attempt == 0 && e.server_code() == Some(216)) =>
+            {
+                plan.attempt += 1;
+                let pause = std::time::Duration::from_millis(100 * u64::from(plan.attempt));
+                if plan.deadline.is_some_and(|d| std::time::Instant::now() + pause >= d) {
+                    return Err(plan.first_error.take().unwrap_or(e));
                 }
-                // "Query id already running" means an earlier attempt of ours only on a retry; on the first
-                // attempt it is someone else's query, which must not be replaced.
-                Err(e)
-                    if attempt < retries
-                        && !delivered
-                        && statement::retry_is_safe(&e, read_only)
-                        && !(attempt == 0 && e.server_code() == Some(216)) =>
-                {
-                    attempt += 1;
-                    let pause = std::time::Duration::from_millis(100 * u64::from(attempt));
-                    if deadline.is_some_and(|d| std::time::Instant::now() + pause >= d) {
-                        return Err(first_error.unwrap_or(e));
-                    }
-                    log::warn!("query failed ({e}); retry {attempt} of {retries}");
-                    if read_only && attempt == 1 && self.may_set("replace_running_query").unwrap_or(false) {
-                        // The first attempt may still be running on the server under the same query
-                        // id: the retry replaces it instead of failing with "already running".
-                        params.push(("replace_running_query".into(), "1".into()));
-                    }
-                    first_error.get_or_insert(e);
-                    std::thread::sleep(pause);
+                log::warn!("query failed ({e}); retry {} of {}", plan.attempt, plan.retries);
+                if plan.read_only && plan.attempt == 1 && self.may_set("replace_running_query").unwrap_or(false) {
+                    // The first attempt may still be running on the server under the same query id: the
+                    // retry replaces it instead of failing with "already running".
+                    plan.params.push(("replace_running_query".into(), "1".into()));
                 }
-                // After retries, the failure that started them is the one to report (a retry's
-                // "query id already running" says nothing about what went wrong).
-                Err(e) if e.server_code() == Some(216) && first_error.is_some() => {
-                    return Err(first_error.unwrap_or(e));
-                }
-                Err(e) => return Err(e),
+                plan.first_error.get_or_insert(e);
+                Ok(pause)
             }
+            // After retries, the failure that started them is the one to report (a retry's "query id
+            // already running" says nothing about what went wrong).
+            e if e.server_code() == Some(216) && plan.first_error.is_some() => {
+                Err(plan.first_error.take().unwrap_or(e))
+            }
+            e => Err(e),
         }
     }
 
@@ -617,6 +708,27 @@ impl Client {
         more: &[(&str, &str)],
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
+        let plan = self.plan_body(sql, data, opts, more)?;
+        let _turn = self.session_turn(opts)?;
+        let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
+        let req = Request {
+            headers: &plan.headers,
+            progress,
+            deadline: plan.deadline,
+            ..Request::new(&plan.params, &plan.body)
+        };
+        self.transport.post(&req, sink).map_err(|e| e.with_server_version(&self.server_version))
+    }
+
+    /// An insert-like request (SQL in the URL, `data` as the body, compressed as configured), decided
+    /// before it is sent.
+    pub(crate) fn plan_body<'d>(
+        &self,
+        sql: &str,
+        data: &'d [u8],
+        opts: &CallOptions,
+        more: &[(&str, &str)],
+    ) -> Result<BodyPlan<'d>> {
         let mut extra = vec![("query", sql)];
         extra.extend_from_slice(more);
         let encoder = self.call_compression(opts, "decompress").request_encoder();
@@ -629,12 +741,8 @@ impl Client {
             .map(|e| ("Content-Encoding".to_string(), e.name().to_string()))
             .into_iter()
             .collect();
-        let _turn = self.session_turn(opts)?;
-        let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
         let params = self.params(opts, &extra)?;
-        let req =
-            Request { headers: &headers, progress, deadline: self.deadline(opts), ..Request::new(&params, &body) };
-        self.transport.post(&req, sink).map_err(|e| e.with_server_version(&self.server_version))
+        Ok(BodyPlan { params, headers, body, deadline: self.deadline(opts) })
     }
 
     /// Runs any SQL and returns the raw response body (`format` sets `default_format`).
@@ -721,33 +829,9 @@ impl Client {
         on_block: &mut dyn FnMut(&Block<'_>, &[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
         let keep_bytes = fetch == Fetch::StreamWithBytes;
-        let revision = self.native_revision.map(|r| r.to_string());
-        let limit = self.options.query_limit.to_string();
-        let mut extra = vec![("default_format", "Native")];
-        if fetch == Fetch::Whole && self.options.send_progress {
-            // The whole result is collected anyway: as the Python driver does for `send_progress`, the
-            // server finishes first, so the summary covers the whole query.
-            extra.push(("wait_end_of_query", "1"));
-        }
-        // A user who may not set `limit` (readonly on 18.16) gets the limit applied here instead.
-        let mut client_limit = None;
-        if user_query && self.options.query_limit > 0 {
-            if self.may_set("limit")? {
-                extra.push(("limit", limit.as_str()));
-            } else {
-                client_limit = Some(self.options.query_limit);
-            }
-        }
+        let NativeSetup { extra, mut decoder, client_limit } = self.native_setup(opts, user_query, fetch)?;
+        let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let mut delivered_rows = 0u64;
-        let mut decoder = match &revision {
-            Some(r) => {
-                extra.push(("client_protocol_version", r.as_str()));
-                BlockDecoder::with_block_info()
-            }
-            None => BlockDecoder::new(),
-        };
-        decoder.set_max_block_bytes(self.options.max_block_bytes);
-        decoder.set_server_timezone(&self.session_timezone(opts));
         let retries = if user_query { self.options.query_retries } else { 0 };
         let mut kept = BlockBytes::new();
         let meta = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| {
@@ -779,6 +863,36 @@ impl Client {
             return Err(appended_exception(&meta.tail, None, StreamEnd::Failed(&e)).unwrap_or(e));
         }
         Ok(meta)
+    }
+
+    /// The URL parameters and the decoder of a Native query (`user_query`: `query_limit` applies).
+    pub(crate) fn native_setup(&self, opts: &CallOptions, user_query: bool, fetch: Fetch) -> Result<NativeSetup> {
+        let mut extra: Vec<(&'static str, String)> = vec![("default_format", "Native".into())];
+        if fetch == Fetch::Whole && self.options.send_progress {
+            // The whole result is collected anyway: as the Python driver does for `send_progress`, the
+            // server finishes first, so the summary covers the whole query.
+            extra.push(("wait_end_of_query", "1".into()));
+        }
+        // A user who may not set `limit` (readonly on 18.16), or a server without the setting (before
+        // 21.1), gets the limit applied here instead.
+        let mut client_limit = None;
+        if user_query && self.options.query_limit > 0 {
+            if version_at_least(&self.server_version, 21, 1) && self.may_set("limit")? {
+                extra.push(("limit", self.options.query_limit.to_string()));
+            } else {
+                client_limit = Some(self.options.query_limit);
+            }
+        }
+        let mut decoder = match self.native_revision {
+            Some(r) => {
+                extra.push(("client_protocol_version", r.to_string()));
+                BlockDecoder::with_block_info()
+            }
+            None => BlockDecoder::new(),
+        };
+        decoder.set_max_block_bytes(self.options.max_block_bytes);
+        decoder.set_server_timezone(&self.session_timezone(opts));
+        Ok(NativeSetup { extra, decoder, client_limit })
     }
 
     /// The zone of `DateTime` values without one for a call: `session_timezone` when the call or the
@@ -855,6 +969,21 @@ impl Client {
 
     /// [`Client::query`] with per-call options.
     pub fn query_with(&self, sql: &str, opts: &CallOptions) -> Result<QueryResult> {
+        let mut rows = RowCollector::new(opts)?;
+        let meta = self.fetch_blocks_inner(sql, opts, true, Fetch::Whole, &mut |block, _| rows.add(block))?;
+        Ok(rows.finish(meta, self.options.query_limit))
+    }
+}
+
+/// Collects a query's blocks into a [`QueryResult`] (rows of owned values), as `query` returns it.
+pub(crate) struct RowCollector {
+    result: QueryResult,
+    nulls_as_defaults: bool,
+    encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+impl RowCollector {
+    pub(crate) fn new(opts: &CallOptions) -> Result<Self> {
         let encoding = match &opts.encoding {
             None => None,
             Some(label) => Some(
@@ -862,47 +991,62 @@ impl Client {
                     .ok_or_else(|| Error::usage(format!("unknown encoding {label:?}")))?,
             ),
         };
-        let mut column_names = Vec::new();
-        let mut column_types = Vec::new();
-        let mut column_type_names = Vec::new();
-        let mut rows = Vec::new();
-        let meta = self.fetch_blocks_inner(sql, opts, true, Fetch::Whole, &mut |block, _| {
-            if column_names.is_empty() {
-                for c in block.columns() {
-                    column_names.push(c.name().to_string());
-                    column_types.push(c.desc().clone());
-                    column_type_names.push(c.type_name().to_string());
-                }
+        Ok(RowCollector {
+            result: QueryResult {
+                column_names: Vec::new(),
+                column_types: Vec::new(),
+                column_type_names: Vec::new(),
+                rows: Vec::new(),
+                query_id: None,
+                summary: None,
+            },
+            nulls_as_defaults: opts.nulls_as_defaults,
+            encoding,
+        })
+    }
+
+    pub(crate) fn add(&mut self, block: &Block<'_>) -> Result<()> {
+        let r = &mut self.result;
+        if r.column_names.is_empty() {
+            for c in block.columns() {
+                r.column_names.push(c.name().to_string());
+                r.column_types.push(c.desc().clone());
+                r.column_type_names.push(c.type_name().to_string());
             }
-            rows.reserve(block.rows());
-            for r in 0..block.rows() {
-                let row = block.row(r).into_iter().map(Value::into_owned);
-                let mut row: Vec<Value<'static>> = if opts.nulls_as_defaults {
-                    row.zip(block.columns()).map(|(v, c)| v.nulls_to_defaults(c.desc())).collect()
-                } else {
-                    row.collect()
-                };
-                if let Some(enc) = encoding {
-                    for (v, c) in row.iter_mut().zip(block.columns()) {
-                        transcode(v, enc).map_err(|()| {
-                            Error::usage(format!(
-                                "row {}, column {}: not valid {} text",
-                                rows.len(),
-                                c.name(),
-                                enc.name()
-                            ))
-                        })?;
-                    }
-                }
-                rows.push(row);
-            }
-            Ok(())
-        })?;
-        if self.options.query_limit > 0 {
-            rows.truncate(self.options.query_limit as usize);
         }
-        let summary = meta.summary.as_deref().and_then(Summary::parse);
-        Ok(QueryResult { column_names, column_types, column_type_names, rows, query_id: meta.query_id, summary })
+        r.rows.reserve(block.rows());
+        for i in 0..block.rows() {
+            let row = block.row(i).into_iter().map(Value::into_owned);
+            let mut row: Vec<Value<'static>> = if self.nulls_as_defaults {
+                row.zip(block.columns()).map(|(v, c)| v.nulls_to_defaults(c.desc())).collect()
+            } else {
+                row.collect()
+            };
+            if let Some(enc) = self.encoding {
+                for (v, c) in row.iter_mut().zip(block.columns()) {
+                    transcode(v, enc).map_err(|()| {
+                        Error::usage(format!(
+                            "row {}, column {}: not valid {} text",
+                            r.rows.len(),
+                            c.name(),
+                            enc.name()
+                        ))
+                    })?;
+                }
+            }
+            r.rows.push(row);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn finish(self, meta: ResponseMeta, query_limit: u64) -> QueryResult {
+        let mut r = self.result;
+        if query_limit > 0 {
+            r.rows.truncate(query_limit as usize);
+        }
+        r.summary = meta.summary.as_deref().and_then(Summary::parse);
+        r.query_id = meta.query_id;
+        r
     }
 }
 

@@ -36,17 +36,31 @@ enum Holder {
     Call(ThreadId),
     /// A streaming insert's open request.
     Insert,
+    /// A call of an async task (no thread identity: it never goes without a turn).
+    #[cfg(feature = "async")]
+    Task,
+    /// An async block stream, open until it ends or is dropped.
+    #[cfg(feature = "async")]
+    Stream,
 }
 
 /// The turn-taking of one session's requests.
 pub(crate) struct SessionLock {
     holder: Mutex<Holder>,
     freed: Condvar,
+    /// Async calls waiting for the turn.
+    #[cfg(feature = "async")]
+    waiting: Mutex<Vec<std::task::Waker>>,
 }
 
 impl Default for SessionLock {
     fn default() -> Self {
-        SessionLock { holder: Mutex::new(Holder::Free), freed: Condvar::new() }
+        SessionLock {
+            holder: Mutex::new(Holder::Free),
+            freed: Condvar::new(),
+            #[cfg(feature = "async")]
+            waiting: Mutex::new(Vec::new()),
+        }
     }
 }
 
@@ -59,6 +73,10 @@ impl Drop for SessionTurn {
     fn drop(&mut self) {
         *self.lock.holder.lock().unwrap_or_else(|e| e.into_inner()) = Holder::Free;
         self.lock.freed.notify_all();
+        #[cfg(feature = "async")]
+        for w in self.lock.waiting.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+            w.wake();
+        }
     }
 }
 
@@ -83,7 +101,64 @@ impl SessionLock {
                 }
                 Holder::Call(owner) if owner == me => return Ok(None),
                 Holder::Call(_) => holder = self.freed.wait(holder).unwrap_or_else(|e| e.into_inner()),
+                #[cfg(feature = "async")]
+                Holder::Task => holder = self.freed.wait(holder).unwrap_or_else(|e| e.into_inner()),
+                #[cfg(feature = "async")]
+                Holder::Stream => return Err(stream_busy(session)),
             }
         }
     }
+
+    /// The turn for an async insert's request, or an error when the session is busy (never waits).
+    #[cfg(feature = "async")]
+    pub(crate) fn take_now(self: &Arc<Self>, session: &str) -> Result<SessionTurn> {
+        let mut holder = self.holder.lock().unwrap_or_else(|e| e.into_inner());
+        if *holder == Holder::Free {
+            *holder = Holder::Insert;
+            return Ok(SessionTurn { lock: self.clone() });
+        }
+        Err(Error::usage(format!(
+            "session {session:?} is busy with another call: an async insert does not wait for its turn; \
+             end that call first, or use another session"
+        )))
+    }
+
+    /// The turn for an async call (`stream`: for a block stream, held until it ends), or the waker to
+    /// wake when the session is free.
+    #[cfg(feature = "async")]
+    pub(crate) fn poll_take(
+        self: &Arc<Self>,
+        session: &str,
+        stream: bool,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<SessionTurn>> {
+        use std::task::Poll;
+        let mut holder = self.holder.lock().unwrap_or_else(|e| e.into_inner());
+        match *holder {
+            Holder::Free => {
+                *holder = if stream { Holder::Stream } else { Holder::Task };
+                Poll::Ready(Ok(SessionTurn { lock: self.clone() }))
+            }
+            Holder::Insert => Poll::Ready(Err(Error::usage(format!(
+                "session {session:?} is busy with an open insert request (an Inserter): finish the insert \
+                 first, or use another session"
+            )))),
+            Holder::Stream => Poll::Ready(Err(stream_busy(session))),
+            Holder::Call(_) | Holder::Task => {
+                // Registered under the holder's lock, so a turn given back meanwhile wakes this call.
+                self.waiting.lock().unwrap_or_else(|e| e.into_inner()).push(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// A session held by an open async stream: waiting could never end if the stream's consumer is the
+/// one waiting.
+#[cfg(feature = "async")]
+fn stream_busy(session: &str) -> Error {
+    Error::usage(format!(
+        "session {session:?} is busy with an open async block stream: read it to its end (or drop it) first, \
+         or use another session"
+    ))
 }

@@ -200,6 +200,18 @@ impl BlockDecoder {
         }
     }
 
+    /// Takes the block [`BlockDecoder::feed`] just returned out of the decoder, which then decodes the
+    /// next block into new columns. `None` when no block is ready.
+    pub fn take_block(&mut self) -> Option<OwnedBlock> {
+        if !self.block_ready {
+            return None;
+        }
+        let mut columns = std::mem::take(&mut self.columns);
+        columns.truncate(self.ncols);
+        self.block_ready = false;
+        Some(OwnedBlock { columns, rows: self.rows, header_at: self.header_at, server_tz: self.server_tz.clone() })
+    }
+
     /// Checks the stream ended on a block boundary.
     pub fn finish(&self) -> Result<()> {
         if self.state == State::Idle && !self.varint.in_progress() {
@@ -431,6 +443,48 @@ impl<'a> Block<'a> {
     /// One row's values.
     pub fn row(&self, row: usize) -> Vec<Value<'a>> {
         self.columns.iter().map(|c| c.column.value(row)).collect()
+    }
+}
+
+/// A block that owns its columns, moved out of its decoder by [`BlockDecoder::take_block`] (the decoder
+/// starts the next block with new columns): it can be kept, and sent to another thread — what the
+/// async client's streams hand out. [`OwnedBlock::block`] reads it as a [`Block`].
+pub struct OwnedBlock {
+    columns: Vec<DecodedColumn>,
+    rows: usize,
+    header_at: u64,
+    server_tz: String,
+}
+
+impl OwnedBlock {
+    /// The block to read.
+    pub fn block(&self) -> Block<'_> {
+        Block { columns: &self.columns, rows: self.rows, header_at: self.header_at, server_tz: &self.server_tz }
+    }
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// The columns in server order.
+    pub fn columns(&self) -> &[DecodedColumn] {
+        &self.columns
+    }
+    /// A column by name.
+    pub fn column(&self, name: &str) -> Option<&DecodedColumn> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+    /// One row's values.
+    pub fn row(&self, row: usize) -> Vec<Value<'_>> {
+        self.block().row(row)
+    }
+}
+
+impl std::fmt::Debug for OwnedBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedBlock")
+            .field("rows", &self.rows)
+            .field("columns", &self.columns.iter().map(|c| (&c.name, &c.type_name)).collect::<Vec<_>>())
+            .finish()
     }
 }
 

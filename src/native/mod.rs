@@ -28,5 +28,5 @@ pub use columns::builder_for;
 pub use columns::fixed::FixedBuilder;
 pub use columns::nullable::NullableBuilder;
 pub use columns::string::StringBuilder;
-pub use decoder::{Block, BlockBytes, BlockDecoder, DEFAULT_MAX_BLOCK_BYTES, DecodedColumn};
+pub use decoder::{Block, BlockBytes, BlockDecoder, DEFAULT_MAX_BLOCK_BYTES, DecodedColumn, OwnedBlock};
 pub use encoder::{ColumnEncoder, ValueBuilder, write_block, write_block_from};

@@ -94,10 +94,14 @@ use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::marker::PhantomData;
 
+#[cfg(feature = "async")]
+mod asynch;
 mod de;
 mod json_text;
 mod ser;
 
+#[cfg(feature = "async")]
+pub use asynch::AsyncTypedInserter;
 pub use ser::TypedInserter;
 
 /// What the deserializers share while reading the rows of one block: the server's zone (for text of
@@ -321,12 +325,7 @@ impl Client {
         opts: &crate::CallOptions,
         mut on_row: impl FnMut(T) -> Result<()>,
     ) -> Result<()> {
-        if opts.nulls_as_defaults {
-            return Err(Error::usage(
-                "CallOptions::nulls_as_defaults applies to query/query_with only: read NULLs into Option fields \
-                 (or #[serde(default)] them)",
-            ));
-        }
+        refuse_nulls_as_defaults(opts)?;
         let mut before = 0u64;
         self.query_blocks_with(sql, opts, |block| {
             let mut rows = block.rows_as::<T>();
@@ -355,6 +354,17 @@ impl Client {
         }
         self.stream_rows(sql, opts, |block, before| owned_rows(block, before))
     }
+}
+
+/// `nulls_as_defaults` is for `query` only: typed rows say what a NULL becomes themselves.
+pub(crate) fn refuse_nulls_as_defaults(opts: &crate::CallOptions) -> Result<()> {
+    if opts.nulls_as_defaults {
+        return Err(Error::usage(
+            "CallOptions::nulls_as_defaults applies to query/query_with only: read NULLs into Option fields \
+             (or #[serde(default)] them)",
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a block's rows into owned `T`s, for the streams (row numbers counted from `first_row + 1`).

@@ -1199,6 +1199,22 @@ pub struct TypedInserter<T: ?Sized> {
     _t: PhantomData<fn(&T)>,
 }
 
+impl<T: ?Sized> TypedInserter<T> {
+    /// A typed insert on an inserter no row was written to.
+    #[cfg(feature = "async")]
+    pub(crate) fn from_inserter(inner: Inserter) -> Self {
+        TypedInserter { inner, plan: FieldPlan::default(), started: false, _t: PhantomData }
+    }
+    #[cfg(feature = "async")]
+    pub(crate) fn inserter(&self) -> &Inserter {
+        &self.inner
+    }
+    #[cfg(feature = "async")]
+    pub(crate) fn inserter_mut(&mut self) -> &mut Inserter {
+        &mut self.inner
+    }
+}
+
 impl<T: Serialize + ?Sized> TypedInserter<T> {
     /// Appends one row. A row that does not fit (a field with no column, a value its column does not
     /// take) is an [`Error::Mapping`] naming the row and column; it is taken back whole, and the insert

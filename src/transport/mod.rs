@@ -19,6 +19,9 @@
 //! and reported instead of a decode error or a silently short result.
 
 pub mod compression;
+#[cfg(feature = "async")]
+pub(crate) mod driver;
+mod exchange;
 pub mod headers;
 pub mod lz4frame;
 
@@ -64,11 +67,11 @@ pub trait BodyDecoder {
 }
 
 use crate::error::{Error, Result};
-use curl::easy::{Easy, List};
-use std::cell::{Cell, RefCell};
+use curl::easy::Easy;
+use exchange::Exchange;
+use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use std::time::Instant;
 
 /// Bytes of the stream's end kept to find exception text in.
 const TAIL: usize = 8192;
@@ -136,7 +139,7 @@ pub enum BodyDecoding {
 }
 
 impl BodyDecoding {
-    fn decoder(self) -> Option<Box<dyn BodyDecoder>> {
+    fn decoder(self) -> Option<Box<dyn BodyDecoder + Send>> {
         match self {
             BodyDecoding::Plain => None,
             BodyDecoding::ClickHouseFrames => Some(Box::new(compression::FrameReader::new())),
@@ -211,42 +214,30 @@ impl<'a> Request<'a> {
 pub struct Transport {
     opts: TransportOptions,
     pool: Mutex<Vec<Easy>>,
-}
-
-/// Why the transport stopped a transfer itself.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Stopped {
-    /// The caller's cancel flag was set.
-    Cancelled,
-    /// Nothing moved for `send_receive_timeout`.
-    Stall,
-    /// The request's deadline passed.
-    Deadline,
-}
-
-struct State {
-    meta: ResponseMeta,
-    /// Body of a non-200 response (kept up to 64 KiB).
-    error_body: Vec<u8>,
-    /// Whether bytes of the error body were left out of `error_body`.
-    error_body_cut: bool,
-    /// The last bytes of a 200 response.
-    tail: Vec<u8>,
-    /// First error raised by the sink.
-    sink_error: Option<Error>,
-    /// Bytes read after the sink's error.
-    read_after_error: usize,
-    /// The blank line that ends the headers arrived.
-    headers_complete: bool,
-    /// The response says where its body ends (chunked, or a Content-Length): only then does a clean end
-    /// mean a complete body.
-    framed: bool,
+    /// The I/O thread of async calls, started by the first.
+    #[cfg(feature = "async")]
+    driver: std::sync::OnceLock<driver::Driver>,
 }
 
 impl Transport {
     /// A transport for the given endpoint.
     pub fn new(opts: TransportOptions) -> Self {
-        Transport { opts, pool: Mutex::new(Vec::new()) }
+        Transport {
+            opts,
+            pool: Mutex::new(Vec::new()),
+            #[cfg(feature = "async")]
+            driver: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The async I/O thread, started on first use.
+    #[cfg(feature = "async")]
+    pub(crate) fn driver(&self) -> Result<&driver::Driver> {
+        if let Some(d) = self.driver.get() {
+            return Ok(d);
+        }
+        let d = driver::Driver::start(self.opts.clone())?;
+        Ok(self.driver.get_or_init(|| d))
     }
     fn handle(&self) -> Easy {
         self.pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_else(Easy::new)
@@ -312,300 +303,39 @@ impl Transport {
         body_size: Option<u64>,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
-        let Request { headers, accept_encoding, progress, .. } = *req;
-        let o = &self.opts;
+        exchange::configure(easy, &self.opts, url, req, body_size)?;
         let setup = |e: curl::Error| transport_error(url, &e);
-        easy.url(url).map_err(setup)?;
-        easy.post(true).map_err(setup)?;
-        if let Some(size) = body_size {
-            easy.post_field_size(size).map_err(setup)?;
-        }
-        easy.useragent(&o.user_agent).map_err(setup)?;
-        easy.connect_timeout(o.connect_timeout).map_err(setup)?;
-        if let Some(d) = req.deadline {
-            // libcurl enforces the deadline to the millisecond (the progress callback below, which also
-            // checks it, runs only about once a second while nothing moves).
-            let left = d.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
-            easy.timeout(left).map_err(setup)?;
-        }
-        // Stalls are detected in the progress callback below (libcurl's low-speed check averages over a
-        // window that includes the upload, so it misses short stalls).
-        easy.progress(true).map_err(setup)?;
-        easy.tcp_nodelay(true).map_err(setup)?;
-        // Large receive buffers: fewer, bigger chunks for the decoder (libcurl's default is 16 KiB).
-        easy.buffer_size(RECEIVE_BUFFER).map_err(setup)?;
-        if let Some(enc) = accept_encoding {
-            easy.accept_encoding(enc).map_err(setup)?;
-        }
-        easy.ssl_verify_peer(o.verify).map_err(setup)?;
-        easy.ssl_verify_host(o.verify).map_err(setup)?;
-        if let Some(ca) = &o.ca_cert {
-            easy.cainfo(ca).map_err(setup)?;
-        }
-        if let Some(cert) = &o.client_cert {
-            easy.ssl_cert(cert).map_err(setup)?;
-        }
-        if let Some(key) = &o.client_cert_key {
-            easy.ssl_key(key).map_err(setup)?;
-        }
-        let mut list = List::new();
-        list.append(&format!("X-ClickHouse-User: {}", o.username)).map_err(setup)?;
-        if !o.password.is_empty() {
-            list.append(&format!("X-ClickHouse-Key: {}", o.password)).map_err(setup)?;
-        }
-        // No "Expect: 100-continue" round trip before bodies.
-        list.append("Expect:").map_err(setup)?;
-        if body_size.is_none() {
-            list.append("Transfer-Encoding: chunked").map_err(setup)?;
-        }
-        for (k, v) in headers {
-            list.append(&format!("{k}: {v}")).map_err(setup)?;
-        }
-        if let Some((_, key)) = req.params.iter().rev().find(|(k, _)| k == "quota_key") {
-            list.append(&format!("X-ClickHouse-Quota: {key}")).map_err(setup)?;
-        }
-        easy.http_headers(list).map_err(setup)?;
-
-        let mut decoder = req.decoding.decoder();
-        let state = RefCell::new(State {
-            meta: ResponseMeta::default(),
-            error_body: Vec::new(),
-            error_body_cut: false,
-            tail: Vec::with_capacity(TAIL * 2),
-            sink_error: None,
-            read_after_error: 0,
-            headers_complete: false,
-            framed: false,
-        });
-        let mut sent = 0usize;
-        let stall = o.send_receive_timeout;
-        let deadline = req.deadline;
+        let progress = req.progress;
         let cancel = req.cancel;
-        let started = Instant::now();
-        // Progress headers count as liveness: a long query that has sent no data yet is not stalled.
-        let last_header = Cell::new(started);
-        let mut last_moved = (0f64, 0f64, started);
-        let mut stopped: Option<Stopped> = None;
+        let ex = RefCell::new(Exchange::new(req, self.opts.send_receive_timeout));
         let outcome = {
             let mut t = easy.transfer();
             t.read_function(|buf| match body.read(buf) {
                 Ok(n) => {
-                    sent += n;
+                    ex.borrow_mut().sent(n);
                     Ok(n)
                 }
                 Err(_) => Err(curl::easy::ReadError::Abort),
             })
             .map_err(setup)?;
             t.progress_function(|_, dlnow, _, ulnow| {
-                if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
-                    stopped = Some(Stopped::Cancelled);
-                    return false;
-                }
-                let now = Instant::now();
-                if deadline.is_some_and(|d| now >= d) {
-                    stopped = Some(Stopped::Deadline);
-                    return false;
-                }
-                if dlnow != last_moved.0 || ulnow != last_moved.1 {
-                    last_moved = (dlnow, ulnow, now);
-                } else if now.duration_since(last_moved.2.max(last_header.get())) > stall {
-                    stopped = Some(Stopped::Stall);
-                    return false;
-                }
-                true
+                let cancelled = cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
+                ex.borrow_mut().progress(dlnow, ulnow, cancelled)
             })
             .map_err(setup)?;
             t.header_function(|line| {
-                last_header.set(Instant::now());
                 if let (Some(cb), Some(p)) = (progress, progress_header(line)) {
                     cb(&p);
                 }
-                let st = &mut *state.borrow_mut();
-                if line.starts_with(b"HTTP/") {
-                    st.headers_complete = false;
-                    st.framed = false;
-                } else if line == b"\r\n" || line == b"\n" {
-                    st.headers_complete = true;
-                } else if header_is(line, "transfer-encoding", "chunked") || header_is(line, "content-length", "") {
-                    st.framed = true;
-                }
-                parse_header(&mut st.meta, line);
+                ex.borrow_mut().header(line);
                 true
             })
             .map_err(setup)?;
-            t.write_function(|data| {
-                let st = &mut *state.borrow_mut();
-                if st.meta.status != 200 {
-                    if st.error_body.len() < 65536 {
-                        st.error_body.extend_from_slice(data);
-                    } else {
-                        st.error_body_cut = true;
-                    }
-                    // The server may have put result data before the exception (it had not started the
-                    // response yet): its text is at the end, compressed like the rest.
-                    let tail = &mut st.tail;
-                    let mut keep = |bytes: &[u8]| -> Result<()> {
-                        keep_tail(tail, bytes);
-                        Ok(())
-                    };
-                    let fed = match decoder.as_mut() {
-                        Some(d) => d.feed(data, &mut keep),
-                        None => keep(data),
-                    };
-                    if fed.is_err() {
-                        // Not (or no longer) compressed: an error body the server did not compress.
-                        decoder = None;
-                        keep_tail(&mut st.tail, data);
-                    }
-                    return Ok(data.len());
-                }
-                if st.sink_error.is_some() {
-                    // After a decode error, read a little further: the bytes that failed to decode may
-                    // be the start of a server exception whose end is still coming. Then stop.
-                    st.read_after_error += data.len();
-                    if st.read_after_error > AFTER_ERROR {
-                        return Ok(0);
-                    }
-                }
-                let State { tail, sink_error, .. } = st;
-                // The tail is kept of the decoded bytes: that is where the exception text is.
-                let mut deliver = |bytes: &[u8]| -> Result<()> {
-                    keep_tail(tail, bytes);
-                    if sink_error.is_none() {
-                        if let Err(e) = sink(bytes) {
-                            *sink_error = Some(e);
-                        }
-                    }
-                    Ok(())
-                };
-                let fed = match decoder.as_mut() {
-                    Some(d) => d.feed(data, &mut deliver),
-                    None => deliver(data),
-                };
-                if let Err(e) = fed {
-                    // The compressed stream is broken (or ended and plain text follows): keep what
-                    // comes next as it is, where an exception may still be found.
-                    decoder = None;
-                    if st.sink_error.is_none() {
-                        st.sink_error = Some(e);
-                    }
-                }
-                // A decode error may be an exception trailer: keep reading (bounded). Any other error
-                // (the consumer stopped) aborts the transfer, which cancels the query.
-                Ok(match &st.sink_error {
-                    Some(e) if !matches!(e, Error::Decode { .. }) => 0,
-                    _ => data.len(),
-                })
-            })
-            .map_err(setup)?;
+            t.write_function(|data| Ok(ex.borrow_mut().write(data, sink))).map_err(setup)?;
             t.perform()
         };
-        let mut st = state.into_inner();
-        st.meta.wire_bytes = easy.download_size().unwrap_or(0.0) as u64;
-        let context = || url.split('?').next().unwrap_or(url).to_string();
-        if stopped.is_none()
-            && outcome.as_ref().is_err_and(|e| e.is_operation_timedout())
-            && deadline.is_some_and(|d| Instant::now() + Duration::from_millis(50) >= d)
-        {
-            stopped = Some(Stopped::Deadline);
-        }
-        if let Some(why) = stopped {
-            let message = match why {
-                Stopped::Cancelled => "the call was cancelled (its cancel flag was set)".to_string(),
-                Stopped::Stall => format!("no data sent or received for {stall:?} (send_receive_timeout)"),
-                Stopped::Deadline => format!(
-                    "the call did not finish within its deadline ({:?}; {} bytes received)",
-                    deadline.map(|d| d.saturating_duration_since(started)).unwrap_or_default(),
-                    st.meta.wire_bytes
-                ),
-            };
-            return Err(Error::Transport {
-                context: context(),
-                message,
-                tls: false,
-                timeout: why != Stopped::Cancelled,
-                connect: false,
-                source: None,
-            });
-        }
-        if let Err(e) = outcome {
-            // 26.9 closes the connection right after an exception trailer (no final chunk), which
-            // libcurl reports as a partial transfer: the exception is the real error.
-            if st.meta.status == 200 || st.sink_error.is_some() {
-                let end = st.sink_error.as_ref().map_or(StreamEnd::Cut, StreamEnd::Failed);
-                if let Some(ex) = appended_exception(&st.tail, st.meta.exception_tag.as_deref(), end) {
-                    return Err(ex);
-                }
-            }
-            // We aborted the transfer ourselves because the sink failed: its error is the real one.
-            if let Some(sink_error) = st.sink_error {
-                return Err(sink_error);
-            }
-            let mut err = transport_error(url, &e);
-            if let Error::Transport { message, connect, .. } = &mut err {
-                // Whether the request went out whole: callers decide by it whether a retry is safe.
-                message.push_str(&format!(
-                    " ({} request body bytes sent, {} response bytes received)",
-                    sent, st.meta.wire_bytes
-                ));
-                // libcurl sends again on a fresh connection when a reused one turns out dead; if that
-                // reconnect is refused, the error says "couldn't connect" although the request went
-                // out on the first connection (and may have run). Only a request of which nothing
-                // was sent was never made.
-                if sent > 0 {
-                    *connect = false;
-                }
-            }
-            return Err(err);
-        }
-        if !st.headers_complete || (!st.framed && st.meta.status == 200) {
-            // libcurl takes a connection closed inside the headers, or a body without a length that
-            // ends with the connection, as a complete response; neither proves the response complete.
-            let message = if st.headers_complete {
-                "the response has neither a Content-Length nor chunked encoding: its end cannot be told from a cut connection"
-            } else {
-                "the connection closed before the response headers were complete"
-            };
-            return Err(Error::Transport {
-                context: context(),
-                message: format!("{message} ({sent} request body bytes sent)"),
-                tls: false,
-                timeout: false,
-                connect: false,
-                source: None,
-            });
-        }
-        let meta = std::mem::take(&mut st.meta);
-        if meta.status != 200 {
-            // With compress=1 (or an lz4 Content-Encoding) the server compresses its error text too.
-            let decoded = req.decoding.decoder().and_then(|mut d| d.decode_all_boxed(&st.error_body).ok());
-            let whole: &[u8] = decoded.as_deref().unwrap_or(&st.error_body);
-            let complete = !st.error_body_cut && (decoded.is_some() || req.decoding.decoder().is_none());
-            // The server may have put result data before the exception (it had not started the
-            // response yet): the exception text is the first that carries the response's exception
-            // code, in the whole body when it was kept, else in the (decoded) end of the stream.
-            let code = meta.exception_code;
-            let from_whole = if complete { exception_start(whole, code).map(|at| &whole[at..]) } else { None };
-            let chosen = from_whole.or_else(|| exception_start(&st.tail, code).map(|at| &st.tail[at..]));
-            let text = String::from_utf8_lossy(chosen.unwrap_or(whole)).into_owned();
-            if meta.exception_code.is_some() || text.starts_with("Code: ") {
-                return Err(Error::from_server_text(meta.exception_code, &text));
-            }
-            return Err(Error::Http { status: meta.status, body: crate::error::excerpt(text.as_bytes(), 4096) });
-        }
-        let end = st.sink_error.as_ref().map_or(StreamEnd::Complete, StreamEnd::Failed);
-        if let Some(e) = appended_exception(&st.tail, meta.exception_tag.as_deref(), end) {
-            return Err(e);
-        }
-        if let Some(e) = st.sink_error {
-            return Err(e);
-        }
-        if let Some(d) = &decoder {
-            d.finish()?;
-        }
-        let mut meta = meta;
-        meta.tail = st.tail;
-        Ok(meta)
+        let wire_bytes = easy.download_size().unwrap_or(0.0) as u64;
+        ex.into_inner().finish(outcome, wire_bytes, url)
     }
 }
 

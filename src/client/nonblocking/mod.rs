@@ -1,0 +1,403 @@
+//! The async client: [`AsyncClient`], the same client for async code (tokio, async-std, any executor).
+//!
+//! It is a [`Client`] underneath — the same options, request rules (parameters, settings a readonly
+//! user may not change, compression, retries of read-only statements, query ids, sessions, deadlines,
+//! the server's exceptions) and codec. What differs is who moves the bytes: every transfer of a client
+//! runs on **one I/O thread** that drives libcurl's multi interface (`curl_multi_poll`), so a thousand
+//! concurrent queries take one thread, not a thousand. Responses are decoded on that thread as they
+//! arrive (one copy, as on the blocking path) and handed to the awaiting task; a stream that is not read
+//! pauses its transfer (`curl_easy_pause`) after a few blocks, so memory stays bounded.
+//!
+//! Nothing here needs a particular runtime: futures are woken from the I/O thread through their
+//! `Waker`s, and the pause between retries is a timer of the I/O thread.
+//!
+//! Dropping a future or a [`BlockStream`] before it ends stops its transfer (the server stops a query
+//! whose connection went away when it next writes); a stream also sends `KILL QUERY` for its query id.
+//!
+//! ```no_run
+//! # async fn demo() -> clickhouse_connect::Result<()> {
+//! use clickhouse_connect::AsyncClient;
+//! use futures_util::StreamExt;
+//!
+//! let client = AsyncClient::from_url("http://localhost:8123").await?;
+//! let n = client.command("SELECT count() FROM system.tables").await?;
+//! let result = client.query("SELECT number, toString(number) FROM numbers(10)").await?;
+//! assert_eq!(result.rows.len(), 10);
+//! let mut blocks = client.query_blocks("SELECT number FROM numbers(1000000)");
+//! while let Some(block) = blocks.next().await {
+//!     let block = block?;
+//!     let _ = block.rows();
+//! }
+//! # let _ = n;
+//! # Ok(())
+//! # }
+//! ```
+
+pub(crate) mod inserter;
+pub(crate) mod stream;
+mod wait;
+
+pub use inserter::AsyncInserter;
+pub(crate) use inserter::InsertJob;
+pub use stream::BlockStream;
+
+use super::session::SessionTurn;
+use super::{CallOptions, Client, ClientOptions, CommandResult, Fetch, QueryPlan, QueryResult, RowCollector};
+use crate::error::{Error, Result};
+use crate::native::{ColumnEncoder, write_block};
+use crate::transport::ResponseMeta;
+use crate::transport::driver::{JobBody, JobSink, OwnedRequest, Resumer, url_of};
+use crate::value::Value;
+use std::sync::Arc;
+use stream::BytesSink;
+use wait::{Slot, sleep};
+
+/// A ClickHouse client for async code. Cheap to clone (an `Arc`); `Send + Sync`.
+#[derive(Clone)]
+pub struct AsyncClient {
+    client: Arc<Client>,
+}
+
+impl std::fmt::Debug for AsyncClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncClient").field("client", &self.client).finish()
+    }
+}
+
+impl AsyncClient {
+    /// Connects (see [`Client::new`]): the connect queries run on a short-lived thread of their own,
+    /// so the awaiting task never blocks.
+    pub async fn connect(options: ClientOptions) -> Result<AsyncClient> {
+        let slot = Slot::new();
+        let tx = slot.clone();
+        std::thread::Builder::new()
+            .name("clickhouse-connect-connect".into())
+            .spawn(move || tx.set(Client::new(options).and_then(AsyncClient::from_client)))
+            .map_err(|e| Error::usage(format!("cannot start the connect thread: {e}")))?;
+        slot.await
+    }
+
+    /// Connects to `http(s)://user:password@host:port/database?setting=value`.
+    pub async fn from_url(url: &str) -> Result<AsyncClient> {
+        AsyncClient::connect(ClientOptions::from_url(url)?).await
+    }
+
+    /// The async face of a connected blocking client (both share one core). Blocks once to learn which
+    /// settings the user may not change, so that no async call ever has to.
+    pub fn from_client(client: Client) -> Result<AsyncClient> {
+        client.readonly_settings()?;
+        Ok(AsyncClient { client: Arc::new(client) })
+    }
+
+    /// The blocking client underneath: the same connection settings and caches.
+    pub fn blocking(&self) -> &Client {
+        &self.client
+    }
+
+    /// Transfers the I/O thread runs now (for diagnostics).
+    pub fn running_transfers(&self) -> usize {
+        self.client.transport.driver().map_or(0, |d| d.running())
+    }
+
+    /// [`Client::command`].
+    pub async fn command(&self, sql: &str) -> Result<CommandResult> {
+        self.command_with(sql, &CallOptions::default()).await
+    }
+
+    /// [`Client::command_with`].
+    pub async fn command_with(&self, sql: &str, opts: &CallOptions) -> Result<CommandResult> {
+        super::only_query_decodes(opts)?;
+        let mut extra = vec![("default_format", "TabSeparatedWithNamesAndTypes")];
+        if self.client.options.send_progress {
+            extra.push(("wait_end_of_query", "1"));
+        }
+        let (body, meta) = self.post_bytes(sql, opts, &extra, 0).await?;
+        Ok(self.client.command_result(&body, meta))
+    }
+
+    /// [`Client::raw_query`].
+    pub async fn raw_query(&self, sql: &str, format: Option<&str>) -> Result<Vec<u8>> {
+        self.raw_query_with(sql, format, &CallOptions::default()).await
+    }
+
+    /// [`Client::raw_query_with`]. Retried like queries.
+    pub async fn raw_query_with(&self, sql: &str, format: Option<&str>, opts: &CallOptions) -> Result<Vec<u8>> {
+        super::only_query_decodes(opts)?;
+        let extra: Vec<(&str, &str)> = format.map(|f| ("default_format", f)).into_iter().collect();
+        Ok(self.post_bytes(sql, opts, &extra, self.client.options.query_retries).await?.0)
+    }
+
+    /// [`Client::query`].
+    pub async fn query(&self, sql: &str) -> Result<QueryResult> {
+        self.query_with(sql, &CallOptions::default()).await
+    }
+
+    /// [`Client::query_with`].
+    pub async fn query_with(&self, sql: &str, opts: &CallOptions) -> Result<QueryResult> {
+        let mut rows = RowCollector::new(opts)?;
+        let stream = BlockStream::open(self, sql, opts, true, Fetch::Whole);
+        let meta = stream::collect(stream, |b| rows.add(&b.block())).await?;
+        Ok(rows.finish(meta, self.client.options.query_limit))
+    }
+
+    /// The blocks of a user query whose whole result is collected (`query`, `query_as`).
+    pub(crate) fn whole(&self, sql: &str, opts: &CallOptions) -> BlockStream {
+        BlockStream::open(self, sql, opts, true, Fetch::Whole)
+    }
+
+    /// A query's result as a stream of blocks ([`Client::query_blocks`]).
+    pub fn query_blocks(&self, sql: &str) -> BlockStream {
+        self.query_blocks_with(sql, &CallOptions::default())
+    }
+
+    /// [`AsyncClient::query_blocks`] with per-call options.
+    pub fn query_blocks_with(&self, sql: &str, opts: &CallOptions) -> BlockStream {
+        BlockStream::open(self, sql, opts, true, Fetch::Stream)
+    }
+
+    /// [`Client::insert`]: rows of values, checked against the table's types before anything is sent.
+    pub async fn insert(&self, table: &str, column_names: &[&str], rows: &[Vec<Value<'_>>]) -> Result<()> {
+        self.insert_with(table, column_names, rows, &CallOptions::default()).await
+    }
+
+    /// [`Client::insert_with`].
+    pub async fn insert_with(
+        &self,
+        table: &str,
+        column_names: &[&str],
+        rows: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        let c = &self.client;
+        self.learn_columns(table, opts).await?;
+        let columns = c.insert_columns_for(table, column_names, opts)?;
+        let (columns, builders) = match c.encode_rows(&columns, rows, opts) {
+            Ok(b) => (columns, b),
+            Err(e) => {
+                // The rows may fit the table as it is now (after an ALTER): describe it again, once.
+                c.forget_columns_for(table, opts);
+                self.learn_columns(table, opts).await?;
+                let fresh = c.insert_columns_for(table, column_names, opts)?;
+                if fresh == columns {
+                    return Err(e);
+                }
+                let b = c.encode_rows(&fresh, rows, opts)?;
+                (fresh, b)
+            }
+        };
+        let prepared = {
+            let named: Vec<(&str, &dyn ColumnEncoder)> = columns
+                .iter()
+                .zip(&builders)
+                .map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder))
+                .collect();
+            block_request(table, &named)?
+        };
+        drop(builders);
+        let sent = self.post_body(&prepared.0, &prepared.1, opts).await.map(|_| ());
+        if sent.as_ref().is_err_and(|e| e.server_code().is_some()) {
+            // The table may have changed (ALTER, re-created): describe it again next time.
+            c.forget_columns_for(table, opts);
+        }
+        sent
+    }
+
+    /// [`Client::insert_block_with`]: one Native block from column builders (encoded before the
+    /// returned future is first polled).
+    pub fn insert_block_with<'a>(
+        &'a self,
+        table: &str,
+        columns: &[(&str, &dyn ColumnEncoder)],
+        opts: &'a CallOptions,
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'a {
+        let prepared = block_request(table, columns);
+        async move {
+            let (sql, body) = prepared?;
+            self.post_body(&sql, &body, opts).await.map(|_| ())
+        }
+    }
+
+    /// [`Client::raw_insert_with`]: `data`, already in `format`, as the body.
+    pub async fn raw_insert_with(
+        &self,
+        table: &str,
+        column_names: &[&str],
+        format: &str,
+        data: &[u8],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        let cols = if column_names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", column_names.iter().map(|n| super::quote_identifier(n)).collect::<Vec<_>>().join(", "))
+        };
+        let sql = format!("INSERT INTO {}{cols} FORMAT {format}", super::insert::quote_table(table));
+        self.post_body(&sql, data, opts).await.map(|_| ())
+    }
+
+    /// A streaming insert ([`Client::inserter`]): rows are encoded into Native blocks of `block_rows`
+    /// (0: the default) and sent on one request while more are written; `end` finishes it.
+    pub async fn inserter(&self, table: &str, column_names: &[&str], block_rows: usize) -> Result<AsyncInserter> {
+        self.inserter_with(table, column_names, block_rows, &CallOptions::default()).await
+    }
+
+    /// [`AsyncClient::inserter`] with per-call options.
+    pub async fn inserter_with(
+        &self,
+        table: &str,
+        column_names: &[&str],
+        block_rows: usize,
+        opts: &CallOptions,
+    ) -> Result<AsyncInserter> {
+        self.learn_columns(table, opts).await?;
+        AsyncInserter::new(self.client.clone(), table, column_names, block_rows, opts)
+    }
+
+    /// Makes sure the client knows the table's columns (one `DESCRIBE TABLE`, cached).
+    async fn learn_columns(&self, table: &str, opts: &CallOptions) -> Result<()> {
+        let c = &self.client;
+        if c.columns_cached(table, opts) {
+            return Ok(());
+        }
+        let (sql, where_) = c.describe_call(table, opts);
+        let mut cols = Vec::new();
+        let stream = BlockStream::open(self, &sql, &where_, false, Fetch::Stream);
+        stream::collect(stream, |b| {
+            c.describe_rows(&b.block(), &mut cols);
+            Ok(())
+        })
+        .await?;
+        c.cache_columns(table, opts, cols)
+    }
+
+    /// POSTs a query, collecting the whole response; retried as [`Client`] retries.
+    async fn post_bytes(
+        &self,
+        sql: &str,
+        opts: &CallOptions,
+        extra: &[(&str, &str)],
+        retries: u32,
+    ) -> Result<(Vec<u8>, ResponseMeta)> {
+        let c = &self.client;
+        // A query id known here, so that a dropped call can be killed on the server.
+        let mut opts = opts.clone();
+        let query_id = c.ensure_query_id(&mut opts);
+        let opts = &opts;
+        let mut plan = c.plan_query(sql, opts, extra, retries)?;
+        let _turn = session_turn(c, opts, false).await?;
+        let driver = c.transport.driver()?;
+        loop {
+            let slot = Slot::new();
+            let sink = BytesSink { bytes: Vec::new(), slot: slot.clone() };
+            let body = JobBody::Whole(plan.sql.clone().into_bytes());
+            let resumer = submit(c, &plan, opts, body, Box::new(sink))?;
+            let guard = CancelOnDrop { running: Some(resumer), client: c, query_id: Some(&query_id) };
+            let (bytes, result) = slot.await;
+            guard.disarm();
+            match result {
+                Ok(meta) => return Ok((bytes, plan.answered(meta))),
+                Err(e) => {
+                    let pause = c.after_failure(&mut plan, e, !bytes.is_empty())?;
+                    sleep(driver, pause).await;
+                }
+            }
+        }
+    }
+
+    /// POSTs a body (an insert); never retried.
+    async fn post_body(&self, sql: &str, data: &[u8], opts: &CallOptions) -> Result<(Vec<u8>, ResponseMeta)> {
+        let c = &self.client;
+        let plan = c.plan_body(sql, data, opts, &[])?;
+        let _turn = session_turn(c, opts, false).await?;
+        let slot = Slot::new();
+        let sink = BytesSink { bytes: Vec::new(), slot: slot.clone() };
+        let req = OwnedRequest {
+            params: plan.params,
+            headers: plan.headers,
+            accept_encoding: None,
+            progress: opts.on_progress.clone(),
+            decoding: crate::transport::BodyDecoding::Plain,
+            deadline: plan.deadline,
+            cancel: opts.cancel.clone(),
+        };
+        let resumer = submit_request(c, req, JobBody::Whole(plan.body.into_owned()), Box::new(sink))?;
+        // An insert dropped early is cut off (its body is whole, so the server may have it all).
+        let guard = CancelOnDrop { running: Some(resumer), client: c, query_id: None };
+        let (bytes, result) = slot.await;
+        guard.disarm();
+        let meta = result.map_err(|e| e.with_server_version(&c.server_version))?;
+        Ok((bytes, meta))
+    }
+}
+
+/// The SQL and Native body of an insert of one block.
+fn block_request(table: &str, columns: &[(&str, &dyn ColumnEncoder)]) -> Result<(String, Vec<u8>)> {
+    let mut body = Vec::new();
+    write_block(&mut body, columns)?;
+    let names: Vec<String> = columns.iter().map(|(n, _)| super::quote_identifier(n)).collect();
+    let sql = format!("INSERT INTO {} ({}) FORMAT Native", super::insert::quote_table(table), names.join(", "));
+    Ok((sql, body))
+}
+
+/// Cancels a transfer when the future awaiting it is dropped first, and kills its query on the server.
+struct CancelOnDrop<'a> {
+    running: Option<Resumer>,
+    client: &'a Client,
+    query_id: Option<&'a str>,
+}
+
+impl CancelOnDrop<'_> {
+    fn disarm(mut self) {
+        self.running = None;
+    }
+}
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.cancel();
+            if let Some(id) = self.query_id {
+                kill_query(self.client, id);
+            }
+        }
+    }
+}
+
+/// Starts one attempt of a planned query on the I/O thread.
+fn submit(c: &Client, plan: &QueryPlan, opts: &CallOptions, body: JobBody, sink: Box<dyn JobSink>) -> Result<Resumer> {
+    let req = OwnedRequest {
+        params: plan.params.clone(),
+        headers: plan.headers.clone(),
+        accept_encoding: plan.accept,
+        progress: opts.on_progress.clone(),
+        decoding: plan.decoding,
+        deadline: plan.deadline,
+        cancel: opts.cancel.clone(),
+    };
+    submit_request(c, req, body, sink)
+}
+
+fn submit_request(c: &Client, req: OwnedRequest, body: JobBody, sink: Box<dyn JobSink>) -> Result<Resumer> {
+    let driver = c.transport.driver()?;
+    let resumer = driver.resumer();
+    let url = url_of(&c.transport, &req.params);
+    driver.submit(&resumer, url, req, body, sink);
+    Ok(resumer)
+}
+
+/// The call's turn in its session (none outside sessions); `stream`: held by a block stream.
+async fn session_turn(c: &Client, opts: &CallOptions, stream: bool) -> Result<Option<SessionTurn>> {
+    let Some((id, lock)) = c.session_lock(opts) else { return Ok(None) };
+    std::future::poll_fn(|cx| lock.poll_take(&id, stream, cx)).await.map(Some)
+}
+
+/// Best effort: `KILL QUERY … ASYNC` for a stream dropped early, outside any session; nobody waits.
+fn kill_query(c: &Client, query_id: &str) {
+    let id = query_id.replace('\\', "\\\\").replace('\'', "\\'");
+    let opts =
+        CallOptions { session_id: None, timeout: Some(std::time::Duration::from_secs(5)), ..CallOptions::default() };
+    let Ok(plan) = c.plan_query(&format!("KILL QUERY WHERE query_id = '{id}' ASYNC"), &opts, &[], 0) else { return };
+    let sink = BytesSink { bytes: Vec::new(), slot: Slot::new() };
+    let body = JobBody::Whole(plan.sql.clone().into_bytes());
+    let _ = submit(c, &plan, &opts, body, Box::new(sink));
+}

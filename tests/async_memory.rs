@@ -1,0 +1,53 @@
+//! A 5 GB result through the async client's block stream under a slow consumer stays in bounded
+//! memory: the I/O thread decodes a few blocks ahead, then pauses the transfer until the consumer
+//! catches up. Peak RSS of this test process is checked afterwards (its own test binary).
+
+mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
+
+use clickhouse_connect::AsyncClient;
+use futures_util::StreamExt;
+use std::time::Duration;
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status")
+}
+
+#[test]
+fn a_5_gb_stream_under_a_slow_consumer_stays_under_64_mib() {
+    let rows_wanted: u64 = 650_000_000; // 5.2 GB of UInt64
+    let want_sum = common::modern().command(&format!("SELECT sum(number) FROM numbers({rows_wanted})")).unwrap();
+    let rt = drivers::runtime();
+    let a = rt.block_on(AsyncClient::from_url(&common::env("CH_MODERN_URL"))).unwrap();
+    let (rows, sum, wire, paused) = rt.block_on(async {
+        let mut s = a.query_blocks(&format!("SELECT number FROM numbers({rows_wanted})"));
+        let (mut rows, mut sum, mut blocks) = (0u64, 0u64, 0u64);
+        while let Some(b) = s.next().await {
+            let b = b.unwrap();
+            rows += b.rows() as u64;
+            if let Some(v) = b.columns()[0].column().view().as_u64() {
+                sum = sum.wrapping_add(v.iter().fold(0u64, |a, x| a.wrapping_add(*x)));
+            }
+            blocks += 1;
+            // Slower than the server throughout (at most 512 KB a millisecond), and a long pause early on.
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            if blocks == 100 {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+        let wire = s.meta().unwrap().wire_bytes;
+        (rows, sum, wire, blocks)
+    });
+    assert_eq!(rows, rows_wanted);
+    assert_eq!(sum.to_string(), want_sum.as_str());
+    assert!(wire > 5_200_000_000, "{wire}");
+    let peak = peak_rss_kib();
+    eprintln!("peak RSS {} MiB for {} MB streamed in {paused} blocks", peak / 1024, wire / 1_000_000);
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+}

@@ -1,0 +1,160 @@
+//! One test body, two drivers: the blocking [`Client`] and the [`AsyncClient`] (on a tokio runtime),
+//! behind one set of methods, so a behaviour test runs against both. Included by the test files that
+//! use it (`#[path = "common/drivers.rs"] mod drivers;`), next to `mod common;`.
+#![allow(dead_code)]
+
+use clickhouse_connect::{
+    AsyncClient, CallOptions, Client, ClientOptions, CommandResult, InsertSummary, QueryResult, Result, Value,
+};
+use futures_util::StreamExt;
+
+/// A client under test.
+pub enum Driver {
+    Blocking(Box<Client>),
+    Async(AsyncClient, tokio::runtime::Runtime),
+}
+
+/// A multi-threaded tokio runtime with two workers (the machine's cores).
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime")
+}
+
+impl Driver {
+    /// Both drivers on the server of `var`, with `options` changed by `f`.
+    pub fn both_with(var: &str, f: impl Fn(&mut ClientOptions)) -> Vec<Driver> {
+        let mut o = crate::common::options(var);
+        f(&mut o);
+        let blocking = Client::new(o.clone()).unwrap_or_else(|e| panic!("{var}: {e}"));
+        let rt = runtime();
+        let asynch = rt.block_on(AsyncClient::connect(o)).unwrap_or_else(|e| panic!("{var} (async): {e}"));
+        vec![Driver::Blocking(Box::new(blocking)), Driver::Async(asynch, rt)]
+    }
+
+    /// Both drivers on the server of `var`.
+    pub fn both(var: &str) -> Vec<Driver> {
+        Driver::both_with(var, |_| {})
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Driver::Blocking(_) => "blocking",
+            Driver::Async(..) => "async",
+        }
+    }
+
+    /// The blocking client (for set-up and checks that are not under test).
+    pub fn blocking(&self) -> &Client {
+        match self {
+            Driver::Blocking(c) => c,
+            Driver::Async(c, _) => c.blocking(),
+        }
+    }
+
+    pub fn command(&self, sql: &str) -> Result<CommandResult> {
+        self.command_with(sql, &CallOptions::default())
+    }
+
+    pub fn command_with(&self, sql: &str, opts: &CallOptions) -> Result<CommandResult> {
+        match self {
+            Driver::Blocking(c) => c.command_with(sql, opts),
+            Driver::Async(c, rt) => rt.block_on(c.command_with(sql, opts)),
+        }
+    }
+
+    pub fn query(&self, sql: &str) -> Result<QueryResult> {
+        self.query_with(sql, &CallOptions::default())
+    }
+
+    pub fn query_with(&self, sql: &str, opts: &CallOptions) -> Result<QueryResult> {
+        match self {
+            Driver::Blocking(c) => c.query_with(sql, opts),
+            Driver::Async(c, rt) => rt.block_on(c.query_with(sql, opts)),
+        }
+    }
+
+    pub fn raw_query_with(&self, sql: &str, format: Option<&str>, opts: &CallOptions) -> Result<Vec<u8>> {
+        match self {
+            Driver::Blocking(c) => c.raw_query_with(sql, format, opts),
+            Driver::Async(c, rt) => rt.block_on(c.raw_query_with(sql, format, opts)),
+        }
+    }
+
+    /// Every block's rows, block by block, through the streaming path.
+    pub fn blocks_with(&self, sql: &str, opts: &CallOptions) -> Result<Vec<Vec<Vec<Value<'static>>>>> {
+        let rows_of = |b: &clickhouse_connect::native::Block<'_>| -> Vec<Vec<Value<'static>>> {
+            (0..b.rows()).map(|r| b.row(r).into_iter().map(Value::into_owned).collect()).collect()
+        };
+        match self {
+            Driver::Blocking(c) => {
+                let mut out = Vec::new();
+                c.query_blocks_with(sql, opts, |b| {
+                    out.push(rows_of(b));
+                    Ok(())
+                })?;
+                Ok(out)
+            }
+            Driver::Async(c, rt) => rt.block_on(async {
+                let mut out = Vec::new();
+                let mut s = c.query_blocks_with(sql, opts);
+                while let Some(b) = s.next().await {
+                    out.push(rows_of(&b?.block()));
+                }
+                Ok(out)
+            }),
+        }
+    }
+
+    pub fn insert_with(
+        &self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        match self {
+            Driver::Blocking(c) => c.insert_with(table, columns, rows, opts),
+            Driver::Async(c, rt) => rt.block_on(c.insert_with(table, columns, rows, opts)),
+        }
+    }
+
+    /// A streaming insert of `rows`, in blocks of `block_rows`.
+    pub fn inserter(
+        &self,
+        table: &str,
+        columns: &[&str],
+        block_rows: usize,
+        rows: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<InsertSummary> {
+        match self {
+            Driver::Blocking(c) => {
+                let mut ins = c.inserter_with(table, columns, block_rows, opts)?;
+                for r in rows {
+                    ins.write(r)?;
+                }
+                ins.end()
+            }
+            Driver::Async(c, rt) => rt.block_on(async {
+                let mut ins = c.inserter_with(table, columns, block_rows, opts).await?;
+                for r in rows {
+                    ins.write(r).await?;
+                }
+                ins.end().await
+            }),
+        }
+    }
+
+    pub fn query_as<T: serde::de::DeserializeOwned>(&self, sql: &str, opts: &CallOptions) -> Result<Vec<T>> {
+        match self {
+            Driver::Blocking(c) => c.query_as_with(sql, opts),
+            Driver::Async(c, rt) => rt.block_on(c.query_as_with(sql, opts)),
+        }
+    }
+
+    pub fn insert_as<T: serde::Serialize>(&self, table: &str, rows: &[T], opts: &CallOptions) -> Result<()> {
+        match self {
+            Driver::Blocking(c) => c.insert_as_with(table, rows, opts).map(|_| ()),
+            Driver::Async(c, rt) => rt.block_on(c.insert_as_with(table, rows, opts)).map(|_| ()),
+        }
+    }
+}
