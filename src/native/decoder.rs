@@ -96,7 +96,16 @@ pub struct BlockDecoder {
     block_bytes: usize,
     /// The zone of `DateTime` columns without one (the server's), for readers of the blocks.
     server_tz: String,
+    /// Columns of taken blocks given back when those were dropped, reused for the next blocks.
+    recycled: Option<Recycler>,
 }
+
+/// Where an [`OwnedBlock`] gives its columns back when dropped, for its decoder to reuse (their storage
+/// stays allocated and mapped: no page faults for the next block).
+type Recycler = std::sync::Arc<std::sync::Mutex<Vec<Vec<DecodedColumn>>>>;
+
+/// Column sets kept for reuse; more are dropped.
+const RECYCLED: usize = 8;
 
 /// The default ceiling on one block's decoded column storage: generous (ClickHouse's blocks are
 /// 65,409 rows by default), yet it stops a hostile or runaway block long before memory runs out.
@@ -131,6 +140,7 @@ impl BlockDecoder {
             max_block_bytes: DEFAULT_MAX_BLOCK_BYTES,
             block_bytes: 0,
             server_tz: "UTC".to_string(),
+            recycled: None,
         }
     }
 
@@ -209,7 +219,18 @@ impl BlockDecoder {
         let mut columns = std::mem::take(&mut self.columns);
         columns.truncate(self.ncols);
         self.block_ready = false;
-        Some(OwnedBlock { columns, rows: self.rows, header_at: self.header_at, server_tz: self.server_tz.clone() })
+        let recycler = self.recycled.get_or_insert_with(Default::default).clone();
+        if let Some(cols) = recycler.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            // The next block decodes into the columns of one the consumer has dropped.
+            self.columns = cols;
+        }
+        Some(OwnedBlock {
+            columns,
+            rows: self.rows,
+            header_at: self.header_at,
+            server_tz: self.server_tz.clone(),
+            recycler: Some(recycler),
+        })
     }
 
     /// Checks the stream ended on a block boundary.
@@ -454,6 +475,18 @@ pub struct OwnedBlock {
     rows: usize,
     header_at: u64,
     server_tz: String,
+    recycler: Option<Recycler>,
+}
+
+impl Drop for OwnedBlock {
+    fn drop(&mut self) {
+        if let Some(r) = self.recycler.take() {
+            let mut pool = r.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.len() < RECYCLED {
+                pool.push(std::mem::take(&mut self.columns));
+            }
+        }
+    }
 }
 
 impl OwnedBlock {
