@@ -1,183 +1,201 @@
 //! The client's parameters and methods against the real servers: settings, query ids, summaries,
-//! progress, sessions, timeouts, retries, client_name, and queries killed mid-stream.
+//! progress, sessions, timeouts, retries, client_name, and queries killed mid-stream — each on both
+//! drivers (the blocking `Client` and the `AsyncClient`) where both have the call.
 
 mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
 
-use clickhouse_connect::{CallOptions, Client, Error};
+use clickhouse_connect::{CallOptions, Error};
 use common::*;
-use std::sync::atomic::{AtomicBool, Ordering};
+use drivers::Driver;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[test]
 fn settings_client_wide_and_per_call() {
-    let mut o = options("CH_MODERN_URL");
-    o.settings.push(("max_threads".into(), "1".into()));
-    let c = Client::new(o).unwrap();
-    assert_eq!(c.command("SELECT getSetting('max_threads')").unwrap(), "1");
-    let opts = CallOptions::new().setting("max_threads", 2).setting("max_block_size", 1234);
-    assert_eq!(
-        c.command_with("SELECT getSetting('max_threads'), getSetting('max_block_size')", &opts).unwrap(),
-        "2\t1234"
-    );
+    for d in Driver::both_with("CH_MODERN_URL", |o| o.settings.push(("max_threads".into(), "1".into()))) {
+        let ctx = d.name();
+        assert_eq!(d.command("SELECT getSetting('max_threads')").unwrap(), "1", "{ctx}");
+        let opts = CallOptions::new().setting("max_threads", 2).setting("max_block_size", 1234);
+        assert_eq!(
+            d.command_with("SELECT getSetting('max_threads'), getSetting('max_block_size')", &opts).unwrap(),
+            "2\t1234",
+            "{ctx}"
+        );
+    }
     // URL form: settings and client options.
     let url = format!("{}/?max_block_size=777&query_retries=0&client_name=url-app", env("CH_MODERN_URL"));
-    let c = Client::from_url(&url).unwrap();
-    assert_eq!(c.command("SELECT getSetting('max_block_size')").unwrap(), "777");
-    assert_eq!(c.options().query_retries, 0);
+    for d in Driver::both_with("CH_MODERN_URL", |o| *o = clickhouse_connect::ClientOptions::from_url(&url).unwrap()) {
+        assert_eq!(d.command("SELECT getSetting('max_block_size')").unwrap(), "777", "{}", d.name());
+        assert_eq!(d.blocking().options().query_retries, 0);
+    }
 }
 
 #[test]
 fn query_id_and_summary() {
-    let c = modern();
-    let id = format!("test-query-id-{}", std::process::id());
-    let r = c.query_with("SELECT number FROM numbers(100000)", &CallOptions::new().query_id(&id)).unwrap();
-    assert_eq!(r.query_id.as_deref(), Some(id.as_str()));
-    // The summary is a header: sent when the response starts, it counts what was read by then (the
-    // first block of a streamed result) …
-    let s = r.summary.expect("26.9 sends X-ClickHouse-Summary");
-    assert!(s.read_rows > 0 && s.read_rows <= 100_000, "{s:?}");
+    for d in Driver::both("CH_MODERN_URL") {
+        let ctx = d.name();
+        let id = format!("test-query-id-{}-{ctx}", std::process::id());
+        let r = d.query_with("SELECT number FROM numbers(100000)", &CallOptions::new().query_id(&id)).unwrap();
+        assert_eq!(r.query_id.as_deref(), Some(id.as_str()), "{ctx}");
+        // The summary is a header: sent when the response starts, it counts what was read by then
+        // (the first block of a streamed result) …
+        let s = r.summary.expect("26.9 sends X-ClickHouse-Summary");
+        assert!(s.read_rows > 0 && s.read_rows <= 100_000, "{ctx}: {s:?}");
+        // Without an id the server assigns one (or the client does).
+        assert!(d.query("SELECT 1").unwrap().query_id.is_some_and(|q| !q.is_empty()), "{ctx}");
+    }
     // … and the whole query when the server finishes before answering (send_progress).
-    let mut o = options("CH_MODERN_URL");
-    o.send_progress = true;
-    let r = Client::new(o).unwrap().query("SELECT number FROM numbers(100000)").unwrap();
-    let s = r.summary.unwrap();
-    assert_eq!((s.read_rows, s.read_bytes, s.result_rows), (100_000, 800_000, 100_000));
-    // Without an id the server assigns one.
-    assert!(c.query("SELECT 1").unwrap().query_id.is_some_and(|q| !q.is_empty()));
+    for d in Driver::both_with("CH_MODERN_URL", |o| o.send_progress = true) {
+        let r = d.query("SELECT number FROM numbers(100000)").unwrap();
+        let s = r.summary.unwrap();
+        assert_eq!((s.read_rows, s.read_bytes, s.result_rows), (100_000, 800_000, 100_000), "{}", d.name());
+    }
 }
 
 #[test]
 fn query_limit_caps_rows_only_when_asked() {
-    let mut o = options("CH_MODERN_URL");
+    let o = options("CH_MODERN_URL");
     assert_eq!(o.query_limit, 0, "no silent truncation by default");
-    assert_eq!(Client::new(o.clone()).unwrap().query("SELECT number FROM numbers(7000)").unwrap().rows.len(), 7000);
-    o.query_limit = 5000;
-    assert_eq!(Client::new(o).unwrap().query("SELECT number FROM numbers(7000)").unwrap().rows.len(), 5000);
+    for d in Driver::both("CH_MODERN_URL") {
+        assert_eq!(d.query("SELECT number FROM numbers(7000)").unwrap().rows.len(), 7000, "{}", d.name());
+    }
+    for d in Driver::both_with("CH_MODERN_URL", |o| o.query_limit = 5000) {
+        assert_eq!(d.query("SELECT number FROM numbers(7000)").unwrap().rows.len(), 5000, "{}", d.name());
+    }
 }
 
 #[test]
 fn progress_reaches_the_callback() {
-    let c = modern();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    let opts = CallOptions::new()
-        .setting("http_headers_progress_interval_ms", 20)
-        .setting("max_block_size", 65536)
-        .on_progress(move |p| sink.lock().unwrap().push(*p));
-    let r = c.query_with("SELECT sum(sipHash64(number)) FROM numbers(60000000)", &opts).unwrap();
-    assert_eq!(r.rows.len(), 1);
-    let seen = seen.lock().unwrap();
-    assert!(seen.len() >= 2, "{} progress callbacks", seen.len());
-    assert!(seen.windows(2).all(|w| w[0].read_rows <= w[1].read_rows), "progress goes forward");
-    assert!(seen.iter().any(|p| p.read_rows > 0 && p.total_rows_to_read == 60_000_000));
+    for d in Driver::both("CH_MODERN_URL") {
+        let ctx = d.name();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let opts = CallOptions::new()
+            .setting("http_headers_progress_interval_ms", 20)
+            .setting("max_block_size", 65536)
+            .on_progress(move |p| sink.lock().unwrap().push(*p));
+        let r = d.query_with("SELECT sum(sipHash64(number)) FROM numbers(60000000)", &opts).unwrap();
+        assert_eq!(r.rows.len(), 1, "{ctx}");
+        let seen = seen.lock().unwrap();
+        assert!(seen.len() >= 2, "{ctx}: {} progress callbacks", seen.len());
+        assert!(seen.windows(2).all(|w| w[0].read_rows <= w[1].read_rows), "{ctx}: progress goes forward");
+        assert!(seen.iter().any(|p| p.read_rows > 0 && p.total_rows_to_read == 60_000_000), "{ctx}");
+    }
 }
 
 #[test]
 fn sessions_keep_state_and_serialize_concurrent_use() {
-    let mut o = options("CH_MODERN_URL");
-    o.session_id = Some(format!("session-{}", std::process::id()));
-    let c = Arc::new(Client::new(o).unwrap());
-    c.command("CREATE TEMPORARY TABLE tmp (x UInt64)").unwrap();
-    c.command("INSERT INTO tmp SELECT number FROM numbers(10)").unwrap();
-    assert_eq!(c.command("SELECT sum(x) FROM tmp").unwrap(), "45");
-    // Without the session the temporary table does not exist.
-    let other = modern();
-    assert!(other.command("SELECT sum(x) FROM tmp").is_err());
-    // Concurrent queries on one session: the server would refuse them (session is locked); the client
-    // runs them one after another instead.
-    let handles: Vec<_> = (0..4)
-        .map(|i| {
-            let c = c.clone();
-            std::thread::spawn(move || c.command(&format!("SELECT sum(x) + {i} FROM tmp WHERE sleepEachRow(0.02) = 0")))
-        })
-        .collect();
-    for (i, h) in handles.into_iter().enumerate() {
-        assert_eq!(h.join().unwrap().unwrap(), (45 + i).to_string());
+    let session = format!("session-{}", std::process::id());
+    for d in Driver::both_named("CH_MODERN_URL", |o, name| o.session_id = Some(format!("{session}-{name}"))) {
+        let ctx = d.name();
+        d.command("CREATE TEMPORARY TABLE tmp (x UInt64)").unwrap();
+        d.command("INSERT INTO tmp SELECT number FROM numbers(10)").unwrap();
+        assert_eq!(d.command("SELECT sum(x) FROM tmp").unwrap(), "45", "{ctx}");
+        // Without the session the temporary table does not exist.
+        let other = modern();
+        assert!(other.command("SELECT sum(x) FROM tmp").is_err());
+        // Concurrent calls in one session: the server would refuse them (session is locked); the client
+        // runs them one after another instead.
+        let sqls: Vec<String> =
+            (0..4).map(|i| format!("SELECT sum(x) + {i} FROM tmp WHERE sleepEachRow(0.02) = 0")).collect();
+        for (i, r) in d.concurrent_commands(&sqls).into_iter().enumerate() {
+            assert_eq!(r.unwrap(), (45 + i).to_string(), "{ctx}");
+        }
     }
 }
 
 #[test]
 fn a_stalled_server_times_out() {
-    let mut o = options("CH_MODERN_URL");
-    o.send_receive_timeout = Duration::from_secs(1);
-    let c = Client::new(o).unwrap();
-    let t = Instant::now();
-    match c.command("SELECT sleep(3)") {
-        Err(Error::Transport { timeout: true, .. }) => {}
-        other => panic!("expected a timeout, got {other:?}"),
+    for d in Driver::both_with("CH_MODERN_URL", |o| o.send_receive_timeout = Duration::from_secs(1)) {
+        let t = Instant::now();
+        match d.command("SELECT sleep(3)") {
+            Err(Error::Transport { timeout: true, .. }) => {}
+            other => panic!("{}: expected a timeout, got {other:?}", d.name()),
+        }
+        assert!(t.elapsed() < Duration::from_millis(2900), "{}: gave up after {:?}", d.name(), t.elapsed());
     }
-    assert!(t.elapsed() < Duration::from_millis(2900), "gave up after {:?}", t.elapsed());
 }
 
 #[test]
 fn queries_are_retried_and_commands_are_not() {
     let proxy = FlakyProxy::start(&env("CH_MODERN_URL"));
-    let mut o = options("CH_MODERN_URL");
-    o.host = "127.0.0.1".into();
-    o.port = Some(proxy.port);
-    o.query_retries = 2;
-    let c = Client::new(o.clone()).unwrap();
+    let via = |retries: u32| {
+        move |o: &mut clickhouse_connect::ClientOptions| {
+            o.host = "127.0.0.1".into();
+            o.port = Some(proxy.port);
+            o.query_retries = retries;
+        }
+    };
+    for d in Driver::both_with("CH_MODERN_URL", via(2)) {
+        let ctx = d.name();
+        proxy.fail_next(2);
+        assert_eq!(d.query("SELECT 7").unwrap().rows.len(), 1, "{ctx}: query succeeds on its third attempt");
+        assert_eq!(proxy.dropped.load(Ordering::SeqCst), 2, "{ctx}");
 
-    proxy.fail_next(2);
-    assert_eq!(c.query("SELECT 7").unwrap().rows.len(), 1, "query succeeds on its third attempt");
-    assert_eq!(proxy.dropped.load(Ordering::SeqCst), 2);
-
-    proxy.fail_next(1);
-    match c.command("SELECT 8") {
-        Err(Error::Transport { .. }) => {}
-        other => panic!("a command must not be retried, got {other:?}"),
+        proxy.fail_next(1);
+        match d.command("SELECT 8") {
+            Err(Error::Transport { .. }) => {}
+            other => panic!("{ctx}: a command must not be retried, got {other:?}"),
+        }
+        assert_eq!(proxy.dropped.load(Ordering::SeqCst), 1, "{ctx}");
     }
-    assert_eq!(proxy.dropped.load(Ordering::SeqCst), 1);
-
-    o.query_retries = 0;
-    let c = Client::new(o).unwrap();
-    proxy.fail_next(1);
-    assert!(c.query("SELECT 9").is_err(), "query_retries = 0 means no retry");
+    for d in Driver::both_with("CH_MODERN_URL", via(0)) {
+        proxy.fail_next(1);
+        assert!(d.query("SELECT 9").is_err(), "{}: query_retries = 0 means no retry", d.name());
+    }
 }
 
 #[test]
 fn client_name_shows_in_query_log() {
-    let mut o = options("CH_MODERN_URL");
-    let name = format!("etl-pipeline-{}", std::process::id());
-    o.client_name = Some(name.clone());
-    let c = Client::new(o).unwrap();
-    c.command("SELECT 1").unwrap();
-    c.command("SYSTEM FLUSH LOGS").unwrap();
-    let n = c
-        .command(&format!("SELECT count() > 0 FROM system.query_log WHERE startsWith(http_user_agent, '{name} clickhouse-connect-rs/')"))
-        .unwrap();
-    assert_eq!(n, "1");
+    for d in Driver::both_named("CH_MODERN_URL", |o, name| {
+        o.client_name = Some(format!("etl-{}-{name}", std::process::id()))
+    }) {
+        let name = d.blocking().options().client_name.clone().unwrap();
+        d.command("SELECT 1").unwrap();
+        d.command("SYSTEM FLUSH LOGS").unwrap();
+        let n = d
+            .command(&format!(
+                "SELECT count() > 0 FROM system.query_log WHERE startsWith(http_user_agent, '{name} clickhouse-connect-rs/')"
+            ))
+            .unwrap();
+        assert_eq!(n, "1", "{}", d.name());
+    }
 }
 
 #[test]
 fn a_query_killed_mid_stream_is_an_error() {
-    let c = Arc::new(modern());
-    let id = format!("kill-me-{}", std::process::id());
-    let started = Arc::new(AtomicBool::new(false));
-    let (c2, id2, s2) = (c.clone(), id.clone(), started.clone());
-    let runner = std::thread::spawn(move || {
-        let mut rows = 0usize;
-        let r = c2.query_blocks_with(
-            "SELECT number FROM numbers(100000000000) WHERE sleepEachRow(0) = 0",
-            &CallOptions::new().query_id(id2).setting("max_block_size", 10000),
-            |b| {
-                rows += b.rows();
-                s2.store(true, Ordering::SeqCst);
-                Ok(())
-            },
-        );
-        (r, rows)
-    });
-    while !started.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    c.command(&format!("KILL QUERY WHERE query_id = '{id}' SYNC")).unwrap();
-    let (result, rows) = runner.join().unwrap();
-    assert!(rows > 0);
-    match result {
-        Err(Error::Server { code, .. }) => assert_eq!(code, 394, "QUERY_WAS_CANCELLED"),
-        other => panic!("a killed query must fail, got {other:?} after {rows} rows"),
+    let admin = modern();
+    for d in Driver::both("CH_MODERN_URL") {
+        let id = format!("kill-me-{}-{}", std::process::id(), d.name());
+        let opts = CallOptions::new().query_id(&id).setting("max_block_size", 10000);
+        let (result, rows) = std::thread::scope(|scope| {
+            let killer = scope.spawn(|| {
+                // Once the query runs (and has sent blocks), kill it.
+                for _ in 0..500 {
+                    let n = admin
+                        .command(&format!(
+                            "SELECT count() FROM system.processes WHERE query_id = '{id}' AND read_rows > 0"
+                        ))
+                        .unwrap();
+                    if n != "0" {
+                        admin.command(&format!("KILL QUERY WHERE query_id = '{id}' SYNC")).unwrap();
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            });
+            let r = d.count_blocks_with("SELECT number FROM numbers(100000000000) WHERE sleepEachRow(0) = 0", &opts);
+            killer.join().unwrap();
+            let rows = *r.as_ref().unwrap_or(&0);
+            (r, rows)
+        });
+        match result {
+            Err(Error::Server { code, .. }) => assert_eq!(code, 394, "{}: QUERY_WAS_CANCELLED", d.name()),
+            other => panic!("{}: a killed query must fail, got {:?} after {rows} rows", d.name(), other.map(|_| ())),
+        }
     }
 }
 

@@ -22,9 +22,17 @@ pub fn runtime() -> tokio::runtime::Runtime {
 impl Driver {
     /// Both drivers on the server of `var`, with `options` changed by `f`.
     pub fn both_with(var: &str, f: impl Fn(&mut ClientOptions)) -> Vec<Driver> {
+        Driver::both_named(var, |o, _| f(o))
+    }
+
+    /// Both drivers on the server of `var`, with `options` changed by `f`, which is told which driver
+    /// it sets up (`"blocking"`, `"async"`): for options that must differ, such as session ids.
+    pub fn both_named(var: &str, f: impl Fn(&mut ClientOptions, &str)) -> Vec<Driver> {
         let mut o = crate::common::options(var);
-        f(&mut o);
-        let blocking = Client::new(o.clone()).unwrap_or_else(|e| panic!("{var}: {e}"));
+        f(&mut o, "blocking");
+        let blocking = Client::new(o).unwrap_or_else(|e| panic!("{var}: {e}"));
+        let mut o = crate::common::options(var);
+        f(&mut o, "async");
         let rt = runtime();
         let asynch = rt.block_on(AsyncClient::connect(o)).unwrap_or_else(|e| panic!("{var} (async): {e}"));
         vec![Driver::Blocking(Box::new(blocking)), Driver::Async(asynch, rt)]
@@ -100,6 +108,53 @@ impl Driver {
                     out.push(rows_of(&b?.block()));
                 }
                 Ok(out)
+            }),
+        }
+    }
+
+    /// Rows of a query through the streaming path, counted and dropped block by block.
+    pub fn count_blocks_with(&self, sql: &str, opts: &CallOptions) -> Result<usize> {
+        match self {
+            Driver::Blocking(c) => {
+                let mut n = 0;
+                c.query_blocks_with(sql, opts, |b| {
+                    n += b.rows();
+                    Ok(())
+                })?;
+                Ok(n)
+            }
+            Driver::Async(c, rt) => rt.block_on(async {
+                let mut n = 0;
+                let mut s = c.query_blocks_with(sql, opts);
+                while let Some(b) = s.next().await {
+                    n += b?.rows();
+                }
+                Ok(n)
+            }),
+        }
+    }
+
+    /// The statements at once (threads for the blocking client, tasks for the async one), results in
+    /// order.
+    pub fn concurrent_commands(&self, sqls: &[String]) -> Vec<Result<CommandResult>> {
+        match self {
+            Driver::Blocking(c) => std::thread::scope(|s| {
+                let handles: Vec<_> = sqls.iter().map(|q| s.spawn(move || c.command(q))).collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            }),
+            Driver::Async(c, rt) => rt.block_on(async {
+                let handles: Vec<_> = sqls
+                    .iter()
+                    .map(|q| {
+                        let (c, q) = (c.clone(), q.clone());
+                        tokio::spawn(async move { c.command(&q).await })
+                    })
+                    .collect();
+                let mut out = Vec::new();
+                for h in handles {
+                    out.push(h.await.unwrap());
+                }
+                out
             }),
         }
     }
