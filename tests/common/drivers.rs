@@ -43,6 +43,14 @@ impl Driver {
         Driver::both_with(var, |_| {})
     }
 
+    /// The blocking client itself (of a blocking driver; else the async one's underneath is not movable).
+    pub fn into_blocking(self) -> Client {
+        match self {
+            Driver::Blocking(c) => *c,
+            Driver::Async(..) => panic!("not a blocking driver"),
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Driver::Blocking(_) => "blocking",
