@@ -2,16 +2,24 @@
 //! documents them: `buffer_size`, `session_id`, `compress`, `decompress`, `session_timeout`,
 //! `session_check`, `query_id`, `quota_key`, `wait_end_of_query`.
 
-mod common;
+//! On both drivers (the blocking `Client` and the `AsyncClient`).
 
-use clickhouse_connect::{CallOptions, Client, Value};
-use common::{modern, options, table};
+mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
+
+use clickhouse_connect::{CallOptions, Value};
+use common::{modern, table};
+use drivers::Driver;
 
 #[test]
 fn session_id_as_a_call_setting_wins_over_the_clients_session() {
-    let mut o = options("CH_MODERN_URL");
-    o.session_id = Some(format!("client-{}", table("s")));
-    let c = Client::new(o).unwrap();
+    for c in Driver::both_with("CH_MODERN_URL", |o| o.session_id = Some(format!("client-{}", table("s")))) {
+        session_id_as_a_call_setting(&c);
+    }
+}
+
+fn session_id_as_a_call_setting(c: &Driver) {
     let mine = format!("call-{}", table("s"));
     let opts = CallOptions::new().setting("session_id", &mine);
     c.command_with("CREATE TEMPORARY TABLE tmp_http_params (x UInt8)", &opts).unwrap();
@@ -30,7 +38,16 @@ fn session_id_as_a_call_setting_wins_over_the_clients_session() {
 
 #[test]
 fn compress_and_decompress_as_call_settings() {
-    let c = modern();
+    for c in Driver::both("CH_MODERN_URL") {
+        compress_and_decompress(&c);
+    }
+    // compress=0 turns the client's frames off for the call.
+    for framed in Driver::both_with("CH_MODERN_URL", |o| o.compression = clickhouse_connect::Compression::Lz4) {
+        assert_eq!(framed.command_with("SELECT 42", &CallOptions::new().setting("compress", 0)).unwrap(), "42");
+    }
+}
+
+fn compress_and_decompress(c: &Driver) {
     let compressed = CallOptions::new().setting("compress", 1);
     let r = c.query_with("SELECT number FROM numbers(100000)", &compressed).unwrap();
     assert_eq!(r.rows.len(), 100_000);
@@ -40,21 +57,20 @@ fn compress_and_decompress_as_call_settings() {
     c.command(&format!("CREATE TABLE {t} (id UInt64) ENGINE = Memory")).unwrap();
     let rows: Vec<Vec<Value>> = (0..1000u64).map(|i| vec![Value::from(i)]).collect();
     c.insert_with(&t, &[], &rows, &CallOptions::new().setting("decompress", 1)).unwrap();
-    let mut ins = c.inserter_with(&t, &[], 100, &CallOptions::new().setting("decompress", 1)).unwrap();
-    ins.write(&[Value::from(5000u64)]).unwrap();
-    ins.end().unwrap();
-    assert_eq!(c.command(&format!("SELECT count(), sum(id) FROM {t}")).unwrap(), "1001\t504500");
-    // compress=0 turns the client's frames off for the call.
-    let mut o = options("CH_MODERN_URL");
-    o.compression = clickhouse_connect::Compression::Lz4;
-    let framed = Client::new(o).unwrap();
-    assert_eq!(framed.command_with("SELECT 42", &CallOptions::new().setting("compress", 0)).unwrap(), "42");
+    c.inserter(&t, &[], 100, &[vec![Value::from(5000u64)]], &CallOptions::new().setting("decompress", 1)).unwrap();
+    let want = modern().command("SELECT count() + 1, sum(number) + 5000 FROM numbers(1000)").unwrap();
+    assert_eq!(c.command(&format!("SELECT count(), sum(id) FROM {t}")).unwrap(), want, "{}", c.name());
     c.command(&format!("DROP TABLE {t}")).unwrap();
 }
 
 #[test]
 fn query_id_and_the_other_http_parameters_as_call_settings() {
-    let c = modern();
+    for c in Driver::both("CH_MODERN_URL") {
+        query_id_and_the_others(&c);
+    }
+}
+
+fn query_id_and_the_others(c: &Driver) {
     let id = format!("http-param-{}", table("q"));
     let opts = CallOptions::new()
         .setting("query_id", &id)
