@@ -1,34 +1,45 @@
-//! The Python driver's contract, item by item (issue 14), against 26.9 and 18.16.
+//! The Python driver's contract, item by item (issue 14), against 26.9 and 18.16 — on both drivers (the
+//! blocking `Client` and the `AsyncClient`) where both have the call.
 
 mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
 
 use clickhouse_connect::CallOptions;
 use clickhouse_connect::native::TypeDesc;
 use common::{legacy, modern, table};
+use drivers::Driver;
+
+/// Both drivers on both servers.
+fn all_drivers() -> Vec<Driver> {
+    let mut d = Driver::both("CH_MODERN_URL");
+    d.extend(Driver::both("CH_LEGACY_URL"));
+    d
+}
 
 #[test]
 fn results_carry_type_objects_and_the_query_id_on_every_server() {
-    for c in [modern(), legacy()] {
+    for c in all_drivers() {
         let id = format!("api-{}", table("q"));
         let r =
             c.query_with("SELECT toUInt64(1) AS a, 'x' AS b, [1.5] AS c", &CallOptions::new().query_id(&id)).unwrap();
-        assert_eq!(r.query_id.as_deref(), Some(id.as_str()), "{}", c.server_version());
+        assert_eq!(r.query_id.as_deref(), Some(id.as_str()), "{} {}", c.blocking().server_version(), c.name());
         assert_eq!(r.column_types[0], TypeDesc::UInt64);
         assert_eq!(r.column_types[1], TypeDesc::String);
         assert_eq!(r.column_types[2], TypeDesc::Array(Box::new(TypeDesc::Float64)));
         assert_eq!(r.column_type_names, ["UInt64", "String", "Array(Float64)"]);
         // Without an id, the one the query ran under (the server's, or the client's on 18.16).
         let r = c.query("SELECT 1").unwrap();
-        assert!(r.query_id.is_some_and(|q| q.len() == 36), "{}", c.server_version());
+        assert!(r.query_id.is_some_and(|q| q.len() == 36), "{} {}", c.blocking().server_version(), c.name());
     }
 }
 
 #[test]
 fn command_returns_a_single_value_or_row_typed_and_takes_data() {
     use clickhouse_connect::Value;
-    for c in [modern(), legacy()] {
+    for c in all_drivers() {
         let v = c.command("SELECT count() FROM system.tables").unwrap();
-        assert!(v.get::<u64>().unwrap() > 0, "{}", c.server_version());
+        assert!(v.get::<u64>().unwrap() > 0, "{} {}", c.blocking().server_version(), c.name());
         assert!(matches!(v.value(), Some(Value::UInt64(_))));
         let r = c.command("SELECT 'it''s', CAST(NULL AS Nullable(UInt8)), 1.5, [1, 2]").unwrap();
         assert_eq!(
@@ -59,14 +70,15 @@ fn command_returns_a_single_value_or_row_typed_and_takes_data() {
     let db = table("cmd_db");
     let c = modern();
     c.command(&format!("CREATE DATABASE {db}")).unwrap();
-    let mut o = common::options("CH_MODERN_URL");
-    o.database = Some(db.clone());
-    let in_db = clickhouse_connect::Client::new(o).unwrap();
-    assert_eq!(in_db.command("SELECT currentDatabase()").unwrap(), db.as_str());
-    assert_eq!(
-        in_db.command_with("SELECT currentDatabase()", &CallOptions::new().use_database(false)).unwrap(),
-        "default"
-    );
+    for in_db in Driver::both_with("CH_MODERN_URL", |o| o.database = Some(db.clone())) {
+        assert_eq!(in_db.command("SELECT currentDatabase()").unwrap(), db.as_str());
+        assert_eq!(
+            in_db.command_with("SELECT currentDatabase()", &CallOptions::new().use_database(false)).unwrap(),
+            "default",
+            "{}",
+            in_db.name()
+        );
+    }
     c.command(&format!("DROP DATABASE {db}")).unwrap();
 }
 
@@ -95,139 +107,149 @@ fn values_display_as_the_servers_text_and_results_read_by_column() {
 #[test]
 fn every_insert_takes_per_call_options() {
     use clickhouse_connect::Value;
-    let c = modern();
-    let db = table("opts_db");
-    let t = table("opts_t");
-    c.command(&format!("CREATE DATABASE {db}")).unwrap();
-    c.command(&format!("CREATE TABLE {db}.{t} (a UInt64, b String) ENGINE = Memory")).unwrap();
-    let o = CallOptions::new().database(&db).setting("max_insert_block_size", 1000);
-    c.insert_columns_with(&t, &[], &[vec![Value::from(1u64)], vec![Value::from("x")]], &o).unwrap();
-    c.insert_with_types_with(&t, &[("a", "UInt64"), ("b", "String")], &[vec![Value::from(2u64), Value::from("y")]], &o)
+    for c in Driver::both("CH_MODERN_URL") {
+        let db = table("opts_db");
+        let t = table("opts_t");
+        c.command(&format!("CREATE DATABASE {db}")).unwrap();
+        c.command(&format!("CREATE TABLE {db}.{t} (a UInt64, b String) ENGINE = Memory")).unwrap();
+        let o = CallOptions::new().database(&db).setting("max_insert_block_size", 1000);
+        c.insert_columns_with(&t, &[], &[vec![Value::from(1u64)], vec![Value::from("x")]], &o).unwrap();
+        c.insert_with_types_with(
+            &t,
+            &[("a", "UInt64"), ("b", "String")],
+            &[vec![Value::from(2u64), Value::from("y")]],
+            &o,
+        )
         .unwrap();
-    c.raw_insert_with(&t, &["a", "b"], "CSV", b"3,z\n", &o).unwrap();
-    assert_eq!(c.command(&format!("SELECT count(), sum(a) FROM {db}.{t}")).unwrap(), "3\t6");
-    c.command(&format!("DROP DATABASE {db}")).unwrap();
+        c.raw_insert_with(&t, &["a", "b"], "CSV", b"3,z\n", &o).unwrap();
+        assert_eq!(c.command(&format!("SELECT count(), sum(a) FROM {db}.{t}")).unwrap(), "3\t6", "{}", c.name());
+        c.command(&format!("DROP DATABASE {db}")).unwrap();
+    }
 }
 
 #[test]
 fn a_typed_builder_for_the_wrong_type_is_refused_before_sending() {
     use clickhouse_connect::native::FixedBuilder;
-    let c = modern();
-    let t = table("builder_check");
-    c.command(&format!("CREATE TABLE {t} (a UInt8) ENGINE = Memory")).unwrap();
-    let mut b = FixedBuilder::<u64>::new("UInt8");
-    b.push(1);
-    let e = c.insert_block(&t, &[("a", &b)]).unwrap_err();
-    assert!(e.to_string().contains("UInt8 takes values of Rust type u8, not u64"), "{e}");
-    let mut ok = FixedBuilder::<u8>::new("UInt8");
-    ok.push(1);
-    c.insert_block(&t, &[("a", &ok)]).unwrap();
-    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "1");
-    c.command(&format!("DROP TABLE {t}")).unwrap();
+    for c in Driver::both("CH_MODERN_URL") {
+        let t = table("builder_check");
+        c.command(&format!("CREATE TABLE {t} (a UInt8) ENGINE = Memory")).unwrap();
+        let mut b = FixedBuilder::<u64>::new("UInt8");
+        b.push(1);
+        let e = c.insert_block(&t, &[("a", &b)]).unwrap_err();
+        assert!(e.to_string().contains("UInt8 takes values of Rust type u8, not u64"), "{e}");
+        let mut ok = FixedBuilder::<u8>::new("UInt8");
+        ok.push(1);
+        c.insert_block(&t, &[("a", &ok)]).unwrap();
+        assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "1", "{}", c.name());
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
 }
 
 #[test]
 fn inserts_convert_what_the_python_driver_accepts_exactly_as_the_server_parses_it() {
-    use clickhouse_connect::Value;
-    let c = modern();
-    let types = "d Decimal(18, 4), dt DateTime, dtz DateTime('Asia/Tokyo'), dt64 DateTime64(3, 'America/New_York'), \
-                 dn Nullable(Date), u UUID, a4 IPv4, a6 IPv6, e Enum8('red' = 1, 'blue' = 2), n UInt32, b Bool, f Float64";
-    let ours = table("conv_ours");
-    let server = table("conv_server");
-    c.command(&format!("CREATE TABLE {ours} ({types}) ENGINE = Memory")).unwrap();
-    c.command(&format!("CREATE TABLE {server} ({types}) ENGINE = Memory")).unwrap();
-    let civil = jiff::civil::date(2022, 10, 1).at(15, 20, 5, 123_000_000);
-    let civil_s = jiff::civil::date(2022, 10, 1).at(15, 20, 5, 0);
-    let rows = vec![
-        vec![
-            Value::from("12.5"),
-            Value::from(civil_s),
-            Value::from("2022-10-01 15:20:05"),
-            Value::from(civil),
-            Value::from("2020-02-29"),
-            Value::from("61f0c404-5cb3-11e7-907b-a6006ad3dba0"),
-            Value::from("10.0.0.1"),
-            Value::from("::ffff:10.0.0.1"),
-            Value::from("blue"),
-            Value::from("42"),
-            Value::from("true"),
-            Value::from("1.5e3"),
-        ],
-        vec![
-            Value::Float64(-0.0625),
-            Value::from("2000-01-01 00:00:00"),
-            Value::from(civil_s),
-            Value::from("2022-10-01 15:20:05.5"),
-            Value::Null,
-            Value::from("00000000-0000-0000-0000-000000000001"),
-            Value::from("255.255.255.255"),
-            Value::from("2001:db8::1"),
-            Value::from(1u8),
-            Value::from(7u32),
-            Value::from(false),
-            Value::Float64(0.1),
-        ],
-    ];
-    c.insert(&ours, &[], &rows).unwrap();
-    // The same text through the server's own parser (the float as its shortest text).
-    let tsv = "12.5\t2022-10-01 15:20:05\t2022-10-01 15:20:05\t2022-10-01 15:20:05.123\t2020-02-29\t\
-               61f0c404-5cb3-11e7-907b-a6006ad3dba0\t10.0.0.1\t::ffff:10.0.0.1\tblue\t42\ttrue\t1.5e3\n\
-               -0.0625\t2000-01-01 00:00:00\t2022-10-01 15:20:05\t2022-10-01 15:20:05.5\t\\N\t\
-               00000000-0000-0000-0000-000000000001\t255.255.255.255\t2001:db8::1\tred\t7\tfalse\t0.1\n";
-    c.raw_insert(&server, &[], "TSV", tsv.as_bytes()).unwrap();
-    for (x, y) in [(&ours, &server), (&server, &ours)] {
-        let diff = c.command(&format!("SELECT count() FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")).unwrap();
-        assert_eq!(diff, "0", "{x} vs {y}");
+    for c in Driver::both("CH_MODERN_URL") {
+        use clickhouse_connect::Value;
+        let types = "d Decimal(18, 4), dt DateTime, dtz DateTime('Asia/Tokyo'), dt64 DateTime64(3, 'America/New_York'), \
+                     dn Nullable(Date), u UUID, a4 IPv4, a6 IPv6, e Enum8('red' = 1, 'blue' = 2), n UInt32, b Bool, f Float64";
+        let ours = table("conv_ours");
+        let server = table("conv_server");
+        c.command(&format!("CREATE TABLE {ours} ({types}) ENGINE = Memory")).unwrap();
+        c.command(&format!("CREATE TABLE {server} ({types}) ENGINE = Memory")).unwrap();
+        let civil = jiff::civil::date(2022, 10, 1).at(15, 20, 5, 123_000_000);
+        let civil_s = jiff::civil::date(2022, 10, 1).at(15, 20, 5, 0);
+        let rows = vec![
+            vec![
+                Value::from("12.5"),
+                Value::from(civil_s),
+                Value::from("2022-10-01 15:20:05"),
+                Value::from(civil),
+                Value::from("2020-02-29"),
+                Value::from("61f0c404-5cb3-11e7-907b-a6006ad3dba0"),
+                Value::from("10.0.0.1"),
+                Value::from("::ffff:10.0.0.1"),
+                Value::from("blue"),
+                Value::from("42"),
+                Value::from("true"),
+                Value::from("1.5e3"),
+            ],
+            vec![
+                Value::Float64(-0.0625),
+                Value::from("2000-01-01 00:00:00"),
+                Value::from(civil_s),
+                Value::from("2022-10-01 15:20:05.5"),
+                Value::Null,
+                Value::from("00000000-0000-0000-0000-000000000001"),
+                Value::from("255.255.255.255"),
+                Value::from("2001:db8::1"),
+                Value::from(1u8),
+                Value::from(7u32),
+                Value::from(false),
+                Value::Float64(0.1),
+            ],
+        ];
+        c.insert(&ours, &[], &rows).unwrap();
+        // The same text through the server's own parser (the float as its shortest text).
+        let tsv = "12.5\t2022-10-01 15:20:05\t2022-10-01 15:20:05\t2022-10-01 15:20:05.123\t2020-02-29\t\
+                   61f0c404-5cb3-11e7-907b-a6006ad3dba0\t10.0.0.1\t::ffff:10.0.0.1\tblue\t42\ttrue\t1.5e3\n\
+                   -0.0625\t2000-01-01 00:00:00\t2022-10-01 15:20:05\t2022-10-01 15:20:05.5\t\\N\t\
+                   00000000-0000-0000-0000-000000000001\t255.255.255.255\t2001:db8::1\tred\t7\tfalse\t0.1\n";
+        c.raw_insert(&server, &[], "TSV", tsv.as_bytes()).unwrap();
+        for (x, y) in [(&ours, &server), (&server, &ours)] {
+            let diff =
+                c.command(&format!("SELECT count() FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")).unwrap();
+            assert_eq!(diff, "0", "{x} vs {y}");
+        }
+        // Exact or refused: no rounding, no unknown members, no bad text.
+        for bad in [
+            vec![("d", Value::Float64(0.1 + 0.2))],
+            vec![("d", Value::from("1.00001"))],
+            vec![("e", Value::from(3u8))],
+            vec![("e", Value::from("green"))],
+            vec![("u", Value::from("not-a-uuid"))],
+            vec![("a4", Value::from("300.1.1.1"))],
+            vec![("dt", Value::from("yesterday"))],
+            // Nothing cut off or read otherwise than written.
+            vec![("dt", Value::from("2022-10-01 15:20:05+02:00"))],
+            vec![("dt", Value::from("2022-10-01 15:20:05.5"))],
+            vec![("dt", Value::from(jiff::civil::date(2022, 10, 1).at(15, 20, 5, 500_000_000)))],
+            vec![("dt64", Value::from("1664637605123"))],
+            vec![("dt64", Value::from("2022-10-01 15:20:05.1234"))],
+            vec![("dn", Value::from("2020-01-05 10:00:00"))],
+        ] {
+            let (names, values): (Vec<&str>, Vec<Value>) = bad.into_iter().unzip();
+            assert!(c.insert(&ours, &names, std::slice::from_ref(&values)).is_err(), "{names:?} {values:?}");
+        }
+        // Decimals read back as f64 too.
+        let r = c.query(&format!("SELECT d FROM {ours} ORDER BY d")).unwrap();
+        assert_eq!(f64::try_from(&r.rows[0][0]).unwrap(), -0.0625);
+        c.command(&format!("DROP TABLE {ours}")).unwrap();
+        c.command(&format!("DROP TABLE {server}")).unwrap();
     }
-    // Exact or refused: no rounding, no unknown members, no bad text.
-    for bad in [
-        vec![("d", Value::Float64(0.1 + 0.2))],
-        vec![("d", Value::from("1.00001"))],
-        vec![("e", Value::from(3u8))],
-        vec![("e", Value::from("green"))],
-        vec![("u", Value::from("not-a-uuid"))],
-        vec![("a4", Value::from("300.1.1.1"))],
-        vec![("dt", Value::from("yesterday"))],
-        // Nothing cut off or read otherwise than written.
-        vec![("dt", Value::from("2022-10-01 15:20:05+02:00"))],
-        vec![("dt", Value::from("2022-10-01 15:20:05.5"))],
-        vec![("dt", Value::from(jiff::civil::date(2022, 10, 1).at(15, 20, 5, 500_000_000)))],
-        vec![("dt64", Value::from("1664637605123"))],
-        vec![("dt64", Value::from("2022-10-01 15:20:05.1234"))],
-        vec![("dn", Value::from("2020-01-05 10:00:00"))],
-    ] {
-        let (names, values): (Vec<&str>, Vec<Value>) = bad.into_iter().unzip();
-        assert!(c.insert(&ours, &names, std::slice::from_ref(&values)).is_err(), "{names:?} {values:?}");
-    }
-    // Decimals read back as f64 too.
-    let r = c.query(&format!("SELECT d FROM {ours} ORDER BY d")).unwrap();
-    assert_eq!(f64::try_from(&r.rows[0][0]).unwrap(), -0.0625);
-    c.command(&format!("DROP TABLE {ours}")).unwrap();
-    c.command(&format!("DROP TABLE {server}")).unwrap();
 }
 
 #[test]
 fn strings_decode_from_a_named_encoding_as_the_server_converts_them() {
-    use clickhouse_connect::Value;
-    let c = modern();
-    for (enc, hex) in [("windows-1252", "636166E9"), ("shift_jis", "82A082A2"), ("utf-16le", "3D042004")] {
-        let sql = format!("SELECT unhex('{hex}') AS s, [unhex('{hex}')] AS a, toNullable(unhex('{hex}')) AS n");
-        let r = c.query_with(&sql, &CallOptions::new().encoding(enc)).unwrap();
-        // The server's own conversion is the oracle.
-        let icu = match enc {
-            "utf-16le" => "UTF-16LE",
-            other => other,
-        };
-        let want =
-            c.command(&format!("SELECT convertCharset(unhex('{hex}'), '{icu}', 'utf-8')")).unwrap().row[0].clone();
-        assert_eq!(r.rows[0][0], want, "{enc}");
-        assert_eq!(r.rows[0][1], Value::Array(vec![want.clone()]), "{enc}");
-        assert_eq!(r.rows[0][2], want, "{enc}");
+    for c in Driver::both("CH_MODERN_URL") {
+        use clickhouse_connect::Value;
+        for (enc, hex) in [("windows-1252", "636166E9"), ("shift_jis", "82A082A2"), ("utf-16le", "3D042004")] {
+            let sql = format!("SELECT unhex('{hex}') AS s, [unhex('{hex}')] AS a, toNullable(unhex('{hex}')) AS n");
+            let r = c.query_with(&sql, &CallOptions::new().encoding(enc)).unwrap();
+            // The server's own conversion is the oracle.
+            let icu = match enc {
+                "utf-16le" => "UTF-16LE",
+                other => other,
+            };
+            let want =
+                c.command(&format!("SELECT convertCharset(unhex('{hex}'), '{icu}', 'utf-8')")).unwrap().row[0].clone();
+            assert_eq!(r.rows[0][0], want, "{enc}");
+            assert_eq!(r.rows[0][1], Value::Array(vec![want.clone()]), "{enc}");
+            assert_eq!(r.rows[0][2], want, "{enc}");
+        }
+        // Bytes that are not text in that encoding are an error, not a replacement character.
+        let e = c.query_with("SELECT unhex('82FF')", &CallOptions::new().encoding("shift_jis")).unwrap_err();
+        assert!(e.to_string().contains("not valid Shift_JIS"), "{e}");
+        assert!(c.query_with("SELECT 1", &CallOptions::new().encoding("klingon")).is_err());
     }
-    // Bytes that are not text in that encoding are an error, not a replacement character.
-    let e = c.query_with("SELECT unhex('82FF')", &CallOptions::new().encoding("shift_jis")).unwrap_err();
-    assert!(e.to_string().contains("not valid Shift_JIS"), "{e}");
-    assert!(c.query_with("SELECT 1", &CallOptions::new().encoding("klingon")).is_err());
 }
 
 #[test]

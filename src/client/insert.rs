@@ -182,13 +182,24 @@ impl Client {
         opts: &CallOptions,
     ) -> Result<()> {
         let columns = self.insert_columns_for(table, column_names, opts)?;
+        let builders = self.encode_columns(&columns, data, opts)?;
+        self.send_builders(table, &columns, &builders, opts)
+    }
+
+    /// Column-oriented values checked and encoded into builders for `columns`.
+    pub(crate) fn encode_columns(
+        &self,
+        columns: &[(String, String)],
+        data: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<Vec<Box<dyn ValueBuilder>>> {
         if data.len() != columns.len() {
             return Err(Error::usage(format!("{} data columns for {} table columns", data.len(), columns.len())));
         }
-        let mut builders = new_builders(&columns)?;
+        let mut builders = new_builders(columns)?;
         let rows = data.first().map_or(0, Vec::len);
         let mut coercion = Coercion::new(&self.session_timezone(opts));
-        for ((b, values), (name, t)) in builders.iter_mut().zip(data).zip(&columns) {
+        for ((b, values), (name, t)) in builders.iter_mut().zip(data).zip(columns) {
             if values.len() != rows {
                 return Err(Error::usage(format!("column {name} has {} values, expected {rows}", values.len())));
             }
@@ -200,7 +211,7 @@ impl Client {
                     .map_err(|e| Error::usage(format!("row {r}, column {name} ({t}): {e}")))?;
             }
         }
-        self.send_builders(table, &columns, &builders, opts)
+        Ok(builders)
     }
 
     /// Forgets the cached column types of `table` (after an `ALTER TABLE`), or of every table.

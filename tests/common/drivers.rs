@@ -167,6 +167,72 @@ impl Driver {
         }
     }
 
+    pub fn command_with_data(&self, sql: &str, data: &[u8], opts: &CallOptions) -> Result<CommandResult> {
+        match self {
+            Driver::Blocking(c) => c.command_with_data(sql, data, opts),
+            Driver::Async(c, rt) => rt.block_on(c.command_with_data(sql, data, opts)),
+        }
+    }
+
+    pub fn insert_columns_with(
+        &self,
+        table: &str,
+        columns: &[&str],
+        data: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        match self {
+            Driver::Blocking(c) => c.insert_columns_with(table, columns, data, opts),
+            Driver::Async(c, rt) => rt.block_on(c.insert_columns_with(table, columns, data, opts)),
+        }
+    }
+
+    pub fn insert_with_types_with(
+        &self,
+        table: &str,
+        columns: &[(&str, &str)],
+        rows: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        match self {
+            Driver::Blocking(c) => c.insert_with_types_with(table, columns, rows, opts),
+            Driver::Async(c, rt) => rt.block_on(c.insert_with_types_with(table, columns, rows, opts)),
+        }
+    }
+
+    pub fn raw_insert_with(
+        &self,
+        table: &str,
+        columns: &[&str],
+        format: &str,
+        data: &[u8],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        match self {
+            Driver::Blocking(c) => c.raw_insert_with(table, columns, format, data, opts),
+            Driver::Async(c, rt) => rt.block_on(c.raw_insert_with(table, columns, format, data, opts)),
+        }
+    }
+
+    pub fn insert_block(
+        &self,
+        table: &str,
+        columns: &[(&str, &dyn clickhouse_connect::native::ColumnEncoder)],
+    ) -> Result<()> {
+        match self {
+            Driver::Blocking(c) => c.insert_block(table, columns),
+            Driver::Async(c, rt) => rt.block_on(c.insert_block_with(table, columns, &CallOptions::default())),
+        }
+    }
+
+    pub fn insert(&self, table: &str, columns: &[&str], rows: &[Vec<Value<'_>>]) -> Result<()> {
+        self.insert_with(table, columns, rows, &CallOptions::default())
+    }
+
+    pub fn raw_insert(&self, table: &str, columns: &[&str], format: &str, data: &[u8]) -> Result<()> {
+        self.raw_insert_with(table, columns, format, data, &CallOptions::default())
+    }
+
     pub fn insert_with(
         &self,
         table: &str,

@@ -185,6 +185,54 @@ impl AsyncClient {
                 (fresh, b)
             }
         };
+        self.send_encoded(table, &columns, builders, opts).await
+    }
+
+    /// [`Client::insert_columns_with`]: column-oriented values (`data[i]` holds column `i`'s values).
+    pub async fn insert_columns_with(
+        &self,
+        table: &str,
+        column_names: &[&str],
+        data: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        let c = &self.client;
+        self.learn_columns(table, opts).await?;
+        let columns = c.insert_columns_for(table, column_names, opts)?;
+        let builders = c.encode_columns(&columns, data, opts)?;
+        self.send_encoded(table, &columns, builders, opts).await
+    }
+
+    /// [`Client::insert_with_types_with`]: rows with the column types given (no `DESCRIBE`).
+    pub async fn insert_with_types_with(
+        &self,
+        table: &str,
+        columns: &[(&str, &str)],
+        rows: &[Vec<Value<'_>>],
+        opts: &CallOptions,
+    ) -> Result<()> {
+        let columns: Vec<(String, String)> = columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        let builders = self.client.encode_rows(&columns, rows, opts)?;
+        self.send_encoded(table, &columns, builders, opts).await
+    }
+
+    /// [`Client::command_with_data`]: a statement with `data` as the request body (e.g. `INSERT INTO t
+    /// FORMAT CSV` with CSV bytes); the SQL travels as the `query` URL parameter.
+    pub async fn command_with_data(&self, sql: &str, data: &[u8], opts: &CallOptions) -> Result<CommandResult> {
+        let more = [("default_format", "TabSeparatedWithNamesAndTypes")];
+        let (body, meta) = self.post_body_more(sql, data, opts, &more).await?;
+        Ok(self.client.command_result(&body, meta))
+    }
+
+    /// Sends encoded builders as one Native block; a server error forgets the table's cached columns
+    /// (it may have changed).
+    async fn send_encoded(
+        &self,
+        table: &str,
+        columns: &[(String, String)],
+        builders: Vec<Box<dyn crate::native::ValueBuilder>>,
+        opts: &CallOptions,
+    ) -> Result<()> {
         let prepared = {
             let named: Vec<(&str, &dyn ColumnEncoder)> = columns
                 .iter()
@@ -196,8 +244,7 @@ impl AsyncClient {
         drop(builders);
         let sent = self.post_body(&prepared.0, &prepared.1, opts).await.map(|_| ());
         if sent.as_ref().is_err_and(|e| e.server_code().is_some()) {
-            // The table may have changed (ALTER, re-created): describe it again next time.
-            c.forget_columns_for(table, opts);
+            self.client.forget_columns_for(table, opts);
         }
         sent
     }
@@ -306,8 +353,19 @@ impl AsyncClient {
 
     /// POSTs a body (an insert); never retried.
     async fn post_body(&self, sql: &str, data: &[u8], opts: &CallOptions) -> Result<(Vec<u8>, ResponseMeta)> {
+        self.post_body_more(sql, data, opts, &[]).await
+    }
+
+    /// [`AsyncClient::post_body`] with more URL parameters.
+    async fn post_body_more(
+        &self,
+        sql: &str,
+        data: &[u8],
+        opts: &CallOptions,
+        more: &[(&str, &str)],
+    ) -> Result<(Vec<u8>, ResponseMeta)> {
         let c = &self.client;
-        let plan = c.plan_body(sql, data, opts, &[])?;
+        let plan = c.plan_body(sql, data, opts, more)?;
         let _turn = session_turn(c, opts, false).await?;
         let slot = Slot::new();
         let sink = BytesSink { bytes: Vec::new(), slot: slot.clone() };
