@@ -7,7 +7,7 @@ mod drivers;
 
 use clickhouse_connect::CallOptions;
 use clickhouse_connect::native::TypeDesc;
-use common::{legacy, modern, table};
+use common::{modern, table};
 use drivers::Driver;
 
 /// Both drivers on both servers.
@@ -254,31 +254,34 @@ fn strings_decode_from_a_named_encoding_as_the_server_converts_them() {
 
 #[test]
 fn on_18_16_too_readonly_users_sessions_and_other_databases() {
-    use clickhouse_connect::{Client, Compression, Value};
+    use clickhouse_connect::{Compression, Value};
     // A readonly user asking for progress and compression (18.16 gets gzip instead of frames).
-    let mut o = common::options("CH_LEGACY_URL");
-    o.username = common::env("CH_READONLY_USER");
-    o.send_progress = true;
-    o.compression = Compression::Lz4;
-    let ro = Client::new(o).unwrap();
-    // (18.16 forbids table functions in readonly mode.)
-    let r =
-        ro.query_with("SELECT number FROM system.numbers LIMIT 1000", &CallOptions::new().on_progress(|_| {})).unwrap();
-    assert_eq!(r.rows.len(), 1000);
-    assert_eq!(ro.command("SELECT 3").unwrap().get::<u8>().unwrap(), 3);
+    for ro in Driver::both_with("CH_LEGACY_URL", |o| {
+        o.username = common::env("CH_READONLY_USER");
+        o.send_progress = true;
+        o.compression = Compression::Lz4;
+    }) {
+        // (18.16 forbids table functions in readonly mode.)
+        let r = ro
+            .query_with("SELECT number FROM system.numbers LIMIT 1000", &CallOptions::new().on_progress(|_| {}))
+            .unwrap();
+        assert_eq!(r.rows.len(), 1000, "{}", ro.name());
+        assert_eq!(ro.command("SELECT 3").unwrap().get::<u8>().unwrap(), 3);
+    }
     // Per-call database and session for inserts (temporary tables live in the session).
-    let c = legacy();
-    let db = table("legacy_db");
-    let t = table("legacy_t");
-    c.command(&format!("CREATE DATABASE {db}")).unwrap();
-    c.command(&format!("CREATE TABLE {db}.{t} (x String) ENGINE = Memory")).unwrap();
-    c.insert_with(&t, &[], &[vec![Value::from("in db")]], &CallOptions::new().database(&db)).unwrap();
-    assert_eq!(c.command(&format!("SELECT x FROM {db}.{t}")).unwrap(), "in db");
-    let s = CallOptions::new().session(format!("legacy-{}", table("s")));
-    c.command_with("CREATE TEMPORARY TABLE tmp_legacy (v UInt8)", &s).unwrap();
-    c.insert_with("tmp_legacy", &[], &[vec![Value::from(5u8)]], &s).unwrap();
-    assert_eq!(c.command_with("SELECT sum(v) FROM tmp_legacy", &s).unwrap(), "5");
-    c.command(&format!("DROP DATABASE {db}")).unwrap();
+    for c in Driver::both("CH_LEGACY_URL") {
+        let db = table("legacy_db");
+        let t = table("legacy_t");
+        c.command(&format!("CREATE DATABASE {db}")).unwrap();
+        c.command(&format!("CREATE TABLE {db}.{t} (x String) ENGINE = Memory")).unwrap();
+        c.insert_with(&t, &[], &[vec![Value::from("in db")]], &CallOptions::new().database(&db)).unwrap();
+        assert_eq!(c.command(&format!("SELECT x FROM {db}.{t}")).unwrap(), "in db", "{}", c.name());
+        let s = CallOptions::new().session(format!("legacy-{}", table("s")));
+        c.command_with("CREATE TEMPORARY TABLE tmp_legacy (v UInt8)", &s).unwrap();
+        c.insert_with("tmp_legacy", &[], &[vec![Value::from(5u8)]], &s).unwrap();
+        assert_eq!(c.command_with("SELECT sum(v) FROM tmp_legacy", &s).unwrap(), "5", "{}", c.name());
+        c.command(&format!("DROP DATABASE {db}")).unwrap();
+    }
 }
 
 #[test]
@@ -315,26 +318,28 @@ fn typed_builders_take_only_their_types_rust_kind_and_values() {
 
 #[test]
 fn command_takes_empty_strings_and_foreign_formats_and_limits_apply_for_readonly_users() {
-    use clickhouse_connect::{Client, Value};
-    let c = modern();
-    let r = c.command("SELECT ''").unwrap();
-    assert_eq!((r.rows, r.value()), (1, Some(&Value::from(""))));
-    assert_eq!(c.command("SELECT 'x' WHERE 0").unwrap().rows, 0);
-    // The statement's own FORMAT: the text as the server wrote it, every row.
-    for c in [modern(), legacy()] {
+    use clickhouse_connect::Value;
+    for c in all_drivers() {
+        let ctx = format!("{} {}", c.blocking().server_version(), c.name());
+        let r = c.command("SELECT ''").unwrap();
+        assert_eq!((r.rows, r.value()), (1, Some(&Value::from(""))), "{ctx}");
+        assert_eq!(c.command("SELECT 'x' WHERE 0").unwrap().rows, 0, "{ctx}");
+        // The statement's own FORMAT: the text as the server wrote it, every row.
         let r = c.command("SELECT number FROM numbers(5) FORMAT TSV").unwrap();
-        assert_eq!(r.text, "0\n1\n2\n3\n4", "{}", c.server_version());
+        assert_eq!(r.text, "0\n1\n2\n3\n4", "{ctx}");
+        // encoding is for query only: other calls refuse it instead of ignoring it.
+        assert!(c.command_with("SELECT 1", &CallOptions::new().encoding("windows-1252")).is_err(), "{ctx}");
     }
     // query_limit for a user who may not set `limit` (18.16 readonly): applied by the client.
-    let mut o = common::options("CH_LEGACY_URL");
-    o.username = common::env("CH_READONLY_USER");
-    o.query_limit = 5;
-    let ro = Client::new(o).unwrap();
-    assert_eq!(ro.query("SELECT number FROM system.numbers LIMIT 100").unwrap().rows.len(), 5);
+    for ro in Driver::both_with("CH_LEGACY_URL", |o| {
+        o.username = common::env("CH_READONLY_USER");
+        o.query_limit = 5;
+    }) {
+        assert_eq!(ro.query("SELECT number FROM system.numbers LIMIT 100").unwrap().rows.len(), 5, "{}", ro.name());
+    }
     // A call's compress=1 on 18.16 (whose compressed frames are broken) is not an empty result.
-    let old = legacy();
-    let r = old.query_with("SELECT 42", &CallOptions::new().setting("compress", 1)).unwrap();
-    assert_eq!(r.rows, vec![vec![Value::UInt8(42)]]);
-    // encoding is for query only: other calls refuse it instead of ignoring it.
-    assert!(c.command_with("SELECT 1", &CallOptions::new().encoding("windows-1252")).is_err());
+    for old in Driver::both("CH_LEGACY_URL") {
+        let r = old.query_with("SELECT 42", &CallOptions::new().setting("compress", 1)).unwrap();
+        assert_eq!(r.rows, vec![vec![Value::UInt8(42)]], "{}", old.name());
+    }
 }
