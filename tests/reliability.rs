@@ -3,11 +3,14 @@
 //! per-call deadline, secrets in messages, bounded error messages and block memory, and time zones.
 
 mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
 
 use clickhouse_connect::format::{TextParser, TextRenderer};
 use clickhouse_connect::native::TypeDesc;
 use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, ContentEncoding, Error, Value};
 use common::{modern, options, table};
+use drivers::Driver;
 use std::time::{Duration, Instant};
 
 fn every_compression() -> Vec<Compression> {
@@ -24,37 +27,36 @@ fn every_compression() -> Vec<Compression> {
     all
 }
 
-fn client_with(compression: &Compression) -> Client {
-    let mut o = options("CH_MODERN_URL");
-    o.compression = compression.clone();
-    Client::new(o).unwrap()
-}
-
 #[test]
 fn server_exceptions_are_found_after_decompression_in_every_mode() {
     for comp in every_compression() {
-        let c = client_with(&comp);
-        // Raised after data started (status 200, the exception inside the compressed stream) …
-        let e = c
-            .query_blocks("SELECT throwIf(number = 3000000, 'boom after data'), rand64() FROM numbers(5000000)", |_| {
-                Ok(())
-            })
-            .unwrap_err();
-        assert_eq!(e.server_code(), Some(395), "{comp:?}: {e}");
-        assert!(e.to_string().contains("boom after data"), "{comp:?}: {e}");
-        // … and before (status 500 with a compressed body).
-        let e = c.query("SELECT throwIf(number = 30000, 'boom early') FROM numbers(50000)").unwrap_err();
-        assert_eq!(e.server_code(), Some(395), "{comp:?}: {e}");
-        assert!(e.to_string().contains("boom early"), "{comp:?}: {e}");
-        let e = c.raw_query("SELECT throwIf(1, 'boom raw')", Some("Native")).unwrap_err();
-        assert!(e.to_string().contains("boom raw"), "{comp:?}: {e}");
-        // The other direction: a compressed insert body the server rejects.
-        let t = table("rel_insert_exc");
-        c.command(&format!("CREATE TABLE {t} (id UInt64, CONSTRAINT c CHECK id < 5) ENGINE = Memory")).unwrap();
-        let rows: Vec<Vec<Value>> = (0..10u64).map(|i| vec![Value::from(i)]).collect();
-        let e = c.insert(&t, &[], &rows).unwrap_err();
-        assert_eq!(e.server_code(), Some(469), "{comp:?}: {e}");
-        c.command(&format!("DROP TABLE {t}")).unwrap();
+        for c in Driver::both_with("CH_MODERN_URL", |o| o.compression = comp.clone()) {
+            let comp = format!("{comp:?} {}", c.name());
+            // Raised after data started (status 200, the exception inside the compressed stream) …
+            let e = c
+                .count_blocks_with(
+                    "SELECT throwIf(number = 3000000, 'boom after data'), rand64() FROM numbers(5000000)",
+                    &CallOptions::new(),
+                )
+                .unwrap_err();
+            assert_eq!(e.server_code(), Some(395), "{comp:?}: {e}");
+            assert!(e.to_string().contains("boom after data"), "{comp:?}: {e}");
+            // … and before (status 500 with a compressed body).
+            let e = c.query("SELECT throwIf(number = 30000, 'boom early') FROM numbers(50000)").unwrap_err();
+            assert_eq!(e.server_code(), Some(395), "{comp:?}: {e}");
+            assert!(e.to_string().contains("boom early"), "{comp:?}: {e}");
+            let e = c.raw_query_with("SELECT throwIf(1, 'boom raw')", Some("Native"), &CallOptions::new()).unwrap_err();
+            assert!(e.to_string().contains("boom raw"), "{comp:?}: {e}");
+            // The other direction: a compressed insert body the server rejects.
+            let t = table("rel_insert_exc");
+            c.command(&format!("CREATE TABLE {t} (id UInt64, CONSTRAINT c CHECK id < 5) ENGINE = Memory")).unwrap();
+            let rows: Vec<Vec<Value>> = (0..10u64).map(|i| vec![Value::from(i)]).collect();
+            let e = c.insert(&t, &[], &rows).unwrap_err();
+            assert_eq!(e.server_code(), Some(469), "{comp:?}: {e}");
+            let e = c.inserter(&t, &[], 3, &rows, &CallOptions::new()).unwrap_err();
+            assert_eq!(e.server_code(), Some(469), "{comp:?}: {e}");
+            c.command(&format!("DROP TABLE {t}")).unwrap();
+        }
     }
 }
 
@@ -66,30 +68,31 @@ fn server_exceptions_are_found_after_decompression_in_every_mode() {
 fn an_exception_behind_result_data_in_an_error_response_is_the_error_in_every_mode() {
     for url in ["CH_MODERN_URL", "CH_LEGACY_URL"] {
         for comp in every_compression() {
-            let mut o = options(url);
-            o.compression = comp.clone();
-            let c = Client::new(o).unwrap();
-            let opts = CallOptions::new().setting("max_block_size", "1000");
-            // (18.16's throwIf takes no message.) The second query's data looks like exceptions of
-            // another code, in both servers' wordings, in every row.
-            let sql = "SELECT number, throwIf(number = 100000) FROM numbers(200000)";
-            let shaped = "SELECT 'Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) \
+            for c in Driver::both_with(url, |o| o.compression = comp.clone()) {
+                let comp = format!("{comp:?} {}", c.name());
+                let opts = CallOptions::new().setting("max_block_size", "1000");
+                // (18.16's throwIf takes no message.) The second query's data looks like exceptions of
+                // another code, in both servers' wordings, in every row.
+                let sql = "SELECT number, throwIf(number = 100000) FROM numbers(200000)";
+                let shaped = "SELECT 'Code: 60. DB::Exception: Table default.x does not exist. (UNKNOWN_TABLE) \
                 (version 26.9.2.1)' AS a, 'Code: 60, e.displayText() = DB::Exception: x' || toString(number) AS b, \
                 number, throwIf(number = 100000) FROM numbers(200000)";
-            let results = [
-                c.raw_query_with(sql, Some("TabSeparated"), &opts).map(|_| ()),
-                c.raw_query_with(sql, Some("Native"), &opts).map(|_| ()),
-                c.query_blocks_with(sql, &opts, |_| Ok(())).map(|_| ()),
-                c.raw_query_with(shaped, Some("TabSeparated"), &opts).map(|_| ()),
-                c.query_blocks_with(shaped, &opts, |_| Ok(())).map(|_| ()),
-                c.command_with(shaped, &opts).map(|_| ()),
-            ];
-            for r in results {
-                let e = r.expect_err("the query fails");
-                let text = e.to_string();
-                assert_eq!(e.server_code(), Some(395), "{url} {comp:?}: {text:.300}");
-                assert!(text.contains("Value passed to 'throwIf' function is non"), "{url} {comp:?}: {text:.300}");
-                assert!(text.len() < 2000, "{url} {comp:?}: {} bytes: {text:.300}", text.len());
+                let results = [
+                    c.raw_query_with(sql, Some("TabSeparated"), &opts).map(|_| ()),
+                    c.raw_query_with(sql, Some("Native"), &opts).map(|_| ()),
+                    c.count_blocks_with(sql, &opts).map(|_| ()),
+                    c.raw_query_with(shaped, Some("TabSeparated"), &opts).map(|_| ()),
+                    c.count_blocks_with(shaped, &opts).map(|_| ()),
+                    c.command_with(shaped, &opts).map(|_| ()),
+                    c.query_with(shaped, &opts).map(|_| ()),
+                ];
+                for r in results {
+                    let e = r.expect_err("the query fails");
+                    let text = e.to_string();
+                    assert_eq!(e.server_code(), Some(395), "{url} {comp:?}: {text:.300}");
+                    assert!(text.contains("Value passed to 'throwIf' function is non"), "{url} {comp:?}: {text:.300}");
+                    assert!(text.len() < 2000, "{url} {comp:?}: {} bytes: {text:.300}", text.len());
+                }
             }
         }
     }
@@ -99,53 +102,57 @@ fn an_exception_behind_result_data_in_an_error_response_is_the_error_in_every_mo
 fn long_queries_with_progress_are_not_stalls_and_stream_without_waiting_for_the_end() {
     // 2.5 s before the first result byte, with a 1 s stall timeout: progress headers keep it alive.
     let sql = "SELECT count() FROM numbers(25) WHERE NOT ignore(sleepEachRow(0.1)) SETTINGS max_block_size = 5";
-    let mut o = options("CH_MODERN_URL");
-    o.send_receive_timeout = Duration::from_secs(1);
-    let quiet = Client::new(o.clone()).unwrap();
-    let e = quiet.query(sql).unwrap_err();
-    assert!(matches!(e, Error::Transport { timeout: true, .. }), "without progress this is a stall: {e}");
-    o.send_progress = true;
-    let c = Client::new(o).unwrap();
-    let id = format!("progress-{}", table("q"));
-    let r = c.query_blocks_with(sql, &CallOptions::new().query_id(&id), |_| Ok(()));
-    assert!(r.is_ok(), "{r:?}");
-    let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let s = seen.clone();
-    let opts = CallOptions::new().on_progress(move |p| {
-        s.fetch_max(p.read_rows, std::sync::atomic::Ordering::Relaxed);
+    let quiet = Driver::both_with("CH_MODERN_URL", |o| o.send_receive_timeout = Duration::from_secs(1));
+    let progress = Driver::both_with("CH_MODERN_URL", |o| {
+        o.send_receive_timeout = Duration::from_secs(1);
+        o.send_progress = true;
     });
-    quiet.query_with(sql, &opts).unwrap();
-    assert!(seen.load(std::sync::atomic::Ordering::Relaxed) > 0);
-    // A streaming query does not make the server buffer its whole result.
-    let server = modern();
-    server.command("SYSTEM FLUSH LOGS").unwrap();
-    let waited = server
-        .command(&format!(
-            "SELECT Settings['wait_end_of_query'] FROM system.query_log WHERE query_id = '{id}' AND type = 'QueryFinish'"
-        ))
-        .unwrap();
-    assert_eq!(waited, "", "wait_end_of_query was sent for a streaming query");
+    for (quiet, c) in quiet.iter().zip(&progress) {
+        let ctx = c.name();
+        let e = quiet.query(sql).unwrap_err();
+        assert!(matches!(e, Error::Transport { timeout: true, .. }), "{ctx}: without progress this is a stall: {e}");
+        let id = format!("progress-{}", table("q"));
+        let r = c.count_blocks_with(sql, &CallOptions::new().query_id(&id));
+        assert!(r.is_ok(), "{ctx}: {r:?}");
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let s = seen.clone();
+        let opts = CallOptions::new().on_progress(move |p| {
+            s.fetch_max(p.read_rows, std::sync::atomic::Ordering::Relaxed);
+        });
+        quiet.query_with(sql, &opts).unwrap();
+        assert!(seen.load(std::sync::atomic::Ordering::Relaxed) > 0, "{ctx}");
+        // A streaming query does not make the server buffer its whole result.
+        let server = modern();
+        server.command("SYSTEM FLUSH LOGS").unwrap();
+        let waited = server
+            .command(&format!(
+                "SELECT Settings['wait_end_of_query'] FROM system.query_log WHERE query_id = '{id}' AND type = 'QueryFinish'"
+            ))
+            .unwrap();
+        assert_eq!(waited, "", "{ctx}: wait_end_of_query was sent for a streaming query");
+    }
 }
 
 #[test]
 fn a_call_deadline_cuts_off_a_server_that_trickles() {
     // A row every 0.2 s for 20 s: data keeps moving, so only a deadline ends it.
     let sql = "SELECT number, sleepEachRow(0.2) FROM numbers(100) SETTINGS max_block_size = 1, output_format_parallel_formatting = 0";
-    let c = modern();
-    let started = Instant::now();
-    let e = c.query_blocks_with(sql, &CallOptions::new().timeout(Duration::from_millis(1500)), |_| Ok(())).unwrap_err();
-    let took = started.elapsed();
-    assert!(matches!(e, Error::Transport { timeout: true, .. }), "{e}");
-    assert!(e.to_string().contains("deadline"), "{e}");
-    assert!(took >= Duration::from_millis(1400) && took < Duration::from_secs(4), "{took:?}");
+    for c in Driver::both("CH_MODERN_URL") {
+        let ctx = c.name();
+        let started = Instant::now();
+        let e = c.count_blocks_with(sql, &CallOptions::new().timeout(Duration::from_millis(1500))).unwrap_err();
+        let took = started.elapsed();
+        assert!(matches!(e, Error::Transport { timeout: true, .. }), "{ctx}: {e}");
+        assert!(e.to_string().contains("deadline"), "{ctx}: {e}");
+        assert!(took >= Duration::from_millis(1400) && took < Duration::from_secs(4), "{ctx}: {took:?}");
+    }
     // The client's default applies to every call.
-    let mut o = options("CH_MODERN_URL");
-    o.timeout = Some(Duration::from_secs(1));
-    let c = Client::new(o).unwrap();
-    let started = Instant::now();
-    let e = c.command("SELECT sleepEachRow(0.5) FROM numbers(6) FORMAT Null").unwrap_err();
-    assert!(matches!(e, Error::Transport { timeout: true, .. }), "{e}");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    for c in Driver::both_with("CH_MODERN_URL", |o| o.timeout = Some(Duration::from_secs(1))) {
+        let started = Instant::now();
+        let e = c.command("SELECT sleepEachRow(0.5) FROM numbers(6) FORMAT Null").unwrap_err();
+        assert!(matches!(e, Error::Transport { timeout: true, .. }), "{}: {e}", c.name());
+        assert!(started.elapsed() < Duration::from_secs(3), "{}: {:?}", c.name(), started.elapsed());
+    }
 }
 
 #[test]
@@ -247,21 +254,23 @@ fn unknown_time_zones_are_errors_and_zones_do_not_depend_on_the_machine() {
 fn a_readonly_user_gets_retries_query_ids_and_deadlines() {
     // The client's own additions (a query id for retries, a deadline) are not settings: a readonly
     // user's queries carry them fine, in a session and another database too.
-    let mut o = options("CH_MODERN_URL");
-    o.username = common::env("CH_READONLY_USER");
-    o.timeout = Some(Duration::from_secs(30));
-    o.compression = Compression::Http(ContentEncoding::Gzip);
-    let c = Client::new(o).unwrap();
-    let r = c.query("SELECT 1 AS one").unwrap();
-    assert_eq!(r.rows, vec![vec![Value::UInt8(1)]]);
-    assert!(r.query_id.is_some_and(|id| id.len() == 36));
-    let opts =
-        CallOptions::new().database("system").session(format!("ro-{}", table("s"))).timeout(Duration::from_secs(5));
-    let r = c.query_with("SELECT count() > 0 FROM tables", &opts).unwrap();
-    assert_eq!(r.rows, vec![vec![Value::UInt8(1)]]);
-    // A write is refused by the server, once.
-    let e = c.query("INSERT INTO system.one SELECT 0").unwrap_err();
-    assert!(e.server_code().is_some(), "{e}");
+    for c in Driver::both_with("CH_MODERN_URL", |o| {
+        o.username = common::env("CH_READONLY_USER");
+        o.timeout = Some(Duration::from_secs(30));
+        o.compression = Compression::Http(ContentEncoding::Gzip);
+    }) {
+        let ctx = c.name();
+        let r = c.query("SELECT 1 AS one").unwrap();
+        assert_eq!(r.rows, vec![vec![Value::UInt8(1)]], "{ctx}");
+        assert!(r.query_id.is_some_and(|id| id.len() == 36), "{ctx}");
+        let opts =
+            CallOptions::new().database("system").session(format!("ro-{}", table("s"))).timeout(Duration::from_secs(5));
+        let r = c.query_with("SELECT count() > 0 FROM tables", &opts).unwrap();
+        assert_eq!(r.rows, vec![vec![Value::UInt8(1)]], "{ctx}");
+        // A write is refused by the server, once.
+        let e = c.query("INSERT INTO system.one SELECT 0").unwrap_err();
+        assert!(e.server_code().is_some(), "{ctx}: {e}");
+    }
 }
 
 #[test]
@@ -269,20 +278,22 @@ fn a_readonly_user_gets_progress_and_frames_without_the_settings_it_may_not_chan
     // send_progress_in_http_headers and network_compression_method are settings a readonly=1 user may
     // not change: the client does without them (one warning each) instead of failing every call.
     for comp in [Compression::Lz4, Compression::Zstd, Compression::None] {
-        let mut o = options("CH_MODERN_URL");
-        o.username = common::env("CH_READONLY_USER");
-        o.compression = comp.clone();
-        o.send_progress = true;
-        let c = Client::new(o).unwrap();
-        let opts = CallOptions::new().on_progress(|_| {});
-        let r = c.query_with("SELECT number FROM numbers(100000)", &opts).unwrap();
-        assert_eq!(r.rows.len(), 100_000, "{comp:?}");
-        assert_eq!(c.command("SELECT 42").unwrap(), "42", "{comp:?}");
-        let n: u64 = c
-            .raw_query("SELECT count() FROM numbers(10)", Some("TSV"))
-            .map(|b| String::from_utf8(b).unwrap().trim().parse().unwrap())
-            .unwrap();
-        assert_eq!(n, 10);
+        for c in Driver::both_with("CH_MODERN_URL", |o| {
+            o.username = common::env("CH_READONLY_USER");
+            o.compression = comp.clone();
+            o.send_progress = true;
+        }) {
+            let ctx = format!("{comp:?} {}", c.name());
+            let opts = CallOptions::new().on_progress(|_| {});
+            let r = c.query_with("SELECT number FROM numbers(100000)", &opts).unwrap();
+            assert_eq!(r.rows.len(), 100_000, "{ctx}");
+            assert_eq!(c.command("SELECT 42").unwrap(), "42", "{ctx}");
+            let n: u64 = c
+                .raw_query_with("SELECT count() FROM numbers(10)", Some("TSV"), &CallOptions::new())
+                .map(|b| String::from_utf8(b).unwrap().trim().parse().unwrap())
+                .unwrap();
+            assert_eq!(n, 10, "{ctx}");
+        }
     }
 }
 
@@ -299,26 +310,29 @@ fn huge_type_names_are_not_echoed() {
 
 #[test]
 fn on_18_16_an_exception_after_data_is_an_error_for_text_results_too() {
-    let c = common::legacy();
     let sql = "SELECT number, throwIf(number = 1500000) FROM numbers(3000000) SETTINGS max_block_size = 10000";
-    for fmt in [None, Some("TSV"), Some("CSV"), Some("JSONEachRow"), Some("RowBinary")] {
-        let code = c.raw_query(sql, fmt).err().and_then(|e| e.server_code());
-        assert_eq!(code, Some(395), "{fmt:?}");
+    for c in Driver::both("CH_LEGACY_URL") {
+        for fmt in [None, Some("TSV"), Some("CSV"), Some("JSONEachRow"), Some("RowBinary")] {
+            let code = c.raw_query_with(sql, fmt, &CallOptions::new()).err().and_then(|e| e.server_code());
+            assert_eq!(code, Some(395), "{fmt:?} {}", c.name());
+        }
+        assert_eq!(c.command(sql).err().and_then(|e| e.server_code()), Some(395), "{}", c.name());
+        assert_eq!(c.count_blocks_with(sql, &CallOptions::new()).err().and_then(|e| e.server_code()), Some(395));
     }
-    assert_eq!(c.command(sql).err().and_then(|e| e.server_code()), Some(395));
 }
 
 #[test]
 fn on_18_16_an_exception_longer_than_the_kept_tail_is_still_an_error() {
-    let c = common::legacy();
     let sql = "WITH (SELECT arrayStringConcat(arrayMap(x -> 'x', range(20000)))) AS big \
                SELECT toUInt64(if(number < 300000, '1', big)) FROM numbers(400000) \
                SETTINGS max_block_size = 1000, max_threads = 1";
-    for fmt in [Some("TSV"), Some("RowBinary")] {
-        assert!(c.raw_query(sql, fmt).is_err(), "{fmt:?}");
+    for c in Driver::both("CH_LEGACY_URL") {
+        for fmt in [Some("TSV"), Some("RowBinary")] {
+            assert!(c.raw_query_with(sql, fmt, &CallOptions::new()).is_err(), "{fmt:?} {}", c.name());
+        }
+        assert!(c.command(sql).is_err(), "{}", c.name());
+        assert!(matches!(c.query(sql).unwrap_err(), Error::Server { .. }), "{}", c.name());
     }
-    assert!(c.command(sql).is_err());
-    assert!(matches!(c.query(sql).unwrap_err(), Error::Server { .. }));
 }
 
 #[test]
