@@ -182,9 +182,20 @@ fn passwords_never_appear_in_messages_or_debug_output() {
     let mut o = options("CH_MODERN_URL");
     o.username = common::env("CH_PASSWORD_USER");
     o.password = secret.into();
-    let e = Client::new(o).unwrap_err();
+    let e = Client::new(o.clone()).unwrap_err();
     assert_eq!(e.server_code(), Some(516), "{e}");
     assert!(!format!("{e} {e:?}").contains(secret), "{e:?}");
+    // The async client: its connect error, and its Debug output when connected.
+    let rt = drivers::runtime();
+    let e = rt.block_on(clickhouse_connect::AsyncClient::connect(o)).unwrap_err();
+    assert_eq!(e.server_code(), Some(516), "{e}");
+    assert!(!format!("{e} {e:?}").contains(secret), "{e:?}");
+    let mut o = options("CH_MODERN_URL");
+    o.username = common::env("CH_PASSWORD_USER");
+    o.password = common::env("CH_PASSWORD");
+    let a = rt.block_on(clickhouse_connect::AsyncClient::connect(o)).unwrap();
+    assert_eq!(rt.block_on(a.command("SELECT 1")).unwrap(), "1");
+    assert!(!format!("{a:?}").contains(&common::env("CH_PASSWORD")), "{a:?}");
 }
 
 #[test]
@@ -205,15 +216,14 @@ fn error_messages_quote_little_and_blocks_have_a_memory_ceiling() {
     c.command(&format!("DROP TABLE {t}")).unwrap();
 
     // One block of 20M short strings (~40 MB on the wire, ~180 MB decoded) against a 64 MiB ceiling.
-    let mut o = options("CH_MODERN_URL");
-    o.max_block_bytes = 64 << 20;
-    let c = Client::new(o).unwrap();
-    let sql = "SELECT toString(number % 10) FROM numbers(20000000) SETTINGS max_block_size = 20000000";
-    let e = c.query_blocks(sql, |_| Ok(())).unwrap_err();
-    assert!(e.to_string().contains("max_block_bytes"), "{e}");
-    // The same client still works, and ordinary blocks fit.
-    let n = c.query_blocks("SELECT toString(number) FROM numbers(1000000)", |_| Ok(())).unwrap();
-    assert!(n.status == 200);
+    for c in Driver::both_with("CH_MODERN_URL", |o| o.max_block_bytes = 64 << 20) {
+        let sql = "SELECT toString(number % 10) FROM numbers(20000000) SETTINGS max_block_size = 20000000";
+        let e = c.count_blocks_with(sql, &CallOptions::new()).unwrap_err();
+        assert!(e.to_string().contains("max_block_bytes"), "{}: {e}", c.name());
+        // The same client still works, and ordinary blocks fit.
+        let n = c.count_blocks_with("SELECT toString(number) FROM numbers(1000000)", &CallOptions::new()).unwrap();
+        assert_eq!(n, 1_000_000, "{}", c.name());
+    }
 }
 
 #[test]
