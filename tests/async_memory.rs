@@ -1,6 +1,8 @@
 //! A 5 GB result through the async client's block stream under a slow consumer stays in bounded
 //! memory: the I/O thread decodes a few blocks ahead, then pauses the transfer until the consumer
-//! catches up. Peak RSS of this test process is checked afterwards (its own test binary).
+//! catches up. Then 20M rows (~400 MB of Native) through one async streaming insert: a write waits
+//! while two blocks wait unsent. Peak RSS of this test process is checked after each (its own test
+//! binary, one test, so the peak is this test's).
 
 mod common;
 #[path = "common/drivers.rs"]
@@ -50,4 +52,23 @@ fn a_5_gb_stream_under_a_slow_consumer_stays_under_64_mib() {
     let peak = peak_rss_kib();
     eprintln!("peak RSS {} MiB for {} MB streamed in {paused} blocks", peak / 1024, wire / 1_000_000);
     assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+
+    let admin = common::modern();
+    let t = common::table("amem_null");
+    admin.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = Null")).unwrap();
+    let summary = rt.block_on(async {
+        let mut ins = a.inserter(&t, &[], 65_536).await.unwrap();
+        for i in 0..20_000_000u64 {
+            ins.write(&[clickhouse_connect::Value::from(i), clickhouse_connect::Value::from(format!("row {i}"))])
+                .await
+                .unwrap();
+        }
+        ins.end().await.unwrap()
+    });
+    assert_eq!(summary.rows, 20_000_000);
+    assert_eq!(summary.server.map(|s| s.written_rows), Some(20_000_000));
+    let peak = peak_rss_kib();
+    eprintln!("peak RSS {} MiB after {} MB inserted", peak / 1024, summary.bytes / 1_000_000);
+    assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
+    admin.command(&format!("DROP TABLE {t}")).unwrap();
 }

@@ -2,10 +2,16 @@
 //! server), bounded client memory, and a rejection mid-stream that surfaces as an error with the table
 //! holding only what the server committed.
 
-mod common;
+//! Each test with an async counterpart runs on both drivers (the blocking `Inserter` and the
+//! `AsyncInserter`).
 
-use clickhouse_connect::{Client, Compression, ContentEncoding, Error, Value};
+mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
+
+use clickhouse_connect::{CallOptions, Client, Compression, ContentEncoding, Error, Value};
 use common::*;
+use drivers::Driver;
 use std::time::Duration;
 
 fn peak_rss_kib() -> u64 {
@@ -17,8 +23,8 @@ fn peak_rss_kib() -> u64 {
         .unwrap()
 }
 
-fn stream_rows(c: &Client, t: &str, n: u64) -> clickhouse_connect::InsertSummary {
-    let mut ins = c.inserter(t, &[], 65_536).unwrap();
+fn stream_rows(c: &Driver, t: &str, n: u64) -> clickhouse_connect::InsertSummary {
+    let mut ins = c.open_inserter(t, &[], 65_536, &CallOptions::new()).unwrap();
     for i in 0..n {
         ins.write(&[Value::from(i), Value::from(format!("row {i}"))]).unwrap();
     }
@@ -28,22 +34,23 @@ fn stream_rows(c: &Client, t: &str, n: u64) -> clickhouse_connect::InsertSummary
 #[test]
 fn streamed_rows_arrive_complete_in_every_compression_mode() {
     for mode in ["none", "lz4", "zstd", "gzip", "deflate", "http-zstd", "http-lz4"] {
-        let mut o = options("CH_MODERN_URL");
-        o.compression = Compression::parse(mode).unwrap();
-        let c = Client::new(o).unwrap();
-        let t = table("ins");
-        c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
-        let n = 300_000u64;
-        let s = stream_rows(&c, &t, n);
-        assert_eq!((s.rows, s.blocks), (n, n.div_ceil(65_536)));
-        assert_eq!(s.server.map(|x| x.written_rows), Some(n), "{mode}");
-        let check = c
+        for c in Driver::both_with("CH_MODERN_URL", |o| o.compression = Compression::parse(mode).unwrap()) {
+            let mode = format!("{mode} {}", c.name());
+            let t = table("ins");
+            c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
+            let n = 300_000u64;
+            let s = stream_rows(&c, &t, n);
+            assert_eq!((s.rows, s.blocks), (n, n.div_ceil(65_536)));
+            assert_eq!(s.server.map(|x| x.written_rows), Some(n), "{mode}");
+            let check = c
             .command(&format!(
                 "SELECT count(), sum(id), sum(cityHash64(s)) = (SELECT sum(cityHash64(concat('row ', toString(number)))) FROM numbers({n})) FROM {t}"
             ))
             .unwrap();
-        assert_eq!(check, format!("{n}\t{}\t1", n * (n - 1) / 2), "{mode}");
-        c.command(&format!("DROP TABLE {t}")).unwrap();
+            let want = c.command(&format!("SELECT count(), sum(number), 1 FROM numbers({n})")).unwrap();
+            assert_eq!(check, want, "{mode}");
+            c.command(&format!("DROP TABLE {t}")).unwrap();
+        }
     }
 }
 
@@ -51,7 +58,8 @@ fn streamed_rows_arrive_complete_in_every_compression_mode() {
 fn a_long_stream_keeps_client_memory_bounded() {
     // 20M rows (~400 MB of Native) through one request into a Null table; the client holds one block of
     // builders and at most two encoded blocks.
-    let c = modern();
+    // (The async inserter's memory: tests/async_memory.rs, a binary of its own.)
+    let c = Driver::Blocking(Box::new(modern()));
     let t = table("ins_null");
     c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = Null")).unwrap();
     let s = stream_rows(&c, &t, 20_000_000);
@@ -65,67 +73,69 @@ fn a_long_stream_keeps_client_memory_bounded() {
 
 #[test]
 fn a_rejection_mid_stream_is_an_error_and_the_table_holds_what_was_committed() {
-    let c = modern();
-    let t = table("ins_reject");
-    // The server rejects any block containing id >= 300000.
-    c.command(&format!(
-        "CREATE TABLE {t} (id UInt64, s String, CONSTRAINT small CHECK id < 300000) ENGINE = MergeTree ORDER BY id"
-    ))
-    .unwrap();
-    let mut ins = c.inserter(&t, &[], 100_000).unwrap();
-    let mut error = None;
-    for i in 0..1_000_000u64 {
-        if let Err(e) = ins.write(&[Value::from(i), Value::from("x")]) {
-            error = Some(e);
-            break;
+    for c in Driver::both("CH_MODERN_URL") {
+        let t = table("ins_reject");
+        // The server rejects any block containing id >= 300000.
+        c.command(&format!(
+            "CREATE TABLE {t} (id UInt64, s String, CONSTRAINT small CHECK id < 300000) ENGINE = MergeTree ORDER BY id"
+        ))
+        .unwrap();
+        let mut ins = c.open_inserter(&t, &[], 100_000, &CallOptions::new()).unwrap();
+        let mut error = None;
+        for i in 0..1_000_000u64 {
+            if let Err(e) = ins.write(&[Value::from(i), Value::from("x")]) {
+                error = Some(e);
+                break;
+            }
         }
-    }
-    let e = match error {
-        Some(e) => {
-            // The inserter is finished: every later call returns the same error, `end` included.
-            let again = ins.write(&[Value::from(1u64), Value::from("x")]).unwrap_err();
-            assert_eq!(again.to_string(), e.to_string());
-            assert_eq!(ins.end().unwrap_err().to_string(), e.to_string());
-            e
+        let e = match error {
+            Some(e) => {
+                // The inserter is finished: every later call returns the same error, `end` included.
+                let again = ins.write(&[Value::from(1u64), Value::from("x")]).unwrap_err();
+                assert_eq!(again.to_string(), e.to_string());
+                assert_eq!(ins.end().unwrap_err().to_string(), e.to_string());
+                e
+            }
+            None => ins.end().expect_err("the server must reject the insert"),
+        };
+        match &e {
+            Error::Insert { cause, acknowledged_rows: 0, acknowledged_requests: 0, .. } => match cause.as_ref() {
+                Error::Server { code, message, .. } => assert!(*code == 469 || message.contains("small"), "{e}"),
+                other => panic!("expected the server's constraint error, got {other:?}"),
+            },
+            other => panic!("expected an insert error, got {other:?}"),
         }
-        None => ins.end().expect_err("the server must reject the insert"),
-    };
-    match &e {
-        Error::Insert { cause, acknowledged_rows: 0, acknowledged_requests: 0, .. } => match cause.as_ref() {
-            Error::Server { code, message, .. } => assert!(*code == 469 || message.contains("small"), "{e}"),
-            other => panic!("expected the server's constraint error, got {other:?}"),
-        },
-        other => panic!("expected an insert error, got {other:?}"),
+        assert_eq!(e.server_code(), Some(469));
+        // Whatever the server committed is all there is: whole blocks below the limit, nothing after.
+        let committed: u64 = c.command(&format!("SELECT count() FROM {t}")).unwrap().parse().unwrap();
+        assert!(committed % 100_000 == 0 && committed <= 300_000, "{committed}");
+        assert_eq!(c.command(&format!("SELECT countIf(id >= 300000) FROM {t}")).unwrap(), "0");
+        c.command(&format!("DROP TABLE {t}")).unwrap();
     }
-    assert_eq!(e.server_code(), Some(469));
-    // Whatever the server committed is all there is: whole blocks below the limit, nothing after.
-    let committed: u64 = c.command(&format!("SELECT count() FROM {t}")).unwrap().parse().unwrap();
-    assert!(committed % 100_000 == 0 && committed <= 300_000, "{committed}");
-    assert_eq!(c.command(&format!("SELECT countIf(id >= 300000) FROM {t}")).unwrap(), "0");
-    c.command(&format!("DROP TABLE {t}")).unwrap();
 }
 
 #[test]
 fn a_bad_value_is_refused_whole_and_the_insert_goes_on() {
-    let c = modern();
-    let t = table("ins_bad");
-    // The bad value is in the last columns, after others took theirs: none of the row may remain.
-    c.command(&format!("CREATE TABLE {t} (s String, a Array(UInt8), id UInt8) ENGINE = MergeTree ORDER BY id"))
-        .unwrap();
-    let mut ins = c.inserter(&t, &[], 1000).unwrap();
-    let arr = |v: &[u64]| Value::Array(v.iter().map(|&x| Value::from(x)).collect());
-    ins.write(&[Value::from("a"), arr(&[1]), Value::from(1u8)]).unwrap();
-    let e = ins.write(&[Value::from("b"), arr(&[2]), Value::from(300u64)]).unwrap_err();
-    assert!(matches!(&e, Error::Input { row: 2, column: Some(c), .. } if c == "id"), "{e}");
-    let e = ins.write(&[Value::from("b"), arr(&[3, 300]), Value::from(3u8)]).unwrap_err();
-    assert!(matches!(&e, Error::Input { row: 2, column: Some(c), .. } if c == "a"), "{e}");
-    ins.write(&[Value::from("c"), arr(&[4, 5]), Value::from(2u8)]).unwrap();
-    assert_eq!(ins.end().unwrap().rows, 2);
-    assert_eq!(
-        c.command(&format!("SELECT groupArray((s, a, id)) FROM (SELECT * FROM {t} ORDER BY id)")).unwrap(),
-        "[('a',[1],1),('c',[4,5],2)]"
-    );
-    c.command(&format!("DROP TABLE {t}")).unwrap();
+    for c in Driver::both("CH_MODERN_URL") {
+        let t = table("ins_bad");
+        // The bad value is in the last columns, after others took theirs: none of the row may remain.
+        c.command(&format!("CREATE TABLE {t} (s String, a Array(UInt8), id UInt8) ENGINE = MergeTree ORDER BY id"))
+            .unwrap();
+        let mut ins = c.open_inserter(&t, &[], 1000, &CallOptions::new()).unwrap();
+        let arr = |v: &[u64]| Value::Array(v.iter().map(|&x| Value::from(x)).collect());
+        ins.write(&[Value::from("a"), arr(&[1]), Value::from(1u8)]).unwrap();
+        let e = ins.write(&[Value::from("b"), arr(&[2]), Value::from(300u64)]).unwrap_err();
+        assert!(matches!(&e, Error::Input { row: 2, column: Some(c), .. } if c == "id"), "{e}");
+        let e = ins.write(&[Value::from("b"), arr(&[3, 300]), Value::from(3u8)]).unwrap_err();
+        assert!(matches!(&e, Error::Input { row: 2, column: Some(c), .. } if c == "a"), "{e}");
+        ins.write(&[Value::from("c"), arr(&[4, 5]), Value::from(2u8)]).unwrap();
+        assert_eq!(ins.end().unwrap().rows, 2);
+        assert_eq!(
+            c.command(&format!("SELECT groupArray((s, a, id)) FROM (SELECT * FROM {t} ORDER BY id)")).unwrap(),
+            "[('a',[1],1),('c',[4,5],2)]"
+        );
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
 }
 
 #[test]
@@ -158,63 +168,71 @@ fn limits_split_the_stream_into_requests_and_column_batches_work() {
 
 #[test]
 fn deduplication_tokens_and_async_inserts_pass_through() {
-    use clickhouse_connect::CallOptions;
-    let c = modern();
-    let t = table("ins_dedup");
-    c.command(&format!(
+    for c in Driver::both("CH_MODERN_URL") {
+        let t = table("ins_dedup");
+        c.command(&format!(
         "CREATE TABLE {t} (id UInt64) ENGINE = MergeTree ORDER BY id SETTINGS non_replicated_deduplication_window = 100"
     ))
     .unwrap();
-    let rows: Vec<Vec<Value>> = (0..10u64).map(|i| vec![Value::from(i)]).collect();
-    let opts = CallOptions::new().setting("insert_deduplication_token", "batch-1");
-    c.insert_with(&t, &[], &rows, &opts).unwrap();
-    c.insert_with(&t, &[], &rows, &opts).unwrap(); // the same token: deduplicated by the server
-    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "10");
-    let opts = CallOptions::new().setting("async_insert", 1).setting("wait_for_async_insert", 1);
-    let mut ins = c.inserter_with(&t, &[], 1000, &opts).unwrap();
-    ins.write(&[Value::from(99u64)]).unwrap();
-    ins.end().unwrap();
-    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "11");
-    c.command(&format!("DROP TABLE {t}")).unwrap();
+        let rows: Vec<Vec<Value>> = (0..10u64).map(|i| vec![Value::from(i)]).collect();
+        let opts = CallOptions::new().setting("insert_deduplication_token", "batch-1");
+        c.insert_with(&t, &[], &rows, &opts).unwrap();
+        c.insert_with(&t, &[], &rows, &opts).unwrap(); // the same token: deduplicated by the server
+        assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "10");
+        let opts = CallOptions::new().setting("async_insert", 1).setting("wait_for_async_insert", 1);
+        let mut ins = c.open_inserter(&t, &[], 1000, &opts).unwrap();
+        ins.write(&[Value::from(99u64)]).unwrap();
+        ins.end().unwrap();
+        assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "11", "{}", c.name());
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
 }
 
 #[test]
 fn the_server_going_away_mid_insert_is_an_error() {
-    let proxy = FlakyProxy::start(&env("CH_MODERN_URL"));
-    let mut o = options("CH_MODERN_URL");
-    o.host = "127.0.0.1".into();
-    o.port = Some(proxy.port);
-    let c = Client::new(o).unwrap();
-    let t = table("ins_gone");
-    c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
-    let mut ins = c.inserter(&t, &[], 10_000).unwrap();
-    for i in 0..25_000u64 {
-        ins.write(&[Value::from(i), Value::from("x")]).unwrap();
-    }
-    proxy.fail_next(usize::MAX); // cut the request's connection, refuse new ones
-    let mut result = Ok(());
-    for i in 25_000..200_000u64 {
-        result = ins.write(&[Value::from(i), Value::from("x")]);
-        if result.is_err() {
-            break;
+    for driver in ["blocking", "async"] {
+        let proxy = FlakyProxy::start(&env("CH_MODERN_URL"));
+        let c = Driver::both_with("CH_MODERN_URL", |o| {
+            o.host = "127.0.0.1".into();
+            o.port = Some(proxy.port);
+        })
+        .into_iter()
+        .find(|d| d.name() == driver)
+        .unwrap();
+        let t = table("ins_gone");
+        c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
+        let mut ins = c.open_inserter(&t, &[], 10_000, &CallOptions::new()).unwrap();
+        for i in 0..25_000u64 {
+            ins.write(&[Value::from(i), Value::from("x")]).unwrap();
         }
-    }
-    let e = match result {
-        Err(e) => {
-            // Writing on after the error never opens a new request: every call returns the same error.
-            let again = ins.write(&[Value::from(1u64), Value::from("x")]).unwrap_err();
-            assert_eq!(again.to_string(), e.to_string());
-            assert_eq!(ins.end().unwrap_err().to_string(), e.to_string());
-            e
+        proxy.fail_next(usize::MAX); // cut the request's connection, refuse new ones
+        let mut result = Ok(());
+        for i in 25_000..200_000u64 {
+            result = ins.write(&[Value::from(i), Value::from("x")]);
+            if result.is_err() {
+                break;
+            }
         }
-        Ok(()) => ins.end().expect_err("an insert whose connection was cut must not succeed"),
-    };
-    let Error::Insert { cause, acknowledged_rows: 0, .. } = &e else { panic!("{e:?}") };
-    assert!(matches!(**cause, Error::Transport { .. } | Error::Server { .. } | Error::Http { .. }), "{e:?}");
-    let direct = modern();
-    let committed: u64 = direct.command(&format!("SELECT count() FROM {t}")).unwrap().parse().unwrap();
-    assert!(committed % 10_000 == 0 && committed <= 20_000, "only whole blocks sent before the cut: {committed}");
-    direct.command(&format!("DROP TABLE {t}")).unwrap();
+        let e = match result {
+            Err(e) => {
+                // Writing on after the error never opens a new request: every call returns the same error.
+                let again = ins.write(&[Value::from(1u64), Value::from("x")]).unwrap_err();
+                assert_eq!(again.to_string(), e.to_string());
+                assert_eq!(ins.end().unwrap_err().to_string(), e.to_string());
+                e
+            }
+            Ok(()) => ins.end().expect_err("an insert whose connection was cut must not succeed"),
+        };
+        let Error::Insert { cause, acknowledged_rows: 0, .. } = &e else { panic!("{e:?}") };
+        assert!(matches!(**cause, Error::Transport { .. } | Error::Server { .. } | Error::Http { .. }), "{e:?}");
+        let direct = modern();
+        let committed: u64 = direct.command(&format!("SELECT count() FROM {t}")).unwrap().parse().unwrap();
+        assert!(
+            committed % 10_000 == 0 && committed <= 20_000,
+            "{driver}: only whole blocks sent before the cut: {committed}"
+        );
+        direct.command(&format!("DROP TABLE {t}")).unwrap();
+    }
 }
 
 #[test]

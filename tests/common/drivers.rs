@@ -8,6 +8,42 @@ use clickhouse_connect::{
 };
 use futures_util::StreamExt;
 
+/// A streaming insert of either driver.
+pub enum Ins<'d> {
+    Blocking(clickhouse_connect::Inserter),
+    Async(clickhouse_connect::AsyncInserter, &'d tokio::runtime::Runtime),
+}
+
+impl Ins<'_> {
+    pub fn write(&mut self, row: &[Value<'_>]) -> Result<()> {
+        match self {
+            Ins::Blocking(i) => i.write(row),
+            Ins::Async(i, rt) => rt.block_on(i.write(row)),
+        }
+    }
+
+    pub fn write_columns(&mut self, columns: &[&[Value<'_>]]) -> Result<()> {
+        match self {
+            Ins::Blocking(i) => i.write_columns(columns),
+            Ins::Async(i, rt) => rt.block_on(i.write_columns(columns)),
+        }
+    }
+
+    pub fn flush(&mut self) -> Result<()> {
+        match self {
+            Ins::Blocking(i) => i.flush(),
+            Ins::Async(i, rt) => rt.block_on(i.flush()),
+        }
+    }
+
+    pub fn end(self) -> Result<InsertSummary> {
+        match self {
+            Ins::Blocking(i) => i.end(),
+            Ins::Async(i, rt) => rt.block_on(i.end()),
+        }
+    }
+}
+
 /// A client under test.
 pub enum Driver {
     Blocking(Box<Client>),
@@ -243,6 +279,20 @@ impl Driver {
         match self {
             Driver::Blocking(c) => c.insert_with(table, columns, rows, opts),
             Driver::Async(c, rt) => rt.block_on(c.insert_with(table, columns, rows, opts)),
+        }
+    }
+
+    /// A streaming insert, open.
+    pub fn open_inserter(
+        &self,
+        table: &str,
+        columns: &[&str],
+        block_rows: usize,
+        opts: &CallOptions,
+    ) -> Result<Ins<'_>> {
+        match self {
+            Driver::Blocking(c) => Ok(Ins::Blocking(c.inserter_with(table, columns, block_rows, opts)?)),
+            Driver::Async(c, rt) => Ok(Ins::Async(rt.block_on(c.inserter_with(table, columns, block_rows, opts))?, rt)),
         }
     }
 
