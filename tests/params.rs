@@ -3,6 +3,8 @@
 //! never SQL; 18.16 (no query parameters) gives a clear error.
 
 mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
 
 use clickhouse_connect::format::TextRenderer;
 use clickhouse_connect::native::TypeDesc;
@@ -83,25 +85,26 @@ fn assert_same(r: &mut TextRenderer, t: &str, desc: &TypeDesc, sent: &[Value<'_>
 
 #[test]
 fn random_values_of_every_type_come_back_unchanged() {
-    let c = modern();
-    let mut r = TextRenderer::new(c.server_timezone());
-    let mut total = 0usize;
-    for (t, desc, all) in random_values(&c, 7000) {
-        let values: Vec<Value<'static>> = all.into_iter().filter(|v| !server_cannot_bind(v, &desc)).collect();
-        for batch in values.chunks(BATCH) {
-            let select: Vec<String> = (0..batch.len()).map(|j| format!("{{p{j}:{t}}}")).collect();
-            let sql = format!("SELECT {} SETTINGS allow_suspicious_low_cardinality_types = 1", select.join(", "));
-            let mut opts = CallOptions::new();
-            for (j, v) in batch.iter().enumerate() {
-                opts = opts.param(format!("p{j}"), v.clone());
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let mut r = TextRenderer::new(c.blocking().server_timezone());
+        let mut total = 0usize;
+        for (t, desc, all) in random_values(c.blocking(), 7000) {
+            let values: Vec<Value<'static>> = all.into_iter().filter(|v| !server_cannot_bind(v, &desc)).collect();
+            for batch in values.chunks(BATCH) {
+                let select: Vec<String> = (0..batch.len()).map(|j| format!("{{p{j}:{t}}}")).collect();
+                let sql = format!("SELECT {} SETTINGS allow_suspicious_low_cardinality_types = 1", select.join(", "));
+                let mut opts = CallOptions::new();
+                for (j, v) in batch.iter().enumerate() {
+                    opts = opts.param(format!("p{j}"), v.clone());
+                }
+                let back = c.query_with(&sql, &opts).unwrap_or_else(|e| panic!("{t}: {e}"));
+                assert_same(&mut r, t, &desc, batch, &back.rows[0]);
+                total += batch.len();
             }
-            let back = c.query_with(&sql, &opts).unwrap_or_else(|e| panic!("{t}: {e}"));
-            assert_same(&mut r, t, &desc, batch, &back.rows[0]);
-            total += batch.len();
         }
+        eprintln!("{total} values bound and read back");
+        assert!(total >= 100_000, "{total}");
     }
-    eprintln!("{total} values bound and read back");
-    assert!(total >= 100_000, "{total}");
 }
 
 #[test]
@@ -159,87 +162,93 @@ fn random_values_of_every_type_come_back_unchanged_through_literals() {
 
 #[test]
 fn adversarial_strings_are_data_not_sql() {
-    let c = modern();
-    let nasty: Vec<Vec<u8>> = [
-        &b"'"[..],
-        b"\\",
-        b"\\'",
-        b"\n\r\t\0",
-        b"%(x)s",
-        b"{x:String}",
-        b"-- comment",
-        b"1; DROP TABLE system.one",
-        b"' OR 1=1 --",
-        "ünïcødé ✓ 🚀".as_bytes(),
-        b"\xff\xfe invalid \xc3",
-        b"",
-        b"\\x41",
-        b"}",
-    ]
-    .iter()
-    .map(|s| s.to_vec())
-    .collect();
-    for s in &nasty {
-        let opts = CallOptions::new()
-            .param("s", Value::from(s.clone()))
-            .param("a", Value::Array(vec![Value::from(s.clone())]));
-        let r = c.query_with("SELECT {s:String}, length({s:String}), {a:Array(String)}", &opts).unwrap();
-        assert_eq!(r.rows[0][0].as_bytes(), Some(&s[..]), "{s:?}");
-        assert_eq!(r.rows[0][1], Value::UInt64(s.len() as u64));
-        assert_eq!(r.rows[0][2], Value::Array(vec![Value::from(s.clone())]));
-        // The same through literals: named, positional, and `{name:Type}` bound on the client.
-        let want =
-            vec![Value::from(s.clone()), Value::UInt64(s.len() as u64), Value::Array(vec![Value::from(s.clone())])];
-        let r = c.query_with("SELECT %(s)s, length(%(s)s), %(a)s -- %% trailing comment", &opts).unwrap();
-        assert_eq!(r.rows[0], want, "{s:?}");
-        let args = CallOptions::new().args((s.clone(), s.clone(), Value::Array(vec![Value::from(s.clone())])));
-        let r = c.query_with("SELECT %s, length(%s), %s", &args).unwrap();
-        assert_eq!(r.rows[0], want, "{s:?}");
-        let r = c
-            .query_with("SELECT {s:String}, length({s:String}), {a:Array(String)}", &opts.clone().client_side_binding())
-            .unwrap();
-        assert_eq!(r.rows[0], want, "{s:?}");
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let nasty: Vec<Vec<u8>> = [
+            &b"'"[..],
+            b"\\",
+            b"\\'",
+            b"\n\r\t\0",
+            b"%(x)s",
+            b"{x:String}",
+            b"-- comment",
+            b"1; DROP TABLE system.one",
+            b"' OR 1=1 --",
+            "ünïcødé ✓ 🚀".as_bytes(),
+            b"\xff\xfe invalid \xc3",
+            b"",
+            b"\\x41",
+            b"}",
+        ]
+        .iter()
+        .map(|s| s.to_vec())
+        .collect();
+        for s in &nasty {
+            let opts = CallOptions::new()
+                .param("s", Value::from(s.clone()))
+                .param("a", Value::Array(vec![Value::from(s.clone())]));
+            let r = c.query_with("SELECT {s:String}, length({s:String}), {a:Array(String)}", &opts).unwrap();
+            assert_eq!(r.rows[0][0].as_bytes(), Some(&s[..]), "{s:?}");
+            assert_eq!(r.rows[0][1], Value::UInt64(s.len() as u64));
+            assert_eq!(r.rows[0][2], Value::Array(vec![Value::from(s.clone())]));
+            // The same through literals: named, positional, and `{name:Type}` bound on the client.
+            let want =
+                vec![Value::from(s.clone()), Value::UInt64(s.len() as u64), Value::Array(vec![Value::from(s.clone())])];
+            let r = c.query_with("SELECT %(s)s, length(%(s)s), %(a)s -- %% trailing comment", &opts).unwrap();
+            assert_eq!(r.rows[0], want, "{s:?}");
+            let args = CallOptions::new().args((s.clone(), s.clone(), Value::Array(vec![Value::from(s.clone())])));
+            let r = c.query_with("SELECT %s, length(%s), %s", &args).unwrap();
+            assert_eq!(r.rows[0], want, "{s:?}");
+            let r = c
+                .query_with(
+                    "SELECT {s:String}, length({s:String}), {a:Array(String)}",
+                    &opts.clone().client_side_binding(),
+                )
+                .unwrap();
+            assert_eq!(r.rows[0], want, "{s:?}");
+        }
+        assert_eq!(c.command("SELECT count() FROM system.one").unwrap(), "1", "nothing was executed");
     }
-    assert_eq!(c.command("SELECT count() FROM system.one").unwrap(), "1", "nothing was executed");
 }
 
 #[test]
 fn mistakes_are_caught_before_sending() {
-    let c = modern();
-    let e = c.query_with("SELECT {x:UInt8}", &CallOptions::new().param("x", 300u64)).unwrap_err();
-    assert!(matches!(&e, Error::Usage(m) if m.contains("parameter x")), "{e}");
-    assert!(c.query_with("SELECT {x:UInt8}", &CallOptions::new()).is_err(), "missing value");
-    assert!(c.query_with("SELECT 1", &CallOptions::new().param("x", 1u8)).is_err(), "no placeholder");
-    // Typed Rust values bind to their ClickHouse types.
-    let ts: jiff::Timestamp = "2024-02-29T12:34:56.789Z".parse().unwrap();
-    let r = c
-        .query_with(
-            "SELECT {d:Date}, {t:DateTime64(3, 'UTC')}, {n:Nullable(Int64)}, {m:Map(String, UInt8)}",
-            &CallOptions::new()
-                .param("d", jiff::civil::date(2024, 2, 29))
-                .param("t", ts)
-                .param("n", None::<i64>)
-                .param("m", vec![("k", 1u8)]),
-        )
-        .unwrap();
-    assert_eq!(jiff::civil::Date::try_from(&r.rows[0][0]).unwrap(), jiff::civil::date(2024, 2, 29));
-    assert_eq!(jiff::Timestamp::try_from(&r.rows[0][1]).unwrap(), ts);
-    assert_eq!(r.rows[0][2], Value::Null);
-    assert_eq!(r.rows[0][3], Value::from(vec![("k", 1u8)]));
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let e = c.query_with("SELECT {x:UInt8}", &CallOptions::new().param("x", 300u64)).unwrap_err();
+        assert!(matches!(&e, Error::Usage(m) if m.contains("parameter x")), "{e}");
+        assert!(c.query_with("SELECT {x:UInt8}", &CallOptions::new()).is_err(), "missing value");
+        assert!(c.query_with("SELECT 1", &CallOptions::new().param("x", 1u8)).is_err(), "no placeholder");
+        // Typed Rust values bind to their ClickHouse types.
+        let ts: jiff::Timestamp = "2024-02-29T12:34:56.789Z".parse().unwrap();
+        let r = c
+            .query_with(
+                "SELECT {d:Date}, {t:DateTime64(3, 'UTC')}, {n:Nullable(Int64)}, {m:Map(String, UInt8)}",
+                &CallOptions::new()
+                    .param("d", jiff::civil::date(2024, 2, 29))
+                    .param("t", ts)
+                    .param("n", None::<i64>)
+                    .param("m", vec![("k", 1u8)]),
+            )
+            .unwrap();
+        assert_eq!(jiff::civil::Date::try_from(&r.rows[0][0]).unwrap(), jiff::civil::date(2024, 2, 29));
+        assert_eq!(jiff::Timestamp::try_from(&r.rows[0][1]).unwrap(), ts);
+        assert_eq!(r.rows[0][2], Value::Null);
+        assert_eq!(r.rows[0][3], Value::from(vec![("k", 1u8)]));
+    }
 }
 
 #[test]
 fn legacy_server_says_it_has_no_query_parameters_and_binds_literals() {
-    let old = legacy();
-    let e = old.query_with("SELECT {x:UInt8}", &CallOptions::new().param("x", 1u8)).unwrap_err();
-    assert!(matches!(&e, Error::Usage(m) if m.contains("19.11") && m.contains("client_side_binding")), "{e}");
-    // Client-side binding works there, both ways.
-    let s = &b"it's \\ a\ttab\n%(x)s \xff"[..];
-    let opts = CallOptions::new().param("x", 200u8).param("s", s).param("d", jiff::civil::date(2020, 2, 29));
-    let r = old.query_with("SELECT {x:UInt8}, {s:String}, {d:Date}", &opts.clone().client_side_binding()).unwrap();
-    assert_eq!(r.rows[0], vec![Value::UInt8(200), Value::from(s), Value::Date(18321)]);
-    let r = old.query_with("SELECT %(x)s, %(s)s, toDate(%(d)s)", &opts).unwrap();
-    assert_eq!(r.rows[0], vec![Value::UInt8(200), Value::from(s), Value::Date(18321)]);
+    for old in drivers::Driver::both("CH_LEGACY_URL") {
+        let e = old.query_with("SELECT {x:UInt8}", &CallOptions::new().param("x", 1u8)).unwrap_err();
+        assert!(matches!(&e, Error::Usage(m) if m.contains("19.11") && m.contains("client_side_binding")), "{e}");
+        // Client-side binding works there, both ways.
+        let s = &b"it's \\ a\ttab\n%(x)s \xff"[..];
+        let opts = CallOptions::new().param("x", 200u8).param("s", s).param("d", jiff::civil::date(2020, 2, 29));
+        let r = old.query_with("SELECT {x:UInt8}, {s:String}, {d:Date}", &opts.clone().client_side_binding()).unwrap();
+        assert_eq!(r.rows[0], vec![Value::UInt8(200), Value::from(s), Value::Date(18321)]);
+        let r = old.query_with("SELECT %(x)s, %(s)s, toDate(%(d)s)", &opts).unwrap();
+        assert_eq!(r.rows[0], vec![Value::UInt8(200), Value::from(s), Value::Date(18321)]);
+    }
 }
 
 #[test]
