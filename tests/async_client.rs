@@ -262,9 +262,8 @@ fn serde_rows_round_trip_on_both_drivers() {
                     tags: (0..i % 3).map(|k| format!("t{k}")).collect(),
                 })
                 .collect();
-            d.insert_as(&t, &rows, &CallOptions::default()).unwrap_or_else(|e| panic!("{ctx}: {e}"));
-            let back: Vec<Row> =
-                d.query_as(&format!("SELECT * FROM {t} ORDER BY id"), &CallOptions::default()).unwrap();
+            d.insert_as(&t, &rows).map(|_| ()).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+            let back: Vec<Row> = d.query_as(&format!("SELECT * FROM {t} ORDER BY id")).unwrap();
             assert_eq!(back, rows, "{ctx}");
             // The server's own text of what it stored.
             let got = server_text(&d, &format!("SELECT sum(id), countIf(score IS NULL), sum(length(tags)) FROM {t}"));
@@ -273,7 +272,7 @@ fn serde_rows_round_trip_on_both_drivers() {
                 server_text(&d, "SELECT sum(number), countIf(number % 4 = 0), sum(number % 3) FROM numbers(30000)"),
                 "{ctx}"
             );
-            let e = d.query_as::<(u64, u8)>("SELECT 1, 'x'", &CallOptions::default()).unwrap_err();
+            let e = d.query_as::<(u64, u8)>("SELECT 1, 'x'").unwrap_err();
             assert!(matches!(e, Error::Mapping { .. }), "{ctx}: {e:?}");
         }
     }

@@ -7,6 +7,8 @@
 #![cfg(feature = "serde")]
 
 mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
 
 use clickhouse_connect::{CallOptions, Client, Error};
 use common::*;
@@ -104,25 +106,26 @@ fn fill_wide(c: &Client, t: &str, rows: u64) {
 
 #[test]
 fn a_struct_of_every_family_round_trips_through_insert_as_and_query_as() {
-    let c = modern();
-    let (src, dst) = (table("serde_src"), table("serde_dst"));
-    fill_wide(&c, &src, 3000);
-    c.command(&format!("CREATE TABLE {dst} ({WIDE}) ENGINE = Memory")).unwrap();
-    let rows: Vec<Wide> = c.query_as(&format!("SELECT * FROM {src} ORDER BY id")).unwrap();
-    assert_eq!(rows.len(), 3000);
-    let summary = c.insert_as(&dst, &rows).unwrap();
-    assert_eq!(summary.rows, 3000);
-    for (a, b) in [(&src, &dst), (&dst, &src)] {
-        let diff = c.command(&format!("SELECT count() FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})")).unwrap();
-        if diff != "0" {
-            let rows =
-                c.command(&format!("SELECT * FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b}) LIMIT 3")).unwrap();
-            panic!("{diff} rows of {a} missing from {b}:\n{rows}");
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let (src, dst) = (table("serde_src"), table("serde_dst"));
+        fill_wide(c.blocking(), &src, 3000);
+        c.command(&format!("CREATE TABLE {dst} ({WIDE}) ENGINE = Memory")).unwrap();
+        let rows: Vec<Wide> = c.query_as(&format!("SELECT * FROM {src} ORDER BY id")).unwrap();
+        assert_eq!(rows.len(), 3000);
+        let summary = c.insert_as(&dst, &rows).unwrap();
+        assert_eq!(summary.rows, 3000);
+        for (a, b) in [(&src, &dst), (&dst, &src)] {
+            let diff = c.command(&format!("SELECT count() FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})")).unwrap();
+            if diff != "0" {
+                let rows =
+                    c.command(&format!("SELECT * FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b}) LIMIT 3")).unwrap();
+                panic!("{diff} rows of {a} missing from {b}:\n{rows}");
+            }
         }
+        assert_eq!(c.command(&format!("SELECT count() FROM {dst}")).unwrap(), "3000");
+        let again: Vec<Wide> = c.query_as(&format!("SELECT * FROM {dst} ORDER BY id")).unwrap();
+        assert_eq!(again, rows);
     }
-    assert_eq!(c.command(&format!("SELECT count() FROM {dst}")).unwrap(), "3000");
-    let again: Vec<Wide> = c.query_as(&format!("SELECT * FROM {dst} ORDER BY id")).unwrap();
-    assert_eq!(again, rows);
 }
 
 /// What the structs hold equals the server's own text of the same values.
@@ -231,136 +234,139 @@ fn mapping(e: Error) -> (u64, Option<String>, Option<String>, String) {
 
 #[test]
 fn structs_that_do_not_fit_name_the_row_the_column_and_its_type() {
-    let c = modern();
-    #[derive(Deserialize, Debug)]
-    #[allow(dead_code)]
-    struct Small {
-        n: u8,
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Small {
+            n: u8,
+        }
+        // Row 301 (counted over the whole result, across blocks) does not fit a u8.
+        let opts = CallOptions::new().setting("max_block_size", "100");
+        let e = c.query_as_with::<Small>("SELECT number + 45 AS n FROM numbers(1000)", &opts).unwrap_err();
+        let (row, col, ty, msg) = mapping(e);
+        assert_eq!((row, col.as_deref(), ty.as_deref()), (212, Some("n"), Some("UInt64")), "{msg}");
+        assert!(msg.contains("256"), "{msg}");
+
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Missing {
+            a: u64,
+            b: String,
+        }
+        let e = c.query_as::<Missing>("SELECT 1 AS a, 2 AS c").unwrap_err();
+        let (row, col, _, msg) = mapping(e);
+        assert_eq!((row, col), (1, None));
+        assert!(msg.contains("missing field `b`") && msg.contains("a UInt8, c UInt8"), "{msg}");
+
+        let e = c.query_as::<(u64, String)>("SELECT 1 AS a, NULL::Nullable(String) AS b").unwrap_err();
+        let (_, col, ty, msg) = mapping(e);
+        assert_eq!((col.as_deref(), ty.as_deref()), (Some("b"), Some("Nullable(String)")), "{msg}");
+        assert!(msg.contains("NULL") && msg.contains("Option"), "{msg}");
+
+        let e = c.query_as::<(u64, String, u8)>("SELECT 1 AS a, 'x' AS b").unwrap_err();
+        assert!(mapping(e).3.contains("3 elements"), "tuple arity");
+
+        let e = c.query_as::<(u64, String)>("SELECT 1 AS a, unhex('ff') AS b").unwrap_err();
+        let (_, col, _, msg) = mapping(e);
+        assert_eq!(col.as_deref(), Some("b"));
+        assert!(msg.contains("not UTF-8"), "{msg}");
+
+        let e = c.query_as::<(u64, Vec<u8>)>("SELECT 1, ['a', 'b']::Array(String)").unwrap_err();
+        let (_, _, ty, msg) = mapping(e);
+        assert_eq!(ty.as_deref(), Some("Array(String)"), "{msg}");
     }
-    // Row 301 (counted over the whole result, across blocks) does not fit a u8.
-    let opts = CallOptions::new().setting("max_block_size", "100");
-    let e = c.query_as_with::<Small>("SELECT number + 45 AS n FROM numbers(1000)", &opts).unwrap_err();
-    let (row, col, ty, msg) = mapping(e);
-    assert_eq!((row, col.as_deref(), ty.as_deref()), (212, Some("n"), Some("UInt64")), "{msg}");
-    assert!(msg.contains("256"), "{msg}");
-
-    #[derive(Deserialize, Debug)]
-    #[allow(dead_code)]
-    struct Missing {
-        a: u64,
-        b: String,
-    }
-    let e = c.query_as::<Missing>("SELECT 1 AS a, 2 AS c").unwrap_err();
-    let (row, col, _, msg) = mapping(e);
-    assert_eq!((row, col), (1, None));
-    assert!(msg.contains("missing field `b`") && msg.contains("a UInt8, c UInt8"), "{msg}");
-
-    let e = c.query_as::<(u64, String)>("SELECT 1 AS a, NULL::Nullable(String) AS b").unwrap_err();
-    let (_, col, ty, msg) = mapping(e);
-    assert_eq!((col.as_deref(), ty.as_deref()), (Some("b"), Some("Nullable(String)")), "{msg}");
-    assert!(msg.contains("NULL") && msg.contains("Option"), "{msg}");
-
-    let e = c.query_as::<(u64, String, u8)>("SELECT 1 AS a, 'x' AS b").unwrap_err();
-    assert!(mapping(e).3.contains("3 elements"), "tuple arity");
-
-    let e = c.query_as::<(u64, String)>("SELECT 1 AS a, unhex('ff') AS b").unwrap_err();
-    let (_, col, _, msg) = mapping(e);
-    assert_eq!(col.as_deref(), Some("b"));
-    assert!(msg.contains("not UTF-8"), "{msg}");
-
-    let e = c.query_as::<(u64, Vec<u8>)>("SELECT 1, ['a', 'b']::Array(String)").unwrap_err();
-    let (_, _, ty, msg) = mapping(e);
-    assert_eq!(ty.as_deref(), Some("Array(String)"), "{msg}");
 }
 
 #[test]
 fn inserted_structs_that_do_not_fit_name_the_row_and_column_and_leave_the_insert_usable() {
-    let c = modern();
-    let t = table("serde_badins");
-    c.command(&format!("CREATE TABLE {t} (id UInt32, name String, d Date) ENGINE = Memory")).unwrap();
-    #[derive(Serialize)]
-    struct Good<'a> {
-        id: u64,
-        name: &'a str,
-        d: &'a str,
-    }
-    let mut ins = c.inserter_as::<Good>(&t, 10).unwrap();
-    ins.write(&Good { id: 1, name: "a", d: "2024-02-29" }).unwrap();
-    let e = ins.write(&Good { id: 1 << 40, name: "b", d: "2024-01-01" }).unwrap_err();
-    let (row, col, ty, msg) = mapping(e);
-    assert_eq!((row, col.as_deref(), ty.as_deref()), (2, Some("id"), Some("UInt32")), "{msg}");
-    let e = ins.write(&Good { id: 3, name: "c", d: "2024-02-30" }).unwrap_err();
-    let (row, col, _, msg) = mapping(e);
-    assert_eq!((row, col.as_deref()), (2, Some("d")), "{msg}");
-    ins.write(&Good { id: 4, name: "d", d: "2025-01-01" }).unwrap();
-    assert_eq!(ins.end().unwrap().rows, 2);
-    // What the server stored: the two good rows, nothing of the bad ones.
-    assert_eq!(
-        c.command(&format!("SELECT groupArray((id, name, d)) FROM (SELECT * FROM {t} ORDER BY id)")).unwrap(),
-        "[(1,'a','2024-02-29'),(4,'d','2025-01-01')]"
-    );
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let t = table("serde_badins");
+        c.command(&format!("CREATE TABLE {t} (id UInt32, name String, d Date) ENGINE = Memory")).unwrap();
+        #[derive(Serialize)]
+        struct Good<'a> {
+            id: u64,
+            name: &'a str,
+            d: &'a str,
+        }
+        let mut ins = c.inserter_as::<Good>(&t, 10).unwrap();
+        ins.write(&Good { id: 1, name: "a", d: "2024-02-29" }).unwrap();
+        let e = ins.write(&Good { id: 1 << 40, name: "b", d: "2024-01-01" }).unwrap_err();
+        let (row, col, ty, msg) = mapping(e);
+        assert_eq!((row, col.as_deref(), ty.as_deref()), (2, Some("id"), Some("UInt32")), "{msg}");
+        let e = ins.write(&Good { id: 3, name: "c", d: "2024-02-30" }).unwrap_err();
+        let (row, col, _, msg) = mapping(e);
+        assert_eq!((row, col.as_deref()), (2, Some("d")), "{msg}");
+        ins.write(&Good { id: 4, name: "d", d: "2025-01-01" }).unwrap();
+        assert_eq!(ins.end().unwrap().rows, 2);
+        // What the server stored: the two good rows, nothing of the bad ones.
+        assert_eq!(
+            c.command(&format!("SELECT groupArray((id, name, d)) FROM (SELECT * FROM {t} ORDER BY id)")).unwrap(),
+            "[(1,'a','2024-02-29'),(4,'d','2025-01-01')]"
+        );
 
-    #[derive(Serialize)]
-    struct Unknown {
-        id: u32,
-        nope: u8,
+        #[derive(Serialize)]
+        struct Unknown {
+            id: u32,
+            nope: u8,
+        }
+        let e = c.insert_as(&t, &[Unknown { id: 1, nope: 2 }]).unwrap_err();
+        let (_, col, _, msg) = mapping(e);
+        assert_eq!(col.as_deref(), Some("nope"), "{msg}");
+        assert!(msg.contains("id, name, d"), "{msg}");
     }
-    let e = c.insert_as(&t, &[Unknown { id: 1, nope: 2 }]).unwrap_err();
-    let (_, col, _, msg) = mapping(e);
-    assert_eq!(col.as_deref(), Some("nope"), "{msg}");
-    assert!(msg.contains("id, name, d"), "{msg}");
 }
 
 #[test]
 fn a_typed_inserter_streams_many_blocks_exactly() {
-    let c = modern();
-    let t = table("serde_stream");
-    c.command(&format!(
-        "CREATE TABLE {t} (id UInt64, name String, tags Array(String), score Nullable(Float64), \
-         at DateTime64(6, 'UTC'), kind Enum8('x' = 1, 'y' = 2), extra String DEFAULT 'dflt') ENGINE = Memory"
-    ))
-    .unwrap();
-    #[derive(Serialize, Deserialize, PartialEq, Debug)]
-    struct Row {
-        id: u64,
-        name: String,
-        tags: Vec<String>,
-        score: Option<f64>,
-        at: jiff::Timestamp,
-        kind: String,
-    }
-    let make = |i: u64| Row {
-        id: i,
-        name: format!("name {i}"),
-        tags: (0..i % 3).map(|k| format!("t{k}")).collect(),
-        score: (i % 5 != 0).then(|| i as f64 / 8.0),
-        at: jiff::Timestamp::from_microsecond(1_700_000_000_000_000 + i as i64 * 1_001).unwrap(),
-        kind: if i % 2 == 0 { "x".into() } else { "y".into() },
-    };
-    let mut ins = c.inserter_as::<Row>(&t, 7_000).unwrap();
-    for i in 0..200_000 {
-        ins.write(&make(i)).unwrap();
-    }
-    let summary = ins.end().unwrap();
-    assert_eq!((summary.rows, summary.blocks), (200_000, 29));
-    // The server's own checksum of what it stored against its checksum of the same rows computed
-    // from numbers(); `extra` took its DEFAULT (no field names it).
-    let stored = c
-        .command(&format!(
-            "SELECT count(), sum(cityHash64(id, name, tags, score, toUnixTimestamp64Micro(at), kind, extra)) FROM {t}"
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let t = table("serde_stream");
+        c.command(&format!(
+            "CREATE TABLE {t} (id UInt64, name String, tags Array(String), score Nullable(Float64), \
+             at DateTime64(6, 'UTC'), kind Enum8('x' = 1, 'y' = 2), extra String DEFAULT 'dflt') ENGINE = Memory"
         ))
         .unwrap();
-    let expected = c
-        .command(
-            "SELECT count(), sum(cityHash64(number, concat('name ', toString(number)), \
-             arrayMap(k -> concat('t', toString(k)), range(number % 3)), \
-             if(number % 5 = 0, NULL, number / 8), 1700000000000000 + number * 1001, \
-             CAST(if(number % 2 = 0, 'x', 'y'), 'Enum8(\\'x\\' = 1, \\'y\\' = 2)'), 'dflt')) FROM numbers(200000)",
-        )
-        .unwrap();
-    assert_eq!(stored, expected);
-    let back: Vec<Row> = c.query_as(&format!("SELECT * EXCEPT extra FROM {t} WHERE id < 100 ORDER BY id")).unwrap();
-    assert_eq!(back, (0..100).map(make).collect::<Vec<_>>());
+        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        struct Row {
+            id: u64,
+            name: String,
+            tags: Vec<String>,
+            score: Option<f64>,
+            at: jiff::Timestamp,
+            kind: String,
+        }
+        let make = |i: u64| Row {
+            id: i,
+            name: format!("name {i}"),
+            tags: (0..i % 3).map(|k| format!("t{k}")).collect(),
+            score: (i % 5 != 0).then(|| i as f64 / 8.0),
+            at: jiff::Timestamp::from_microsecond(1_700_000_000_000_000 + i as i64 * 1_001).unwrap(),
+            kind: if i % 2 == 0 { "x".into() } else { "y".into() },
+        };
+        let mut ins = c.inserter_as::<Row>(&t, 7_000).unwrap();
+        for i in 0..200_000 {
+            ins.write(&make(i)).unwrap();
+        }
+        let summary = ins.end().unwrap();
+        assert_eq!((summary.rows, summary.blocks), (200_000, 29));
+        // The server's own checksum of what it stored against its checksum of the same rows computed
+        // from numbers(); `extra` took its DEFAULT (no field names it).
+        let stored = c
+            .command(&format!(
+                "SELECT count(), sum(cityHash64(id, name, tags, score, toUnixTimestamp64Micro(at), kind, extra)) FROM {t}"
+            ))
+            .unwrap();
+        let expected = c
+            .command(
+                "SELECT count(), sum(cityHash64(number, concat('name ', toString(number)), \
+                 arrayMap(k -> concat('t', toString(k)), range(number % 3)), \
+                 if(number % 5 = 0, NULL, number / 8), 1700000000000000 + number * 1001, \
+                 CAST(if(number % 2 = 0, 'x', 'y'), 'Enum8(\\'x\\' = 1, \\'y\\' = 2)'), 'dflt')) FROM numbers(200000)",
+            )
+            .unwrap();
+        assert_eq!(stored, expected);
+        let back: Vec<Row> = c.query_as(&format!("SELECT * EXCEPT extra FROM {t} WHERE id < 100 ORDER BY id")).unwrap();
+        assert_eq!(back, (0..100).map(make).collect::<Vec<_>>());
+    }
 }
 
 #[test]
@@ -439,47 +445,47 @@ fn variant_dynamic_and_json_read_as_enums_and_json_values() {
 
 #[test]
 fn the_legacy_server_reads_and_writes_structs() {
-    let c = legacy();
-    let (src, dst) = (table("serde_legacy_src"), table("serde_legacy_dst"));
-    let cols = "id UInt64, s String, n Nullable(String), arr Array(UInt32), d Date, dt DateTime, u UUID, \
-                e Enum8('a' = 1, 'b' = 2), dec Decimal(18, 4), t Tuple(UInt8, String)";
-    for t in [&src, &dst] {
-        c.command(&format!("CREATE TABLE {t} ({cols}) ENGINE = Memory")).unwrap();
+    for c in drivers::Driver::both("CH_LEGACY_URL") {
+        let (src, dst) = (table("serde_legacy_src"), table("serde_legacy_dst"));
+        let cols = "id UInt64, s String, n Nullable(String), arr Array(UInt32), d Date, dt DateTime, u UUID, \
+                    e Enum8('a' = 1, 'b' = 2), dec Decimal(18, 4), t Tuple(UInt8, String)";
+        for t in [&src, &dst] {
+            c.command(&format!("CREATE TABLE {t} ({cols}) ENGINE = Memory")).unwrap();
+        }
+        c.command(&format!(
+            "INSERT INTO {src} SELECT number, toString(number), if(number % 3 = 0, NULL, 'n'), range(number % 4), \
+             toDate(number * 100), toDateTime(number * 100000), generateUUIDv4(), if(number % 2 = 0, 'a', 'b'), \
+             toDecimal64(number / 7, 4), (number % 256, 'x') FROM numbers(5000)"
+        ))
+        .unwrap();
+        #[derive(Serialize, Deserialize)]
+        struct Row {
+            id: u64,
+            s: String,
+            n: Option<String>,
+            arr: Vec<u32>,
+            d: jiff::civil::Date,
+            dt: jiff::Timestamp,
+            u: uuid::Uuid,
+            e: String,
+            dec: String,
+            t: (u8, String),
+        }
+        let rows: Vec<Row> = c.query_as(&format!("SELECT * FROM {src} ORDER BY id")).unwrap();
+        assert_eq!(rows.len(), 5000);
+        c.insert_as(&dst, &rows).unwrap();
+        // 18.16 has no EXCEPT: the server's TSV of both tables, whole.
+        let text = |t: &str| c.raw_query(&format!("SELECT * FROM {t} ORDER BY id"), Some("TabSeparated")).unwrap();
+        assert!(text(&src) == text(&dst), "the tables differ");
     }
-    c.command(&format!(
-        "INSERT INTO {src} SELECT number, toString(number), if(number % 3 = 0, NULL, 'n'), range(number % 4), \
-         toDate(number * 100), toDateTime(number * 100000), generateUUIDv4(), if(number % 2 = 0, 'a', 'b'), \
-         toDecimal64(number / 7, 4), (number % 256, 'x') FROM numbers(5000)"
-    ))
-    .unwrap();
-    #[derive(Serialize, Deserialize)]
-    struct Row {
-        id: u64,
-        s: String,
-        n: Option<String>,
-        arr: Vec<u32>,
-        d: jiff::civil::Date,
-        dt: jiff::Timestamp,
-        u: uuid::Uuid,
-        e: String,
-        dec: String,
-        t: (u8, String),
-    }
-    let rows: Vec<Row> = c.query_as(&format!("SELECT * FROM {src} ORDER BY id")).unwrap();
-    assert_eq!(rows.len(), 5000);
-    c.insert_as(&dst, &rows).unwrap();
-    // 18.16 has no EXCEPT: the server's TSV of both tables, whole.
-    let text = |t: &str| c.raw_query(&format!("SELECT * FROM {t} ORDER BY id"), Some("TabSeparated")).unwrap();
-    assert!(text(&src) == text(&dst), "the tables differ");
 }
 
 #[test]
 fn a_readonly_user_reads_structs() {
-    let mut o = options("CH_MODERN_URL");
-    o.username = env("CH_READONLY_USER");
-    let c = Client::new(o).unwrap();
-    let rows: Vec<(u64, String)> = c.query_as("SELECT number, toString(number) FROM numbers(10)").unwrap();
-    assert_eq!(rows.len(), 10);
+    for c in drivers::Driver::both_with("CH_MODERN_URL", |o| o.username = env("CH_READONLY_USER")) {
+        let rows: Vec<(u64, String)> = c.query_as("SELECT number, toString(number) FROM numbers(10)").unwrap();
+        assert_eq!(rows.len(), 10, "{}", c.name());
+    }
 }
 
 /// Composite and semi-structured columns from structs: what our insert stores equals what the

@@ -323,17 +323,64 @@ impl Driver {
         }
     }
 
-    pub fn query_as<T: serde::de::DeserializeOwned>(&self, sql: &str, opts: &CallOptions) -> Result<Vec<T>> {
+    pub fn query_as<T: serde::de::DeserializeOwned>(&self, sql: &str) -> Result<Vec<T>> {
+        self.query_as_with(sql, &CallOptions::default())
+    }
+
+    pub fn query_as_with<T: serde::de::DeserializeOwned>(&self, sql: &str, opts: &CallOptions) -> Result<Vec<T>> {
         match self {
             Driver::Blocking(c) => c.query_as_with(sql, opts),
             Driver::Async(c, rt) => rt.block_on(c.query_as_with(sql, opts)),
         }
     }
 
-    pub fn insert_as<T: serde::Serialize>(&self, table: &str, rows: &[T], opts: &CallOptions) -> Result<()> {
+    pub fn insert_as<T: serde::Serialize>(&self, table: &str, rows: &[T]) -> Result<InsertSummary> {
+        self.insert_as_with(table, rows, &CallOptions::default())
+    }
+
+    pub fn insert_as_with<T: serde::Serialize>(
+        &self,
+        table: &str,
+        rows: &[T],
+        opts: &CallOptions,
+    ) -> Result<InsertSummary> {
         match self {
-            Driver::Blocking(c) => c.insert_as_with(table, rows, opts).map(|_| ()),
-            Driver::Async(c, rt) => rt.block_on(c.insert_as_with(table, rows, opts)).map(|_| ()),
+            Driver::Blocking(c) => c.insert_as_with(table, rows, opts),
+            Driver::Async(c, rt) => rt.block_on(c.insert_as_with(table, rows, opts)),
+        }
+    }
+
+    /// A typed streaming insert, open.
+    pub fn inserter_as<T: serde::Serialize>(&self, table: &str, block_rows: usize) -> Result<TypedIns<'_, T>> {
+        match self {
+            Driver::Blocking(c) => Ok(TypedIns::Blocking(c.inserter_as::<T>(table, block_rows)?)),
+            Driver::Async(c, rt) => Ok(TypedIns::Async(rt.block_on(c.inserter_as::<T>(table, block_rows))?, rt)),
+        }
+    }
+
+    pub fn raw_query(&self, sql: &str, format: Option<&str>) -> Result<Vec<u8>> {
+        self.raw_query_with(sql, format, &CallOptions::default())
+    }
+}
+
+/// A typed streaming insert of either driver.
+pub enum TypedIns<'d, T> {
+    Blocking(clickhouse_connect::TypedInserter<T>),
+    Async(clickhouse_connect::AsyncTypedInserter<T>, &'d tokio::runtime::Runtime),
+}
+
+impl<T: serde::Serialize> TypedIns<'_, T> {
+    pub fn write(&mut self, row: &T) -> Result<()> {
+        match self {
+            TypedIns::Blocking(i) => i.write(row),
+            TypedIns::Async(i, rt) => rt.block_on(i.write(row)),
+        }
+    }
+
+    pub fn end(self) -> Result<InsertSummary> {
+        match self {
+            TypedIns::Blocking(i) => i.end(),
+            TypedIns::Async(i, rt) => rt.block_on(i.end()),
         }
     }
 }
