@@ -29,6 +29,13 @@ impl Ins<'_> {
         }
     }
 
+    pub fn columns(&self) -> &[(String, String)] {
+        match self {
+            Ins::Blocking(i) => i.columns(),
+            Ins::Async(i, _) => i.columns(),
+        }
+    }
+
     pub fn flush(&mut self) -> Result<()> {
         match self {
             Ins::Blocking(i) => i.flush(),
