@@ -1,8 +1,11 @@
 //! Round trip through our encoder: rows the real server generated are read with our client, inserted
 //! with our client (`INSERT … FORMAT Native` over plain HTTP) into a table of the same structure, and
-//! the two tables are compared inside the server — for every type in the codec's scope.
+//! the two tables are compared inside the server — for every type in the codec's scope. The async
+//! client does the same (its own read, its own insert) into a third table.
 
 mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
 
 use clickhouse_connect::{Error, Value};
 use common::*;
@@ -10,12 +13,15 @@ use common::*;
 #[test]
 fn every_type_round_trips_through_our_encoder() {
     let c = modern();
+    let rt = drivers::runtime();
+    let a = rt.block_on(clickhouse_connect::AsyncClient::from_url(&env("CH_MODERN_URL"))).unwrap();
     for (i, group) in TYPES.chunks(6).enumerate() {
         let src = table("rt_src");
         let dst = table("rt_dst");
+        let dst_async = table("rt_dst_async");
         let cols = structure(group, false);
         let settings = "SETTINGS allow_suspicious_low_cardinality_types = 1";
-        for t in [&src, &dst] {
+        for t in [&src, &dst, &dst_async] {
             // flatten_nested = 0 keeps `Nested(…)` one column, as generateRandom produces it.
             c.command(&format!("CREATE TABLE {t} ({cols}) ENGINE = Memory {settings}, flatten_nested = 0")).unwrap();
         }
@@ -34,7 +40,11 @@ fn every_type_round_trips_through_our_encoder() {
         let rows = c.query(&format!("SELECT * FROM {src}")).unwrap().rows;
         assert_eq!(rows.len(), 1500);
         c.insert(&dst, &[], &rows).unwrap_or_else(|e| panic!("{cols}: {e}"));
-        for (a, b) in [(&src, &dst), (&dst, &src)] {
+        rt.block_on(async {
+            let rows = a.query(&format!("SELECT * FROM {src}")).await.unwrap().rows;
+            a.insert(&dst_async, &[], &rows).await.unwrap_or_else(|e| panic!("async {cols}: {e}"));
+        });
+        for (a, b) in [(&src, &dst), (&dst, &src), (&src, &dst_async), (&dst_async, &src)] {
             let diff = c.command(&format!("SELECT count() FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})")).unwrap();
             if diff != "0" {
                 let rows =
@@ -43,7 +53,8 @@ fn every_type_round_trips_through_our_encoder() {
             }
         }
         assert_eq!(c.command(&format!("SELECT count() FROM {dst}")).unwrap(), "1500");
-        for t in [&src, &dst] {
+        assert_eq!(c.command(&format!("SELECT count() FROM {dst_async}")).unwrap(), "1500");
+        for t in [&src, &dst, &dst_async] {
             c.command(&format!("DROP TABLE {t}")).unwrap();
         }
     }
