@@ -12,7 +12,9 @@ use crate::transport::Progress;
 use std::fmt;
 use std::sync::Arc;
 
-/// A progress callback (called from the thread running the request).
+/// A progress callback, called from the thread running the request: the caller's for the blocking
+/// client; for the [`crate::AsyncClient`], its one I/O thread — keep it short there, since every
+/// transfer of the client waits meanwhile (a panic in it fails that call only).
 pub type ProgressCallback = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// Options for one call; `CallOptions::default()` changes nothing.
@@ -22,7 +24,7 @@ pub struct CallOptions {
     pub settings: Vec<(String, String)>,
     /// The query id to use (else the server picks one; it is returned either way).
     pub query_id: Option<String>,
-    /// The session to run in, instead of the client's.
+    /// The session to run in, instead of the client's; an empty id runs the call outside any session.
     pub session_id: Option<String>,
     /// The database to run in, instead of the client's (the Python driver's `use_database`).
     pub database: Option<String>,

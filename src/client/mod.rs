@@ -109,6 +109,10 @@ pub struct Client {
     warned: Mutex<HashSet<String>>,
     /// Column names and types per table, learned by inserts (see [`Client::forget_table_columns`]).
     table_columns: Arc<Mutex<ColumnCache>>,
+    /// Query ids with a `KILL QUERY` of the async client in flight: a new call under the same id waits
+    /// for it, so that the kill cannot stop the new query.
+    #[cfg(feature = "async")]
+    killing: Arc<Mutex<HashMap<String, Arc<nonblocking::Latch>>>>,
     /// Whether the bundled time zone database renders a zone as the server does (see
     /// [`Client::zone_agrees`]), by zone name ("" for the server's).
     zones_checked: Mutex<HashMap<String, bool>>,
@@ -220,6 +224,8 @@ impl Client {
             warned: Mutex::new(HashSet::new()),
             table_columns: Arc::new(Mutex::new(HashMap::new())),
             zones_checked: Mutex::new(HashMap::new()),
+            #[cfg(feature = "async")]
+            killing: Arc::new(Mutex::new(HashMap::new())),
         };
         // Plain text and no settings yet, so this works on every server and for every user.
         let info = client.command("SELECT version(), timezone(), currentDatabase()")?;
@@ -471,6 +477,8 @@ impl Client {
             .or_else(|| setting(&opts.settings, "session_id"))
             .or(self.options.session_id.as_deref())
             .or_else(|| setting(&self.settings, "session_id"))
+            // An empty id runs the call outside any session, the client's included.
+            .filter(|s| !s.is_empty())
     }
 
     /// The compression of one call: the client's, unless the call's settings say `compress` (response
@@ -643,15 +651,19 @@ impl Client {
     /// client's), else a new one, set in `opts` so that the request carries it.
     #[cfg(feature = "async")]
     pub(crate) fn ensure_query_id(&self, opts: &mut CallOptions) -> String {
-        let given = opts
-            .query_id
-            .clone()
-            .or_else(|| setting(&opts.settings, "query_id").map(str::to_string))
-            .or_else(|| setting(&self.settings, "query_id").map(str::to_string));
-        match given {
+        match self.given_query_id(opts) {
             Some(id) => id,
             None => opts.query_id.insert(statement::new_query_id()).clone(),
         }
+    }
+
+    /// The query id the caller chose for a call, if any.
+    #[cfg(feature = "async")]
+    pub(crate) fn given_query_id(&self, opts: &CallOptions) -> Option<String> {
+        opts.query_id
+            .clone()
+            .or_else(|| setting(&opts.settings, "query_id").map(str::to_string))
+            .or_else(|| setting(&self.settings, "query_id").map(str::to_string))
     }
 
     /// After a failed attempt of `plan`: the pause before the next attempt, or the error to report.

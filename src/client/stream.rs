@@ -156,7 +156,8 @@ impl<T> Drop for RowStream<T> {
             // Best effort, outside any session (the server checks who may kill what).
             let id = self.query_id.replace('\\', "\\\\").replace('\'', "\\'");
             let opts = CallOptions {
-                session_id: None,
+                // Outside the client's session too: the stream's query may still hold it.
+                session_id: Some(String::new()),
                 timeout: Some(std::time::Duration::from_secs(5)),
                 ..CallOptions::default()
             };

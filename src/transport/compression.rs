@@ -294,27 +294,29 @@ pub struct FrameReader {
 }
 
 impl BodyDecoder for FrameReader {
-    /// Consumes `data`, handing each decompressed frame to `sink`.
-    fn feed(&mut self, mut data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
-        while !data.is_empty() {
+    /// Consumes `data` until one frame is complete (it goes to `sink`) or `data` is used up.
+    fn feed_one(&mut self, data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<usize> {
+        let mut rest = data;
+        while !rest.is_empty() {
             if self.pending.len() < CHECKSUM + HEADER {
-                let take = (CHECKSUM + HEADER - self.pending.len()).min(data.len());
-                self.pending.extend_from_slice(&data[..take]);
-                data = &data[take..];
+                let take = (CHECKSUM + HEADER - self.pending.len()).min(rest.len());
+                self.pending.extend_from_slice(&rest[..take]);
+                rest = &rest[take..];
                 if self.pending.len() < CHECKSUM + HEADER {
-                    return Ok(());
+                    break;
                 }
             }
             let (compressed, _) = self.sizes()?;
             let total = CHECKSUM + compressed;
-            let take = (total - self.pending.len()).min(data.len());
-            self.pending.extend_from_slice(&data[..take]);
-            data = &data[take..];
+            let take = (total - self.pending.len()).min(rest.len());
+            self.pending.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
             if self.pending.len() == total {
                 self.finish_frame(sink)?;
+                break;
             }
         }
-        Ok(())
+        Ok(data.len() - rest.len())
     }
 
     /// Checks the stream did not end inside a frame.

@@ -211,21 +211,122 @@ pub(crate) struct Job {
     /// Paused by the client (waiting for its consumer or producer): not a stall.
     write_paused: bool,
     read_paused: bool,
+    /// Compressed response bytes accepted from libcurl but not yet decoded: the consumer had no room
+    /// for more of what they decode to. Decoded before anything else.
+    stash: Vec<u8>,
+    /// A callback panicked (the call's progress callback, or a bug here): the transfer is stopped and
+    /// the call fails with this, while the I/O thread and other calls go on.
+    panicked: Option<String>,
     url: String,
+}
+
+/// Runs a callback's body, turning a panic into the job's failure instead of letting it reach libcurl
+/// (whose Rust bindings would then refuse every later callback on the I/O thread).
+fn guarded<T>(job: &mut Job, on_panic: T, f: impl FnOnce(&mut Job) -> T) -> T {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(job))) {
+        Ok(v) => v,
+        Err(p) => {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            job.panicked.get_or_insert(what);
+            on_panic
+        }
+    }
 }
 
 impl Handler for Job {
     fn write(&mut self, data: &[u8]) -> std::result::Result<usize, WriteError> {
+        guarded(self, Ok(0), |job| job.write_data(data))
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, ReadError> {
+        guarded(self, Err(ReadError::Abort), |job| job.read_body(buf))
+    }
+
+    fn header(&mut self, line: &[u8]) -> bool {
+        guarded(self, false, |job| {
+            if let (Some(cb), Some(p)) = (&job.progress, progress_header(line)) {
+                cb(&p);
+            }
+            if let Some(ex) = job.ex.as_mut() {
+                ex.header(line);
+            }
+            true
+        })
+    }
+
+    fn progress(&mut self, _dltotal: f64, dlnow: f64, _ultotal: f64, ulnow: f64) -> bool {
+        guarded(self, false, |job| {
+            if job.panicked.is_some() {
+                return false;
+            }
+            let cancelled = job.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
+            let Some(ex) = job.ex.as_mut() else { return false };
+            if (job.write_paused || job.read_paused || !job.stash.is_empty()) && !cancelled {
+                // Waiting for our own consumer or producer: not the server's stall.
+                ex.touch();
+            }
+            ex.progress(dlnow, ulnow, cancelled)
+        })
+    }
+}
+
+impl Job {
+    fn write_data(&mut self, data: &[u8]) -> std::result::Result<usize, WriteError> {
+        // What was accepted earlier goes first; while it cannot, libcurl keeps this chunk.
+        if !self.drain() {
+            self.write_paused = true;
+            return Err(WriteError::Pause);
+        }
         let (Some(ex), Some(sink)) = (self.ex.as_mut(), self.sink.as_mut()) else { return Ok(0) };
-        if ex.status() == 200 && !sink.ready() {
+        if ex.status() != 200 {
+            return Ok(ex.write(data, &mut |b| sink.data(b)));
+        }
+        if ex.libcurl_decodes() {
+            // Never paused: libcurl would keep all the rest of the chunk's decoded output (up to its
+            // 64 MiB limit, then fail the transfer). Memory then follows the server, not the consumer.
+            self.write_paused = false;
+            return Ok(ex.write(data, &mut |b| sink.data(b)));
+        }
+        if !sink.ready() {
             self.write_paused = true;
             return Err(WriteError::Pause);
         }
         self.write_paused = false;
-        Ok(ex.write(data, &mut |b| sink.data(b)))
+        if !ex.decodes_itself() {
+            // Plain Native: one chunk holds a few blocks at most.
+            return Ok(ex.write(data, &mut |b| sink.data(b)));
+        }
+        // Compressed: decoded piece by piece while the consumer has room; the rest waits here.
+        let sink = std::cell::RefCell::new(sink);
+        let (ret, consumed) =
+            ex.write_some(data, &mut |b| sink.borrow_mut().data(b), &mut || sink.borrow_mut().ready());
+        if ret == data.len() && consumed < data.len() {
+            self.stash.extend_from_slice(&data[consumed..]);
+        }
+        Ok(ret)
     }
 
-    fn read(&mut self, buf: &mut [u8]) -> std::result::Result<usize, ReadError> {
+    /// Decodes stashed bytes while the consumer has room; true when none are left.
+    fn drain(&mut self) -> bool {
+        if self.stash.is_empty() {
+            return true;
+        }
+        let (Some(ex), Some(sink)) = (self.ex.as_mut(), self.sink.as_mut()) else { return true };
+        let stash = std::mem::take(&mut self.stash);
+        let sink = std::cell::RefCell::new(sink);
+        let (ret, consumed) =
+            ex.write_some(&stash, &mut |b| sink.borrow_mut().data(b), &mut || sink.borrow_mut().ready());
+        if ret == stash.len() && consumed < stash.len() {
+            self.stash = stash[consumed..].to_vec();
+        }
+        self.stash.is_empty()
+    }
+
+    fn read_body(&mut self, buf: &mut [u8]) -> std::result::Result<usize, ReadError> {
         let n = match &self.body {
             JobBody::Whole(b) => {
                 let take = (b.len() - self.body_at).min(buf.len());
@@ -248,24 +349,19 @@ impl Handler for Job {
         Ok(n)
     }
 
-    fn header(&mut self, line: &[u8]) -> bool {
-        if let (Some(cb), Some(p)) = (&self.progress, progress_header(line)) {
-            cb(&p);
+    /// Ends the job: the sink gets the transfer's result.
+    fn finish(&mut self, outcome: std::result::Result<(), curl::Error>, wire_bytes: u64) {
+        if let JobBody::Stream(q) = &self.body {
+            q.close();
         }
-        if let Some(ex) = self.ex.as_mut() {
-            ex.header(line);
-        }
-        true
-    }
-
-    fn progress(&mut self, _dltotal: f64, dlnow: f64, _ultotal: f64, ulnow: f64) -> bool {
-        let cancelled = self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
-        let Some(ex) = self.ex.as_mut() else { return false };
-        if (self.write_paused || self.read_paused) && !cancelled {
-            // Waiting for our own consumer or producer: not the server's stall.
-            ex.touch();
-        }
-        ex.progress(dlnow, ulnow, cancelled)
+        let (Some(ex), Some(sink)) = (self.ex.take(), self.sink.take()) else { return };
+        let result = match self.panicked.take() {
+            Some(what) => Err(Error::internal(format!(
+                "a callback of this call panicked on the I/O thread ({what}); the call was stopped"
+            ))),
+            None => ex.finish(outcome, wire_bytes, &self.url),
+        };
+        sink.done(result);
     }
 }
 
@@ -286,18 +382,6 @@ impl Drop for Job {
                 source: None,
             }));
         }
-    }
-}
-
-impl Job {
-    /// Ends the job: the sink gets the transfer's result.
-    fn finish(&mut self, outcome: std::result::Result<(), curl::Error>, wire_bytes: u64) {
-        if let JobBody::Stream(q) = &self.body {
-            q.close();
-        }
-        let (Some(ex), Some(sink)) = (self.ex.take(), self.sink.take()) else { return };
-        let result = ex.finish(outcome, wire_bytes, &self.url);
-        sink.done(result);
     }
 }
 
@@ -373,6 +457,8 @@ impl Driver {
             cancel: req.cancel.clone(),
             write_paused: false,
             read_paused: false,
+            stash: Vec::new(),
+            panicked: None,
             url: url.clone(),
         });
         if let Err(e) = configure(&mut easy, &self.opts, &url, &view, body_size) {
@@ -394,6 +480,9 @@ impl Drop for Driver {
     }
 }
 
+/// A transfer libcurl has finished: the handle, libcurl's outcome and the body bytes received.
+type Finished = (Easy2<Job>, std::result::Result<(), curl::Error>, u64);
+
 fn io_thread(rx: mpsc::Receiver<Command>, waker_tx: mpsc::Sender<MultiWaker>, running: Arc<AtomicUsize>) {
     let multi = Multi::new();
     if waker_tx.send(multi.waker()).is_err() {
@@ -401,6 +490,9 @@ fn io_thread(rx: mpsc::Receiver<Command>, waker_tx: mpsc::Sender<MultiWaker>, ru
     }
     drop(waker_tx);
     let mut handles: HashMap<usize, Easy2Handle<Job>> = HashMap::new();
+    // Transfers libcurl has finished whose stashed bytes still wait for their consumer's room: they end
+    // once those are decoded (or when cancelled).
+    let mut draining: HashMap<usize, Finished> = HashMap::new();
     let mut timers: Vec<(std::time::Instant, Waker)> = Vec::new();
     let mut open = true;
     loop {
@@ -418,8 +510,18 @@ fn io_thread(rx: mpsc::Receiver<Command>, waker_tx: mpsc::Sender<MultiWaker>, ru
                 },
                 Ok(Command::ResumeWrite(id)) => {
                     if let Some(h) = handles.get_mut(&id) {
-                        h.get_mut().write_paused = false;
-                        let _ = h.unpause_write();
+                        // Stashed bytes first (libcurl may have nothing to hand over now), then
+                        // whatever libcurl kept. (curl's `unpause_*` both clear every pause.)
+                        if h.get_mut().drain() {
+                            h.get_mut().write_paused = false;
+                            let _ = h.unpause_write();
+                        }
+                    } else if let Some((mut easy, result, wire)) = draining.remove(&id) {
+                        if easy.get_mut().drain() {
+                            easy.get_mut().finish(result, wire);
+                        } else {
+                            draining.insert(id, (easy, result, wire));
+                        }
                     }
                 }
                 Ok(Command::ResumeRead(id)) => {
@@ -429,6 +531,14 @@ fn io_thread(rx: mpsc::Receiver<Command>, waker_tx: mpsc::Sender<MultiWaker>, ru
                     }
                 }
                 Ok(Command::Cancel(id)) => {
+                    if let Some((mut easy, _, wire)) = draining.remove(&id) {
+                        let job = easy.get_mut();
+                        job.stash.clear();
+                        if let Some(ex) = job.ex.as_mut() {
+                            ex.cancel();
+                        }
+                        job.finish(Err(curl::Error::new(42)), wire);
+                    }
                     if let Some(h) = handles.remove(&id) {
                         if let Ok(mut easy) = multi.remove2(h) {
                             let wire = easy.download_size().unwrap_or(0.0) as u64;
@@ -448,8 +558,8 @@ fn io_thread(rx: mpsc::Receiver<Command>, waker_tx: mpsc::Sender<MultiWaker>, ru
                 }
             }
         }
-        running.store(handles.len(), Ordering::Relaxed);
-        if !open && handles.is_empty() {
+        running.store(handles.len() + draining.len(), Ordering::Relaxed);
+        if !open && handles.is_empty() && draining.is_empty() {
             for (_, w) in timers.drain(..) {
                 w.wake();
             }
@@ -469,12 +579,16 @@ fn io_thread(rx: mpsc::Receiver<Command>, waker_tx: mpsc::Sender<MultiWaker>, ru
             match multi.remove2(h) {
                 Ok(mut easy) => {
                     let wire = easy.download_size().unwrap_or(0.0) as u64;
-                    easy.get_mut().finish(result, wire);
+                    if easy.get_mut().drain() {
+                        easy.get_mut().finish(result, wire);
+                    } else {
+                        draining.insert(id, (easy, result, wire));
+                    }
                 }
                 Err(e) => log::error!("cannot remove a finished transfer: {e}"),
             }
         }
-        running.store(handles.len(), Ordering::Relaxed);
+        running.store(handles.len() + draining.len(), Ordering::Relaxed);
         let now = std::time::Instant::now();
         timers.retain(|(at, w)| {
             if *at <= now {

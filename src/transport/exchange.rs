@@ -180,6 +180,9 @@ pub(crate) struct Exchange {
     decoder: Option<Box<dyn BodyDecoder + Send>>,
     /// How the response was asked to be encoded (for the error body).
     decoding: super::BodyDecoding,
+    /// libcurl decodes the Content-Encoding (gzip, deflate, br, zstd).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    libcurl_decodes: bool,
     /// Request body bytes handed to libcurl.
     sent: usize,
     stall: Duration,
@@ -188,6 +191,9 @@ pub(crate) struct Exchange {
     /// Progress headers count as liveness: a long query that has sent no data yet is not stalled.
     last_header: Instant,
     last_moved: (f64, f64, Instant),
+    /// When the progress callback last ran: a long gap means the thread driving the transfer was busy
+    /// (the async I/O thread running another call's callback), not that the server stalled.
+    last_check: Instant,
     stopped: Option<Stopped>,
 }
 
@@ -206,12 +212,14 @@ impl Exchange {
             framed: false,
             decoder: req.decoding.decoder(),
             decoding: req.decoding,
+            libcurl_decodes: req.accept_encoding.is_some(),
             sent: 0,
             stall,
             deadline: req.deadline,
             started,
             last_header: started,
             last_moved: (0.0, 0.0, started),
+            last_check: started,
             stopped: None,
         }
     }
@@ -232,6 +240,12 @@ impl Exchange {
             self.stopped = Some(Stopped::Deadline);
             return false;
         }
+        // libcurl calls this at least once a second: a longer gap is time the driving thread spent
+        // elsewhere, which says nothing about the server.
+        if now.duration_since(self.last_check) > Duration::from_millis(1500) {
+            self.last_moved.2 = now;
+        }
+        self.last_check = now;
         if dlnow != self.last_moved.0 || ulnow != self.last_moved.1 {
             self.last_moved = (dlnow, ulnow, now);
         } else if now.duration_since(self.last_moved.2.max(self.last_header)) > self.stall {
@@ -276,6 +290,18 @@ impl Exchange {
     /// Body bytes as libcurl delivers them: the decoded bytes of a 200 response go to `sink`. Returns
     /// what libcurl's write callback returns (less than `data.len()` aborts the transfer).
     pub(crate) fn write(&mut self, data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> usize {
+        self.write_some(data, sink, &mut || true).0
+    }
+
+    /// [`Exchange::write`] that stops decoding a 200 response's compressed bytes once `ready` says the
+    /// consumer has no room (checked before each decoded piece): returns what the write callback
+    /// returns and how many of `data`'s bytes were consumed (all of them but for such a stop).
+    pub(crate) fn write_some(
+        &mut self,
+        data: &[u8],
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+        ready: &mut dyn FnMut() -> bool,
+    ) -> (usize, usize) {
         if self.meta.status != 200 {
             if self.error_body.len() < 65536 {
                 self.error_body.extend_from_slice(data);
@@ -298,29 +324,60 @@ impl Exchange {
                 self.decoder = None;
                 keep_tail(&mut self.tail, data);
             }
-            return data.len();
+            return (data.len(), data.len());
         }
         if self.sink_error.is_some() {
             // After a decode error, read a little further: the bytes that failed to decode may be the
             // start of a server exception whose end is still coming. Then stop.
             self.read_after_error += data.len();
             if self.read_after_error > AFTER_ERROR {
-                return 0;
+                return (0, data.len());
             }
         }
         let Exchange { tail, sink_error, .. } = self;
+        // Once the sink failed, the rest is read only to find an exception: no pause for the consumer.
+        let failed = std::cell::Cell::new(sink_error.is_some());
         // The tail is kept of the decoded bytes: that is where the exception text is.
         let mut deliver = |bytes: &[u8]| -> Result<()> {
             keep_tail(tail, bytes);
             if sink_error.is_none() {
                 if let Err(e) = sink(bytes) {
                     *sink_error = Some(e);
+                    failed.set(true);
                 }
             }
             Ok(())
         };
+        let mut consumed = data.len();
         let fed = match self.decoder.as_mut() {
-            Some(d) => d.feed(data, &mut deliver),
+            Some(d) => {
+                let mut at = 0;
+                let mut fed = Ok(());
+                // A decoder step may consume nothing (a state change): a few in a row, not forever.
+                let mut idle = 0;
+                while at < data.len() {
+                    if !failed.get() && !ready() {
+                        break;
+                    }
+                    match d.feed_one(&data[at..], &mut deliver) {
+                        Ok(0) if idle < 8 => idle += 1,
+                        Ok(0) => {
+                            fed = Err(Error::decode(0, "the body decoder made no progress"));
+                            at = data.len();
+                        }
+                        Ok(n) => {
+                            at += n;
+                            idle = 0;
+                        }
+                        Err(e) => {
+                            fed = Err(e);
+                            at = data.len();
+                        }
+                    }
+                }
+                consumed = at;
+                fed
+            }
             None => deliver(data),
         };
         if let Err(e) = fed {
@@ -334,9 +391,22 @@ impl Exchange {
         // A decode error may be an exception trailer: keep reading (bounded). Any other error (the
         // consumer stopped) aborts the transfer, which cancels the query.
         match &self.sink_error {
-            Some(e) if !matches!(e, Error::Decode { .. }) => 0,
-            _ => data.len(),
+            Some(e) if !matches!(e, Error::Decode { .. }) => (0, consumed),
+            _ => (data.len(), consumed),
         }
+    }
+
+    /// Whether libcurl decodes the response's Content-Encoding itself (then a pause must not come in
+    /// the middle of a chunk: libcurl would keep the rest of its decoded output, however large).
+    #[cfg(feature = "async")]
+    pub(crate) fn libcurl_decodes(&self) -> bool {
+        self.libcurl_decodes
+    }
+
+    /// Whether this exchange decodes the body itself (frames, LZ4 frames), piece by piece.
+    #[cfg(feature = "async")]
+    pub(crate) fn decodes_itself(&self) -> bool {
+        self.decoder.is_some()
     }
 
     /// The transfer's result, from libcurl's outcome and what the callbacks saw. `wire_bytes`: body

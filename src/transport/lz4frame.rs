@@ -61,18 +61,18 @@ impl Default for Lz4FrameReader {
 
 impl BodyDecoder for Lz4FrameReader {
     /// Consumes `data`, handing decoded bytes to `sink`.
-    fn feed(&mut self, mut data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
-        while !data.is_empty() {
-            let take = (self.want - self.pending.len()).min(data.len());
-            self.pending.extend_from_slice(&data[..take]);
-            data = &data[take..];
-            self.offset += take as u64;
-            if self.pending.len() < self.want {
-                return Ok(());
-            }
+    fn feed_one(&mut self, data: &[u8], sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let take = (self.want - self.pending.len()).min(data.len());
+        self.pending.extend_from_slice(&data[..take]);
+        self.offset += take as u64;
+        if self.pending.len() >= self.want {
+            // One step: a header, or a block (whose output goes to `sink`).
             self.step(sink)?;
         }
-        Ok(())
+        Ok(take)
     }
 
     /// Checks the stream ended between frames.

@@ -31,8 +31,25 @@ pub use headers::{Progress, Summary};
 /// decoded bytes to a sink as soon as it has them. Implemented by the ClickHouse frame reader
 /// (`compress=1`) and the LZ4 frame reader (`Content-Encoding: lz4`).
 pub trait BodyDecoder {
+    /// Consumes `data` until one piece of output (a frame, a block) has gone to `sink`, or `data` is
+    /// used up; returns the bytes consumed. The async driver decodes a chunk this way, piece by piece,
+    /// so it can stop while its consumer is behind (one piece of a highly compressed chunk can be
+    /// megabytes).
+    fn feed_one(&mut self, data: &[u8], sink: &mut dyn FnMut(&[u8]) -> crate::Result<()>) -> crate::Result<usize>;
     /// Consumes `data`, handing decoded bytes to `sink`.
-    fn feed(&mut self, data: &[u8], sink: &mut dyn FnMut(&[u8]) -> crate::Result<()>) -> crate::Result<()>;
+    fn feed(&mut self, mut data: &[u8], sink: &mut dyn FnMut(&[u8]) -> crate::Result<()>) -> crate::Result<()> {
+        // A step may consume nothing (a state change): a few in a row, not forever.
+        let mut idle = 0;
+        while !data.is_empty() {
+            let n = self.feed_one(data, sink)?;
+            idle = if n == 0 { idle + 1 } else { 0 };
+            if idle > 8 {
+                return Err(Error::decode(0, "the body decoder made no progress"));
+            }
+            data = &data[n..];
+        }
+        Ok(())
+    }
     /// Checks the body did not end inside a frame.
     fn finish(&self) -> crate::Result<()>;
     /// Decodes one whole body (a compressed error response).

@@ -42,12 +42,16 @@ impl JobSink for InsertSink {
         Ok(())
     }
     fn done(self: Box<Self>, result: Result<ResponseMeta>) {
+        let InsertSink { outcome, _turn } = *self;
+        // The session's turn goes back before anyone learns the request ended, so that a call made
+        // right after `end` finds the session free.
+        drop(_turn);
         let waker = {
-            let mut v = self.outcome.value.lock().unwrap_or_else(|e| e.into_inner());
+            let mut v = outcome.value.lock().unwrap_or_else(|e| e.into_inner());
             v.0 = Some(result);
             v.1.take()
         };
-        self.outcome.set.notify_all();
+        outcome.set.notify_all();
         if let Some(w) = waker {
             w.wake();
         }

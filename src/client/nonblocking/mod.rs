@@ -8,6 +8,16 @@
 //! arrive (one copy, as on the blocking path) and handed to the awaiting task; a stream that is not read
 //! pauses its transfer (`curl_easy_pause`) after a few blocks, so memory stays bounded.
 //!
+//! Memory is bounded by the consumer for plain responses and for the compression the client decodes
+//! itself — ClickHouse frames (`Compression::Lz4`, `Compression::Zstd`) and `Http(Lz4)`: a compressed
+//! chunk is decoded frame by frame while the consumer has room, the rest kept (at most one network
+//! chunk) until it has. The HTTP encodings libcurl decodes (`Http(Gzip | Deflate | Br | Zstd)`) are never
+//! paused, because libcurl would have to hold the rest of a chunk's decoded output, which for highly
+//! compressible data is unbounded: with those, a slow consumer's memory follows the server's pace.
+//!
+//! Callbacks (`CallOptions::on_progress`) run on the I/O thread: a slow one holds up every transfer of
+//! the client (their stall timers account for it), a panicking one fails its own call only.
+//!
 //! Nothing here needs a particular runtime: futures are woken from the I/O thread through their
 //! `Waker`s, and the pause between retries is a timer of the I/O thread.
 //!
@@ -40,6 +50,7 @@ mod wait;
 pub use inserter::AsyncInserter;
 pub(crate) use inserter::InsertJob;
 pub use stream::BlockStream;
+pub(crate) use wait::Latch;
 
 use super::session::SessionTurn;
 use super::{CallOptions, Client, ClientOptions, CommandResult, Fetch, QueryPlan, QueryResult, RowCollector};
@@ -308,7 +319,7 @@ impl AsyncClient {
         }
         let (sql, where_) = c.describe_call(table, opts);
         let mut cols = Vec::new();
-        let stream = BlockStream::open(self, &sql, &where_, false, Fetch::Stream);
+        let stream = BlockStream::open(self, &sql, &where_, false, Fetch::Whole);
         stream::collect(stream, |b| {
             c.describe_rows(&b.block(), &mut cols);
             Ok(())
@@ -330,6 +341,7 @@ impl AsyncClient {
         let mut opts = opts.clone();
         let query_id = c.ensure_query_id(&mut opts);
         let opts = &opts;
+        kill_done(c, Some(&query_id)).await;
         let mut plan = c.plan_query(sql, opts, extra, retries)?;
         let _turn = session_turn(c, opts, false).await?;
         let driver = c.transport.driver()?;
@@ -365,6 +377,7 @@ impl AsyncClient {
         more: &[(&str, &str)],
     ) -> Result<(Vec<u8>, ResponseMeta)> {
         let c = &self.client;
+        kill_done(c, c.given_query_id(opts).as_deref()).await;
         let plan = c.plan_body(sql, data, opts, more)?;
         let _turn = session_turn(c, opts, false).await?;
         let slot = Slot::new();
@@ -449,13 +462,55 @@ async fn session_turn(c: &Client, opts: &CallOptions, stream: bool) -> Result<Op
     std::future::poll_fn(|cx| lock.poll_take(&id, stream, cx)).await.map(Some)
 }
 
-/// Best effort: `KILL QUERY … ASYNC` for a stream dropped early, outside any session; nobody waits.
+/// Best effort: `KILL QUERY … ASYNC` for a stream or call dropped early, outside any session; nobody
+/// waits for it but a later call under the same query id (see [`kill_done`]), which it could otherwise
+/// stop.
 fn kill_query(c: &Client, query_id: &str) {
     let id = query_id.replace('\\', "\\\\").replace('\'', "\\'");
-    let opts =
-        CallOptions { session_id: None, timeout: Some(std::time::Duration::from_secs(5)), ..CallOptions::default() };
+    // Outside any session, the client's included (the query being killed may still hold it).
+    let opts = CallOptions {
+        session_id: Some(String::new()),
+        timeout: Some(std::time::Duration::from_secs(5)),
+        ..CallOptions::default()
+    };
     let Ok(plan) = c.plan_query(&format!("KILL QUERY WHERE query_id = '{id}' ASYNC"), &opts, &[], 0) else { return };
-    let sink = BytesSink { bytes: Vec::new(), slot: Slot::new() };
+    let latch = Arc::new(Latch::default());
+    c.killing.lock().unwrap_or_else(|e| e.into_inner()).insert(query_id.to_string(), latch.clone());
+    let sink = KillSink { killing: c.killing.clone(), query_id: query_id.to_string(), latch };
     let body = JobBody::Whole(plan.sql.clone().into_bytes());
     let _ = submit(c, &plan, &opts, body, Box::new(sink));
+}
+
+/// Waits while a `KILL QUERY` of an earlier call under `query_id` is in flight.
+async fn kill_done(c: &Client, query_id: Option<&str>) {
+    let Some(id) = query_id else { return };
+    let pending = c.killing.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
+    if let Some(latch) = pending {
+        latch.wait().await;
+    }
+}
+
+/// Ends a kill's wait when its request is over, whatever its outcome.
+struct KillSink {
+    /// The client's kills in flight.
+    killing: Arc<std::sync::Mutex<std::collections::HashMap<String, Arc<Latch>>>>,
+    query_id: String,
+    latch: Arc<Latch>,
+}
+
+impl JobSink for KillSink {
+    fn ready(&mut self) -> bool {
+        true
+    }
+    fn data(&mut self, _bytes: &[u8]) -> Result<()> {
+        Ok(())
+    }
+    fn done(self: Box<Self>, _result: Result<ResponseMeta>) {
+        let mut map = self.killing.lock().unwrap_or_else(|e| e.into_inner());
+        if map.get(&self.query_id).is_some_and(|l| Arc::ptr_eq(l, &self.latch)) {
+            map.remove(&self.query_id);
+        }
+        drop(map);
+        self.latch.set();
+    }
 }

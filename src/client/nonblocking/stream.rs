@@ -199,11 +199,14 @@ async fn run(
     fetch: Fetch,
     running: Running,
 ) -> Result<Opened> {
+    super::kill_done(&client, opts.query_id.as_deref()).await;
     let NativeSetup { extra, decoder, client_limit } = client.native_setup(&opts, user_query, fetch)?;
     let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let retries = if user_query { client.options.query_retries } else { 0 };
     let mut plan = client.plan_query(&sql, &opts, &extra, retries)?;
-    let turn = super::session_turn(&client, &opts, true).await?;
+    // A stream the caller reads holds the session until it ends (other calls fail at once, since they
+    // might be the stream's own consumer); a result collected here (`query`) waits its turn like a call.
+    let turn = super::session_turn(&client, &opts, fetch != Fetch::Whole).await?;
     let driver = client.transport.driver()?;
     let mut decoder = Some(decoder);
     loop {

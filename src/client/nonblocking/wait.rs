@@ -75,3 +75,36 @@ impl Future for Sleep<'_> {
         Poll::Pending
     }
 }
+
+/// A flag set once and awaited by any number of tasks.
+#[derive(Default)]
+pub(crate) struct Latch {
+    state: Mutex<(bool, Vec<Waker>)>,
+}
+
+impl Latch {
+    pub(crate) fn set(&self) {
+        let wakers = {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            st.0 = true;
+            std::mem::take(&mut st.1)
+        };
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// Waits until the latch is set.
+    pub(crate) async fn wait(&self) {
+        std::future::poll_fn(|cx| {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if st.0 {
+                Poll::Ready(())
+            } else {
+                st.1.push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
