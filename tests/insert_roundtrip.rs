@@ -12,74 +12,82 @@ use common::*;
 
 #[test]
 fn every_type_round_trips_through_our_encoder() {
-    let c = modern();
-    let rt = drivers::runtime();
-    let a = rt.block_on(clickhouse_connect::AsyncClient::from_url(&env("CH_MODERN_URL"))).unwrap();
-    for (i, group) in TYPES.chunks(6).enumerate() {
-        let src = table("rt_src");
-        let dst = table("rt_dst");
-        let dst_async = table("rt_dst_async");
-        let cols = structure(group, false);
-        let settings = "SETTINGS allow_suspicious_low_cardinality_types = 1";
-        for t in [&src, &dst, &dst_async] {
-            // flatten_nested = 0 keeps `Nested(…)` one column, as generateRandom produces it.
-            c.command(&format!("CREATE TABLE {t} ({cols}) ENGINE = Memory {settings}, flatten_nested = 0")).unwrap();
-        }
-        // The source table gets the server's own Native bytes, untouched by our codec.
-        let server_bytes = c
-            .raw_query(
-                &format!(
-                    "SELECT * FROM generateRandom('{}', {}, 12, 4) LIMIT 1500 {settings}",
-                    structure(group, true),
-                    1000 + i
-                ),
-                Some("Native"),
-            )
-            .unwrap();
-        c.raw_insert(&src, &[], "Native", &server_bytes).unwrap();
-        let rows = c.query(&format!("SELECT * FROM {src}")).unwrap().rows;
-        assert_eq!(rows.len(), 1500);
-        c.insert(&dst, &[], &rows).unwrap_or_else(|e| panic!("{cols}: {e}"));
-        rt.block_on(async {
-            let rows = a.query(&format!("SELECT * FROM {src}")).await.unwrap().rows;
-            a.insert(&dst_async, &[], &rows).await.unwrap_or_else(|e| panic!("async {cols}: {e}"));
-        });
-        for (a, b) in [(&src, &dst), (&dst, &src), (&src, &dst_async), (&dst_async, &src)] {
-            let diff = c.command(&format!("SELECT count() FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})")).unwrap();
-            if diff != "0" {
-                let rows =
-                    c.command(&format!("SELECT * FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b}) LIMIT 5")).unwrap();
-                panic!("{diff} rows of {a} missing from {b} for {cols}:\n{rows}");
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let rt = drivers::runtime();
+        let a = rt.block_on(clickhouse_connect::AsyncClient::from_url(&env("CH_MODERN_URL"))).unwrap();
+        for (i, group) in TYPES.chunks(6).enumerate() {
+            let src = table("rt_src");
+            let dst = table("rt_dst");
+            let dst_async = table("rt_dst_async");
+            let cols = structure(group, false);
+            let settings = "SETTINGS allow_suspicious_low_cardinality_types = 1";
+            for t in [&src, &dst, &dst_async] {
+                // flatten_nested = 0 keeps `Nested(…)` one column, as generateRandom produces it.
+                c.command(&format!("CREATE TABLE {t} ({cols}) ENGINE = Memory {settings}, flatten_nested = 0"))
+                    .unwrap();
             }
-        }
-        assert_eq!(c.command(&format!("SELECT count() FROM {dst}")).unwrap(), "1500");
-        assert_eq!(c.command(&format!("SELECT count() FROM {dst_async}")).unwrap(), "1500");
-        for t in [&src, &dst, &dst_async] {
-            c.command(&format!("DROP TABLE {t}")).unwrap();
+            // The source table gets the server's own Native bytes, untouched by our codec.
+            let server_bytes = c
+                .raw_query(
+                    &format!(
+                        "SELECT * FROM generateRandom('{}', {}, 12, 4) LIMIT 1500 {settings}",
+                        structure(group, true),
+                        1000 + i
+                    ),
+                    Some("Native"),
+                )
+                .unwrap();
+            c.raw_insert(&src, &[], "Native", &server_bytes).unwrap();
+            let rows = c.query(&format!("SELECT * FROM {src}")).unwrap().rows;
+            assert_eq!(rows.len(), 1500);
+            c.insert(&dst, &[], &rows).unwrap_or_else(|e| panic!("{cols}: {e}"));
+            rt.block_on(async {
+                let rows = a.query(&format!("SELECT * FROM {src}")).await.unwrap().rows;
+                a.insert(&dst_async, &[], &rows).await.unwrap_or_else(|e| panic!("async {cols}: {e}"));
+            });
+            for (a, b) in [(&src, &dst), (&dst, &src), (&src, &dst_async), (&dst_async, &src)] {
+                let diff =
+                    c.command(&format!("SELECT count() FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b})")).unwrap();
+                if diff != "0" {
+                    let rows = c
+                        .command(&format!("SELECT * FROM (SELECT * FROM {a} EXCEPT SELECT * FROM {b}) LIMIT 5"))
+                        .unwrap();
+                    panic!("{diff} rows of {a} missing from {b} for {cols}:\n{rows}");
+                }
+            }
+            assert_eq!(c.command(&format!("SELECT count() FROM {dst}")).unwrap(), "1500");
+            assert_eq!(c.command(&format!("SELECT count() FROM {dst_async}")).unwrap(), "1500");
+            for t in [&src, &dst, &dst_async] {
+                c.command(&format!("DROP TABLE {t}")).unwrap();
+            }
         }
     }
 }
 
 #[test]
 fn bad_values_name_row_and_column_and_send_nothing() {
-    let c = modern();
-    let t = table("rt_bad");
-    c.command(&format!("CREATE TABLE {t} (a UInt8, b String, e Enum8('x' = 1)) ENGINE = Memory")).unwrap();
-    let ok = vec![Value::UInt8(1), Value::String(b"s".to_vec().into()), Value::String(b"x".to_vec().into())];
-    let too_big = vec![Value::UInt64(300), Value::String(b"s".to_vec().into()), Value::Enum8(1)];
-    match c.insert(&t, &[], &[ok.clone(), too_big]) {
-        Err(Error::Usage(m)) => assert!(m.contains("row 1, column a") && m.contains("out of range"), "{m}"),
-        other => panic!("{other:?}"),
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let t = table("rt_bad");
+        c.command(&format!("CREATE TABLE {t} (a UInt8, b String, e Enum8('x' = 1)) ENGINE = Memory")).unwrap();
+        let ok = vec![Value::UInt8(1), Value::String(b"s".to_vec().into()), Value::String(b"x".to_vec().into())];
+        let too_big = vec![Value::UInt64(300), Value::String(b"s".to_vec().into()), Value::Enum8(1)];
+        match c.insert(&t, &[], &[ok.clone(), too_big]) {
+            Err(Error::Usage(m)) => assert!(m.contains("row 1, column a") && m.contains("out of range"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let bad_enum =
+            vec![Value::UInt8(1), Value::String(b"s".to_vec().into()), Value::String(b"nope".to_vec().into())];
+        match c.insert(&t, &[], &[bad_enum]) {
+            Err(Error::Usage(m)) => assert!(m.contains("column e") && m.contains("not a member"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "0");
+        c.insert(&t, &["a", "e"], &[vec![Value::UInt8(7), Value::Enum8(1)]]).unwrap();
+        assert_eq!(c.command(&format!("SELECT a, b, e FROM {t}")).unwrap(), "7\t\tx");
+        c.command(&format!("DROP TABLE {t}")).unwrap();
     }
-    let bad_enum = vec![Value::UInt8(1), Value::String(b"s".to_vec().into()), Value::String(b"nope".to_vec().into())];
-    match c.insert(&t, &[], &[bad_enum]) {
-        Err(Error::Usage(m)) => assert!(m.contains("column e") && m.contains("not a member"), "{m}"),
-        other => panic!("{other:?}"),
-    }
-    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "0");
-    c.insert(&t, &["a", "e"], &[vec![Value::UInt8(7), Value::Enum8(1)]]).unwrap();
-    assert_eq!(c.command(&format!("SELECT a, b, e FROM {t}")).unwrap(), "7\t\tx");
-    c.command(&format!("DROP TABLE {t}")).unwrap();
 }
 
 #[test]
@@ -206,23 +214,30 @@ fn legacy_types_round_trip_on_18_16() {
 
 #[test]
 fn column_types_can_be_given_and_lookups_are_cached() {
-    let c = modern();
-    let t = table("rt_types");
-    c.command(&format!("CREATE TABLE {t} (a UInt16, b String) ENGINE = Memory")).unwrap();
-    // Given types: no lookup needed (and they are checked like looked-up ones).
-    c.insert_with_types(&t, &[("a", "UInt16"), ("b", "String")], &[vec![Value::from(1u16), Value::from("x")]]).unwrap();
-    assert!(
-        c.insert_with_types(&t, &[("a", "UInt16"), ("b", "String")], &[vec![Value::from(70000u32), Value::from("y")]])
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let t = table("rt_types");
+        c.command(&format!("CREATE TABLE {t} (a UInt16, b String) ENGINE = Memory")).unwrap();
+        // Given types: no lookup needed (and they are checked like looked-up ones).
+        c.insert_with_types(&t, &[("a", "UInt16"), ("b", "String")], &[vec![Value::from(1u16), Value::from("x")]])
+            .unwrap();
+        assert!(
+            c.insert_with_types(
+                &t,
+                &[("a", "UInt16"), ("b", "String")],
+                &[vec![Value::from(70000u32), Value::from("y")]]
+            )
             .is_err()
-    );
-    // Looked-up types are cached per table; rows that no longer fit the cached types (after an ALTER)
-    // make the client look again, once.
-    c.insert(&t, &[], &[vec![Value::from(2u16), Value::from("y")]]).unwrap();
-    c.command(&format!("ALTER TABLE {t} MODIFY COLUMN a UInt32")).unwrap();
-    c.insert(&t, &[], &[vec![Value::from(70000u32), Value::from("z")]]).unwrap();
-    c.forget_table_columns(Some(&t));
-    assert_eq!(c.command(&format!("SELECT sum(a), count() FROM {t}")).unwrap(), "70003\t3");
-    c.command(&format!("DROP TABLE {t}")).unwrap();
+        );
+        // Looked-up types are cached per table; rows that no longer fit the cached types (after an ALTER)
+        // make the client look again, once.
+        c.insert(&t, &[], &[vec![Value::from(2u16), Value::from("y")]]).unwrap();
+        c.command(&format!("ALTER TABLE {t} MODIFY COLUMN a UInt32")).unwrap();
+        c.insert(&t, &[], &[vec![Value::from(70000u32), Value::from("z")]]).unwrap();
+        c.blocking().forget_table_columns(Some(&t));
+        assert_eq!(c.command(&format!("SELECT sum(a), count() FROM {t}")).unwrap(), "70003\t3");
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
 }
 
 #[test]
@@ -436,23 +451,25 @@ fn aggregate_states_pass_through_and_merge_as_the_originals() {
 
 #[test]
 fn aggregate_states_of_other_functions_are_refused_naming_the_function() {
-    let c = modern();
-    for (expr, name) in [
-        ("uniqCombinedState(number)", "uniqCombined"),
-        ("sumMapState([number], [1])", "sumMap"),
-        ("quantileTDigestState(number)", "quantileTDigest"),
-    ] {
-        let err = c.query(&format!("SELECT {expr} FROM numbers(3)")).unwrap_err().to_string();
-        assert!(err.contains(name) && err.contains("cannot"), "{expr}: {err}");
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        for (expr, name) in [
+            ("uniqCombinedState(number)", "uniqCombined"),
+            ("sumMapState([number], [1])", "sumMap"),
+            ("quantileTDigestState(number)", "quantileTDigest"),
+        ] {
+            let err = c.query(&format!("SELECT {expr} FROM numbers(3)")).unwrap_err().to_string();
+            assert!(err.contains(name) && err.contains("cannot"), "{expr}: {err}");
+        }
+        // A state that is not one state of the column's function is refused before anything is sent.
+        let t = table("agg_bad");
+        c.command(&format!("CREATE TABLE {t} (s AggregateFunction(sum, UInt64)) ENGINE = Memory")).unwrap();
+        let bad = vec![vec![clickhouse_connect::Value::String(b"\x01\x02".as_slice().into())]];
+        let err = c.insert(&t, &[], &bad).unwrap_err().to_string();
+        assert!(err.contains("not one state"), "{err}");
+        assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "0");
+        c.command(&format!("DROP TABLE {t}")).unwrap();
     }
-    // A state that is not one state of the column's function is refused before anything is sent.
-    let t = table("agg_bad");
-    c.command(&format!("CREATE TABLE {t} (s AggregateFunction(sum, UInt64)) ENGINE = Memory")).unwrap();
-    let bad = vec![vec![clickhouse_connect::Value::String(b"\x01\x02".as_slice().into())]];
-    let err = c.insert(&t, &[], &bad).unwrap_err().to_string();
-    assert!(err.contains("not one state"), "{err}");
-    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "0");
-    c.command(&format!("DROP TABLE {t}")).unwrap();
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! how the bytes are split; what we encode comes back unchanged; exceptions after data are errors.
 
 mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
 
 use clickhouse_connect::native::{ArrayBuilder, BlockDecoder, FixedBuilder, NullableBuilder, StringBuilder};
 use clickhouse_connect::{Error, Value};
@@ -34,56 +36,60 @@ fn decode_rows(bytes: &[u8], split: impl Fn(usize) -> usize) -> Vec<Vec<Value<'s
 
 #[test]
 fn server_native_decodes_identically_for_any_chunking() {
-    let c = modern();
-    let bytes = c.raw_query(SQL, Some("Native")).unwrap();
-    let whole = decode_rows(&bytes, |_| usize::MAX);
-    assert_eq!(whole.len(), 10000);
-    let r = &whole[7];
-    assert_eq!(r[0], Value::UInt64(7));
-    assert_eq!(r[1].as_str(), Some("7"));
-    assert_eq!(r[2], Value::Int32(7 - 5000));
-    assert_eq!(r[3], Value::UInt64(14));
-    assert_eq!(whole[6][3], Value::Null);
-    assert_eq!(r[4], Value::Array(vec![Value::UInt8(0), Value::UInt8(1), Value::UInt8(2)]));
-    assert_eq!(r[5], Value::Float64(7.0 / 7.0));
-    assert_eq!(r[6].as_bytes(), Some(&b"7"[..]));
-    assert_eq!(r[7], Value::Tuple(vec![Value::UInt64(7), Value::String(b"7".to_vec().into())]));
-    assert_eq!(r[8], Value::Map(vec![(Value::String(b"1".to_vec().into()), Value::UInt64(7))]));
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let bytes = c.raw_query(SQL, Some("Native")).unwrap();
+        let whole = decode_rows(&bytes, |_| usize::MAX);
+        assert_eq!(whole.len(), 10000);
+        let r = &whole[7];
+        assert_eq!(r[0], Value::UInt64(7));
+        assert_eq!(r[1].as_str(), Some("7"));
+        assert_eq!(r[2], Value::Int32(7 - 5000));
+        assert_eq!(r[3], Value::UInt64(14));
+        assert_eq!(whole[6][3], Value::Null);
+        assert_eq!(r[4], Value::Array(vec![Value::UInt8(0), Value::UInt8(1), Value::UInt8(2)]));
+        assert_eq!(r[5], Value::Float64(7.0 / 7.0));
+        assert_eq!(r[6].as_bytes(), Some(&b"7"[..]));
+        assert_eq!(r[7], Value::Tuple(vec![Value::UInt64(7), Value::String(b"7".to_vec().into())]));
+        assert_eq!(r[8], Value::Map(vec![(Value::String(b"1".to_vec().into()), Value::UInt64(7))]));
 
-    assert_eq!(decode_rows(&bytes, |_| 1), whole, "byte by byte");
-    let mut seed = 0x9e3779b97f4a7c15u64;
-    let splits: Vec<usize> = (0..bytes.len())
-        .map(|_| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            1 + (seed % 5000) as usize
-        })
-        .collect();
-    assert_eq!(decode_rows(&bytes, |i| splits[i % splits.len()]), whole, "random splits");
+        assert_eq!(decode_rows(&bytes, |_| 1), whole, "byte by byte");
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let splits: Vec<usize> = (0..bytes.len())
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                1 + (seed % 5000) as usize
+            })
+            .collect();
+        assert_eq!(decode_rows(&bytes, |i| splits[i % splits.len()]), whole, "random splits");
+    }
 }
 
 #[test]
 fn query_matches_server_text_rendering() {
-    let c = modern();
-    let sql = "SELECT toUInt64(number * 7919 % 1000003) AS x, toString(x) FROM numbers(50000)";
-    let tsv = String::from_utf8(c.raw_query(sql, Some("TabSeparated")).unwrap()).unwrap();
-    let result = c.query(sql).unwrap();
-    assert_eq!(result.column_names, vec!["x", "toString(x)"]);
-    assert_eq!(result.column_type_names, vec!["UInt64", "String"]);
-    assert_eq!(
-        result.column_types,
-        vec![clickhouse_connect::native::TypeDesc::UInt64, clickhouse_connect::native::TypeDesc::String]
-    );
-    let mut n = 0;
-    for (line, row) in tsv.lines().zip(&result.rows) {
-        let (a, b) = line.split_once('\t').unwrap();
-        assert_eq!(row[0].as_u64().unwrap().to_string(), a);
-        assert_eq!(row[1].as_str().unwrap(), b);
-        n += 1;
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let sql = "SELECT toUInt64(number * 7919 % 1000003) AS x, toString(x) FROM numbers(50000)";
+        let tsv = String::from_utf8(c.raw_query(sql, Some("TabSeparated")).unwrap()).unwrap();
+        let result = c.query(sql).unwrap();
+        assert_eq!(result.column_names, vec!["x", "toString(x)"]);
+        assert_eq!(result.column_type_names, vec!["UInt64", "String"]);
+        assert_eq!(
+            result.column_types,
+            vec![clickhouse_connect::native::TypeDesc::UInt64, clickhouse_connect::native::TypeDesc::String]
+        );
+        let mut n = 0;
+        for (line, row) in tsv.lines().zip(&result.rows) {
+            let (a, b) = line.split_once('\t').unwrap();
+            assert_eq!(row[0].as_u64().unwrap().to_string(), a);
+            assert_eq!(row[1].as_str().unwrap(), b);
+            n += 1;
+        }
+        assert_eq!(n, 50000);
+        assert_eq!(result.rows.len(), 50000);
     }
-    assert_eq!(n, 50000);
-    assert_eq!(result.rows.len(), 50000);
 }
 
 fn roundtrip(c: &clickhouse_connect::Client) {
@@ -142,66 +148,71 @@ fn encoded_blocks_round_trip_on_legacy() {
 
 #[test]
 fn exception_after_data_started_is_an_error_not_a_short_result() {
-    let c = modern();
-    let mut rows = 0usize;
-    let e = c
-        .query_blocks("SELECT number, throwIf(number = 3000000, 'boom') FROM numbers(5000000)", |b| {
-            rows += b.rows();
-            Ok(())
-        })
-        .unwrap_err();
-    match &e {
-        Error::Server { code: 395, message, .. } => assert!(message.contains("boom"), "{message}"),
-        other => panic!("expected Code 395, got {other:?} after {rows} rows"),
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let e = c
+            .count_blocks_with(
+                "SELECT number, throwIf(number = 3000000, 'boom') FROM numbers(5000000)",
+                &clickhouse_connect::CallOptions::new(),
+            )
+            .unwrap_err();
+        match &e {
+            Error::Server { code: 395, message, .. } => assert!(message.contains("boom"), "{message}"),
+            other => panic!("{}: expected Code 395, got {other:?}", c.name()),
+        }
     }
 }
 
 #[test]
 fn unsupported_types_fail_with_a_clear_error() {
     // Aggregate states of a function whose state layout the codec does not know, and the empty tuple.
-    let e = modern().query("SELECT uniqCombinedState(number) AS u FROM numbers(3)").unwrap_err();
-    assert!(e.to_string().contains("AggregateFunction(uniqCombined"), "{e}");
-    assert!(e.to_string().contains("cannot decode"), "{e}");
-    let e = modern().query("SELECT tuple() AS t").unwrap_err();
-    assert!(e.to_string().contains("Tuple()"), "{e}");
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let e = c.query("SELECT uniqCombinedState(number) AS u FROM numbers(3)").unwrap_err();
+        assert!(e.to_string().contains("AggregateFunction(uniqCombined"), "{}: {e}", c.name());
+        assert!(e.to_string().contains("cannot decode"), "{}: {e}", c.name());
+        let e = c.query("SELECT tuple() AS t").unwrap_err();
+        assert!(e.to_string().contains("Tuple()"), "{}: {e}", c.name());
+    }
 }
 
 #[test]
 fn low_cardinality_matches_the_server() {
-    let c = modern();
-    let sql = "SELECT toLowCardinality(toString(number % 7)) AS a, \
-        toLowCardinality(if(number % 3 = 0, NULL, toString(number % 5))) AS b, \
-        [toLowCardinality(toString(number % 2))] AS c, \
-        map(toLowCardinality(toString(number % 3)), number) AS d, \
-        toLowCardinality(toFixedString(toString(number % 4), 2)) AS e, toLowCardinality(number % 300) AS f \
-        FROM numbers(100000)";
-    let tsv = String::from_utf8(c.raw_query(sql, Some("TabSeparated")).unwrap()).unwrap();
-    let r = c.query(sql).unwrap();
-    assert_eq!(r.rows.len(), 100000);
-    let show = |v: &Value| match v {
-        Value::Null => "\\N".to_string(),
-        Value::String(s) | Value::FixedString(s) => String::from_utf8_lossy(s).replace('\0', "\\0"),
-        Value::UInt16(x) => x.to_string(),
-        Value::Array(a) => {
-            format!("[{}]", a.iter().map(|x| format!("'{}'", x.as_str().unwrap())).collect::<Vec<_>>().join(","))
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let sql = "SELECT toLowCardinality(toString(number % 7)) AS a, \
+            toLowCardinality(if(number % 3 = 0, NULL, toString(number % 5))) AS b, \
+            [toLowCardinality(toString(number % 2))] AS c, \
+            map(toLowCardinality(toString(number % 3)), number) AS d, \
+            toLowCardinality(toFixedString(toString(number % 4), 2)) AS e, toLowCardinality(number % 300) AS f \
+            FROM numbers(100000)";
+        let tsv = String::from_utf8(c.raw_query(sql, Some("TabSeparated")).unwrap()).unwrap();
+        let r = c.query(sql).unwrap();
+        assert_eq!(r.rows.len(), 100000);
+        let show = |v: &Value| match v {
+            Value::Null => "\\N".to_string(),
+            Value::String(s) | Value::FixedString(s) => String::from_utf8_lossy(s).replace('\0', "\\0"),
+            Value::UInt16(x) => x.to_string(),
+            Value::Array(a) => {
+                format!("[{}]", a.iter().map(|x| format!("'{}'", x.as_str().unwrap())).collect::<Vec<_>>().join(","))
+            }
+            Value::Map(m) => format!(
+                "{{{}}}",
+                m.iter()
+                    .map(|(k, v)| format!("'{}':{}", k.as_str().unwrap(), v.as_u64().unwrap()))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            other => panic!("{other:?}"),
+        };
+        for (line, row) in tsv.lines().zip(&r.rows) {
+            let ours: Vec<String> = row.iter().map(show).collect();
+            assert_eq!(ours.join("\t"), line);
         }
-        Value::Map(m) => format!(
-            "{{{}}}",
-            m.iter()
-                .map(|(k, v)| format!("'{}':{}", k.as_str().unwrap(), v.as_u64().unwrap()))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        other => panic!("{other:?}"),
-    };
-    for (line, row) in tsv.lines().zip(&r.rows) {
-        let ours: Vec<String> = row.iter().map(show).collect();
-        assert_eq!(ours.join("\t"), line);
+        // Chunking: byte-by-byte gives the same.
+        let bytes = c.raw_query(sql, Some("Native")).unwrap();
+        let whole = decode_rows(&bytes, |_| usize::MAX);
+        assert_eq!(decode_rows(&bytes, |_| 1), whole);
     }
-    // Chunking: byte-by-byte gives the same.
-    let bytes = c.raw_query(sql, Some("Native")).unwrap();
-    let whole = decode_rows(&bytes, |_| usize::MAX);
-    assert_eq!(decode_rows(&bytes, |_| 1), whole);
 }
 
 #[test]

@@ -34,6 +34,8 @@
 //! literals) run there and must give the same columns and rows, sentinels replaced by the values.
 
 mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
 
 use clickhouse_connect::params::{format_query_for, literal, server_placeholders, substitute_server_placeholders_for};
 use clickhouse_connect::{Client, Error, Value};

@@ -5,6 +5,8 @@
 //! renders what it stored, and our decoding of the same bytes must render the same.
 
 mod common;
+#[path = "common/drivers.rs"]
+mod drivers;
 
 use clickhouse_connect::format::TextRenderer;
 use clickhouse_connect::native::BlockDecoder;

@@ -230,6 +230,10 @@ impl Driver {
         }
     }
 
+    pub fn insert_with_types(&self, table: &str, columns: &[(&str, &str)], rows: &[Vec<Value<'_>>]) -> Result<()> {
+        self.insert_with_types_with(table, columns, rows, &CallOptions::default())
+    }
+
     pub fn insert_with_types_with(
         &self,
         table: &str,
