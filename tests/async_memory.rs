@@ -12,15 +12,6 @@ use clickhouse_connect::{AsyncClient, Compression, ContentEncoding};
 use futures_util::StreamExt;
 use std::time::Duration;
 
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status")
-}
-
 #[test]
 fn a_5_gb_stream_under_a_slow_consumer_stays_under_64_mib() {
     let rows_wanted: u64 = 650_000_000; // 5.2 GB of UInt64
@@ -49,7 +40,7 @@ fn a_5_gb_stream_under_a_slow_consumer_stays_under_64_mib() {
     assert_eq!(rows, rows_wanted);
     assert_eq!(sum.to_string(), want_sum.as_str());
     assert!(wire > 5_200_000_000, "{wire}");
-    let peak = peak_rss_kib();
+    let peak = common::peak_rss_kib();
     eprintln!("peak RSS {} MiB for {} MB streamed in {paused} blocks", peak / 1024, wire / 1_000_000);
     assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
 
@@ -67,7 +58,7 @@ fn a_5_gb_stream_under_a_slow_consumer_stays_under_64_mib() {
     });
     assert_eq!(summary.rows, 20_000_000);
     assert_eq!(summary.server.map(|s| s.written_rows), Some(20_000_000));
-    let peak = peak_rss_kib();
+    let peak = common::peak_rss_kib();
     eprintln!("peak RSS {} MiB after {} MB inserted", peak / 1024, summary.bytes / 1_000_000);
     assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
     admin.command(&format!("DROP TABLE {t}")).unwrap();
@@ -92,7 +83,7 @@ fn a_5_gb_stream_under_a_slow_consumer_stays_under_64_mib() {
             rows
         });
         assert_eq!(rows, 300_000_000, "{mode:?}");
-        let peak = peak_rss_kib();
+        let peak = common::peak_rss_kib();
         eprintln!("peak RSS {} MiB after 2.4 GB of zeros in {mode:?}", peak / 1024);
         assert!(peak < 64 * 1024, "{mode:?}: peak RSS {peak} KiB");
     }

@@ -14,15 +14,6 @@ use common::*;
 use drivers::Driver;
 use std::time::Duration;
 
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
 fn stream_rows(c: &Driver, t: &str, n: u64) -> clickhouse_connect::InsertSummary {
     let mut ins = c.open_inserter(t, &[], 65_536, &CallOptions::new()).unwrap();
     for i in 0..n {

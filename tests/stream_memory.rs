@@ -4,15 +4,6 @@
 
 mod common;
 
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM in /proc/self/status")
-}
-
 #[test]
 fn a_5_gb_result_streams_in_bounded_memory() {
     let c = common::modern();
@@ -31,7 +22,7 @@ fn a_5_gb_result_streams_in_bounded_memory() {
     assert_eq!(rows, rows_wanted);
     assert_eq!(sum, (rows_wanted - 1) * rows_wanted / 2);
     assert!(meta.wire_bytes > 5_600_000_000);
-    let peak = peak_rss_kib();
+    let peak = common::peak_rss_kib();
     eprintln!("peak RSS {} MiB for {} MB streamed", peak / 1024, meta.wire_bytes / 1_000_000);
     assert!(peak < 100 * 1024, "peak RSS {peak} KiB");
 }

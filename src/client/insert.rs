@@ -23,10 +23,7 @@ impl Client {
         columns: &[(&str, &dyn ColumnEncoder)],
         opts: &CallOptions,
     ) -> Result<()> {
-        let mut body = Vec::new();
-        write_block(&mut body, columns)?;
-        let names: Vec<String> = columns.iter().map(|(n, _)| quote_identifier(n)).collect();
-        let sql = format!("INSERT INTO {} ({}) FORMAT Native", quote_table(table), names.join(", "));
+        let (sql, body) = block_request(table, columns)?;
         self.post_body(&sql, &body, opts)
     }
 
@@ -45,13 +42,7 @@ impl Client {
         data: &[u8],
         opts: &CallOptions,
     ) -> Result<()> {
-        let cols = if column_names.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", column_names.iter().map(|n| quote_identifier(n)).collect::<Vec<_>>().join(", "))
-        };
-        let sql = format!("INSERT INTO {}{cols} FORMAT {format}", quote_table(table));
-        self.post_body(&sql, data, opts)
+        self.post_body(&raw_insert_sql(table, column_names, format), data, opts)
     }
 }
 
@@ -345,6 +336,24 @@ fn new_builders(columns: &[(String, String)]) -> Result<Vec<Box<dyn ValueBuilder
 }
 
 /// Back-quotes each part of `db.table` when it is a plain name; anything else is used as written.
+/// The SQL and Native body of an insert of one block of built columns.
+pub(crate) fn block_request(table: &str, columns: &[(&str, &dyn ColumnEncoder)]) -> Result<(String, Vec<u8>)> {
+    let mut body = Vec::new();
+    write_block(&mut body, columns)?;
+    let names: Vec<String> = columns.iter().map(|(n, _)| quote_identifier(n)).collect();
+    Ok((format!("INSERT INTO {} ({}) FORMAT Native", quote_table(table), names.join(", ")), body))
+}
+
+/// `INSERT INTO table [(columns)] FORMAT format`, for a body already in that format.
+pub(crate) fn raw_insert_sql(table: &str, column_names: &[&str], format: &str) -> String {
+    let cols = if column_names.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", column_names.iter().map(|n| quote_identifier(n)).collect::<Vec<_>>().join(", "))
+    };
+    format!("INSERT INTO {}{cols} FORMAT {format}", quote_table(table))
+}
+
 pub(crate) fn quote_table(table: &str) -> String {
     if !table.is_empty()
         && table.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))

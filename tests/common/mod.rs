@@ -40,6 +40,16 @@ pub fn legacy() -> Client {
     connect("CH_LEGACY_URL")
 }
 
+/// Peak resident memory of this test process (`VmHWM`), in KiB.
+pub fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status")
+}
+
 /// A table name unique to this test process and call site.
 pub fn table(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -52,10 +52,11 @@ pub(crate) use inserter::InsertJob;
 pub use stream::BlockStream;
 pub(crate) use wait::Latch;
 
+use super::insert::block_request;
 use super::session::SessionTurn;
 use super::{CallOptions, Client, ClientOptions, CommandResult, Fetch, QueryPlan, QueryResult, RowCollector};
 use crate::error::{Error, Result};
-use crate::native::{ColumnEncoder, write_block};
+use crate::native::ColumnEncoder;
 use crate::transport::ResponseMeta;
 use crate::transport::driver::{JobBody, JobSink, OwnedRequest, Resumer, url_of};
 use crate::value::Value;
@@ -284,12 +285,7 @@ impl AsyncClient {
         data: &[u8],
         opts: &CallOptions,
     ) -> Result<()> {
-        let cols = if column_names.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", column_names.iter().map(|n| super::quote_identifier(n)).collect::<Vec<_>>().join(", "))
-        };
-        let sql = format!("INSERT INTO {}{cols} FORMAT {format}", super::insert::quote_table(table));
+        let sql = super::insert::raw_insert_sql(table, column_names, format);
         self.post_body(&sql, data, opts).await.map(|_| ())
     }
 
@@ -399,15 +395,6 @@ impl AsyncClient {
         let meta = result.map_err(|e| e.with_server_version(&c.server_version))?;
         Ok((bytes, meta))
     }
-}
-
-/// The SQL and Native body of an insert of one block.
-fn block_request(table: &str, columns: &[(&str, &dyn ColumnEncoder)]) -> Result<(String, Vec<u8>)> {
-    let mut body = Vec::new();
-    write_block(&mut body, columns)?;
-    let names: Vec<String> = columns.iter().map(|(n, _)| super::quote_identifier(n)).collect();
-    let sql = format!("INSERT INTO {} ({}) FORMAT Native", super::insert::quote_table(table), names.join(", "));
-    Ok((sql, body))
 }
 
 /// Cancels a transfer when the future awaiting it is dropped first, and kills its query on the server.
