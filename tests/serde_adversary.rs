@@ -5,6 +5,11 @@
 //!
 //! Each probe collects what it finds and fails at its end listing every problem, so one run shows them
 //! all. Tables are named `adv18_…` and dropped afterwards.
+//!
+//! Every probe runs on both drivers (the blocking `Client` and the `AsyncClient`) where the async
+//! client has the call; the parts on calls it does not have (`query_as_each`, the row stream
+//! `query_as_stream`, request limits and exactly-once on the typed inserter) run on the blocking one
+//! and say so.
 
 #![cfg(feature = "serde")]
 #![allow(dead_code)]
@@ -427,146 +432,162 @@ fn serde_attributes_on_read() {
 /// struct borrows.
 #[test]
 fn rows_as_borrows_from_composites() {
-    let c = modern();
-    let mut f = Findings::default();
-    macro_rules! borrow_probe {
-        ($name:literal, $ty:ty, $sql:expr, $check:expr) => {{
-            let mut out: Option<String> = None;
-            c.query_blocks_with($sql, &oracle_opts(), |block| {
-                for r in block.rows_as::<$ty>() {
-                    match r {
-                        Ok(v) => {
-                            let check: &dyn Fn(&$ty) -> bool = &$check;
-                            if !check(&v) {
-                                out = Some(format!("{}: read a wrong value", $name));
+    // The blocking client's blocks (`query_blocks`) and the async client's (`BlockStream`), each read
+    // with `Block::rows_as`.
+    for c in Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let mut f = Findings::default();
+        macro_rules! borrow_probe {
+            ($name:literal, $ty:ty, $sql:expr, $check:expr) => {{
+                let mut out: Option<String> = None;
+                c.for_each_block_with($sql, &oracle_opts(), |block| {
+                    for r in block.rows_as::<$ty>() {
+                        match r {
+                            Ok(v) => {
+                                let check: &dyn Fn(&$ty) -> bool = &$check;
+                                if !check(&v) {
+                                    out = Some(format!("{}: read a wrong value", $name));
+                                }
                             }
+                            Err(e) => out = Some(format!("{}: {e}", $name)),
                         }
-                        Err(e) => out = Some(format!("{}: {e}", $name)),
                     }
+                    Ok(())
+                })
+                .unwrap();
+                if let Some(o) = out {
+                    f.note(format!("borrowing ({}): {o}", c.name()));
                 }
-                Ok(())
-            })
-            .unwrap();
-            if let Some(o) = out {
-                f.note(format!("borrowing: {o}"));
-            }
-        }};
-    }
-    borrow_probe!("Nullable(String) as Option<&str>", (Option<&str>,), "SELECT 'x'::Nullable(String)", |v| v.0
-        == Some("x"));
-    borrow_probe!("LowCardinality(String) as &str", (&str,), "SELECT 'x'::LowCardinality(String)", |v| v.0 == "x");
-    borrow_probe!(
-        "LowCardinality(Nullable(String)) as Option<&str>",
-        (Option<&str>,),
-        "SELECT 'x'::LowCardinality(Nullable(String))",
-        |v| v.0 == Some("x")
-    );
-    borrow_probe!("FixedString(1) as &str", (&str,), "SELECT 'x'::FixedString(1)", |v| v.0 == "x");
-    borrow_probe!("Array(String) as Vec<&str>", (Vec<&str>,), "SELECT ['x', 'y']", |v| v.0 == ["x", "y"]);
-    borrow_probe!(
-        "Array(Nullable(String)) as Vec<Option<&str>>",
-        (Vec<Option<&str>>,),
-        "SELECT ['x', NULL]::Array(Nullable(String))",
-        |v| v.0 == [Some("x"), None]
-    );
-    borrow_probe!("Tuple(String, String) as (&str, &str)", ((&str, &str),), "SELECT ('x', 'y')", |v| v.0 == ("x", "y"));
-    borrow_probe!(
-        "Map(String, String) as BTreeMap<&str, &str>",
-        (BTreeMap<&str, &str>,),
-        "SELECT map('k', 'v')",
-        |v| v.0.get("k") == Some(&"v")
-    );
-    borrow_probe!("Variant(String, UInt64) as &str", (&str,), "SELECT 'x'::Variant(String, UInt64)", |v| v.0 == "x");
-    borrow_probe!("Dynamic String as &str", (&str,), "SELECT 'x'::Dynamic", |v| v.0 == "x");
-    borrow_probe!(
-        "Array(LowCardinality(String)) as Vec<&str>",
-        (Vec<&str>,),
-        "SELECT ['x', 'y']::Array(LowCardinality(String))",
-        |v| v.0 == ["x", "y"]
-    );
-    #[derive(Deserialize)]
-    struct B<'a> {
-        #[serde(borrow)]
-        c: Cow<'a, str>,
-    }
-    let mut owned = 0;
-    c.query_blocks("SELECT 'hello' AS c FROM numbers(10)", |block| {
-        for r in block.rows_as::<B>() {
-            if matches!(r.unwrap().c, Cow::Owned(_)) {
-                owned += 1;
-            }
+            }};
         }
-        Ok(())
-    })
-    .unwrap();
-    f.check(owned == 0, || format!("#[serde(borrow)] Cow<str> was owned in {owned} of 10 rows"));
-    f.done();
+        borrow_probe!("Nullable(String) as Option<&str>", (Option<&str>,), "SELECT 'x'::Nullable(String)", |v| v.0
+            == Some("x"));
+        borrow_probe!("LowCardinality(String) as &str", (&str,), "SELECT 'x'::LowCardinality(String)", |v| v.0 == "x");
+        borrow_probe!(
+            "LowCardinality(Nullable(String)) as Option<&str>",
+            (Option<&str>,),
+            "SELECT 'x'::LowCardinality(Nullable(String))",
+            |v| v.0 == Some("x")
+        );
+        borrow_probe!("FixedString(1) as &str", (&str,), "SELECT 'x'::FixedString(1)", |v| v.0 == "x");
+        borrow_probe!("Array(String) as Vec<&str>", (Vec<&str>,), "SELECT ['x', 'y']", |v| v.0 == ["x", "y"]);
+        borrow_probe!(
+            "Array(Nullable(String)) as Vec<Option<&str>>",
+            (Vec<Option<&str>>,),
+            "SELECT ['x', NULL]::Array(Nullable(String))",
+            |v| v.0 == [Some("x"), None]
+        );
+        borrow_probe!("Tuple(String, String) as (&str, &str)", ((&str, &str),), "SELECT ('x', 'y')", |v| v.0
+            == ("x", "y"));
+        borrow_probe!(
+            "Map(String, String) as BTreeMap<&str, &str>",
+            (BTreeMap<&str, &str>,),
+            "SELECT map('k', 'v')",
+            |v| v.0.get("k") == Some(&"v")
+        );
+        borrow_probe!("Variant(String, UInt64) as &str", (&str,), "SELECT 'x'::Variant(String, UInt64)", |v| v.0
+            == "x");
+        borrow_probe!("Dynamic String as &str", (&str,), "SELECT 'x'::Dynamic", |v| v.0 == "x");
+        borrow_probe!(
+            "Array(LowCardinality(String)) as Vec<&str>",
+            (Vec<&str>,),
+            "SELECT ['x', 'y']::Array(LowCardinality(String))",
+            |v| v.0 == ["x", "y"]
+        );
+        #[derive(Deserialize)]
+        struct B<'a> {
+            #[serde(borrow)]
+            c: Cow<'a, str>,
+        }
+        let mut owned = 0;
+        c.for_each_block_with("SELECT 'hello' AS c FROM numbers(10)", &CallOptions::new(), |block| {
+            for r in block.rows_as::<B>() {
+                if matches!(r.unwrap().c, Cow::Owned(_)) {
+                    owned += 1;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+        f.check(owned == 0, || format!("{}: #[serde(borrow)] Cow<str> was owned in {owned} of 10 rows", c.name()));
+        f.done();
+    }
 }
 
 /// Row numbers in errors across blocks, in every reading API.
 #[test]
 fn error_row_numbers_across_blocks_in_each_api() {
-    let c = Arc::new(modern());
-    let mut f = Findings::default();
-    #[derive(Deserialize, Debug)]
-    struct S {
-        n: u8,
-    }
-    let sql = "SELECT if(number = 250, 1000, 1)::UInt64 AS n FROM numbers(1000)";
-    let opts = CallOptions::new().setting("max_block_size", "100");
-    // query_as_each
-    let mut seen = 0;
-    let e = c
-        .query_as_each_with::<S>(sql, &opts, |_| {
-            seen += 1;
+    for c in Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let name = c.name();
+        let mut f = Findings::default();
+        #[derive(Deserialize, Debug)]
+        struct S {
+            n: u8,
+        }
+        let sql = "SELECT if(number = 250, 1000, 1)::UInt64 AS n FROM numbers(1000)";
+        let opts = CallOptions::new().setting("max_block_size", "100");
+        // Blocking-only: the async client has no per-row callback (query_as_each) nor row stream
+        // (query_as_stream); its stream is of blocks, read with rows_as below.
+        if let Driver::Blocking(b) = c {
+            // query_as_each
+            let mut seen = 0;
+            let e = b
+                .query_as_each_with::<S>(sql, &opts, |_| {
+                    seen += 1;
+                    Ok(())
+                })
+                .unwrap_err();
+            let m = mapping(&e);
+            f.check(m.as_ref().map(|m| m.0) == Some(251) && seen == 250, || {
+                format!("query_as_each: {e} (seen {seen})")
+            });
+            // stream
+            let arc = Arc::new(modern());
+            let mut got = 0;
+            let mut err = None;
+            for r in arc.query_as_stream::<S>(sql, &opts).unwrap() {
+                match r {
+                    Ok(_) => got += 1,
+                    Err(e) => {
+                        err = Some(e);
+                        break;
+                    }
+                }
+            }
+            match err {
+                Some(e) => f.check(mapping(&e).map(|m| m.0) == Some(251), || format!("query_as_stream error {e}")),
+                None => f.note(format!("query_as_stream: no error, {got} rows")),
+            }
+            eprintln!("query_as_stream delivered {got} rows before the error (block-granular)");
+        }
+        // rows_as: per block
+        let mut e_row = None;
+        let _ = c.for_each_block_with(sql, &opts, |b| {
+            for r in b.rows_as::<S>() {
+                if let Err(e) = r {
+                    e_row = mapping(&e).map(|m| m.0);
+                }
+            }
             Ok(())
-        })
-        .unwrap_err();
-    let m = mapping(&e);
-    f.check(m.as_ref().map(|m| m.0) == Some(251) && seen == 250, || format!("query_as_each: {e} (seen {seen})"));
-    // stream
-    let mut got = 0;
-    let mut err = None;
-    for r in c.query_as_stream::<S>(sql, &opts).unwrap() {
-        match r {
-            Ok(_) => got += 1,
-            Err(e) => {
-                err = Some(e);
-                break;
-            }
-        }
+        });
+        f.check(e_row == Some(51), || format!("{name}: rows_as error row {e_row:?}, expected 51 of the block"));
+        // An error from the second column in a tuple, row counted in a later block, with LowCardinality.
+        let e = c
+            .query_as_with::<(u64, String)>(
+                "SELECT number, if(number = 777, unhex('ff'), toString(number))::LowCardinality(String) FROM numbers(1000)",
+                &opts,
+            )
+            .unwrap_err();
+        let m = mapping(&e);
+        f.check(
+            m.as_ref().map(|m| (m.0, m.1.clone(), m.2.clone()))
+                == Some((778, Some("if(equals(number, 777), unhex('ff'), toString(number))".into()), None))
+                || m.as_ref().map(|m| m.0) == Some(778),
+            || format!("{name}: LowCardinality non-UTF-8 at 778: {e}"),
+        );
+        f.done();
     }
-    match err {
-        Some(e) => f.check(mapping(&e).map(|m| m.0) == Some(251), || format!("query_as_stream error {e}")),
-        None => f.note(format!("query_as_stream: no error, {got} rows")),
-    }
-    eprintln!("query_as_stream delivered {got} rows before the error (block-granular)");
-    // rows_as: per block
-    let mut e_row = None;
-    let _ = c.query_blocks_with(sql, &opts, |b| {
-        for r in b.rows_as::<S>() {
-            if let Err(e) = r {
-                e_row = mapping(&e).map(|m| m.0);
-            }
-        }
-        Ok(())
-    });
-    f.check(e_row == Some(51), || format!("rows_as error row {e_row:?}, expected 51 of the block"));
-    // An error from the second column in a tuple, row counted in a later block, with LowCardinality.
-    let e = c
-        .query_as_with::<(u64, String)>(
-            "SELECT number, if(number = 777, unhex('ff'), toString(number))::LowCardinality(String) FROM numbers(1000)",
-            &opts,
-        )
-        .unwrap_err();
-    let m = mapping(&e);
-    f.check(
-        m.as_ref().map(|m| (m.0, m.1.clone(), m.2.clone()))
-            == Some((778, Some("if(equals(number, 777), unhex('ff'), toString(number))".into()), None))
-            || m.as_ref().map(|m| m.0) == Some(778),
-        || format!("LowCardinality non-UTF-8 at 778: {e}"),
-    );
-    f.done();
 }
 
 /// A consumer's Deserialize that panics inside query_as_stream's worker: the stream must not look
@@ -597,42 +618,71 @@ fn a_panicking_deserialize_in_a_stream_is_not_a_clean_end() {
         !errs.is_empty() || ok == 10000,
         "the stream ended cleanly after {ok} of 10000 rows with no error (worker panicked): silent truncation"
     );
+    // The row stream above is blocking-only (a worker thread of the blocking client; the async client
+    // streams blocks, whose rows the caller reads itself). On both drivers, `query_as` with the same
+    // Deserialize: the panic reaches the caller (never a clean, short result) and the client goes on.
+    for c in Driver::both("CH_MODERN_URL") {
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            c.query_as_with::<Boom>("SELECT number FROM numbers(10000)", &opts)
+        }));
+        match &r {
+            Ok(Ok(rows)) => panic!("{}: query_as ended cleanly with {} rows after a panic", c.name(), rows.len()),
+            Ok(Err(e)) => eprintln!("{}: query_as after a panicking Deserialize: error {e}", c.name()),
+            Err(_) => eprintln!("{}: query_as after a panicking Deserialize: the panic reached the caller", c.name()),
+        }
+        let one: Vec<(u8,)> = c.query_as("SELECT 1").unwrap_or_else(|e| panic!("{}: after the panic: {e}", c.name()));
+        assert_eq!(one.len(), 1, "{}", c.name());
+    }
 }
 
-/// Dropping a query_as_stream midway while the server is slow to send the next block.
+/// Dropping a query_as_stream midway while the server is slow to send the next block (on the async
+/// client, which has no row stream, its block stream).
 #[test]
 fn dropping_a_stream_while_the_server_is_slow_returns_promptly() {
     // A 20 s stall timeout (default 300 s) keeps this probe short: a drop that waits for the server's
     // next block returns after it.
-    let mut o = options("CH_MODERN_URL");
-    o.send_receive_timeout = Duration::from_secs(20);
-    let c = Arc::new(Client::new(o).unwrap());
-    let qid = format!("adv18_drop_{}", std::process::id());
-    let opts = CallOptions { query_id: Some(qid.clone()), ..CallOptions::new().setting("max_block_size", "1") };
-    // The first row at once, the next after many seconds of scanning.
-    let mut s = c
-        .query_as_stream::<(u64, u8)>(
-            "SELECT number, 0::UInt8 FROM system.numbers WHERE number % 20000000000 = 0 LIMIT 3",
-            &opts,
-        )
-        .unwrap();
-    let t0 = Instant::now();
-    let first = s.next();
-    let first_took = t0.elapsed();
-    eprintln!("first row {first:?} after {first_took:?}");
-    let t1 = Instant::now();
-    drop(s);
-    let took = t1.elapsed();
-    eprintln!("drop took {took:?}");
-    std::thread::sleep(Duration::from_millis(500));
-    let running = text(&c, &format!("SELECT count() FROM system.processes WHERE query_id = '{qid}'"));
-    let _ = c.command(&format!("KILL QUERY WHERE query_id = '{qid}' SYNC"));
-    let mut f = Findings::default();
-    f.check(took < Duration::from_secs(2), || {
-        format!("dropping a query_as_stream blocked for {took:?} (waits for the server's next block)")
-    });
-    f.check(running == "0", || format!("query still running on the server after drop: {running}"));
-    f.done();
+    let stall = Duration::from_secs(20);
+    for c in Driver::both_with("CH_MODERN_URL", |o| o.send_receive_timeout = stall) {
+        let name = c.name();
+        let qid = format!("adv18_drop_{}_{name}", std::process::id());
+        let opts = CallOptions { query_id: Some(qid.clone()), ..CallOptions::new().setting("max_block_size", "1") };
+        // The first row at once, the next after many seconds of scanning.
+        let sql = "SELECT number, 0::UInt8 FROM system.numbers WHERE number % 20000000000 = 0 LIMIT 3";
+        let took = match &c {
+            Driver::Blocking(_) => {
+                // query_as_stream needs an Arc<Client>: a blocking client of the same options.
+                let mut o = options("CH_MODERN_URL");
+                o.send_receive_timeout = stall;
+                let arc = Arc::new(Client::new(o).unwrap());
+                let mut s = arc.query_as_stream::<(u64, u8)>(sql, &opts).unwrap();
+                let t0 = Instant::now();
+                let first = s.next();
+                eprintln!("{name}: first row {first:?} after {:?}", t0.elapsed());
+                let t1 = Instant::now();
+                drop(s);
+                t1.elapsed()
+            }
+            Driver::Async(a, rt) => {
+                let mut s = a.query_blocks_with(sql, &opts);
+                let t0 = Instant::now();
+                let first = rt.block_on(s.next_block()).map(|b| b.map(|b| b.rows()));
+                eprintln!("{name}: first block {first:?} (rows) after {:?}", t0.elapsed());
+                let t1 = Instant::now();
+                drop(s);
+                t1.elapsed()
+            }
+        };
+        eprintln!("{name}: drop took {took:?}");
+        std::thread::sleep(Duration::from_millis(500));
+        let running = text(c.blocking(), &format!("SELECT count() FROM system.processes WHERE query_id = '{qid}'"));
+        let _ = c.blocking().command(&format!("KILL QUERY WHERE query_id = '{qid}' SYNC"));
+        let mut f = Findings::default();
+        f.check(took < Duration::from_secs(2), || {
+            format!("{name}: dropping the stream blocked for {took:?} (waits for the server's next block)")
+        });
+        f.check(running == "0", || format!("{name}: query still running on the server after drop: {running}"));
+        f.done();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1932,126 +1982,164 @@ fn a_panic_mid_row_caught_by_the_caller_leaves_no_ragged_block() {
 
 #[test]
 fn readonly_user_other_database_and_sessions() {
-    let c = modern();
-    let mut f = Findings::default();
-    // readonly user: inserts refused by the server, cleanly
-    let mut o = options("CH_MODERN_URL");
-    o.username = env("CH_READONLY_USER");
-    let ro = Arc::new(Client::new(o).unwrap());
-    let t = mk(&c, "ro", "id UInt64");
-    #[derive(Serialize, Deserialize)]
-    struct R {
-        id: u64,
-    }
-    let r = ro.insert_as(&t.name, &[R { id: 1 }]);
-    eprintln!("readonly insert_as: {r:?}");
-    f.check(matches!(r, Err(Error::Server { .. }) | Err(Error::Insert { .. })), || {
-        format!("readonly insert_as: {r:?}")
-    });
-    match ro.inserter_as::<R>(&t.name, 10) {
-        Ok(mut ins) => {
-            let w = ins.write(&R { id: 1 });
-            let e = ins.end();
-            eprintln!("readonly inserter_as: write {w:?}, end {e:?}");
-            f.check(w.is_err() || e.is_err(), || "readonly inserter_as succeeded".into());
+    let readonly = Driver::both_with("CH_MODERN_URL", |o| o.username = env("CH_READONLY_USER"));
+    for (c, ro) in Driver::both("CH_MODERN_URL").into_iter().zip(readonly) {
+        let (c, ro) = (&c, &ro);
+        let name = c.name();
+        let mut f = Findings::default();
+        // readonly user: inserts refused by the server, cleanly
+        let t = mk(c.blocking(), "ro", "id UInt64");
+        #[derive(Serialize, Deserialize)]
+        struct R {
+            id: u64,
         }
-        Err(e) => eprintln!("readonly inserter_as refused at start: {e}"),
-    }
-    let n: Vec<R> = ro
-        .query_as_stream::<R>("SELECT number AS id FROM numbers(100000)", &CallOptions::new())
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap_or_else(|e| panic!("readonly stream: {e}"));
-    f.check(n.len() == 100000, || "readonly stream".into());
-    // another database
-    let db = format!("adv18_db_{}", std::process::id());
-    c.command(&format!("CREATE DATABASE IF NOT EXISTS {db}")).unwrap();
-    let qt = format!("{db}.t");
-    c.command(&format!("CREATE TABLE {qt} (id UInt64, s String DEFAULT 'd') ENGINE = Memory")).unwrap();
-    #[derive(Serialize, Deserialize, Debug, PartialEq)]
-    struct S {
-        id: u64,
-    }
-    match c.insert_as(&qt, &[S { id: 1 }, S { id: 2 }]) {
-        Ok(_) => {}
-        Err(e) => f.note(format!("insert_as into {qt}: {e}")),
-    }
-    match c.inserter_as::<S>(&qt, 1) {
-        Ok(mut ins) => {
-            ins.write(&S { id: 3 }).unwrap();
-            if let Err(e) = ins.end() {
-                f.note(format!("inserter_as into {qt}: end {e}"));
+        let r = ro.insert_as(&t.name, &[R { id: 1 }]);
+        eprintln!("{name}: readonly insert_as: {r:?}");
+        f.check(matches!(r, Err(Error::Server { .. }) | Err(Error::Insert { .. })), || {
+            format!("{name}: readonly insert_as: {r:?}")
+        });
+        match ro.inserter_as::<R>(&t.name, 10) {
+            Ok(mut ins) => {
+                let w = ins.write(&R { id: 1 });
+                let e = ins.end();
+                eprintln!("{name}: readonly inserter_as: write {w:?}, end {e:?}");
+                f.check(w.is_err() || e.is_err(), || format!("{name}: readonly inserter_as succeeded"));
+            }
+            Err(e) => eprintln!("{name}: readonly inserter_as refused at start: {e}"),
+        }
+        // A readonly user's streaming read: blocks, read with rows_as, on both drivers.
+        let stream_sql = "SELECT number AS id FROM numbers(100000)";
+        let mut n = 0;
+        ro.for_each_block_with(stream_sql, &CallOptions::new(), |b| {
+            for r in b.rows_as::<R>() {
+                r?;
+                n += 1;
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{name}: readonly block stream: {e}"));
+        f.check(n == 100000, || format!("{name}: readonly block stream: {n} rows"));
+        // Blocking-only: the row stream (query_as_stream, an Arc<Client>'s); the async client has none.
+        if let Driver::Blocking(_) = ro {
+            let mut o = options("CH_MODERN_URL");
+            o.username = env("CH_READONLY_USER");
+            let arc = Arc::new(Client::new(o).unwrap());
+            let n: Vec<R> = arc
+                .query_as_stream::<R>(stream_sql, &CallOptions::new())
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap_or_else(|e| panic!("readonly stream: {e}"));
+            f.check(n.len() == 100000, || "readonly stream".into());
+        }
+        // another database
+        let db = format!("adv18_db_{}_{name}", std::process::id());
+        c.command(&format!("CREATE DATABASE IF NOT EXISTS {db}")).unwrap();
+        let qt = format!("{db}.t");
+        c.command(&format!("CREATE TABLE {qt} (id UInt64, s String DEFAULT 'd') ENGINE = Memory")).unwrap();
+        #[derive(Serialize, Deserialize, Debug, PartialEq)]
+        struct S {
+            id: u64,
+        }
+        match c.insert_as(&qt, &[S { id: 1 }, S { id: 2 }]) {
+            Ok(_) => {}
+            Err(e) => f.note(format!("{name}: insert_as into {qt}: {e}")),
+        }
+        match c.inserter_as::<S>(&qt, 1) {
+            Ok(mut ins) => {
+                ins.write(&S { id: 3 }).unwrap();
+                if let Err(e) = ins.end() {
+                    f.note(format!("{name}: inserter_as into {qt}: end {e}"));
+                }
+            }
+            Err(e) => f.note(format!("{name}: inserter_as into {qt}: {e}")),
+        }
+        let back: Vec<(u64, String)> = c.query_as(&format!("SELECT id, s FROM {qt} ORDER BY id")).unwrap();
+        f.check(back == vec![(1, "d".into()), (2, "d".into()), (3, "d".into())], || format!("{name}: {qt}: {back:?}"));
+        // CallOptions.database
+        let mut opts = CallOptions::new();
+        opts.database = Some(db.clone());
+        match c.insert_as_with("t", &[S { id: 4 }], &opts) {
+            Ok(_) => {}
+            Err(e) => f.note(format!("{name}: insert_as_with database={db} into t: {e}")),
+        }
+        let n = text(c.blocking(), &format!("SELECT count() FROM {qt}"));
+        f.check(n == "4", || format!("{name}: after insert_as_with database: {n} rows"));
+        // A table name that needs quoting
+        c.command(&format!("CREATE TABLE {db}.`we ird-t` (id UInt64) ENGINE = Memory")).unwrap();
+        match c.insert_as(&format!("{db}.`we ird-t`"), &[S { id: 1 }]) {
+            Ok(_) => {}
+            Err(e) => eprintln!("{name}: insert_as into a backquoted name: {e}"),
+        }
+        c.command(&format!("DROP DATABASE {db}")).unwrap();
+        // sessions: a temporary table
+        let sid = format!("adv18_sess_{}_{name}", std::process::id());
+        let so = CallOptions::new().session(sid.clone());
+        c.command_with("CREATE TEMPORARY TABLE adv18_tmp (id UInt64, s String)", &so).unwrap();
+        match c.insert_as_with("adv18_tmp", &[S { id: 5 }], &so) {
+            Ok(_) => {}
+            Err(e) => f.note(format!("{name}: insert_as_with session into a temporary table: {e}")),
+        }
+        match c.inserter_as_with::<S>("adv18_tmp", 10, &so) {
+            Ok(mut ins) => {
+                ins.write(&S { id: 6 }).unwrap();
+                if let Err(e) = ins.end() {
+                    f.note(format!("{name}: inserter_as_with session: {e}"));
+                }
+            }
+            Err(e) => f.note(format!("{name}: inserter_as_with session: {e}")),
+        }
+        match c.query_as_with::<(u64, String)>("SELECT id, s FROM adv18_tmp ORDER BY id", &so) {
+            Ok(r) => {
+                f.check(r == vec![(5, String::new()), (6, String::new())], || format!("{name}: session read {r:?}"))
+            }
+            Err(e) => f.note(format!("{name}: query_as_with session: {e}")),
+        }
+        // A block stream in the session, on both drivers.
+        let mut n = 0;
+        match c.for_each_block_with("SELECT id FROM adv18_tmp", &so, |b| {
+            for r in b.rows_as::<(u64,)>() {
+                r?;
+                n += 1;
+            }
+            Ok(())
+        }) {
+            Ok(()) => f.check(n == 2, || format!("{name}: block stream in session: {n} rows")),
+            Err(e) => f.note(format!("{name}: block stream in session: {e}")),
+        }
+        // Blocking-only: the row stream (query_as_stream) of another client in the same session.
+        if let Driver::Blocking(_) = c {
+            let arc = Arc::new(modern());
+            match arc.query_as_stream::<(u64,)>("SELECT id FROM adv18_tmp", &so) {
+                Ok(s) => {
+                    let r: Result<Vec<_>, _> = s.collect();
+                    f.check(matches!(&r, Ok(v) if v.len() == 2), || format!("stream in session: {r:?}"));
+                }
+                Err(e) => f.note(format!("query_as_stream session: {e}")),
             }
         }
-        Err(e) => f.note(format!("inserter_as into {qt}: {e}")),
+        f.done();
     }
-    let back: Vec<(u64, String)> = c.query_as(&format!("SELECT id, s FROM {qt} ORDER BY id")).unwrap();
-    f.check(back == vec![(1, "d".into()), (2, "d".into()), (3, "d".into())], || format!("{qt}: {back:?}"));
-    // CallOptions.database
-    let mut opts = CallOptions::new();
-    opts.database = Some(db.clone());
-    match c.insert_as_with("t", &[S { id: 4 }], &opts) {
-        Ok(_) => {}
-        Err(e) => f.note(format!("insert_as_with database={db} into t: {e}")),
-    }
-    let n = text(&c, &format!("SELECT count() FROM {qt}"));
-    f.check(n == "4", || format!("after insert_as_with database: {n} rows"));
-    // A table name that needs quoting
-    c.command(&format!("CREATE TABLE {db}.`we ird-t` (id UInt64) ENGINE = Memory")).unwrap();
-    match c.insert_as(&format!("{db}.`we ird-t`"), &[S { id: 1 }]) {
-        Ok(_) => {}
-        Err(e) => eprintln!("insert_as into a backquoted name: {e}"),
-    }
-    c.command(&format!("DROP DATABASE {db}")).unwrap();
-    // sessions: a temporary table
-    let sid = format!("adv18_sess_{}", std::process::id());
-    let so = CallOptions::new().session(sid.clone());
-    c.command_with("CREATE TEMPORARY TABLE adv18_tmp (id UInt64, s String)", &so).unwrap();
-    match c.insert_as_with("adv18_tmp", &[S { id: 5 }], &so) {
-        Ok(_) => {}
-        Err(e) => f.note(format!("insert_as_with session into a temporary table: {e}")),
-    }
-    match c.inserter_as_with::<S>("adv18_tmp", 10, &so) {
-        Ok(mut ins) => {
-            ins.write(&S { id: 6 }).unwrap();
-            if let Err(e) = ins.end() {
-                f.note(format!("inserter_as_with session: {e}"));
-            }
-        }
-        Err(e) => f.note(format!("inserter_as_with session: {e}")),
-    }
-    match c.query_as_with::<(u64, String)>("SELECT id, s FROM adv18_tmp ORDER BY id", &so) {
-        Ok(r) => f.check(r == vec![(5, String::new()), (6, String::new())], || format!("session read {r:?}")),
-        Err(e) => f.note(format!("query_as_with session: {e}")),
-    }
-    let arc = Arc::new(modern());
-    match arc.query_as_stream::<(u64,)>("SELECT id FROM adv18_tmp", &so) {
-        Ok(s) => {
-            let r: Result<Vec<_>, _> = s.collect();
-            f.check(matches!(&r, Ok(v) if v.len() == 2), || format!("stream in session: {r:?}"));
-        }
-        Err(e) => f.note(format!("query_as_stream session: {e}")),
-    }
-    f.done();
 }
 
 #[test]
 fn the_legacy_server_with_more_types_and_errors() {
-    let c = legacy();
-    let mut f = Findings::default();
-    let cols = "id UInt64, lc LowCardinality(String), nd Nullable(Decimal(18, 4)), an Array(Nullable(String)), \
+    for c in Driver::both("CH_LEGACY_URL") {
+        let c = &c;
+        let name = c.name();
+        let mut f = Findings::default();
+        let cols = "id UInt64, lc LowCardinality(String), nd Nullable(Decimal(18, 4)), an Array(Nullable(String)), \
                 fs FixedString(3), e16 Enum16('x' = -1000, 'y' = 1000), dtz DateTime('Asia/Kolkata'), \
                 nest Nested(a UInt8, b String), i8 Int8, f32 Float32, t Tuple(String, Nullable(UInt8))";
-    let src = Tbl { c: &c, name: table("adv18_legacy_src") };
-    let dst = Tbl { c: &c, name: table("adv18_legacy_dst") };
-    for t in [&src, &dst] {
-        c.command_with(
-            &format!("CREATE TABLE {} ({cols}) ENGINE = Memory", t.name),
-            &CallOptions::new().setting("allow_experimental_low_cardinality_type", 1),
-        )
-        .unwrap();
-    }
-    c.command(&format!(
+        let src = Tbl { c: c.blocking(), name: table("adv18_legacy_src") };
+        let dst = Tbl { c: c.blocking(), name: table("adv18_legacy_dst") };
+        for t in [&src, &dst] {
+            c.command_with(
+                &format!("CREATE TABLE {} ({cols}) ENGINE = Memory", t.name),
+                &CallOptions::new().setting("allow_experimental_low_cardinality_type", 1),
+            )
+            .unwrap();
+        }
+        c.command(&format!(
         "INSERT INTO {} SELECT number, toString(number % 7), if(number % 3 = 0, NULL, toDecimal64(number / 7, 4)), \
          [toString(number), NULL], toFixedString(toString(number % 1000), 3), if(number % 2 = 0, 'x', 'y'), \
          toDateTime(number * 100000, 'Asia/Kolkata'), range(number % 3), arrayMap(x -> toString(x), range(number % 3)), \
@@ -2059,81 +2147,94 @@ fn the_legacy_server_with_more_types_and_errors() {
         src.name
     ))
     .unwrap();
-    #[derive(Serialize, Deserialize, Debug)]
-    struct R {
-        id: u64,
-        lc: String,
-        nd: Option<String>,
-        an: Vec<Option<String>>,
-        #[serde(with = "serde_bytes")]
-        fs: Vec<u8>,
-        e16: String,
-        dtz: jiff::ZonedDateTime,
-        #[serde(rename = "nest.a")]
-        nest_a: Vec<u8>,
-        #[serde(rename = "nest.b")]
-        nest_b: Vec<String>,
-        i8: i8,
-        f32: f32,
-        t: (String, Option<u8>),
-    }
-    match c.query_as::<R>(&format!("SELECT * FROM {} ORDER BY id", src.name)) {
-        Ok(rows) => {
-            f.check(rows.len() == 3000, || "rows".into());
-            match c.insert_as(&dst.name, &rows) {
-                Ok(_) => {
-                    let q = |t: &str| tsv(&c, &format!("SELECT * FROM {t} ORDER BY id"));
-                    let (a, b) = (q(&src.name), q(&dst.name));
-                    if a != b {
-                        let d: Vec<_> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).take(3).collect();
-                        f.note(format!("legacy round trip differs: {d:?}"));
-                    }
-                }
-                Err(e) => f.note(format!("legacy insert_as: {e}")),
-            }
+        #[derive(Serialize, Deserialize, Debug)]
+        struct R {
+            id: u64,
+            lc: String,
+            nd: Option<String>,
+            an: Vec<Option<String>>,
+            #[serde(with = "serde_bytes")]
+            fs: Vec<u8>,
+            e16: String,
+            dtz: jiff::ZonedDateTime,
+            #[serde(rename = "nest.a")]
+            nest_a: Vec<u8>,
+            #[serde(rename = "nest.b")]
+            nest_b: Vec<String>,
+            i8: i8,
+            f32: f32,
+            t: (String, Option<u8>),
         }
-        Err(e) => f.note(format!("legacy query_as: {e}")),
+        match c.query_as::<R>(&format!("SELECT * FROM {} ORDER BY id", src.name)) {
+            Ok(rows) => {
+                f.check(rows.len() == 3000, || "rows".into());
+                match c.insert_as(&dst.name, &rows) {
+                    Ok(_) => {
+                        let q = |t: &str| tsv(c.blocking(), &format!("SELECT * FROM {t} ORDER BY id"));
+                        let (a, b) = (q(&src.name), q(&dst.name));
+                        if a != b {
+                            let d: Vec<_> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).take(3).collect();
+                            f.note(format!("{name}: legacy round trip differs: {d:?}"));
+                        }
+                    }
+                    Err(e) => f.note(format!("{name}: legacy insert_as: {e}")),
+                }
+            }
+            Err(e) => f.note(format!("{name}: legacy query_as: {e}")),
+        }
+        // Errors on 18.16: row numbers across blocks
+        #[derive(Deserialize, Debug)]
+        struct Small {
+            n: u8,
+        }
+        let e = c
+            .query_as_with::<Small>(
+                "SELECT if(number = 250, 1000, 1) AS n FROM numbers(1000)",
+                &CallOptions::new().setting("max_block_size", "100"),
+            )
+            .unwrap_err();
+        f.check(mapping(&e).map(|m| m.0) == Some(251), || format!("{name}: legacy error row: {e}"));
+        // TypedInserter bad row on 18.16
+        #[derive(Serialize)]
+        struct W {
+            id: u64,
+            i8: i16,
+        }
+        let t = Tbl { c: c.blocking(), name: table("adv18_legacy_w") };
+        c.command(&format!("CREATE TABLE {} (id UInt64, i8 Int8, d Date DEFAULT today()) ENGINE = Memory", t.name))
+            .unwrap();
+        let mut ins = c.inserter_as::<W>(&t.name, 3).unwrap();
+        for i in 0..10 {
+            let r = ins.write(&W { id: i, i8: if i == 5 { 200 } else { 1 } });
+            f.check(r.is_ok() == (i != 5), || format!("{name}: legacy write {i}: {r:?}"));
+        }
+        match ins.end() {
+            Ok(s) => f.check(s.rows == 9, || format!("{name}: legacy rows {}", s.rows)),
+            Err(e) => f.note(format!("{name}: legacy inserter end: {e}")),
+        }
+        let n = text(c.blocking(), &format!("SELECT count(), countIf(d = today()) FROM {}", t.name));
+        f.check(n == "9\t9", || format!("{name}: legacy stored {n}"));
+        // Streams on legacy: blocks read with rows_as on both drivers; the row stream (query_as_stream)
+        // is blocking-only.
+        let stream_sql = "SELECT number, toString(number) FROM numbers(100000)";
+        let mut rows = Vec::new();
+        let got = c.for_each_block_with(stream_sql, &CallOptions::new(), |b| {
+            for r in b.rows_as::<(u64, String)>() {
+                rows.push(r?);
+            }
+            Ok(())
+        });
+        f.check(got.is_ok() && rows.len() == 100000, || {
+            format!("{name}: legacy block stream {:?}, {} rows", got.err(), rows.len())
+        });
+        if let Driver::Blocking(_) = c {
+            let arc = Arc::new(legacy());
+            let got: Result<Vec<(u64, String)>, _> =
+                arc.query_as_stream(stream_sql, &CallOptions::new()).unwrap().collect();
+            f.check(matches!(&got, Ok(v) if v.len() == 100000), || format!("legacy stream {:?}", got.err()));
+        }
+        f.done();
     }
-    // Errors on 18.16: row numbers across blocks
-    #[derive(Deserialize, Debug)]
-    struct Small {
-        n: u8,
-    }
-    let e = c
-        .query_as_with::<Small>(
-            "SELECT if(number = 250, 1000, 1) AS n FROM numbers(1000)",
-            &CallOptions::new().setting("max_block_size", "100"),
-        )
-        .unwrap_err();
-    f.check(mapping(&e).map(|m| m.0) == Some(251), || format!("legacy error row: {e}"));
-    // TypedInserter bad row on 18.16
-    #[derive(Serialize)]
-    struct W {
-        id: u64,
-        i8: i16,
-    }
-    let t = Tbl { c: &c, name: table("adv18_legacy_w") };
-    c.command(&format!("CREATE TABLE {} (id UInt64, i8 Int8, d Date DEFAULT today()) ENGINE = Memory", t.name))
-        .unwrap();
-    let mut ins = c.inserter_as::<W>(&t.name, 3).unwrap();
-    for i in 0..10 {
-        let r = ins.write(&W { id: i, i8: if i == 5 { 200 } else { 1 } });
-        f.check(r.is_ok() == (i != 5), || format!("legacy write {i}: {r:?}"));
-    }
-    match ins.end() {
-        Ok(s) => f.check(s.rows == 9, || format!("legacy rows {}", s.rows)),
-        Err(e) => f.note(format!("legacy inserter end: {e}")),
-    }
-    let n = text(&c, &format!("SELECT count(), countIf(d = today()) FROM {}", t.name));
-    f.check(n == "9\t9", || format!("legacy stored {n}"));
-    // Stream on legacy
-    let arc = Arc::new(legacy());
-    let got: Result<Vec<(u64, String)>, _> = arc
-        .query_as_stream("SELECT number, toString(number) FROM numbers(100000)", &CallOptions::new())
-        .unwrap()
-        .collect();
-    f.check(matches!(&got, Ok(v) if v.len() == 100000), || format!("legacy stream {:?}", got.err()));
-    f.done();
 }
 
 #[test]
@@ -2323,102 +2424,119 @@ fn decimals_and_wide_ints_into_rust_integers() {
 
 #[test]
 fn utf8_split_across_rows_and_non_utf8_everywhere() {
-    let c = modern();
-    let mut f = Findings::default();
-    // Two rows whose bytes are not UTF-8 each, but are together.
-    let r = c.query_as::<(String,)>("SELECT arrayJoin([unhex('C3'), unhex('A9')])");
-    f.check(r.is_err(), || format!("rows C3 and A9 read as text: {r:?}"));
-    let mut errs = 0;
-    c.query_blocks("SELECT arrayJoin([unhex('C3'), unhex('A9')]) AS s", |b| {
-        for r in b.rows_as::<(&str,)>() {
-            if r.is_err() {
-                errs += 1;
+    for c in Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let name = c.name();
+        let mut f = Findings::default();
+        // Two rows whose bytes are not UTF-8 each, but are together.
+        let r = c.query_as::<(String,)>("SELECT arrayJoin([unhex('C3'), unhex('A9')])");
+        f.check(r.is_err(), || format!("{name}: rows C3 and A9 read as text: {r:?}"));
+        let mut errs = 0;
+        c.for_each_block_with("SELECT arrayJoin([unhex('C3'), unhex('A9')]) AS s", &CallOptions::new(), |b| {
+            for r in b.rows_as::<(&str,)>() {
+                if r.is_err() {
+                    errs += 1;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+        f.check(errs == 2, || format!("{name}: rows_as &str of split UTF-8: {errs} errors of 2"));
+        // non-UTF-8 in Map keys, Tuple, Enum-less LowCardinality, JSON? (JSON is UTF-8 by the server)
+        for (e, what) in [
+            ("map(unhex('ff'), 1)", "Map key"),
+            ("tuple(unhex('ff'))", "Tuple element"),
+            ("[unhex('ff')]", "Array element"),
+            ("unhex('ff')::LowCardinality(String)", "LowCardinality"),
+            ("toFixedString(unhex('ff'), 1)", "FixedString"),
+            ("unhex('ff')::Nullable(String)", "Nullable"),
+        ] {
+            let r = c.query_as::<(serde_json::Value,)>(&format!("SELECT {e}"));
+            match r {
+                Ok(v) => f.note(format!(
+                    "{name}: {what} with byte ff read into serde_json::Value as {:?} (not an error)",
+                    v[0].0
+                )),
+                Err(e) => {
+                    let m = mapping(&e);
+                    f.check(m.as_ref().is_some_and(|m| m.1.is_some() && m.3.contains("UTF-8")), || {
+                        format!("{name}: {what}: {e}")
+                    });
+                }
             }
         }
-        Ok(())
-    })
-    .unwrap();
-    f.check(errs == 2, || format!("rows_as &str of split UTF-8: {errs} errors of 2"));
-    // non-UTF-8 in Map keys, Tuple, Enum-less LowCardinality, JSON? (JSON is UTF-8 by the server)
-    for (e, what) in [
-        ("map(unhex('ff'), 1)", "Map key"),
-        ("tuple(unhex('ff'))", "Tuple element"),
-        ("[unhex('ff')]", "Array element"),
-        ("unhex('ff')::LowCardinality(String)", "LowCardinality"),
-        ("toFixedString(unhex('ff'), 1)", "FixedString"),
-        ("unhex('ff')::Nullable(String)", "Nullable"),
-    ] {
-        let r = c.query_as::<(serde_json::Value,)>(&format!("SELECT {e}"));
-        match r {
-            Ok(v) => f.note(format!("{what} with byte ff read into serde_json::Value as {:?} (not an error)", v[0].0)),
-            Err(e) => {
-                let m = mapping(&e);
-                f.check(m.as_ref().is_some_and(|m| m.1.is_some() && m.3.contains("UTF-8")), || format!("{what}: {e}"));
-            }
-        }
+        f.done();
     }
-    f.done();
 }
 
 #[test]
 fn typed_inserter_row_numbers_with_request_limits_and_exactly_once() {
-    let c = modern();
-    let mut f = Findings::default();
-    let t = mk_engine(&c, "limits", "id UInt64, v UInt8", "MergeTree ORDER BY id");
     #[derive(Serialize)]
     struct R {
         id: u64,
         v: u16,
     }
-    let limits = clickhouse_connect::RequestLimits { max_rows: Some(10), ..Default::default() };
-    let mut ins = c.inserter_as::<R>(&t.name, 5).unwrap().with_request_limits(limits);
-    let mut good = 0u64;
-    for i in 0..40u64 {
-        let bad = i % 13 == 12;
-        match ins.write(&R { id: i, v: if bad { 300 } else { 1 } }) {
-            Ok(()) => good += 1,
-            Err(e) => {
-                f.check(mapping(&e).map(|m| m.0) == Some(good + 1), || {
-                    format!("row {i} with request limits: {e} (expected row {})", good + 1)
-                });
-            }
-        }
-    }
-    let s = ins.end().unwrap();
-    f.check(s.rows == good, || format!("summary {} vs {good}", s.rows));
-    let n = text(&c, &format!("SELECT count() FROM {}", t.name));
-    f.check(n == good.to_string(), || format!("stored {n}, written {good}"));
-    // exactly_once
-    let t2 = mk_engine(&c, "eo", "id UInt64, v UInt8", "MergeTree ORDER BY id");
-    match c.inserter_as::<R>(&t2.name, 4).and_then(|i| i.exactly_once(format!("adv18-{}", std::process::id()), 3)) {
-        Ok(mut ins) => {
-            let mut good = 0;
-            for i in 0..20u64 {
-                if ins.write(&R { id: i, v: if i == 9 { 999 } else { 2 } }).is_ok() {
-                    good += 1;
+    // Blocking-only: request limits and exactly-once mode, which the async inserter does not offer.
+    {
+        let c = modern();
+        let mut f = Findings::default();
+        let t = mk_engine(&c, "limits", "id UInt64, v UInt8", "MergeTree ORDER BY id");
+        let limits = clickhouse_connect::RequestLimits { max_rows: Some(10), ..Default::default() };
+        let mut ins = c.inserter_as::<R>(&t.name, 5).unwrap().with_request_limits(limits);
+        let mut good = 0u64;
+        for i in 0..40u64 {
+            let bad = i % 13 == 12;
+            match ins.write(&R { id: i, v: if bad { 300 } else { 1 } }) {
+                Ok(()) => good += 1,
+                Err(e) => {
+                    f.check(mapping(&e).map(|m| m.0) == Some(good + 1), || {
+                        format!("row {i} with request limits: {e} (expected row {})", good + 1)
+                    });
                 }
             }
-            match ins.end() {
-                Ok(s) => f.check(s.rows == good, || format!("exactly_once summary {} vs {good}", s.rows)),
-                Err(e) => f.note(format!("exactly_once end: {e}")),
-            }
-            let n = text(&c, &format!("SELECT count() FROM {}", t2.name));
-            f.check(n == good.to_string(), || format!("exactly_once stored {n}, written {good}"));
         }
-        Err(e) => eprintln!("exactly_once unavailable: {e}"),
+        let s = ins.end().unwrap();
+        f.check(s.rows == good, || format!("summary {} vs {good}", s.rows));
+        let n = text(&c, &format!("SELECT count() FROM {}", t.name));
+        f.check(n == good.to_string(), || format!("stored {n}, written {good}"));
+        // exactly_once
+        let t2 = mk_engine(&c, "eo", "id UInt64, v UInt8", "MergeTree ORDER BY id");
+        match c.inserter_as::<R>(&t2.name, 4).and_then(|i| i.exactly_once(format!("adv18-{}", std::process::id()), 3)) {
+            Ok(mut ins) => {
+                let mut good = 0;
+                for i in 0..20u64 {
+                    if ins.write(&R { id: i, v: if i == 9 { 999 } else { 2 } }).is_ok() {
+                        good += 1;
+                    }
+                }
+                match ins.end() {
+                    Ok(s) => f.check(s.rows == good, || format!("exactly_once summary {} vs {good}", s.rows)),
+                    Err(e) => f.note(format!("exactly_once end: {e}")),
+                }
+                let n = text(&c, &format!("SELECT count() FROM {}", t2.name));
+                f.check(n == good.to_string(), || format!("exactly_once stored {n}, written {good}"));
+            }
+            Err(e) => eprintln!("exactly_once unavailable: {e}"),
+        }
+        f.done();
     }
-    // First row bad: the columns are chosen, the row is taken back, the next rows go in.
-    let t3 = mk(&c, "firstbad", "id UInt64, v UInt8, w String DEFAULT 'w'");
-    let mut ins = c.inserter_as::<R>(&t3.name, 100).unwrap();
-    let e = ins.write(&R { id: 0, v: 1000 }).unwrap_err();
-    f.check(mapping(&e).map(|m| m.0) == Some(1), || format!("first row bad: {e}"));
-    ins.write(&R { id: 1, v: 1 }).unwrap();
-    let s = ins.end().unwrap();
-    let stored = tsv(&c, &format!("SELECT * FROM {}", t3.name));
-    f.check(s.rows == 1 && stored == "1\t1\tw\n", || {
-        format!("after a bad first row: {} rows, stored {stored:?}", s.rows)
-    });
-    f.done();
+    for c in Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let name = c.name();
+        let mut f = Findings::default();
+        // First row bad: the columns are chosen, the row is taken back, the next rows go in.
+        let t3 = mk(c.blocking(), "firstbad", "id UInt64, v UInt8, w String DEFAULT 'w'");
+        let mut ins = c.inserter_as::<R>(&t3.name, 100).unwrap();
+        let e = ins.write(&R { id: 0, v: 1000 }).unwrap_err();
+        f.check(mapping(&e).map(|m| m.0) == Some(1), || format!("{name}: first row bad: {e}"));
+        ins.write(&R { id: 1, v: 1 }).unwrap();
+        let s = ins.end().unwrap();
+        let stored = tsv(c.blocking(), &format!("SELECT * FROM {}", t3.name));
+        f.check(s.rows == 1 && stored == "1\t1\tw\n", || {
+            format!("{name}: after a bad first row: {} rows, stored {stored:?}", s.rows)
+        });
+        f.done();
+    }
 }
 
 #[test]
@@ -2644,31 +2762,85 @@ fn enum_unit_variants_and_variant_names_on_write() {
 
 #[test]
 fn a_stream_of_borrowing_and_owned_rows_counts_every_row() {
-    // query_as_each and query_as_stream deliver every row of a result of many blocks, in order.
-    let c = Arc::new(modern());
     let opts = CallOptions::new().setting("max_block_size", "777");
-    let mut n = 0u64;
-    c.query_as_each_with("SELECT number, toString(number) FROM numbers(100000)", &opts, |(a, b): (u64, String)| {
-        assert_eq!(a, n);
-        assert_eq!(b, n.to_string());
-        n += 1;
-        Ok(())
-    })
-    .unwrap();
-    assert_eq!(n, 100000);
-    // Stop early from the callback with an error: the call returns that error.
-    let e = c
-        .query_as_each_with("SELECT number FROM numbers(100000000)", &opts, |x: u64| {
-            if x == 1000 { Err(Error::Usage("stop".into())) } else { Ok(()) }
+    // Blocking-only: query_as_each (a per-row callback) and query_as_stream (a row iterator), which the
+    // async client does not have; its counterparts, blocks read with rows_as, run on both drivers below.
+    {
+        // query_as_each and query_as_stream deliver every row of a result of many blocks, in order.
+        let c = Arc::new(modern());
+        let mut n = 0u64;
+        c.query_as_each_with("SELECT number, toString(number) FROM numbers(100000)", &opts, |(a, b): (u64, String)| {
+            assert_eq!(a, n);
+            assert_eq!(b, n.to_string());
+            n += 1;
+            Ok(())
         })
-        .unwrap_err();
-    assert!(matches!(e, Error::Usage(ref m) if m == "stop"), "{e:?}");
-    // Several streams at once, one dropped.
-    let s1 = c.query_as_stream::<u64>("SELECT number FROM numbers(200000)", &opts).unwrap();
-    let mut s2 = c.query_as_stream::<u64>("SELECT number FROM numbers(200000)", &opts).unwrap();
-    let _ = s2.next();
-    drop(s2);
-    assert_eq!(s1.map(|r| r.unwrap()).sum::<u64>(), (0..200000u64).sum::<u64>());
+        .unwrap();
+        assert_eq!(n, 100000);
+        // Stop early from the callback with an error: the call returns that error.
+        let e = c
+            .query_as_each_with("SELECT number FROM numbers(100000000)", &opts, |x: u64| {
+                if x == 1000 { Err(Error::Usage("stop".into())) } else { Ok(()) }
+            })
+            .unwrap_err();
+        assert!(matches!(e, Error::Usage(ref m) if m == "stop"), "{e:?}");
+        // Several streams at once, one dropped.
+        let s1 = c.query_as_stream::<u64>("SELECT number FROM numbers(200000)", &opts).unwrap();
+        let mut s2 = c.query_as_stream::<u64>("SELECT number FROM numbers(200000)", &opts).unwrap();
+        let _ = s2.next();
+        drop(s2);
+        assert_eq!(s1.map(|r| r.unwrap()).sum::<u64>(), (0..200000u64).sum::<u64>());
+    }
+    for c in Driver::both("CH_MODERN_URL") {
+        let name = c.name();
+        // Every row of a result of many blocks, in order, read from the blocks borrowing.
+        let mut n = 0u64;
+        c.for_each_block_with("SELECT number, toString(number) FROM numbers(100000)", &opts, |b| {
+            for r in b.rows_as::<(u64, &str)>() {
+                let (a, s) = r?;
+                assert_eq!(a, n, "{name}");
+                assert_eq!(s, n.to_string(), "{name}");
+                n += 1;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(n, 100000, "{name}");
+        // Stop early from the consumer with an error: the call returns that error.
+        let e = c
+            .for_each_block_with("SELECT number FROM numbers(100000000)", &opts, |b| {
+                for x in b.rows_as::<u64>() {
+                    if x? == 1000 {
+                        return Err(Error::Usage("stop".into()));
+                    }
+                }
+                Ok(())
+            })
+            .unwrap_err();
+        assert!(matches!(e, Error::Usage(ref m) if m == "stop"), "{name}: {e:?}");
+        // Several streams at once on one client, one dropped (the async client's block streams; the
+        // blocking client's are the row streams above).
+        if let Driver::Async(a, rt) = &c {
+            let sum = rt.block_on(async {
+                let mut s1 = a.query_blocks_with("SELECT number FROM numbers(200000)", &opts);
+                let mut s2 = a.query_blocks_with("SELECT number FROM numbers(200000)", &opts);
+                let mut sum = 0u64;
+                let first = s1.next_block().await.unwrap().unwrap();
+                for x in first.block().rows_as::<u64>() {
+                    sum += x.unwrap();
+                }
+                let _ = s2.next_block().await;
+                drop(s2);
+                while let Some(b) = s1.next_block().await {
+                    for x in b.unwrap().block().rows_as::<u64>() {
+                        sum += x.unwrap();
+                    }
+                }
+                sum
+            });
+            assert_eq!(sum, (0..200000u64).sum::<u64>(), "{name}");
+        }
+    }
 }
 
 /// Zones whose offset then had seconds (LMT and the like): Africa/Monrovia was -00:44:30 until 1972,

@@ -163,6 +163,26 @@ impl Driver {
         }
     }
 
+    /// Each block of a query through the streaming path, handed to `f` as it arrives (rows may be read
+    /// from it borrowing, `Block::rows_as`); an error from `f` ends the query and is returned.
+    pub fn for_each_block_with(
+        &self,
+        sql: &str,
+        opts: &CallOptions,
+        mut f: impl FnMut(&clickhouse_connect::native::Block<'_>) -> Result<()>,
+    ) -> Result<()> {
+        match self {
+            Driver::Blocking(c) => c.query_blocks_with(sql, opts, f).map(|_| ()),
+            Driver::Async(c, rt) => rt.block_on(async {
+                let mut s = c.query_blocks_with(sql, opts);
+                while let Some(b) = s.next().await {
+                    f(&b?.block())?;
+                }
+                Ok(())
+            }),
+        }
+    }
+
     /// Rows of a query through the streaming path, counted and dropped block by block.
     pub fn count_blocks_with(&self, sql: &str, opts: &CallOptions) -> Result<usize> {
         match self {
@@ -366,6 +386,21 @@ impl Driver {
         match self {
             Driver::Blocking(c) => Ok(TypedIns::Blocking(c.inserter_as::<T>(table, block_rows)?)),
             Driver::Async(c, rt) => Ok(TypedIns::Async(rt.block_on(c.inserter_as::<T>(table, block_rows))?, rt)),
+        }
+    }
+
+    /// [`Driver::inserter_as`] with per-call options.
+    pub fn inserter_as_with<T: serde::Serialize>(
+        &self,
+        table: &str,
+        block_rows: usize,
+        opts: &CallOptions,
+    ) -> Result<TypedIns<'_, T>> {
+        match self {
+            Driver::Blocking(c) => Ok(TypedIns::Blocking(c.inserter_as_with::<T>(table, block_rows, opts)?)),
+            Driver::Async(c, rt) => {
+                Ok(TypedIns::Async(rt.block_on(c.inserter_as_with::<T>(table, block_rows, opts))?, rt))
+            }
         }
     }
 
