@@ -97,6 +97,15 @@ pub enum Error {
         /// What failed.
         cause: Box<Error>,
     },
+    /// A call of a client over several endpoints failed: `cause` is the last attempt's failure,
+    /// `tried` the endpoints (base URLs) its attempts went to, in order. A single-endpoint client
+    /// reports the cause alone.
+    Endpoints {
+        /// The endpoints tried, in order (one may appear twice when every endpoint was tried).
+        tried: Vec<String>,
+        /// What failed last.
+        cause: Box<Error>,
+    },
     /// Input data (TSV, CSV, JSONEachRow, Native read for an insert) that cannot become the table's
     /// values.
     Input {
@@ -148,8 +157,17 @@ impl Error {
     pub fn server_code(&self) -> Option<i32> {
         match self {
             Error::Server { code, .. } => Some(*code),
-            Error::Insert { cause, .. } => cause.server_code(),
+            Error::Insert { cause, .. } | Error::Endpoints { cause, .. } => cause.server_code(),
             _ => None,
+        }
+    }
+
+    /// The error itself, or the cause that a client over several endpoints wrapped with the endpoints
+    /// it tried ([`Error::Endpoints`]): for matching on what went wrong.
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::Endpoints { cause, .. } => cause.root(),
+            e => e,
         }
     }
 
@@ -238,6 +256,7 @@ impl fmt::Display for Error {
                 write!(f, "row {row}, column `{}`{t}: {}", cap(c), cap(message))
             }
             Error::Mapping { row, column: None, message, .. } => write!(f, "row {row}: {}", cap(message)),
+            Error::Endpoints { tried, cause } => write!(f, "{cause} (endpoints tried: {})", tried.join(", ")),
             Error::Insert {
                 acknowledged_rows,
                 acknowledged_requests,
@@ -261,7 +280,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Insert { cause, .. } => Some(cause.as_ref()),
+            Error::Insert { cause, .. } | Error::Endpoints { cause, .. } => Some(cause.as_ref()),
             Error::Compression { source: Some(e), .. } | Error::Transport { source: Some(e), .. } => {
                 Some(e.as_ref() as &(dyn std::error::Error + 'static))
             }

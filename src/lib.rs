@@ -50,8 +50,8 @@ mod value;
 pub use client::{AsyncClient, AsyncInserter, BlockStream};
 pub use client::{
     BlockBuilder, CallOptions, Client, ClientOptions, ColumnElement, CommandResult, Compression, ContentEncoding,
-    EncodedBlock, InsertSummary, Inserter, ProgressCallback, QueryContext, QueryResult, RequestLimits, Row, RowStream,
-    quote_identifier,
+    EncodedBlock, InsertSummary, Inserter, LoadBalancing, ProgressCallback, QueryContext, QueryResult, RequestLimits,
+    Row, RowStream, quote_identifier,
 };
 pub use error::{Error, Result};
 #[cfg(all(feature = "async", feature = "serde"))]

@@ -56,6 +56,11 @@ pub struct CallOptions {
     /// the call fails with a transport error that says so. What the server does with a query whose
     /// connection went away is the server's (a read-only query ends when it next writes).
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Sends the call to the client's endpoint number `i` (0: `host`/`port`, then
+    /// [`crate::ClientOptions::endpoints`] in order), with no failover: e.g. to ask one node of a
+    /// cluster about itself. `None` (the default): chosen by the load balancing (a session's calls go
+    /// where its first call went).
+    pub endpoint: Option<usize>,
 }
 
 impl Default for CallOptions {
@@ -73,6 +78,7 @@ impl Default for CallOptions {
             encoding: None,
             timeout: None,
             nulls_as_defaults: false,
+            endpoint: None,
             cancel: None,
         }
     }
@@ -106,6 +112,11 @@ impl CallOptions {
     /// Sets the query id.
     pub fn query_id(mut self, id: impl Into<String>) -> Self {
         self.query_id = Some(id.into());
+        self
+    }
+    /// Sends the call to the client's endpoint number `i`, with no failover.
+    pub fn on_endpoint(mut self, i: usize) -> Self {
+        self.endpoint = Some(i);
         self
     }
     /// Runs in this session.

@@ -33,6 +33,8 @@ pub struct CommandResult {
     pub summary: Option<Summary>,
     /// The query id the statement ran under.
     pub query_id: Option<String>,
+    /// The endpoint (base URL) that answered.
+    pub endpoint: Option<String>,
 }
 
 impl CommandResult {
@@ -150,6 +152,7 @@ impl Client {
         let mut r = CommandResult {
             summary: meta.summary.as_deref().and_then(Summary::parse),
             query_id: meta.query_id,
+            endpoint: meta.endpoint,
             ..Default::default()
         };
         // Two header lines (names, types), then one line per row, each ending with '\n' (a row of one

@@ -75,6 +75,7 @@ impl Client {
         where_.database = opts.database.clone();
         where_.use_database = opts.use_database;
         where_.session_id = opts.session_id.clone();
+        where_.endpoint = opts.endpoint;
         where_.settings = opts.settings.iter().filter(|(k, _)| k == "session_id").cloned().collect();
         (format!("DESCRIBE TABLE {}", quote_table(table)), where_)
     }

@@ -73,6 +73,8 @@ pub struct InsertSummary {
     pub query_id: Option<String>,
     /// Requests sent again after a failure (exactly-once inserts only).
     pub retried_requests: u64,
+    /// The endpoint (base URL) that acknowledged the last request.
+    pub endpoint: Option<String>,
 }
 
 /// When a streaming insert ends its current request and starts the next one (each request is one
@@ -249,6 +251,8 @@ pub struct Inserter {
     timeout: Option<std::time::Duration>,
     /// The session the requests run in (each takes its turn, as every call does), by id.
     session: Option<(String, Arc<super::session::SessionLock>)>,
+    /// Where the request in flight goes (a resend of an exactly-once insert may go elsewhere).
+    route: super::Route,
     /// The call's progress callback, called from the request's thread.
     progress: Option<super::ProgressCallback>,
     /// For server errors whose text does not carry the version.
@@ -327,10 +331,13 @@ struct ChannelReader {
     back: SyncSender<Vec<u8>>,
     current: Vec<u8>,
     pos: usize,
+    /// libcurl has asked for body bytes (so the request cannot simply go elsewhere).
+    asked: bool,
 }
 
 impl std::io::Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.asked = true;
         while self.pos == self.current.len() {
             match self.rx.recv() {
                 Ok(next) => {
@@ -409,6 +416,7 @@ impl Client {
             request_query_id: None,
             timeout: opts.timeout.or(self.options.timeout),
             session: self.session_lock(opts),
+            route: self.route(opts)?,
             progress: opts.on_progress.clone(),
             server_version: self.server_version.clone(),
             coercion: super::coerce::Coercion::new(&self.session_timezone(opts)),
@@ -554,10 +562,16 @@ impl Inserter {
             None => None,
         };
         self.transport
-            .post(&Request::new(&params, sql.as_bytes()), &mut |c| {
-                out.extend_from_slice(c);
-                Ok(())
-            })
+            .post(
+                &Request {
+                    endpoint: self.route.pinned.then_some(self.route.endpoint),
+                    ..Request::new(&params, sql.as_bytes())
+                },
+                &mut |c| {
+                    out.extend_from_slice(c);
+                    Ok(())
+                },
+            )
             .map_err(|e| e.with_server_version(&self.server_version))?;
         let text = String::from_utf8_lossy(&out);
         let fields: Vec<&str> = text.trim_end_matches('\n').split('\t').collect();
@@ -619,6 +633,13 @@ impl Inserter {
         };
         let (tx, rx) = sync_channel::<Vec<u8>>(2);
         let transport = self.transport.clone();
+        if self.attempt == 0 {
+            self.route.restart(transport.endpoints());
+        } else {
+            self.route.fail_over(transport.endpoints());
+        }
+        let endpoint = Some(self.route.endpoint);
+        let fail_over = !self.route.pinned;
         let mut p = (*self.params).clone();
         if let Some(x) = &self.exactly_once {
             p.push(("insert_deduplication_token".into(), format!("{}-{}", x.stream_id, self.sequence)));
@@ -661,6 +682,8 @@ impl Inserter {
                     decoding: crate::transport::BodyDecoding::Plain,
                     deadline,
                     cancel: None,
+                    endpoint,
+                    fail_over: !self.route.pinned,
                 },
                 turn,
             )?;
@@ -674,10 +697,33 @@ impl Inserter {
             .name("clickhouse-inserter".into())
             .spawn(move || {
                 let _turn = turn;
-                let mut body = ChannelReader { rx, back, current: Vec::new(), pos: 0 };
+                let mut body = ChannelReader { rx, back, current: Vec::new(), pos: 0, asked: false };
                 let progress = progress.as_deref().map(|f| f as &dyn Fn(&crate::transport::Progress));
-                let req = Request { headers: &headers, deadline, progress, ..Request::new(&params, &[]) };
-                transport.post_streaming(&req, &mut body, &mut |_| Ok(()))
+                let endpoints = transport.endpoints();
+                let mut tried: Vec<usize> = endpoint.into_iter().collect();
+                loop {
+                    let endpoint = tried.last().copied();
+                    let req = Request { headers: &headers, deadline, progress, endpoint, ..Request::new(&params, &[]) };
+                    let outcome = transport.post_streaming(&req, &mut body, &mut |_| Ok(()));
+                    // Refused before any byte was asked for: another endpoint may take it.
+                    if let Err(Error::Transport { connect: true, .. }) = &outcome {
+                        let next = endpoints.pick(&tried);
+                        if fail_over && !body.asked && !tried.contains(&next) {
+                            log::warn!("insert refused; sending it to {}", endpoints.url(next));
+                            tried.push(next);
+                            continue;
+                        }
+                    }
+                    match outcome {
+                        Err(e) if tried.len() > 1 => {
+                            break Err(Error::Endpoints {
+                                tried: tried.iter().map(|&i| endpoints.url(i).to_string()).collect(),
+                                cause: Box::new(e),
+                            });
+                        }
+                        r => break r,
+                    }
+                }
             })
             .map_err(|e| Error::resource(format!("cannot start the insert thread: {e}")))?;
         self.flight = Some(InFlight::Thread { tx: Some(tx), worker });
@@ -763,7 +809,7 @@ impl Inserter {
     fn may_retry(&self, e: &Error, retries: u32) -> bool {
         let Some(x) = &self.exactly_once else { return false };
         retries < x.max_retries
-            && match e {
+            && match e.root() {
                 Error::Transport { tls, .. } => !tls,
                 Error::Http { status, .. } => matches!(status, 502..=504),
                 // NETWORK_ERROR, SOCKET_TIMEOUT, TOO_MANY_SIMULTANEOUS_QUERIES,
@@ -804,6 +850,7 @@ impl Inserter {
             total.written_bytes += s.written_bytes;
         }
         self.summary.query_id = meta.query_id.clone().or_else(|| self.request_query_id.clone());
+        self.summary.endpoint = meta.endpoint;
         Ok(())
     }
 
@@ -820,14 +867,17 @@ impl Inserter {
         }
         let err = match cause {
             e @ Error::Insert { .. } => e,
-            cause => Error::Insert {
-                acknowledged_rows: self.acknowledged.0,
-                acknowledged_requests: self.acknowledged.1,
-                unacknowledged_rows: self.request.0,
-                unsent_rows: self.pending_rows() as u64,
-                query_id: self.request_query_id.clone(),
-                cause: Box::new(cause),
-            },
+            cause => {
+                let cause = self.route.name_in(cause, self.transport.endpoints());
+                Error::Insert {
+                    acknowledged_rows: self.acknowledged.0,
+                    acknowledged_requests: self.acknowledged.1,
+                    unacknowledged_rows: self.request.0,
+                    unsent_rows: self.pending_rows() as u64,
+                    query_id: self.request_query_id.clone(),
+                    cause: Box::new(cause),
+                }
+            }
         };
         self.abort();
         self.failure = Some(err.clone());
@@ -1243,7 +1293,7 @@ mod tests {
         use std::io::Read;
         let (tx, rx) = std::sync::mpsc::sync_channel(2);
         let (back, _returned) = std::sync::mpsc::sync_channel(1);
-        let mut r = super::ChannelReader { rx, back, current: Vec::new(), pos: 0 };
+        let mut r = super::ChannelReader { rx, back, current: Vec::new(), pos: 0, asked: false };
         tx.send(b"abc".to_vec()).unwrap();
         tx.send(b"de".to_vec()).unwrap();
         drop(tx);

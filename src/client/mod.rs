@@ -29,7 +29,7 @@ pub use insert::quote_identifier;
 pub use inserter::{BlockBuilder, EncodedBlock, InsertSummary, Inserter, RequestLimits};
 #[cfg(feature = "async")]
 pub use nonblocking::{AsyncClient, AsyncInserter, BlockStream};
-pub use options::{ClientOptions, Compression, ContentEncoding};
+pub use options::{ClientOptions, Compression, ContentEncoding, LoadBalancing};
 pub use stream::{Row, RowStream};
 
 use crate::error::{Error, Result};
@@ -68,6 +68,8 @@ pub struct QueryResult {
     pub query_id: Option<String>,
     /// The server's `X-ClickHouse-Summary` (26.9; absent on 18.16).
     pub summary: Option<Summary>,
+    /// The endpoint (base URL) that answered: one of the client's (see [`ClientOptions::endpoints`]).
+    pub endpoint: Option<String>,
 }
 
 impl QueryResult {
@@ -87,6 +89,13 @@ impl QueryResult {
 
 /// A ClickHouse client. `Send + Sync`: share it between threads; each request uses its own pooled
 /// libcurl handle.
+///
+/// Over several servers ([`ClientOptions::endpoints`], or `http://h1,h2:8124,h3/db`), each call goes to
+/// the endpoint the load balancing picks ([`LoadBalancing`]) among those not resting after a failure;
+/// a call that is safe to send again (read-only, or refused before anything was sent) fails over to an
+/// endpoint it has not tried; a session stays where its first call went; every result says which
+/// endpoint answered (`endpoint`), every error which were tried ([`Error::Endpoints`]). All endpoints
+/// are taken to run the same server version (the one learned at connect).
 pub struct Client {
     options: ClientOptions,
     transport: Arc<Transport>,
@@ -136,6 +145,66 @@ pub(crate) struct QueryPlan {
     sent_id: Option<String>,
     attempt: u32,
     first_error: Option<Error>,
+    /// Where the attempts go (see [`Route`]).
+    pub(crate) route: Route,
+}
+
+/// Where a call's attempts go among the client's endpoints: the current attempt's endpoint, those
+/// tried so far, and whether the call is pinned to one (a session's, or the caller's choice).
+pub(crate) struct Route {
+    pub(crate) endpoint: usize,
+    pub(crate) tried: Vec<usize>,
+    pub(crate) pinned: bool,
+    /// How many endpoints the client has.
+    count: usize,
+}
+
+impl Route {
+    /// Whether another endpoint may take the next attempt.
+    fn may_fail_over(&self) -> bool {
+        self.count > 1 && !self.pinned
+    }
+
+    /// Starts over for a new request of the same call (a streaming insert's next request): its
+    /// endpoint picked afresh unless pinned.
+    pub(crate) fn restart(&mut self, endpoints: &crate::transport::Endpoints) {
+        if !self.pinned {
+            self.endpoint = endpoints.pick(&[]);
+        }
+        self.tried = vec![self.endpoint];
+    }
+
+    /// Moves the next attempt to another endpoint (when not pinned); true when it is one this call has
+    /// not tried yet.
+    pub(crate) fn fail_over(&mut self, endpoints: &crate::transport::Endpoints) -> bool {
+        if !self.may_fail_over() {
+            return false;
+        }
+        self.endpoint = endpoints.pick(&self.tried);
+        let fresh = !self.tried.contains(&self.endpoint);
+        self.tried.push(self.endpoint);
+        fresh
+    }
+
+    /// The error to report: a client with several endpoints names those tried (the cause of errors
+    /// that are not about the call's transfer is reported as it is).
+    pub(crate) fn name_in(&self, e: Error, endpoints: &crate::transport::Endpoints) -> Error {
+        let about_transfer = matches!(
+            e,
+            Error::Transport { .. }
+                | Error::Http { .. }
+                | Error::Server { .. }
+                | Error::Decode { .. }
+                | Error::Compression { .. }
+        );
+        if self.count <= 1 || !about_transfer {
+            return e;
+        }
+        Error::Endpoints {
+            tried: self.tried.iter().map(|&i| endpoints.url(i).to_string()).collect(),
+            cause: Box::new(e),
+        }
+    }
 }
 
 impl QueryPlan {
@@ -151,6 +220,8 @@ impl QueryPlan {
 
 /// An insert-like request as decided before it is sent (see [`Client::plan_body`]).
 pub(crate) struct BodyPlan<'d> {
+    /// Where it goes: sent elsewhere only when the connection was refused (nothing was sent).
+    pub(crate) route: Route,
     pub(crate) params: UrlParams,
     pub(crate) headers: Vec<(String, String)>,
     /// The body, compressed as configured.
@@ -199,7 +270,8 @@ impl Client {
             None => format!("clickhouse-connect-rs/{}", env!("CARGO_PKG_VERSION")),
         };
         let transport = Arc::new(Transport::new(TransportOptions {
-            base_url: options.base_url(),
+            endpoints: options.endpoint_urls()?,
+            load_balancing: options.load_balancing,
             username: options.username.clone(),
             password: options.password.clone(),
             verify: options.verify,
@@ -463,6 +535,28 @@ impl Client {
         Some((id.to_string(), lock))
     }
 
+    /// The route of a call's first attempt: the endpoint the caller chose (`CallOptions::endpoint`),
+    /// else its session's (chosen by the session's first call), else one picked by the load balancing.
+    pub(crate) fn route(&self, opts: &CallOptions) -> Result<Route> {
+        let endpoints = self.transport.endpoints();
+        let count = endpoints.len();
+        let pin = match opts.endpoint {
+            Some(i) if i >= count => {
+                return Err(Error::usage(format!("endpoint {i} does not exist (the client has {count})")));
+            }
+            Some(i) => Some(i),
+            None => self.session_lock(opts).map(|(_, lock)| *lock.endpoint.get_or_init(|| endpoints.pick(&[]))),
+        };
+        let endpoint = pin.unwrap_or_else(|| endpoints.pick(&[]));
+        Ok(Route { endpoint, tried: vec![endpoint], pinned: pin.is_some(), count })
+    }
+
+    /// The client's endpoints (base URLs), `host`/`port` first.
+    pub fn endpoints(&self) -> Vec<String> {
+        let e = self.transport.endpoints();
+        (0..e.len()).map(|i| e.url(i).to_string()).collect()
+    }
+
     /// The request's turn in its session (if it runs in one), held for the request's duration.
     fn session_turn(&self, opts: &CallOptions) -> Result<Option<session::SessionTurn>> {
         let Some((id, lock)) = self.session_lock(opts) else { return Ok(None) };
@@ -572,6 +666,7 @@ impl Client {
                 decoding: plan.decoding,
                 deadline: plan.deadline,
                 cancel: opts.cancel.as_deref(),
+                endpoint: Some(plan.route.endpoint),
                 ..Request::new(&plan.params, plan.sql.as_bytes())
             };
             let result = self.transport.post(&req, &mut |chunk| {
@@ -611,6 +706,9 @@ impl Client {
             _ => Vec::new(),
         };
         params.extend_from_slice(extra);
+        let route = self.route(opts)?;
+        // With several endpoints, a call that is safe to send again may go to each of them once.
+        let retries = if route.may_fail_over() { retries.max(route.count as u32 - 1) } else { retries };
         // A statement that may be retried gets its query id now, so every attempt carries the same one
         // (the server refuses a second query with the id of one still running).
         let may_retry = retries > 0;
@@ -644,6 +742,7 @@ impl Client {
             sent_id,
             attempt: 0,
             first_error: None,
+            route,
         })
     }
 
@@ -679,11 +778,19 @@ impl Client {
                 && !(plan.attempt == 0 && e.server_code() == Some(216)) =>
             {
                 plan.attempt += 1;
-                let pause = std::time::Duration::from_millis(100 * u64::from(plan.attempt));
+                let endpoints = self.transport.endpoints();
+                // Another endpoint not tried yet is asked at once; the same one again after a pause.
+                let fresh = plan.route.fail_over(endpoints);
+                let pause = std::time::Duration::from_millis(if fresh { 0 } else { 100 * u64::from(plan.attempt) });
                 if plan.deadline.is_some_and(|d| std::time::Instant::now() + pause >= d) {
-                    return Err(plan.first_error.take().unwrap_or(e));
+                    return Err(plan.route.name_in(plan.first_error.take().unwrap_or(e), endpoints));
                 }
-                log::warn!("query failed ({e}); retry {} of {}", plan.attempt, plan.retries);
+                log::warn!(
+                    "query failed ({e}); retry {} of {} at {}",
+                    plan.attempt,
+                    plan.retries,
+                    endpoints.url(plan.route.endpoint)
+                );
                 if plan.read_only && plan.attempt == 1 && self.may_set("replace_running_query").unwrap_or(false) {
                     // The first attempt may still be running on the server under the same query id: the
                     // retry replaces it instead of failing with "already running".
@@ -695,10 +802,25 @@ impl Client {
             // After retries, the failure that started them is the one to report (a retry's "query id
             // already running" says nothing about what went wrong).
             e if e.server_code() == Some(216) && plan.first_error.is_some() => {
-                Err(plan.first_error.take().unwrap_or(e))
+                Err(plan.route.name_in(plan.first_error.take().unwrap_or(e), self.transport.endpoints()))
             }
-            e => Err(e),
+            e => Err(plan.route.name_in(e, self.transport.endpoints())),
         }
+    }
+
+    /// After a failed attempt of a body request: whether to send it again elsewhere (only when the
+    /// connection was refused, so nothing was sent, and another endpoint may take it), else the error.
+    pub(crate) fn after_body_failure(&self, route: &mut Route, e: Error) -> Result<()> {
+        let endpoints = self.transport.endpoints();
+        let e = e.with_server_version(&self.server_version);
+        if matches!(e, Error::Transport { connect: true, .. })
+            && route.tried.len() < route.count
+            && route.fail_over(endpoints)
+        {
+            log::warn!("insert refused ({e}); sending it to {}", endpoints.url(route.endpoint));
+            return Ok(());
+        }
+        Err(route.name_in(e, endpoints))
     }
 
     /// When a call must be over: its own timeout, else the client's (none by default).
@@ -720,16 +842,22 @@ impl Client {
         more: &[(&str, &str)],
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
-        let plan = self.plan_body(sql, data, opts, more)?;
+        let mut plan = self.plan_body(sql, data, opts, more)?;
         let _turn = self.session_turn(opts)?;
         let progress = opts.on_progress.as_deref().map(|f| f as &dyn Fn(&Progress));
-        let req = Request {
-            headers: &plan.headers,
-            progress,
-            deadline: plan.deadline,
-            ..Request::new(&plan.params, &plan.body)
-        };
-        self.transport.post(&req, sink).map_err(|e| e.with_server_version(&self.server_version))
+        loop {
+            let req = Request {
+                headers: &plan.headers,
+                progress,
+                deadline: plan.deadline,
+                endpoint: Some(plan.route.endpoint),
+                ..Request::new(&plan.params, &plan.body)
+            };
+            match self.transport.post(&req, sink) {
+                Ok(meta) => return Ok(meta),
+                Err(e) => self.after_body_failure(&mut plan.route, e)?,
+            }
+        }
     }
 
     /// An insert-like request (SQL in the URL, `data` as the body, compressed as configured), decided
@@ -754,7 +882,7 @@ impl Client {
             .into_iter()
             .collect();
         let params = self.params(opts, &extra)?;
-        Ok(BodyPlan { params, headers, body, deadline: self.deadline(opts) })
+        Ok(BodyPlan { route: self.route(opts)?, params, headers, body, deadline: self.deadline(opts) })
     }
 
     /// Runs any SQL and returns the raw response body (`format` sets `default_format`).
@@ -1011,6 +1139,7 @@ impl RowCollector {
                 rows: Vec::new(),
                 query_id: None,
                 summary: None,
+                endpoint: None,
             },
             nulls_as_defaults: opts.nulls_as_defaults,
             encoding,
@@ -1058,6 +1187,7 @@ impl RowCollector {
         }
         r.summary = meta.summary.as_deref().and_then(Summary::parse);
         r.query_id = meta.query_id;
+        r.endpoint = meta.endpoint;
         r
     }
 }

@@ -2,11 +2,17 @@
 //! from code or from a URL (`http(s)://user:password@host:port/database?name=value&…`, where names that
 //! are client options — `compress`, `query_limit`, `query_retries`, `connect_timeout`,
 //! `send_receive_timeout`, `client_name`, `send_progress`, `verify`, `ca_cert`, `client_cert`,
-//! `client_cert_key`, `session_id` — set those, and everything else is a ClickHouse setting).
+//! `client_cert_key`, `session_id`, `load_balancing_policy` — set those, and everything else is a
+//! ClickHouse setting).
+//!
+//! Several servers: `http://host1:8123,host2:8123,host3/db?load_balancing_policy=round_robin` (each
+//! `host` or `host:port`, the port defaulting as for the first), or [`ClientOptions::endpoints`] in
+//! code. See [`crate::LoadBalancing`] and the client's docs for failover.
 
 use crate::error::{Error, Result};
 use std::time::Duration;
 
+pub use crate::transport::LoadBalancing;
 pub use crate::transport::compression::{Compression, ContentEncoding};
 
 /// Connection parameters, with the Python driver's names and defaults.
@@ -18,6 +24,14 @@ pub struct ClientOptions {
     pub host: String,
     /// Port (default 8123 for http, 8443 for https).
     pub port: Option<u16>,
+    /// More servers besides `host`/`port`, each `host` or `host:port` (`[v6]:port` for IPv6), with the
+    /// same interface, credentials and database. Requests are spread over all of them by
+    /// `load_balancing`; a call that is safe to send again fails over to the next (see
+    /// [`crate::Client`]). Default: none.
+    pub endpoints: Vec<String>,
+    /// How requests are spread over several endpoints (default [`LoadBalancing::InOrder`]: the first
+    /// healthy one).
+    pub load_balancing: LoadBalancing,
     /// User (default `default`).
     pub username: String,
     /// Password (default empty).
@@ -51,7 +65,11 @@ pub struct ClientOptions {
     /// harmless: a refused connection (nothing was sent) is retried for any query; a reset, a close or
     /// an HTTP 502/503/504 only for statements that cannot change anything (`SELECT`, `WITH … SELECT`,
     /// `SHOW`, `DESCRIBE`, `EXISTS`, `EXPLAIN`). Every attempt carries the same query id. `command` and
-    /// inserts are never retried automatically.
+    /// inserts are never retried automatically — except by a client with several [`endpoints`]
+    /// (`ClientOptions::endpoints`), which sends any call the same rule allows (read-only, or nothing
+    /// was sent; an insert only when nothing was sent) to each other endpoint once, whatever this says.
+    ///
+    /// [`endpoints`]: ClientOptions::endpoints
     pub query_retries: u32,
     /// Ask the server for progress headers on every call (`send_progress_in_http_headers=1`). Progress
     /// headers come until the first result bytes; they also keep the stall timer alive, so a long query
@@ -90,6 +108,7 @@ impl std::fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientOptions")
             .field("url", &self.base_url())
+            .field("endpoints", &self.endpoints)
             .field("username", &self.username)
             .field("password", &if self.password.is_empty() { "" } else { "***" })
             .field("database", &self.database)
@@ -115,6 +134,8 @@ impl Default for ClientOptions {
             interface: "http".into(),
             host: "localhost".into(),
             port: None,
+            endpoints: Vec::new(),
+            load_balancing: LoadBalancing::InOrder,
             username: "default".into(),
             password: String::new(),
             database: None,
@@ -168,21 +189,13 @@ impl ClientOptions {
             }
             None => authority,
         };
-        let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
-            let (h, after) = h.split_once(']').ok_or_else(|| Error::usage("unterminated [IPv6] host"))?;
-            (h.to_string(), after.strip_prefix(':'))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (hostport.to_string(), None),
-            }
-        };
-        if host.is_empty() {
-            return Err(Error::usage("the URL has no host"));
-        }
+        let mut hosts = hostport.split(',');
+        let (host, port) = split_host_port(hosts.next().unwrap_or_default())?;
         o.host = host;
-        if let Some(p) = port {
-            o.port = Some(p.parse().map_err(|_| Error::usage("the URL's port is not a number"))?);
+        o.port = port;
+        for more in hosts {
+            split_host_port(more)?;
+            o.endpoints.push(more.to_string());
         }
         if path.contains('@') {
             // `http://user:pa/ss@host`: a password with an unescaped '/' makes the user and part of the
@@ -224,6 +237,11 @@ impl ClientOptions {
                 "client_cert" => o.client_cert = Some(v),
                 "client_cert_key" => o.client_cert_key = Some(v),
                 "session_id" => o.session_id = Some(v),
+                "load_balancing_policy" => {
+                    o.load_balancing = LoadBalancing::parse(&v).ok_or_else(|| {
+                        Error::usage("unknown load_balancing_policy in the URL (in_order, round_robin, random)")
+                    })?
+                }
                 _ => o.settings.push((k, v)),
             }
         }
@@ -235,6 +253,43 @@ impl ClientOptions {
         let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
         format!("{}://{}:{}", self.interface, host, port)
     }
+
+    /// The base URL of every endpoint: `host`/`port` first, then `endpoints`.
+    pub(crate) fn endpoint_urls(&self) -> Result<Vec<String>> {
+        let mut urls = vec![self.base_url()];
+        for e in &self.endpoints {
+            let (host, port) = split_host_port(e)?;
+            let one = ClientOptions {
+                interface: self.interface.clone(),
+                host,
+                port: port.or(self.port),
+                ..ClientOptions::default()
+            };
+            urls.push(one.base_url());
+        }
+        Ok(urls)
+    }
+}
+
+/// `host`, `host:port` or `[v6]:port`.
+fn split_host_port(hostport: &str) -> Result<(String, Option<u16>)> {
+    let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
+        let (h, after) = h.split_once(']').ok_or_else(|| Error::usage("unterminated [IPv6] host"))?;
+        (h.to_string(), after.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (hostport.to_string(), None),
+        }
+    };
+    if host.is_empty() {
+        return Err(Error::usage("the URL has no host (or an empty one in a list of hosts)"));
+    }
+    let port = match port {
+        Some(p) => Some(p.parse().map_err(|_| Error::usage("the URL's port is not a number"))?),
+        None => None,
+    };
+    Ok((host, port))
 }
 
 fn percent_decode(s: &str) -> Result<String> {
@@ -316,5 +371,21 @@ mod tests {
         assert_eq!(o.session_id.as_deref(), Some("s1"));
         assert_eq!(o.settings, vec![("max_threads".into(), "3".into())]);
         assert!(ClientOptions::from_url("http://h/?query_retries=x").is_err());
+    }
+
+    #[test]
+    fn parses_urls_with_several_hosts() {
+        let o = ClientOptions::from_url("http://u:p@a:9000,b,[::1]:9002/db?load_balancing_policy=round_robin").unwrap();
+        assert_eq!((o.host.as_str(), o.port), ("a", Some(9000)));
+        assert_eq!(o.endpoints, ["b", "[::1]:9002"]);
+        assert_eq!(o.load_balancing, LoadBalancing::RoundRobin);
+        assert_eq!(o.database.as_deref(), Some("db"));
+        assert_eq!(o.endpoint_urls().unwrap(), ["http://a:9000", "http://b:9000", "http://[::1]:9002"]);
+        let o = ClientOptions::from_url("https://a,b").unwrap();
+        assert_eq!(o.endpoint_urls().unwrap(), ["https://a:8443", "https://b:8443"]);
+        assert!(ClientOptions::from_url("http://a,,b").is_err());
+        assert!(ClientOptions::from_url("http://a,b:x").is_err());
+        assert!(ClientOptions::from_url("http://a,b/?load_balancing_policy=fastest").is_err());
+        assert!(o.settings.is_empty());
     }
 }

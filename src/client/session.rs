@@ -51,6 +51,9 @@ pub(crate) struct SessionLock {
     /// Async calls waiting for the turn.
     #[cfg(feature = "async")]
     waiting: Mutex<Vec<std::task::Waker>>,
+    /// The endpoint the session lives on (a session's state is on one server): chosen by its first
+    /// call, never changed.
+    pub(crate) endpoint: std::sync::OnceLock<usize>,
 }
 
 impl Default for SessionLock {
@@ -60,6 +63,7 @@ impl Default for SessionLock {
             freed: Condvar::new(),
             #[cfg(feature = "async")]
             waiting: Mutex::new(Vec::new()),
+            endpoint: std::sync::OnceLock::new(),
         }
     }
 }

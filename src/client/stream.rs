@@ -155,13 +155,17 @@ impl<T> Drop for RowStream<T> {
         if early {
             // Best effort, outside any session (the server checks who may kill what).
             let id = self.query_id.replace('\\', "\\\\").replace('\'', "\\'");
-            let opts = CallOptions {
-                // Outside the client's session too: the stream's query may still hold it.
-                session_id: Some(String::new()),
-                timeout: Some(std::time::Duration::from_secs(5)),
-                ..CallOptions::default()
-            };
-            let _ = self.client.command_with(&format!("KILL QUERY WHERE query_id = '{id}' ASYNC"), &opts);
+            // The worker's endpoint is not known here: with several, each is asked (the id is unique).
+            for endpoint in 0..self.client.endpoints().len() {
+                let opts = CallOptions {
+                    // Outside the client's session too: the stream's query may still hold it.
+                    session_id: Some(String::new()),
+                    timeout: Some(std::time::Duration::from_secs(5)),
+                    endpoint: Some(endpoint),
+                    ..CallOptions::default()
+                };
+                let _ = self.client.command_with(&format!("KILL QUERY WHERE query_id = '{id}' ASYNC"), &opts);
+            }
         }
     }
 }

@@ -152,6 +152,11 @@ pub(crate) struct OwnedRequest {
     pub decoding: super::BodyDecoding,
     pub deadline: Option<std::time::Instant>,
     pub cancel: Option<Arc<AtomicBool>>,
+    /// The endpoint to send to; `None`: one picked when it is sent.
+    pub endpoint: Option<usize>,
+    /// Whether a refused connection (nothing was sent) moves the request to another endpoint on the
+    /// I/O thread (a streamed body, which cannot be submitted again: a streaming insert's).
+    pub fail_over: bool,
 }
 
 /// Resumes a paused transfer, or cancels it, from any thread.
@@ -218,6 +223,13 @@ pub(crate) struct Job {
     /// the call fails with this, while the I/O thread and other calls go on.
     panicked: Option<String>,
     url: String,
+    /// The endpoint it went to, and the client's endpoints (told how it ended).
+    endpoint: usize,
+    endpoints: Arc<super::Endpoints>,
+    /// May move to another endpoint when its connection is refused (see [`OwnedRequest::fail_over`]),
+    /// and the endpoints tried so far.
+    fail_over: bool,
+    tried: Vec<usize>,
 }
 
 /// Runs a callback's body, turning a panic into the job's failure instead of letting it reach libcurl
@@ -349,6 +361,42 @@ impl Job {
         Ok(n)
     }
 
+    /// After its transfer ended with `outcome`: the URL at another endpoint to send it to instead, when
+    /// the connection was refused before anything was sent and an endpoint not tried yet is left.
+    fn retarget(&mut self, outcome: &std::result::Result<(), curl::Error>) -> Option<String> {
+        let refused = outcome.as_ref().is_err_and(|e| e.is_couldnt_connect() || e.is_couldnt_resolve_host());
+        let untouched = self.body_at == 0 && self.ex.as_ref().is_some_and(|ex| !ex.sent_any());
+        if !self.fail_over || !refused || !untouched || self.tried.len() >= self.endpoints.len() {
+            return None;
+        }
+        let failed = Error::Transport {
+            context: self.endpoints.url(self.endpoint).to_string(),
+            message: "connection refused".into(),
+            tls: false,
+            timeout: false,
+            connect: true,
+            source: None,
+        };
+        self.endpoints.record(self.endpoint, Err(&failed));
+        let next = self.endpoints.pick(&self.tried);
+        if self.tried.contains(&next) {
+            return None;
+        }
+        let rest = self.url.get(self.endpoints.url(self.endpoint).len()..)?.to_string();
+        log::warn!(
+            "insert refused at {}; sending it to {}",
+            self.endpoints.url(self.endpoint),
+            self.endpoints.url(next)
+        );
+        self.tried.push(next);
+        self.endpoint = next;
+        self.url = format!("{}{rest}", self.endpoints.url(next));
+        if let Some(ex) = self.ex.as_mut() {
+            ex.restart();
+        }
+        Some(self.url.clone())
+    }
+
     /// Ends the job: the sink gets the transfer's result.
     fn finish(&mut self, outcome: std::result::Result<(), curl::Error>, wire_bytes: u64) {
         if let JobBody::Stream(q) = &self.body {
@@ -360,6 +408,19 @@ impl Job {
                 "a callback of this call panicked on the I/O thread ({what}); the call was stopped"
             ))),
             None => ex.finish(outcome, wire_bytes, &self.url),
+        };
+        self.endpoints.record(self.endpoint, result.as_ref().map(|_| ()));
+        let result = match result {
+            Ok(mut meta) => {
+                meta.endpoint = Some(self.endpoints.url(self.endpoint).to_string());
+                Ok(meta)
+            }
+            // Moved between endpoints: the error names them.
+            Err(e) if self.tried.len() > 1 => Err(Error::Endpoints {
+                tried: self.tried.iter().map(|&i| self.endpoints.url(i).to_string()).collect(),
+                cause: Box::new(e),
+            }),
+            Err(e) => Err(e),
         };
         sink.done(result);
     }
@@ -390,13 +451,14 @@ pub(crate) struct Driver {
     link: Arc<Link>,
     next_id: AtomicUsize,
     opts: TransportOptions,
+    endpoints: Arc<super::Endpoints>,
     /// Transfers running now (for tests and `Debug`).
     running: Arc<AtomicUsize>,
 }
 
 impl Driver {
     /// Starts the I/O thread.
-    pub(crate) fn start(opts: TransportOptions) -> Result<Driver> {
+    pub(crate) fn start(opts: TransportOptions, endpoints: Arc<super::Endpoints>) -> Result<Driver> {
         let (tx, rx) = mpsc::channel::<Command>();
         let (waker_tx, waker_rx) = mpsc::channel::<MultiWaker>();
         let running = Arc::new(AtomicUsize::new(0));
@@ -406,7 +468,13 @@ impl Driver {
             .spawn(move || io_thread(rx, waker_tx, count))
             .map_err(|e| Error::usage(format!("cannot start the async I/O thread: {e}")))?;
         let waker = waker_rx.recv().map_err(|_| Error::usage("the async I/O thread did not start"))?;
-        Ok(Driver { link: Arc::new(Link { tx: Mutex::new(tx), waker }), next_id: AtomicUsize::new(1), opts, running })
+        Ok(Driver {
+            link: Arc::new(Link { tx: Mutex::new(tx), waker }),
+            next_id: AtomicUsize::new(1),
+            opts,
+            endpoints,
+            running,
+        })
     }
 
     /// Transfers running now.
@@ -428,7 +496,7 @@ impl Driver {
     pub(crate) fn submit(
         &self,
         resumer: &Resumer,
-        url: String,
+        (endpoint, url): (usize, String),
         req: OwnedRequest,
         body: JobBody,
         sink: Box<dyn JobSink>,
@@ -442,6 +510,7 @@ impl Driver {
             decoding: req.decoding,
             deadline: req.deadline,
             cancel: None,
+            endpoint: Some(endpoint),
         };
         let ex = Exchange::new(&view, self.opts.send_receive_timeout);
         let body_size = match &body {
@@ -460,6 +529,10 @@ impl Driver {
             stash: Vec::new(),
             panicked: None,
             url: url.clone(),
+            endpoint,
+            endpoints: self.endpoints.clone(),
+            fail_over: req.fail_over,
+            tried: vec![endpoint],
         });
         if let Err(e) = configure(&mut easy, &self.opts, &url, &view, body_size) {
             if let JobBody::Stream(q) = &easy.get_ref().body {
@@ -578,6 +651,18 @@ fn io_thread(rx: mpsc::Receiver<Command>, waker_tx: mpsc::Sender<MultiWaker>, ru
             let Some(h) = handles.remove(&id) else { continue };
             match multi.remove2(h) {
                 Ok(mut easy) => {
+                    if let Some(url) = easy.get_mut().retarget(&result) {
+                        if easy.url(&url).is_ok() {
+                            match multi.add2(easy) {
+                                Ok(mut h) => {
+                                    let _ = h.set_token(id);
+                                    handles.insert(id, h);
+                                }
+                                Err(e) => log::error!("cannot restart an async transfer: {e}"),
+                            }
+                            continue;
+                        }
+                    }
                     let wire = easy.download_size().unwrap_or(0.0) as u64;
                     if easy.get_mut().drain() {
                         easy.get_mut().finish(result, wire);
@@ -606,7 +691,7 @@ fn io_thread(rx: mpsc::Receiver<Command>, waker_tx: mpsc::Sender<MultiWaker>, ru
     }
 }
 
-/// The URL of a request, for the driver (the same as the blocking path's).
-pub(crate) fn url_of(t: &super::Transport, params: &[(String, String)]) -> String {
-    t.url(&Request::new(params, &[]))
+/// The endpoint and URL of a request, for the driver (the same as the blocking path's).
+pub(crate) fn url_of(t: &super::Transport, endpoint: Option<usize>, params: &[(String, String)]) -> (usize, String) {
+    t.url(endpoint, params)
 }

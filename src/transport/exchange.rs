@@ -229,6 +229,28 @@ impl Exchange {
         self.sent += n;
     }
 
+    /// Whether any request body byte went to libcurl.
+    #[cfg(feature = "async")]
+    pub(crate) fn sent_any(&self) -> bool {
+        self.sent > 0
+    }
+
+    /// The state of the same request sent again from the start (to another endpoint, after its
+    /// connection was refused): nothing of the failed attempt is kept but its deadline and start.
+    #[cfg(feature = "async")]
+    pub(crate) fn restart(&mut self) {
+        let (stall, deadline, started) = (self.stall, self.deadline, self.started);
+        let libcurl_decodes = self.libcurl_decodes;
+        let req = Request {
+            decoding: self.decoding,
+            accept_encoding: libcurl_decodes.then_some(""),
+            deadline,
+            ..Request::new(&[], &[])
+        };
+        *self = Exchange::new(&req, stall);
+        self.started = started;
+    }
+
     /// libcurl's progress callback: false stops the transfer (cancelled, past the deadline, stalled).
     pub(crate) fn progress(&mut self, dlnow: f64, ulnow: f64, cancelled: bool) -> bool {
         if cancelled {
@@ -458,7 +480,7 @@ impl Exchange {
                 return Err(sink_error);
             }
             let mut err = transport_error(url, &e);
-            if let Error::Transport { message, connect, .. } = &mut err {
+            if let Error::Transport { message, connect, timeout, .. } = &mut err {
                 // Whether the request went out whole: callers decide by it whether a retry is safe.
                 message.push_str(&format!(
                     " ({} request body bytes sent, {} response bytes received)",
@@ -470,6 +492,12 @@ impl Exchange {
                 // was never made.
                 if self.sent > 0 {
                     *connect = false;
+                } else if *timeout && self.meta.status == 0 {
+                    // libcurl's own timeout with no body byte asked for and no answer: the connect
+                    // timed out (a host that drops packets; the call's deadline and stalls are ours,
+                    // above). The statement, or the insert's data, never went out.
+                    *connect = true;
+                    message.push_str(" (the connection was never made)");
                 }
             }
             return Err(err);

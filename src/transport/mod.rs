@@ -21,10 +21,12 @@
 pub mod compression;
 #[cfg(feature = "async")]
 pub(crate) mod driver;
+mod endpoints;
 mod exchange;
 pub mod headers;
 pub mod lz4frame;
 
+pub use endpoints::{Endpoints, LoadBalancing};
 pub use headers::{Progress, Summary};
 
 /// A decoder of a compressed response body: takes bytes in whatever chunks they arrive and hands the
@@ -101,8 +103,10 @@ const RECEIVE_BUFFER: usize = 64 * 1024;
 /// TLS and connection options for the transport. Its `Debug` output never shows the password.
 #[derive(Clone, Default)]
 pub struct TransportOptions {
-    /// Base URL: `http(s)://host:port` (no path).
-    pub base_url: String,
+    /// Base URLs of the endpoints: `http(s)://host:port` (no path); at least one.
+    pub endpoints: Vec<String>,
+    /// How requests are spread over several endpoints.
+    pub load_balancing: LoadBalancing,
     /// User name (sent as `X-ClickHouse-User`).
     pub username: String,
     /// Password (sent as `X-ClickHouse-Key`).
@@ -126,7 +130,7 @@ pub struct TransportOptions {
 impl std::fmt::Debug for TransportOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TransportOptions")
-            .field("base_url", &self.base_url)
+            .field("endpoints", &self.endpoints)
             .field("username", &self.username)
             .field("password", &if self.password.is_empty() { "" } else { "***" })
             .field("verify", &self.verify)
@@ -184,6 +188,8 @@ pub struct ResponseMeta {
     pub format: Option<String>,
     /// Body bytes received on the wire (before any HTTP Content-Encoding was decoded).
     pub wire_bytes: u64,
+    /// The endpoint (base URL) that answered.
+    pub endpoint: Option<String>,
     /// The last few KiB of the body, where servers put exceptions raised after data started.
     pub(crate) tail: Vec<u8>,
 }
@@ -209,6 +215,8 @@ pub struct Request<'a> {
     /// Once set, the transfer is aborted (checked in libcurl's progress callback, about once a second
     /// or more often).
     pub cancel: Option<&'a std::sync::atomic::AtomicBool>,
+    /// The endpoint to send to (an index into the client's); `None`: the transport picks one.
+    pub endpoint: Option<usize>,
 }
 
 impl<'a> Request<'a> {
@@ -223,13 +231,15 @@ impl<'a> Request<'a> {
             decoding: BodyDecoding::Plain,
             deadline: None,
             cancel: None,
+            endpoint: None,
         }
     }
 }
 
-/// A pooled libcurl HTTP client for one ClickHouse endpoint.
+/// A pooled libcurl HTTP client for a client's ClickHouse endpoints.
 pub struct Transport {
     opts: TransportOptions,
+    endpoints: Arc<Endpoints>,
     pool: Mutex<Vec<Easy>>,
     /// The I/O thread of async calls, started by the first.
     #[cfg(feature = "async")]
@@ -239,8 +249,10 @@ pub struct Transport {
 impl Transport {
     /// A transport for the given endpoint.
     pub fn new(opts: TransportOptions) -> Self {
+        let endpoints = Arc::new(Endpoints::new(opts.endpoints.clone(), opts.load_balancing));
         Transport {
             opts,
+            endpoints,
             pool: Mutex::new(Vec::new()),
             #[cfg(feature = "async")]
             driver: std::sync::OnceLock::new(),
@@ -253,7 +265,7 @@ impl Transport {
         if let Some(d) = self.driver.get() {
             return Ok(d);
         }
-        let d = driver::Driver::start(self.opts.clone())?;
+        let d = driver::Driver::start(self.opts.clone(), self.endpoints.clone())?;
         Ok(self.driver.get_or_init(|| d))
     }
     fn handle(&self) -> Easy {
@@ -272,12 +284,26 @@ impl Transport {
     /// POSTs the request's body to `/?params` and streams the response into `sink`. Returns the
     /// response metadata once the server has finished. Errors from `sink` abort the transfer.
     pub fn post(&self, req: &Request<'_>, sink: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<ResponseMeta> {
-        let url = self.url(req);
+        let (endpoint, url) = self.url(req.endpoint, req.params);
         let mut easy = self.handle();
         let mut body = req.body;
         let result = self.perform(&mut easy, &url, req, &mut body, Some(req.body.len() as u64), sink);
         self.give_back(easy);
-        result
+        self.answered_by(endpoint, result)
+    }
+
+    /// The client's endpoints and their health.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// Records the outcome of a request to `endpoint` and names it in the response.
+    pub(crate) fn answered_by(&self, endpoint: usize, result: Result<ResponseMeta>) -> Result<ResponseMeta> {
+        self.endpoints.record(endpoint, result.as_ref().map(|_| ()));
+        result.map(|mut meta| {
+            meta.endpoint = Some(self.endpoints.url(endpoint).to_string());
+            meta
+        })
     }
 
     /// Like [`Transport::post`], but the body is pulled from `body` as libcurl sends it (chunked
@@ -288,27 +314,30 @@ impl Transport {
         body: &mut dyn std::io::Read,
         sink: &mut dyn FnMut(&[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
-        let url = self.url(req);
+        let (endpoint, url) = self.url(req.endpoint, req.params);
         let mut easy = self.handle();
         let result = self.perform(&mut easy, &url, req, body, None, sink);
         self.give_back(easy);
-        result
+        self.answered_by(endpoint, result)
     }
 
-    fn url(&self, req: &Request<'_>) -> String {
-        let mut url = String::with_capacity(self.opts.base_url.len() + 64);
-        url.push_str(self.opts.base_url.trim_end_matches('/'));
+    /// The endpoint a request goes to (`endpoint`, else one picked now) and its URL with `params`.
+    pub(crate) fn url(&self, endpoint: Option<usize>, params: &[(String, String)]) -> (usize, String) {
+        let endpoint = endpoint.filter(|&i| i < self.endpoints.len()).unwrap_or_else(|| self.endpoints.pick(&[]));
+        let base = self.endpoints.url(endpoint);
+        let mut url = String::with_capacity(base.len() + 64);
+        url.push_str(base.trim_end_matches('/'));
         url.push('/');
         // The quota key travels as a header (X-ClickHouse-Quota): as a URL parameter next to the
         // X-ClickHouse-User header, 18.16 refuses every request ("authentication methods
         // simultaneously").
-        for (i, (k, v)) in req.params.iter().filter(|(k, _)| k != "quota_key").enumerate() {
+        for (i, (k, v)) in params.iter().filter(|(k, _)| k != "quota_key").enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(&encode_component(k));
             url.push('=');
             url.push_str(&encode_component(v));
         }
-        url
+        (endpoint, url)
     }
 
     fn perform(

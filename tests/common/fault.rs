@@ -87,6 +87,8 @@ struct Shared {
     stop: AtomicBool,
     /// Not listening: new connections are refused (open ones carry on).
     paused: AtomicBool,
+    /// The port is bound (listening).
+    bound: AtomicBool,
     /// Every connection the proxy made, to close them all when it stops.
     conns: Mutex<Vec<std::sync::Weak<Conn>>>,
 }
@@ -116,6 +118,7 @@ impl FaultProxy {
             connections: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
             paused: AtomicBool::new(false),
+            bound: AtomicBool::new(true),
             conns: Mutex::new(Vec::new()),
         });
         let sh = shared.clone();
@@ -128,13 +131,17 @@ impl FaultProxy {
                 if sh.paused.load(Ordering::SeqCst) {
                     // Not listening: connections are refused until resumed.
                     listener = None;
+                    sh.bound.store(false, Ordering::SeqCst);
                     std::thread::sleep(Duration::from_millis(5));
                     continue;
                 }
                 let l = match &listener {
                     Some(l) => l,
                     None => match TcpListener::bind(("127.0.0.1", port)) {
-                        Ok(l) => listener.insert(l),
+                        Ok(l) => {
+                            sh.bound.store(true, Ordering::SeqCst);
+                            listener.insert(l)
+                        }
                         Err(_) => {
                             std::thread::sleep(Duration::from_millis(5));
                             continue;
@@ -220,9 +227,16 @@ impl FaultProxy {
         panic!("the proxy's port did not close");
     }
 
-    /// Listens again on the same port.
+    /// Listens again on the same port; returns once it does.
     pub fn resume_listening(&self) {
         self.shared.paused.store(false, Ordering::SeqCst);
+        for _ in 0..400 {
+            if self.shared.bound.load(Ordering::SeqCst) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("the proxy's port did not open again");
     }
 
     /// Removes a fault that has not fired.

@@ -65,7 +65,7 @@ impl InsertJob {
         let queue = Arc::new(BodyQueue::default());
         let outcome = Arc::new(Outcome { value: Mutex::new((None, None)), set: Condvar::new() });
         let resumer = driver.resumer();
-        let url = url_of(transport, &req.params);
+        let url = url_of(transport, req.endpoint, &req.params);
         let sink = InsertSink { outcome: outcome.clone(), _turn: turn };
         driver.submit(&resumer, url, req, JobBody::Stream(queue.clone()), Box::new(sink));
         Ok(InsertJob { queue, resumer, outcome })

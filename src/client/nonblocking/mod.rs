@@ -346,7 +346,12 @@ impl AsyncClient {
             let sink = BytesSink { bytes: Vec::new(), slot: slot.clone() };
             let body = JobBody::Whole(plan.sql.clone().into_bytes());
             let resumer = submit(c, &plan, opts, body, Box::new(sink))?;
-            let guard = CancelOnDrop { running: Some(resumer), client: c, query_id: Some(&query_id) };
+            let guard = CancelOnDrop {
+                running: Some(resumer),
+                client: c,
+                query_id: Some(&query_id),
+                endpoint: plan.route.endpoint,
+            };
             let (bytes, result) = slot.await;
             guard.disarm();
             match result {
@@ -374,26 +379,34 @@ impl AsyncClient {
     ) -> Result<(Vec<u8>, ResponseMeta)> {
         let c = &self.client;
         kill_done(c, c.given_query_id(opts).as_deref()).await;
-        let plan = c.plan_body(sql, data, opts, more)?;
+        let mut plan = c.plan_body(sql, data, opts, more)?;
         let _turn = session_turn(c, opts, false).await?;
-        let slot = Slot::new();
-        let sink = BytesSink { bytes: Vec::new(), slot: slot.clone() };
-        let req = OwnedRequest {
-            params: plan.params,
-            headers: plan.headers,
-            accept_encoding: None,
-            progress: opts.on_progress.clone(),
-            decoding: crate::transport::BodyDecoding::Plain,
-            deadline: plan.deadline,
-            cancel: opts.cancel.clone(),
-        };
-        let resumer = submit_request(c, req, JobBody::Whole(plan.body.into_owned()), Box::new(sink))?;
-        // An insert dropped early is cut off (its body is whole, so the server may have it all).
-        let guard = CancelOnDrop { running: Some(resumer), client: c, query_id: None };
-        let (bytes, result) = slot.await;
-        guard.disarm();
-        let meta = result.map_err(|e| e.with_server_version(&c.server_version))?;
-        Ok((bytes, meta))
+        let body = plan.body.into_owned();
+        loop {
+            let slot = Slot::new();
+            let sink = BytesSink { bytes: Vec::new(), slot: slot.clone() };
+            let req = OwnedRequest {
+                params: plan.params.clone(),
+                headers: plan.headers.clone(),
+                accept_encoding: None,
+                progress: opts.on_progress.clone(),
+                decoding: crate::transport::BodyDecoding::Plain,
+                deadline: plan.deadline,
+                cancel: opts.cancel.clone(),
+                endpoint: Some(plan.route.endpoint),
+                fail_over: false,
+            };
+            let resumer = submit_request(c, req, JobBody::Whole(body.clone()), Box::new(sink))?;
+            // An insert dropped early is cut off (its body is whole, so the server may have it all).
+            let guard =
+                CancelOnDrop { running: Some(resumer), client: c, query_id: None, endpoint: plan.route.endpoint };
+            let (bytes, result) = slot.await;
+            guard.disarm();
+            match result {
+                Ok(meta) => return Ok((bytes, meta)),
+                Err(e) => c.after_body_failure(&mut plan.route, e)?,
+            }
+        }
     }
 }
 
@@ -402,6 +415,8 @@ struct CancelOnDrop<'a> {
     running: Option<Resumer>,
     client: &'a Client,
     query_id: Option<&'a str>,
+    /// Where the call went (the kill goes there too).
+    endpoint: usize,
 }
 
 impl CancelOnDrop<'_> {
@@ -415,7 +430,7 @@ impl Drop for CancelOnDrop<'_> {
         if let Some(r) = self.running.take() {
             r.cancel();
             if let Some(id) = self.query_id {
-                kill_query(self.client, id);
+                kill_query(self.client, id, Some(self.endpoint));
             }
         }
     }
@@ -431,6 +446,8 @@ fn submit(c: &Client, plan: &QueryPlan, opts: &CallOptions, body: JobBody, sink:
         decoding: plan.decoding,
         deadline: plan.deadline,
         cancel: opts.cancel.clone(),
+        endpoint: Some(plan.route.endpoint),
+        fail_over: false,
     };
     submit_request(c, req, body, sink)
 }
@@ -438,7 +455,7 @@ fn submit(c: &Client, plan: &QueryPlan, opts: &CallOptions, body: JobBody, sink:
 fn submit_request(c: &Client, req: OwnedRequest, body: JobBody, sink: Box<dyn JobSink>) -> Result<Resumer> {
     let driver = c.transport.driver()?;
     let resumer = driver.resumer();
-    let url = url_of(&c.transport, &req.params);
+    let url = url_of(&c.transport, req.endpoint, &req.params);
     driver.submit(&resumer, url, req, body, sink);
     Ok(resumer)
 }
@@ -452,12 +469,14 @@ async fn session_turn(c: &Client, opts: &CallOptions, stream: bool) -> Result<Op
 /// Best effort: `KILL QUERY … ASYNC` for a stream or call dropped early, outside any session; nobody
 /// waits for it but a later call under the same query id (see [`kill_done`]), which it could otherwise
 /// stop.
-fn kill_query(c: &Client, query_id: &str) {
+fn kill_query(c: &Client, query_id: &str, endpoint: Option<usize>) {
     let id = query_id.replace('\\', "\\\\").replace('\'', "\\'");
     // Outside any session, the client's included (the query being killed may still hold it).
     let opts = CallOptions {
         session_id: Some(String::new()),
         timeout: Some(std::time::Duration::from_secs(5)),
+        // Where the query runs.
+        endpoint,
         ..CallOptions::default()
     };
     let Ok(plan) = c.plan_query(&format!("KILL QUERY WHERE query_id = '{id}' ASYNC"), &opts, &[], 0) else { return };

@@ -112,7 +112,8 @@ impl JobSink for BlockSink {
 }
 
 /// The running attempt of a stream, reachable from its `Drop` to cancel it.
-type Running = Arc<Mutex<Option<Resumer>>>;
+/// With the endpoint it went to (where a kill must go).
+type Running = Arc<Mutex<Option<(Resumer, usize)>>>;
 
 /// What the opening phase hands to the stream: the attempt that delivered, and the session's turn.
 struct Opened {
@@ -220,7 +221,7 @@ async fn run(
             shared: shared.clone(),
         };
         let resumer = submit(&client, &plan, &opts, JobBody::Whole(plan.sql.clone().into_bytes()), Box::new(sink))?;
-        *running.lock().unwrap_or_else(|e| e.into_inner()) = Some(resumer);
+        *running.lock().unwrap_or_else(|e| e.into_inner()) = Some((resumer, plan.route.endpoint));
         // Until the attempt delivers a byte or ends.
         let failed = std::future::poll_fn(|cx| {
             let mut st = lock(&shared);
@@ -277,7 +278,7 @@ impl Stream for BlockStream {
             let resume = std::mem::take(&mut st.paused);
             drop(st);
             if resume {
-                if let Some(r) = this.running.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                if let Some((r, _)) = this.running.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
                     r.resume_receiving();
                 }
             }
@@ -309,12 +310,13 @@ impl Drop for BlockStream {
             return;
         }
         let running = self.running.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(r) = running {
+        let endpoint = running.map(|(r, endpoint)| {
             r.cancel();
-        }
+            endpoint
+        });
         // Gives the session's turn back before the kill (which runs outside any session).
         self.turn = None;
-        kill_query(&self.client, &self.query_id);
+        kill_query(&self.client, &self.query_id, endpoint);
     }
 }
 
