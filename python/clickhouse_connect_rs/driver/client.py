@@ -1,0 +1,130 @@
+"""The driver's ``Client``: the Python driver's methods and arguments over the Rust client."""
+
+import functools
+
+from clickhouse_connect_rs import _core
+from clickhouse_connect_rs.driver.exceptions import ProgrammingError, from_core
+from clickhouse_connect_rs.driver.query import QueryResult, QuerySummary
+
+
+def _translated(method):
+    """Raises the package's exception (by kind, with ``code``) for the Rust client's errors."""
+
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except _core.ClickHouseError as e:
+            raise from_core(e) from e
+
+    return call
+
+
+def _type_name(t):
+    return t if isinstance(t, str) else getattr(t, "name", str(t))
+
+
+class Client:
+    """A ClickHouse client (made by :func:`clickhouse_connect_rs.get_client`). Safe to share between
+    threads; calls release the GIL while they wait for the server."""
+
+    @_translated
+    def __init__(self, options, settings):
+        self._native = _core.NativeClient(options, settings)
+
+    @property
+    def server_version(self):
+        return self._native.server_version
+
+    @property
+    def server_tz(self):
+        return self._native.server_timezone
+
+    @property
+    def database(self):
+        return self._native.database
+
+    def min_version(self, version_str):
+        """Whether the server's version is at least ``version_str`` (``"22.3"``)."""
+        have = [int(p) for p in self.server_version.split(".") if p.isdigit()]
+        want = [int(p) for p in version_str.split(".") if p.isdigit()]
+        return have[: len(want)] >= want
+
+    @_translated
+    def command(self, cmd, parameters=None, data=None, settings=None, use_database=True):
+        """Runs a statement; returns its single value, a list of the values of its one row, or (for a
+        statement without a result) a :class:`QuerySummary`."""
+        text, has_result, summary = self._native.command(cmd, parameters, data, settings, use_database)
+        if not has_result:
+            return QuerySummary(summary)
+        # As the Python driver: the text split at tabs; one field an int when it reads as one.
+        fields = text.split("\t")
+        if len(fields) == 1:
+            try:
+                return int(fields[0])
+            except ValueError:
+                return fields[0]
+        return fields
+
+    @_translated
+    def query(self, query, parameters=None, settings=None, encoding=None, use_none=True, context=None, **_ignored):
+        """Runs a query; returns a :class:`QueryResult` (``result_set``, ``column_names``,
+        ``column_types``, ``query_id``, ``summary``)."""
+        if context is not None:
+            parameters = parameters if parameters is not None else getattr(context, "parameters", None)
+            settings = settings if settings is not None else getattr(context, "settings", None)
+        names, types, rows, query_id, summary = self._native.query(query, parameters, settings, encoding, use_none)
+        return QueryResult(names, types, rows, query_id, summary)
+
+    @_translated
+    def raw_query(self, query, parameters=None, settings=None, fmt=None, use_database=True, external_data=None):
+        """Runs any statement and returns the response body as bytes (``fmt`` sets the format)."""
+        if external_data is not None:
+            raise ProgrammingError("external_data is not supported by this client")
+        return self._native.raw_query(query, parameters, settings, fmt, use_database)
+
+    @_translated
+    def insert(
+        self,
+        table,
+        data,
+        column_names="*",
+        database="",
+        column_types=None,
+        column_type_names=None,
+        column_oriented=False,
+        settings=None,
+        context=None,
+    ):
+        """Inserts ``data`` (rows, or columns with ``column_oriented=True``) into ``table`` (``db.table``
+        or ``database=``); ``column_names`` ``'*'`` means every column; with ``column_types`` or
+        ``column_type_names`` no ``DESCRIBE`` is made. Returns a :class:`QuerySummary`."""
+        if isinstance(column_names, str):
+            column_names = [] if column_names == "*" else [column_names]
+        names = list(column_names)
+        type_names = None
+        if column_types is not None:
+            type_names = [_type_name(t) for t in column_types]
+        elif column_type_names is not None:
+            type_names = list(column_type_names)
+        if type_names is not None and len(type_names) != len(names):
+            raise ProgrammingError("column types must be given for every named column")
+        rows = self._native.insert(table, data, names, type_names, column_oriented, settings, database or None)
+        return QuerySummary({"written_rows": str(rows)})
+
+    def ping(self):
+        """Whether the server answers."""
+        try:
+            self._native.command("SELECT 1")
+            return True
+        except _core.ClickHouseError:
+            return False
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

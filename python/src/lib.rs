@@ -1,0 +1,354 @@
+//! `clickhouse_connect_rs._core`: the Rust client as a Python extension module.
+//!
+//! This layer is thin on purpose: the Python package (`clickhouse_connect_rs`) gives the Python
+//! driver's API (keyword handling, `QueryResult`, exceptions by kind), and this module gives it a
+//! `Client` whose calls take plain Python values and run the Rust client with the GIL released while
+//! bytes move. Values cross in `convert` (Python → `Value` for parameters and inserts, `Value` →
+//! Python objects as the Python driver returns them, by column type).
+
+mod convert;
+
+use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error, Value};
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyTuple};
+use std::time::Duration;
+
+create_exception!(_core, ClickHouseError, PyException, "An error of the ClickHouse client or server.");
+
+/// A Rust error as the Python exception the package maps by kind: args are (message, code, kind).
+fn py_err(e: Error) -> PyErr {
+    let code = e.server_code();
+    let kind = match e.root() {
+        Error::Server { .. } => "server",
+        Error::Transport { .. } | Error::Http { .. } => "operational",
+        Error::Usage(_) | Error::Input { .. } | Error::Mapping { .. } => "programming",
+        Error::Decode { .. } | Error::TypeSyntax { .. } | Error::UnsupportedType(_) => "data",
+        _ => "internal",
+    };
+    ClickHouseError::new_err((e.to_string(), code, kind))
+}
+
+/// The Rust client, shared by Python threads (calls release the GIL).
+#[pyclass(frozen, module = "clickhouse_connect_rs._core")]
+struct NativeClient {
+    inner: Client,
+}
+
+/// Per-call options from the Python arguments.
+fn call_options(
+    parameters: Option<&Bound<'_, PyAny>>,
+    settings: Option<&Bound<'_, PyDict>>,
+    use_database: bool,
+) -> PyResult<CallOptions> {
+    let mut opts = CallOptions { use_database, ..CallOptions::default() };
+    if let Some(s) = settings {
+        opts.settings = settings_list(s)?;
+    }
+    if let Some(p) = parameters.filter(|p| !p.is_none()) {
+        if let Ok(d) = p.cast::<PyDict>() {
+            for (k, v) in d.iter() {
+                opts.params.push((k.extract::<String>()?, convert::to_value(&v)?));
+            }
+        } else {
+            for v in p.try_iter()? {
+                opts.args.push(convert::to_value(&v?)?);
+            }
+        }
+    }
+    Ok(opts)
+}
+
+/// A dict of settings as (name, text) pairs: booleans as 1/0, as the Python driver sends them.
+fn settings_list(d: &Bound<'_, PyDict>) -> PyResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (k, v) in d.iter() {
+        let text = if let Ok(b) = v.extract::<bool>() {
+            if b { "1".to_string() } else { "0".to_string() }
+        } else {
+            v.str()?.to_string()
+        };
+        out.push((k.extract::<String>()?, text));
+    }
+    Ok(out)
+}
+
+#[pymethods]
+impl NativeClient {
+    /// Connects with options given as a dict of the Python driver's parameter names (already
+    /// checked by the package) and settings.
+    #[new]
+    fn new(py: Python<'_>, options: &Bound<'_, PyDict>, settings: &Bound<'_, PyDict>) -> PyResult<NativeClient> {
+        let mut o = ClientOptions::default();
+        let get = |name: &str| options.get_item(name).ok().flatten().filter(|v| !v.is_none());
+        if let Some(v) = get("interface") {
+            o.interface = v.extract()?;
+        }
+        if let Some(v) = get("host") {
+            o.host = v.extract()?;
+        }
+        if let Some(v) = get("port") {
+            let port: u16 = v.extract()?;
+            if port != 0 {
+                o.port = Some(port);
+            }
+        }
+        if let Some(v) = get("username") {
+            o.username = v.extract()?;
+        }
+        if let Some(v) = get("password") {
+            o.password = v.extract()?;
+        }
+        if let Some(v) = get("database") {
+            let db: String = v.extract()?;
+            if !db.is_empty() && db != "__default__" {
+                o.database = Some(db);
+            }
+        }
+        if let Some(v) = get("compress") {
+            o.compression = if let Ok(b) = v.extract::<bool>() {
+                if b { Compression::Http(clickhouse_connect::ContentEncoding::Gzip) } else { Compression::None }
+            } else {
+                Compression::parse(&v.extract::<String>()?)
+                    .map_err(|_| PyValueError::new_err("unknown compress value (none, lz4, zstd, gzip, deflate, br)"))?
+            };
+        }
+        if let Some(v) = get("query_limit") {
+            o.query_limit = v.extract()?;
+        }
+        if let Some(v) = get("query_retries") {
+            o.query_retries = v.extract()?;
+        }
+        if let Some(v) = get("connect_timeout") {
+            o.connect_timeout = Duration::from_secs_f64(v.extract()?);
+        }
+        if let Some(v) = get("send_receive_timeout") {
+            o.send_receive_timeout = Duration::from_secs_f64(v.extract()?);
+        }
+        if let Some(v) = get("client_name") {
+            o.client_name = Some(v.extract()?);
+        }
+        if let Some(v) = get("send_progress") {
+            o.send_progress = v.extract()?;
+        }
+        if let Some(v) = get("verify") {
+            o.verify = v.extract()?;
+        }
+        if let Some(v) = get("ca_cert") {
+            o.ca_cert = Some(v.extract()?);
+        }
+        if let Some(v) = get("client_cert") {
+            o.client_cert = Some(v.extract()?);
+        }
+        if let Some(v) = get("client_cert_key") {
+            o.client_cert_key = Some(v.extract()?);
+        }
+        if let Some(v) = get("session_id") {
+            o.session_id = Some(v.extract()?);
+        }
+        o.settings = settings_list(settings)?;
+        let inner = py.detach(|| Client::new(o)).map_err(py_err)?;
+        Ok(NativeClient { inner })
+    }
+
+    #[getter]
+    fn server_version(&self) -> &str {
+        self.inner.server_version()
+    }
+
+    #[getter]
+    fn server_timezone(&self) -> &str {
+        self.inner.server_timezone()
+    }
+
+    #[getter]
+    fn database(&self) -> &str {
+        self.inner.database()
+    }
+
+    /// Settings this user may not change (dropped from requests with a warning).
+    fn readonly_settings(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        py.detach(|| self.inner.settings_readonly_for_user()).map_err(py_err)
+    }
+
+    /// `command`: (the result's text as the server printed it, escaped, without the final newline;
+    /// whether there was a result; the summary).
+    #[pyo3(signature = (sql, parameters=None, data=None, settings=None, use_database=true))]
+    fn command<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        parameters: Option<&Bound<'py, PyAny>>,
+        data: Option<&Bound<'py, PyAny>>,
+        settings: Option<&Bound<'py, PyDict>>,
+        use_database: bool,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let opts = call_options(parameters, settings, use_database)?;
+        let body: Option<Vec<u8>> = match data.filter(|d| !d.is_none()) {
+            Some(d) => Some(match d.extract::<String>() {
+                Ok(s) => s.into_bytes(),
+                Err(_) => d.extract::<Vec<u8>>()?,
+            }),
+            None => None,
+        };
+        let r = py
+            .detach(|| match &body {
+                Some(b) => self.inner.command_with_data(sql, b, &opts),
+                None => self.inner.command_with(sql, &opts),
+            })
+            .map_err(py_err)?;
+        let has_result = !r.column_names.is_empty() || !r.text.is_empty();
+        let summary = summary_dict(py, r.summary.as_ref(), r.query_id.as_deref())?;
+        PyTuple::new(
+            py,
+            [
+                pyo3::types::PyString::new(py, &r.text).into_any(),
+                PyBool::new(py, has_result).to_owned().into_any(),
+                summary.into_any(),
+            ],
+        )
+    }
+
+    /// `query`: (column names, column type names, rows as tuples, query id, summary).
+    #[pyo3(signature = (sql, parameters=None, settings=None, encoding=None, use_none=true, use_database=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn query<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        parameters: Option<&Bound<'py, PyAny>>,
+        settings: Option<&Bound<'py, PyDict>>,
+        encoding: Option<String>,
+        use_none: bool,
+        use_database: bool,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let mut opts = call_options(parameters, settings, use_database)?;
+        opts.encoding = encoding;
+        opts.nulls_as_defaults = !use_none;
+        let r = py.detach(|| self.inner.query_with(sql, &opts)).map_err(py_err)?;
+        let tz = self.inner.server_timezone().to_string();
+        let rows = PyList::empty(py);
+        for row in &r.rows {
+            let values: Vec<Bound<'py, PyAny>> =
+                row.iter().zip(&r.column_types).map(|(v, t)| convert::to_py(py, v, t, &tz)).collect::<PyResult<_>>()?;
+            rows.append(PyTuple::new(py, values)?)?;
+        }
+        let summary = summary_dict(py, r.summary.as_ref(), r.query_id.as_deref())?;
+        PyTuple::new(
+            py,
+            [
+                PyTuple::new(py, &r.column_names)?.into_any(),
+                PyTuple::new(py, &r.column_type_names)?.into_any(),
+                rows.into_any(),
+                r.query_id.into_pyobject(py)?.into_any(),
+                summary.into_any(),
+            ],
+        )
+    }
+
+    /// `raw_query`: the response body.
+    #[pyo3(signature = (sql, parameters=None, settings=None, fmt=None, use_database=true))]
+    fn raw_query<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        parameters: Option<&Bound<'py, PyAny>>,
+        settings: Option<&Bound<'py, PyDict>>,
+        fmt: Option<String>,
+        use_database: bool,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let opts = call_options(parameters, settings, use_database)?;
+        let body = py.detach(|| self.inner.raw_query_with(sql, fmt.as_deref(), &opts)).map_err(py_err)?;
+        Ok(PyBytes::new(py, &body))
+    }
+
+    /// `insert`: rows (or columns) of Python values into `table`'s columns (all when empty), or
+    /// into columns of the given types (no `DESCRIBE`).
+    #[pyo3(signature = (table, data, column_names, column_type_names=None, column_oriented=false, settings=None, database=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn insert<'py>(
+        &self,
+        py: Python<'py>,
+        table: &str,
+        data: &Bound<'py, PyAny>,
+        column_names: Vec<String>,
+        column_type_names: Option<Vec<String>>,
+        column_oriented: bool,
+        settings: Option<&Bound<'py, PyDict>>,
+        database: Option<String>,
+    ) -> PyResult<usize> {
+        let mut opts = call_options(None, settings, true)?;
+        opts.database = database.filter(|d| !d.is_empty());
+        let mut matrix: Vec<Vec<Value<'static>>> = Vec::new();
+        for line in data.try_iter()? {
+            let line = line?;
+            let mut values = Vec::new();
+            for v in line.try_iter()? {
+                values.push(convert::to_value(&v?)?);
+            }
+            matrix.push(values);
+        }
+        let names: Vec<&str> = column_names.iter().map(String::as_str).collect();
+        let rows = if column_oriented { matrix.first().map_or(0, Vec::len) } else { matrix.len() };
+        py.detach(|| match (&column_type_names, column_oriented) {
+            (Some(types), _) => {
+                let columns: Vec<(&str, &str)> = names.iter().copied().zip(types.iter().map(String::as_str)).collect();
+                let matrix = if column_oriented { transpose(matrix) } else { matrix };
+                self.inner.insert_with_types_with(table, &columns, &matrix, &opts)
+            }
+            (None, true) => self.inner.insert_columns_with(table, &names, &matrix, &opts),
+            (None, false) => self.inner.insert_with(table, &names, &matrix, &opts),
+        })
+        .map_err(py_err)?;
+        Ok(rows)
+    }
+}
+
+/// Columns to rows.
+fn transpose(columns: Vec<Vec<Value<'static>>>) -> Vec<Vec<Value<'static>>> {
+    let n = columns.first().map_or(0, Vec::len);
+    let mut rows: Vec<Vec<Value<'static>>> = (0..n).map(|_| Vec::with_capacity(columns.len())).collect();
+    for col in columns {
+        for (r, v) in col.into_iter().enumerate() {
+            if let Some(row) = rows.get_mut(r) {
+                row.push(v);
+            }
+        }
+    }
+    rows
+}
+
+/// The server's summary as the Python driver's dict (`written_rows`, … as strings, as the header has
+/// them), with the query id.
+fn summary_dict<'py>(
+    py: Python<'py>,
+    s: Option<&clickhouse_connect::Summary>,
+    query_id: Option<&str>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    if let Some(s) = s {
+        d.set_item("read_rows", s.read_rows.to_string())?;
+        d.set_item("read_bytes", s.read_bytes.to_string())?;
+        d.set_item("written_rows", s.written_rows.to_string())?;
+        d.set_item("written_bytes", s.written_bytes.to_string())?;
+        d.set_item("total_rows_to_read", s.total_rows_to_read.to_string())?;
+        d.set_item("result_rows", s.result_rows.to_string())?;
+        d.set_item("result_bytes", s.result_bytes.to_string())?;
+        d.set_item("elapsed_ns", s.elapsed_ns.to_string())?;
+    }
+    if let Some(id) = query_id {
+        d.set_item("query_id", id)?;
+    }
+    Ok(d)
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The client's warnings (dropped readonly settings, retries, failover) go to Python's `logging`.
+    let _ = pyo3_log::try_init();
+    m.add_class::<NativeClient>()?;
+    m.add("ClickHouseError", m.py().get_type::<ClickHouseError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

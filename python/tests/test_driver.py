@@ -1,0 +1,244 @@
+"""The driver's documented methods and parameters, against real servers. Expected values come from the
+server (its own text renderings, its query log), and from the documentation where it states an output."""
+
+import datetime
+import decimal
+import ipaddress
+import logging
+import uuid
+
+import pytest
+
+import clickhouse_connect_rs
+from clickhouse_connect_rs import DatabaseError, OperationalError, ProgrammingError
+
+from conftest import connect, env
+
+
+def server_tsv(client, sql):
+    """The server's own TabSeparated rendering of a query, as rows of fields."""
+    text = client.raw_query(sql, fmt="TabSeparated").decode()
+    return [line.split("\t") for line in text.splitlines()]
+
+
+def test_basic_usage_example(any_server, table_name):
+    # The documentation's Basic Usage, as written (table name of this test's own).
+    client = connect(any_server)
+    client.command(
+        f"CREATE TABLE {table_name} (key UInt32, value String, metric Float64) ENGINE MergeTree ORDER BY key"
+    )
+    try:
+        row1 = [1000, "String Value 1000", 5.233]
+        row2 = [2000, "String Value 2000", -107.04]
+        data = [row1, row2]
+        client.insert(table_name, data, column_names=["key", "value", "metric"])
+        result = client.query(f"SELECT max(key), avg(metric) FROM {table_name}")
+        # The documented output ...
+        assert result.result_set == [(2000, -50.9035)]
+        # ... is what the server itself prints.
+        [[k, m]] = server_tsv(client, f"SELECT max(key), avg(metric) FROM {table_name}")
+        assert result.result_set == [(int(k), float(m))]
+        assert result.column_names == ("max(key)", "avg(metric)")
+        assert [t.name for t in result.column_types] == ["UInt32", "Float64"]
+        assert result.query_id
+    finally:
+        client.command(f"DROP TABLE {table_name}")
+
+
+def test_client_attributes_and_command_outputs(any_server, table_name):
+    client = connect(any_server)
+    [[version, db, tz]] = server_tsv(client, "SELECT version(), currentDatabase(), timezone()")
+    assert client.server_version == version
+    assert client.database == db
+    assert client.server_tz == tz
+    assert client.command("SELECT timezone()") == tz
+    # A single row: an int when it reads as one; several values: a list of their texts.
+    [[count]] = server_tsv(client, "SELECT count() FROM system.tables WHERE database = 'system'")
+    assert client.command("SELECT count() FROM system.tables WHERE database = 'system'") == int(count)
+    assert client.command("SELECT 1, 'a', 2.5") == ["1", "a", "2.5"]
+    # DDL: a summary; SHOW CREATE TABLE: the server's text, escaped as it sends it (the documented
+    # output has its newlines as \n).
+    summary = client.command(f"CREATE TABLE {table_name} (col_1 String, col_2 DateTime) Engine MergeTree ORDER BY tuple()")
+    assert isinstance(summary, clickhouse_connect_rs.driver.query.QuerySummary)
+    try:
+        shown = client.command(f"SHOW CREATE TABLE {table_name}")
+        raw = client.raw_query(f"SHOW CREATE TABLE {table_name}", fmt="TabSeparated").decode().rstrip("\n")
+        assert shown == raw
+        if any_server == "CH_MODERN_URL":  # 18.16 prints it on one line
+            assert shown.startswith(f"CREATE TABLE {db}.{table_name}\\n(\\n    `col_1` String,")
+        # data: a command with a body.
+        client.command(f"INSERT INTO {table_name} FORMAT TabSeparated", data="x\t2022-10-01 15:20:05\n")
+        assert server_tsv(client, f"SELECT * FROM {table_name}") == [["x", "2022-10-01 15:20:05"]]
+    finally:
+        client.command(f"DROP TABLE {table_name}")
+    assert client.ping()
+
+
+def test_parameter_examples_generate_the_documented_sql(client, table_name):
+    client.command(
+        f"CREATE TABLE {table_name} (date DateTime, string String, metric Float64, ip_address IPv4) "
+        "ENGINE MergeTree ORDER BY date"
+    )
+    try:
+        my_date = datetime.datetime(2022, 10, 1, 15, 20, 5)
+        parameters = {"v1": my_date, "v2": "a string with a single quote'"}
+        r1 = client.query(
+            f"SELECT * FROM {table_name} WHERE date >= %(v1)s AND string ILIKE %(v2)s", parameters=parameters
+        )
+        parameters = (35200.44, ipaddress.IPv4Address(0x443D04FE))
+        r2 = client.query(f"SELECT * FROM {table_name} WHERE metric >= %s AND ip_address = %s", parameters=parameters)
+        # The SQL the server received, from its own query log.
+        client.command("SYSTEM FLUSH LOGS")
+        logged = {
+            qid: text
+            for qid, text in client.query(
+                "SELECT query_id, query FROM system.query_log WHERE type = 'QueryStart' AND query_id IN %(ids)s",
+                parameters={"ids": [r1.query_id, r2.query_id]},
+            ).result_set
+        }
+        assert logged[r1.query_id] == (
+            f"SELECT * FROM {table_name} WHERE date >= '2022-10-01 15:20:05' AND string ILIKE "
+            "'a string with a single quote\\''"
+        )
+        assert logged[r2.query_id] == (
+            f"SELECT * FROM {table_name} WHERE metric >= 35200.44 AND ip_address = '68.61.4.254'"
+        )
+    finally:
+        client.command(f"DROP TABLE {table_name}")
+
+
+def test_settings_argument_and_http_parameters(client):
+    settings = {"merge_tree_min_rows_for_concurrent_read": 65535, "session_id": "py_session_1234", "use_skip_indexes": False}
+    r = client.query(
+        "SELECT getSetting('merge_tree_min_rows_for_concurrent_read'), getSetting('use_skip_indexes')",
+        settings=settings,
+    )
+    assert r.result_set == [(65535, False)]
+    # Client-level: extra keywords are settings.
+    c = connect("CH_MODERN_URL", max_threads=3, settings={"max_block_size": 1000})
+    assert c.query("SELECT getSetting('max_threads'), getSetting('max_block_size')").result_set == [(3, 1000)]
+
+
+def test_values_come_back_as_the_driver_returns_them(client):
+    r = client.query(
+        "SELECT toUInt64(18446744073709551615), toInt8(-5), toFloat32(1.5), 'ü', toFixedString('ab', 3), "
+        "toDecimal128('-12345678901234567890.123', 3), toDate('2022-10-01'), "
+        "toDateTime('2022-10-01 15:20:05', 'Asia/Tokyo'), toDateTime64('2022-10-01 15:20:05.123456', 6, 'UTC'), "
+        "toUUID('61f0c404-5cb3-11e7-907b-a6006ad3dba0'), toIPv6('::1'), CAST('b', 'Enum8(\\'a\\' = 1, \\'b\\' = 2)'), "
+        "[[1, 2], []], tuple(1, 'x'), map('k', [NULL, 1]), CAST(NULL, 'Nullable(String)'), true, "
+        "toInt256('-57896044618658097711785492504343953926634992332820282019728792003956564819968')"
+    )
+    (row,) = r.result_set
+    tokyo = __import__("zoneinfo").ZoneInfo("Asia/Tokyo")
+    assert row == (
+        18446744073709551615,
+        -5,
+        1.5,
+        "ü",
+        b"ab\x00",
+        decimal.Decimal("-12345678901234567890.123"),
+        datetime.date(2022, 10, 1),
+        datetime.datetime(2022, 10, 1, 15, 20, 5, tzinfo=tokyo),
+        datetime.datetime(2022, 10, 1, 15, 20, 5, 123456, tzinfo=datetime.timezone.utc),
+        uuid.UUID("61f0c404-5cb3-11e7-907b-a6006ad3dba0"),
+        ipaddress.IPv6Address("::1"),
+        "b",
+        [[1, 2], []],
+        (1, "x"),
+        {"k": [None, 1]},
+        None,
+        True,
+        -57896044618658097711785492504343953926634992332820282019728792003956564819968,
+    )
+    # The instants are the server's: its own epoch seconds of the same values.
+    [[tokyo_epoch, micros]] = server_tsv(
+        client,
+        "SELECT toUnixTimestamp(toDateTime('2022-10-01 15:20:05', 'Asia/Tokyo')), "
+        "toUnixTimestamp64Micro(toDateTime64('2022-10-01 15:20:05.123456', 6, 'UTC'))",
+    )
+    assert row[7].timestamp() == int(tokyo_epoch)
+    assert round(row[8].timestamp() * 1_000_000) == int(micros)
+    # use_none=False: defaults for NULLs.
+    assert client.query("SELECT CAST(NULL, 'Nullable(Int32)'), CAST(NULL, 'Nullable(String)')", use_none=False).result_set == [(0, "")]
+
+
+def test_insert_parameters_and_round_trip(any_server, table_name):
+    client = connect(any_server)
+    legacy = any_server == "CH_LEGACY_URL"
+    # 18.16 has no IPv4 type.
+    ip_type = "UInt32" if legacy else "IPv4"
+    client.command(
+        f"CREATE TABLE {table_name} (id UInt32, s String, d Date, dt DateTime, dec Decimal(18, 4), "
+        f"u UUID, ip {ip_type}, arr Array(Nullable(Int64)), f Float64) ENGINE MergeTree ORDER BY id"
+    )
+    try:
+        rows = [
+            [1, "one", datetime.date(2022, 1, 2), datetime.datetime(2022, 1, 2, 3, 4, 5), decimal.Decimal("1.2345"),
+             uuid.UUID(int=1), ipaddress.IPv4Address("10.0.0.1"), [1, None, -3], 0.5],
+            [2, "two\ttab'quote", datetime.date(1999, 12, 31), datetime.datetime(1999, 12, 31, 23, 59, 59),
+             decimal.Decimal("-0.0001"), uuid.UUID(int=2**128 - 1), ipaddress.IPv4Address("255.255.255.255"), [], -1e300],
+        ]
+        if legacy:
+            for r in rows:
+                r[6] = int(r[6])
+        client.insert(table_name, rows)  # column_names '*': every column
+        columns = [list(c) for c in zip(*rows)]
+        columns[0] = [10 + v for v in columns[0]]
+        client.insert(table_name, columns, column_oriented=True)
+        got = client.query(f"SELECT * FROM {table_name} ORDER BY id").result_set
+        expected = [tuple(r) for r in rows] + [tuple([10 + r[0]] + r[1:]) for r in rows]
+        assert got == expected
+        # The server's own text of what it stored.
+        stored = server_tsv(client, f"SELECT id, s, d, dt, dec, u, arr FROM {table_name} WHERE id = 2")
+        assert stored == [["2", "two\\ttab\\'quote", "1999-12-31", "1999-12-31 23:59:59", "-0.0001",
+                           "ffffffff-ffff-ffff-ffff-ffffffffffff", "[]"]]
+        # Types given: no DESCRIBE; a database given apart.
+        client.insert(table_name, [[100, "typed"]], column_names=["id", "s"], column_type_names=["UInt32", "String"],
+                      database=client.database)
+        assert client.command(f"SELECT s FROM {table_name} WHERE id = 100") == "typed"
+        with pytest.raises(ProgrammingError):
+            client.insert(table_name, [["not a number"]], column_names=["id"])
+    finally:
+        client.command(f"DROP TABLE {table_name}")
+
+
+def test_errors_carry_code_and_kind(any_server):
+    client = connect(any_server)
+    with pytest.raises(DatabaseError) as e:
+        client.query("SELECT * FROM no_such_table_here")
+    assert e.value.code == 60
+    assert "no_such_table_here" in str(e.value)
+    with pytest.raises(OperationalError):
+        clickhouse_connect_rs.get_client(host="127.0.0.1", port=1, connect_timeout=2)
+
+
+def test_readonly_settings_are_dropped_with_a_warning(caplog):
+    url = env("CH_MODERN_URL")
+    import urllib.parse
+
+    u = urllib.parse.urlsplit(url)
+    with caplog.at_level(logging.WARNING):
+        c = clickhouse_connect_rs.get_client(
+            host=u.hostname, port=u.port, username=env("CH_READONLY_USER"), max_threads=2
+        )
+        assert c.command("SELECT 1") == 1
+        assert c.query("SELECT 1", settings={"max_block_size": 5}).result_set == [(1,)]
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "max_threads" in messages and "max_block_size" in messages, messages
+
+
+def test_sessions_with_temporary_tables(any_server):
+    client = connect(any_server, session_id=f"py_{uuid.uuid4().hex}")
+    client.command("CREATE TEMPORARY TABLE tmp_py (n UInt8)")
+    client.insert("tmp_py", [[1], [2], [3]])
+    assert client.query("SELECT sum(n) FROM tmp_py").result_set == [(6,)]
+    # Another client (no session) does not see it.
+    other = connect(any_server)
+    with pytest.raises(DatabaseError):
+        other.query("SELECT * FROM tmp_py")
+
+
+def test_raw_query_formats(any_server):
+    client = connect(any_server)
+    assert client.raw_query("SELECT 1 AS x, 'a' AS y", fmt="JSONEachRow") == b'{"x":1,"y":"a"}\n'
+    assert client.raw_query("SELECT %(n)s", parameters={"n": 5}, fmt="TabSeparated") == b"5\n"
