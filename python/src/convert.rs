@@ -319,7 +319,8 @@ fn decimal<'py>(py: Python<'py>, digits: &str, neg: bool, scale: u8) -> PyResult
 
 fn date<'py>(py: Python<'py>, days: i64) -> PyResult<Bound<'py, PyAny>> {
     let (year, month, day) = clickhouse_connect::format::text::civil_from_days(days);
-    let year = i32::try_from(year).map_err(|_| PyTypeError::new_err(format!("year {year} is out of Python's range")))?;
+    let year =
+        i32::try_from(year).map_err(|_| PyTypeError::new_err(format!("year {year} is out of Python's range")))?;
     Ok(PyDate::new(py, year, month as u8, day as u8)?.into_any())
 }
 

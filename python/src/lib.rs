@@ -6,7 +6,10 @@
 //! bytes move. Values cross in `convert` (Python → `Value` for parameters and inserts, `Value` →
 //! Python objects as the Python driver returns them, by column type).
 
+#![deny(unsafe_code)]
+
 mod convert;
+mod ffi;
 
 use clickhouse_connect::{CallOptions, Client, ClientOptions, Compression, Error, Value};
 use pyo3::create_exception;
@@ -247,6 +250,40 @@ impl NativeClient {
         )
     }
 
+    /// `query_arrow`: the result's record batches (one per Native block), for pyarrow.
+    #[pyo3(signature = (sql, parameters=None, settings=None, use_strings=true))]
+    fn query_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        parameters: Option<&Bound<'py, PyAny>>,
+        settings: Option<&Bound<'py, PyDict>>,
+        use_strings: bool,
+    ) -> PyResult<Vec<ArrowBatch>> {
+        let opts = call_options(parameters, settings, true)?;
+        let arrow = clickhouse_connect::arrow::ArrowOptions::new().use_strings(use_strings);
+        let batches = py.detach(|| self.inner.query_arrow_with(sql, &opts, &arrow)).map_err(py_err)?;
+        Ok(batches.into_iter().map(|b| ArrowBatch { batch: Some(b) }).collect())
+    }
+
+    /// `insert_arrow`: pyarrow record batches into `table` (their columns by name, converted to the
+    /// table's types); the rows inserted.
+    #[pyo3(signature = (table, batches, settings=None, database=None))]
+    fn insert_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        table: &str,
+        batches: Vec<Bound<'py, PyAny>>,
+        settings: Option<&Bound<'py, PyDict>>,
+        database: Option<String>,
+    ) -> PyResult<u64> {
+        let mut opts = call_options(None, settings, true)?;
+        opts.database = database.filter(|d| !d.is_empty());
+        let batches: Vec<arrow_array::RecordBatch> = batches.iter().map(ffi::import_batch).collect::<PyResult<_>>()?;
+        let summary = py.detach(|| self.inner.insert_arrow_with(table, &batches, &opts)).map_err(py_err)?;
+        Ok(summary.rows)
+    }
+
     /// `raw_query`: the response body.
     #[pyo3(signature = (sql, parameters=None, settings=None, fmt=None, use_database=true))]
     fn raw_query<'py>(
@@ -305,6 +342,35 @@ impl NativeClient {
     }
 }
 
+/// One result batch for pyarrow: the Arrow PyCapsule interface (`__arrow_c_array__`), through which
+/// pyarrow takes the columns without copying them.
+#[pyclass(module = "clickhouse_connect_rs._core")]
+struct ArrowBatch {
+    batch: Option<arrow_array::RecordBatch>,
+}
+
+#[pymethods]
+impl ArrowBatch {
+    /// (schema capsule, array capsule); the batch can be taken once.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_array__<'py>(
+        &mut self,
+        py: Python<'py>,
+        requested_schema: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let _ = requested_schema;
+        let batch = self.batch.take().ok_or_else(|| PyValueError::new_err("the batch was already taken"))?;
+        let data = arrow_array::Array::to_data(&arrow_array::StructArray::from(batch));
+        let (array, schema) = arrow_array::ffi::to_ffi(&data)
+            .map_err(|e| PyValueError::new_err(format!("cannot export the batch: {e}")))?;
+        // The capsules own the structs; a consumer moves their contents out (and releases them later);
+        // a capsule never consumed releases them when it is dropped.
+        let schema = pyo3::types::PyCapsule::new(py, schema, Some(c"arrow_schema".to_owned()))?;
+        let array = pyo3::types::PyCapsule::new(py, array, Some(c"arrow_array".to_owned()))?;
+        PyTuple::new(py, [schema.into_any(), array.into_any()])
+    }
+}
+
 /// Columns to rows.
 fn transpose(columns: Vec<Vec<Value<'static>>>) -> Vec<Vec<Value<'static>>> {
     let n = columns.first().map_or(0, Vec::len);
@@ -348,6 +414,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // The client's warnings (dropped readonly settings, retries, failover) go to Python's `logging`.
     let _ = pyo3_log::try_init();
     m.add_class::<NativeClient>()?;
+    m.add_class::<ArrowBatch>()?;
     m.add("ClickHouseError", m.py().get_type::<ClickHouseError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -242,3 +242,41 @@ def test_raw_query_formats(any_server):
     client = connect(any_server)
     assert client.raw_query("SELECT 1 AS x, 'a' AS y", fmt="JSONEachRow") == b'{"x":1,"y":"a"}\n'
     assert client.raw_query("SELECT %(n)s", parameters={"n": 5}, fmt="TabSeparated") == b"5\n"
+
+
+def test_arrow_numpy_and_pandas_against_the_servers_own_arrow(client, table_name):
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.ipc
+
+    sql = (
+        "SELECT number AS n, toInt32(number) - 5 AS i, toString(number) AS s, number / 4 AS f, "
+        "toDate('2022-01-01') + number AS d FROM numbers(10)"
+    )
+    table = client.query_arrow(sql)
+    # The server's own Arrow output of the same query, read by pyarrow.
+    theirs = pa.ipc.open_stream(client.raw_query(sql, fmt="ArrowStream")).read_all()
+    assert table.column_names == theirs.column_names
+    for name in table.column_names:
+        assert table.column(name).to_pylist() == theirs.column(name).to_pylist(), name
+    binary = client.query_arrow("SELECT 'x' AS s", use_strings=False)
+    assert binary.column("s").type == pa.binary()
+    # NumPy and pandas, from the same batches.
+    arr = client.query_np("SELECT number FROM numbers(1000)")
+    assert arr.shape == (1000, 1) and arr.dtype == np.uint64
+    assert int(arr.sum()) == client.command("SELECT sum(number) FROM numbers(1000)")
+    df = client.query_df(sql)
+    assert list(df.columns) == ["n", "i", "s", "f", "d"]
+    assert df["s"].tolist() == [str(x) for x in range(10)]
+    # Inserts of the same shapes come back unchanged (compared inside the server).
+    client.command(
+        f"CREATE TABLE {table_name} (n UInt64, i Int32, s String, f Float64, d Date) ENGINE MergeTree ORDER BY n"
+    )
+    try:
+        assert client.insert_arrow(table_name, table).written_rows == 10
+        client.insert_df(table_name, df)
+        assert client.command(f"SELECT count() FROM {table_name}") == 20
+        assert client.command(f"SELECT count() FROM (SELECT * FROM {table_name} EXCEPT DISTINCT {sql})") == 0
+        assert client.command(f"SELECT count() FROM ({sql} EXCEPT DISTINCT SELECT * FROM {table_name})") == 0
+    finally:
+        client.command(f"DROP TABLE {table_name}")

@@ -77,6 +77,37 @@ class Client:
         return QueryResult(names, types, rows, query_id, summary)
 
     @_translated
+    def query_arrow(self, query, parameters=None, settings=None, use_strings=True):
+        """Runs a query; returns a ``pyarrow.Table`` (each Native block a record batch, handed over
+        without copying). ``use_strings=False`` gives String columns as binary."""
+        import pyarrow as pa
+
+        batches = [pa.record_batch(b) for b in self._native.query_arrow(query, parameters, settings, use_strings)]
+        return pa.Table.from_batches(batches)
+
+    def query_np(self, query, parameters=None, settings=None, **_ignored):
+        """Runs a query; returns a NumPy array: 2-D when every column has the same NumPy type (one
+        column: shape (rows, 1)), else a structured array with a field per column."""
+        import numpy as np
+
+        table = self.query_arrow(query, parameters, settings)
+        columns = [c.to_numpy() for c in table.columns]
+        if not columns:
+            return np.empty((0, 0))
+        if all(c.dtype == columns[0].dtype and c.dtype != object for c in columns):
+            if len(columns) == 1:
+                return columns[0].reshape(-1, 1)
+            return np.column_stack(columns)
+        out = np.empty(table.num_rows, dtype=[(name, c.dtype) for name, c in zip(table.column_names, columns)])
+        for name, c in zip(table.column_names, columns):
+            out[name] = c
+        return out
+
+    def query_df(self, query, parameters=None, settings=None, **_ignored):
+        """Runs a query; returns a pandas ``DataFrame``."""
+        return self.query_arrow(query, parameters, settings).to_pandas()
+
+    @_translated
     def raw_query(self, query, parameters=None, settings=None, fmt=None, use_database=True, external_data=None):
         """Runs any statement and returns the response body as bytes (``fmt`` sets the format)."""
         if external_data is not None:
@@ -111,6 +142,24 @@ class Client:
             raise ProgrammingError("column types must be given for every named column")
         rows = self._native.insert(table, data, names, type_names, column_oriented, settings, database or None)
         return QuerySummary({"written_rows": str(rows)})
+
+    @_translated
+    def insert_arrow(self, table, arrow_table, database=None, settings=None):
+        """Inserts a ``pyarrow.Table`` (or ``RecordBatch``) into ``table``: columns by name, converted to
+        the table's types. Returns a :class:`QuerySummary`."""
+        batches = arrow_table.to_batches() if hasattr(arrow_table, "to_batches") else [arrow_table]
+        rows = self._native.insert_arrow(table, batches, settings, database or None)
+        return QuerySummary({"written_rows": str(rows)})
+
+    def insert_df(self, table, df, database=None, settings=None, column_names=None, **_ignored):
+        """Inserts a pandas ``DataFrame`` into ``table`` (its columns by name; ``column_names`` to
+        rename them). Returns a :class:`QuerySummary`."""
+        import pyarrow as pa
+
+        arrow_table = pa.Table.from_pandas(df, preserve_index=False)
+        if column_names is not None:
+            arrow_table = arrow_table.rename_columns(list(column_names))
+        return self.insert_arrow(table, arrow_table, database=database, settings=settings)
 
     def ping(self):
         """Whether the server answers."""
