@@ -284,6 +284,53 @@ impl NativeClient {
         Ok(summary.rows)
     }
 
+    /// `query_np`'s one pass: (column names, NumPy arrays) when every column is a plain number,
+    /// gathered straight from the decoded blocks; else (names, Arrow batches) of the same pass.
+    #[pyo3(signature = (sql, parameters=None, settings=None))]
+    fn query_columns<'py>(
+        &self,
+        py: Python<'py>,
+        sql: &str,
+        parameters: Option<&Bound<'py, PyAny>>,
+        settings: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<(Vec<String>, bool, Vec<Bound<'py, PyAny>>)> {
+        let opts = call_options(parameters, settings, true)?;
+        let arrow = clickhouse_connect::arrow::ArrowOptions::new();
+        let mut names: Vec<String> = Vec::new();
+        let mut numeric: Option<Vec<NumColumn>> = None;
+        let mut batches = Vec::new();
+        let mut first = true;
+        py.detach(|| {
+            self.inner.query_blocks_with(sql, &opts, |block| {
+                if first {
+                    first = false;
+                    names = block.columns().iter().map(|c| c.name().to_string()).collect();
+                    numeric = block.columns().iter().map(|c| NumColumn::for_type(c.desc())).collect();
+                }
+                match numeric.as_mut() {
+                    Some(cols) => {
+                        for (col, c) in cols.iter_mut().zip(block.columns()) {
+                            if !col.extend(c.column().view()) {
+                                return Err(Error::Internal("a column changed its type between blocks".into()));
+                            }
+                        }
+                    }
+                    None => batches.push(block.to_arrow(&arrow)?),
+                }
+                Ok(())
+            })
+        })
+        .map_err(py_err)?;
+        match numeric {
+            Some(cols) => Ok((names, true, cols.into_iter().map(|c| c.into_numpy(py)).collect())),
+            None => {
+                let batches =
+                    batches.into_iter().map(|b| Bound::new(py, ArrowBatch { batch: Some(b) }).map(Bound::into_any));
+                Ok((names, false, batches.collect::<PyResult<_>>()?))
+            }
+        }
+    }
+
     /// `raw_query`: the response body.
     #[pyo3(signature = (sql, parameters=None, settings=None, fmt=None, use_database=true))]
     fn raw_query<'py>(
@@ -369,6 +416,81 @@ impl ArrowBatch {
         let array = pyo3::types::PyCapsule::new(py, array, Some(c"arrow_array".to_owned()))?;
         PyTuple::new(py, [schema.into_any(), array.into_any()])
     }
+}
+
+/// A plain numeric column gathered block by block for NumPy.
+enum NumColumn {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    U64(Vec<u64>),
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl NumColumn {
+    /// A column for values of type `t`, when NumPy has that type exactly.
+    fn for_type(t: &clickhouse_connect::types::TypeDesc) -> Option<NumColumn> {
+        use clickhouse_connect::types::TypeDesc as T;
+        Some(match t {
+            T::UInt8 => NumColumn::U8(Vec::new()),
+            T::UInt16 => NumColumn::U16(Vec::new()),
+            T::UInt32 => NumColumn::U32(Vec::new()),
+            T::UInt64 => NumColumn::U64(Vec::new()),
+            T::Int8 => NumColumn::I8(Vec::new()),
+            T::Int16 => NumColumn::I16(Vec::new()),
+            T::Int32 => NumColumn::I32(Vec::new()),
+            T::Int64 => NumColumn::I64(Vec::new()),
+            T::Float32 => NumColumn::F32(Vec::new()),
+            T::Float64 => NumColumn::F64(Vec::new()),
+            _ => return None,
+        })
+    }
+
+    /// Appends a block's values; false when the view is not of this column's type.
+    fn extend(&mut self, view: clickhouse_connect::native::ColumnView<'_>) -> bool {
+        use clickhouse_connect::native::ColumnView as V;
+        match (self, view) {
+            (NumColumn::U8(v), V::UInt8(s)) => append(v, s),
+            (NumColumn::U16(v), V::UInt16(s)) => append(v, s),
+            (NumColumn::U32(v), V::UInt32(s)) => append(v, s),
+            (NumColumn::U64(v), V::UInt64(s)) => append(v, s),
+            (NumColumn::I8(v), V::Int8(s)) => append(v, s),
+            (NumColumn::I16(v), V::Int16(s)) => append(v, s),
+            (NumColumn::I32(v), V::Int32(s)) => append(v, s),
+            (NumColumn::I64(v), V::Int64(s)) => append(v, s),
+            (NumColumn::F32(v), V::Float32(s)) => append(v, s),
+            (NumColumn::F64(v), V::Float64(s)) => append(v, s),
+            _ => return false,
+        }
+        true
+    }
+
+    /// A NumPy array owning the values (no copy).
+    fn into_numpy(self, py: Python<'_>) -> Bound<'_, PyAny> {
+        use numpy::PyArray1;
+        match self {
+            NumColumn::U8(v) => PyArray1::from_vec(py, v).into_any(),
+            NumColumn::U16(v) => PyArray1::from_vec(py, v).into_any(),
+            NumColumn::U32(v) => PyArray1::from_vec(py, v).into_any(),
+            NumColumn::U64(v) => PyArray1::from_vec(py, v).into_any(),
+            NumColumn::I8(v) => PyArray1::from_vec(py, v).into_any(),
+            NumColumn::I16(v) => PyArray1::from_vec(py, v).into_any(),
+            NumColumn::I32(v) => PyArray1::from_vec(py, v).into_any(),
+            NumColumn::I64(v) => PyArray1::from_vec(py, v).into_any(),
+            NumColumn::F32(v) => PyArray1::from_vec(py, v).into_any(),
+            NumColumn::F64(v) => PyArray1::from_vec(py, v).into_any(),
+        }
+    }
+}
+
+/// Appends `s` (a large `Vec` grows by `realloc`, which moves pages rather than copying them).
+fn append<T: Copy>(v: &mut Vec<T>, s: &[T]) {
+    v.extend_from_slice(s);
 }
 
 /// Columns to rows.

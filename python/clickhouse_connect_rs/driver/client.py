@@ -85,21 +85,30 @@ class Client:
         batches = [pa.record_batch(b) for b in self._native.query_arrow(query, parameters, settings, use_strings)]
         return pa.Table.from_batches(batches)
 
+    @_translated
     def query_np(self, query, parameters=None, settings=None, **_ignored):
         """Runs a query; returns a NumPy array: 2-D when every column has the same NumPy type (one
-        column: shape (rows, 1)), else a structured array with a field per column."""
+        column: shape (rows, 1)), else a structured array with a field per column. Plain numeric
+        columns are gathered from the decoded blocks into the arrays without another copy."""
         import numpy as np
 
-        table = self.query_arrow(query, parameters, settings)
-        columns = [c.to_numpy() for c in table.columns]
+        names, numeric, parts = self._native.query_columns(query, parameters, settings)
+        if numeric:
+            columns = parts
+        else:
+            import pyarrow as pa
+
+            schema_batches = [pa.record_batch(b) for b in parts]
+            table = pa.Table.from_batches(schema_batches)
+            columns = [c.to_numpy() for c in table.columns]
         if not columns:
             return np.empty((0, 0))
         if all(c.dtype == columns[0].dtype and c.dtype != object for c in columns):
             if len(columns) == 1:
                 return columns[0].reshape(-1, 1)
             return np.column_stack(columns)
-        out = np.empty(table.num_rows, dtype=[(name, c.dtype) for name, c in zip(table.column_names, columns)])
-        for name, c in zip(table.column_names, columns):
+        out = np.empty(len(columns[0]), dtype=[(name, c.dtype) for name, c in zip(names, columns)])
+        for name, c in zip(names, columns):
             out[name] = c
         return out
 
