@@ -190,8 +190,11 @@ fn what_may_have_run_is_not_sent_elsewhere_and_reads_fail_over() {
         let c = Client::from_url(&urls[i]).unwrap();
         c.command(&format!("SELECT count() FROM {t}")).unwrap().get::<u64>().unwrap()
     };
-    for c in Driver::both_with("CH_CLUSTER_URL", |o| *o = options_over(&list, LoadBalancing::InOrder)) {
-        for action in [Action::Reset, Action::Close] {
+    for c in Driver::both_with("CH_CLUSTER_URL", |o| {
+        *o = options_over(&list, LoadBalancing::InOrder);
+        o.send_receive_timeout = std::time::Duration::from_secs(1);
+    }) {
+        for action in [Action::Reset, Action::Close, Action::Stall] {
             // The response's first byte never arrives: the server has run the statement.
             let before = (count(0), count(1));
             let fired = proxy.fired();
@@ -326,5 +329,150 @@ fn a_host_that_drops_connections_times_out_and_calls_fail_over() {
         assert_eq!(r.endpoint.as_deref(), Some(urls[1].as_str()), "{}", c.name());
         assert_eq!(c.command_with(&format!("SELECT count() FROM {t}"), &on1).unwrap().get::<u64>().unwrap(), 10);
         c.command_with(&format!("DROP TABLE {t}"), &on1).unwrap();
+    }
+}
+
+/// A loopback server that accepts connections and never answers (a hung process), for as long as the
+/// returned listener lives.
+fn hung_server() -> (std::sync::Arc<std::sync::atomic::AtomicBool>, String) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = stop.clone();
+    l.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !s.load(std::sync::atomic::Ordering::Relaxed) && std::time::Instant::now() < until {
+            match l.accept() {
+                Ok((c, _)) => held.push(c),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+            }
+        }
+    });
+    (stop, url)
+}
+
+#[test]
+fn a_hung_endpoint_rests_and_read_only_calls_go_elsewhere() {
+    let urls = node_urls();
+    let (stop, hung) = hung_server();
+    let list = [hung.clone(), urls[1].clone()];
+    for c in Driver::both_with("CH_CLUSTER_URL", |o| {
+        *o = options_over(&list, LoadBalancing::InOrder);
+        o.send_receive_timeout = std::time::Duration::from_secs(1);
+    }) {
+        // Connecting went past it (a read-only statement, after one stall); a read-only query does too
+        // (after a stall of its own if the rest was over), and then it rests: the next is prompt.
+        assert_eq!(port_of(&c, &CallOptions::default()).0, port_in(&urls[1]), "{}", c.name());
+        let started = std::time::Instant::now();
+        assert_eq!(port_of(&c, &CallOptions::default()).0, port_in(&urls[1]), "{}", c.name());
+        assert!(started.elapsed() < std::time::Duration::from_millis(500), "{}: asked the resting one", c.name());
+        // Pinned to it: the stall itself, naming it.
+        let e = c.query_with("SELECT 1", &CallOptions::default().on_endpoint(0)).unwrap_err();
+        assert!(matches!(e.root(), Error::Transport { timeout: true, .. }), "{}: {e}", c.name());
+        // (A statement that may have run is never sent elsewhere after a stall: see
+        // what_may_have_run_is_not_sent_elsewhere_and_reads_fail_over.)
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[test]
+fn sessions_move_only_before_any_answer_and_refuse_other_endpoints() {
+    let urls = node_urls();
+    let dead = dead_url();
+    let list = [dead.clone(), urls[1].clone()];
+    for c in Driver::both_with("CH_CLUSTER_URL", |o| *o = options_over(&list, LoadBalancing::InOrder)) {
+        // The session's first call went to the dead endpoint (its rest over): refused, nothing sent,
+        // so the session moves with it; later calls find its state.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let s = CallOptions::default().session(format!("ep-move-{}-{}", std::process::id(), c.name()));
+        c.command_with("CREATE TEMPORARY TABLE tmp_moved (n UInt8)", &s).unwrap();
+        c.command_with("INSERT INTO tmp_moved VALUES (4)", &s).unwrap();
+        let r = c.query_with("SELECT sum(n) FROM tmp_moved", &s).unwrap();
+        assert_eq!((r.rows[0][0].clone(), r.endpoint.as_deref()), (Value::UInt64(4), Some(urls[1].as_str())));
+        // A call of the session sent to another endpoint is refused, not run without its state.
+        let e = c.query_with("SELECT 1", &s.clone().on_endpoint(0)).unwrap_err();
+        assert!(matches!(e, Error::Usage(_)), "{}: {e}", c.name());
+    }
+}
+
+#[test]
+fn exactly_once_into_distributed_is_refused_unless_every_resend_is_harmless() {
+    let urls = node_urls();
+    let c = Client::new(options_over(&urls, LoadBalancing::InOrder)).unwrap();
+    let cluster = common::env("CH_CLUSTER_NAME");
+    let local = common::table("eo_check_local");
+    let make = |engine_settings: &str, key: &str| {
+        for i in 0..3 {
+            let on = CallOptions::default().on_endpoint(i);
+            c.command_with(&format!("DROP TABLE IF EXISTS {local}_d"), &on).unwrap();
+            c.command_with(&format!("DROP TABLE IF EXISTS {local}"), &on).unwrap();
+            c.command_with(
+                &format!("CREATE TABLE {local} (n UInt64) ENGINE = MergeTree ORDER BY n {engine_settings}"),
+                &on,
+            )
+            .unwrap();
+            c.command_with(
+                &format!("CREATE TABLE {local}_d AS {local} ENGINE = Distributed({cluster}, currentDatabase(), {local}, {key})"),
+                &on,
+            )
+            .unwrap();
+        }
+    };
+    let fg =
+        CallOptions { settings: vec![("distributed_foreground_insert".into(), "1".into())], ..CallOptions::default() };
+    let attempt = |opts: &CallOptions| {
+        c.inserter_with(&format!("{local}_d"), &[], 1000, opts).unwrap().exactly_once("eo-check", 3)
+    };
+    let window = "SETTINGS non_replicated_deduplication_window = 1000";
+    // Shards that do not deduplicate.
+    make("", "n");
+    let e = attempt(&fg).map(|_| ()).unwrap_err();
+    assert!(e.to_string().contains("shard table"), "{e}");
+    // A random sharding key.
+    make(window, "rand()");
+    let e = attempt(&fg).map(|_| ()).unwrap_err();
+    assert!(e.to_string().contains("rand()"), "{e}");
+    // Background inserts.
+    make(window, "n");
+    let e = attempt(&CallOptions::default()).map(|_| ()).unwrap_err();
+    assert!(e.to_string().contains("foreground"), "{e}");
+    // All three right: accepted, and it works.
+    let mut ins = attempt(&fg).unwrap();
+    for n in 0..1000u64 {
+        ins.write(&[Value::UInt64(n)]).unwrap();
+    }
+    ins.end().unwrap();
+    assert_eq!(c.command(&format!("SELECT count() FROM {local}_d")).unwrap().get::<u64>().unwrap(), 1000);
+    for i in 0..3 {
+        let on = CallOptions::default().on_endpoint(i);
+        c.command_with(&format!("DROP TABLE {local}_d"), &on).unwrap();
+        c.command_with(&format!("DROP TABLE {local}"), &on).unwrap();
+    }
+}
+
+#[test]
+fn internal_read_only_checks_fail_over_and_async_stream_errors_name_the_endpoint() {
+    let urls = node_urls();
+    let proxy = FaultProxy::start(&urls[0]);
+    let list = [proxy.url(), urls[1].clone()];
+    let c = Client::new(options_over(&list, LoadBalancing::InOrder)).unwrap();
+    proxy.pause_listening();
+    proxy.reset_all_after(std::time::Duration::ZERO);
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    // The first call with settings of its own asks which settings the user may change: that goes
+    // elsewhere too.
+    let opts = CallOptions { settings: vec![("max_threads".into(), "1".into())], ..CallOptions::default() };
+    let r = c.query_with("SELECT toUInt64(getSetting('max_threads'))", &opts).unwrap();
+    assert_eq!(r.rows[0][0], Value::UInt64(1));
+    assert_eq!(r.endpoint.as_deref(), Some(urls[1].as_str()));
+    proxy.resume_listening();
+    // An exception after data started, through the async block stream, names its endpoint.
+    for d in Driver::both_with("CH_CLUSTER_URL", |o| *o = options_over(&urls, LoadBalancing::InOrder)) {
+        let sql = "SELECT number, throwIf(number = 90000) FROM numbers(100000) SETTINGS max_block_size = 1000";
+        let e = d.blocks_with(sql, &CallOptions::default()).unwrap_err();
+        assert_eq!(e.server_code(), Some(395), "{}: {e}", d.name());
+        assert!(matches!(e, Error::Endpoints { .. }), "{}: {e:?}", d.name());
     }
 }

@@ -304,6 +304,66 @@ fn setting_in_code(sql: &[u8], name: &[u8], dialects: &[crate::params::lex::Dial
     found
 }
 
+/// The arguments of `Distributed(…)` in an engine's full text, split at top-level commas.
+fn distributed_args(engine_full: &str) -> Vec<String> {
+    let Some(open) = engine_full.find("Distributed(") else { return Vec::new() };
+    let body = &engine_full[open + "Distributed(".len()..];
+    let (mut args, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0usize, None::<char>);
+    for c in body.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '`' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') if depth == 0 => {
+                args.push(cur.trim().to_string());
+                return args;
+            }
+            (None, ')') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                args.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    Vec::new()
+}
+
+/// The first function call in `expr` whose result changes from call to call (so the same rows split
+/// differently each time), if any.
+fn nondeterministic_call(expr: &str) -> Option<String> {
+    let b = expr.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_alphabetic() || b[i] == b'_' {
+            let start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            let word = &expr[start..i];
+            let mut j = i;
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            let lower = word.to_ascii_lowercase();
+            let changing = lower.starts_with("rand")
+                || lower.starts_with("generate")
+                || lower.starts_with("now")
+                || lower.starts_with("rownumber")
+                || matches!(lower.as_str(), "today" | "yesterday" | "blocknumber" | "uuid" | "serverueid" | "hostname");
+            if j < b.len() && b[j] == b'(' && changing {
+                return Some(word.to_string());
+            }
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
 /// The smallest deduplication window an exactly-once insert accepts on a non-replicated MergeTree.
 const MIN_WINDOW: u64 = 100;
 
@@ -544,60 +604,44 @@ impl Inserter {
     /// is let through with a warning (its shards decide).
     fn check_deduplication(&self) -> Result<()> {
         let (db, name) = match self.table.rsplit_once('.') {
-            Some((d, n)) => (format!("'{}'", escape(d)), n),
+            Some((d, n)) => (format!("'{}'", escape(d.trim_matches('`'))), n),
             None => ("currentDatabase()".to_string(), self.table.as_str()),
         };
+        let name = name.trim_matches('`');
         let sql = format!(
             "SELECT engine, engine_full, (SELECT value FROM system.merge_tree_settings \
-             WHERE name = 'non_replicated_deduplication_window') FROM system.tables \
+             WHERE name = 'non_replicated_deduplication_window'), database FROM system.tables \
              WHERE database = {db} AND name = '{}' FORMAT TabSeparated",
-            escape(name.trim_matches('`'))
+            escape(name)
         );
-        // Only where the table is: the insert's database and session.
-        let params: Vec<(String, String)> =
-            self.params.iter().filter(|(k, _)| matches!(k.as_str(), "database" | "session_id")).cloned().collect();
-        let mut out = Vec::new();
-        let _turn = match &self.session {
-            Some((id, lock)) => lock.take(id, false)?,
-            None => None,
-        };
-        self.transport
-            .post(
-                &Request {
-                    endpoint: self.route.pinned.then_some(self.route.endpoint),
-                    ..Request::new(&params, sql.as_bytes())
-                },
-                &mut |c| {
-                    out.extend_from_slice(c);
-                    Ok(())
-                },
-            )
-            .map_err(|e| e.with_server_version(&self.server_version))?;
-        let text = String::from_utf8_lossy(&out);
+        let text = String::from_utf8_lossy(&self.read_only(&sql)?).into_owned();
         let fields: Vec<&str> = text.trim_end_matches('\n').split('\t').collect();
-        let refuse = |why: String| {
+        let refuse = |table: &str, why: String| {
             Err(Error::usage(format!(
-                "table {} {why}: an exactly-once insert would silently insert resent blocks twice \
-                 (use a Replicated table, or a MergeTree with SETTINGS non_replicated_deduplication_window = 1000)",
-                self.table
+                "table {table} {why}: an exactly-once insert would silently insert resent blocks twice \
+                 (use a Replicated table, or a MergeTree with SETTINGS non_replicated_deduplication_window = 1000)"
             )))
         };
-        let [engine, engine_full, default_window] = fields[..] else {
+        let [engine, engine_full, default_window, database] = fields[..] else {
             // Not in system.tables (a temporary table): nothing deduplicates there.
-            return refuse("is not a table that deduplicates inserts".into());
+            return refuse(&self.table, "is not a table that deduplicates inserts".into());
         };
-        if engine.starts_with("Replicated") || engine.starts_with("Shared") {
-            return Ok(());
+        if engine != "Distributed" {
+            return match self.deduplication_problem(engine, engine_full, default_window) {
+                Some(why) => refuse(&self.table, why),
+                None => Ok(()),
+            };
         }
-        if engine == "Distributed" {
-            log::warn!(
-                "exactly-once into Distributed table {}: only deduplicating shard tables make it so",
-                self.table
-            );
-            return Ok(());
+        self.check_distributed(engine_full, database)
+    }
+
+    /// Why a table of this engine would not drop a resent request's blocks, if it would not.
+    fn deduplication_problem(&self, engine: &str, engine_full: &str, default_window: &str) -> Option<String> {
+        if engine.starts_with("Replicated") || engine.starts_with("Shared") {
+            return None;
         }
         if !engine.ends_with("MergeTree") {
-            return refuse(format!("has engine {engine}, which does not deduplicate inserts"));
+            return Some(format!("has engine {engine}, which does not deduplicate inserts"));
         }
         // The engine's own SETTINGS clause, read as code (a comment or string that merely contains the
         // words must not count); `engine_full` is TSV-escaped text.
@@ -611,13 +655,85 @@ impl Inserter {
         let blocks = self.limits.max_rows.map_or(0, |r| r.div_ceil(self.block_rows as u64));
         let need = (blocks + 10).max(MIN_WINDOW);
         match own.or_else(|| default_window.parse().ok()) {
-            Some(w) if w >= need => Ok(()),
-            Some(w) => refuse(format!(
+            Some(w) if w >= need => None,
+            Some(w) => Some(format!(
                 "has non_replicated_deduplication_window = {w}, fewer than the {need} blocks one request may \
                  make (at least {MIN_WINDOW}, and more than the blocks per request)"
             )),
-            None => refuse("has no non_replicated_deduplication_window".into()),
+            None => Some("has no non_replicated_deduplication_window".into()),
         }
+    }
+
+    /// A `Distributed` table is exactly-once only when a resent request lands on every shard as it did
+    /// the first time and every shard drops what it already has: inserts in the foreground (a
+    /// background queue on each node a request went to would send its own copy), a sharding key that
+    /// splits the same rows the same way (no `rand()`, `now()`, …), and a deduplicating table on every
+    /// replica of the cluster (asked of each through `clusterAllReplicas`).
+    fn check_distributed(&self, engine_full: &str, database: &str) -> Result<()> {
+        let refuse = |why: String| {
+            Err(Error::usage(format!(
+                "exactly-once into Distributed table {}: {why} — resent blocks could be lost or inserted twice",
+                self.table
+            )))
+        };
+        let setting = |name: &str| self.params.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        let foreground = |v: Option<&str>| matches!(v, Some("1" | "true"));
+        if !foreground(setting("distributed_foreground_insert")) && !foreground(setting("insert_distributed_sync")) {
+            return refuse("inserts must run in the foreground (set distributed_foreground_insert = 1)".into());
+        }
+        let mut unescaped = Vec::new();
+        let _ = crate::format::parse::unescape(engine_full.as_bytes(), &mut unescaped);
+        let full = String::from_utf8_lossy(&unescaped).into_owned();
+        let args = distributed_args(&full);
+        let (Some(cluster), Some(db_arg), Some(table)) = (args.first(), args.get(1), args.get(2)) else {
+            return refuse("its engine arguments cannot be read".into());
+        };
+        if let Some(f) = args.get(3).and_then(|key| nondeterministic_call(key)) {
+            return refuse(format!("its sharding key calls {f}(), which splits a resent request differently"));
+        }
+        let unquote = |a: &str| a.trim().trim_matches(|c| c == '\'' || c == '`' || c == '"').to_string();
+        let shard_db = if db_arg.contains('(') { database.to_string() } else { unquote(db_arg) };
+        let (cluster, table) = (unquote(cluster), unquote(table));
+        let sql = format!(
+            "SELECT (SELECT count() FROM system.clusters WHERE cluster = '{c}'), t.engine, t.engine_full, \
+             s.value FROM clusterAllReplicas('{c}', system.tables) AS t \
+             CROSS JOIN (SELECT value FROM system.merge_tree_settings WHERE name = 'non_replicated_deduplication_window') AS s \
+             WHERE t.database = '{d}' AND t.name = '{t}' FORMAT TabSeparated",
+            c = escape(&cluster),
+            d = escape(&shard_db),
+            t = escape(&table)
+        );
+        let text = String::from_utf8_lossy(&self.read_only(&sql)?).into_owned();
+        let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+        let replicas: usize = rows.first().and_then(|r| r.first()).and_then(|n| n.parse().ok()).unwrap_or(0);
+        if replicas == 0 || rows.len() < replicas {
+            return refuse(format!(
+                "its shard table {shard_db}.{table} is on {} of the cluster's {replicas} replicas",
+                rows.len()
+            ));
+        }
+        for r in &rows {
+            let [_, engine, engine_full, window] = r[..] else {
+                return refuse("the shard tables could not be read".into());
+            };
+            if let Some(why) = self.deduplication_problem(engine, engine_full, window) {
+                return refuse(format!("its shard table {shard_db}.{table} {why}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// A read-only statement where the table is: the insert's database and session (its turn taken).
+    fn read_only(&self, sql: &str) -> Result<Vec<u8>> {
+        let params: Vec<(String, String)> =
+            self.params.iter().filter(|(k, _)| matches!(k.as_str(), "database" | "session_id")).cloned().collect();
+        let _turn = match &self.session {
+            Some((id, lock)) => lock.take(id, false)?,
+            None => None,
+        };
+        let mut route = self.route.clone();
+        route.restart(self.transport.endpoints());
+        super::read_only_post(&self.transport, &mut route, &params, sql, &self.server_version)
     }
 
     fn start_request(&mut self) -> Result<()> {
@@ -851,6 +967,7 @@ impl Inserter {
         }
         self.summary.query_id = meta.query_id.clone().or_else(|| self.request_query_id.clone());
         self.summary.endpoint = meta.endpoint;
+        self.route.confirm();
         Ok(())
     }
 
@@ -1288,6 +1405,17 @@ impl Drop for Inserter {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn distributed_engines_are_read_and_changing_keys_found() {
+        let args = super::distributed_args("Distributed('c', currentDatabase(), 't', cityHash64(a, 'x,y'))");
+        assert_eq!(args, ["'c'", "currentDatabase()", "'t'", "cityHash64(a, 'x,y')"]);
+        assert_eq!(super::nondeterministic_call("rand()").as_deref(), Some("rand"));
+        assert_eq!(super::nondeterministic_call("intHash64(n) + rand64 ()").as_deref(), Some("rand64"));
+        assert_eq!(super::nondeterministic_call("toStartOfDay(now())").as_deref(), Some("now"));
+        assert_eq!(super::nondeterministic_call("brand_id % 7"), None);
+        assert_eq!(super::nondeterministic_call("n"), None);
+    }
+
     #[test]
     fn channel_reader_concatenates_blocks_and_ends_when_the_sender_goes() {
         use std::io::Read;

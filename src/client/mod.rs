@@ -127,6 +127,43 @@ pub struct Client {
     zones_checked: Mutex<HashMap<String, bool>>,
 }
 
+/// A small read-only statement of the client's own (its whole response returned), sent again to each
+/// other endpoint the route allows while the failure is one a read-only statement may be retried
+/// after; the error names the endpoints tried.
+pub(crate) fn read_only_post(
+    transport: &Transport,
+    route: &mut Route,
+    params: &[(String, String)],
+    sql: &str,
+    server_version: &str,
+) -> Result<Vec<u8>> {
+    loop {
+        let mut out = Vec::new();
+        let req = Request { endpoint: Some(route.endpoint), ..Request::new(params, sql.as_bytes()) };
+        match transport.post(&req, &mut |chunk| {
+            out.extend_from_slice(chunk);
+            Ok(())
+        }) {
+            Ok(_) => {
+                route.confirm();
+                return Ok(out);
+            }
+            Err(e) => {
+                let e = e.with_server_version(server_version);
+                let again = out.is_empty()
+                    && statement::retry_is_safe(&e, true)
+                    && route.tried.len() < route.count
+                    && route.may_fail_over();
+                if again {
+                    route.fail_over(transport.endpoints());
+                    continue;
+                }
+                return Err(route.name_in(e, transport.endpoints()));
+            }
+        }
+    }
+}
+
 /// The sink's way to stop reading once a client-side `query_limit` is reached.
 const LIMIT_REACHED: &str = "query_limit reached";
 
@@ -151,18 +188,55 @@ pub(crate) struct QueryPlan {
 
 /// Where a call's attempts go among the client's endpoints: the current attempt's endpoint, those
 /// tried so far, and whether the call is pinned to one (a session's, or the caller's choice).
+#[derive(Clone)]
 pub(crate) struct Route {
     pub(crate) endpoint: usize,
     pub(crate) tried: Vec<usize>,
     pub(crate) pinned: bool,
     /// How many endpoints the client has.
     count: usize,
+    /// The session the call runs in: its endpoint moves with the call while no call of it has been
+    /// answered (see [`Route::confirm`]).
+    session: Option<Arc<session::SessionLock>>,
 }
 
 impl Route {
     /// Whether another endpoint may take the next attempt.
     fn may_fail_over(&self) -> bool {
         self.count > 1 && !self.pinned
+    }
+
+    /// A read-only call whose endpoint stalled may go to another (a hung server accepts connections
+    /// and never answers); the same endpoint is not asked again.
+    fn stalled_elsewhere(&self, e: &Error) -> bool {
+        matches!(e, Error::Transport { message, .. } if crate::transport::is_stall(message))
+            && self.may_fail_over()
+            && self.tried.len() < self.count
+    }
+
+    /// The call got an answer: its session (if any) now lives where it went.
+    pub(crate) fn confirm(&self) {
+        if let Some(lock) = &self.session {
+            lock.settled.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// After a refused connection (nothing was sent): a session no call of which has been answered yet
+    /// moves to another endpoint with this call. True when the route moved.
+    fn move_unsettled_session(&mut self, endpoints: &crate::transport::Endpoints) -> bool {
+        let Some(lock) = &self.session else { return false };
+        if self.count <= 1 || lock.settled.load(std::sync::atomic::Ordering::Relaxed) || self.tried.len() >= self.count
+        {
+            return false;
+        }
+        let next = endpoints.pick(&self.tried);
+        if self.tried.contains(&next) {
+            return false;
+        }
+        *lock.endpoint.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
+        self.endpoint = next;
+        self.tried.push(next);
+        true
     }
 
     /// Starts over for a new request of the same call (a streaming insert's next request): its
@@ -348,13 +422,8 @@ impl Client {
     /// Runs `sql` with no settings at all (so any user on any server may run it) and returns its text.
     fn plain_text(&self, sql: &str) -> Result<String> {
         let params = [("default_format".to_string(), "TabSeparated".to_string())];
-        let mut out = Vec::new();
-        self.transport
-            .post(&Request::new(&params, sql.as_bytes()), &mut |chunk| {
-                out.extend_from_slice(chunk);
-                Ok(())
-            })
-            .map_err(|e| e.with_server_version(&self.server_version))?;
+        let mut route = self.route(&CallOptions::default())?;
+        let out = read_only_post(&self.transport, &mut route, &params, sql, &self.server_version)?;
         Ok(String::from_utf8_lossy(&out).trim_end_matches('\n').to_string())
     }
 
@@ -540,15 +609,28 @@ impl Client {
     pub(crate) fn route(&self, opts: &CallOptions) -> Result<Route> {
         let endpoints = self.transport.endpoints();
         let count = endpoints.len();
-        let pin = match opts.endpoint {
-            Some(i) if i >= count => {
-                return Err(Error::usage(format!("endpoint {i} does not exist (the client has {count})")));
+        let session = self.session_lock(opts).map(|(_, lock)| lock);
+        if let Some(i) = opts.endpoint.filter(|&i| i >= count) {
+            return Err(Error::usage(format!("endpoint {i} does not exist (the client has {count})")));
+        }
+        let pin = match &session {
+            Some(lock) => {
+                let mut at = lock.endpoint.lock().unwrap_or_else(|e| e.into_inner());
+                match (*at, opts.endpoint) {
+                    (Some(s), Some(i)) if s != i => {
+                        return Err(Error::usage(format!(
+                            "the call's session lives on endpoint {s} ({}), not on endpoint {i}",
+                            endpoints.url(s)
+                        )));
+                    }
+                    (Some(s), _) => Some(s),
+                    (None, given) => Some(*at.insert(given.unwrap_or_else(|| endpoints.pick(&[])))),
+                }
             }
-            Some(i) => Some(i),
-            None => self.session_lock(opts).map(|(_, lock)| *lock.endpoint.get_or_init(|| endpoints.pick(&[]))),
+            None => opts.endpoint,
         };
         let endpoint = pin.unwrap_or_else(|| endpoints.pick(&[]));
-        Ok(Route { endpoint, tried: vec![endpoint], pinned: pin.is_some(), count })
+        Ok(Route { endpoint, tried: vec![endpoint], pinned: pin.is_some(), count, session })
     }
 
     /// The client's endpoints (base URLs), `host`/`port` first.
@@ -674,7 +756,10 @@ impl Client {
                 sink(chunk)
             });
             match result {
-                Ok(meta) => return Ok(plan.answered(meta)),
+                Ok(meta) => {
+                    plan.route.confirm();
+                    return Ok(plan.answered(meta));
+                }
                 Err(e) => {
                     let pause = self.after_failure(&mut plan, e, delivered)?;
                     std::thread::sleep(pause);
@@ -769,12 +854,22 @@ impl Client {
     /// `delivered`: whether any response byte reached the consumer (then it is never retried).
     pub(crate) fn after_failure(&self, plan: &mut QueryPlan, e: Error, delivered: bool) -> Result<std::time::Duration> {
         let e = e.with_server_version(&self.server_version);
+        if matches!(e, Error::Transport { connect: true, .. })
+            && plan.route.move_unsettled_session(self.transport.endpoints())
+        {
+            log::warn!(
+                "a new session's first call was refused ({e}); it goes to {}",
+                self.transport.endpoints().url(plan.route.endpoint)
+            );
+            return Ok(std::time::Duration::ZERO);
+        }
         match e {
             // "Query id already running" means an earlier attempt of ours only on a retry; on the first
             // attempt it is someone else's query, which must not be replaced.
             e if plan.attempt < plan.retries
                 && !delivered
-                && statement::retry_is_safe(&e, plan.read_only)
+                && (statement::retry_is_safe(&e, plan.read_only)
+                    || plan.read_only && plan.route.stalled_elsewhere(&e))
                 && !(plan.attempt == 0 && e.server_code() == Some(216)) =>
             {
                 plan.attempt += 1;
@@ -813,10 +908,11 @@ impl Client {
     pub(crate) fn after_body_failure(&self, route: &mut Route, e: Error) -> Result<()> {
         let endpoints = self.transport.endpoints();
         let e = e.with_server_version(&self.server_version);
-        if matches!(e, Error::Transport { connect: true, .. })
-            && route.tried.len() < route.count
-            && route.fail_over(endpoints)
-        {
+        let refused = matches!(e, Error::Transport { connect: true, .. });
+        if refused && route.move_unsettled_session(endpoints) {
+            return Ok(());
+        }
+        if refused && route.tried.len() < route.count && route.fail_over(endpoints) {
             log::warn!("insert refused ({e}); sending it to {}", endpoints.url(route.endpoint));
             return Ok(());
         }
@@ -854,7 +950,10 @@ impl Client {
                 ..Request::new(&plan.params, &plan.body)
             };
             match self.transport.post(&req, sink) {
-                Ok(meta) => return Ok(meta),
+                Ok(meta) => {
+                    plan.route.confirm();
+                    return Ok(meta);
+                }
                 Err(e) => self.after_body_failure(&mut plan.route, e)?,
             }
         }

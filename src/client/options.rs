@@ -180,6 +180,10 @@ impl ClientOptions {
             None => (rest, ""),
         };
         let hostport = match authority.rsplit_once('@') {
+            // `h1,user:pw@h2`: credentials after a host would be taken for a host's.
+            Some((userinfo, _)) if userinfo.contains(',') => {
+                return Err(Error::usage("credentials must come before the first host of a list"));
+            }
             Some((userinfo, hp)) => {
                 let (u, p) = userinfo.split_once(':').unwrap_or((userinfo, ""));
                 o.username =
@@ -271,19 +275,42 @@ impl ClientOptions {
     }
 }
 
-/// `host`, `host:port` or `[v6]:port`.
+/// `host`, `host:port` or `[v6]:port`, strictly: a host name of letters, digits, `-`, `.` and `_`, or
+/// an IPv6 address in brackets (a zone id after `%` allowed); nothing after the port. Errors never
+/// quote the text (it may hold a misplaced password).
 fn split_host_port(hostport: &str) -> Result<(String, Option<u16>)> {
     let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
         let (h, after) = h.split_once(']').ok_or_else(|| Error::usage("unterminated [IPv6] host"))?;
-        (h.to_string(), after.strip_prefix(':'))
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (hostport.to_string(), None),
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or_else(|| Error::usage("unexpected text after an [IPv6] host"))?),
+        };
+        let (addr, zone) = h.split_once('%').unwrap_or((h, ""));
+        let addr_ok = addr.contains(':') && addr.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        let zone_ok = zone.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+        if !addr_ok || !zone_ok {
+            return Err(Error::usage("a bracketed host is not an IPv6 address"));
         }
+        (h.to_string(), port)
+    } else {
+        let (h, p) = match hostport.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        };
+        if h.contains(':') || p.is_some_and(|p| p.contains(':')) {
+            return Err(Error::usage("an IPv6 host must be written in brackets: [::1]:8123"));
+        }
+        (h.to_string(), p)
     };
     if host.is_empty() {
         return Err(Error::usage("the URL has no host (or an empty one in a list of hosts)"));
+    }
+    let bracketed = hostport.starts_with('[');
+    if !bracketed && !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) {
+        return Err(Error::usage(
+            "a host has characters a host name cannot have (letters, digits, '-', '.' and '_'; \
+             spaces, '@', '#', '/' are not allowed)",
+        ));
     }
     let port = match port {
         Some(p) => Some(p.parse().map_err(|_| Error::usage("the URL's port is not a number"))?),
@@ -386,6 +413,26 @@ mod tests {
         assert!(ClientOptions::from_url("http://a,,b").is_err());
         assert!(ClientOptions::from_url("http://a,b:x").is_err());
         assert!(ClientOptions::from_url("http://a,b/?load_balancing_policy=fastest").is_err());
+        for bad in [
+            "http://127.0.0.1:8123, 127.0.0.1:8124",
+            "http://a,::1",
+            "http://a,[::1]junk",
+            "http://a,h#frag",
+            "http://h1,u:S3cret@h2",
+            "http://a,[nothex]:1",
+            "http://a b",
+        ] {
+            let e = ClientOptions::from_url(bad).map(|_| ()).unwrap_err();
+            assert!(!e.to_string().contains("S3cret"), "{bad}: {e}");
+        }
+        let mut o = ClientOptions::from_url("http://a").unwrap();
+        o.endpoints = vec!["bob:S3cret@127.0.0.1:18312".into()];
+        let e = o.endpoint_urls().unwrap_err();
+        assert!(!e.to_string().contains("S3cret"), "{e}");
+        assert_eq!(
+            ClientOptions::from_url("http://[fe80::1%lo]:9").unwrap().endpoint_urls().unwrap(),
+            ["http://[fe80::1%lo]:9"]
+        );
         assert!(o.settings.is_empty());
     }
 }

@@ -52,8 +52,10 @@ pub(crate) struct SessionLock {
     #[cfg(feature = "async")]
     waiting: Mutex<Vec<std::task::Waker>>,
     /// The endpoint the session lives on (a session's state is on one server): chosen by its first
-    /// call, never changed.
-    pub(crate) endpoint: std::sync::OnceLock<usize>,
+    /// call; moved only while no call of the session has reached it (its connection refused).
+    pub(crate) endpoint: Mutex<Option<usize>>,
+    /// A call of the session got an answer at `endpoint`: the session stays there.
+    pub(crate) settled: std::sync::atomic::AtomicBool,
 }
 
 impl Default for SessionLock {
@@ -63,7 +65,8 @@ impl Default for SessionLock {
             freed: Condvar::new(),
             #[cfg(feature = "async")]
             waiting: Mutex::new(Vec::new()),
-            endpoint: std::sync::OnceLock::new(),
+            endpoint: Mutex::new(None),
+            settled: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }

@@ -146,10 +146,17 @@ fn endpoint_failed(e: &Error) -> Option<bool> {
         // own stops (cancel, deadline, stall: no source) nor TLS trouble (a configuration matter).
         Error::Transport { connect: true, .. } => Some(true),
         Error::Transport { tls: false, timeout: false, source: Some(_), .. } => Some(true),
+        // Nothing moved for `send_receive_timeout` (a hung server accepts and never answers).
+        Error::Transport { message, .. } if is_stall(message) => Some(true),
         Error::Http { status: 502..=504, .. } => Some(true),
         Error::Http { .. } | Error::Server { .. } => Some(false),
         _ => None,
     }
+}
+
+/// Whether a transport error's message is a stall's (see `exchange::STALL`).
+pub(crate) fn is_stall(message: &str) -> bool {
+    message.starts_with(super::exchange::STALL)
 }
 
 /// A number below `n` (not for cryptography): from the process's random hasher seed and a counter.

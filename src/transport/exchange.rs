@@ -159,6 +159,9 @@ enum Stopped {
 }
 
 /// The state of one transfer, fed by libcurl's callbacks.
+/// How a stall's message begins (an endpoint that stalls is taken for down; see `endpoints.rs`).
+pub(crate) const STALL: &str = "no data sent or received for";
+
 pub(crate) struct Exchange {
     meta: ResponseMeta,
     /// Body of a non-200 response (kept up to 64 KiB).
@@ -450,7 +453,7 @@ impl Exchange {
         if let Some(why) = self.stopped {
             let message = match why {
                 Stopped::Cancelled => "the call was cancelled (its cancel flag was set)".to_string(),
-                Stopped::Stall => format!("no data sent or received for {:?} (send_receive_timeout)", self.stall),
+                Stopped::Stall => format!("{STALL} {:?} (send_receive_timeout)", self.stall),
                 Stopped::Deadline => format!(
                     "the call did not finish within its deadline ({:?}; {} bytes received)",
                     self.deadline.map(|d| d.saturating_duration_since(self.started)).unwrap_or_default(),

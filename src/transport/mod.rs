@@ -26,6 +26,7 @@ mod exchange;
 pub mod headers;
 pub mod lz4frame;
 
+pub(crate) use endpoints::is_stall;
 pub use endpoints::{Endpoints, LoadBalancing};
 pub use headers::{Progress, Summary};
 
@@ -272,7 +273,13 @@ impl Transport {
         self.pool.lock().ok().and_then(|mut p| p.pop()).unwrap_or_else(Easy::new)
     }
 
-    fn give_back(&self, mut easy: Easy) {
+    /// Pools a handle again, unless its transfer failed at the transport level: its connection is
+    /// likely gone, and libcurl can leave a handle unusable after some failures (a malformed URL makes
+    /// later option calls on it fail even after `curl_easy_reset`).
+    fn give_back(&self, mut easy: Easy, result: &Result<ResponseMeta>) {
+        if matches!(result, Err(Error::Transport { .. })) {
+            return;
+        }
         easy.reset();
         if let Ok(mut p) = self.pool.lock() {
             if p.len() < 64 {
@@ -288,7 +295,7 @@ impl Transport {
         let mut easy = self.handle();
         let mut body = req.body;
         let result = self.perform(&mut easy, &url, req, &mut body, Some(req.body.len() as u64), sink);
-        self.give_back(easy);
+        self.give_back(easy, &result);
         self.answered_by(endpoint, result)
     }
 
@@ -317,7 +324,7 @@ impl Transport {
         let (endpoint, url) = self.url(req.endpoint, req.params);
         let mut easy = self.handle();
         let result = self.perform(&mut easy, &url, req, body, None, sink);
-        self.give_back(easy);
+        self.give_back(easy, &result);
         self.answered_by(endpoint, result)
     }
 

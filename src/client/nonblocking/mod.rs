@@ -355,7 +355,10 @@ impl AsyncClient {
             let (bytes, result) = slot.await;
             guard.disarm();
             match result {
-                Ok(meta) => return Ok((bytes, plan.answered(meta))),
+                Ok(meta) => {
+                    plan.route.confirm();
+                    return Ok((bytes, plan.answered(meta)));
+                }
                 Err(e) => {
                     let pause = c.after_failure(&mut plan, e, !bytes.is_empty())?;
                     sleep(driver, pause).await;
@@ -403,7 +406,10 @@ impl AsyncClient {
             let (bytes, result) = slot.await;
             guard.disarm();
             match result {
-                Ok(meta) => return Ok((bytes, meta)),
+                Ok(meta) => {
+                    plan.route.confirm();
+                    return Ok((bytes, meta));
+                }
                 Err(e) => c.after_body_failure(&mut plan.route, e)?,
             }
         }

@@ -239,7 +239,10 @@ async fn run(
         })
         .await;
         match failed {
-            None => return Ok(Opened { shared, plan_meta: plan, turn }),
+            None => {
+                plan.route.confirm();
+                return Ok(Opened { shared, plan_meta: plan, turn });
+            }
             Some(e) => {
                 let pause = client.after_failure(&mut plan, e, false)?;
                 sleep(driver, pause).await;
@@ -294,7 +297,14 @@ impl Stream for BlockStream {
                     });
                     None
                 }
-                Err(e) => Some(Err(e)),
+                // After the first byte: not retried; the error names the endpoint it came from.
+                Err(e) => Some(Err(match this.plan.as_ref() {
+                    Some(p) => p.route.name_in(
+                        e.with_server_version(this.client.server_version()),
+                        this.client.transport.endpoints(),
+                    ),
+                    None => e,
+                })),
             };
             this.end();
             return Poll::Ready(item);
