@@ -280,3 +280,88 @@ def test_arrow_numpy_and_pandas_against_the_servers_own_arrow(client, table_name
         assert client.command(f"SELECT count() FROM ({sql} EXCEPT DISTINCT SELECT * FROM {table_name})") == 0
     finally:
         client.command(f"DROP TABLE {table_name}")
+
+
+def test_every_documented_client_parameter(table_name):
+    import urllib.parse
+
+    u = urllib.parse.urlsplit(env("CH_MODERN_URL"))
+    name = f"pytest-{table_name}"
+    c = clickhouse_connect_rs.get_client(
+        interface="http",
+        host=u.hostname,
+        port=u.port,
+        username="default",
+        password="",
+        database="system",
+        compress="lz4",
+        query_limit=3,
+        query_retries=1,
+        connect_timeout=5,
+        send_receive_timeout=30,
+        client_name=name,
+        send_progress=True,
+        session_id=f"py_{table_name}",
+        max_threads=2,  # a setting
+        buffer_size=4096,  # an HTTP parameter
+    )
+    assert c.database == "system"
+    # query_limit applies to query: 3 rows of 10.
+    r = c.query("SELECT number FROM numbers(10)")
+    assert r.result_set == [(0,), (1,), (2,)]
+    assert c.query("SELECT getSetting('max_threads')").result_set == [(2,)]
+    # The session: a temporary table persists between calls.
+    c.command("CREATE TEMPORARY TABLE t_param (n UInt8)")
+    c.insert("t_param", [[1]])
+    assert c.command("SELECT count() FROM t_param") == 1
+    # send_progress gives the summary of a query; client_name shows in the server's query log.
+    assert "read_rows" in r.summary
+    c.command("SYSTEM FLUSH LOGS")
+    agents = c.query(
+        "SELECT DISTINCT http_user_agent FROM system.query_log WHERE query_id = %(id)s", parameters={"id": r.query_id}
+    ).result_set
+    assert agents and agents[0][0].startswith(name), agents
+    # use_database=False: the user's default database, not the client's.
+    assert c.command("SELECT currentDatabase()", use_database=False) == "default"
+    assert c.command("SELECT currentDatabase()") == "system"
+    # Compression modes and gzip.
+    for compress in [True, False, "zstd", "gzip", "lz4"]:
+        cc = connect("CH_MODERN_URL", compress=compress)
+        assert cc.query("SELECT sum(number) FROM numbers(100000)").result_set == [(4999950000,)]
+
+
+def test_tls_parameters():
+    import urllib.parse
+
+    u = urllib.parse.urlsplit(env("CH_TLS_URL"))
+    c = clickhouse_connect_rs.get_client(host=u.hostname, port=u.port, secure=True, ca_cert=env("CH_TLS_CA"))
+    assert c.command("SELECT 1") == 1
+    with pytest.raises(OperationalError):
+        clickhouse_connect_rs.get_client(host=u.hostname, port=u.port, secure=True, ca_cert=env("CH_TLS_OTHER_CA"))
+    # verify=False accepts a certificate of an unknown CA.
+    assert clickhouse_connect_rs.get_client(host=u.hostname, port=u.port, interface="https", verify=False).command("SELECT 2") == 2
+    m = urllib.parse.urlsplit(env("CH_MTLS_URL"))
+    mc = clickhouse_connect_rs.get_client(
+        host=m.hostname,
+        port=m.port,
+        secure=True,
+        ca_cert=env("CH_TLS_CA"),
+        client_cert=env("CH_TLS_CLIENT_CERT"),
+        client_cert_key=env("CH_TLS_CLIENT_KEY"),
+    )
+    assert mc.command("SELECT 3") == 3
+
+
+def test_query_arguments_encoding_and_context(client):
+    r = client.query("SELECT unhex('E9')", encoding="latin-1")
+    assert r.result_set == [("é",)]
+
+    class Context:
+        parameters = {"x": 41}
+        settings = {"max_block_size": 7}
+
+    r = client.query("SELECT %(x)s + 1, getSetting('max_block_size')", context=Context())
+    assert r.result_set == [(42, 7)]
+    assert list(r.named_results()) == [dict(zip(r.column_names, (42, 7)))] and r.row_count == 1
+    assert r.first_item == dict(zip(r.column_names, r.first_row))
+    assert r.result_columns == [[42], [7]]

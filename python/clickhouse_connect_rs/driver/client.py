@@ -1,5 +1,6 @@
 """The driver's ``Client``: the Python driver's methods and arguments over the Rust client."""
 
+import codecs
 import functools
 
 from clickhouse_connect_rs import _core
@@ -73,6 +74,9 @@ class Client:
         if context is not None:
             parameters = parameters if parameters is not None else getattr(context, "parameters", None)
             settings = settings if settings is not None else getattr(context, "settings", None)
+        if encoding:
+            # Python's codec names, as the WHATWG labels the client knows (latin-1 → iso8859-1, …).
+            encoding = codecs.lookup(encoding).name.replace("_", "-")
         names, types, rows, query_id, summary = self._native.query(query, parameters, settings, encoding, use_none)
         return QueryResult(names, types, rows, query_id, summary)
 
