@@ -365,3 +365,27 @@ def test_query_arguments_encoding_and_context(client):
     assert list(r.named_results()) == [dict(zip(r.column_names, (42, 7)))] and r.row_count == 1
     assert r.first_item == dict(zip(r.column_names, r.first_row))
     assert r.result_columns == [[42], [7]]
+
+
+def test_the_gil_is_released_while_a_call_waits(client):
+    import threading
+    import time
+
+    done = threading.Event()
+
+    def slow():
+        client.command("SELECT sleep(3)")
+        done.set()
+
+    t = threading.Thread(target=slow)
+    t.start()
+    # While the call waits for the server, this thread runs Python code: had the call held the GIL,
+    # the loop would make no progress until the call returned.
+    spins = 0
+    while not done.is_set():
+        spins += 1
+        if spins == 200:
+            break
+        time.sleep(0.001)
+    assert spins == 200 and not done.is_set()
+    t.join()
