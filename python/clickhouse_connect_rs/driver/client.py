@@ -118,7 +118,8 @@ class Client:
 
     def query_df(self, query, parameters=None, settings=None, **_ignored):
         """Runs a query; returns a pandas ``DataFrame``."""
-        return self.query_arrow(query, parameters, settings).to_pandas()
+        # The batches are this call's own: pyarrow may free each column as soon as it is converted.
+        return self.query_arrow(query, parameters, settings).to_pandas(split_blocks=True, self_destruct=True)
 
     @_translated
     def raw_query(self, query, parameters=None, settings=None, fmt=None, use_database=True, external_data=None):
