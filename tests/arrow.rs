@@ -25,6 +25,10 @@ fn plain(a: &ArrayRef) -> ArrayRef {
             let s = a.as_string::<i32>();
             Arc::new(arrow_array::BinaryArray::new(s.offsets().clone(), s.values().clone(), s.nulls().cloned()))
         }
+        DataType::LargeUtf8 => {
+            Arc::new(arrow_array::BinaryArray::from_iter(a.as_string::<i64>().iter().map(|v| v.map(str::as_bytes))))
+        }
+        DataType::LargeBinary => Arc::new(arrow_array::BinaryArray::from_iter(a.as_binary::<i64>().iter())),
         DataType::Dictionary(..) => {
             let d = a.as_any_dictionary();
             let taken = arrow_select::take::take(d.values().as_ref(), d.keys(), None).unwrap();
@@ -185,6 +189,68 @@ fn strings_are_checked_utf8_by_default_and_binary_on_request() {
         .unwrap();
     assert_eq!(b[0].column(1).as_binary::<i32>().value(0), [0xff]);
     assert_eq!(b[0].schema().field(0).data_type(), &DataType::Binary);
+}
+
+#[test]
+fn large_strings_hold_the_server_rows_and_insert_back() {
+    let c = modern();
+    let sql = "SELECT toString(number) s, if(number % 3 = 0, NULL, repeat('é', number % 7)) n, \
+               [toString(number), ''] a, concat('b', hex(number)) b FROM numbers(5000)";
+    let theirs = server_arrow(&c, sql);
+    for use_strings in [true, false] {
+        let arrow = ArrowOptions::new().large_strings(true).use_strings(use_strings);
+        let ours = c.query_arrow_with(sql, &CallOptions::new(), &arrow).unwrap();
+        let large = if use_strings { DataType::LargeUtf8 } else { DataType::LargeBinary };
+        assert_eq!(ours[0].schema().field(0).data_type(), &large);
+        assert!(matches!(ours[0].schema().field(2).data_type(), DataType::List(f) if f.data_type() == &large));
+        for i in 0..4 {
+            assert_eq!(&column(&ours, i), &column(&theirs, i), "column {i}, use_strings {use_strings}");
+        }
+        let t = table("arrow_large");
+        c.command(&format!(
+            "CREATE TABLE {t} (s String, n Nullable(String), a Array(String), b String) ENGINE = Memory"
+        ))
+        .unwrap();
+        c.insert_arrow(&t, &ours).unwrap();
+        for (x, y) in [(format!("SELECT * FROM {t}"), sql.to_string()), (sql.to_string(), format!("SELECT * FROM {t}"))]
+        {
+            assert_eq!(c.command(&format!("SELECT count() FROM ({x} EXCEPT {y})")).unwrap(), "0");
+        }
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
+#[test]
+fn insert_arrow_of_columns_taken_as_they_are_streams_every_block() {
+    // Batches whose columns need no conversion are encoded block by block into the inserter's buffer
+    // (several blocks of 2^20 rows here): every row arrives, in order, as the server counts them.
+    use arrow_array::{LargeStringArray, UInt64Array};
+    let c = modern();
+    let t = table("arrow_direct");
+    c.command(&format!("CREATE TABLE {t} (id UInt64, s String) ENGINE = MergeTree ORDER BY id")).unwrap();
+    let rows = 2_500_000u64;
+    let half = (rows / 2) as usize;
+    let batch = |from: u64, n: usize| {
+        RecordBatch::try_from_iter([
+            ("id", Arc::new(UInt64Array::from_iter_values(from..from + n as u64)) as ArrayRef),
+            (
+                "s",
+                Arc::new(LargeStringArray::from_iter_values((from..from + n as u64).map(|i| i.to_string())))
+                    as ArrayRef,
+            ),
+        ])
+        .unwrap()
+    };
+    let summary = c.insert_arrow(&t, &[batch(0, half), batch(half as u64, rows as usize - half)]).unwrap();
+    assert_eq!(summary.rows, rows);
+    let server = c
+        .command(&format!(
+            "SELECT (SELECT (count(), sum(cityHash64(id, s))) FROM {t}) = \
+             (SELECT (count(), sum(cityHash64(number, toString(number)))) FROM numbers({rows}))"
+        ))
+        .unwrap();
+    assert_eq!(server, "1");
+    c.command(&format!("DROP TABLE {t}")).unwrap();
 }
 
 #[test]

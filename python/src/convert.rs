@@ -11,7 +11,7 @@
 
 use clickhouse_connect::Value;
 use clickhouse_connect::types::TypeDesc;
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDate, PyDateTime, PyDelta, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -235,9 +235,19 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value<'_>, t: &TypeDesc, server_tz: &str)
         }
         Value::Time(secs) => PyDelta::new(py, 0, *secs, 0, true)?.into_any(),
         Value::Time64 { ticks, precision } => {
-            let unit = 10i64.pow(u32::from(*precision));
-            let micros = ticks.saturating_mul(1_000_000) / unit;
-            PyDelta::new(py, 0, 0, 0, true)?.call_method1("__add__", (PyDelta::new(py, 0, 0, micros as i32, true)?,))?
+            // Whole seconds and the fraction apart, so no product overflows; days beyond
+            // what `timedelta` holds are an OverflowError, never a wrapped value.
+            let unit = 10i64.pow(u32::from(*precision).min(18));
+            let (secs, frac) = (ticks.div_euclid(unit), ticks.rem_euclid(unit));
+            let micros = if *precision >= 6 {
+                frac / 10i64.pow(u32::from(*precision) - 6)
+            } else {
+                frac * 10i64.pow(6 - u32::from(*precision))
+            };
+            let days = i32::try_from(secs.div_euclid(86_400)).map_err(|_| {
+                PyOverflowError::new_err(format!("Time64 value {ticks} (precision {precision}) is beyond timedelta"))
+            })?;
+            PyDelta::new(py, days, secs.rem_euclid(86_400) as i32, micros as i32, true)?.into_any()
         }
         Value::Enum8(n) => enum_name(py, t, i64::from(*n))?,
         Value::Enum16(n) => enum_name(py, t, i64::from(*n))?,

@@ -250,8 +250,9 @@ impl NativeClient {
         )
     }
 
-    /// `query_arrow`: the result's record batches (one per Native block), for pyarrow.
-    #[pyo3(signature = (sql, parameters=None, settings=None, use_strings=true))]
+    /// `query_arrow`: the result's record batches (one per Native block), for pyarrow; `large_strings`
+    /// for 64-bit string offsets (what pandas' Arrow-backed strings hold).
+    #[pyo3(signature = (sql, parameters=None, settings=None, use_strings=true, large_strings=false))]
     fn query_arrow<'py>(
         &self,
         py: Python<'py>,
@@ -259,9 +260,11 @@ impl NativeClient {
         parameters: Option<&Bound<'py, PyAny>>,
         settings: Option<&Bound<'py, PyDict>>,
         use_strings: bool,
+        large_strings: bool,
     ) -> PyResult<Vec<ArrowBatch>> {
         let opts = call_options(parameters, settings, true)?;
-        let arrow = clickhouse_connect::arrow::ArrowOptions::new().use_strings(use_strings);
+        let arrow =
+            clickhouse_connect::arrow::ArrowOptions::new().use_strings(use_strings).large_strings(large_strings);
         let batches = py.detach(|| self.inner.query_arrow_with(sql, &opts, &arrow)).map_err(py_err)?;
         Ok(batches.into_iter().map(|b| ArrowBatch { batch: Some(b) }).collect())
     }

@@ -162,6 +162,26 @@ def test_values_come_back_as_the_driver_returns_them(client):
     assert client.query("SELECT CAST(NULL, 'Nullable(Int32)'), CAST(NULL, 'Nullable(String)')", use_none=False).result_set == [(0, "")]
 
 
+def test_time_values_far_beyond_a_day_are_exact(client):
+    # Time/Time64 span ±999 hours: the timedelta must hold the server's own value, never a wrapped one.
+    exprs = [
+        "toTime64('-999:59:59.123456', 6)",
+        "toTime64('999:59:59.999999999', 9)",
+        "toTime64('-0:00:00.5', 1)",
+        "toTime('999:00:01')",
+        "toTime('-500:00:00')",
+    ]
+    settings = {"enable_time_time64_type": 1}
+    (row,) = client.query("SELECT " + ", ".join(exprs), settings=settings).result_set
+    oracle = server_tsv(client, "SELECT " + ", ".join(f"toString(toDecimal64(CAST({e} AS Time64(9)), 9))" for e in exprs) + " SETTINGS enable_time_time64_type = 1")[0]
+    for value, seconds in zip(row, oracle):
+        assert isinstance(value, datetime.timedelta)
+        exact = decimal.Decimal(value.days * 86400 + value.seconds) + decimal.Decimal(value.microseconds) / 1_000_000
+        # Precision 9 is cut to microseconds toward negative infinity, as datetime64 values are.
+        expected = decimal.Decimal(seconds).quantize(decimal.Decimal("0.000001"), rounding=decimal.ROUND_FLOOR)
+        assert exact == expected, (value, seconds)
+
+
 def test_insert_parameters_and_round_trip(any_server, table_name):
     client = connect(any_server)
     legacy = any_server == "CH_LEGACY_URL"

@@ -30,7 +30,7 @@
 //! | `BFloat16` | `Float32` (exact) | `Binary` (the two bytes) |
 //! | `UInt128`, `Int128`, `UInt256`, `Int256` | `FixedSizeBinary(16/32)`, little-endian | same |
 //! | `Decimal(P, S)` | `Decimal128(P, S)` (P ≤ 38), `Decimal256(P, S)` | same |
-//! | `String` | `Utf8` (checked: a row that is not UTF-8 is an error naming it), `Binary` with `use_strings(false)` | `Utf8` (unchecked) |
+//! | `String` | `Utf8` (checked: a row that is not UTF-8 is an error naming it), `Binary` with `use_strings(false)`; `LargeUtf8`/`LargeBinary` with `large_strings(true)` | `Utf8` (unchecked) |
 //! | `FixedString(N)` | `FixedSizeBinary(N)` | same |
 //! | `UUID` | `FixedSizeBinary(16)` in text order, extension `arrow.uuid` | same |
 //! | `IPv4`, `IPv6` | `UInt32`, `FixedSizeBinary(16)` (network order) | same |
@@ -70,12 +70,13 @@ mod write;
 #[derive(Clone, Debug)]
 pub struct ArrowOptions {
     use_strings: bool,
+    large_strings: bool,
     batch_rows: Option<usize>,
 }
 
 impl Default for ArrowOptions {
     fn default() -> Self {
-        ArrowOptions { use_strings: true, batch_rows: None }
+        ArrowOptions { use_strings: true, large_strings: false, batch_rows: None }
     }
 }
 
@@ -92,6 +93,14 @@ impl ArrowOptions {
         self
     }
 
+    /// `String` columns as `LargeUtf8`/`LargeBinary` (64-bit offsets) rather than `Utf8`/`Binary`
+    /// (`false`, the default) — the layout pandas' Arrow-backed strings hold, so a frame made from the
+    /// batches takes the buffers as they are.
+    pub fn large_strings(mut self, yes: bool) -> Self {
+        self.large_strings = yes;
+        self
+    }
+
     /// Batches of this many rows (the last one shorter) instead of one per block (0: one per block).
     pub fn batch_rows(mut self, rows: usize) -> Self {
         self.batch_rows = (rows > 0).then_some(rows);
@@ -102,7 +111,11 @@ impl ArrowOptions {
 impl Block<'_> {
     /// This block as a record batch (see [`crate::arrow`]).
     pub fn to_arrow(&self, options: &ArrowOptions) -> Result<RecordBatch> {
-        let cx = read::Cx { use_strings: options.use_strings, server_tz: self.server_timezone() };
+        let cx = read::Cx {
+            use_strings: options.use_strings,
+            large_strings: options.large_strings,
+            server_tz: self.server_timezone(),
+        };
         let mut fields = Vec::with_capacity(self.columns().len());
         let mut arrays = Vec::with_capacity(self.columns().len());
         for c in self.columns() {
@@ -180,8 +193,6 @@ impl Client {
         let schema = first.schema();
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         let mut ins = self.inserter_with(table, &names, INSERT_BLOCK_ROWS, opts)?;
-        let mut before = 0u64;
-        let mut blocks = Vec::new();
         for batch in batches {
             let same = batch.schema().fields().iter().map(|f| f.name().as_str()).eq(names.iter().copied());
             if !same {
@@ -190,6 +201,29 @@ impl Client {
                     names.join(", ")
                 )));
             }
+        }
+        let (columns, types, _) = ins.encoding_parts();
+        if batches.iter().all(|b| write::all_direct(b, columns, types)) {
+            // Nothing to convert, so nothing can fail once sending starts: each block is encoded into
+            // the inserter's own buffer and sent, holding one block at a time.
+            for batch in batches {
+                let mut at = 0;
+                while at < batch.num_rows() {
+                    let n = (batch.num_rows() - at).min(INSERT_BLOCK_ROWS);
+                    let part = batch.slice(at, n);
+                    ins.write_encoding(n, |out, columns, types, coercion| {
+                        write::encode_batch(out, &part, columns, types, coercion, 0)
+                    })?;
+                    at += n;
+                }
+            }
+            return ins.end();
+        }
+        // Some values are converted, and a value that does not fit must fail the call before any row
+        // is sent: every block is encoded first.
+        let mut before = 0u64;
+        let mut blocks = Vec::new();
+        for batch in batches {
             let mut at = 0;
             while at < batch.num_rows() {
                 let n = (batch.num_rows() - at).min(INSERT_BLOCK_ROWS);

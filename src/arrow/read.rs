@@ -9,7 +9,8 @@ use crate::types::TypeDesc;
 use arrow_array::types::*;
 use arrow_array::{
     ArrayRef, BinaryArray, BooleanArray, Decimal128Array, Decimal256Array, DictionaryArray, FixedSizeBinaryArray,
-    ListArray, MapArray, NullArray, PrimitiveArray, StringArray, StructArray, make_array,
+    LargeBinaryArray, LargeStringArray, ListArray, MapArray, NullArray, PrimitiveArray, StringArray, StructArray,
+    make_array,
 };
 use arrow_buffer::{ArrowNativeType, BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer, i256};
 use arrow_schema::{DataType, Field, Fields, TimeUnit};
@@ -20,6 +21,8 @@ use std::sync::Arc;
 pub(crate) struct Cx<'a> {
     /// `String` as `Utf8` (checked UTF-8) rather than `Binary`.
     pub(crate) use_strings: bool,
+    /// `String` with 64-bit offsets (`LargeUtf8`/`LargeBinary`).
+    pub(crate) large_strings: bool,
     /// The zone of `DateTime` columns that name none.
     pub(crate) server_tz: &'a str,
 }
@@ -98,7 +101,9 @@ pub(crate) fn data_type(t: &TypeDesc, cx: &Cx<'_>) -> Result<(DataType, bool)> {
         T::Bool => DataType::Boolean,
         T::Decimal { precision, scale } if *precision <= 38 => DataType::Decimal128(*precision, *scale as i8),
         T::Decimal { precision, scale } => DataType::Decimal256(*precision, *scale as i8),
+        T::String if cx.use_strings && cx.large_strings => DataType::LargeUtf8,
         T::String if cx.use_strings => DataType::Utf8,
+        T::String if cx.large_strings => DataType::LargeBinary,
         T::String | T::AggregateFunction { .. } => DataType::Binary,
         T::FixedString(n) => {
             DataType::FixedSizeBinary(i32::try_from(*n).map_err(|_| Error::UnsupportedType(t.to_string()))?)
@@ -178,6 +183,14 @@ fn offsets(o: &Offsets<'_>, t: &TypeDesc) -> Result<OffsetBuffer<i32>> {
     Ok(OffsetBuffer::new(ScalarBuffer::from(v)))
 }
 
+/// 64-bit offsets always hold a block's (its lengths are `u64` and checked by the decoder).
+fn large_offsets(o: &Offsets<'_>) -> OffsetBuffer<i64> {
+    let mut v = Vec::with_capacity(o.len() + 1);
+    v.push(0i64);
+    v.extend(o.ends().iter().map(|&e| e as i64));
+    OffsetBuffer::new(ScalarBuffer::from(v))
+}
+
 fn validity(nulls: &NullMap<'_>) -> NullBuffer {
     let bytes = nulls.bytes();
     NullBuffer::new(BooleanBuffer::collect_bool(bytes.len(), |i| bytes[i] == 0))
@@ -251,22 +264,30 @@ pub(crate) fn array(col: &dyn Column, t: &TypeDesc, cx: &Cx<'_>) -> Result<Array
             Ok(Arc::new(map))
         }
         (T::String, ColumnView::String { offsets: o, data }) => {
-            let offs = offsets(&o, t)?;
             let bytes = Buffer::from_slice_ref(data);
-            if cx.use_strings {
-                match StringArray::try_new(offs, bytes, None) {
-                    Ok(a) => Ok(Arc::new(a)),
-                    Err(_) => {
-                        let row = o.ranges().position(|r| std::str::from_utf8(&data[r]).is_err()).unwrap_or(0);
-                        Err(Error::usage(format!(
-                            "row {} of a String column is not UTF-8: read it with use_strings = false (Binary)",
-                            row + 1
-                        )))
-                    }
+            let strings = match (cx.use_strings, cx.large_strings) {
+                (true, false) => StringArray::try_new(offsets(&o, t)?, bytes, None).map(|a| Arc::new(a) as ArrayRef),
+                (true, true) => {
+                    LargeStringArray::try_new(large_offsets(&o), bytes, None).map(|a| Arc::new(a) as ArrayRef)
                 }
-            } else {
-                Ok(Arc::new(BinaryArray::try_new(offs, bytes, None).map_err(|e| arrow_err(t, e))?))
-            }
+                (false, false) => {
+                    return Ok(Arc::new(
+                        BinaryArray::try_new(offsets(&o, t)?, bytes, None).map_err(|e| arrow_err(t, e))?,
+                    ));
+                }
+                (false, true) => {
+                    return Ok(Arc::new(
+                        LargeBinaryArray::try_new(large_offsets(&o), bytes, None).map_err(|e| arrow_err(t, e))?,
+                    ));
+                }
+            };
+            strings.map_err(|_| {
+                let row = o.ranges().position(|r| std::str::from_utf8(&data[r]).is_err()).unwrap_or(0);
+                Error::usage(format!(
+                    "row {} of a String column is not UTF-8: read it with use_strings = false (Binary)",
+                    row + 1
+                ))
+            })
         }
         (T::FixedString(n), ColumnView::FixedString { width, data }) if *n == width => {
             let a = FixedSizeBinaryArray::try_new(width as i32, Buffer::from_slice_ref(data), None)

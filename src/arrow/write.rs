@@ -52,6 +52,16 @@ pub(crate) fn encode_batch(
     write_block_from(out, named)
 }
 
+/// Whether every column of `batch` is written straight from its Arrow buffers: nothing to convert,
+/// so encoding it cannot fail.
+pub(crate) fn all_direct(batch: &RecordBatch, columns: &[(String, String)], types: &[TypeDesc]) -> bool {
+    columns
+        .iter()
+        .zip(types)
+        .enumerate()
+        .all(|(i, ((_, type_name), t))| direct(batch.column(i), t, type_name).is_some())
+}
+
 /// A column written straight from Arrow buffers.
 struct Direct<'a> {
     type_name: &'a str,

@@ -1134,13 +1134,33 @@ impl Inserter {
     /// Sends one Native block of `rows` rows encoded for these columns, after the rows written before.
     #[cfg(feature = "arrow")]
     pub(crate) fn write_encoded(&mut self, block: &[u8], rows: usize) -> Result<()> {
+        self.write_encoding(rows, |out, _, _, _| {
+            out.extend_from_slice(block);
+            Ok(())
+        })
+    }
+
+    /// Sends one Native block of `rows` rows that `encode` writes for these columns (names and type
+    /// names, types, coercion) straight into the inserter's buffer, after the rows written before.
+    /// An error from `encode` ends the insert, as any failed block does.
+    #[cfg(feature = "arrow")]
+    pub(crate) fn write_encoding(
+        &mut self,
+        rows: usize,
+        encode: impl FnOnce(&mut Vec<u8>, &[(String, String)], &[TypeDesc], &mut super::coerce::Coercion) -> Result<()>,
+    ) -> Result<()> {
         self.check_usable()?;
         if rows == 0 {
             return Ok(());
         }
         self.flush()?;
-        self.scratch.clear();
-        self.scratch.extend_from_slice(block);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let encoded = encode(&mut scratch, &self.columns, &self.types, &mut self.coercion);
+        self.scratch = scratch;
+        if let Err(e) = encoded {
+            return Err(self.fail(e));
+        }
         self.send_scratch(rows).map_err(|e| self.fail(e))
     }
 

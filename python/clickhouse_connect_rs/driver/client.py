@@ -80,14 +80,17 @@ class Client:
         names, types, rows, query_id, summary = self._native.query(query, parameters, settings, encoding, use_none)
         return QueryResult(names, types, rows, query_id, summary)
 
-    @_translated
     def query_arrow(self, query, parameters=None, settings=None, use_strings=True):
         """Runs a query; returns a ``pyarrow.Table`` (each Native block a record batch, handed over
         without copying). ``use_strings=False`` gives String columns as binary."""
+        return self._arrow_table(query, parameters, settings, use_strings, False)
+
+    @_translated
+    def _arrow_table(self, query, parameters, settings, use_strings, large_strings):
         import pyarrow as pa
 
-        batches = [pa.record_batch(b) for b in self._native.query_arrow(query, parameters, settings, use_strings)]
-        return pa.Table.from_batches(batches)
+        raw = self._native.query_arrow(query, parameters, settings, use_strings, large_strings)
+        return pa.Table.from_batches([pa.record_batch(b) for b in raw])
 
     @_translated
     def query_np(self, query, parameters=None, settings=None, **_ignored):
@@ -118,8 +121,11 @@ class Client:
 
     def query_df(self, query, parameters=None, settings=None, **_ignored):
         """Runs a query; returns a pandas ``DataFrame``."""
-        # The batches are this call's own: pyarrow may free each column as soon as it is converted.
-        return self.query_arrow(query, parameters, settings).to_pandas(split_blocks=True, self_destruct=True)
+        # Strings with 64-bit offsets: the layout pandas' Arrow-backed `str` columns hold, so they are
+        # taken without another copy. The batches are this call's own: pyarrow may free each column as
+        # soon as it is converted.
+        table = self._arrow_table(query, parameters, settings, True, True)
+        return table.to_pandas(split_blocks=True, self_destruct=True)
 
     @_translated
     def raw_query(self, query, parameters=None, settings=None, fmt=None, use_database=True, external_data=None):
