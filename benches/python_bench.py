@@ -1,5 +1,5 @@
 """One Python workload in one process, for scripts/bench-e2e (timed from outside: the whole process,
-import included). Usage: python_bench.py ours|theirs OP URL [ARG]
+import included). Usage: python_bench.py ours|theirs OP URL [ARG], or python_bench.py touch BYTES
 
 OP: query_np SQL | query_arrow SQL | query_df SQL | insert_df TABLE ROWS | insert_arrow TABLE ROWS
 (`ours` is clickhouse_connect_rs, `theirs` the Python ClickHouse Connect driver from PyPI.)
@@ -9,6 +9,14 @@ The inserted frame is built before the clock that the script prints for inserts 
 import sys
 import time
 import urllib.parse
+
+if sys.argv[1] == "touch":
+    # The fresh-memory floor: a process that starts, imports NumPy and writes BYTES of new memory once
+    # (what holding a result of that size costs at least, before a byte arrives).
+    import numpy as np
+
+    np.empty(int(sys.argv[2]) // 8, np.uint64).fill(1)
+    raise SystemExit(0)
 
 lib, op, url = sys.argv[1], sys.argv[2], sys.argv[3]
 arg = sys.argv[4] if len(sys.argv) > 4 else None

@@ -21,6 +21,9 @@ pub enum Error {
         timeout: bool,
         /// Whether the connection could not be made at all.
         connect: bool,
+        /// Whether no byte moved either way for `send_receive_timeout` (the connection stalled; a
+        /// stall is also a `timeout`).
+        stall: bool,
         /// libcurl's own error, when it gave one (the [`std::error::Error::source`]).
         source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },

@@ -84,32 +84,13 @@ impl NativeClient {
     #[new]
     fn new(py: Python<'_>, options: &Bound<'_, PyDict>, settings: &Bound<'_, PyDict>) -> PyResult<NativeClient> {
         let mut o = ClientOptions::default();
-        let get = |name: &str| options.get_item(name).ok().flatten().filter(|v| !v.is_none());
-        if let Some(v) = get("interface") {
-            o.interface = v.extract()?;
-        }
-        if let Some(v) = get("host") {
-            o.host = v.extract()?;
-        }
-        if let Some(v) = get("port") {
-            let port: u16 = v.extract()?;
-            if port != 0 {
-                o.port = Some(port);
-            }
-        }
-        if let Some(v) = get("username") {
-            o.username = v.extract()?;
-        }
-        if let Some(v) = get("password") {
-            o.password = v.extract()?;
-        }
-        if let Some(v) = get("database") {
-            let db: String = v.extract()?;
-            if !db.is_empty() && db != "__default__" {
-                o.database = Some(db);
-            }
-        }
-        if let Some(v) = get("compress") {
+        put(&mut o.interface, option(options, "interface")?);
+        put(&mut o.host, option(options, "host")?);
+        o.port = option::<u16>(options, "port")?.filter(|&p| p != 0);
+        put(&mut o.username, option(options, "username")?);
+        put(&mut o.password, option(options, "password")?);
+        o.database = option::<String>(options, "database")?.filter(|d| !d.is_empty() && d != "__default__");
+        if let Some(v) = option::<Bound<'_, PyAny>>(options, "compress")? {
             o.compression = if let Ok(b) = v.extract::<bool>() {
                 if b { Compression::Http(clickhouse_connect::ContentEncoding::Gzip) } else { Compression::None }
             } else {
@@ -117,39 +98,17 @@ impl NativeClient {
                     .map_err(|_| PyValueError::new_err("unknown compress value (none, lz4, zstd, gzip, deflate, br)"))?
             };
         }
-        if let Some(v) = get("query_limit") {
-            o.query_limit = v.extract()?;
-        }
-        if let Some(v) = get("query_retries") {
-            o.query_retries = v.extract()?;
-        }
-        if let Some(v) = get("connect_timeout") {
-            o.connect_timeout = Duration::from_secs_f64(v.extract()?);
-        }
-        if let Some(v) = get("send_receive_timeout") {
-            o.send_receive_timeout = Duration::from_secs_f64(v.extract()?);
-        }
-        if let Some(v) = get("client_name") {
-            o.client_name = Some(v.extract()?);
-        }
-        if let Some(v) = get("send_progress") {
-            o.send_progress = v.extract()?;
-        }
-        if let Some(v) = get("verify") {
-            o.verify = v.extract()?;
-        }
-        if let Some(v) = get("ca_cert") {
-            o.ca_cert = Some(v.extract()?);
-        }
-        if let Some(v) = get("client_cert") {
-            o.client_cert = Some(v.extract()?);
-        }
-        if let Some(v) = get("client_cert_key") {
-            o.client_cert_key = Some(v.extract()?);
-        }
-        if let Some(v) = get("session_id") {
-            o.session_id = Some(v.extract()?);
-        }
+        put(&mut o.query_limit, option(options, "query_limit")?);
+        put(&mut o.query_retries, option(options, "query_retries")?);
+        put(&mut o.connect_timeout, option(options, "connect_timeout")?.map(Duration::from_secs_f64));
+        put(&mut o.send_receive_timeout, option(options, "send_receive_timeout")?.map(Duration::from_secs_f64));
+        o.client_name = option(options, "client_name")?;
+        put(&mut o.send_progress, option(options, "send_progress")?);
+        put(&mut o.verify, option(options, "verify")?);
+        o.ca_cert = option(options, "ca_cert")?;
+        o.client_cert = option(options, "client_cert")?;
+        o.client_cert_key = option(options, "client_cert_key")?;
+        o.session_id = option(options, "session_id")?;
         o.settings = settings_list(settings)?;
         let inner = py.detach(|| Client::new(o)).map_err(py_err)?;
         Ok(NativeClient { inner })
@@ -418,6 +377,24 @@ impl ArrowBatch {
         let schema = pyo3::types::PyCapsule::new(py, schema, Some(c"arrow_schema".to_owned()))?;
         let array = pyo3::types::PyCapsule::new(py, array, Some(c"arrow_array".to_owned()))?;
         PyTuple::new(py, [schema.into_any(), array.into_any()])
+    }
+}
+
+/// The option `name` of a `get_client` dict, when given and not `None`.
+fn option<'py, T: pyo3::conversion::FromPyObjectOwned<'py>>(
+    options: &Bound<'py, PyDict>,
+    name: &str,
+) -> PyResult<Option<T>> {
+    match options.get_item(name)? {
+        Some(v) if !v.is_none() => v.extract::<T>().map(Some).map_err(Into::into),
+        _ => Ok(None),
+    }
+}
+
+/// Sets `slot` to `value` when there is one.
+fn put<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
     }
 }
 

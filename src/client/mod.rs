@@ -209,9 +209,7 @@ impl Route {
     /// A read-only call whose endpoint stalled may go to another (a hung server accepts connections
     /// and never answers); the same endpoint is not asked again.
     fn stalled_elsewhere(&self, e: &Error) -> bool {
-        matches!(e, Error::Transport { message, .. } if crate::transport::is_stall(message))
-            && self.may_fail_over()
-            && self.tried.len() < self.count
+        matches!(e, Error::Transport { stall: true, .. }) && self.may_fail_over() && self.tried.len() < self.count
     }
 
     /// The call got an answer: its session (if any) now lives where it went.

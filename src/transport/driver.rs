@@ -375,6 +375,7 @@ impl Job {
             tls: false,
             timeout: false,
             connect: true,
+            stall: false,
             source: None,
         };
         self.endpoints.record(self.endpoint, Err(&failed));
@@ -440,6 +441,7 @@ impl Drop for Job {
                 tls: false,
                 timeout: false,
                 connect: false,
+                stall: false,
                 source: None,
             }));
         }

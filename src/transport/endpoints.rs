@@ -147,16 +147,11 @@ fn endpoint_failed(e: &Error) -> Option<bool> {
         Error::Transport { connect: true, .. } => Some(true),
         Error::Transport { tls: false, timeout: false, source: Some(_), .. } => Some(true),
         // Nothing moved for `send_receive_timeout` (a hung server accepts and never answers).
-        Error::Transport { message, .. } if is_stall(message) => Some(true),
+        Error::Transport { stall: true, .. } => Some(true),
         Error::Http { status: 502..=504, .. } => Some(true),
         Error::Http { .. } | Error::Server { .. } => Some(false),
         _ => None,
     }
-}
-
-/// Whether a transport error's message is a stall's (see `exchange::STALL`).
-pub(crate) fn is_stall(message: &str) -> bool {
-    message.starts_with(super::exchange::STALL)
 }
 
 /// A number below `n` (not for cryptography): from the process's random hasher seed and a counter.
@@ -179,6 +174,7 @@ mod tests {
             tls: false,
             timeout: false,
             connect: true,
+            stall: false,
             source: None,
         }
     }
@@ -225,6 +221,7 @@ mod tests {
             tls: false,
             timeout: false,
             connect: false,
+            stall: false,
             source: None,
         };
         e.record(0, Err(&cancelled));

@@ -160,7 +160,7 @@ enum Stopped {
 
 /// The state of one transfer, fed by libcurl's callbacks.
 /// How a stall's message begins (an endpoint that stalls is taken for down; see `endpoints.rs`).
-pub(crate) const STALL: &str = "no data sent or received for";
+const STALL: &str = "no data sent or received for";
 
 pub(crate) struct Exchange {
     meta: ResponseMeta,
@@ -466,6 +466,7 @@ impl Exchange {
                 tls: false,
                 timeout: why != Stopped::Cancelled,
                 connect: false,
+                stall: why == Stopped::Stall,
                 source: None,
             });
         }
@@ -519,6 +520,7 @@ impl Exchange {
                 tls: false,
                 timeout: false,
                 connect: false,
+                stall: false,
                 source: None,
             });
         }

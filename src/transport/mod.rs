@@ -26,7 +26,6 @@ mod exchange;
 pub mod headers;
 pub mod lz4frame;
 
-pub(crate) use endpoints::is_stall;
 pub use endpoints::{Endpoints, LoadBalancing};
 pub use headers::{Progress, Summary};
 
@@ -598,6 +597,7 @@ fn transport_error(url: &str, e: &curl::Error) -> Error {
             || e.is_send_error() && e.extra_description().is_some_and(|d| d.contains("SSL")),
         timeout: e.is_operation_timedout(),
         connect: e.is_couldnt_connect() || e.is_couldnt_resolve_host(),
+        stall: false,
         source: Some(Arc::new(e.clone())),
     }
 }

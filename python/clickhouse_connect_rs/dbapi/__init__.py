@@ -9,6 +9,7 @@ bound on the client as the driver binds them.
 import urllib.parse
 
 from clickhouse_connect_rs.driver import get_client
+from clickhouse_connect_rs.driver.closable import Closable
 from clickhouse_connect_rs.driver.exceptions import (
     DatabaseError,
     DataError,
@@ -62,7 +63,7 @@ def parse_dsn(dsn):
     return out
 
 
-class Connection:
+class Connection(Closable):
     """A DB-API connection: a driver client."""
 
     def __init__(self, client):
@@ -83,12 +84,6 @@ class Connection:
     def close(self):
         self._closed = True
         self.client.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def _is_query(sql):

@@ -4,6 +4,7 @@ import codecs
 import functools
 
 from clickhouse_connect_rs import _core
+from clickhouse_connect_rs.driver.closable import Closable
 from clickhouse_connect_rs.driver.exceptions import ProgrammingError, from_core
 from clickhouse_connect_rs.driver.query import QueryResult, QuerySummary
 
@@ -25,7 +26,7 @@ def _type_name(t):
     return t if isinstance(t, str) else getattr(t, "name", str(t))
 
 
-class Client:
+class Client(Closable):
     """A ClickHouse client (made by :func:`clickhouse_connect_rs.get_client`). Safe to share between
     threads; calls release the GIL while they wait for the server."""
 
@@ -188,12 +189,3 @@ class Client:
             return True
         except _core.ClickHouseError:
             return False
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

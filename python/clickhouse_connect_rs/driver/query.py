@@ -1,5 +1,7 @@
 """``QueryResult`` and the type objects of result columns, as the Python driver has them."""
 
+from clickhouse_connect_rs.driver.closable import Closable
+
 
 class ClickHouseType:
     """A column's ClickHouse type: ``name`` is the type as the server names it."""
@@ -34,7 +36,7 @@ class ClickHouseType:
         return hash(self.name)
 
 
-class QueryResult:
+class QueryResult(Closable):
     """The result of :meth:`Client.query`."""
 
     def __init__(self, column_names, column_type_names, rows, query_id, summary):
@@ -73,14 +75,6 @@ class QueryResult:
         for row in self.result_rows:
             yield dict(zip(self.column_names, row))
 
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 class QuerySummary:
