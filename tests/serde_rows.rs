@@ -233,6 +233,51 @@ fn mapping(e: Error) -> (u64, Option<String>, Option<String>, String) {
 }
 
 #[test]
+fn block_streams_hand_over_decoded_blocks_to_borrow_from_and_cancel_when_dropped() {
+    #[derive(Deserialize)]
+    struct Borrowed<'a> {
+        n: u64,
+        s: &'a str,
+    }
+    let c = std::sync::Arc::new(modern());
+    let sql = "SELECT number * 7 AS n, repeat('é', number % 13) AS s FROM numbers(1000000)";
+    let opts = CallOptions::new().setting("max_block_size", 10000);
+    let (mut rows, mut sum, mut chars, mut blocks) = (0u64, 0u64, 0u64, 0);
+    for block in c.query_block_stream(sql, &opts).unwrap() {
+        let block = block.unwrap();
+        blocks += 1;
+        for row in block.block().rows_as::<Borrowed>() {
+            let row = row.unwrap();
+            rows += 1;
+            sum += row.n;
+            chars += row.s.chars().count() as u64;
+        }
+    }
+    assert!(blocks >= 100, "{blocks} blocks");
+    // The server's own count and sums of the same rows.
+    let server = c.command(&format!("SELECT (count(), sum(n), sum(lengthUTF8(s))) FROM ({sql})")).unwrap();
+    assert_eq!(server, format!("({rows},{sum},{chars})"));
+    // An exception reaches the consumer.
+    let mut s = c.query_block_stream("SELECT throwIf(number = 100000, 'boom') FROM numbers(200000)", &opts).unwrap();
+    assert_eq!(s.find_map(|b| b.err()).expect("the exception must reach the consumer").server_code(), Some(395));
+    // Dropping the stream of an endless query cancels it on the server.
+    let id = format!("block-stream-drop-{}", std::process::id());
+    let mut s = c.query_block_stream("SELECT number FROM system.numbers", &opts.clone().query_id(&id)).unwrap();
+    for _ in 0..5 {
+        s.next().unwrap().unwrap();
+    }
+    drop(s);
+    let stopped = (0..50).any(|_| {
+        let n = c.command(&format!("SELECT count() FROM system.processes WHERE query_id = '{id}'")).unwrap();
+        n == "0" || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            false
+        }
+    });
+    assert!(stopped, "the query is still running after its block stream was dropped");
+}
+
+#[test]
 fn structs_that_do_not_fit_name_the_row_the_column_and_its_type() {
     for c in drivers::Driver::both("CH_MODERN_URL") {
         #[derive(Deserialize, Debug)]

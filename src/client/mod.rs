@@ -33,7 +33,7 @@ pub use options::{ClientOptions, Compression, ContentEncoding, LoadBalancing};
 pub use stream::{Row, RowStream};
 
 use crate::error::{Error, Result};
-use crate::native::{Block, BlockBytes, BlockDecoder};
+use crate::native::{Block, BlockBytes, BlockDecoder, OwnedBlock};
 use crate::transport::compression::Method;
 use crate::transport::{
     BodyDecoding, Progress, Request, ResponseMeta, StreamEnd, Summary, Transport, TransportOptions, appended_exception,
@@ -308,6 +308,14 @@ pub(crate) struct NativeSetup {
     pub(crate) decoder: BlockDecoder,
     /// Rows after which the client stops reading (a user who may not set `limit`).
     pub(crate) client_limit: Option<u64>,
+}
+
+/// Where the Native request path hands its blocks.
+enum BlockSink<'a> {
+    Borrowed(&'a mut dyn FnMut(&Block<'_>) -> Result<()>),
+    /// Each block with its exact bytes ([`Fetch::StreamWithBytes`]).
+    WithBytes(&'a mut dyn FnMut(&Block<'_>, &[u8]) -> Result<()>),
+    Owned(&'a mut dyn FnMut(OwnedBlock) -> Result<()>),
 }
 
 /// How a Native query's blocks are consumed.
@@ -1028,7 +1036,7 @@ impl Client {
         mut on_block: impl FnMut(&Block<'_>) -> Result<()>,
     ) -> Result<ResponseMeta> {
         only_query_decodes(opts)?;
-        self.fetch_blocks_inner(sql, opts, true, Fetch::Stream, &mut |b, _| on_block(b))
+        self.fetch_blocks_inner(sql, opts, true, Fetch::Stream, &mut BlockSink::Borrowed(&mut on_block))
     }
 
     /// [`Client::query_blocks_with`] that also hands over each block's exact bytes as plain Native
@@ -1042,7 +1050,20 @@ impl Client {
         mut on_block: impl FnMut(&Block<'_>, &[u8]) -> Result<()>,
     ) -> Result<ResponseMeta> {
         only_query_decodes(opts)?;
-        self.fetch_blocks_inner(sql, opts, true, Fetch::StreamWithBytes, &mut on_block)
+        self.fetch_blocks_inner(sql, opts, true, Fetch::StreamWithBytes, &mut BlockSink::WithBytes(&mut on_block))
+    }
+
+    /// [`Client::query_blocks_with`] handing over each block as an [`OwnedBlock`] moved out of the
+    /// decoder (its columns come back for later blocks once it is dropped): for a consumer on another
+    /// thread ([`Client::query_block_stream`]).
+    pub(crate) fn query_owned_blocks_with(
+        &self,
+        sql: &str,
+        opts: &CallOptions,
+        mut on_block: impl FnMut(OwnedBlock) -> Result<()>,
+    ) -> Result<ResponseMeta> {
+        only_query_decodes(opts)?;
+        self.fetch_blocks_inner(sql, opts, true, Fetch::Stream, &mut BlockSink::Owned(&mut on_block))
     }
 
     /// The Native request path; `user_query` applies `query_limit` and retries.
@@ -1053,7 +1074,7 @@ impl Client {
         user_query: bool,
         mut on_block: impl FnMut(&Block<'_>) -> Result<()>,
     ) -> Result<ResponseMeta> {
-        self.fetch_blocks_inner(sql, opts, user_query, Fetch::Stream, &mut |b, _| on_block(b))
+        self.fetch_blocks_inner(sql, opts, user_query, Fetch::Stream, &mut BlockSink::Borrowed(&mut on_block))
     }
 
     /// The Native request path; with `keep_bytes` each block comes with its bytes from its header on.
@@ -1063,7 +1084,7 @@ impl Client {
         opts: &CallOptions,
         user_query: bool,
         fetch: Fetch,
-        on_block: &mut dyn FnMut(&Block<'_>, &[u8]) -> Result<()>,
+        on_block: &mut BlockSink<'_>,
     ) -> Result<ResponseMeta> {
         let keep_bytes = fetch == Fetch::StreamWithBytes;
         let NativeSetup { extra, mut decoder, client_limit } = self.native_setup(opts, user_query, fetch)?;
@@ -1072,7 +1093,7 @@ impl Client {
         let retries = if user_query { self.options.query_retries } else { 0 };
         let mut kept = BlockBytes::new();
         let meta = self.post_query(sql, opts, &extra, retries, &mut |mut chunk| {
-            if keep_bytes {
+            if let (true, BlockSink::WithBytes(on_block)) = (keep_bytes, &mut *on_block) {
                 while let Some((block, raw)) = kept.feed(&mut decoder, &mut chunk)? {
                     on_block(&block, raw)?;
                 }
@@ -1085,7 +1106,15 @@ impl Client {
                         }
                         delivered_rows += block.rows() as u64;
                     }
-                    on_block(&block, &[])?;
+                    match on_block {
+                        BlockSink::Borrowed(f) => f(&block)?,
+                        BlockSink::WithBytes(f) => f(&block, &[])?,
+                        BlockSink::Owned(f) => {
+                            if let Some(owned) = decoder.take_block() {
+                                f(owned)?;
+                            }
+                        }
+                    }
                 }
             }
             Ok(())
@@ -1189,13 +1218,14 @@ impl Client {
     /// Every row of a query the client makes for itself (no `query_limit`, no retries).
     pub(crate) fn internal_rows(&self, sql: &str, opts: &CallOptions) -> Result<Vec<Vec<Value<'static>>>> {
         let mut rows = Vec::new();
-        self.fetch_blocks_inner(sql, opts, false, Fetch::Whole, &mut |block, _| {
+        let mut collect = |block: &Block<'_>| {
             rows.reserve(block.rows());
             for r in 0..block.rows() {
                 rows.push(block.row(r).into_iter().map(Value::into_owned).collect());
             }
             Ok(())
-        })?;
+        };
+        self.fetch_blocks_inner(sql, opts, false, Fetch::Whole, &mut BlockSink::Borrowed(&mut collect))?;
         Ok(rows)
     }
 
@@ -1207,7 +1237,8 @@ impl Client {
     /// [`Client::query`] with per-call options.
     pub fn query_with(&self, sql: &str, opts: &CallOptions) -> Result<QueryResult> {
         let mut rows = RowCollector::new(opts)?;
-        let meta = self.fetch_blocks_inner(sql, opts, true, Fetch::Whole, &mut |block, _| rows.add(block))?;
+        let mut add = |block: &Block<'_>| rows.add(block);
+        let meta = self.fetch_blocks_inner(sql, opts, true, Fetch::Whole, &mut BlockSink::Borrowed(&mut add))?;
         Ok(rows.finish(meta, self.options.query_limit))
     }
 }

@@ -1,4 +1,6 @@
-//! Pull-based streaming: `Client::query_stream` returns an `Iterator` of owned rows.
+//! Pull-based streaming: `Client::query_stream` returns an `Iterator` of owned rows, and
+//! `Client::query_block_stream` one of decoded blocks ([`OwnedBlock`]s, for rows borrowed from them
+//! on the consumer's thread while the worker receives and decodes the next block).
 //!
 //! The query runs on a worker thread through the ordinary block path; each decoded block is turned
 //! into owned rows and handed over through a channel with room for one block. When the consumer is
@@ -20,6 +22,7 @@
 
 use super::{CallOptions, Client};
 use crate::error::{Error, Result};
+use crate::native::OwnedBlock;
 use crate::value::Value;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -29,7 +32,8 @@ use std::thread::JoinHandle;
 pub type Row = Vec<Value<'static>>;
 
 /// An iterator over a query's rows; see the module docs. Rows are [`Row`]s of values from
-/// [`Client::query_stream`], or `T`s from `Client::query_as_stream` (feature `serde`).
+/// [`Client::query_stream`], or `T`s from `Client::query_as_stream` (feature `serde`); or its blocks
+/// ([`OwnedBlock`]s) from [`Client::query_block_stream`].
 pub struct RowStream<T = Row> {
     rx: Option<Receiver<Result<Vec<T>>>>,
     batch: std::vec::IntoIter<T>,
@@ -54,6 +58,34 @@ impl Client {
         })
     }
 
+    /// Runs `sql` and returns its blocks as an iterator of [`OwnedBlock`]s, received and decoded on a
+    /// worker thread (at most about two blocks ahead): reading the rows of one block — with
+    /// [`crate::native::Block::rows_as`] into borrowing structs, say — overlaps with receiving and
+    /// decoding the next, so the wall time is the larger of the two rather than their sum. A dropped
+    /// block's columns are reused for a later one. Dropping the stream early cancels the query.
+    ///
+    /// ```no_run
+    /// # use std::sync::Arc;
+    /// # use clickhouse_connect::{Client, CallOptions};
+    /// #[derive(serde::Deserialize)]
+    /// struct Row<'a> { n: u64, s: &'a str }
+    /// let client = Arc::new(Client::from_url("http://localhost:8123")?);
+    /// let sql = "SELECT number AS n, toString(number) AS s FROM numbers(10)";
+    /// for block in client.query_block_stream(sql, &CallOptions::new())? {
+    ///     let block = block?;
+    ///     for row in block.block().rows_as::<Row>() {
+    ///         let row = row?;
+    ///         println!("{} {}", row.n, row.s);
+    ///     }
+    /// }
+    /// # Ok::<(), clickhouse_connect::Error>(())
+    /// ```
+    pub fn query_block_stream(self: &Arc<Self>, sql: &str, opts: &CallOptions) -> Result<RowStream<OwnedBlock>> {
+        self.spawn_stream(sql, opts, |client, sql, opts, send| {
+            client.query_owned_blocks_with(sql, opts, |block| send(vec![block])).map(drop)
+        })
+    }
+
     /// Runs `sql` on a worker thread that turns each block into rows with `convert` (given the block
     /// and the number of rows before it) and hands them over.
     pub(crate) fn stream_rows<T: Send + 'static>(
@@ -61,6 +93,26 @@ impl Client {
         sql: &str,
         opts: &CallOptions,
         convert: impl Fn(&crate::native::Block<'_>, u64) -> Result<Vec<T>> + Send + 'static,
+    ) -> Result<RowStream<T>> {
+        self.spawn_stream(sql, opts, move |client, sql, opts, send| {
+            let mut before = 0u64;
+            client
+                .query_blocks_with(sql, opts, |block| {
+                    let rows = convert(block, before)?;
+                    before += block.rows() as u64;
+                    send(rows)
+                })
+                .map(drop)
+        })
+    }
+
+    /// Runs `fetch` (the query's request, handing over what it makes through `send`) on a worker
+    /// thread, behind a channel with room for one hand-over.
+    fn spawn_stream<T: Send + 'static>(
+        self: &Arc<Self>,
+        sql: &str,
+        opts: &CallOptions,
+        fetch: impl FnOnce(&Client, &str, &CallOptions, &mut dyn FnMut(Vec<T>) -> Result<()>) -> Result<()> + Send + 'static,
     ) -> Result<RowStream<T>> {
         super::only_query_decodes(opts)?;
         let (tx, rx) = sync_channel::<Result<Vec<T>>>(1);
@@ -77,12 +129,8 @@ impl Client {
                 // The query holds its session for the thread that reads the rows: that thread's own
                 // calls in the session meanwhile must not wait for it (they would wait forever).
                 super::session::act_for(consumer);
-                let mut before = 0u64;
-                let result = client.query_blocks_with(&sql, &opts, |block| {
-                    let rows = convert(block, before)?;
-                    before += block.rows() as u64;
-                    tx.send(Ok(rows)).map_err(|_| Error::usage(STOPPED))
-                });
+                let result =
+                    fetch(&client, &sql, &opts, &mut |items| tx.send(Ok(items)).map_err(|_| Error::usage(STOPPED)));
                 if let Err(e) = result {
                     if !matches!(&e, Error::Usage(m) if m == STOPPED) {
                         let _ = tx.send(Err(e));
