@@ -1,6 +1,6 @@
 //! Which columns an insert sends and where it looks them up: computed columns (MATERIALIZED, ALIAS,
 //! EPHEMERAL) are left out of an insert "into all columns", as ClickHouse's own INSERT without a column
-//! list does; the lookup follows the call's database and session and is refreshed after an ALTER.
+//! list does; the lookup follows the call's database and session and is made for every insert (so an ALTER applies at once).
 
 mod common;
 #[path = "common/drivers.rs"]
@@ -82,7 +82,7 @@ fn the_lookup_follows_the_calls_database_and_session_and_an_alter() {
         ins.write(&[Value::from("streamed")]).unwrap();
         ins.end().unwrap();
         assert_eq!(c.command_with("SELECT count() FROM tmp_ins", &s).unwrap(), "2");
-        // After an ALTER the cached columns are refreshed.
+        // After an ALTER the next insert sees the new columns.
         c.command(&format!("ALTER TABLE {t} ADD COLUMN z String")).unwrap();
         c.insert(&t, &[], &[vec![Value::from(6u64), Value::from("12")]]).unwrap();
         assert_eq!(c.command(&format!("SELECT z FROM {t} WHERE x = 6")).unwrap(), "12");

@@ -233,13 +233,43 @@ fn column_types_can_be_given_and_lookups_are_cached() {
             )
             .is_err()
         );
-        // Looked-up types are cached per table; rows that no longer fit the cached types (after an ALTER)
-        // make the client look again, once.
+        // Every insert describes the table: after an ALTER the new types apply at once.
         c.insert(&t, &[], &[vec![Value::from(2u16), Value::from("y")]]).unwrap();
         c.command(&format!("ALTER TABLE {t} MODIFY COLUMN a UInt32")).unwrap();
         c.insert(&t, &[], &[vec![Value::from(70000u32), Value::from("z")]]).unwrap();
-        c.blocking().forget_table_columns(Some(&t));
         assert_eq!(c.command(&format!("SELECT sum(a), count() FROM {t}")).unwrap(), "70003\t3");
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
+#[test]
+fn an_insert_never_uses_the_types_of_a_table_as_it_was() {
+    // Values that fit the old types as well as the new ones: with a kept description the server would
+    // convert them (Float32 0.1 stored as 0.10000000149011612 in Float64, 300 cut to 44 in UInt8).
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let c = &c;
+        let t = table("rt_stale");
+        c.command(&format!("CREATE TABLE {t} (a Float32, b Int64, s String) ENGINE = Memory")).unwrap();
+        c.insert(&t, &[], &[vec![Value::from(1.5f64), Value::from(1i64), Value::from("x")]]).unwrap();
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+        c.command(&format!("CREATE TABLE {t} (a Float64, b UInt8, s String) ENGINE = Memory")).unwrap();
+        // 300 does not fit UInt8: refused, nothing stored.
+        let e = c.insert(&t, &[], &[vec![Value::from(0.1f64), Value::from(300i64), Value::from("y")]]).unwrap_err();
+        assert!(e.to_string().contains("UInt8"), "{}: {e}", c.name());
+        assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "0", "{}", c.name());
+        // 0.1 stored as Float64 0.1 (the server's own parse of '0.1'), not as Float32 0.1 widened.
+        c.insert(&t, &[], &[vec![Value::from(0.1f64), Value::from(7i64), Value::from("z")]]).unwrap();
+        let stored = c.command(&format!("SELECT count() FROM {t} WHERE s = 'z' AND a = toFloat64('0.1') AND b = 7"));
+        assert_eq!(stored.unwrap(), "1", "{}", c.name());
+        // Columns in another order after the table is made again: values go to the columns as they are now.
+        c.command(&format!("DROP TABLE {t}")).unwrap();
+        c.command(&format!("CREATE TABLE {t} (s String, a Float64, b UInt8) ENGINE = Memory")).unwrap();
+        c.insert(&t, &[], &[vec![Value::from("o"), Value::from(2.5f64), Value::from(3i64)]]).unwrap();
+        assert_eq!(c.command(&format!("SELECT s, a, b FROM {t}")).unwrap(), "o\t2.5\t3", "{}", c.name());
+        // Another client changes a column's type: the next insert sees it.
+        c.command(&format!("ALTER TABLE {t} MODIFY COLUMN a Decimal(18, 6)")).unwrap();
+        c.insert(&t, &[], &[vec![Value::from("d"), Value::from("123456.789"), Value::from(1i64)]]).unwrap();
+        assert_eq!(c.command(&format!("SELECT toString(a) FROM {t} WHERE s = 'd'")).unwrap(), "123456.789");
         c.command(&format!("DROP TABLE {t}")).unwrap();
     }
 }

@@ -93,13 +93,6 @@ impl Client {
         }
     }
 
-    /// Whether the table's columns (as a call with `opts` sees them) are known.
-    #[cfg(feature = "async")]
-    pub(crate) fn columns_cached(&self, table: &str, opts: &CallOptions) -> bool {
-        let key = self.table_key(table, opts);
-        self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).contains_key(&key)
-    }
-
     /// Keeps the columns a `DESCRIBE TABLE` returned.
     #[cfg(feature = "async")]
     pub(crate) fn cache_columns(
@@ -112,7 +105,8 @@ impl Client {
             return Err(Error::usage(format!("table {table} has no columns")));
         }
         let key = self.table_key(table, opts);
-        self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(key, cols);
+        self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), cols);
+        self.fresh_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
         Ok(())
     }
 
@@ -145,18 +139,7 @@ impl Client {
         opts: &CallOptions,
     ) -> Result<()> {
         let columns = self.insert_columns_for(table, column_names, opts)?;
-        let builders = match self.encode_rows(&columns, rows, opts) {
-            Ok(b) => b,
-            Err(e) => {
-                // The rows may fit the table as it is now (after an ALTER): describe it again, once.
-                self.forget_columns_for(table, opts);
-                let fresh = self.insert_columns_for(table, column_names, opts)?;
-                if fresh == columns {
-                    return Err(e);
-                }
-                return self.insert_with(table, column_names, rows, opts);
-            }
-        };
+        let builders = self.encode_rows(&columns, rows, opts)?;
         self.send_builders(table, &columns, &builders, opts)
     }
 
@@ -206,7 +189,8 @@ impl Client {
         Ok(builders)
     }
 
-    /// Forgets the cached column types of `table` (after an `ALTER TABLE`), or of every table.
+    /// Forgets the column types the last insert into `table` (or every table) described. Not needed
+    /// for inserts, which describe their table every time; kept for callers of earlier versions.
     pub fn forget_table_columns(&self, table: Option<&str>) {
         let mut cache = self.table_columns.lock().unwrap_or_else(|e| e.into_inner());
         match table {
@@ -237,8 +221,11 @@ impl Client {
 
     /// The columns an insert sends: those named (in that order), or, for none or `*`, the columns
     /// ClickHouse itself expects for an `INSERT` without a column list — ordinary and DEFAULT ones, not
-    /// MATERIALIZED, ALIAS or EPHEMERAL. Looked up once per (database, session, table) and cached;
-    /// [`Client::forget_table_columns`] forgets, and a failed insert forgets its table too.
+    /// MATERIALIZED, ALIAS or EPHEMERAL. Described by the server for every insert (the Python driver's
+    /// "pre-query"): a description kept from an earlier insert could name types the table no longer
+    /// has (after an `ALTER`, or a table dropped and made again), and values that fit the old types
+    /// would be converted by the server without a word. The async client describes first and this
+    /// takes that description (once).
     pub(crate) fn insert_columns_for(
         &self,
         table: &str,
@@ -246,8 +233,10 @@ impl Client {
         opts: &CallOptions,
     ) -> Result<Vec<(String, String)>> {
         let key = self.table_key(table, opts);
-        let cached = self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
-        let all = match cached {
+        let fresh = self.fresh_columns.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
+        let described =
+            if fresh { self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned() } else { None };
+        let all = match described {
             Some(c) => c,
             None => {
                 let c = self.describe(table, opts)?;

@@ -116,8 +116,12 @@ pub struct Client {
     sessions: Mutex<HashMap<String, Arc<session::SessionLock>>>,
     /// Client-added settings already warned about as read-only for this user.
     warned: Mutex<HashSet<String>>,
-    /// Column names and types per table, learned by inserts (see [`Client::forget_table_columns`]).
+    /// Column names and types per table, as the last insert into it described them (see
+    /// [`Client::insert_columns_for`]).
     table_columns: Arc<Mutex<ColumnCache>>,
+    /// Keys of `table_columns` described for an insert that has not used them yet (the async client
+    /// describes before the synchronous part of its insert runs).
+    fresh_columns: Mutex<HashSet<String>>,
     /// Query ids with a `KILL QUERY` of the async client in flight: a new call under the same id waits
     /// for it, so that the kill cannot stop the new query.
     #[cfg(feature = "async")]
@@ -375,6 +379,7 @@ impl Client {
             sessions: Mutex::new(HashMap::new()),
             warned: Mutex::new(HashSet::new()),
             table_columns: Arc::new(Mutex::new(HashMap::new())),
+            fresh_columns: Mutex::new(HashSet::new()),
             zones_checked: Mutex::new(HashMap::new()),
             #[cfg(feature = "async")]
             killing: Arc::new(Mutex::new(HashMap::new())),

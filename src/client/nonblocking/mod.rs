@@ -183,20 +183,7 @@ impl AsyncClient {
         let c = &self.client;
         self.learn_columns(table, opts).await?;
         let columns = c.insert_columns_for(table, column_names, opts)?;
-        let (columns, builders) = match c.encode_rows(&columns, rows, opts) {
-            Ok(b) => (columns, b),
-            Err(e) => {
-                // The rows may fit the table as it is now (after an ALTER): describe it again, once.
-                c.forget_columns_for(table, opts);
-                self.learn_columns(table, opts).await?;
-                let fresh = c.insert_columns_for(table, column_names, opts)?;
-                if fresh == columns {
-                    return Err(e);
-                }
-                let b = c.encode_rows(&fresh, rows, opts)?;
-                (fresh, b)
-            }
-        };
+        let builders = c.encode_rows(&columns, rows, opts)?;
         self.send_encoded(table, &columns, builders, opts).await
     }
 
@@ -307,12 +294,10 @@ impl AsyncClient {
         AsyncInserter::new(self.client.clone(), table, column_names, block_rows, opts)
     }
 
-    /// Makes sure the client knows the table's columns (one `DESCRIBE TABLE`, cached).
+    /// Describes the table's columns for the insert about to run (one `DESCRIBE TABLE`, never a
+    /// description kept from an earlier insert: see `Client::insert_columns_for`).
     async fn learn_columns(&self, table: &str, opts: &CallOptions) -> Result<()> {
         let c = &self.client;
-        if c.columns_cached(table, opts) {
-            return Ok(());
-        }
         let (sql, where_) = c.describe_call(table, opts);
         let mut cols = Vec::new();
         let stream = BlockStream::open(self, &sql, &where_, false, Fetch::Whole);
