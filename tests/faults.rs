@@ -182,6 +182,12 @@ fn run_case(
                 Err(format!("{case}: succeeded but executed {executions} times"))
             } else if fault.direction == Direction::Response && (result.is_ok() || executions != 1) {
                 Err(format!("{case}: after the server executed: {executions} executions, result {result:?}"))
+            } else if fault.direction == Direction::Response
+                && action != Action::Stall
+                && !result.as_ref().is_err_and(|e| e.to_string().contains("whole request was sent"))
+            {
+                // The error must not invite a re-run by suggesting the request never went out whole.
+                Err(format!("{case}: the error does not say the whole request was sent: {result:?}"))
             } else {
                 Ok(format!("executions {executions}, {}", verdict(&result)))
             }

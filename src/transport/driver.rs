@@ -514,11 +514,12 @@ impl Driver {
             cancel: None,
             endpoint: Some(endpoint),
         };
-        let ex = Exchange::new(&view, self.opts.send_receive_timeout);
+        let mut ex = Exchange::new(&view, self.opts.send_receive_timeout);
         let body_size = match &body {
             JobBody::Whole(b) => Some(b.len() as u64),
             JobBody::Stream(_) => None,
         };
+        ex.body_size(body_size);
         let mut easy = Easy2::new(Job {
             ex: Some(ex),
             sink: None,

@@ -188,6 +188,10 @@ pub(crate) struct Exchange {
     libcurl_decodes: bool,
     /// Request body bytes handed to libcurl.
     sent: usize,
+    /// Whether the request body's end was handed to libcurl (the whole request went out).
+    body_ended: bool,
+    /// The request body's length, when libcurl was told it.
+    body_size: Option<u64>,
     stall: Duration,
     deadline: Option<Instant>,
     started: Instant,
@@ -217,6 +221,8 @@ impl Exchange {
             decoding: req.decoding,
             libcurl_decodes: req.accept_encoding.is_some(),
             sent: 0,
+            body_ended: false,
+            body_size: None,
             stall,
             deadline: req.deadline,
             started,
@@ -227,9 +233,34 @@ impl Exchange {
         }
     }
 
-    /// `n` more request body bytes went to libcurl.
+    /// `n` more request body bytes went to libcurl (0: the body ended).
     pub(crate) fn sent(&mut self, n: usize) {
         self.sent += n;
+        if n == 0 {
+            self.body_ended = true;
+        }
+    }
+
+    /// The body's length when known up front: libcurl stops reading once it has that many bytes.
+    pub(crate) fn body_size(&mut self, size: Option<u64>) {
+        self.body_size = size;
+    }
+
+    /// How much of the request went out and of the response came back, for an error's message.
+    fn sent_note(&self) -> String {
+        if self.whole_body_sent() {
+            format!(
+                " (the whole request was sent, {} body bytes; {} response bytes received)",
+                self.sent, self.meta.wire_bytes
+            )
+        } else {
+            format!(" ({} request body bytes sent, {} response bytes received)", self.sent, self.meta.wire_bytes)
+        }
+    }
+
+    /// Whether the whole request body went to libcurl.
+    fn whole_body_sent(&self) -> bool {
+        self.body_ended || self.body_size.is_some_and(|n| self.sent as u64 >= n)
     }
 
     /// Whether any request body byte went to libcurl.
@@ -250,8 +281,10 @@ impl Exchange {
             deadline,
             ..Request::new(&[], &[])
         };
+        let body_size = self.body_size;
         *self = Exchange::new(&req, stall);
         self.started = started;
+        self.body_size = body_size;
     }
 
     /// libcurl's progress callback: false stops the transfer (cancelled, past the deadline, stalled).
@@ -485,11 +518,16 @@ impl Exchange {
             }
             let mut err = transport_error(url, &e);
             if let Error::Transport { message, connect, timeout, .. } = &mut err {
+                let whole = self.whole_body_sent();
+                if e.is_send_fail_rewind() && whole {
+                    // libcurl saw the connection die with no response and wanted to send the request
+                    // again; it had gone out whole, so the server may well have run it.
+                    *message = "the connection closed after the whole request was sent and before any \
+                                response byte: the server may have run the statement (it was not sent again)"
+                        .to_string();
+                }
                 // Whether the request went out whole: callers decide by it whether a retry is safe.
-                message.push_str(&format!(
-                    " ({} request body bytes sent, {} response bytes received)",
-                    self.sent, self.meta.wire_bytes
-                ));
+                message.push_str(&self.sent_note());
                 // libcurl sends again on a fresh connection when a reused one turns out dead; if that
                 // reconnect is refused, the error says "couldn't connect" although the request went out
                 // on the first connection (and may have run). Only a request of which nothing was sent
@@ -516,7 +554,7 @@ impl Exchange {
             };
             return Err(Error::Transport {
                 context: context(),
-                message: format!("{message} ({} request body bytes sent)", self.sent),
+                message: format!("{message}{}", self.sent_note()),
                 tls: false,
                 timeout: false,
                 connect: false,

@@ -359,7 +359,9 @@ impl Transport {
         let setup = |e: curl::Error| transport_error(url, &e);
         let progress = req.progress;
         let cancel = req.cancel;
-        let ex = RefCell::new(Exchange::new(req, self.opts.send_receive_timeout));
+        let mut ex = Exchange::new(req, self.opts.send_receive_timeout);
+        ex.body_size(body_size);
+        let ex = RefCell::new(ex);
         let outcome = {
             let mut t = easy.transfer();
             t.read_function(|buf| match body.read(buf) {
