@@ -64,19 +64,31 @@ fn nullable_enum_null_rows() {
 }
 
 #[test]
-fn time64_3_beyond_time32() {
+fn times_beyond_a_day_are_refused_as_the_server_refuses_them() {
+    // Arrow's time types hold a time of day; ClickHouse's Time spans ±999 hours.
     let c = modern();
-    let sql = "SELECT toTime64('900:00:00.123', 3) AS t";
-    let ours = c.query_arrow_with(sql, &CallOptions::new().setting("enable_time_time64_type", 1), &ArrowOptions::new());
-    let server = c.raw_query(
-        &format!("{sql} SETTINGS enable_time_time64_type = 1, output_format_arrow_compression_method = 'none'"),
-        Some("ArrowStream"),
-    );
-    println!(
-        "PROBE Time64(3) 900h: server {:?} / ours {:?}",
-        server.map(|b| b.len()).map_err(|e| e.to_string()),
-        ours.as_ref().map(|b| b[0].column(0).clone())
-    );
+    let opts = CallOptions::new().setting("enable_time_time64_type", 1);
+    for sql in [
+        "SELECT toTime64('900:00:00.123', 3) AS t",
+        "SELECT toTime64('24:00:00.000001', 6) AS t",
+        "SELECT toTime('25:00:00') AS t",
+        "SELECT toTime('-1:00:00') AS t",
+    ] {
+        let server = c.raw_query(
+            &format!("{sql} SETTINGS enable_time_time64_type = 1, output_format_arrow_compression_method = 'none'"),
+            Some("ArrowStream"),
+        );
+        assert!(server.is_err(), "{sql}: the server wrote it as Arrow");
+        let e = c.query_arrow_with(sql, &opts, &ArrowOptions::new()).unwrap_err();
+        assert!(e.to_string().contains("time of day") && e.to_string().contains("row 1"), "{sql}: {e}");
+    }
+    // Within a day: what the server writes.
+    let sql = "SELECT toTime64('23:59:59.999', 3) AS a, toTime('00:00:00') AS b, toTime64('12:00:00.000001', 6) AS c";
+    let ours = c.query_arrow_with(sql, &opts, &ArrowOptions::new()).unwrap();
+    let theirs = server_arrow(&c, sql, ", enable_time_time64_type = 1");
+    for i in 0..3 {
+        assert_eq!(ours[0].column(i).as_ref(), theirs[0].column(i).as_ref(), "column {i}");
+    }
 }
 
 #[test]

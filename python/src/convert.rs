@@ -160,11 +160,19 @@ fn decimal_value(v: &Bound<'_, PyAny>) -> PyResult<Value<'static>> {
     }
 }
 
+/// What result values are converted with.
+pub struct Ctx<'a> {
+    /// The zone of `DateTime` values whose column names none.
+    pub server_tz: &'a str,
+    /// A Python codec for `String` values (the driver's `encoding`); else text when UTF-8, bytes when not.
+    pub encoding: Option<&'a str>,
+}
+
 /// A result value as the Python driver returns it, for a column of type `t`.
-pub fn to_py<'py>(py: Python<'py>, v: &Value<'_>, t: &TypeDesc, server_tz: &str) -> PyResult<Bound<'py, PyAny>> {
+pub fn to_py<'py>(py: Python<'py>, v: &Value<'_>, t: &TypeDesc, cx: &Ctx<'_>) -> PyResult<Bound<'py, PyAny>> {
     let t = match t {
         TypeDesc::Nullable(inner) | TypeDesc::LowCardinality(inner) | TypeDesc::SimpleAggregateFunction(_, inner) => {
-            return to_py(py, v, inner, server_tz);
+            return to_py(py, v, inner, cx);
         }
         t => t,
     };
@@ -198,9 +206,12 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value<'_>, t: &TypeDesc, server_tz: &str)
             };
             decimal(py, &digits, neg, *scale)?
         }
-        Value::String(b) => match (t, std::str::from_utf8(b)) {
-            (TypeDesc::FixedString(_), _) | (_, Err(_)) => PyBytes::new(py, b).into_any(),
-            (_, Ok(s)) => PyString::new(py, s).into_any(),
+        Value::String(b) => match (t, cx.encoding, std::str::from_utf8(b)) {
+            (TypeDesc::FixedString(_), _, _) => PyBytes::new(py, b).into_any(),
+            // Python's own codec, exactly as `bytes.decode` reads these bytes.
+            (_, Some(encoding), _) => PyBytes::new(py, b).call_method1("decode", (encoding,))?,
+            (_, None, Err(_)) => PyBytes::new(py, b).into_any(),
+            (_, None, Ok(s)) => PyString::new(py, s).into_any(),
         },
         Value::FixedString(b) => PyBytes::new(py, b).into_any(),
         Value::Uuid(n) => {
@@ -217,7 +228,7 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value<'_>, t: &TypeDesc, server_tz: &str)
                 TypeDesc::DateTime(z) => z.as_deref(),
                 _ => None,
             };
-            datetime(py, i64::from(*secs), 0, zone, server_tz)?
+            datetime(py, i64::from(*secs), 0, zone, cx.server_tz)?
         }
         Value::DateTime64 { ticks, precision } => {
             let zone = match t {
@@ -231,7 +242,7 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value<'_>, t: &TypeDesc, server_tz: &str)
             } else {
                 frac * 10i64.pow(6 - u32::from(*precision))
             };
-            datetime(py, secs, micros as u32, zone, server_tz)?
+            datetime(py, secs, micros as u32, zone, cx.server_tz)?
         }
         Value::Time(secs) => PyDelta::new(py, 0, *secs, 0, true)?.into_any(),
         Value::Time64 { ticks, precision } => {
@@ -255,45 +266,45 @@ pub fn to_py<'py>(py: Python<'py>, v: &Value<'_>, t: &TypeDesc, server_tz: &str)
         Value::Array(items) => {
             let inner = match t {
                 TypeDesc::Array(inner) => inner.as_ref(),
-                _ => return text(py, v, t, server_tz),
+                _ => return text(py, v, t, cx.server_tz),
             };
             let list = PyList::empty(py);
             for x in items {
-                list.append(to_py(py, x, inner, server_tz)?)?;
+                list.append(to_py(py, x, inner, cx)?)?;
             }
             list.into_any()
         }
         Value::Tuple(items) => match t {
             TypeDesc::Tuple(elems) if elems.len() == items.len() => {
                 let values: Vec<Bound<'py, PyAny>> =
-                    items.iter().zip(elems).map(|(x, (_, et))| to_py(py, x, et, server_tz)).collect::<PyResult<_>>()?;
+                    items.iter().zip(elems).map(|(x, (_, et))| to_py(py, x, et, cx)).collect::<PyResult<_>>()?;
                 PyTuple::new(py, values)?.into_any()
             }
-            _ => text(py, v, t, server_tz)?,
+            _ => text(py, v, t, cx.server_tz)?,
         },
         Value::Map(pairs) => match t {
             TypeDesc::Map(kt, vt) => {
                 let d = PyDict::new(py);
                 for (k, x) in pairs {
-                    d.set_item(to_py(py, k, kt, server_tz)?, to_py(py, x, vt, server_tz)?)?;
+                    d.set_item(to_py(py, k, kt, cx)?, to_py(py, x, vt, cx)?)?;
                 }
                 d.into_any()
             }
-            _ => text(py, v, t, server_tz)?,
+            _ => text(py, v, t, cx.server_tz)?,
         },
         Value::Variant { discriminator, value } => match t {
             TypeDesc::Variant(alts) => match alts.get(usize::from(*discriminator)) {
-                Some(at) => to_py(py, value, at, server_tz)?,
-                None => text(py, v, t, server_tz)?,
+                Some(at) => to_py(py, value, at, cx)?,
+                None => text(py, v, t, cx.server_tz)?,
             },
-            _ => text(py, v, t, server_tz)?,
+            _ => text(py, v, t, cx.server_tz)?,
         },
-        Value::Dynamic { ty, value } => to_py(py, value, ty, server_tz)?,
+        Value::Dynamic { ty, value } => to_py(py, value, ty, cx)?,
         Value::Json(_) => {
-            let text = render(v, t, server_tz);
+            let text = render(v, t, cx.server_tz);
             class(py, &JSON_LOADS, "json", "loads")?.call1((text,))?
         }
-        _ => text(py, v, t, server_tz)?,
+        _ => text(py, v, t, cx.server_tz)?,
     })
 }
 

@@ -186,14 +186,15 @@ impl NativeClient {
         use_database: bool,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let mut opts = call_options(parameters, settings, use_database)?;
-        opts.encoding = encoding;
         opts.nulls_as_defaults = !use_none;
         let r = py.detach(|| self.inner.query_with(sql, &opts)).map_err(py_err)?;
         let tz = self.inner.server_timezone().to_string();
+        // `encoding`: the strings' bytes decoded by Python's own codec of that name.
+        let cx = convert::Ctx { server_tz: &tz, encoding: encoding.as_deref() };
         let rows = PyList::empty(py);
         for row in &r.rows {
             let values: Vec<Bound<'py, PyAny>> =
-                row.iter().zip(&r.column_types).map(|(v, t)| convert::to_py(py, v, t, &tz)).collect::<PyResult<_>>()?;
+                row.iter().zip(&r.column_types).map(|(v, t)| convert::to_py(py, v, t, &cx)).collect::<PyResult<_>>()?;
             rows.append(PyTuple::new(py, values)?)?;
         }
         let summary = summary_dict(py, r.summary.as_ref(), r.query_id.as_deref())?;
@@ -340,7 +341,7 @@ impl NativeClient {
         py.detach(|| match (&column_type_names, column_oriented) {
             (Some(types), _) => {
                 let columns: Vec<(&str, &str)> = names.iter().copied().zip(types.iter().map(String::as_str)).collect();
-                let matrix = if column_oriented { transpose(matrix) } else { matrix };
+                let matrix = if column_oriented { transpose(matrix, &names)? } else { matrix };
                 self.inner.insert_with_types_with(table, &columns, &matrix, &opts)
             }
             (None, true) => self.inner.insert_columns_with(table, &names, &matrix, &opts),
@@ -474,8 +475,15 @@ fn append<T: Copy>(v: &mut Vec<T>, s: &[T]) {
 }
 
 /// Columns to rows.
-fn transpose(columns: Vec<Vec<Value<'static>>>) -> Vec<Vec<Value<'static>>> {
+fn transpose(
+    columns: Vec<Vec<Value<'static>>>,
+    names: &[&str],
+) -> clickhouse_connect::Result<Vec<Vec<Value<'static>>>> {
     let n = columns.first().map_or(0, Vec::len);
+    if let Some((i, c)) = columns.iter().enumerate().find(|(_, c)| c.len() != n) {
+        let name = names.get(i).copied().unwrap_or("?");
+        return Err(Error::Usage(format!("column {name} has {} values, expected {n}", c.len())));
+    }
     let mut rows: Vec<Vec<Value<'static>>> = (0..n).map(|_| Vec::with_capacity(columns.len())).collect();
     for col in columns {
         for (r, v) in col.into_iter().enumerate() {
@@ -484,7 +492,7 @@ fn transpose(columns: Vec<Vec<Value<'static>>>) -> Vec<Vec<Value<'static>>> {
             }
         }
     }
-    rows
+    Ok(rows)
 }
 
 /// The server's summary as the Python driver's dict (`written_rows`, … as strings, as the header has

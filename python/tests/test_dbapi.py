@@ -45,3 +45,32 @@ def test_cursor_executes_fetches_and_describes(any_server, table_name):
         cur.close()
         with pytest.raises(dbapi.InterfaceError):
             cur.execute("SELECT 1")
+
+
+def test_cursor_state_comments_percent_and_closed_connections():
+    url = env("CH_MODERN_URL").replace("http://", "clickhouse://")
+    conn = dbapi.connect(url)
+    cur = conn.cursor()
+    cur.execute("SELECT number FROM numbers(3)")
+    # A failed statement leaves nothing of the one before it.
+    with pytest.raises(dbapi.DatabaseError):
+        cur.execute("SELECT * FROM no_such_table_here")
+    assert cur.description is None and cur.rowcount == -1
+    with pytest.raises(dbapi.ProgrammingError):
+        cur.fetchall()
+    # A query behind comments (nested ones too) is still a query.
+    for sql in ["/* c */ SELECT 1", "-- c\nSELECT 1", "/* a /* b */ c */ (SELECT 1)", "# c\nSELECT 1"]:
+        cur.execute(sql)
+        assert cur.fetchall() == [(1,)], sql
+    # pyformat with no values (as SQLAlchemy sends it): `%%` stands for `%`, as the server's own text shows.
+    for params in ({}, ()):
+        cur.execute("SELECT '100%%', 'a%%b'", params)
+        assert cur.fetchall() == [("100%", "a%b")]
+    # Without parameters the statement goes as written.
+    cur.execute("SELECT '100%%'")
+    assert cur.fetchall() == [("100%%",)]
+    with pytest.raises(dbapi.ProgrammingError):
+        cur.execute("SELECT %(x)s", {})
+    conn.close()
+    with pytest.raises(dbapi.InterfaceError):
+        cur.execute("SELECT 1")

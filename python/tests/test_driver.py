@@ -375,6 +375,15 @@ def test_tls_parameters():
 def test_query_arguments_encoding_and_context(client):
     r = client.query("SELECT unhex('E9')", encoding="latin-1")
     assert r.result_set == [("é",)]
+    # Python's own codecs: the server's bytes, as bytes.decode reads them (latin-1 is not windows-1252).
+    for encoding, hexed in [("latin-1", "80819FE941"), ("koi8-r", "80819FE941"), ("utf-16-le", "FFFE4100"), ("utf_8_sig", "EFBBBF41")]:
+        sql = f"SELECT unhex('{hexed}')"
+        server_bytes = client.raw_query(sql, fmt="RowBinary")[1:]  # one String: a 1-byte length, the bytes
+        (row,) = client.query(sql, encoding=encoding).result_set
+        assert row == (server_bytes.decode(encoding),), encoding
+    # 0x81 has no windows-1252 character: Python's codec refuses it, and so does the query.
+    with pytest.raises(UnicodeDecodeError):
+        client.query("SELECT unhex('81')", encoding="cp1252")
 
     class Context:
         parameters = {"x": 41}
@@ -409,3 +418,49 @@ def test_the_gil_is_released_while_a_call_waits(client):
         time.sleep(0.001)
     assert spins == 200 and not done.is_set()
     t.join()
+
+
+def test_column_oriented_data_with_types_must_have_equal_columns(client, table_name):
+    client.command(f"CREATE TABLE {table_name} (a UInt8, b String) ENGINE Memory")
+    try:
+        for kwargs in ({}, {"column_type_names": ["UInt8", "String"]}):
+            with pytest.raises(ProgrammingError, match="column b has 3 values, expected 2"):
+                client.insert(table_name, [[1, 2], ["x", "y", "z"]], column_names=["a", "b"], column_oriented=True, **kwargs)
+        assert client.command(f"SELECT count() FROM {table_name}") == 0
+    finally:
+        client.command(f"DROP TABLE {table_name}")
+
+
+def test_query_df_keeps_nullable_integers_exact(client):
+    sql = (
+        "SELECT CAST(arrayJoin([9007199254740993, NULL, 9223372036854775807]) AS Nullable(Int64)) AS i, "
+        "CAST(arrayJoin([18446744073709551615, NULL, 1]) AS Nullable(UInt64)) AS u"
+    )
+    df = client.query_df(sql)
+    server = server_tsv(client, sql)
+    for col, j in (("i", 0), ("u", 1)):
+        got = ["\\N" if v is __import__("pandas").NA else str(v) for v in df[col].tolist()]
+        assert got == [row[j] for row in server], col
+
+
+def test_time_beyond_a_day_is_an_error_in_arrow_frames(client):
+    settings = {"enable_time_time64_type": 1}
+    for method in (client.query_arrow, client.query_df, client.query_np):
+        with pytest.raises(ProgrammingError, match="time of day"):
+            method("SELECT toTime('25:00:00')", settings=settings)
+    assert client.query_arrow("SELECT toTime('23:00:00') AS t", settings=settings).column(0)[0].as_py() == datetime.time(23, 0)
+
+
+def test_empty_results_are_empty_frames(any_server):
+    client = connect(any_server)
+    sql = "SELECT number, toString(number) FROM numbers(10) WHERE number > 100"
+    assert client.query_arrow(sql).num_rows == 0
+    assert len(client.query_df(sql)) == 0
+    assert client.query_np(sql).size == 0
+    assert client.query(sql).result_set == []
+
+
+def test_interface_is_http_or_https():
+    for interface in ("ftp", "gopher", "dict"):
+        with pytest.raises(ProgrammingError, match="http or https"):
+            connect("CH_MODERN_URL", interface=interface)

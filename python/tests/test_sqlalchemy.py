@@ -90,6 +90,35 @@ def test_engine_select_and_reflection(any_server, table_name):
         client.command(f"DROP TABLE {table_name}")
 
 
+def test_odd_names_nested_arrays_enum_quotes_and_literal_percents(any_server, table_name):
+    client = connect(any_server)
+    name = table_name + "_q`x\\y"
+    quoted = "`" + name.replace("\\", "\\\\").replace("`", "``") + "`"
+    client.command(
+        f"CREATE TABLE {quoted} (a Array(Array(Int32)), b Array(Array(Array(String))), "
+        "e Enum8('c\\'d' = 1, 'x\\\\y' = 2)) ENGINE Memory"
+    )
+    try:
+        engine = engine_for(any_server)
+        inspector = sa.inspect(engine)
+        assert name in inspector.get_table_names()
+        cols = {c["name"]: c["type"] for c in inspector.get_columns(name)}
+        assert isinstance(cols["a"], sa.ARRAY) and cols["a"].dimensions == 2 and isinstance(cols["a"].item_type, sa.Integer)
+        assert cols["b"].dimensions == 3 and isinstance(cols["b"].item_type, sa.String)
+        # The labels as the server itself renders them (JSON, decoded by Python's json).
+        client.command(f"INSERT INTO {quoted} (e) VALUES ('c\\'d'), ('x\\\\y')")
+        rendered = client.raw_query(f"SELECT groupArray(toString(e)) AS l FROM {quoted}", fmt="JSONEachRow")
+        assert list(cols["e"].enums) == __import__("json").loads(rendered)["l"]
+        with engine.connect() as conn:
+            table = sa.Table(name, sa.MetaData(), autoload_with=engine)
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 2
+            # A literal percent with no bound values: the server's own text of it.
+            assert conn.execute(sa.text("SELECT '100%' AS x")).scalar() == "100%"
+            assert conn.execute(sa.select(sa.literal_column("'a%b'"))).scalar() == "a%b"
+    finally:
+        client.command(f"DROP TABLE {quoted}")
+
+
 def test_dialect_is_registered_by_the_entry_point():
     from sqlalchemy.dialects import registry
 

@@ -37,7 +37,7 @@
 //! | `Date`, `Date32` | `Date32` | same |
 //! | `DateTime(tz)` | `Timestamp(Second, tz)` (the server's zone when the column names none) | `UInt32` |
 //! | `DateTime64(p, tz)` | `Timestamp(unit, tz)`, the unit of s/ms/µs/ns that holds `p` (ticks scaled exactly) | same |
-//! | `Time`, `Time64(p)` | `Time32(Second)`; `Time32(Millisecond)`/`Time64(Microsecond/Nanosecond)` | same |
+//! | `Time`, `Time64(p)` | `Time32(Second)`; `Time32(Millisecond)`/`Time64(Microsecond/Nanosecond)` (values outside 0–24 h, which these Arrow types cannot hold, are an error naming the row, as in the server's own Arrow output) | same |
 //! | `Enum8`, `Enum16` | `Dictionary(Int32, Utf8)` of the member names | `Int8`/`Int16` (the numbers) |
 //! | `Interval*` | `Int64` | same |
 //! | `Nullable(T)` | `T`, nullable (validity bitmap) | same |

@@ -61,6 +61,21 @@ fn zone(z: &Option<String>, cx: &Cx<'_>) -> Arc<str> {
     Arc::from(z.as_deref().unwrap_or(cx.server_tz))
 }
 
+/// Checks that every value (`per_second` ticks a second) is a time of day, all Arrow's `Time32` and
+/// `Time64` hold: ClickHouse's `Time` spans ±999 hours, and the server's own Arrow output refuses
+/// values beyond a day too.
+fn time_of_day(values: impl Iterator<Item = i64>, per_second: i64, t: &TypeDesc) -> Result<()> {
+    let day = 86_400 * per_second;
+    match values.enumerate().find(|(_, v)| !(0..day).contains(v)) {
+        None => Ok(()),
+        Some((row, v)) => Err(Error::usage(format!(
+            "row {} of a {t} column holds {v} ticks ({per_second} a second), outside the time of day (0 to 24 \
+             hours) Arrow's time types hold: read it as a number (toInt64) or as text",
+            row + 1
+        ))),
+    }
+}
+
 /// The unit a `DateTime64(p)` or `Time64(p)` is given in: the finest of s/ms/µs/ns that holds `p`.
 fn unit(p: u8) -> (TimeUnit, u8) {
     match p {
@@ -362,10 +377,14 @@ fn fixed(t: &TypeDesc, view: ColumnView<'_>, cx: &Cx<'_>) -> Result<ArrayRef> {
                 }
             }
         }
-        (T::Time, V::Int32(s)) => primitive::<Time32SecondType>(s),
+        (T::Time, V::Int32(s)) => {
+            time_of_day(s.iter().map(|&x| i64::from(x)), 1, t)?;
+            primitive::<Time32SecondType>(s)
+        }
         (T::Time64(p), V::Int64(s)) => {
             let (u, to) = unit(*p);
             let ticks = scaled(s, *p, to, t)?;
+            time_of_day(ticks.iter().copied(), 10i64.pow(u32::from(to)), t)?;
             match u {
                 TimeUnit::Second | TimeUnit::Millisecond => {
                     let narrow = ticks

@@ -260,6 +260,10 @@ impl ClientOptions {
 
     /// The base URL of every endpoint: `host`/`port` first, then `endpoints`.
     pub(crate) fn endpoint_urls(&self) -> Result<Vec<String>> {
+        if !matches!(self.interface.as_str(), "http" | "https") {
+            // libcurl speaks many protocols; a client of ClickHouse's HTTP interface only these two.
+            return Err(Error::usage("interface must be http or https"));
+        }
         let mut urls = vec![self.base_url()];
         for e in &self.endpoints {
             let (host, port) = split_host_port(e)?;
@@ -427,6 +431,8 @@ mod tests {
         }
         let mut o = ClientOptions::from_url("http://a").unwrap();
         o.endpoints = vec!["bob:S3cret@127.0.0.1:18312".into()];
+        let gopher = ClientOptions { interface: "gopher".into(), ..ClientOptions::default() };
+        assert!(gopher.endpoint_urls().unwrap_err().to_string().contains("http or https"));
         let e = o.endpoint_urls().unwrap_err();
         assert!(!e.to_string().contains("S3cret"), "{e}");
         assert_eq!(

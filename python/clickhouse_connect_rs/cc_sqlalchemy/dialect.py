@@ -11,7 +11,14 @@ from clickhouse_connect_rs.cc_sqlalchemy.types import sqla_type
 
 class ClickHouseIdentifierPreparer(compiler.IdentifierPreparer):
     def __init__(self, dialect):
-        super().__init__(dialect, initial_quote="`", final_quote="`", escape_quote="\\`")
+        super().__init__(dialect, initial_quote="`", final_quote="`", escape_quote="`")
+
+    def _escape_identifier(self, value):
+        # Inside backquotes ClickHouse reads a backslash as an escape and a doubled backquote as one.
+        return value.replace("\\", "\\\\").replace("`", "``")
+
+    def _unescape_identifier(self, value):
+        return value.replace("``", "`").replace("\\\\", "\\")
 
 
 class ClickHouseTypeCompiler(compiler.GenericTypeCompiler):

@@ -62,11 +62,16 @@ def sqla_type(name):
     if base in ("DateTime", "DateTime64"):
         return sqltypes.DateTime(timezone="'" in args), nullable
     if base in ("Enum8", "Enum16"):
-        labels = re.findall(r"'((?:[^'\\]|\\.)*)'\s*=", args)
+        # The labels as the server quotes them in the type name: unescaped.
+        labels = [re.sub(r"\\(.)", r"\1", x) for x in re.findall(r"'((?:[^'\\]|\\.)*)'\s*=", args)]
         return sqltypes.Enum(*labels, native_enum=True, create_constraint=False), nullable
     if base == "Array":
+        # SQLAlchemy's ARRAY does not nest: an Array of Arrays is one ARRAY of more dimensions.
+        dimensions = 1
+        while args.startswith("Array(") and args.endswith(")"):
+            args, dimensions = args[len("Array(") : -1], dimensions + 1
         item, _ = sqla_type(args)
-        return sqltypes.ARRAY(item), nullable
+        return sqltypes.ARRAY(item, dimensions=dimensions if dimensions > 1 else None), nullable
     if base in ("Time64",):
         return sqltypes.Interval(), nullable
     return sqltypes.NullType(), nullable

@@ -86,12 +86,36 @@ class Connection(Closable):
         self.client.close()
 
 
+def _without_leading_comments(sql):
+    """``sql`` from its first token on: whitespace, ``--``/``#`` line comments and (nested) ``/* */``
+    comments before it skipped, as ClickHouse's lexer skips them."""
+    i, n = 0, len(sql)
+    while i < n:
+        if sql[i].isspace():
+            i += 1
+        elif sql.startswith("--", i) or sql.startswith("#", i):
+            end = sql.find("\n", i)
+            i = n if end < 0 else end + 1
+        elif sql.startswith("/*", i):
+            depth, i = 1, i + 2
+            while i < n and depth:
+                if sql.startswith("/*", i):
+                    depth, i = depth + 1, i + 2
+                elif sql.startswith("*/", i):
+                    depth, i = depth - 1, i + 2
+                else:
+                    i += 1
+        else:
+            break
+    return sql[i:]
+
+
 def _is_query(sql):
-    head = sql.lstrip().lstrip("(").split(None, 1)
+    head = _without_leading_comments(sql).lstrip("(").split(None, 1)
     return bool(head) and head[0].upper() in ("SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXISTS", "EXPLAIN")
 
 
-class Cursor:
+class Cursor(Closable):
     """A DB-API cursor: ``execute`` runs a statement; a query's rows are fetched from its result."""
 
     arraysize = 1
@@ -109,9 +133,21 @@ class Cursor:
     def _check(self):
         if self._closed:
             raise InterfaceError("the cursor is closed")
+        if self.connection._closed:
+            raise InterfaceError("the connection is closed")
 
     def execute(self, operation, parameters=None):
         self._check()
+        # Nothing of an earlier statement survives this one, whether or not it succeeds.
+        self._rows, self._pos, self.description, self.rowcount = [], 0, None, -1
+        self.query_id = self.summary = None
+        if parameters is not None and len(parameters) == 0:
+            # pyformat with no values (what SQLAlchemy sends): `%%` still stands for `%`.
+            try:
+                operation = operation % ()
+            except (TypeError, ValueError) as e:
+                raise ProgrammingError(f"no parameters for the placeholders of the statement: {e}") from None
+            parameters = None
         client = self.connection.client
         if _is_query(operation):
             result = client.query(operation, parameters=parameters)
@@ -186,12 +222,6 @@ class Cursor:
     def close(self):
         self._closed = True
         self._rows = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 __all__ = [

@@ -26,6 +26,22 @@ def _type_name(t):
     return t if isinstance(t, str) else getattr(t, "name", str(t))
 
 
+def _nullable_int_dtypes():
+    import pandas as pd
+    import pyarrow as pa
+
+    return {
+        pa.int8(): pd.Int8Dtype(),
+        pa.int16(): pd.Int16Dtype(),
+        pa.int32(): pd.Int32Dtype(),
+        pa.int64(): pd.Int64Dtype(),
+        pa.uint8(): pd.UInt8Dtype(),
+        pa.uint16(): pd.UInt16Dtype(),
+        pa.uint32(): pd.UInt32Dtype(),
+        pa.uint64(): pd.UInt64Dtype(),
+    }
+
+
 class Client(Closable):
     """A ClickHouse client (made by :func:`clickhouse_connect_rs.get_client`). Safe to share between
     threads; calls release the GIL while they wait for the server."""
@@ -76,8 +92,8 @@ class Client(Closable):
             parameters = parameters if parameters is not None else getattr(context, "parameters", None)
             settings = settings if settings is not None else getattr(context, "settings", None)
         if encoding:
-            # Python's codec names, as the WHATWG labels the client knows (latin-1 → iso8859-1, …).
-            encoding = codecs.lookup(encoding).name.replace("_", "-")
+            # Python's own codec decodes the strings (an unknown name fails here, before the query).
+            encoding = codecs.lookup(encoding).name
         names, types, rows, query_id, summary = self._native.query(query, parameters, settings, encoding, use_none)
         return QueryResult(names, types, rows, query_id, summary)
 
@@ -91,7 +107,8 @@ class Client(Closable):
         import pyarrow as pa
 
         raw = self._native.query_arrow(query, parameters, settings, use_strings, large_strings)
-        return pa.Table.from_batches([pa.record_batch(b) for b in raw])
+        # An empty result has no block, so no columns either (the server sends nothing for it).
+        return pa.Table.from_batches([pa.record_batch(b) for b in raw], schema=None if raw else pa.schema([]))
 
     @_translated
     def query_np(self, query, parameters=None, settings=None, **_ignored):
@@ -107,7 +124,7 @@ class Client(Closable):
             import pyarrow as pa
 
             schema_batches = [pa.record_batch(b) for b in parts]
-            table = pa.Table.from_batches(schema_batches)
+            table = pa.Table.from_batches(schema_batches, schema=None if schema_batches else pa.schema([]))
             columns = [c.to_numpy() for c in table.columns]
         if not columns:
             return np.empty((0, 0))
@@ -126,7 +143,19 @@ class Client(Closable):
         # taken without another copy. The batches are this call's own: pyarrow may free each column as
         # soon as it is converted.
         table = self._arrow_table(query, parameters, settings, True, True)
-        return table.to_pandas(split_blocks=True, self_destruct=True)
+        # Nullable integers as pandas' nullable integer dtypes (Int64, UInt8, …), as the driver's
+        # extended dtypes: as NumPy floats (pandas' default for integers with nulls) every value beyond
+        # 2**53 would change.
+        ints = _nullable_int_dtypes()
+        nullable = {
+            i: table.column(i).to_pandas(types_mapper=ints.get)
+            for i, f in enumerate(table.schema)
+            if f.nullable and f.type in ints and table.column(i).null_count
+        }
+        df = table.to_pandas(split_blocks=True, self_destruct=True)
+        for i, series in nullable.items():
+            df.isetitem(i, series)
+        return df
 
     @_translated
     def raw_query(self, query, parameters=None, settings=None, fmt=None, use_database=True, external_data=None):
