@@ -23,7 +23,12 @@ create_exception!(_core, ClickHouseError, PyException, "An error of the ClickHou
 /// A Rust error as the Python exception the package maps by kind: args are (message, code, kind).
 fn py_err(e: Error) -> PyErr {
     let code = e.server_code();
-    let kind = match e.root() {
+    // A failed insert's cause says what kind of failure it was (its accounting is in the message).
+    let mut root = e.root();
+    while let Error::Insert { cause, .. } = root {
+        root = cause.root();
+    }
+    let kind = match root {
         Error::Server { .. } => "server",
         Error::Transport { .. } | Error::Http { .. } => "operational",
         Error::Usage(_) | Error::Input { .. } | Error::Mapping { .. } => "programming",

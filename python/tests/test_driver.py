@@ -464,3 +464,40 @@ def test_interface_is_http_or_https():
     for interface in ("ftp", "gopher", "dict"):
         with pytest.raises(ProgrammingError, match="http or https"):
             connect("CH_MODERN_URL", interface=interface)
+
+
+def test_server_errors_are_database_errors_on_every_path(client, table_name):
+    import pyarrow as pa
+
+    client.command(f"CREATE TABLE {table_name} (a UInt8) ENGINE Memory")
+    try:
+        calls = [
+            lambda: client.insert_arrow(table_name, pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["a", "a"])),
+            lambda: client.insert(table_name, [[1, 2]], column_names=["a", "a"]),
+            lambda: client.query_arrow("SELECT throwIf(1)"),
+            lambda: client.query_np("SELECT throwIf(1)"),
+            lambda: client.command("SELECT throwIf(number = 100000, 'boom') FROM numbers(200000) FORMAT Null"),
+        ]
+        for call in calls:
+            with pytest.raises(DatabaseError) as e:
+                call()
+            assert type(e.value) is DatabaseError and e.value.code is not None, e.value
+    finally:
+        client.command(f"DROP TABLE {table_name}")
+
+
+def test_insert_df_keeps_nan_as_a_float_value(client, table_name):
+    import numpy as np
+    import pandas as pd
+
+    client.command(f"CREATE TABLE {table_name} (i UInt8, f Float64, n Nullable(Float64)) ENGINE Memory")
+    try:
+        df = pd.DataFrame({"i": [1, 2], "f": [1.5, np.nan], "n": pd.array([0.5, None], dtype="Float64")})
+        client.insert_df(table_name, df)
+        # NaN stays NaN in a NumPy float column; pandas' missing value (pd.NA) is NULL.
+        assert server_tsv(client, f"SELECT i, f, isNaN(f), n FROM {table_name} ORDER BY i") == [
+            ["1", "1.5", "0", "0.5"],
+            ["2", "nan", "1", "\\N"],
+        ]
+    finally:
+        client.command(f"DROP TABLE {table_name}")

@@ -206,7 +206,15 @@ class Client(Closable):
         rename them). Returns a :class:`QuerySummary`."""
         import pyarrow as pa
 
+        import numpy as np
+
         arrow_table = pa.Table.from_pandas(df, preserve_index=False)
+        for i in range(df.shape[1]):
+            column = df.iloc[:, i]
+            if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
+                # In a NumPy float column NaN is a value (pyarrow would make it a null).
+                field = arrow_table.schema.field(i)
+                arrow_table = arrow_table.set_column(i, field, pa.array(column.to_numpy(), from_pandas=False))
         if column_names is not None:
             arrow_table = arrow_table.rename_columns(list(column_names))
         return self.insert_arrow(table, arrow_table, database=database, settings=settings)

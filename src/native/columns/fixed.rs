@@ -549,7 +549,7 @@ impl FixedValues {
                 Value::DateTime64 { ticks, precision } => {
                     let scale = 10i64.pow(u32::from(precision.min(9)));
                     if ticks % scale != 0 {
-                        return Err(format!("{v:?} has sub-second digits that {} cannot keep", self.type_name));
+                        return Err(format!("{v} (UTC) has sub-second digits that {} cannot keep", self.type_name));
                     }
                     let s = u32::try_from(ticks / scale)
                         .map_err(|_| format!("{v:?} is outside the range of {}", self.type_name))?;
@@ -572,7 +572,7 @@ impl FixedValues {
                         // More digits than the column keeps: fine only if they are zeros.
                         let scale = 10i64.pow(u32::from(precision.min(9) - p));
                         if ticks % scale != 0 {
-                            return Err(format!("{v:?} has more sub-second digits than {} keeps", self.type_name));
+                            return Err(format!("{v} (UTC) has more sub-second digits than {} keeps", self.type_name));
                         }
                         ticks / scale
                     }
