@@ -270,6 +270,19 @@ fn row_streams_pull_rows_and_cancel_when_dropped() {
 }
 
 #[test]
+fn a_statement_with_its_own_format_clause_is_refused_by_name() {
+    // The statement's FORMAT wins over the client's Native: the client says so instead of failing to
+    // decode the server's text (26.9 names the format in X-ClickHouse-Format).
+    let c = modern();
+    for sql in ["SELECT 1 FORMAT TSV", "SELECT number FROM numbers(10) FORMAT JSONEachRow"] {
+        let e = c.query(sql).unwrap_err();
+        assert!(matches!(&e, Error::Usage(m) if m.contains("raw_query") && m.contains("not Native")), "{sql}: {e:?}");
+    }
+    // raw_query reads it as the server wrote it.
+    assert_eq!(c.raw_query("SELECT 1 FORMAT TSV", None).unwrap(), b"1\n");
+}
+
+#[test]
 fn a_query_context_is_reusable() {
     use clickhouse_connect::QueryContext;
     let c = modern();

@@ -160,6 +160,19 @@ enum Stopped {
 
 /// The state of one transfer, fed by libcurl's callbacks.
 /// How a stall's message begins (an endpoint that stalls is taken for down; see `endpoints.rs`).
+/// The sink's error, or why it could not decode: bytes that do not decode as Native, in a response the
+/// server says is in another format, mean the statement's own FORMAT clause won over the client's
+/// `default_format`.
+fn explain_sink_error(e: Error, format: Option<&str>) -> Error {
+    match (&e, format) {
+        (Error::Decode { .. }, Some(f)) if !f.eq_ignore_ascii_case("Native") => Error::usage(format!(
+            "the server answered in format {f}, not Native: the statement's own FORMAT clause overrides the \
+             client's; run such a statement with raw_query"
+        )),
+        _ => e,
+    }
+}
+
 const STALL: &str = "no data sent or received for";
 
 pub(crate) struct Exchange {
@@ -514,7 +527,7 @@ impl Exchange {
             }
             // We aborted the transfer ourselves because the sink failed: its error is the real one.
             if let Some(sink_error) = self.sink_error {
-                return Err(sink_error);
+                return Err(explain_sink_error(sink_error, self.meta.format.as_deref()));
             }
             let mut err = transport_error(url, &e);
             if let Error::Transport { message, connect, timeout, .. } = &mut err {
@@ -585,7 +598,7 @@ impl Exchange {
             return Err(e);
         }
         if let Some(e) = self.sink_error {
-            return Err(e);
+            return Err(explain_sink_error(e, meta.format.as_deref()));
         }
         if let Some(d) = &self.decoder {
             d.finish()?;
