@@ -274,7 +274,14 @@ fn a_statement_with_its_own_format_clause_is_refused_by_name() {
     // The statement's FORMAT wins over the client's Native: the client says so instead of failing to
     // decode the server's text (26.9 names the format in X-ClickHouse-Format).
     let c = modern();
-    for sql in ["SELECT 1 FORMAT TSV", "SELECT number FROM numbers(10) FORMAT JSONEachRow"] {
+    // RowBinary bytes can even read as empty Native blocks, or end inside one.
+    for sql in [
+        "SELECT 1 FORMAT TSV",
+        "SELECT number FROM numbers(10) FORMAT JSONEachRow",
+        "SELECT toUInt32(0) AS x FROM numbers(3) FORMAT RowBinary",
+        "SELECT toUInt16(0) FORMAT RowBinary",
+        "SELECT 1 FORMAT rowbinary",
+    ] {
         let e = c.query(sql).unwrap_err();
         assert!(matches!(&e, Error::Usage(m) if m.contains("raw_query") && m.contains("not Native")), "{sql}: {e:?}");
     }

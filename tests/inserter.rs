@@ -383,3 +383,55 @@ fn a_call_between_the_rows_of_a_stream_in_its_session_does_not_wait_for_the_stre
     }
     assert_eq!(rest, 1_999_999);
 }
+
+#[test]
+fn defaults_as_nulls_uses_the_inserters_own_description_and_needs_a_converting_server() {
+    // The description an inserter was made from stays its own: forgetting the client's kept columns
+    // (or another insert failing meanwhile) does not turn the defaults off.
+    let c = modern();
+    let t = table("ins_defaults");
+    c.command(&format!("CREATE TABLE {t} (x UInt8, d UInt64 DEFAULT 42, s String DEFAULT 'dflt') ENGINE = Memory"))
+        .unwrap();
+    let ins = c.inserter(&t, &[], 10).unwrap();
+    c.forget_table_columns(None);
+    let mut ins = ins.defaults_as_nulls().unwrap();
+    ins.write(&[Value::from(1u8), Value::Null, Value::Null]).unwrap();
+    ins.write(&[Value::from(2u8), Value::from(7u64), Value::from("given")]).unwrap();
+    ins.end().unwrap();
+    assert_eq!(
+        c.command(&format!("SELECT groupArray((x, d, s)) FROM (SELECT * FROM {t} ORDER BY x)")).unwrap(),
+        "[(1,42,'dflt'),(2,7,'given')]"
+    );
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+    // 18.16 stores a Nullable block's bytes into the table's column as they are (no conversion of
+    // Native types before 23.3): refused, and the table stays whole.
+    let l = legacy();
+    let t = table("ins_defaults_legacy");
+    l.command(&format!("CREATE TABLE {t} (x UInt8, d UInt64 DEFAULT 42) ENGINE = Memory")).unwrap();
+    let e = l.inserter(&t, &[], 10).unwrap().defaults_as_nulls().err().expect("refused on 18.16");
+    assert!(e.to_string().contains("23.3"), "{e}");
+    let mut ins = l.inserter(&t, &[], 10).unwrap();
+    ins.write(&[Value::from(1u8), Value::from(7u64)]).unwrap();
+    ins.end().unwrap();
+    assert_eq!(l.command(&format!("SELECT x, d FROM {t}")).unwrap(), "1\t7");
+    l.command(&format!("DROP TABLE {t}")).unwrap();
+}
+
+#[test]
+fn a_database_setting_decides_the_table_described_and_inserted() {
+    let c = modern();
+    let db = table("ins_db");
+    let t = table("ins_db_t");
+    c.command(&format!("CREATE DATABASE {db}")).unwrap();
+    c.command(&format!("CREATE TABLE {t} (x String) ENGINE = Memory")).unwrap();
+    c.command(&format!("CREATE TABLE {db}.{t} (x UInt8) ENGINE = Memory")).unwrap();
+    // "300" fits `default`'s String column, not `db`'s UInt8 one: the insert goes to `db`, described there.
+    let opts = CallOptions::new().setting("database", &db);
+    let e = c.insert_with(&t, &[], &[vec![Value::from("300")]], &opts).unwrap_err();
+    assert!(e.to_string().contains("UInt8"), "{e}");
+    c.insert_with(&t, &[], &[vec![Value::from("30")]], &opts).unwrap();
+    assert_eq!(c.command(&format!("SELECT groupArray(x) FROM {db}.{t}")).unwrap(), "[30]");
+    assert_eq!(c.command(&format!("SELECT count() FROM {t}")).unwrap(), "0");
+    c.command(&format!("DROP DATABASE {db}")).unwrap();
+    c.command(&format!("DROP TABLE {t}")).unwrap();
+}

@@ -467,6 +467,11 @@ fn server_renders(client: &Client, sql: &str) -> bool {
 }
 
 /// The server's major version (0 when it does not parse).
+fn server_at_least(client: &Client, major: u32, minor: u32) -> bool {
+    let mut parts = client.server_version().split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (major, minor)
+}
+
 fn server_major(client: &Client) -> u32 {
     client.server_version().split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0)
 }
@@ -524,7 +529,8 @@ fn insert(
         client.settings().iter().any(|(k, _)| clickhouse_connect::format::input::changes_text_input(k));
     if server_major(client) >= 21 && server_reads_all && format != InputFormat::Native {
         inserter = inserter.defaults_by_server();
-    } else if server_major(client) >= 21 && null_as_default {
+    } else if server_at_least(client, 23, 3) && null_as_default {
+        // (NULL standing for a DEFAULT needs the server to convert a Native block's types: 23.3 on.)
         // An omitted field gets the column's DEFAULT expression, as in the server's own INSERT (which
         // fills a NULL for a non-Nullable column with it).
         inserter = inserter.defaults_as_nulls()?;

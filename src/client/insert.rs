@@ -76,7 +76,9 @@ impl Client {
         where_.use_database = opts.use_database;
         where_.session_id = opts.session_id.clone();
         where_.endpoint = opts.endpoint;
-        where_.settings = opts.settings.iter().filter(|(k, _)| k == "session_id").cloned().collect();
+        // The settings that decide which table the name means: the insert's own.
+        where_.settings =
+            opts.settings.iter().filter(|(k, _)| matches!(k.as_str(), "session_id" | "database")).cloned().collect();
         (format!("DESCRIBE TABLE {}", quote_table(table)), where_)
     }
 
@@ -232,6 +234,17 @@ impl Client {
         column_names: &[&str],
         opts: &CallOptions,
     ) -> Result<Vec<(String, String)>> {
+        Ok(self.insert_columns_described(table, column_names, opts)?.0)
+    }
+
+    /// [`Client::insert_columns_for`] and the whole description it came from (name, type, default
+    /// kind, default expression of every column).
+    pub(crate) fn insert_columns_described(
+        &self,
+        table: &str,
+        column_names: &[&str],
+        opts: &CallOptions,
+    ) -> Result<(Vec<(String, String)>, super::Description)> {
         let key = self.table_key(table, opts);
         let fresh = self.fresh_columns.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
         let described =
@@ -244,22 +257,23 @@ impl Client {
                 c
             }
         };
-        if column_names.is_empty() || column_names == ["*"] {
-            return Ok(all
-                .into_iter()
+        let columns = if column_names.is_empty() || column_names == ["*"] {
+            all.iter()
                 .filter(|(_, _, kind, _)| !matches!(kind.as_str(), "MATERIALIZED" | "ALIAS" | "EPHEMERAL"))
-                .map(|(n, t, _, _)| (n, t))
-                .collect());
-        }
-        column_names
-            .iter()
-            .map(|n| {
-                all.iter()
-                    .find(|(c, _, _, _)| c == n)
-                    .map(|(c, t, _, _)| (c.clone(), t.clone()))
-                    .ok_or_else(|| Error::usage(format!("table {table} has no column {n}")))
-            })
-            .collect()
+                .map(|(n, t, _, _)| (n.clone(), t.clone()))
+                .collect()
+        } else {
+            column_names
+                .iter()
+                .map(|n| {
+                    all.iter()
+                        .find(|(c, _, _, _)| c == n)
+                        .map(|(c, t, _, _)| (c.clone(), t.clone()))
+                        .ok_or_else(|| Error::usage(format!("table {table} has no column {n}")))
+                })
+                .collect::<Result<_>>()?
+        };
+        Ok((columns, all))
     }
 
     /// The cache key of a table's columns: database, session (temporary tables) and name.

@@ -268,9 +268,8 @@ pub struct Inserter {
     server_defaults: Vec<Option<String>>,
     /// Per column: whether any value converts for it (see `coerce::converts_for`).
     convertible: Vec<bool>,
-    /// The client's cache of table columns and this table's key in it: forgotten when the server
-    /// rejects the insert (the table may have changed).
-    column_cache: (Arc<std::sync::Mutex<super::ColumnCache>>, String),
+    /// The table's description this insert was made from (name, type, default kind and expression).
+    described: super::Description,
 }
 
 struct ExactlyOnce {
@@ -436,7 +435,7 @@ impl Client {
         if block_rows == 0 {
             return Err(Error::usage("block_rows must be positive"));
         }
-        let columns = self.insert_columns_for(table, column_names, opts)?;
+        let (columns, described) = self.insert_columns_described(table, column_names, opts)?;
         let types = columns.iter().map(|(_, t)| TypeDesc::parse(t)).collect::<Result<Vec<_>>>()?;
         let builders = types.iter().map(builder_for).collect::<Result<Vec<_>>>()?;
         let builders_len = builders.len();
@@ -484,7 +483,7 @@ impl Client {
             shape: next_shape(),
             server_defaults: vec![None; builders_len],
             convertible,
-            column_cache: (self.table_columns.clone(), self.table_key(table, opts)),
+            described,
         };
         // Requests start with their first block, so limits never produce an empty request.
         Ok(ins)
@@ -499,23 +498,35 @@ impl Inserter {
     /// omitted field (`input_format_null_as_default`, on by default). What `chc insert` does, so that a
     /// JSON row without `ts` gets `DEFAULT now()`, not 1970. Call before writing rows.
     pub fn defaults_as_nulls(mut self) -> Result<Self> {
+        if !self.server_converts_native() {
+            return Err(Error::usage(format!(
+                "defaults_as_nulls needs a server that converts types in Native input (23.3 or later; this one \
+                 is {}): an older one would store a Nullable column's bytes into the table's column as they \
+                 are. Use defaults_by_server, or give every field",
+                self.server_version
+            )));
+        }
         self.nulls_for_defaults()?;
         Ok(self)
     }
 
-    /// [`Inserter::defaults_as_nulls`] in place.
+    /// Whether the server converts a Native block's column types to the table's (23.3 on,
+    /// `input_format_native_allow_types_conversion`): NULL standing for a DEFAULT needs it.
+    fn server_converts_native(&self) -> bool {
+        super::version_at_least(&self.server_version, 23, 3)
+    }
+
+    /// [`Inserter::defaults_as_nulls`] in place; nothing on a server that does not convert Native
+    /// types (a row must then give every field).
     pub(crate) fn nulls_for_defaults(&mut self) -> Result<()> {
         if self.pending_rows() > 0 || self.summary.rows > 0 {
             return Err(Error::usage("defaults_as_nulls must be called before rows are written"));
         }
-        let kinds: Vec<(String, String, String)> = {
-            let (cache, key) = &self.column_cache;
-            let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache
-                .get(key)
-                .map(|cols| cols.iter().map(|(n, _, k, e)| (n.clone(), k.clone(), e.clone())).collect())
-                .unwrap_or_default()
-        };
+        if !self.server_converts_native() {
+            return Ok(());
+        }
+        let kinds: Vec<(String, String, String)> =
+            self.described.iter().map(|(n, _, k, e)| (n.clone(), k.clone(), e.clone())).collect();
         for i in 0..self.columns.len() {
             let expression =
                 kinds.iter().find(|(n, k, _)| *n == self.columns[i].0 && k == "DEFAULT").map(|(_, _, e)| e);
@@ -546,17 +557,12 @@ impl Inserter {
     /// settings that change text input, such as `compatibility`, every row is), instead of
     /// [`Inserter::defaults_as_nulls`].
     pub fn defaults_by_server(mut self) -> Self {
-        let (cache, key) = &self.column_cache;
-        let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(cols) = cache.get(key) {
-            for (i, (name, _)) in self.columns.iter().enumerate() {
-                let found = cols.iter().find(|(n, _, k, _)| n == name && k == "DEFAULT");
-                if let Some((_, _, _, e)) = found {
-                    self.server_defaults[i] = Some(e.clone());
-                }
+        for (i, (name, _)) in self.columns.iter().enumerate() {
+            let found = self.described.iter().find(|(n, _, k, _)| n == name && k == "DEFAULT");
+            if let Some((_, _, _, e)) = found {
+                self.server_defaults[i] = Some(e.clone());
             }
         }
-        drop(cache);
         self
     }
 
@@ -978,10 +984,6 @@ impl Inserter {
 
     /// Finishes the insert with `cause`: the error every later call returns.
     fn fail(&mut self, cause: Error) -> Error {
-        if cause.server_code().is_some() {
-            let (cache, key) = &self.column_cache;
-            cache.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
-        }
         let err = match cause {
             e @ Error::Insert { .. } => e,
             cause => {

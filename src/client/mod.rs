@@ -48,7 +48,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 type UrlParams = Vec<(String, String)>;
 /// Columns (name, type, default kind) per (database, session, table).
 /// Per table: its columns' (name, type, default kind, default expression), from `DESCRIBE TABLE`.
-type ColumnCache = HashMap<String, Vec<(String, String, String, String)>>;
+/// A table as `DESCRIBE TABLE` shows it: per column name, type, default kind and default expression.
+pub(crate) type Description = Vec<(String, String, String, String)>;
+type ColumnCache = HashMap<String, Description>;
 /// URL parameters the client adds on its own.
 type StaticParams = Vec<(&'static str, &'static str)>;
 
@@ -1128,6 +1130,14 @@ impl Client {
             Err(Error::Usage(m)) if m == LIMIT_REACHED => return Ok(ResponseMeta::default()),
             other => other?,
         };
+        if let Some(f) = meta.format.as_deref().filter(|f| !f.eq_ignore_ascii_case("Native")) {
+            // The statement's own FORMAT clause won over the client's: whatever the decoder made of
+            // those bytes (some decode as empty blocks) is not the result.
+            return Err(Error::usage(format!(
+                "the server answered in format {f}, not Native: the statement's own FORMAT clause overrides the \
+                 client's; run such a statement with raw_query"
+            )));
+        }
         if let Err(e) = decoder.finish() {
             // A stream that ends inside a block: an 18.16 exception appended to the data, or truncation.
             // (A tagged trailer was looked for by the transport already.)

@@ -262,8 +262,10 @@ impl Exchange {
     /// How much of the request went out and of the response came back, for an error's message.
     fn sent_note(&self) -> String {
         if self.whole_body_sent() {
+            // Written to the connection, not known to be received: the server may have run it.
             format!(
-                " (the whole request was sent, {} body bytes; {} response bytes received)",
+                " (the whole request was written to the connection, {} body bytes, so the server may have run \
+                 it; {} response bytes received)",
                 self.sent, self.meta.wire_bytes
             )
         } else {
@@ -534,10 +536,9 @@ impl Exchange {
                 let whole = self.whole_body_sent();
                 if e.is_send_fail_rewind() && whole {
                     // libcurl saw the connection die with no response and wanted to send the request
-                    // again; it had gone out whole, so the server may well have run it.
-                    *message = "the connection closed after the whole request was sent and before any \
-                                response byte: the server may have run the statement (it was not sent again)"
-                        .to_string();
+                    // again (the note below says how much of it had gone out).
+                    *message =
+                        "the connection closed before any response byte, and the request is not sent again".to_string();
                 }
                 // Whether the request went out whole: callers decide by it whether a retry is safe.
                 message.push_str(&self.sent_note());
