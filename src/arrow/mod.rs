@@ -206,41 +206,40 @@ impl Client {
         if batches.iter().all(|b| write::all_direct(b, columns, types)) {
             // Nothing to convert, so nothing can fail once sending starts: each block is encoded into
             // the inserter's own buffer and sent, holding one block at a time.
-            for batch in batches {
-                let mut at = 0;
-                while at < batch.num_rows() {
-                    let n = (batch.num_rows() - at).min(INSERT_BLOCK_ROWS);
-                    let part = batch.slice(at, n);
-                    ins.write_encoding(n, |out, columns, types, coercion| {
-                        write::encode_batch(out, &part, columns, types, coercion, 0)
-                    })?;
-                    at += n;
-                }
+            for (part, _) in blocks_of(batches) {
+                ins.write_encoding(part.num_rows(), |out, columns, types, coercion| {
+                    write::encode_batch(out, &part, columns, types, coercion, 0)
+                })?;
             }
             return ins.end();
         }
         // Some values are converted, and a value that does not fit must fail the call before any row
         // is sent: every block is encoded first.
-        let mut before = 0u64;
         let mut blocks = Vec::new();
-        for batch in batches {
-            let mut at = 0;
-            while at < batch.num_rows() {
-                let n = (batch.num_rows() - at).min(INSERT_BLOCK_ROWS);
-                let part = batch.slice(at, n);
-                let (columns, types, coercion) = ins.encoding_parts();
-                let mut block = Vec::new();
-                write::encode_batch(&mut block, &part, columns, types, coercion, before)?;
-                blocks.push((block, n));
-                at += n;
-                before += n as u64;
-            }
+        for (part, before) in blocks_of(batches) {
+            let (columns, types, coercion) = ins.encoding_parts();
+            let mut block = Vec::new();
+            write::encode_batch(&mut block, &part, columns, types, coercion, before)?;
+            blocks.push((block, part.num_rows()));
         }
         for (block, rows) in blocks {
             ins.write_encoded(&block, rows)?;
         }
         ins.end()
     }
+}
+
+/// The batches cut into blocks of at most `INSERT_BLOCK_ROWS` rows (slices, no copy), each with the
+/// number of rows before it.
+fn blocks_of(batches: &[RecordBatch]) -> impl Iterator<Item = (RecordBatch, u64)> + '_ {
+    let mut before = 0u64;
+    batches.iter().flat_map(|b| (0..b.num_rows()).step_by(INSERT_BLOCK_ROWS).map(move |at| (b, at))).map(
+        move |(b, at)| {
+            let rows = (b.num_rows() - at).min(INSERT_BLOCK_ROWS);
+            before += rows as u64;
+            (b.slice(at, rows), before - rows as u64)
+        },
+    )
 }
 
 /// Record batches of a query, as they arrive; from [`Client::query_arrow_stream`].

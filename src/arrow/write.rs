@@ -66,16 +66,16 @@ pub(crate) fn all_direct(batch: &RecordBatch, columns: &[(String, String)], type
 struct Direct<'a> {
     type_name: &'a str,
     rows: usize,
-    /// The null map of a `Nullable` column (1 for NULL).
-    nulls: Option<Vec<u8>>,
+    /// The array of a `Nullable` column, whose null map (1 for NULL) is written first.
+    nulls: Option<&'a ArrayRef>,
     data: Data<'a>,
 }
 
 enum Data<'a> {
     /// Fixed-width values, little-endian, as the column stores them.
     Fixed(&'a [u8]),
-    /// `Boolean` as one byte per row.
-    Bools(Vec<u8>),
+    /// `Boolean`, written as one byte per row.
+    Bools(&'a arrow_array::BooleanArray),
     /// Variable-length bytes: `i32` or `i64` offsets and the bytes.
     Bytes32(&'a [i32], &'a [u8]),
     Bytes64(&'a [i64], &'a [u8]),
@@ -106,10 +106,7 @@ fn direct<'a>(array: &'a ArrayRef, t: &TypeDesc, type_name: &'a str) -> Option<D
         (DataType::Float32, TypeDesc::Float32) => Data::Fixed(fixed_bytes::<Float32Type>(array)),
         (DataType::Float64, TypeDesc::Float64) => Data::Fixed(fixed_bytes::<Float64Type>(array)),
         (DataType::Date32, TypeDesc::Date32) => Data::Fixed(fixed_bytes::<Date32Type>(array)),
-        (DataType::Boolean, TypeDesc::Bool) => {
-            let b = array.as_boolean();
-            Data::Bools((0..b.len()).map(|i| u8::from(b.value(i))).collect())
-        }
+        (DataType::Boolean, TypeDesc::Bool) => Data::Bools(array.as_boolean()),
         (DataType::Utf8, TypeDesc::String) => {
             bytes32(array.as_string::<i32>().offsets(), array.as_string::<i32>().values())
         }
@@ -126,8 +123,8 @@ fn direct<'a>(array: &'a ArrayRef, t: &TypeDesc, type_name: &'a str) -> Option<D
         (DataType::BinaryView, TypeDesc::String) => Data::Views(array.as_binary_view()),
         _ => return None,
     };
-    let nulls = nullable.then(|| (0..array.len()).map(|i| u8::from(array.is_null(i))).collect());
-    Some(Direct { type_name, rows: array.len(), nulls, data })
+    // Nothing is copied or allocated here: `all_direct` asks this of every column before encoding.
+    Some(Direct { type_name, rows: array.len(), nulls: nullable.then_some(array), data })
 }
 
 fn bytes32<'a>(offsets: &'a [i32], values: &'a [u8]) -> Data<'a> {
@@ -158,12 +155,12 @@ impl ColumnEncoder for Direct<'_> {
         self.rows
     }
     fn encode(&self, out: &mut Vec<u8>) {
-        if let Some(n) = &self.nulls {
-            out.extend_from_slice(n);
+        if let Some(a) = self.nulls {
+            out.extend((0..a.len()).map(|i| u8::from(a.is_null(i))));
         }
         match &self.data {
             Data::Fixed(b) => out.extend_from_slice(b),
-            Data::Bools(b) => out.extend_from_slice(b),
+            Data::Bools(b) => out.extend((0..b.len()).map(|i| u8::from(b.value(i)))),
             Data::Bytes32(o, v) => write_strings(out, o, v),
             Data::Bytes64(o, v) => write_strings(out, o, v),
             Data::Views(a) => {

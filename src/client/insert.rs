@@ -107,8 +107,7 @@ impl Client {
             return Err(Error::usage(format!("table {table} has no columns")));
         }
         let key = self.table_key(table, opts);
-        self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), cols);
-        self.fresh_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(key);
+        self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(key, cols);
         Ok(())
     }
 
@@ -246,16 +245,11 @@ impl Client {
         opts: &CallOptions,
     ) -> Result<(Vec<(String, String)>, super::Description)> {
         let key = self.table_key(table, opts);
-        let fresh = self.fresh_columns.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
-        let described =
-            if fresh { self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned() } else { None };
+        // A description the async client made for this insert is taken (once); else one is made now.
+        let described = self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
         let all = match described {
             Some(c) => c,
-            None => {
-                let c = self.describe(table, opts)?;
-                self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).insert(key, c.clone());
-                c
-            }
+            None => self.describe(table, opts)?,
         };
         let columns = if column_names.is_empty() || column_names == ["*"] {
             all.iter()

@@ -118,12 +118,9 @@ pub struct Client {
     sessions: Mutex<HashMap<String, Arc<session::SessionLock>>>,
     /// Client-added settings already warned about as read-only for this user.
     warned: Mutex<HashSet<String>>,
-    /// Column names and types per table, as the last insert into it described them (see
-    /// [`Client::insert_columns_for`]).
+    /// Descriptions the async client made for an insert about to run, taken by it (see
+    /// [`Client::insert_columns_for`]); keyed by database, session and table.
     table_columns: Arc<Mutex<ColumnCache>>,
-    /// Keys of `table_columns` described for an insert that has not used them yet (the async client
-    /// describes before the synchronous part of its insert runs).
-    fresh_columns: Mutex<HashSet<String>>,
     /// Query ids with a `KILL QUERY` of the async client in flight: a new call under the same id waits
     /// for it, so that the kill cannot stop the new query.
     #[cfg(feature = "async")]
@@ -381,7 +378,6 @@ impl Client {
             sessions: Mutex::new(HashMap::new()),
             warned: Mutex::new(HashSet::new()),
             table_columns: Arc::new(Mutex::new(HashMap::new())),
-            fresh_columns: Mutex::new(HashSet::new()),
             zones_checked: Mutex::new(HashMap::new()),
             #[cfg(feature = "async")]
             killing: Arc::new(Mutex::new(HashMap::new())),
@@ -1130,13 +1126,10 @@ impl Client {
             Err(Error::Usage(m)) if m == LIMIT_REACHED => return Ok(ResponseMeta::default()),
             other => other?,
         };
-        if let Some(f) = meta.format.as_deref().filter(|f| !f.eq_ignore_ascii_case("Native")) {
-            // The statement's own FORMAT clause won over the client's: whatever the decoder made of
-            // those bytes (some decode as empty blocks) is not the result.
-            return Err(Error::usage(format!(
-                "the server answered in format {f}, not Native: the statement's own FORMAT clause overrides the \
-                 client's; run such a statement with raw_query"
-            )));
+        // The statement's own FORMAT clause won over the client's: whatever the decoder made of those
+        // bytes (some decode as empty blocks) is not the result.
+        if let Some(refused) = meta.format.as_deref().and_then(crate::transport::not_native) {
+            return Err(refused);
         }
         if let Err(e) = decoder.finish() {
             // A stream that ends inside a block: an 18.16 exception appended to the data, or truncation.

@@ -164,13 +164,21 @@ enum Stopped {
 /// server says is in another format, mean the statement's own FORMAT clause won over the client's
 /// `default_format`.
 fn explain_sink_error(e: Error, format: Option<&str>) -> Error {
-    match (&e, format) {
-        (Error::Decode { .. }, Some(f)) if !f.eq_ignore_ascii_case("Native") => Error::usage(format!(
-            "the server answered in format {f}, not Native: the statement's own FORMAT clause overrides the \
-             client's; run such a statement with raw_query"
-        )),
+    match (&e, format.and_then(not_native)) {
+        (Error::Decode { .. }, Some(refused)) => refused,
         _ => e,
     }
+}
+
+/// The error for a response the server says is in `format`, when that is not Native (a Native
+/// request path's caller asked for Native; the statement's own FORMAT clause won).
+pub(crate) fn not_native(format: &str) -> Option<Error> {
+    (!format.eq_ignore_ascii_case("Native")).then(|| {
+        Error::usage(format!(
+            "the server answered in format {format}, not Native: the statement's own FORMAT clause overrides \
+             the client's; run such a statement with raw_query"
+        ))
+    })
 }
 
 const STALL: &str = "no data sent or received for";

@@ -23,6 +23,7 @@ pub mod compression;
 pub(crate) mod driver;
 mod endpoints;
 mod exchange;
+pub(crate) use exchange::not_native;
 pub mod headers;
 pub mod lz4frame;
 
