@@ -152,9 +152,15 @@ class Client(Closable):
             for i, f in enumerate(table.schema)
             if f.nullable and f.type in ints and table.column(i).null_count
         }
-        df = table.to_pandas(split_blocks=True, self_destruct=True)
-        for i, series in nullable.items():
-            df.isetitem(i, series)
+        if not nullable:
+            return table.to_pandas(split_blocks=True, self_destruct=True)
+        # The other columns converted once, then those put back in their places.
+        names = table.column_names
+        rest = table.select([i for i in range(table.num_columns) if i not in nullable])
+        del table
+        df = rest.to_pandas(split_blocks=True, self_destruct=True)
+        for i, series in sorted(nullable.items()):
+            df.insert(i, names[i], series, allow_duplicates=True)
         return df
 
     @_translated
