@@ -7,7 +7,7 @@ mod common;
 #[path = "common/drivers.rs"]
 mod drivers;
 
-use clickhouse_connect::{Error, Value};
+use clickhouse_connect::{CallOptions, Error, Value};
 use common::*;
 
 #[test]
@@ -271,6 +271,75 @@ fn an_insert_never_uses_the_types_of_a_table_as_it_was() {
         c.insert(&t, &[], &[vec![Value::from("d"), Value::from("123456.789"), Value::from(1i64)]]).unwrap();
         assert_eq!(c.command(&format!("SELECT toString(a) FROM {t} WHERE s = 'd'")).unwrap(), "123456.789");
         c.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
+#[test]
+fn a_table_changed_after_its_describe_refuses_the_insert_instead_of_converting_it() {
+    // An inserter describes its table when made and sends its first block later: the table made
+    // again in between with narrower types. The server used to convert the old types without a word
+    // (300 sent as UInt16 stored as 44 in UInt8); the insert now asks it to refuse any column not of
+    // the table's type, so nothing is stored and the error names both types.
+    let admin = modern();
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let t = table("rt_race");
+        admin.command(&format!("CREATE TABLE {t} (n UInt16, s String DEFAULT 'd') ENGINE = Memory")).unwrap();
+        let mut ins = c.open_inserter(&t, &[], 10, &CallOptions::new()).unwrap();
+        admin.command(&format!("DROP TABLE {t}")).unwrap();
+        admin.command(&format!("CREATE TABLE {t} (n UInt8, s String DEFAULT 'd') ENGINE = Memory")).unwrap();
+        ins.write(&[Value::from(300u16), Value::from("x")]).unwrap();
+        let e = ins.end().unwrap_err().to_string();
+        assert!(e.contains("UInt16") && e.contains("UInt8") && e.contains("TYPE_MISMATCH"), "{}: {e}", c.name());
+        assert_eq!(admin.command(&format!("SELECT count() FROM {t}")).unwrap(), "0", "{}", c.name());
+        admin.command(&format!("DROP TABLE {t}")).unwrap();
+    }
+}
+
+#[test]
+fn described_inserts_ask_the_server_to_refuse_conversions_and_others_do_not() {
+    // What the server ran, from its query log: inserts whose columns are sent as described carry
+    // input_format_native_allow_types_conversion = 0 (NULL standing for a DEFAULT included, which the
+    // server still takes); inserts with the caller's types, or where the caller set the setting, do not.
+    let admin = modern();
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let t = table("rt_strict");
+        admin.command(&format!("CREATE TABLE {t} (n UInt16, s String DEFAULT 'd') ENGINE = Memory")).unwrap();
+        let tag = |k: &str| CallOptions::new().query_id(format!("{t}-{k}"));
+        c.insert_with(&t, &[], &[vec![Value::from(1u16), Value::from("a")]], &tag("rows")).unwrap();
+        // A serde row's None for a column with a DEFAULT goes as NULL in Nullable(String).
+        #[derive(serde::Serialize)]
+        struct Row {
+            n: u16,
+            s: Option<String>,
+        }
+        let mut ins = c.inserter_as_with::<Row>(&t, 10, &tag("nulls")).unwrap();
+        ins.write(&Row { n: 7, s: None }).unwrap();
+        ins.end().unwrap();
+        c.insert_with_types_with(
+            &t,
+            &[("n", "UInt32"), ("s", "String")],
+            &[vec![Value::from(2u32), Value::from("b")]],
+            &tag("typed"),
+        )
+        .unwrap();
+        let given = tag("given").setting("input_format_native_allow_types_conversion", 1);
+        c.insert_with(&t, &[], &[vec![Value::from(3u16), Value::from("c")]], &given).unwrap();
+        admin.command("SYSTEM FLUSH LOGS").unwrap();
+        let log = admin
+            .command(&format!(
+                "SELECT arrayStringConcat(groupArray(concat(splitByChar('-', query_id)[-1], '=', \
+                 Settings['input_format_native_allow_types_conversion'])), ' ') FROM \
+                 (SELECT query_id, Settings FROM system.query_log WHERE startsWith(query_id, '{t}-') \
+                 AND type = 'QueryFinish' ORDER BY query_id)"
+            ))
+            .unwrap();
+        // The caller's 1 is the default, which the log leaves out: not overridden by a 0.
+        assert_eq!(log, "given= nulls=0 rows=0 typed=", "{}", c.name());
+        let stored = admin.command(&format!(
+            "SELECT arrayStringConcat(groupArray(concat(toString(n), s)), ',') FROM (SELECT * FROM {t} ORDER BY n)"
+        ));
+        assert_eq!(stored.unwrap(), "1a,2b,3c,7d", "{}", c.name());
+        admin.command(&format!("DROP TABLE {t}")).unwrap();
     }
 }
 

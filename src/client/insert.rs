@@ -139,9 +139,10 @@ impl Client {
         rows: &[Vec<Value<'_>>],
         opts: &CallOptions,
     ) -> Result<()> {
-        let columns = self.insert_columns_for(table, column_names, opts)?;
+        let (columns, described) = self.insert_columns_described(table, column_names, opts)?;
         let builders = self.encode_rows(&columns, rows, opts)?;
-        self.send_builders(table, &columns, &builders, opts)
+        let strict = self.strict_types_param(&columns, &described, opts)?;
+        self.send_builders(table, &columns, &builders, opts, strict)
     }
 
     /// Inserts column-oriented data: `columns[i]` holds every value of column `i`.
@@ -157,9 +158,10 @@ impl Client {
         data: &[Vec<Value<'_>>],
         opts: &CallOptions,
     ) -> Result<()> {
-        let columns = self.insert_columns_for(table, column_names, opts)?;
+        let (columns, described) = self.insert_columns_described(table, column_names, opts)?;
         let builders = self.encode_columns(&columns, data, opts)?;
-        self.send_builders(table, &columns, &builders, opts)
+        let strict = self.strict_types_param(&columns, &described, opts)?;
+        self.send_builders(table, &columns, &builders, opts, strict)
     }
 
     /// Column-oriented values checked and encoded into builders for `columns`.
@@ -217,7 +219,8 @@ impl Client {
         let columns: Vec<(String, String)> = columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
         let mut builders = new_builders(&columns)?;
         fill_rows(&mut builders, &columns, rows, &mut Coercion::new(&self.session_timezone(opts)))?;
-        self.send_builders(table, &columns, &builders, opts)
+        // Types the caller gave may differ from the table's on purpose: the server converts them.
+        self.send_builders(table, &columns, &builders, opts, None)
     }
 
     /// The columns an insert sends: those named (in that order), or, for none or `*`, the columns
@@ -227,17 +230,9 @@ impl Client {
     /// has (after an `ALTER`, or a table dropped and made again), and values that fit the old types
     /// would be converted by the server without a word. The async client describes first and this
     /// takes that description (once).
-    pub(crate) fn insert_columns_for(
-        &self,
-        table: &str,
-        column_names: &[&str],
-        opts: &CallOptions,
-    ) -> Result<Vec<(String, String)>> {
-        Ok(self.insert_columns_described(table, column_names, opts)?.0)
-    }
-
-    /// [`Client::insert_columns_for`] and the whole description it came from (name, type, default
-    /// kind, default expression of every column).
+    ///
+    /// Returns the columns and the whole description they came from (name, type, default kind,
+    /// default expression of every column).
     pub(crate) fn insert_columns_described(
         &self,
         table: &str,
@@ -288,22 +283,86 @@ impl Client {
         self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
     }
 
+    /// Sends the builders as one Native block, with the URL parameter `strict` (see
+    /// [`Client::strict_types_param`]) when there is one.
     fn send_builders(
         &self,
         table: &str,
         columns: &[(String, String)],
         builders: &[Box<dyn ValueBuilder>],
         opts: &CallOptions,
+        strict: Option<(&str, &str)>,
     ) -> Result<()> {
         let named: Vec<(&str, &dyn ColumnEncoder)> =
             columns.iter().zip(builders).map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder)).collect();
-        let sent = self.insert_block_with(table, &named, opts);
+        let sent = block_request(table, &named)
+            .and_then(|(sql, body)| self.post_body_with(&sql, &body, opts, strict.as_slice(), &mut |_| Ok(())))
+            .map(|_| ());
         if sent.as_ref().is_err_and(|e| e.server_code().is_some()) {
             // The table may have changed (ALTER, re-created): describe it again next time.
             self.forget_columns_for(table, opts);
         }
         sent
     }
+}
+
+/// The setting that, at 0, makes the server refuse a Native column whose type is not the table
+/// column's (23.3 on; before, and by default since, it converts).
+pub(crate) const NATIVE_TYPES_CONVERSION: &str = "input_format_native_allow_types_conversion";
+
+impl Client {
+    /// The URL parameter that makes the server refuse, instead of convert, a column whose type is not
+    /// the table's — for an insert whose every column is sent as the table's type as just described
+    /// (or as `Nullable` of it, NULL standing for the column's DEFAULT, which the server still takes).
+    /// Without it a table changed between the `DESCRIBE` and the `INSERT` (an `ALTER`, a table made
+    /// again, `EXCHANGE TABLES`) would get values converted to its new types without a word: 300 sent
+    /// as the old `UInt16` stored as 44 in the new `UInt8`. `None` where the server converts in any case:
+    /// before 23.3, a user who may not change the setting, a caller who set it, or columns sent in other
+    /// types on purpose (types the caller gave, JSON sent as text, a serde field's own type).
+    pub(crate) fn strict_types_param(
+        &self,
+        columns: &[(String, String)],
+        described: &super::Description,
+        opts: &CallOptions,
+    ) -> Result<Option<(&'static str, &'static str)>> {
+        if !sent_as_described(columns, described) {
+            return Ok(None);
+        }
+        Ok(self.may_refuse_conversion(opts)?.then_some((NATIVE_TYPES_CONVERSION, "0")))
+    }
+
+    /// Whether inserts with `opts` may set [`NATIVE_TYPES_CONVERSION`] to 0: a server of 23.3 or later,
+    /// neither the client's nor the call's settings set it, and this user may change it.
+    pub(crate) fn may_refuse_conversion(&self, opts: &CallOptions) -> Result<bool> {
+        let given = |s: &[(String, String)]| s.iter().any(|(k, _)| k == NATIVE_TYPES_CONVERSION);
+        if !super::version_at_least(&self.server_version, 23, 3) || given(&self.settings) || given(&opts.settings) {
+            return Ok(false);
+        }
+        self.may_set(NATIVE_TYPES_CONVERSION)
+    }
+}
+
+/// Whether every column is sent in its type as described — or as `Nullable` of it (a NULL standing
+/// for the column's DEFAULT) — and none holds a type the server converts by design (JSON, Variant,
+/// Dynamic, Geometry).
+pub(crate) fn sent_as_described(columns: &[(String, String)], described: &super::Description) -> bool {
+    use TypeDesc as T;
+    columns.iter().all(|(name, sent)| {
+        let Some((_, table_type, _, _)) = described.iter().find(|(n, _, _, _)| n == name) else {
+            return false;
+        };
+        let (Ok(sent), Ok(table)) = (TypeDesc::parse(sent), TypeDesc::parse(table_type)) else {
+            return false;
+        };
+        if table.contains(&|t| matches!(t, T::Variant(_) | T::Dynamic { .. } | T::Json(_) | T::Geometry)) {
+            return false;
+        }
+        match (&sent, &table) {
+            (T::Nullable(inner), _) if **inner == table => true,
+            (T::LowCardinality(s), T::LowCardinality(t)) => matches!(&**s, T::Nullable(i) if i == t) || s == t,
+            _ => sent == table,
+        }
+    })
 }
 
 /// Pushes every row into the builders, checking each value; the first bad one is an error naming its

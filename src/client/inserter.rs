@@ -270,6 +270,9 @@ pub struct Inserter {
     convertible: Vec<bool>,
     /// The table's description this insert was made from (name, type, default kind and expression).
     described: super::Description,
+    /// Requests may ask the server to refuse columns not of the table's types
+    /// ([`Client::strict_types_param`]): they do when every column is sent as described.
+    may_refuse_conversion: bool,
 }
 
 struct ExactlyOnce {
@@ -484,6 +487,7 @@ impl Client {
             server_defaults: vec![None; builders_len],
             convertible,
             described,
+            may_refuse_conversion: self.may_refuse_conversion(opts)?,
         };
         // Requests start with their first block, so limits never produce an empty request.
         Ok(ins)
@@ -765,6 +769,10 @@ impl Inserter {
         let mut p = (*self.params).clone();
         if let Some(x) = &self.exactly_once {
             p.push(("insert_deduplication_token".into(), format!("{}-{}", x.stream_id, self.sequence)));
+        }
+        // The table changed since it was described: refused, not converted (see `strict_types_param`).
+        if self.may_refuse_conversion && super::insert::sent_as_described(&self.columns, &self.described) {
+            p.push((super::insert::NATIVE_TYPES_CONVERSION.into(), "0".into()));
         }
         // Every request (and every resend) has a query id of its own, known here, so an error can name
         // the request that failed; a caller's id is kept (with the attempt appended to resends).

@@ -119,7 +119,7 @@ pub struct Client {
     /// Client-added settings already warned about as read-only for this user.
     warned: Mutex<HashSet<String>>,
     /// Descriptions the async client made for an insert about to run, taken by it (see
-    /// [`Client::insert_columns_for`]); keyed by database, session and table.
+    /// [`Client::insert_columns_described`]); keyed by database, session and table.
     table_columns: Arc<Mutex<ColumnCache>>,
     /// Query ids with a `KILL QUERY` of the async client in flight: a new call under the same id waits
     /// for it, so that the kill cannot stop the new query.

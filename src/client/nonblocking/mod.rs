@@ -182,9 +182,10 @@ impl AsyncClient {
     ) -> Result<()> {
         let c = &self.client;
         self.learn_columns(table, opts).await?;
-        let columns = c.insert_columns_for(table, column_names, opts)?;
+        let (columns, described) = c.insert_columns_described(table, column_names, opts)?;
         let builders = c.encode_rows(&columns, rows, opts)?;
-        self.send_encoded(table, &columns, builders, opts).await
+        let strict = c.strict_types_param(&columns, &described, opts)?;
+        self.send_encoded(table, &columns, builders, opts, strict).await
     }
 
     /// [`Client::insert_columns_with`]: column-oriented values (`data[i]` holds column `i`'s values).
@@ -197,9 +198,10 @@ impl AsyncClient {
     ) -> Result<()> {
         let c = &self.client;
         self.learn_columns(table, opts).await?;
-        let columns = c.insert_columns_for(table, column_names, opts)?;
+        let (columns, described) = c.insert_columns_described(table, column_names, opts)?;
         let builders = c.encode_columns(&columns, data, opts)?;
-        self.send_encoded(table, &columns, builders, opts).await
+        let strict = c.strict_types_param(&columns, &described, opts)?;
+        self.send_encoded(table, &columns, builders, opts, strict).await
     }
 
     /// [`Client::insert_with_types_with`]: rows with the column types given (no `DESCRIBE`).
@@ -212,7 +214,7 @@ impl AsyncClient {
     ) -> Result<()> {
         let columns: Vec<(String, String)> = columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
         let builders = self.client.encode_rows(&columns, rows, opts)?;
-        self.send_encoded(table, &columns, builders, opts).await
+        self.send_encoded(table, &columns, builders, opts, None).await
     }
 
     /// [`Client::command_with_data`]: a statement with `data` as the request body (e.g. `INSERT INTO t
@@ -231,6 +233,7 @@ impl AsyncClient {
         columns: &[(String, String)],
         builders: Vec<Box<dyn crate::native::ValueBuilder>>,
         opts: &CallOptions,
+        strict: Option<(&str, &str)>,
     ) -> Result<()> {
         let prepared = {
             let named: Vec<(&str, &dyn ColumnEncoder)> = columns
@@ -241,7 +244,7 @@ impl AsyncClient {
             block_request(table, &named)?
         };
         drop(builders);
-        let sent = self.post_body(&prepared.0, &prepared.1, opts).await.map(|_| ());
+        let sent = self.post_body_more(&prepared.0, &prepared.1, opts, strict.as_slice()).await.map(|_| ());
         if sent.as_ref().is_err_and(|e| e.server_code().is_some()) {
             self.client.forget_columns_for(table, opts);
         }
@@ -295,7 +298,7 @@ impl AsyncClient {
     }
 
     /// Describes the table's columns for the insert about to run (one `DESCRIBE TABLE`, never a
-    /// description kept from an earlier insert: see `Client::insert_columns_for`).
+    /// description kept from an earlier insert: see `Client::insert_columns_described`).
     async fn learn_columns(&self, table: &str, opts: &CallOptions) -> Result<()> {
         let c = &self.client;
         let (sql, where_) = c.describe_call(table, opts);
