@@ -54,7 +54,13 @@
 //! Inserting, each Arrow array is converted to its column's type: arrays of the mapped type (and of
 //! any type whose values the column takes — integers of other widths in range, `Utf8` text parsed as
 //! the server parses text, timestamps of any unit exactly) go in, anything that does not fit is an
-//! [`crate::Error::Mapping`] naming the row and column.
+//! [`crate::Error::Mapping`] naming the row and column. Where the server's own `ArrowStream` insert of
+//! the same batch stores something anyway, we refuse instead: a decimal that needs rounding (the
+//! server stores 1.2345 as 1.23 in `Decimal(10, 2)`; 1.2300 goes in), a timestamp with a fraction of
+//! a second for a `DateTime` (the server drops it), an integer out of the column's range (the server
+//! stores -1 as 18446744073709551615 in `UInt64`), a struct without one of the tuple's elements or a
+//! NULL struct row in a tuple that is not Nullable (the server stores the elements' defaults). A struct's extra
+//! fields are ignored, as the server ignores them (`tests/arrow_adversary.rs`).
 
 use crate::error::Result;
 use crate::native::Block;

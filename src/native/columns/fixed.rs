@@ -338,8 +338,21 @@ impl FixedValues {
             Value::Decimal { raw, scale: s } if s < scale => raw
                 .checked_mul(10i128.pow(u32::from(scale - s)))
                 .ok_or_else(|| format!("decimal out of range for {}", self.type_name))?,
-            Value::Decimal { scale: s, .. } => {
-                return Err(format!("a decimal with scale {s} does not fit {} without rounding", self.type_name));
+            // More digits after the point than the column keeps: taken when they are all zeros (1.2300
+            // is 1.23), else refused rather than rounded.
+            Value::Decimal { raw, scale: s } => {
+                let dropped = u32::from(s - scale);
+                let unit = 10i128.checked_pow(dropped);
+                match unit {
+                    Some(u) if raw % u == 0 => raw / u,
+                    None if raw == 0 => 0,
+                    _ => {
+                        return Err(format!(
+                            "a decimal with scale {s} does not fit {} without rounding",
+                            self.type_name
+                        ));
+                    }
+                }
             }
             _ => int_of(v)
                 .and_then(|i| i.checked_mul(10i128.pow(u32::from(scale))))
