@@ -274,6 +274,23 @@ fn an_insert_never_uses_the_types_of_a_table_as_it_was() {
     }
 }
 
+/// The answer of a query of `system.query_log` once it has `entries` rows' worth of the queries it
+/// asks for: a query's log entry can be written just after the client has its response, so the logs
+/// are flushed and asked again (at most 50 times, 100 ms apart). `sql` answers one entry per word
+/// (or, for `entries` = 1, anything not empty).
+fn logged(admin: &clickhouse_connect::Client, sql: &str, entries: usize) -> String {
+    for _ in 0..50 {
+        admin.command("SYSTEM FLUSH LOGS").unwrap();
+        let text = admin.command(sql).unwrap().text;
+        let have = if entries == 1 { usize::from(!text.is_empty()) } else { text.split(' ').count() };
+        if have >= entries {
+            return text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the query log never had {entries} entries for {sql}");
+}
+
 #[test]
 fn a_table_changed_after_its_describe_refuses_the_insert_instead_of_converting_it() {
     // An inserter describes its table when made and sends its first block later: the table made
@@ -292,7 +309,56 @@ fn a_table_changed_after_its_describe_refuses_the_insert_instead_of_converting_i
         assert!(e.contains("UInt16") && e.contains("UInt8") && e.contains("TYPE_MISMATCH"), "{}: {e}", c.name());
         assert_eq!(admin.command(&format!("SELECT count() FROM {t}")).unwrap(), "0", "{}", c.name());
         admin.command(&format!("DROP TABLE {t}")).unwrap();
+        // A column no longer Nullable: its NULLs refused, not stored as the column's default.
+        for (was, now) in [
+            ("Nullable(UInt8)", "UInt8 DEFAULT 42"),
+            ("LowCardinality(Nullable(String))", "LowCardinality(String)"),
+            ("Array(Nullable(UInt8))", "Array(UInt8)"),
+        ] {
+            admin.command(&format!("CREATE TABLE {t} (n UInt8, v {was}) ENGINE = Memory")).unwrap();
+            let mut ins = c.open_inserter(&t, &[], 10, &CallOptions::new()).unwrap();
+            admin.command(&format!("DROP TABLE {t}")).unwrap();
+            admin.command(&format!("CREATE TABLE {t} (n UInt8, v {now}) ENGINE = Memory")).unwrap();
+            let null = if was.starts_with("Array") { Value::Array(vec![Value::Null]) } else { Value::Null };
+            ins.write(&[Value::from(1u8), null]).unwrap();
+            let e = ins.end().unwrap_err().to_string();
+            assert!(e.contains("TYPE_MISMATCH"), "{} {was} -> {now}: {e}", c.name());
+            assert_eq!(admin.command(&format!("SELECT count() FROM {t}")).unwrap(), "0", "{}", c.name());
+            admin.command(&format!("DROP TABLE {t}")).unwrap();
+        }
     }
+}
+
+#[test]
+fn a_user_whose_constraints_bound_the_settings_still_inserts() {
+    // Constraints (min, disallowed values, max) on settings the client would add on its own: the
+    // client does without them instead of having every insert refused (SETTING_CONSTRAINT_VIOLATION).
+    let admin = modern();
+    let user = env("CH_CONSTRAINED_USER");
+    let t = table("rt_constrained");
+    admin.command(&format!("CREATE TABLE {t} (n UInt16, s String DEFAULT 'd') ENGINE = Memory")).unwrap();
+    for c in drivers::Driver::both_with("CH_MODERN_URL", |o| {
+        o.username = user.clone();
+        o.send_progress = true;
+    }) {
+        let id = format!("{t}-{}", c.name());
+        c.insert_with(&t, &[], &[vec![Value::from(1u16), Value::from("a")]], &CallOptions::new().query_id(id.clone()))
+            .unwrap_or_else(|e| panic!("{}: {e}", c.name()));
+        c.inserter(&t, &[], 10, &[vec![Value::from(2u16), Value::from("b")]], &CallOptions::new())
+            .unwrap_or_else(|e| panic!("{}: {e}", c.name()));
+        let sent = logged(
+            &admin,
+            &format!(
+                "SELECT Settings['input_format_native_allow_types_conversion'], Settings['input_format_null_as_default'], \
+             Settings['send_progress_in_http_headers'] FROM system.query_log WHERE query_id = '{id}' AND type = 'QueryFinish'"
+            ),
+            1,
+        );
+        assert_eq!(sent, "\t\t", "{}", c.name());
+    }
+    let stored = admin.command(&format!("SELECT count(), sum(n) FROM {t}")).unwrap();
+    admin.command(&format!("DROP TABLE {t}")).unwrap();
+    assert_eq!(stored, "4\t6");
 }
 
 #[test]
@@ -324,17 +390,20 @@ fn described_inserts_ask_the_server_to_refuse_conversions_and_others_do_not() {
         .unwrap();
         let given = tag("given").setting("input_format_native_allow_types_conversion", 1);
         c.insert_with(&t, &[], &[vec![Value::from(3u16), Value::from("c")]], &given).unwrap();
-        admin.command("SYSTEM FLUSH LOGS").unwrap();
-        let log = admin
-            .command(&format!(
+        let log = logged(
+            &admin,
+            &format!(
                 "SELECT arrayStringConcat(groupArray(concat(splitByChar('-', query_id)[-1], '=', \
-                 Settings['input_format_native_allow_types_conversion'])), ' ') FROM \
-                 (SELECT query_id, Settings FROM system.query_log WHERE startsWith(query_id, '{t}-') \
-                 AND type = 'QueryFinish' ORDER BY query_id)"
-            ))
-            .unwrap();
+             Settings['input_format_native_allow_types_conversion'], '/', \
+             Settings['input_format_null_as_default'])), ' ') FROM \
+             (SELECT query_id, Settings FROM system.query_log WHERE startsWith(query_id, '{t}-') \
+             AND type = 'QueryFinish' ORDER BY query_id)"
+            ),
+            4,
+        );
         // The caller's 1 is the default, which the log leaves out: not overridden by a 0.
-        assert_eq!(log, "given= nulls=0 rows=0 typed=", "{}", c.name());
+        // NULLs standing for DEFAULTs keep input_format_null_as_default (the server's 1).
+        assert_eq!(log, "given=/ nulls=0/ rows=0/0 typed=/", "{}", c.name());
         let stored = admin.command(&format!(
             "SELECT arrayStringConcat(groupArray(concat(toString(n), s)), ',') FROM (SELECT * FROM {t} ORDER BY n)"
         ));

@@ -435,3 +435,34 @@ fn a_database_setting_decides_the_table_described_and_inserted() {
     c.command(&format!("DROP DATABASE {db}")).unwrap();
     c.command(&format!("DROP TABLE {t}")).unwrap();
 }
+
+#[test]
+fn a_failed_request_counts_each_row_once() {
+    // One row per request; the table made again with another type before the second: the second
+    // request is refused. The error's counts add up to the rows written, each counted once, and say
+    // what the server holds.
+    use clickhouse_connect::RequestLimits;
+    let admin = modern();
+    let t = table("ins_counts");
+    admin.command(&format!("CREATE TABLE {t} (n UInt16) ENGINE = Memory")).unwrap();
+    let mut ins = admin
+        .inserter(&t, &[], 10)
+        .unwrap()
+        .with_request_limits(RequestLimits { max_rows: Some(1), ..Default::default() });
+    ins.write(&[Value::from(1u16)]).unwrap();
+    ins.flush().unwrap();
+    admin.command(&format!("ALTER TABLE {t} MODIFY COLUMN n UInt8")).unwrap();
+    ins.write(&[Value::from(300u16)]).unwrap();
+    let e = ins.flush().and_then(|()| ins.end().map(|_| ())).unwrap_err();
+    let stored = admin.command(&format!("SELECT count() FROM {t}")).unwrap();
+    admin.command(&format!("DROP TABLE {t}")).unwrap();
+    match e {
+        Error::Insert { acknowledged_rows, unacknowledged_rows, unsent_rows, ref cause, .. } => {
+            assert_eq!(acknowledged_rows + unacknowledged_rows + unsent_rows, 2, "{e}");
+            assert_eq!(acknowledged_rows, 1, "{e}");
+            assert_eq!(cause.server_code(), Some(53), "{e}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(stored, "1");
+}

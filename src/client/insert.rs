@@ -141,8 +141,8 @@ impl Client {
     ) -> Result<()> {
         let (columns, described) = self.insert_columns_described(table, column_names, opts)?;
         let builders = self.encode_rows(&columns, rows, opts)?;
-        let strict = self.strict_types_param(&columns, &described, opts)?;
-        self.send_builders(table, &columns, &builders, opts, strict)
+        let strict = self.strict_types_params(&columns, &described, opts)?;
+        self.send_builders(table, &columns, &builders, opts, &strict)
     }
 
     /// Inserts column-oriented data: `columns[i]` holds every value of column `i`.
@@ -160,8 +160,8 @@ impl Client {
     ) -> Result<()> {
         let (columns, described) = self.insert_columns_described(table, column_names, opts)?;
         let builders = self.encode_columns(&columns, data, opts)?;
-        let strict = self.strict_types_param(&columns, &described, opts)?;
-        self.send_builders(table, &columns, &builders, opts, strict)
+        let strict = self.strict_types_params(&columns, &described, opts)?;
+        self.send_builders(table, &columns, &builders, opts, &strict)
     }
 
     /// Column-oriented values checked and encoded into builders for `columns`.
@@ -220,7 +220,7 @@ impl Client {
         let mut builders = new_builders(&columns)?;
         fill_rows(&mut builders, &columns, rows, &mut Coercion::new(&self.session_timezone(opts)))?;
         // Types the caller gave may differ from the table's on purpose: the server converts them.
-        self.send_builders(table, &columns, &builders, opts, None)
+        self.send_builders(table, &columns, &builders, opts, &[])
     }
 
     /// The columns an insert sends: those named (in that order), or, for none or `*`, the columns
@@ -283,20 +283,20 @@ impl Client {
         self.table_columns.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
     }
 
-    /// Sends the builders as one Native block, with the URL parameter `strict` (see
-    /// [`Client::strict_types_param`]) when there is one.
+    /// Sends the builders as one Native block, with the URL parameters `strict` (see
+    /// [`Client::strict_types_params`]).
     fn send_builders(
         &self,
         table: &str,
         columns: &[(String, String)],
         builders: &[Box<dyn ValueBuilder>],
         opts: &CallOptions,
-        strict: Option<(&str, &str)>,
+        strict: &[(&str, &str)],
     ) -> Result<()> {
         let named: Vec<(&str, &dyn ColumnEncoder)> =
             columns.iter().zip(builders).map(|((n, _), b)| (n.as_str(), b.as_ref() as &dyn ColumnEncoder)).collect();
         let sent = block_request(table, &named)
-            .and_then(|(sql, body)| self.post_body_with(&sql, &body, opts, strict.as_slice(), &mut |_| Ok(())))
+            .and_then(|(sql, body)| self.post_body_with(&sql, &body, opts, strict, &mut |_| Ok(())))
             .map(|_| ());
         if sent.as_ref().is_err_and(|e| e.server_code().is_some()) {
             // The table may have changed (ALTER, re-created): describe it again next time.
@@ -310,59 +310,112 @@ impl Client {
 /// column's (23.3 on; before, and by default since, it converts).
 pub(crate) const NATIVE_TYPES_CONVERSION: &str = "input_format_native_allow_types_conversion";
 
+/// The setting that, at 1 (the default), makes the server store a column's default for a NULL sent
+/// in a `Nullable` column whose table column is not — even with conversions refused.
+pub(crate) const NULL_AS_DEFAULT: &str = "input_format_null_as_default";
+
+/// What an insert may ask of the server so that a table changed after its `DESCRIBE` is refused
+/// rather than converted ([`Client::strict_types_params`]), learned once per insert.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Strictness {
+    /// [`NATIVE_TYPES_CONVERSION`] may be set to 0.
+    conversion: bool,
+    /// [`NULL_AS_DEFAULT`] may be set to 0.
+    null_as_default: bool,
+}
+
+impl Strictness {
+    /// The URL parameters for an insert of `columns` (as sent) into a table `described` so.
+    pub(crate) fn params(
+        self,
+        columns: &[(String, String)],
+        described: &super::Description,
+    ) -> Vec<(&'static str, &'static str)> {
+        let mut p = Vec::new();
+        let Some(sent) = sent_as_described(columns, described) else { return p };
+        if self.conversion {
+            p.push((NATIVE_TYPES_CONVERSION, "0"));
+            // A NULL in a column described as Nullable, whose table column is no longer: refused too,
+            // unless NULLs stand for DEFAULTs in this insert.
+            if self.null_as_default && sent == Sent::Exactly {
+                p.push((NULL_AS_DEFAULT, "0"));
+            }
+        }
+        p
+    }
+}
+
 impl Client {
-    /// The URL parameter that makes the server refuse, instead of convert, a column whose type is not
+    /// The URL parameters that make the server refuse, instead of convert, a column whose type is not
     /// the table's — for an insert whose every column is sent as the table's type as just described
     /// (or as `Nullable` of it, NULL standing for the column's DEFAULT, which the server still takes).
-    /// Without it a table changed between the `DESCRIBE` and the `INSERT` (an `ALTER`, a table made
+    /// Without them a table changed between the `DESCRIBE` and the `INSERT` (an `ALTER`, a table made
     /// again, `EXCHANGE TABLES`) would get values converted to its new types without a word: 300 sent
-    /// as the old `UInt16` stored as 44 in the new `UInt8`. `None` where the server converts in any case:
-    /// before 23.3, a user who may not change the setting, a caller who set it, or columns sent in other
+    /// as the old `UInt16` stored as 44 in the new `UInt8`, a NULL of a column no longer Nullable
+    /// stored as 0. None where the server converts in any case: before 23.3, a user who may not set
+    /// them so (read-only, or a constraint's bounds), a caller who set them, or columns sent in other
     /// types on purpose (types the caller gave, JSON sent as text, a serde field's own type).
-    pub(crate) fn strict_types_param(
+    pub(crate) fn strict_types_params(
         &self,
         columns: &[(String, String)],
         described: &super::Description,
         opts: &CallOptions,
-    ) -> Result<Option<(&'static str, &'static str)>> {
-        if !sent_as_described(columns, described) {
-            return Ok(None);
+    ) -> Result<Vec<(&'static str, &'static str)>> {
+        if sent_as_described(columns, described).is_none() {
+            return Ok(Vec::new());
         }
-        Ok(self.may_refuse_conversion(opts)?.then_some((NATIVE_TYPES_CONVERSION, "0")))
+        Ok(self.strictness(opts)?.params(columns, described))
     }
 
-    /// Whether inserts with `opts` may set [`NATIVE_TYPES_CONVERSION`] to 0: a server of 23.3 or later,
-    /// neither the client's nor the call's settings set it, and this user may change it.
-    pub(crate) fn may_refuse_conversion(&self, opts: &CallOptions) -> Result<bool> {
-        let given = |s: &[(String, String)]| s.iter().any(|(k, _)| k == NATIVE_TYPES_CONVERSION);
-        if !super::version_at_least(&self.server_version, 23, 3) || given(&self.settings) || given(&opts.settings) {
-            return Ok(false);
+    /// Which of the settings of [`Client::strict_types_params`] inserts with `opts` may set: a server
+    /// of 23.3 or later, neither the client's nor the call's settings set it, and this user may set it
+    /// to 0.
+    pub(crate) fn strictness(&self, opts: &CallOptions) -> Result<Strictness> {
+        if !super::version_at_least(&self.server_version, 23, 3) {
+            return Ok(Strictness::default());
         }
-        self.may_set(NATIVE_TYPES_CONVERSION)
+        let free = |name: &str| -> Result<bool> {
+            let given = |s: &[(String, String)]| s.iter().any(|(k, _)| k == name);
+            Ok(!given(&self.settings) && !given(&opts.settings) && self.may_set_quietly(name, "0")?)
+        };
+        Ok(Strictness { conversion: free(NATIVE_TYPES_CONVERSION)?, null_as_default: free(NULL_AS_DEFAULT)? })
     }
+}
+
+/// How an insert's columns are sent, next to the table's description.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sent {
+    /// Every column in its described type.
+    Exactly,
+    /// Some as `Nullable` of it (a NULL standing for the column's DEFAULT).
+    WithNullsForDefaults,
 }
 
 /// Whether every column is sent in its type as described — or as `Nullable` of it (a NULL standing
 /// for the column's DEFAULT) — and none holds a type the server converts by design (JSON, Variant,
-/// Dynamic, Geometry).
-pub(crate) fn sent_as_described(columns: &[(String, String)], described: &super::Description) -> bool {
+/// Dynamic, Geometry). `None` when not.
+pub(crate) fn sent_as_described(columns: &[(String, String)], described: &super::Description) -> Option<Sent> {
     use TypeDesc as T;
-    columns.iter().all(|(name, sent)| {
-        let Some((_, table_type, _, _)) = described.iter().find(|(n, _, _, _)| n == name) else {
-            return false;
-        };
-        let (Ok(sent), Ok(table)) = (TypeDesc::parse(sent), TypeDesc::parse(table_type)) else {
-            return false;
+    let mut sent = Sent::Exactly;
+    for (name, as_sent) in columns {
+        let (_, table_type, _, _) = described.iter().find(|(n, _, _, _)| n == name)?;
+        let (Ok(as_sent), Ok(table)) = (TypeDesc::parse(as_sent), TypeDesc::parse(table_type)) else {
+            return None;
         };
         if table.contains(&|t| matches!(t, T::Variant(_) | T::Dynamic { .. } | T::Json(_) | T::Geometry)) {
-            return false;
+            return None;
         }
-        match (&sent, &table) {
+        let wrapped = match (&as_sent, &table) {
+            _ if as_sent == table => false,
             (T::Nullable(inner), _) if **inner == table => true,
-            (T::LowCardinality(s), T::LowCardinality(t)) => matches!(&**s, T::Nullable(i) if i == t) || s == t,
-            _ => sent == table,
+            (T::LowCardinality(s), T::LowCardinality(t)) if matches!(&**s, T::Nullable(i) if i == t) => true,
+            _ => return None,
+        };
+        if wrapped {
+            sent = Sent::WithNullsForDefaults;
         }
-    })
+    }
+    Some(sent)
 }
 
 /// Pushes every row into the builders, checking each value; the first bad one is an error naming its

@@ -270,9 +270,11 @@ pub struct Inserter {
     convertible: Vec<bool>,
     /// The table's description this insert was made from (name, type, default kind and expression).
     described: super::Description,
-    /// Requests may ask the server to refuse columns not of the table's types
-    /// ([`Client::strict_types_param`]): they do when every column is sent as described.
-    may_refuse_conversion: bool,
+    /// Rows of the block being sent while it is not yet part of the request (it did not go out): unsent.
+    stranded: u64,
+    /// What requests may ask the server to refuse rather than convert ([`Client::strict_types_params`]):
+    /// they do when every column is sent as described.
+    strictness: super::insert::Strictness,
 }
 
 struct ExactlyOnce {
@@ -487,7 +489,8 @@ impl Client {
             server_defaults: vec![None; builders_len],
             convertible,
             described,
-            may_refuse_conversion: self.may_refuse_conversion(opts)?,
+            strictness: self.strictness(opts)?,
+            stranded: 0,
         };
         // Requests start with their first block, so limits never produce an empty request.
         Ok(ins)
@@ -770,10 +773,8 @@ impl Inserter {
         if let Some(x) = &self.exactly_once {
             p.push(("insert_deduplication_token".into(), format!("{}-{}", x.stream_id, self.sequence)));
         }
-        // The table changed since it was described: refused, not converted (see `strict_types_param`).
-        if self.may_refuse_conversion && super::insert::sent_as_described(&self.columns, &self.described) {
-            p.push((super::insert::NATIVE_TYPES_CONVERSION.into(), "0".into()));
-        }
+        // The table changed since it was described: refused, not converted (see `strict_types_params`).
+        p.extend(self.strictness.params(&self.columns, &self.described).into_iter().map(|(k, v)| (k.into(), v.into())));
         // Every request (and every resend) has a query id of its own, known here, so an error can name
         // the request that failed; a caller's id is kept (with the attempt appended to resends).
         let id = match p.iter().position(|(k, _)| k == "query_id") {
@@ -1000,7 +1001,7 @@ impl Inserter {
                     acknowledged_rows: self.acknowledged.0,
                     acknowledged_requests: self.acknowledged.1,
                     unacknowledged_rows: self.request.0,
-                    unsent_rows: self.pending_rows() as u64,
+                    unsent_rows: self.pending_rows() as u64 + self.stranded,
                     query_id: self.request_query_id.clone(),
                     cause: Box::new(cause),
                 }
@@ -1236,13 +1237,11 @@ impl Inserter {
         if let Err(e) = write_block_from(&mut self.scratch, named) {
             return Err(self.fail(e));
         }
-        if let Err(e) = self.send_scratch(rows) {
-            return Err(self.fail(e));
-        }
+        // The rows are the encoded block's now (counted as sent, or as unsent if it does not go out).
         for b in &mut self.builders {
             b.clear();
         }
-        Ok(())
+        self.send_scratch(rows).map_err(|e| self.fail(e))
     }
 
     /// Sends a Native block that is already encoded — one read from a Native file or another server —
@@ -1283,6 +1282,8 @@ impl Inserter {
     /// Compresses and sends the encoded block in `scratch`, counting its rows, and ends the request
     /// when a limit is reached.
     fn send_scratch(&mut self, rows: usize) -> Result<()> {
+        // Until the block is part of the request, its rows count as unsent.
+        self.stranded = rows as u64;
         let spare = self.returned.1.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.scratch.capacity()));
         let block = self.encoding.block(&mut self.scratch, spare)?;
         let len = block.len() as u64;
@@ -1294,6 +1295,7 @@ impl Inserter {
         }
         self.request.0 += rows as u64;
         self.request.1 += len;
+        self.stranded = 0;
         if !self.hand_over(block) {
             // The request is over: the server refused something or the connection broke.
             let e = self.worker_error();
@@ -1301,6 +1303,7 @@ impl Inserter {
                 // The block did not go out.
                 self.request.0 -= rows as u64;
                 self.request.1 -= len;
+                self.stranded = rows as u64;
                 return Err(e);
             }
             // Exactly once: the block is in the replay; `end_request` sends it all again.

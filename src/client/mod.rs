@@ -339,6 +339,41 @@ struct ReadonlySettings {
     names: HashSet<String>,
     /// True when the user may change no setting at all (`readonly=1`).
     all: bool,
+    /// The values the user's constraints allow, for settings that have a `min`, a `max` or
+    /// disallowed values (`system.settings`, 21.1 on).
+    bounds: HashMap<String, Bounds>,
+}
+
+/// A setting's constraints as `system.settings` shows them, as text.
+#[derive(Debug, Default)]
+struct Bounds {
+    min: Option<String>,
+    max: Option<String>,
+    disallowed: Vec<String>,
+}
+
+impl Bounds {
+    /// Whether `value` may be set: not disallowed, within `min` and `max` (numbers, booleans as 0 and
+    /// 1). A bound that cannot be compared counts as refusing.
+    fn allow(&self, value: &str) -> bool {
+        fn number(s: &str) -> Option<f64> {
+            match s.trim().to_ascii_lowercase().as_str() {
+                "true" => Some(1.0),
+                "false" => Some(0.0),
+                t => t.parse().ok(),
+            }
+        }
+        let v = number(value);
+        let same = |d: &String| d == value || (v.is_some() && number(d) == v);
+        if self.disallowed.iter().any(same) {
+            return false;
+        }
+        let within = |bound: &Option<String>, ok: fn(f64, f64) -> bool| match bound {
+            None => true,
+            Some(b) => matches!((v, number(b)), (Some(v), Some(b)) if ok(v, b)),
+        };
+        within(&self.min, |v, b| v >= b) && within(&self.max, |v, b| v <= b)
+    }
 }
 
 /// The Native revision we ask for: BlockInfo and time zones in type names, nothing newer.
@@ -441,15 +476,37 @@ impl Client {
         if let Some(r) = self.readonly.get() {
             return Ok(r);
         }
+        if self.server_version.is_empty() {
+            // How to ask depends on the version: never answered (and kept) before it is known.
+            return Err(Error::Internal("the settings a user may change were asked before connecting".into()));
+        }
         let mut r = ReadonlySettings::default();
         if version_at_least(&self.server_version, 21, 1) {
-            let text = self.plain_text(
-                "SELECT (SELECT value FROM system.settings WHERE name = 'readonly'), \
-                 arrayStringConcat(groupArrayIf(name, readonly = 1), ',') FROM system.settings",
-            )?;
-            let (level, names) = text.split_once('\t').unwrap_or((text.as_str(), ""));
-            r.all = level == "1";
-            r.names = names.split(',').filter(|n| !n.is_empty()).map(str::to_string).collect();
+            // The constraints' bounds too (name, min, max, disallowed values; `disallowed_values` is
+            // newer than the others: asked without it where the server has no such column).
+            let query = |disallowed: &str| {
+                format!(
+                    "SELECT (SELECT value FROM system.settings WHERE name = 'readonly'), \
+                     arrayStringConcat(groupArrayIf(name, readonly = 1), ','), \
+                     arrayStringConcat(groupArrayIf(concat(name, '\\x02', ifNull(min, '\\x04'), '\\x02', \
+                     ifNull(max, '\\x04'), '\\x02', {disallowed}), min IS NOT NULL OR max IS NOT NULL \
+                     OR {disallowed} != ''), '\\x01') FROM system.settings"
+                )
+            };
+            let text = match self.plain_text(&query("arrayStringConcat(disallowed_values, '\\x03')")) {
+                Err(e) if e.server_code().is_some() => self.plain_text(&query("''"))?,
+                other => other?,
+            };
+            let mut parts = text.splitn(3, '\t');
+            r.all = parts.next() == Some("1");
+            r.names = parts.next().unwrap_or("").split(',').filter(|n| !n.is_empty()).map(str::to_string).collect();
+            for entry in parts.next().unwrap_or("").split('\x01').filter(|e| !e.is_empty()) {
+                let f: Vec<&str> = entry.split('\x02').collect();
+                let [name, min, max, disallowed] = f[..] else { continue };
+                let bound = |b: &str| (b != "\x04").then(|| b.to_string());
+                let disallowed = disallowed.split('\x03').filter(|d| !d.is_empty()).map(str::to_string).collect();
+                r.bounds.insert(name.to_string(), Bounds { min: bound(min), max: bound(max), disallowed });
+            }
         } else {
             // 18.16 has no `readonly` column: readonly=1 forbids changing any setting, readonly=2 all but
             // `readonly` itself.
@@ -561,8 +618,11 @@ impl Client {
         if !opts.settings.is_empty() {
             p.extend(self.filter_settings(&opts.settings)?.into_iter().filter(|(k, _)| !own(k)));
         }
+        // Not for the connect query (no version yet): what this user may set is asked of the server
+        // only once its version says how.
         if (self.options.send_progress || opts.on_progress.is_some())
-            && self.may_set("send_progress_in_http_headers")?
+            && !self.server_version.is_empty()
+            && self.may_set("send_progress_in_http_headers", "1")?
         {
             p.push(("send_progress_in_http_headers".into(), "1".into()));
         }
@@ -691,7 +751,7 @@ impl Client {
     /// server's default method, which the frame reader reads as well (one warning).
     fn response_compression(&self, compression: &Compression) -> Result<(StaticParams, Option<&'static str>)> {
         let method = |m: &'static str| -> Result<StaticParams> {
-            Ok(if self.may_set("network_compression_method")? {
+            Ok(if self.may_set("network_compression_method", m)? {
                 vec![("compress", "1"), ("network_compression_method", m)]
             } else {
                 vec![("compress", "1")]
@@ -707,21 +767,27 @@ impl Client {
         })
     }
 
-    /// Whether this user may change the setting `name` that the client adds on its own (progress
-    /// headers, the frame compression method). When not, the client does without it and says so once.
-    fn may_set(&self, name: &'static str) -> Result<bool> {
-        let ro = self.readonly_settings()?;
-        let allowed = !(ro.all || ro.names.contains(name));
+    /// Whether this user may set the setting `name` that the client adds on its own (progress
+    /// headers, the frame compression method) to `value`. When not, the client does without it and
+    /// says so once.
+    fn may_set(&self, name: &'static str, value: &str) -> Result<bool> {
+        let allowed = self.may_set_quietly(name, value)?;
         if !allowed {
             let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
             if warned.insert(name.to_string()) {
                 log::warn!(
-                    "setting {name} is read-only for user {}; the client does without it",
+                    "setting {name} may not be set to {value} by user {}; the client does without it",
                     self.options.username
                 );
             }
         }
         Ok(allowed)
+    }
+
+    /// [`Client::may_set`] without the warning: for settings the client adds as a safeguard only.
+    fn may_set_quietly(&self, name: &str, value: &str) -> Result<bool> {
+        let ro = self.readonly_settings()?;
+        Ok(!(ro.all || ro.names.contains(name)) && ro.bounds.get(name).is_none_or(|b| b.allow(value)))
     }
 
     /// POSTs a query and hands the (decompressed) response bytes to `sink`. With `retries`, a failure
@@ -788,7 +854,7 @@ impl Client {
     ) -> Result<QueryPlan> {
         let (sql, bound) = self.bind_params(sql, opts)?;
         let mut compression = self.call_compression(opts, "compress");
-        if matches!(compression, Compression::Http(_)) && !self.may_set("enable_http_compression")? {
+        if matches!(compression, Compression::Http(_)) && !self.may_set("enable_http_compression", "1")? {
             // The server compresses HTTP responses only when asked through this setting.
             compression = Compression::None;
         }
@@ -895,7 +961,7 @@ impl Client {
                     plan.retries,
                     endpoints.url(plan.route.endpoint)
                 );
-                if plan.read_only && plan.attempt == 1 && self.may_set("replace_running_query").unwrap_or(false) {
+                if plan.read_only && plan.attempt == 1 && self.may_set("replace_running_query", "1").unwrap_or(false) {
                     // The first attempt may still be running on the server under the same query id: the
                     // retry replaces it instead of failing with "already running".
                     plan.params.push(("replace_running_query".into(), "1".into()));
@@ -1151,7 +1217,9 @@ impl Client {
         // 21.1), gets the limit applied here instead.
         let mut client_limit = None;
         if user_query && self.options.query_limit > 0 {
-            if version_at_least(&self.server_version, 21, 1) && self.may_set("limit")? {
+            if version_at_least(&self.server_version, 21, 1)
+                && self.may_set("limit", &self.options.query_limit.to_string())?
+            {
                 extra.push(("limit", self.options.query_limit.to_string()));
             } else {
                 client_limit = Some(self.options.query_limit);

@@ -184,8 +184,8 @@ impl AsyncClient {
         self.learn_columns(table, opts).await?;
         let (columns, described) = c.insert_columns_described(table, column_names, opts)?;
         let builders = c.encode_rows(&columns, rows, opts)?;
-        let strict = c.strict_types_param(&columns, &described, opts)?;
-        self.send_encoded(table, &columns, builders, opts, strict).await
+        let strict = c.strict_types_params(&columns, &described, opts)?;
+        self.send_encoded(table, &columns, builders, opts, &strict).await
     }
 
     /// [`Client::insert_columns_with`]: column-oriented values (`data[i]` holds column `i`'s values).
@@ -200,8 +200,8 @@ impl AsyncClient {
         self.learn_columns(table, opts).await?;
         let (columns, described) = c.insert_columns_described(table, column_names, opts)?;
         let builders = c.encode_columns(&columns, data, opts)?;
-        let strict = c.strict_types_param(&columns, &described, opts)?;
-        self.send_encoded(table, &columns, builders, opts, strict).await
+        let strict = c.strict_types_params(&columns, &described, opts)?;
+        self.send_encoded(table, &columns, builders, opts, &strict).await
     }
 
     /// [`Client::insert_with_types_with`]: rows with the column types given (no `DESCRIBE`).
@@ -214,7 +214,7 @@ impl AsyncClient {
     ) -> Result<()> {
         let columns: Vec<(String, String)> = columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
         let builders = self.client.encode_rows(&columns, rows, opts)?;
-        self.send_encoded(table, &columns, builders, opts, None).await
+        self.send_encoded(table, &columns, builders, opts, &[]).await
     }
 
     /// [`Client::command_with_data`]: a statement with `data` as the request body (e.g. `INSERT INTO t
@@ -233,7 +233,7 @@ impl AsyncClient {
         columns: &[(String, String)],
         builders: Vec<Box<dyn crate::native::ValueBuilder>>,
         opts: &CallOptions,
-        strict: Option<(&str, &str)>,
+        strict: &[(&str, &str)],
     ) -> Result<()> {
         let prepared = {
             let named: Vec<(&str, &dyn ColumnEncoder)> = columns
@@ -244,7 +244,7 @@ impl AsyncClient {
             block_request(table, &named)?
         };
         drop(builders);
-        let sent = self.post_body_more(&prepared.0, &prepared.1, opts, strict.as_slice()).await.map(|_| ());
+        let sent = self.post_body_more(&prepared.0, &prepared.1, opts, strict).await.map(|_| ());
         if sent.as_ref().is_err_and(|e| e.server_code().is_some()) {
             self.client.forget_columns_for(table, opts);
         }
