@@ -273,20 +273,27 @@ fn row_streams_pull_rows_and_cancel_when_dropped() {
 fn a_statement_with_its_own_format_clause_is_refused_by_name() {
     // The statement's FORMAT wins over the client's Native: the client says so instead of failing to
     // decode the server's text (26.9 names the format in X-ClickHouse-Format).
-    let c = modern();
-    // RowBinary bytes can even read as empty Native blocks, or end inside one.
-    for sql in [
-        "SELECT 1 FORMAT TSV",
-        "SELECT number FROM numbers(10) FORMAT JSONEachRow",
+    // RowBinary bytes can even read as empty Native blocks, or end inside one. 18.16 sends no format
+    // header: its Content-Type tells text formats from binary ones, not RowBinary from Native.
+    let text = ["SELECT 1 FORMAT TSV", "SELECT number FROM numbers(10) FORMAT JSONEachRow", "SELECT 1 FORMAT CSV"];
+    let binary = [
         "SELECT toUInt32(0) AS x FROM numbers(3) FORMAT RowBinary",
         "SELECT toUInt16(0) FORMAT RowBinary",
         "SELECT 1 FORMAT rowbinary",
-    ] {
-        let e = c.query(sql).unwrap_err();
-        assert!(matches!(&e, Error::Usage(m) if m.contains("raw_query") && m.contains("not Native")), "{sql}: {e:?}");
+    ];
+    for (var, sqls) in [("CH_MODERN_URL", [&text[..], &binary[..]].concat()), ("CH_LEGACY_URL", text.to_vec())] {
+        for c in Driver::both(var) {
+            for sql in &sqls {
+                let e = c.query(sql).unwrap_err();
+                let refused = matches!(&e, Error::Usage(m) if m.contains("raw_query") && m.contains("not Native"));
+                assert!(refused, "{var} {} {sql}: {e:?}", c.name());
+                let e = c.for_each_block_with(sql, &CallOptions::new(), |_| Ok(())).unwrap_err();
+                assert!(matches!(&e, Error::Usage(m) if m.contains("not Native")), "{var} {} {sql}: {e:?}", c.name());
+            }
+            // raw_query reads it as the server wrote it.
+            assert_eq!(c.raw_query_with("SELECT 1 FORMAT TSV", None, &CallOptions::new()).unwrap(), b"1\n");
+        }
     }
-    // raw_query reads it as the server wrote it.
-    assert_eq!(c.raw_query("SELECT 1 FORMAT TSV", None).unwrap(), b"1\n");
 }
 
 #[test]

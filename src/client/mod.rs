@@ -1194,7 +1194,7 @@ impl Client {
         };
         // The statement's own FORMAT clause won over the client's: whatever the decoder made of those
         // bytes (some decode as empty blocks) is not the result.
-        if let Some(refused) = meta.format.as_deref().and_then(crate::transport::not_native) {
+        if let Some(refused) = meta.not_native() {
             return Err(refused);
         }
         if let Err(e) = decoder.finish() {

@@ -163,10 +163,29 @@ enum Stopped {
 /// The sink's error, or why it could not decode: bytes that do not decode as Native, in a response the
 /// server says is in another format, mean the statement's own FORMAT clause won over the client's
 /// `default_format`.
-fn explain_sink_error(e: Error, format: Option<&str>) -> Error {
-    match (&e, format.and_then(not_native)) {
+fn explain_sink_error(e: Error, meta: &ResponseMeta) -> Error {
+    match (&e, meta.not_native()) {
         (Error::Decode { .. }, Some(refused)) => refused,
         _ => e,
+    }
+}
+
+impl ResponseMeta {
+    /// The error for a response that is not in Native, where the request asked for Native (the
+    /// statement's own FORMAT clause won): by `X-ClickHouse-Format` where the server sends it, else by
+    /// a `Content-Type` other than `application/octet-stream` (18.16: text formats; a binary format
+    /// such as RowBinary cannot be told from Native there).
+    pub(crate) fn not_native(&self) -> Option<Error> {
+        if let Some(format) = &self.format {
+            return not_native(format);
+        }
+        let media = self.content_type.as_deref()?.split(';').next().unwrap_or("").trim();
+        (!media.eq_ignore_ascii_case("application/octet-stream")).then(|| {
+            Error::usage(format!(
+                "the server answered with {media}, not Native data: the statement's own FORMAT clause \
+                 overrides the client's; run such a statement with raw_query"
+            ))
+        })
     }
 }
 
@@ -537,7 +556,7 @@ impl Exchange {
             }
             // We aborted the transfer ourselves because the sink failed: its error is the real one.
             if let Some(sink_error) = self.sink_error {
-                return Err(explain_sink_error(sink_error, self.meta.format.as_deref()));
+                return Err(explain_sink_error(sink_error, &self.meta));
             }
             let mut err = transport_error(url, &e);
             if let Error::Transport { message, connect, timeout, .. } = &mut err {
@@ -607,7 +626,7 @@ impl Exchange {
             return Err(e);
         }
         if let Some(e) = self.sink_error {
-            return Err(explain_sink_error(e, meta.format.as_deref()));
+            return Err(explain_sink_error(e, &meta));
         }
         if let Some(d) = &self.decoder {
             d.finish()?;

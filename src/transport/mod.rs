@@ -23,7 +23,6 @@ pub mod compression;
 pub(crate) mod driver;
 mod endpoints;
 mod exchange;
-pub(crate) use exchange::not_native;
 pub mod headers;
 pub mod lz4frame;
 
@@ -187,6 +186,9 @@ pub struct ResponseMeta {
     pub timezone: Option<String>,
     /// `X-ClickHouse-Format`.
     pub format: Option<String>,
+    /// `Content-Type` (servers that send no `X-ClickHouse-Format`, such as 18.16, say this much of
+    /// the format: `application/octet-stream` for Native and the other binary ones, text types else).
+    pub content_type: Option<String>,
     /// Body bytes received on the wire (before any HTTP Content-Encoding was decoded).
     pub wire_bytes: u64,
     /// The endpoint (base URL) that answered.
@@ -570,6 +572,7 @@ fn parse_header(meta: &mut ResponseMeta, line: &[u8]) {
         "x-clickhouse-exception-tag" => meta.exception_tag = Some(v),
         "x-clickhouse-timezone" => meta.timezone = Some(v),
         "x-clickhouse-format" => meta.format = Some(v),
+        "content-type" => meta.content_type = Some(v),
         _ => {}
     }
 }

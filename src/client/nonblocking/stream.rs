@@ -92,11 +92,14 @@ impl JobSink for BlockSink {
     fn done(self: Box<Self>, result: Result<ResponseMeta>) {
         let result = match result {
             Err(Error::Usage(m)) if m == LIMIT_REACHED => Ok(ResponseMeta::default()),
-            Ok(meta) => match self.decoder.finish() {
+            Ok(meta) => match (meta.not_native(), self.decoder.finish()) {
+                // The statement's own FORMAT clause won over the client's: whatever the decoder made
+                // of those bytes (some decode as empty blocks) is not the result.
+                (Some(refused), _) => Err(refused),
                 // A stream that ends inside a block: an 18.16 exception appended to the data, or
                 // truncation. (A tagged trailer was looked for by the transport already.)
-                Err(e) => Err(appended_exception(&meta.tail, None, StreamEnd::Failed(&e)).unwrap_or(e)),
-                Ok(()) => Ok(meta),
+                (None, Err(e)) => Err(appended_exception(&meta.tail, None, StreamEnd::Failed(&e)).unwrap_or(e)),
+                (None, Ok(())) => Ok(meta),
             },
             Err(e) => Err(e),
         };
