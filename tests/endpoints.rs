@@ -434,8 +434,12 @@ fn exactly_once_into_distributed_is_refused_unless_every_resend_is_harmless() {
     make(window, "rand()");
     let e = attempt(&fg).map(|_| ()).unwrap_err();
     assert!(e.to_string().contains("rand()"), "{e}");
+    // A key whose function the server's system.functions calls not deterministic (no random name).
+    make(window, "n + blockSize()");
+    let e = attempt(&fg).map(|_| ()).unwrap_err();
+    assert!(e.to_string().contains("blockSize()"), "{e}");
     // Background inserts.
-    make(window, "n");
+    make(window, "cityHash64(n)");
     let e = attempt(&CallOptions::default()).map(|_| ()).unwrap_err();
     assert!(e.to_string().contains("foreground"), "{e}");
     // All three right: accepted, and it works.

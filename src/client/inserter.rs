@@ -336,10 +336,10 @@ fn distributed_args(engine_full: &str) -> Vec<String> {
     Vec::new()
 }
 
-/// The first function call in `expr` whose result changes from call to call (so the same rows split
-/// differently each time), if any.
-fn nondeterministic_call(expr: &str) -> Option<String> {
+/// The names of the functions `expr` calls (words followed by `(`), in order, each once.
+fn function_calls(expr: &str) -> Vec<String> {
     let b = expr.as_bytes();
+    let mut calls: Vec<String> = Vec::new();
     let mut i = 0;
     while i < b.len() {
         if b[i].is_ascii_alphabetic() || b[i] == b'_' {
@@ -347,25 +347,31 @@ fn nondeterministic_call(expr: &str) -> Option<String> {
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                 i += 1;
             }
-            let word = &expr[start..i];
             let mut j = i;
             while j < b.len() && b[j].is_ascii_whitespace() {
                 j += 1;
             }
-            let lower = word.to_ascii_lowercase();
-            let changing = lower.starts_with("rand")
-                || lower.starts_with("generate")
-                || lower.starts_with("now")
-                || lower.starts_with("rownumber")
-                || matches!(lower.as_str(), "today" | "yesterday" | "blocknumber" | "uuid" | "serverueid" | "hostname");
-            if j < b.len() && b[j] == b'(' && changing {
-                return Some(word.to_string());
+            if j < b.len() && b[j] == b'(' && !calls.iter().any(|c| c == &expr[start..i]) {
+                calls.push(expr[start..i].to_string());
             }
         } else {
             i += 1;
         }
     }
-    None
+    calls
+}
+
+/// The first function call in `expr` whose result changes from call to call (so the same rows split
+/// differently each time), if any: for servers whose `system.functions` does not say.
+fn nondeterministic_call(expr: &str) -> Option<String> {
+    function_calls(expr).into_iter().find(|word| {
+        let lower = word.to_ascii_lowercase();
+        lower.starts_with("rand")
+            || lower.starts_with("generate")
+            || lower.starts_with("now")
+            || lower.starts_with("rownumber")
+            || matches!(lower.as_str(), "today" | "yesterday" | "blocknumber" | "uuid" | "serverueid" | "hostname")
+    })
 }
 
 /// The smallest deduplication window an exactly-once insert accepts on a non-replicated MergeTree.
@@ -701,7 +707,7 @@ impl Inserter {
         let (Some(cluster), Some(db_arg), Some(table)) = (args.first(), args.get(1), args.get(2)) else {
             return refuse("its engine arguments cannot be read".into());
         };
-        if let Some(f) = args.get(3).and_then(|key| nondeterministic_call(key)) {
+        if let Some(f) = args.get(3).map(|key| self.nondeterministic_in(key)).transpose()?.flatten() {
             return refuse(format!("its sharding key calls {f}(), which splits a resent request differently"));
         }
         let unquote = |a: &str| a.trim().trim_matches(|c| c == '\'' || c == '`' || c == '"').to_string();
@@ -734,6 +740,34 @@ impl Inserter {
             }
         }
         Ok(())
+    }
+
+    /// The first function `expr` calls whose result may differ from call to call or from server to
+    /// server (so a resent request could split differently), as the server's `system.functions`
+    /// (`deterministic = 0`) says; on servers without that column, by a list of the usual ones.
+    fn nondeterministic_in(&self, expr: &str) -> Result<Option<String>> {
+        let calls = function_calls(expr);
+        if calls.is_empty() {
+            return Ok(None);
+        }
+        let names: Vec<String> = calls.iter().map(|c| format!("'{}'", escape(c))).collect();
+        let lower: Vec<String> = calls.iter().map(|c| format!("'{}'", escape(&c.to_ascii_lowercase()))).collect();
+        let sql = format!(
+            "SELECT name FROM system.functions WHERE deterministic = 0 AND (name IN ({}) \
+             OR (case_insensitive AND lower(name) IN ({}))) ORDER BY name LIMIT 1 FORMAT TabSeparated",
+            names.join(", "),
+            lower.join(", ")
+        );
+        match self.read_only(&sql) {
+            Ok(found) => {
+                let name = String::from_utf8_lossy(&found).trim().to_string();
+                // The name as the key writes it.
+                Ok((!name.is_empty())
+                    .then(|| calls.iter().find(|c| c.eq_ignore_ascii_case(&name)).cloned().unwrap_or(name)))
+            }
+            Err(e) if e.server_code().is_some() => Ok(nondeterministic_call(expr)),
+            Err(e) => Err(e),
+        }
     }
 
     /// A read-only statement where the table is: the insert's database and session (its turn taken).
@@ -1447,6 +1481,8 @@ mod tests {
         assert_eq!(super::nondeterministic_call("toStartOfDay(now())").as_deref(), Some("now"));
         assert_eq!(super::nondeterministic_call("brand_id % 7"), None);
         assert_eq!(super::nondeterministic_call("n"), None);
+        assert_eq!(super::function_calls("cityHash64(n) % f (x, g(y)) + cityHash64 (z)"), ["cityHash64", "f", "g"]);
+        assert!(super::function_calls("brand_id % 7").is_empty());
     }
 
     #[test]
