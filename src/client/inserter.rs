@@ -686,7 +686,7 @@ impl Inserter {
     /// A `Distributed` table is exactly-once only when a resent request lands on every shard as it did
     /// the first time and every shard drops what it already has: inserts in the foreground (a
     /// background queue on each node a request went to would send its own copy), a sharding key that
-    /// splits the same rows the same way (no `rand()`, `now()`, …), and a deduplicating table on every
+    /// splits the same rows the same way (no function the server calls not deterministic), and a deduplicating table on every
     /// replica of the cluster (asked of each through `clusterAllReplicas`).
     fn check_distributed(&self, engine_full: &str, database: &str) -> Result<()> {
         let refuse = |why: String| {
