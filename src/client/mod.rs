@@ -493,9 +493,25 @@ impl Client {
                      OR {disallowed} != ''), '\\x01') FROM system.settings"
                 )
             };
-            let text = match self.plain_text(&query("arrayStringConcat(disallowed_values, '\\x03')")) {
-                Err(e) if e.server_code().is_some() => self.plain_text(&query("''"))?,
-                other => other?,
+            // Each form refused by the server (a column it lacks) falls back to the next; the last asks
+            // for the read-only names alone.
+            let forms = [query("arrayStringConcat(disallowed_values, '\\x03')"), query("''")];
+            let mut text = None;
+            for sql in &forms {
+                match self.plain_text(sql) {
+                    Err(e) if e.server_code().is_some() => continue,
+                    other => {
+                        text = Some(other?);
+                        break;
+                    }
+                }
+            }
+            let text = match text {
+                Some(t) => t,
+                None => self.plain_text(
+                    "SELECT (SELECT value FROM system.settings WHERE name = 'readonly'), \
+                     arrayStringConcat(groupArrayIf(name, readonly = 1), ',') FROM system.settings",
+                )?,
             };
             let mut parts = text.splitn(3, '\t');
             r.all = parts.next() == Some("1");
