@@ -292,6 +292,14 @@ fn a_statement_with_its_own_format_clause_is_refused_by_name() {
             }
             // raw_query reads it as the server wrote it.
             assert_eq!(c.raw_query_with("SELECT 1 FORMAT TSV", None, &CallOptions::new()).unwrap(), b"1\n");
+            // Statements without a result answer text/plain with no body, on every Native path: no
+            // rows, not a refusal (the statement ran).
+            let t = table("own_format_ddl");
+            c.query(&format!("CREATE TABLE {t} (a UInt8) ENGINE = Memory")).unwrap();
+            assert!(c.query(&format!("INSERT INTO {t} VALUES (7)")).unwrap().rows.is_empty());
+            c.for_each_block_with(&format!("INSERT INTO {t} VALUES (8)"), &CallOptions::new(), |_| Ok(())).unwrap();
+            assert_eq!(c.command(&format!("SELECT sum(a) FROM {t}")).unwrap().text, "15");
+            c.query(&format!("DROP TABLE {t}")).unwrap();
         }
     }
 }

@@ -413,6 +413,42 @@ fn described_inserts_ask_the_server_to_refuse_conversions_and_others_do_not() {
 }
 
 #[test]
+fn json_given_as_text_or_maps_is_parsed_by_the_server() {
+    // A JSON column given JSON text or maps (the Python driver's `str` and `dict`) goes as text, parsed
+    // by the server: the paths and their types equal those of the server's own JSONEachRow insert of
+    // the same text.
+    for c in drivers::Driver::both("CH_MODERN_URL") {
+        let (ours, theirs) = (table("rt_json_ours"), table("rt_json_srv"));
+        for t in [&ours, &theirs] {
+            c.command(&format!("CREATE TABLE {t} (id UInt8, j JSON) ENGINE = Memory")).unwrap();
+        }
+        let map = Value::Map(vec![
+            (Value::from("arr"), Value::Array(vec![Value::from(1i64), Value::from(2i64)])),
+            (Value::from("f"), Value::from(1.5f64)),
+            (Value::from("d"), Value::from("2024-01-02")),
+            (Value::from("n"), Value::Null),
+        ]);
+        let rows = vec![
+            vec![Value::from(1u8), Value::from(r#"{"a": 1, "b": {"c": "x"}}"#)],
+            vec![Value::from(2u8), map],
+            vec![Value::from(3u8), Value::Null],
+        ];
+        c.insert(&ours, &[], &rows).unwrap_or_else(|e| panic!("{}: {e}", c.name()));
+        let text = "{\"id\":1,\"j\":{\"a\": 1, \"b\": {\"c\": \"x\"}}}\n{\"id\":2,\"j\":{\"arr\":[1,2],\"f\":1.5,\"d\":\"2024-01-02\",\"n\":null}}\n{\"id\":3,\"j\":{}}\n";
+        c.raw_insert(&theirs, &[], "JSONEachRow", text.as_bytes()).unwrap();
+        let q = |t: &str| format!("SELECT id, toString(j), toString(JSONAllPathsWithTypes(j)) FROM {t}");
+        for (a, b) in [(&ours, &theirs), (&theirs, &ours)] {
+            let diff = c.command(&format!("SELECT count() FROM ({} EXCEPT {})", q(a), q(b))).unwrap();
+            assert_eq!(diff.text, "0", "{}", c.name());
+        }
+        assert_eq!(c.command(&format!("SELECT count() FROM {ours}")).unwrap().text, "3");
+        for t in [&ours, &theirs] {
+            c.command(&format!("DROP TABLE {t}")).unwrap();
+        }
+    }
+}
+
+#[test]
 fn variant_dynamic_json_and_geometry_round_trip_through_our_encoder() {
     // The server fills the source from expressions (NULLs, nesting, shared variants and shared data
     // included); we read it, insert it with our encoder, and the server compares the two tables: every

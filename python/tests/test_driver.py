@@ -501,3 +501,22 @@ def test_insert_df_keeps_nan_as_a_float_value(client, table_name):
         ]
     finally:
         client.command(f"DROP TABLE {table_name}")
+
+
+def test_json_columns_take_dicts_and_json_text(client, table_name):
+    # The driver's `dict` and `str` for a JSON column: parsed by the server, paths and their types as
+    # its own JSONEachRow insert of the same text gives them.
+    import json
+
+    values = [{"a": 1, "b": {"c": "x"}}, '{"a": 2, "d": "2024-01-02"}', {"arr": [1, 2], "f": 1.5, "n": None}]
+    for t in (table_name, table_name + "_srv"):
+        client.command(f"CREATE TABLE {t} (id UInt8, j JSON) ENGINE = Memory")
+    client.insert(table_name, [[i, v] for i, v in enumerate(values)])
+    lines = [json.dumps({"id": i, "j": v if isinstance(v, dict) else json.loads(v)}) for i, v in enumerate(values)]
+    client.command(f"INSERT INTO {table_name}_srv FORMAT JSONEachRow", data="\n".join(lines))
+    q = "SELECT id, toString(j), toString(JSONAllPathsWithTypes(j)) FROM {}"
+    for a, b in ((table_name, table_name + "_srv"), (table_name + "_srv", table_name)):
+        assert client.command(f"SELECT count() FROM ({q.format(a)} EXCEPT {q.format(b)})") == 0
+    assert client.command(f"SELECT count() FROM {table_name}") == 3
+    for t in (table_name, table_name + "_srv"):
+        client.command(f"DROP TABLE {t}")

@@ -5,6 +5,7 @@
 use super::coerce::Coercion;
 use super::{CallOptions, Client};
 use crate::error::{Error, Result};
+use crate::format::json_text::JsonText;
 use crate::native::{ColumnEncoder, write_block};
 use crate::native::{ValueBuilder, builder_for};
 use crate::types::TypeDesc;
@@ -118,8 +119,14 @@ impl Client {
         rows: &[Vec<Value<'_>>],
         opts: &CallOptions,
     ) -> Result<Vec<Box<dyn ValueBuilder>>> {
+        let zone = self.session_timezone(opts);
         let mut builders = new_builders(columns)?;
-        fill_rows(&mut builders, columns, rows, &mut Coercion::new(&self.session_timezone(opts)))?;
+        for (i, b) in builders.iter_mut().enumerate() {
+            if json_as_text(&columns[i].1, rows.iter().filter_map(|r| r.get(i))) {
+                *b = Box::new(JsonText::new(&zone)?);
+            }
+        }
+        fill_rows(&mut builders, columns, rows, &mut Coercion::new(&zone))?;
         Ok(builders)
     }
 
@@ -174,9 +181,15 @@ impl Client {
         if data.len() != columns.len() {
             return Err(Error::usage(format!("{} data columns for {} table columns", data.len(), columns.len())));
         }
+        let zone = self.session_timezone(opts);
         let mut builders = new_builders(columns)?;
+        for ((b, values), (_, t)) in builders.iter_mut().zip(data).zip(columns) {
+            if json_as_text(t, values.iter()) {
+                *b = Box::new(JsonText::new(&zone)?);
+            }
+        }
         let rows = data.first().map_or(0, Vec::len);
-        let mut coercion = Coercion::new(&self.session_timezone(opts));
+        let mut coercion = Coercion::new(&zone);
         for ((b, values), (name, t)) in builders.iter_mut().zip(data).zip(columns) {
             if values.len() != rows {
                 return Err(Error::usage(format!("column {name} has {} values, expected {rows}", values.len())));
@@ -217,8 +230,7 @@ impl Client {
         opts: &CallOptions,
     ) -> Result<()> {
         let columns: Vec<(String, String)> = columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
-        let mut builders = new_builders(&columns)?;
-        fill_rows(&mut builders, &columns, rows, &mut Coercion::new(&self.session_timezone(opts)))?;
+        let builders = self.encode_rows(&columns, rows, opts)?;
         // Types the caller gave may differ from the table's on purpose: the server converts them.
         self.send_builders(table, &columns, &builders, opts, &[])
     }
@@ -439,6 +451,14 @@ fn fill_rows(
         }
     }
     Ok(())
+}
+
+/// Whether a `JSON` column's values go as JSON text for the server to parse (a `String` column in the
+/// block): when any is text or a map (the Python driver's `str` and `dict`), whose paths' types only
+/// the server's own JSON parser can give as it gives them to `FORMAT JSONEachRow`.
+fn json_as_text<'a>(column_type: &str, mut values: impl Iterator<Item = &'a Value<'a>>) -> bool {
+    matches!(TypeDesc::parse(column_type), Ok(TypeDesc::Json(_)))
+        && values.any(|v| matches!(v, Value::String(_) | Value::Map(_)))
 }
 
 fn new_builders(columns: &[(String, String)]) -> Result<Vec<Box<dyn ValueBuilder>>> {

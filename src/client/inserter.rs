@@ -313,8 +313,12 @@ fn distributed_args(engine_full: &str) -> Vec<String> {
     let Some(open) = engine_full.find("Distributed(") else { return Vec::new() };
     let body = &engine_full[open + "Distributed(".len()..];
     let (mut args, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0usize, None::<char>);
+    let mut escaped = false;
     for c in body.chars() {
         match (quote, c) {
+            // Inside quotes a backslash takes the next character as it is (`'\''` is one quote).
+            (Some(_), _) if escaped => escaped = false,
+            (Some(_), '\\') => escaped = true,
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '\'' | '`' | '"') => quote = Some(c),
@@ -336,13 +340,26 @@ fn distributed_args(engine_full: &str) -> Vec<String> {
     Vec::new()
 }
 
-/// The names of the functions `expr` calls (words followed by `(`), in order, each once.
+/// The names of the functions `expr` calls (words followed by `(`, outside string literals), in order,
+/// each once.
 fn function_calls(expr: &str) -> Vec<String> {
     let b = expr.as_bytes();
     let mut calls: Vec<String> = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i].is_ascii_alphabetic() || b[i] == b'_' {
+        if b[i] == b'\'' {
+            // A string literal: skipped whole (a backslash takes the next byte; `''` is a quote).
+            i += 1;
+            while i < b.len() {
+                match b[i] {
+                    b'\\' => i += 2,
+                    b'\'' if b.get(i + 1) == Some(&b'\'') => i += 2,
+                    b'\'' => break,
+                    _ => i += 1,
+                }
+            }
+            i += 1;
+        } else if b[i].is_ascii_alphabetic() || b[i] == b'_' {
             let start = i;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                 i += 1;
@@ -753,7 +770,7 @@ impl Inserter {
         let names: Vec<String> = calls.iter().map(|c| format!("'{}'", escape(c))).collect();
         let lower: Vec<String> = calls.iter().map(|c| format!("'{}'", escape(&c.to_ascii_lowercase()))).collect();
         let sql = format!(
-            "SELECT name FROM system.functions WHERE deterministic = 0 AND (name IN ({}) \
+            "SELECT name FROM system.functions WHERE (deterministic = 0 OR deterministic IS NULL) AND (name IN ({}) \
              OR (case_insensitive AND lower(name) IN ({}))) ORDER BY name LIMIT 1 FORMAT TabSeparated",
             names.join(", "),
             lower.join(", ")
@@ -1483,6 +1500,11 @@ mod tests {
         assert_eq!(super::nondeterministic_call("n"), None);
         assert_eq!(super::function_calls("cityHash64(n) % f (x, g(y)) + cityHash64 (z)"), ["cityHash64", "f", "g"]);
         assert!(super::function_calls("brand_id % 7").is_empty());
+        assert_eq!(super::function_calls(r"f(s, 'rand(', 'a\'b(', 'it''s g(') + h(x)"), ["f", "h"]);
+        let args = super::distributed_args(r"Distributed(c, db, t, cityHash64(n, '\'', '))', rand())) SETTINGS x = 1");
+        assert_eq!(args[3], r"cityHash64(n, '\'', '))', rand())");
+        let args = super::distributed_args(r"Distributed(c, db, t, cityHash64(concat(s, '\'')))");
+        assert_eq!(args[3], r"cityHash64(concat(s, '\''))");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod cells;
 pub mod csv;
 pub mod input;
 pub mod json;
+pub(crate) mod json_text;
 pub mod parse;
 pub mod read;
 pub mod text;

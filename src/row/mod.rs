@@ -97,7 +97,6 @@ use std::marker::PhantomData;
 #[cfg(feature = "async")]
 mod asynch;
 mod de;
-mod json_text;
 mod ser;
 
 #[cfg(feature = "async")]

@@ -1236,13 +1236,13 @@ impl<T: Serialize + ?Sized> TypedInserter<T> {
                 // server's own formats: columns with a DEFAULT expression take NULL for it.
                 self.inner.nulls_for_defaults()?;
                 // JSON columns go as JSON text, which the server parses into the column as its own
-                // JSON input does (see `json_text`).
+                // JSON input does (see `format::json_text`).
                 let (types, zone) = self.inner.types_and_zone();
                 let zone = zone.to_string();
                 let json: Vec<usize> =
                     types.iter().enumerate().filter(|(_, t)| matches!(t, TypeDesc::Json(_))).map(|(i, _)| i).collect();
                 for i in json {
-                    self.inner.replace_builder(i, Box::new(super::json_text::JsonText::new(&zone)?))?;
+                    self.inner.replace_builder(i, Box::new(crate::format::json_text::JsonText::new(&zone)?))?;
                 }
             }
             self.started = true;

@@ -173,11 +173,16 @@ fn explain_sink_error(e: Error, meta: &ResponseMeta) -> Error {
 impl ResponseMeta {
     /// The error for a response that is not in Native, where the request asked for Native (the
     /// statement's own FORMAT clause won): by `X-ClickHouse-Format` where the server sends it, else by
-    /// a `Content-Type` other than `application/octet-stream` (18.16: text formats; a binary format
-    /// such as RowBinary cannot be told from Native there).
+    /// a `Content-Type` other than `application/octet-stream` on a response with a body (18.16: text
+    /// formats; a binary format such as RowBinary cannot be told from Native there). A statement
+    /// without a result (DDL, `INSERT … VALUES`) answers `text/plain` with no body: that is no result,
+    /// not another format.
     pub(crate) fn not_native(&self) -> Option<Error> {
         if let Some(format) = &self.format {
             return not_native(format);
+        }
+        if self.wire_bytes == 0 {
+            return None;
         }
         let media = self.content_type.as_deref()?.split(';').next().unwrap_or("").trim();
         (!media.eq_ignore_ascii_case("application/octet-stream")).then(|| {

@@ -1,7 +1,8 @@
-//! A `JSON` column of a serde insert sent as JSON text (a `String` column in the Native block), which
-//! the server parses into the table's `JSON` type exactly as it parses the same text in
-//! `INSERT … FORMAT JSONEachRow`: the paths' types are the server's own inference (`Int64` for integers,
-//! `Date` for date-like strings, `Array(Dynamic)` for mixed arrays, …), not guesses made here.
+//! A `JSON` column sent as JSON text (a `String` column in the Native block), which the server parses
+//! into the table's `JSON` type exactly as it parses the same text in `INSERT … FORMAT JSONEachRow`:
+//! the paths' types are the server's own inference (`Int64` for integers, `Date` for date-like strings,
+//! `Array(Dynamic)` for mixed arrays, …), not guesses made here. Used by serde inserts, and by inserts of
+//! values whose JSON values are text or maps (the Python driver's `str` and `dict`).
 
 use crate::format::TextRenderer;
 use crate::native::{ColumnEncoder, ValueBuilder, builder_for};
@@ -52,6 +53,8 @@ impl ValueBuilder for JsonText {
                 let tree = v.json_tree().unwrap_or_default();
                 object(&mut self.text, &tree, &mut self.renderer);
             }
+            // A map is an object (a Python `dict`).
+            Value::Map(_) => value(&mut self.text, v, &mut self.renderer),
             other => return Err(format!("a JSON column takes an object (a struct or a map), got {other:?}")),
         }
         self.strings.push(&Value::String(Cow::Borrowed(&self.text)))
