@@ -1,6 +1,7 @@
 //! Inserts: rows or columns of [`Value`]s checked against the table's types (learned from the
-//! server), typed column builders, and raw bodies in any format. Bodies are compressed as the client is
-//! configured; inserts are never retried automatically.
+//! server), typed column builders, and raw bodies in any format. A `JSON` column given JSON text
+//! (`Value::String`) or maps goes as text for the server to parse, as its `JSONEachRow` input does.
+//! Bodies are compressed as the client is configured; inserts are never retried automatically.
 
 use super::coerce::Coercion;
 use super::{CallOptions, Client};
