@@ -6,7 +6,7 @@
 //! request gets (the table in the [module docs](super)). Strings are lent straight from the block
 //! (`visit_borrowed_str`), so a struct with `&str` fields reads a row without copying its text.
 
-use super::Cx;
+use super::{Cx, StructPlan};
 use crate::format::text::{alternative, strip};
 use crate::native::DecodedColumn;
 use crate::types::TypeDesc;
@@ -133,6 +133,27 @@ impl<'b, 'c> RowDe<'b, 'c> {
         CellDe { cell: &self.cells[i], row: self.row, cx: self.cx }
     }
 
+    /// A struct read from its block for the first time (or a struct other than the block's, or one
+    /// read by name).
+    #[inline(never)]
+    fn struct_first<V: Visitor<'b>>(self, fields: &'static [&'static str], visitor: V) -> R<V::Value> {
+        let plan = self.cx.plan(fields, self.columns);
+        if plan.complete && self.cx.by_position.get() != Some(false) {
+            // Every field has its column: the fields in order, without keys to match (the way compact
+            // formats such as bincode give structs; derived `Deserialize` takes both). serde's list of
+            // fields holds their aliases too, though: a struct that takes fewer values than the list
+            // has entries had aliases among them, and its row is read again by name (`RowsAs`).
+            let mut seq = FieldSeq { cells: self.cells, row: self.row, cx: self.cx, columns: &plan.columns, next: 0 };
+            let value = visitor.visit_seq(&mut seq);
+            // Fewer values taken than listed (aliases), or a `Deserialize` that takes structs only
+            // as maps: by name.
+            let by_position = seq.next == plan.columns.len() && !refused_sequence(&value);
+            self.cx.by_position.set(Some(by_position));
+            return value;
+        }
+        visitor.visit_map(RowMap { row: self, plan: Plan::Fields(plan), next: 0, fields })
+    }
+
     fn single(&self) -> R<CellDe<'b, 'c>> {
         match self.columns.len() {
             1 => Ok(self.cell(0)),
@@ -237,37 +258,23 @@ impl<'b> Deserializer<'b> for RowDe<'b, '_> {
         visitor.visit_map(RowMap { row: self, plan: Plan::Columns(plan), next: 0, fields: &[] })
     }
 
-    #[inline]
+    #[inline(always)]
     fn deserialize_struct<V: Visitor<'b>>(
         self,
         _name: &'static str,
         fields: &'static [&'static str],
         visitor: V,
     ) -> R<V::Value> {
-        let plan = self.cx.plan(fields, self.columns);
-        if plan.len() == fields.len() && self.cx.by_position.get() != Some(false) {
-            // Every field has its column: the fields in order, without keys to match (the way compact
-            // formats such as bincode give structs; derived `Deserialize` takes both). serde's list of
-            // fields holds their aliases too, though: a struct that takes fewer values than the list
-            // has entries had aliases among them, and its row is read again by name (`RowsAs`).
-            let (cells, row, cx) = (self.cells, self.row, self.cx);
-            let order = match &plan {
-                std::borrow::Cow::Borrowed(p) => &p[..],
-                std::borrow::Cow::Owned(p) => &p[..],
-            };
-            let mut seq = FieldSeq { cells, row, cx, order, next: 0 };
+        if let Some(plan) = self.cx.positional(fields) {
+            // The block's struct, read by position since its first row.
+            let mut seq = FieldSeq { cells: self.cells, row: self.row, cx: self.cx, columns: &plan.columns, next: 0 };
             let value = visitor.visit_seq(&mut seq);
-            // Fewer values taken than listed (aliases), or a `Deserialize` that takes structs only
-            // as maps: by name.
-            let refused = matches!(&value, Err(e) if e.0.message.starts_with("invalid type: sequence"));
-            if seq.next < order.len() || refused {
+            if seq.next < plan.columns.len() || refused_sequence(&value) {
                 self.cx.by_position.set(Some(false));
-            } else {
-                self.cx.by_position.set(Some(true));
             }
             return value;
         }
-        visitor.visit_map(RowMap { row: self, plan: Plan::Fields(plan), next: 0, fields })
+        self.struct_first(fields, visitor)
     }
 
     fn deserialize_ignored_any<V: Visitor<'b>>(self, visitor: V) -> R<V::Value> {
@@ -301,16 +308,16 @@ struct FieldSeq<'b, 'c, 'p> {
     cells: &'c [Cell<'b>],
     row: usize,
     cx: &'c Cx,
-    /// (field, column) for every field, in field order.
-    order: &'p [(usize, usize)],
+    /// The column of every field, in field order.
+    columns: &'p [usize],
     next: usize,
 }
 
 impl<'b> SeqAccess<'b> for &mut FieldSeq<'b, '_, '_> {
     type Error = DeError;
-    #[inline]
+    #[inline(always)]
     fn next_element_seed<T: DeserializeSeed<'b>>(&mut self, seed: T) -> R<Option<T::Value>> {
-        let Some(&(_, col)) = self.order.get(self.next) else { return Ok(None) };
+        let Some(&col) = self.columns.get(self.next) else { return Ok(None) };
         self.next += 1;
         let Some(cell) = self.cells.get(col) else { return Ok(None) };
         match seed.deserialize(CellDe { cell, row: self.row, cx: self.cx }) {
@@ -318,9 +325,19 @@ impl<'b> SeqAccess<'b> for &mut FieldSeq<'b, '_, '_> {
             Err(e) => Err(e.in_column(cell.column)),
         }
     }
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.order.len() - self.next)
+    #[inline(always)]
+    fn next_element<T: de::Deserialize<'b>>(&mut self) -> R<Option<T>> {
+        self.next_element_seed(std::marker::PhantomData)
     }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.columns.len() - self.next)
+    }
+}
+
+/// Whether a struct's `Deserialize` refused to read it as a sequence (it takes maps only).
+#[inline(always)]
+fn refused_sequence<T>(value: &R<T>) -> bool {
+    matches!(value, Err(e) if e.0.message.starts_with("invalid type: sequence"))
 }
 
 /// One cell: a plain column's row read straight from its slice, anything else as a [`ValueDe`].
@@ -375,27 +392,66 @@ impl<'b, 'c> CellDe<'b, 'c> {
 }
 
 /// A plain number column's row given to the visitor as its own type (serde's number visitors
-/// convert, checking the range); anything else the slow way.
+/// convert, checking the range); anything else the slow way. The column of the type asked for is
+/// tried first, inline; every other column goes out of line ([`CellDe::number`]), which keeps the
+/// method small enough to inline into a struct's derived `Deserialize`.
 macro_rules! leaf_number {
+    ($($m:ident => $leaf:ident . $visit:ident),*) => {$(
+        #[inline(always)]
+        fn $m<V: Visitor<'b>>(self, visitor: V) -> R<V::Value> {
+            if let Leaf::$leaf(s) = self.cell.leaf && let Some(&v) = s.get(self.row) {
+                return visitor.$visit(v);
+            }
+            Self::number(self.cell, self.row, self.cx, visitor, |de, visitor| de.$m(visitor))
+        }
+    )*};
     ($($m:ident),*) => {$(
         #[inline]
         fn $m<V: Visitor<'b>>(self, visitor: V) -> R<V::Value> {
-            let r = self.row;
-            match self.cell.leaf {
-                Leaf::U8(s) if r < s.len() => visitor.visit_u8(s[r]),
-                Leaf::U16(s) if r < s.len() => visitor.visit_u16(s[r]),
-                Leaf::U32(s) if r < s.len() => visitor.visit_u32(s[r]),
-                Leaf::U64(s) if r < s.len() => visitor.visit_u64(s[r]),
-                Leaf::I8(s) if r < s.len() => visitor.visit_i8(s[r]),
-                Leaf::I16(s) if r < s.len() => visitor.visit_i16(s[r]),
-                Leaf::I32(s) if r < s.len() => visitor.visit_i32(s[r]),
-                Leaf::I64(s) if r < s.len() => visitor.visit_i64(s[r]),
-                Leaf::F32(s) if r < s.len() => visitor.visit_f32(s[r]),
-                Leaf::F64(s) if r < s.len() => visitor.visit_f64(s[r]),
-                _ => self.slow_path(|de| de.$m(visitor)),
-            }
+            Self::number(self.cell, self.row, self.cx, visitor, |de, visitor| de.$m(visitor))
         }
     )*};
+}
+
+impl<'b, 'c> CellDe<'b, 'c> {
+    /// A plain number column's row given to the visitor as its own type; anything else through
+    /// `slow`.
+    #[inline(never)]
+    fn number<V: Visitor<'b>>(
+        cell: &'c Cell<'b>,
+        row: usize,
+        cx: &'c Cx,
+        visitor: V,
+        slow: impl FnOnce(ValueDe<'b, 'b, 'c>, V) -> R<V::Value>,
+    ) -> R<V::Value> {
+        // Scalars rather than a `CellDe`: the inline caller passes them in registers.
+        let (r, de) = (row, CellDe { cell, row, cx });
+        match de.cell.leaf {
+            Leaf::U8(s) if r < s.len() => visitor.visit_u8(s[r]),
+            Leaf::U16(s) if r < s.len() => visitor.visit_u16(s[r]),
+            Leaf::U32(s) if r < s.len() => visitor.visit_u32(s[r]),
+            Leaf::U64(s) if r < s.len() => visitor.visit_u64(s[r]),
+            Leaf::I8(s) if r < s.len() => visitor.visit_i8(s[r]),
+            Leaf::I16(s) if r < s.len() => visitor.visit_i16(s[r]),
+            Leaf::I32(s) if r < s.len() => visitor.visit_i32(s[r]),
+            Leaf::I64(s) if r < s.len() => visitor.visit_i64(s[r]),
+            Leaf::F32(s) if r < s.len() => visitor.visit_f32(s[r]),
+            Leaf::F64(s) if r < s.len() => visitor.visit_f64(s[r]),
+            _ => slow(de.slow(), visitor),
+        }
+    }
+
+    /// A row as text other than the inline way: the first row of a `String` column read as text
+    /// (its bytes checked for UTF-8), a column whose bytes are not all UTF-8, any other column.
+    #[inline(never)]
+    fn str_other<V: Visitor<'b>>(cell: &'c Cell<'b>, row: usize, cx: &'c Cx, visitor: V) -> R<V::Value> {
+        let de = CellDe { cell, row, cx };
+        match de.text() {
+            Some(Ok(text)) => visitor.visit_borrowed_str(text),
+            Some(Err(b)) => Err(not_utf8(b, std::str::from_utf8(b).err())),
+            None => de.slow().deserialize_str(visitor),
+        }
+    }
 }
 
 /// Methods only the slow way serves.
@@ -410,9 +466,19 @@ macro_rules! slow {
 impl<'b> Deserializer<'b> for CellDe<'b, '_> {
     type Error = DeError;
 
-    leaf_number!(deserialize_i8, deserialize_i16, deserialize_i32, deserialize_i64, deserialize_i128);
-    leaf_number!(deserialize_u8, deserialize_u16, deserialize_u32, deserialize_u64, deserialize_u128);
-    leaf_number!(deserialize_f32, deserialize_f64);
+    leaf_number!(
+        deserialize_i8 => I8.visit_i8,
+        deserialize_i16 => I16.visit_i16,
+        deserialize_i32 => I32.visit_i32,
+        deserialize_i64 => I64.visit_i64,
+        deserialize_u8 => U8.visit_u8,
+        deserialize_u16 => U16.visit_u16,
+        deserialize_u32 => U32.visit_u32,
+        deserialize_u64 => U64.visit_u64,
+        deserialize_f32 => F32.visit_f32,
+        deserialize_f64 => F64.visit_f64
+    );
+    leaf_number!(deserialize_i128, deserialize_u128);
     slow!(deserialize_bool, deserialize_char, deserialize_unit, deserialize_seq, deserialize_map);
 
     fn deserialize_any<V: Visitor<'b>>(self, visitor: V) -> R<V::Value> {
@@ -423,13 +489,22 @@ impl<'b> Deserializer<'b> for CellDe<'b, '_> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn deserialize_str<V: Visitor<'b>>(self, visitor: V) -> R<V::Value> {
-        match self.text() {
-            Some(Ok(text)) => visitor.visit_borrowed_str(text),
-            Some(Err(b)) => Err(not_utf8(b, std::str::from_utf8(b).err())),
-            None => self.slow_path(|de| de.deserialize_str(visitor)),
+        // A row of a `String` column whose bytes were found to be UTF-8 (at its first row read as
+        // text), inline; everything else out of line.
+        let r = self.row;
+        if let Leaf::Str(ends, _, whole) = &self.cell.leaf
+            && let Some(Some(text)) = whole.get()
+            && let Some(&end) = ends.get(r)
+        {
+            // Row 0 starts at 0 (`ends.get` of `usize::MAX` is `None`).
+            let start = ends.get(r.wrapping_sub(1)).copied().unwrap_or(0);
+            if let Some(row) = text.get(start as usize..end as usize) {
+                return visitor.visit_borrowed_str(row);
+            }
         }
+        Self::str_other(self.cell, self.row, self.cx, visitor)
     }
 
     fn deserialize_string<V: Visitor<'b>>(self, visitor: V) -> R<V::Value> {
@@ -503,20 +578,20 @@ enum Plan<'p> {
     /// (key: a column index, value: a column index), for maps.
     Columns(Vec<(usize, usize)>),
     /// (field index, column index) for the fields the result has, in field order.
-    Fields(std::borrow::Cow<'p, [(usize, usize)]>),
+    Fields(std::borrow::Cow<'p, StructPlan>),
 }
 
 impl Plan<'_> {
     fn get(&self, i: usize) -> Option<(usize, usize)> {
         match self {
             Plan::Columns(p) => p.get(i).copied(),
-            Plan::Fields(p) => p.get(i).copied(),
+            Plan::Fields(p) => p.order.get(i).copied(),
         }
     }
     fn len(&self) -> usize {
         match self {
             Plan::Columns(p) => p.len(),
-            Plan::Fields(p) => p.len(),
+            Plan::Fields(p) => p.order.len(),
         }
     }
 }

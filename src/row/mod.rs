@@ -108,9 +108,9 @@ pub use ser::TypedInserter;
 pub(crate) struct Cx {
     server_tz: String,
     renderer: OnceCell<RefCell<(TextRenderer, Zones)>>,
-    /// The struct's fields (their address, as serde gives them) and, per field that has a column,
-    /// (field index, column index): worked out for the first struct read from the block.
-    plan: OnceCell<(usize, Vec<(usize, usize)>)>,
+    /// Which column each field of the struct read from the block comes from: worked out for the first
+    /// struct read (nested structs, read as values, do not come here).
+    plan: OnceCell<StructPlan>,
     /// Whether the struct is read by position (its fields in order): unknown until its first row;
     /// `Some(false)` once a row showed aliases among the fields serde listed (see `RowDe`).
     pub(crate) by_position: std::cell::Cell<Option<bool>>,
@@ -126,12 +126,23 @@ impl Cx {
         }
     }
 
-    /// Which column each of `fields` reads (worked out once per block and struct).
+    /// Which column each of `fields` reads (worked out once per block and struct; a struct other than
+    /// the block's first, which a `Deserialize` of its own may ask for, gets a plan of its own).
     #[inline]
-    fn plan(&self, fields: &'static [&'static str], columns: &[DecodedColumn]) -> Cow<'_, [(usize, usize)]> {
-        let key = fields.as_ptr() as usize;
-        let (k, plan) = self.plan.get_or_init(|| (key, make_plan(fields, columns)));
-        if *k == key { Cow::Borrowed(plan.as_slice()) } else { Cow::Owned(make_plan(fields, columns)) }
+    fn plan(&self, fields: &'static [&'static str], columns: &[DecodedColumn]) -> Cow<'_, StructPlan> {
+        let plan = self.plan.get_or_init(|| StructPlan::new(fields, columns));
+        if plan.key == StructPlan::key(fields) {
+            Cow::Borrowed(plan)
+        } else {
+            Cow::Owned(StructPlan::new(fields, columns))
+        }
+    }
+
+    /// The block's struct plan, when `fields` are its struct's and the struct reads by position.
+    #[inline(always)]
+    fn positional(&self, fields: &'static [&'static str]) -> Option<&StructPlan> {
+        let plan = self.plan.get()?;
+        (plan.key == StructPlan::key(fields) && self.by_position.get() == Some(true)).then_some(plan)
     }
 
     /// A scalar's text: date-times in RFC 9557 form, everything else as the server writes it in TSV.
@@ -180,13 +191,37 @@ fn rfc9557(z: &jiff::ZonedDateTime) -> String {
     out
 }
 
-#[cold]
-fn make_plan(fields: &[&str], columns: &[DecodedColumn]) -> Vec<(usize, usize)> {
-    fields
-        .iter()
-        .enumerate()
-        .filter_map(|(f, name)| columns.iter().position(|c| c.name() == *name).map(|c| (f, c)))
-        .collect()
+/// Which column each field of a struct reads.
+#[derive(Clone)]
+pub(crate) struct StructPlan {
+    /// The struct's list of fields, by address (serde gives every read of a struct the same list).
+    key: usize,
+    /// (field index, column index) per field that has a column, in field order.
+    pub(crate) order: Vec<(usize, usize)>,
+    /// The column index of every field in field order, when every field has a column (read by
+    /// position), else empty.
+    pub(crate) columns: Vec<usize>,
+    /// Whether every field has a column.
+    pub(crate) complete: bool,
+}
+
+impl StructPlan {
+    #[inline(always)]
+    fn key(fields: &'static [&'static str]) -> usize {
+        fields.as_ptr() as usize
+    }
+
+    #[cold]
+    fn new(fields: &'static [&'static str], columns: &[DecodedColumn]) -> Self {
+        let order: Vec<(usize, usize)> = fields
+            .iter()
+            .enumerate()
+            .filter_map(|(f, name)| columns.iter().position(|c| c.name() == *name).map(|c| (f, c)))
+            .collect();
+        let complete = order.len() == fields.len();
+        let columns = if complete { order.iter().map(|&(_, c)| c).collect() } else { Vec::new() };
+        StructPlan { key: Self::key(fields), order, columns, complete }
+    }
 }
 
 /// The rows of one block as `T` (see the [module docs](self)); from [`Block::rows_as`].
