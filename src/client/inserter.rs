@@ -48,6 +48,7 @@ use crate::error::{Error, Result};
 use crate::native::encoder::write_block_from;
 use crate::native::{Block, ColumnEncoder};
 use crate::native::{ValueBuilder, builder_for};
+use crate::params::lex::{Dialect, Lexer, Region, is_word};
 use crate::transport::compression::BodyEncoder;
 use crate::transport::{Request, ResponseMeta, Summary, Transport};
 use crate::types::TypeDesc;
@@ -285,16 +286,15 @@ struct ExactlyOnce {
 
 /// The value of `name = N` where `name` stands in code (not in a quote or comment) under every lexer
 /// of `dialects`: the last such occurrence.
-fn setting_in_code(sql: &[u8], name: &[u8], dialects: &[crate::params::lex::Dialect]) -> Option<u64> {
-    use crate::params::lex::{Lexer, Region, is_word};
+fn setting_in_code(sql: &[u8], name: &[u8], dialects: &[Dialect]) -> Option<u64> {
     let mut found = None;
-    let mut lexers: Vec<Lexer<'_>> = dialects.iter().map(|d| Lexer::new(sql, *d)).collect();
+    let mut at = CodeAt::new(sql, dialects);
     for pos in memchr::memmem::find_iter(sql, name) {
         let end = pos + name.len();
         if (pos > 0 && is_word(sql[pos - 1])) || sql.get(end).is_some_and(|c| is_word(*c)) {
             continue;
         }
-        if !lexers.iter_mut().all(|l| l.region_of(pos) == Region::Code) {
+        if !at.code(pos) {
             continue;
         }
         let rest = std::str::from_utf8(&sql[end..]).unwrap_or("").trim_start();
@@ -308,71 +308,74 @@ fn setting_in_code(sql: &[u8], name: &[u8], dialects: &[crate::params::lex::Dial
     found
 }
 
-/// The arguments of `Distributed(…)` in an engine's full text, split at top-level commas.
-fn distributed_args(engine_full: &str) -> Vec<String> {
-    let Some(open) = engine_full.find("Distributed(") else { return Vec::new() };
-    let body = &engine_full[open + "Distributed(".len()..];
-    let (mut args, mut cur, mut depth, mut quote) = (Vec::new(), String::new(), 0usize, None::<char>);
-    let mut escaped = false;
-    for c in body.chars() {
-        match (quote, c) {
-            // Inside quotes a backslash takes the next character as it is (`'\''` is one quote).
-            (Some(_), _) if escaped => escaped = false,
-            (Some(_), '\\') => escaped = true,
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '`' | '"') => quote = Some(c),
-            (None, '(') => depth += 1,
-            (None, ')') if depth == 0 => {
-                args.push(cur.trim().to_string());
-                return args;
-            }
-            (None, ')') => depth -= 1,
-            (None, ',') if depth == 0 => {
-                args.push(cur.trim().to_string());
-                cur.clear();
-                continue;
-            }
-            _ => {}
+/// Whether every byte asked about stands in code (not in a quote, comment or heredoc) under every lexer
+/// of `dialects`; positions asked must not go back.
+struct CodeAt<'a>(Vec<Lexer<'a>>);
+
+impl<'a> CodeAt<'a> {
+    fn new(sql: &'a [u8], dialects: &[Dialect]) -> Self {
+        CodeAt(dialects.iter().map(|d| Lexer::new(sql, *d)).collect())
+    }
+    fn code(&mut self, i: usize) -> bool {
+        self.0.iter_mut().all(|l| l.region_of(i) == Region::Code)
+    }
+}
+
+/// The arguments of `Distributed(…)` in an engine's full text, split at its top-level commas; quotes
+/// and comments are read by the crate's SQL lexer (a comma, parenthesis or name in them is text).
+fn distributed_args(engine_full: &str, dialects: &[Dialect]) -> Vec<String> {
+    const NAME: &[u8] = b"Distributed(";
+    let b = engine_full.as_bytes();
+    let mut at = CodeAt::new(b, dialects);
+    let Some(open) = memchr::memmem::find_iter(b, NAME).find(|&p| (p == 0 || !is_word(b[p - 1])) && at.code(p)) else {
+        return Vec::new();
+    };
+    let start = open + NAME.len();
+    let (mut args, mut depth, mut from) = (Vec::new(), 0usize, start);
+    for i in start..b.len() {
+        if !matches!(b[i], b'(' | b')' | b',') || !at.code(i) {
+            continue;
         }
-        cur.push(c);
+        match b[i] {
+            b'(' => depth += 1,
+            b')' if depth > 0 => depth -= 1,
+            b',' if depth > 0 => {}
+            // The closing parenthesis or a top-level comma ends an argument.
+            c => {
+                args.push(engine_full[from..i].trim().to_string());
+                if c == b')' {
+                    return args;
+                }
+                from = i + 1;
+            }
+        }
     }
     Vec::new()
 }
 
-/// The names of the functions `expr` calls (words followed by `(`, outside string literals), in order,
-/// each once.
-fn function_calls(expr: &str) -> Vec<String> {
+/// The names of the functions `expr` calls (names in code followed by `(`), in order, each once;
+/// quotes and comments are read by the crate's SQL lexer.
+fn function_calls(expr: &str, dialects: &[Dialect]) -> Vec<String> {
     let b = expr.as_bytes();
+    let mut at = CodeAt::new(b, dialects);
     let mut calls: Vec<String> = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\'' {
-            // A string literal: skipped whole (a backslash takes the next byte; `''` is a quote).
+        let starts = (b[i].is_ascii_alphabetic() || b[i] == b'_') && (i == 0 || !is_word(b[i - 1]));
+        if !starts {
             i += 1;
-            while i < b.len() {
-                match b[i] {
-                    b'\\' => i += 2,
-                    b'\'' if b.get(i + 1) == Some(&b'\'') => i += 2,
-                    b'\'' => break,
-                    _ => i += 1,
-                }
+            continue;
+        }
+        let end = b[i..].iter().position(|c| !is_word(*c)).map_or(b.len(), |p| i + p);
+        let open = b[end..].iter().position(|c| !c.is_ascii_whitespace()).map_or(b.len(), |p| end + p);
+        if b.get(open) == Some(&b'(') && at.code(i) && at.code(open) {
+            let name = &expr[i..end];
+            if !calls.iter().any(|c| c == name) {
+                calls.push(name.to_string());
             }
-            i += 1;
-        } else if b[i].is_ascii_alphabetic() || b[i] == b'_' {
-            let start = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                i += 1;
-            }
-            let mut j = i;
-            while j < b.len() && b[j].is_ascii_whitespace() {
-                j += 1;
-            }
-            if j < b.len() && b[j] == b'(' && !calls.iter().any(|c| c == &expr[start..i]) {
-                calls.push(expr[start..i].to_string());
-            }
+            i = open + 1;
         } else {
-            i += 1;
+            i = end;
         }
     }
     calls
@@ -380,8 +383,8 @@ fn function_calls(expr: &str) -> Vec<String> {
 
 /// The first function call in `expr` whose result changes from call to call (so the same rows split
 /// differently each time), if any: for servers whose `system.functions` does not say.
-fn nondeterministic_call(expr: &str) -> Option<String> {
-    function_calls(expr).into_iter().find(|word| {
+fn nondeterministic_call(expr: &str, dialects: &[Dialect]) -> Option<String> {
+    function_calls(expr, dialects).into_iter().find(|word| {
         let lower = word.to_ascii_lowercase();
         lower.starts_with("rand")
             || lower.starts_with("generate")
@@ -720,7 +723,7 @@ impl Inserter {
         let mut unescaped = Vec::new();
         let _ = crate::format::parse::unescape(engine_full.as_bytes(), &mut unescaped);
         let full = String::from_utf8_lossy(&unescaped).into_owned();
-        let args = distributed_args(&full);
+        let args = distributed_args(&full, crate::params::lex::dialects_for(&self.server_version));
         let (Some(cluster), Some(db_arg), Some(table)) = (args.first(), args.get(1), args.get(2)) else {
             return refuse("its engine arguments cannot be read".into());
         };
@@ -763,7 +766,8 @@ impl Inserter {
     /// server (so a resent request could split differently), as the server's `system.functions`
     /// (`deterministic = 0`) says; on servers without that column, by a list of the usual ones.
     fn nondeterministic_in(&self, expr: &str) -> Result<Option<String>> {
-        let calls = function_calls(expr);
+        let dialects = crate::params::lex::dialects_for(&self.server_version);
+        let calls = function_calls(expr, dialects);
         if calls.is_empty() {
             return Ok(None);
         }
@@ -782,7 +786,7 @@ impl Inserter {
                 Ok((!name.is_empty())
                     .then(|| calls.iter().find(|c| c.eq_ignore_ascii_case(&name)).cloned().unwrap_or(name)))
             }
-            Err(e) if e.server_code().is_some() => Ok(nondeterministic_call(expr)),
+            Err(e) if e.server_code().is_some() => Ok(nondeterministic_call(expr, dialects)),
             Err(e) => Err(e),
         }
     }
@@ -1491,20 +1495,27 @@ impl Drop for Inserter {
 mod tests {
     #[test]
     fn distributed_engines_are_read_and_changing_keys_found() {
-        let args = super::distributed_args("Distributed('c', currentDatabase(), 't', cityHash64(a, 'x,y'))");
+        let d = crate::params::lex::dialects_for("26.9");
+        let args = super::distributed_args("Distributed('c', currentDatabase(), 't', cityHash64(a, 'x,y'))", d);
         assert_eq!(args, ["'c'", "currentDatabase()", "'t'", "cityHash64(a, 'x,y')"]);
-        assert_eq!(super::nondeterministic_call("rand()").as_deref(), Some("rand"));
-        assert_eq!(super::nondeterministic_call("intHash64(n) + rand64 ()").as_deref(), Some("rand64"));
-        assert_eq!(super::nondeterministic_call("toStartOfDay(now())").as_deref(), Some("now"));
-        assert_eq!(super::nondeterministic_call("brand_id % 7"), None);
-        assert_eq!(super::nondeterministic_call("n"), None);
-        assert_eq!(super::function_calls("cityHash64(n) % f (x, g(y)) + cityHash64 (z)"), ["cityHash64", "f", "g"]);
-        assert!(super::function_calls("brand_id % 7").is_empty());
-        assert_eq!(super::function_calls(r"f(s, 'rand(', 'a\'b(', 'it''s g(') + h(x)"), ["f", "h"]);
-        let args = super::distributed_args(r"Distributed(c, db, t, cityHash64(n, '\'', '))', rand())) SETTINGS x = 1");
+        assert_eq!(super::nondeterministic_call("rand()", d).as_deref(), Some("rand"));
+        assert_eq!(super::nondeterministic_call("intHash64(n) + rand64 ()", d).as_deref(), Some("rand64"));
+        assert_eq!(super::nondeterministic_call("toStartOfDay(now())", d).as_deref(), Some("now"));
+        assert_eq!(super::nondeterministic_call("brand_id % 7", d), None);
+        assert_eq!(super::nondeterministic_call("n", d), None);
+        assert_eq!(super::function_calls("cityHash64(n) % f (x, g(y)) + cityHash64 (z)", d), ["cityHash64", "f", "g"]);
+        assert!(super::function_calls("brand_id % 7", d).is_empty());
+        assert_eq!(super::function_calls(r"f(s, 'rand(', 'a\'b(', 'it''s g(') + h(x)", d), ["f", "h"]);
+        // Quoted names and comments are not calls; a name inside a word is not one either.
+        assert_eq!(super::function_calls("`rand`(x) + \"now\"(y) /* rand() */ + xrand(z)", d), ["xrand"]);
+        let args =
+            super::distributed_args(r"Distributed(c, db, t, cityHash64(n, '\'', '))', rand())) SETTINGS x = 1", d);
         assert_eq!(args[3], r"cityHash64(n, '\'', '))', rand())");
-        let args = super::distributed_args(r"Distributed(c, db, t, cityHash64(concat(s, '\'')))");
+        let args = super::distributed_args(r"Distributed(c, db, t, cityHash64(concat(s, '\'')))", d);
         assert_eq!(args[3], r"cityHash64(concat(s, '\''))");
+        let args = super::distributed_args("Distributed(`c,d`, \"db)\", t /* ) */, n)", d);
+        assert_eq!(args, ["`c,d`", "\"db)\"", "t /* ) */", "n"]);
+        assert!(super::distributed_args("NotDistributed(a, b)", d).is_empty());
     }
 
     #[test]
