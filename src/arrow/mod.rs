@@ -169,7 +169,10 @@ impl Client {
         arrow: &ArrowOptions,
     ) -> Result<ArrowStream> {
         let options = arrow.clone();
-        let stream = self.stream_rows(sql, opts, move |block, _| Ok(vec![block.to_arrow(&options)?]))?;
+        let stream = self.stream_rows(sql, opts, move |block, _| match block.to_arrow(&options) {
+            Ok(batch) => (vec![batch], Ok(())),
+            Err(e) => (Vec::new(), Err(e)),
+        })?;
         Ok(ArrowStream { inner: Rechunk::new(stream, arrow.batch_rows.unwrap_or(0)) })
     }
 }

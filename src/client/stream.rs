@@ -54,7 +54,7 @@ impl Client {
     /// two blocks ahead of the consumer).
     pub fn query_stream(self: &Arc<Self>, sql: &str, opts: &CallOptions) -> Result<RowStream> {
         self.stream_rows(sql, opts, |block, _| {
-            Ok((0..block.rows()).map(|r| block.row(r).into_iter().map(Value::into_owned).collect()).collect())
+            ((0..block.rows()).map(|r| block.row(r).into_iter().map(Value::into_owned).collect()).collect(), Ok(()))
         })
     }
 
@@ -87,20 +87,24 @@ impl Client {
     }
 
     /// Runs `sql` on a worker thread that turns each block into rows with `convert` (given the block
-    /// and the number of rows before it) and hands them over.
+    /// and the number of rows before it) and hands them over. `convert` gives the rows it made and how
+    /// it ended: rows made before a failure are handed over before the failure.
     pub(crate) fn stream_rows<T: Send + 'static>(
         self: &Arc<Self>,
         sql: &str,
         opts: &CallOptions,
-        convert: impl Fn(&crate::native::Block<'_>, u64) -> Result<Vec<T>> + Send + 'static,
+        convert: impl Fn(&crate::native::Block<'_>, u64) -> (Vec<T>, Result<()>) + Send + 'static,
     ) -> Result<RowStream<T>> {
         self.spawn_stream(sql, opts, move |client, sql, opts, send| {
             let mut before = 0u64;
             client
                 .query_blocks_with(sql, opts, |block| {
-                    let rows = convert(block, before)?;
+                    let (rows, ended) = convert(block, before);
                     before += block.rows() as u64;
-                    send(rows)
+                    if !rows.is_empty() {
+                        send(rows)?;
+                    }
+                    ended
                 })
                 .map(drop)
         })

@@ -6,7 +6,7 @@
 //! request gets (the table in the [module docs](super)). Strings are lent straight from the block
 //! (`visit_borrowed_str`), so a struct with `&str` fields reads a row without copying its text.
 
-use super::{Cx, StructPlan};
+use super::{Cx, PlanRef};
 use crate::format::text::{alternative, strip};
 use crate::native::DecodedColumn;
 use crate::types::TypeDesc;
@@ -133,12 +133,12 @@ impl<'b, 'c> RowDe<'b, 'c> {
         CellDe { cell: &self.cells[i], row: self.row, cx: self.cx }
     }
 
-    /// A struct read from its block for the first time (or a struct other than the block's, or one
-    /// read by name).
+    /// A struct other than the inline way: the block's struct at its first row or read by name, or
+    /// another struct.
     #[inline(never)]
     fn struct_first<V: Visitor<'b>>(self, fields: &'static [&'static str], visitor: V) -> R<V::Value> {
         let plan = self.cx.plan(fields, self.columns);
-        if plan.complete && self.cx.by_position.get() != Some(false) {
+        if plan.complete && plan.by_position.get() != Some(false) {
             // Every field has its column: the fields in order, without keys to match (the way compact
             // formats such as bincode give structs; derived `Deserialize` takes both). serde's list of
             // fields holds their aliases too, though: a struct that takes fewer values than the list
@@ -147,8 +147,7 @@ impl<'b, 'c> RowDe<'b, 'c> {
             let value = visitor.visit_seq(&mut seq);
             // Fewer values taken than listed (aliases), or a `Deserialize` that takes structs only
             // as maps: by name.
-            let by_position = seq.next == plan.columns.len() && !refused_sequence(&value);
-            self.cx.by_position.set(Some(by_position));
+            self.cx.settle(&plan, seq.next == plan.columns.len() && !refused_sequence(&value));
             return value;
         }
         visitor.visit_map(RowMap { row: self, plan: Plan::Fields(plan), next: 0, fields })
@@ -270,7 +269,7 @@ impl<'b> Deserializer<'b> for RowDe<'b, '_> {
             let mut seq = FieldSeq { cells: self.cells, row: self.row, cx: self.cx, columns: &plan.columns, next: 0 };
             let value = visitor.visit_seq(&mut seq);
             if seq.next < plan.columns.len() || refused_sequence(&value) {
-                self.cx.by_position.set(Some(false));
+                self.cx.settle(plan, false);
             }
             return value;
         }
@@ -483,7 +482,14 @@ impl<'b> Deserializer<'b> for CellDe<'b, '_> {
 
     fn deserialize_any<V: Visitor<'b>>(self, visitor: V) -> R<V::Value> {
         match self.cell.leaf {
-            Leaf::Str(..) => self.deserialize_str(visitor),
+            // Text, or the bytes where they are not (as `ValueDe::deserialize_any`).
+            Leaf::Str(..) => match self.text() {
+                Some(Ok(text)) => visitor.visit_borrowed_str(text),
+                Some(Err(bytes)) => visitor
+                    .visit_borrowed_bytes::<DeError>(bytes)
+                    .map_err(|_| not_utf8(bytes, std::str::from_utf8(bytes).err())),
+                None => self.slow().deserialize_any(visitor),
+            },
             Leaf::Other => self.slow().deserialize_any(visitor),
             _ => self.deserialize_u64(visitor),
         }
@@ -578,7 +584,7 @@ enum Plan<'p> {
     /// (key: a column index, value: a column index), for maps.
     Columns(Vec<(usize, usize)>),
     /// (field index, column index) for the fields the result has, in field order.
-    Fields(std::borrow::Cow<'p, StructPlan>),
+    Fields(PlanRef<'p>),
 }
 
 impl Plan<'_> {
@@ -828,6 +834,20 @@ impl<'b> Deserializer<'b> for ValueDe<'b, '_, '_> {
             Value::Float32(x) => visitor.visit_f32(x),
             Value::Float64(x) => visitor.visit_f64(x),
             Value::BFloat16(b) => visitor.visit_f32(f32::from_bits(u32::from(b) << 16)),
+            // Text where it is UTF-8; a `String` is bytes to ClickHouse, and "any value" gets the bytes
+            // where they are not text (a `#[serde(flatten)]` struct buffers every column, named or not),
+            // or, where it takes no bytes, the error saying the text is not UTF-8.
+            Value::String(std::borrow::Cow::Borrowed(b)) | Value::FixedString(std::borrow::Cow::Borrowed(b))
+                if std::str::from_utf8(b).is_err() =>
+            {
+                visitor.visit_borrowed_bytes::<DeError>(b).map_err(|_| not_utf8(b, std::str::from_utf8(b).err()))
+            }
+            Value::String(std::borrow::Cow::Owned(b)) | Value::FixedString(std::borrow::Cow::Owned(b))
+                if std::str::from_utf8(&b).is_err() =>
+            {
+                let problem = not_utf8(&b, std::str::from_utf8(&b).err());
+                visitor.visit_byte_buf::<DeError>(b).map_err(|_| problem)
+            }
             Value::String(_) | Value::FixedString(_) => s.deserialize_str(visitor),
             Value::Enum8(_) | Value::Enum16(_) => s.deserialize_str(visitor),
             Value::Array(_) => s.deserialize_seq(visitor),

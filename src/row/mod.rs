@@ -30,17 +30,20 @@
 //! A struct's fields are matched to the result's columns **by name** (serde's `rename` and `alias`
 //! apply — a result with columns for both a field's name and its alias is serde's "duplicate field";
 //! columns no field names are not read; a field without a column is serde's "missing field", unless
-//! it has `#[serde(default)]` or is an `Option`; `#[serde(flatten)]` works); a tuple's elements to the columns **by
-//! position** (the counts must agree); a map (`HashMap<String, T>`) gets one entry per column; any
-//! other type reads a result of one column. What does not fit is an [`Error::Mapping`] naming the row,
-//! the column and its type.
+//! it has `#[serde(default)]` or is an `Option`; `#[serde(flatten)]` works, though serde then reads
+//! every column, named or not); a tuple's elements to the columns **by position** (the counts must
+//! agree); a map (`HashMap<String, T>`) gets one entry per column; any other type reads a result of
+//! one column. Types that take whatever comes (`serde_json::Value`, `#[serde(untagged)]` enums) get a
+//! map of the columns by name from a result of several columns but the value itself from a result of
+//! one: `SELECT 5 AS a` reads as `5`, not `{"a": 5}` (read a map or a struct to keep the names). What
+//! does not fit is an [`Error::Mapping`] naming the row, the column and its type.
 //!
 //! What each ClickHouse type gives serde (the Rust type asks, the value answers):
 //!
 //! | ClickHouse | Rust |
 //! |---|---|
-//! | integers, floats, `Bool` | the Rust number types (serde checks the range: a `UInt64` of 300 is not a `u8`), `bool` |
-//! | `String`, `FixedString(N)` | `&str`/`String` (must be UTF-8), `&[u8]`/`Vec<u8>` via `serde_bytes` (any bytes), `Vec<u8>` |
+//! | integers, floats, `Bool` | the Rust number types (serde checks an integer's range: a `UInt64` of 300 is not a `u8`; an `f32` from a `Float64` is rounded as the server's `toFloat32`, `1e300` becoming `inf`), `bool` |
+//! | `String`, `FixedString(N)` | `&str`/`String` (must be UTF-8), `&[u8]`/`Vec<u8>` via `serde_bytes` (any bytes), `Vec<u8>`; a type that takes any value gets text, or the bytes where they are not UTF-8 |
 //! | `Nullable(T)` | `Option<T>` (a NULL read into a plain `T` is an error) |
 //! | `Array(T)`, `Tuple(…)`, `Map(K, V)` | `Vec<T>`/arrays, tuples/structs (by position; a named tuple also by name), `HashMap`/`BTreeMap`/`Vec<(K, V)>` |
 //! | `LowCardinality(T)`, `SimpleAggregateFunction(f, T)` | as `T` |
@@ -90,9 +93,9 @@ use crate::value::Value;
 use crate::{Client, Error, Result};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use std::borrow::Cow;
 use std::cell::{OnceCell, RefCell};
 use std::marker::PhantomData;
+use std::rc::Rc;
 
 #[cfg(feature = "async")]
 mod asynch;
@@ -108,12 +111,16 @@ pub use ser::TypedInserter;
 pub(crate) struct Cx {
     server_tz: String,
     renderer: OnceCell<RefCell<(TextRenderer, Zones)>>,
-    /// Which column each field of the struct read from the block comes from: worked out for the first
-    /// struct read (nested structs, read as values, do not come here).
+    /// Which column each field of the block's struct (the first struct a row of the block is read
+    /// as) comes from, and whether it reads by position. Nested structs, read as values, do not come
+    /// here.
     plan: OnceCell<StructPlan>,
-    /// Whether the struct is read by position (its fields in order): unknown until its first row;
-    /// `Some(false)` once a row showed aliases among the fields serde listed (see `RowDe`).
-    pub(crate) by_position: std::cell::Cell<Option<bool>>,
+    /// The same for other structs read from rows of the block (a `Deserialize` of its own may ask for
+    /// several).
+    others: RefCell<Vec<Rc<StructPlan>>>,
+    /// Set when a struct's reading by position showed aliases (its plan turned to names): the row is
+    /// read again (`RowsAs`).
+    reread: std::cell::Cell<bool>,
 }
 
 impl Cx {
@@ -122,27 +129,49 @@ impl Cx {
             server_tz: server_tz.to_string(),
             renderer: OnceCell::new(),
             plan: OnceCell::new(),
-            by_position: std::cell::Cell::new(None),
+            others: RefCell::new(Vec::new()),
+            reread: std::cell::Cell::new(false),
         }
     }
 
-    /// Which column each of `fields` reads (worked out once per block and struct; a struct other than
-    /// the block's first, which a `Deserialize` of its own may ask for, gets a plan of its own).
-    #[inline]
-    fn plan(&self, fields: &'static [&'static str], columns: &[DecodedColumn]) -> Cow<'_, StructPlan> {
-        let plan = self.plan.get_or_init(|| StructPlan::new(fields, columns));
-        if plan.key == StructPlan::key(fields) {
-            Cow::Borrowed(plan)
-        } else {
-            Cow::Owned(StructPlan::new(fields, columns))
+    /// Which column each of `fields` reads: the block's struct's plan (worked out at its first row),
+    /// or another struct's (worked out at its first row in the block).
+    pub(crate) fn plan(&self, fields: &'static [&'static str], columns: &[DecodedColumn]) -> PlanRef<'_> {
+        let key = StructPlan::key(fields);
+        let block = self.plan.get_or_init(|| StructPlan::new(fields, columns));
+        if block.key == key {
+            return PlanRef::Block(block);
         }
+        let mut others = self.others.borrow_mut();
+        if let Some(p) = others.iter().find(|p| p.key == key) {
+            return PlanRef::Other(p.clone());
+        }
+        let p = Rc::new(StructPlan::new(fields, columns));
+        others.push(p.clone());
+        PlanRef::Other(p)
     }
 
-    /// The block's struct plan, when `fields` are its struct's and the struct reads by position.
+    /// Records whether `plan`'s struct reads by position; a struct that turns to names has its row
+    /// read again.
+    pub(crate) fn settle(&self, plan: &StructPlan, by_position: bool) {
+        if !by_position && plan.by_position.get() != Some(false) {
+            self.reread.set(true);
+        }
+        plan.by_position.set(Some(by_position));
+    }
+
+    /// The block's struct's plan, when `fields` are that struct's and it reads by position.
     #[inline(always)]
     fn positional(&self, fields: &'static [&'static str]) -> Option<&StructPlan> {
         let plan = self.plan.get()?;
-        (plan.key == StructPlan::key(fields) && self.by_position.get() == Some(true)).then_some(plan)
+        (plan.key == StructPlan::key(fields) && plan.by_position.get() == Some(true)).then_some(plan)
+    }
+
+    /// Whether a struct turned to names while the last row was read (and forgets it).
+    #[inline(always)]
+    fn take_reread(&self) -> bool {
+        // Read first: the common row stores nothing.
+        self.reread.get() && self.reread.replace(false)
     }
 
     /// A scalar's text: date-times in RFC 9557 form, everything else as the server writes it in TSV.
@@ -191,11 +220,26 @@ fn rfc9557(z: &jiff::ZonedDateTime) -> String {
     out
 }
 
+/// A struct's plan: the block's struct's, or another's.
+pub(crate) enum PlanRef<'a> {
+    Block(&'a StructPlan),
+    Other(Rc<StructPlan>),
+}
+
+impl std::ops::Deref for PlanRef<'_> {
+    type Target = StructPlan;
+    fn deref(&self) -> &StructPlan {
+        match self {
+            PlanRef::Block(p) => p,
+            PlanRef::Other(p) => p,
+        }
+    }
+}
+
 /// Which column each field of a struct reads.
-#[derive(Clone)]
 pub(crate) struct StructPlan {
-    /// The struct's list of fields, by address (serde gives every read of a struct the same list).
-    key: usize,
+    /// The struct's list of fields ([`StructPlan::key`]).
+    key: (usize, usize),
     /// (field index, column index) per field that has a column, in field order.
     pub(crate) order: Vec<(usize, usize)>,
     /// The column index of every field in field order, when every field has a column (read by
@@ -203,12 +247,17 @@ pub(crate) struct StructPlan {
     pub(crate) columns: Vec<usize>,
     /// Whether every field has a column.
     pub(crate) complete: bool,
+    /// Whether the struct is read by position (its fields in order, when every field has a column):
+    /// unknown until its first row; `Some(false)` once a row showed aliases among the fields serde
+    /// listed or refused a sequence (see `RowDe`).
+    pub(crate) by_position: std::cell::Cell<Option<bool>>,
 }
 
 impl StructPlan {
+    /// The list of fields by address and length (serde gives every read of a struct the same list).
     #[inline(always)]
-    fn key(fields: &'static [&'static str]) -> usize {
-        fields.as_ptr() as usize
+    fn key(fields: &'static [&'static str]) -> (usize, usize) {
+        (fields.as_ptr() as usize, fields.len())
     }
 
     #[cold]
@@ -220,7 +269,7 @@ impl StructPlan {
             .collect();
         let complete = order.len() == fields.len();
         let columns = if complete { order.iter().map(|&(_, c)| c).collect() } else { Vec::new() };
-        StructPlan { key: Self::key(fields), order, columns, complete }
+        StructPlan { key: Self::key(fields), order, columns, complete, by_position: std::cell::Cell::new(None) }
     }
 }
 
@@ -232,8 +281,6 @@ pub struct RowsAs<'a, T> {
     next: usize,
     /// Added to row numbers in errors (rows of the result before this block).
     first_row: u64,
-    /// The row from which the struct is read by name (after its reading by position found aliases).
-    by_name_from: Option<usize>,
     cx: Cx,
     _t: PhantomData<fn() -> T>,
 }
@@ -248,7 +295,6 @@ impl<'a> Block<'a> {
             rows: self.rows(),
             next: 0,
             first_row: 0,
-            by_name_from: None,
             cx: Cx::new(self.server_timezone()),
             _t: PhantomData,
         }
@@ -267,9 +313,9 @@ impl<'a, T: Deserialize<'a>> Iterator for RowsAs<'a, T> {
         self.next += 1;
         let de = de::RowDe { columns: self.columns, cells: &self.cells, row, cx: &self.cx };
         let read = T::deserialize(de);
-        if self.cx.by_position.get() == Some(false) && self.first_by_name(row) {
-            // The first row read by position showed aliases among the struct's fields: read it again
-            // by name (and every later row).
+        if self.cx.take_reread() {
+            // A struct's first row read by position showed aliases among its fields: the row again,
+            // that struct by name (as every later row).
             let de = de::RowDe { columns: self.columns, cells: &self.cells, row, cx: &self.cx };
             return Some(T::deserialize(de).map_err(|e| self.error(row, e)));
         }
@@ -285,17 +331,6 @@ impl<'a, T: Deserialize<'a>> Iterator for RowsAs<'a, T> {
 impl<'a, T: Deserialize<'a>> ExactSizeIterator for RowsAs<'a, T> {}
 
 impl<T> RowsAs<'_, T> {
-    /// Whether `row` is the one whose reading by position found aliases (it is read again by name).
-    fn first_by_name(&mut self, row: usize) -> bool {
-        match self.by_name_from {
-            Some(r) => r == row,
-            None => {
-                self.by_name_from = Some(row);
-                true
-            }
-        }
-    }
-
     #[cold]
     fn error(&self, row: usize, e: de::DeError) -> Error {
         let e = e.into_problem();
@@ -386,7 +421,7 @@ impl Client {
         if opts.nulls_as_defaults {
             return Err(Error::usage("CallOptions::nulls_as_defaults applies to query/query_with only"));
         }
-        self.stream_rows(sql, opts, |block, before| owned_rows(block, before))
+        self.stream_rows(sql, opts, |block, before| owned_rows_until_error(block, before))
     }
 }
 
@@ -403,7 +438,20 @@ pub(crate) fn refuse_nulls_as_defaults(opts: &crate::CallOptions) -> Result<()> 
 
 /// Reads a block's rows into owned `T`s, for the streams (row numbers counted from `first_row + 1`).
 pub(crate) fn owned_rows<T: DeserializeOwned>(block: &Block<'_>, first_row: u64) -> Result<Vec<T>> {
+    let (rows, ended) = owned_rows_until_error(block, first_row);
+    ended.map(|()| rows)
+}
+
+/// The rows of `block` as `T` up to the first that cannot be read, and that row's error.
+fn owned_rows_until_error<T: DeserializeOwned>(block: &Block<'_>, first_row: u64) -> (Vec<T>, Result<()>) {
     let mut rows = block.rows_as::<T>();
     rows.first_row = first_row;
-    rows.collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        match row {
+            Ok(row) => out.push(row),
+            Err(e) => return (out, Err(e)),
+        }
+    }
+    (out, Ok(()))
 }
