@@ -284,28 +284,121 @@ struct ExactlyOnce {
     replay: Vec<(Vec<u8>, usize)>,
 }
 
-/// The value of `name = N` where `name` stands in code (not in a quote or comment) under every lexer
-/// of `dialects`: the last such occurrence.
-fn setting_in_code(sql: &[u8], name: &[u8], dialects: &[Dialect]) -> Option<u64> {
-    let mut found = None;
+/// The value of `name = N` in an engine's own `SETTINGS` clause (the last `SETTINGS` in code at the top
+/// level, `name` at the start of one of its assignments), read with the crate's SQL lexer under every
+/// lexer of `dialects`: the same words anywhere else (a column, an `ORDER BY` expression, a comment, a
+/// string) do not count.
+fn engine_setting(sql: &[u8], name: &[u8], dialects: &[Dialect]) -> Option<u64> {
     let mut at = CodeAt::new(sql, dialects);
-    for pos in memchr::memmem::find_iter(sql, name) {
-        let end = pos + name.len();
-        if (pos > 0 && is_word(sql[pos - 1])) || sql.get(end).is_some_and(|c| is_word(*c)) {
+    // Where each top-level word of code starts and ends, and the top-level commas and `=` signs.
+    let (mut depth, mut tokens) = (0usize, Vec::<(usize, usize)>::new());
+    let mut i = 0;
+    while i < sql.len() {
+        let c = sql[i];
+        if !at.code(i) {
+            i += 1;
             continue;
         }
-        if !at.code(pos) {
+        match c {
+            b'(' | b'[' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth == 0 && (is_word(c) || c == b',' || c == b'=') {
+            let end = if is_word(c) {
+                sql[i..].iter().position(|b| !is_word(*b)).map_or(sql.len(), |p| i + p)
+            } else {
+                i + 1
+            };
+            tokens.push((i, end));
+            i = end;
             continue;
         }
-        let rest = std::str::from_utf8(&sql[end..]).unwrap_or("").trim_start();
-        let Some(rest) = rest.strip_prefix('=') else { continue };
-        let rest = rest.trim_start();
-        let digits = &rest[..rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())];
-        if let Ok(n) = digits.parse() {
-            found = Some(n);
+        i += 1;
+    }
+    let word = |t: &(usize, usize)| &sql[t.0..t.1];
+    let clause = tokens.iter().rposition(|t| word(t).eq_ignore_ascii_case(b"SETTINGS"))?;
+    let mut found = None;
+    let rest = &tokens[clause + 1..];
+    for (k, t) in rest.iter().enumerate() {
+        let starts = k == 0 || word(&rest[k - 1]) == b",";
+        if starts && word(t) == name && rest.get(k + 1).map(word) == Some(b"=") {
+            found = rest.get(k + 2).and_then(|v| std::str::from_utf8(word(v)).ok()?.parse().ok());
         }
     }
     found
+}
+
+/// A name as the server writes it in SQL: a `'…'` string literal (as `Distributed` arguments are
+/// rendered), a `` `…` `` or `"…"` quoted identifier (backslash escapes and doubled quotes), or a bare
+/// identifier; `None` for anything else (an expression such as `currentDatabase()`).
+fn sql_name(text: &str) -> Option<String> {
+    let t = text.trim();
+    let b = t.as_bytes();
+    match b.first()? {
+        &q @ (b'\'' | b'`' | b'"') => {
+            let mut out = Vec::new();
+            let mut i = 1;
+            while i < b.len() {
+                match b[i] {
+                    b'\\' => {
+                        let e = *b.get(i + 1)?;
+                        out.push(match e {
+                            b'n' => b'\n',
+                            b't' => b'\t',
+                            b'r' => b'\r',
+                            b'0' => 0,
+                            b'b' => 8,
+                            b'f' => 12,
+                            b'a' => 7,
+                            b'v' => 11,
+                            b'x' => {
+                                let hex = std::str::from_utf8(b.get(i + 2..i + 4)?).ok()?;
+                                i += 2;
+                                u8::from_str_radix(hex, 16).ok()?
+                            }
+                            other => other,
+                        });
+                        i += 2;
+                    }
+                    c if c == q && b.get(i + 1) == Some(&q) => {
+                        out.push(q);
+                        i += 2;
+                    }
+                    // The closing quote must end the text.
+                    c if c == q => return (i + 1 == b.len()).then(|| String::from_utf8(out).ok()).flatten(),
+                    c => {
+                        out.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            None
+        }
+        c if c.is_ascii_alphabetic() || *c == b'_' => b.iter().all(|c| is_word(*c)).then(|| t.to_string()),
+        _ => None,
+    }
+}
+
+/// A table as named in SQL, `[db.]name` with either part quoted: its database (when named) and name.
+fn table_name(table: &str) -> Option<(Option<String>, String)> {
+    // The first `.` outside quotes splits the two.
+    let b = table.as_bytes();
+    let (mut quote, mut i, mut split) = (None::<u8>, 0, None);
+    while i < b.len() {
+        match (quote, b[i]) {
+            (Some(_), b'\\') => i += 1,
+            (Some(q), c) if c == q => quote = None,
+            (None, c @ (b'`' | b'"')) => quote = Some(c),
+            (None, b'.') if split.is_none() => split = Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    match split {
+        Some(p) => Some((Some(sql_name(&table[..p])?), sql_name(&table[p + 1..])?)),
+        None => Some((None, sql_name(table)?)),
+    }
 }
 
 /// Whether every byte asked about stands in code (not in a quote, comment or heredoc) under every lexer
@@ -379,6 +472,44 @@ fn function_calls(expr: &str, dialects: &[Dialect]) -> Vec<String> {
         }
     }
     calls
+}
+
+/// The column names `expr` (as the server renders it: no comments) mentions: bare names not followed by
+/// `(`, and quoted names; string literals skipped.
+fn column_names(expr: &str) -> Vec<String> {
+    let b = expr.as_bytes();
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            q @ (b'\'' | b'`' | b'"') => {
+                let mut j = i + 1;
+                while j < b.len() {
+                    match b[j] {
+                        b'\\' => j += 2,
+                        c if c == q && b.get(j + 1) == Some(&q) => j += 2,
+                        c if c == q => break,
+                        _ => j += 1,
+                    }
+                }
+                let end = (j + 1).min(b.len());
+                if q != b'\'' {
+                    names.extend(sql_name(&expr[i..end]));
+                }
+                i = end;
+            }
+            c if (c.is_ascii_alphabetic() || c == b'_') && (i == 0 || !is_word(b[i - 1])) => {
+                let end = b[i..].iter().position(|c| !is_word(*c)).map_or(b.len(), |p| i + p);
+                let call = b[end..].iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'(');
+                if !call {
+                    names.push(expr[i..end].to_string());
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    names
 }
 
 /// The first function call in `expr` whose result changes from call to call (so the same rows split
@@ -642,16 +773,18 @@ impl Inserter {
     /// `non_replicated_deduplication_window` > 0 (its own or the server's default); a Distributed table
     /// is let through with a warning (its shards decide).
     fn check_deduplication(&self) -> Result<()> {
-        let (db, name) = match self.table.rsplit_once('.') {
-            Some((d, n)) => (format!("'{}'", escape(d.trim_matches('`'))), n),
-            None => ("currentDatabase()".to_string(), self.table.as_str()),
+        let Some((db, name)) = table_name(&self.table) else {
+            return Err(Error::usage(format!(
+                "exactly-once: the table {} cannot be read as [database.]name (quote names with `)",
+                self.table
+            )));
         };
-        let name = name.trim_matches('`');
+        let db = db.map_or_else(|| "currentDatabase()".to_string(), |d| format!("'{}'", escape(&d)));
         let sql = format!(
             "SELECT engine, engine_full, (SELECT value FROM system.merge_tree_settings \
              WHERE name = 'non_replicated_deduplication_window'), database FROM system.tables \
              WHERE database = {db} AND name = '{}' FORMAT TabSeparated",
-            escape(name)
+            escape(&name)
         );
         let text = String::from_utf8_lossy(&self.read_only(&sql)?).into_owned();
         let fields: Vec<&str> = text.trim_end_matches('\n').split('\t').collect();
@@ -687,7 +820,7 @@ impl Inserter {
         let mut unescaped = Vec::new();
         let _ = crate::format::parse::unescape(engine_full.as_bytes(), &mut unescaped);
         let dialects = crate::params::lex::dialects_for(&self.server_version);
-        let own = setting_in_code(&unescaped, b"non_replicated_deduplication_window", dialects);
+        let own = engine_setting(&unescaped, b"non_replicated_deduplication_window", dialects);
         // A resent request is deduplicated block by block: the window must still hold every block
         // of it, and the server may make as many blocks of a request as it has Native blocks (more
         // with a small max_insert_block_size), plus whatever other writers inserted meanwhile.
@@ -727,12 +860,23 @@ impl Inserter {
         let (Some(cluster), Some(db_arg), Some(table)) = (args.first(), args.get(1), args.get(2)) else {
             return refuse("its engine arguments cannot be read".into());
         };
-        if let Some(f) = args.get(3).map(|key| self.nondeterministic_in(key)).transpose()?.flatten() {
-            return refuse(format!("its sharding key calls {f}(), which splits a resent request differently"));
+        if let Some(key) = args.get(3) {
+            if let Some(f) = self.nondeterministic_in(key)? {
+                return refuse(format!("its sharding key calls {f}(), which splits a resent request differently"));
+            }
+            if let Some((column, f)) = self.filled_nondeterministically(key)? {
+                return refuse(format!(
+                    "its sharding key reads column {column}, which the server fills with {f}() on this insert: \
+                     a resent request would split differently"
+                ));
+            }
         }
-        let unquote = |a: &str| a.trim().trim_matches(|c| c == '\'' || c == '`' || c == '"').to_string();
-        let shard_db = if db_arg.contains('(') { database.to_string() } else { unquote(db_arg) };
-        let (cluster, table) = (unquote(cluster), unquote(table));
+        // The server writes the names as string literals; a database given as an expression
+        // (`currentDatabase()`) is the Distributed table's own.
+        let (Some(cluster), Some(table)) = (sql_name(cluster), sql_name(table)) else {
+            return refuse("its engine arguments cannot be read".into());
+        };
+        let shard_db = sql_name(db_arg).unwrap_or_else(|| database.to_string());
         let sql = format!(
             "SELECT (SELECT count() FROM system.clusters WHERE cluster = '{c}'), t.engine, t.engine_full, \
              s.value FROM clusterAllReplicas('{c}', system.tables) AS t \
@@ -744,6 +888,9 @@ impl Inserter {
         );
         let text = String::from_utf8_lossy(&self.read_only(&sql)?).into_owned();
         let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+        if rows.is_empty() {
+            return refuse(format!("its shard table {shard_db}.{table} is on no replica of cluster {cluster}"));
+        }
         let replicas: usize = rows.first().and_then(|r| r.first()).and_then(|n| n.parse().ok()).unwrap_or(0);
         if replicas == 0 || rows.len() < replicas {
             return refuse(format!(
@@ -789,6 +936,47 @@ impl Inserter {
             Err(e) if e.server_code().is_some() => Ok(nondeterministic_call(expr, dialects)),
             Err(e) => Err(e),
         }
+    }
+
+    /// A column `key` reads that the server fills on this insert (`MATERIALIZED`, `ALIAS`, or a
+    /// `DEFAULT` the insert leaves to it — not sent, or sent as `Nullable` where NULL stands for the
+    /// default) with an expression calling a function that is not deterministic, directly or through
+    /// another such column: the column and the function.
+    fn filled_nondeterministically(&self, key: &str) -> Result<Option<(String, String)>> {
+        let filled: Vec<(&str, &str)> = self
+            .described
+            .iter()
+            .filter(|(name, table_type, kind, expr)| {
+                let sent = self.columns.iter().find(|(n, _)| n == name);
+                let defaults_for_null =
+                    sent.is_some_and(|(_, t)| t.starts_with("Nullable(") && !table_type.starts_with("Nullable("));
+                !expr.is_empty() && (kind != "DEFAULT" || sent.is_none() || defaults_for_null)
+            })
+            .map(|(name, _, _, expr)| (name.as_str(), expr.as_str()))
+            .collect();
+        let mut tainted: Vec<(String, String)> = Vec::new();
+        for (name, expr) in &filled {
+            if let Some(f) = self.nondeterministic_in(expr)? {
+                tainted.push((name.to_string(), f));
+            }
+        }
+        // Through other filled columns, until nothing changes (at most once per column).
+        for _ in 0..filled.len() {
+            let more: Vec<(String, String)> = filled
+                .iter()
+                .filter(|(name, _)| !tainted.iter().any(|(t, _)| t == name))
+                .filter_map(|(name, expr)| {
+                    let names = column_names(expr);
+                    tainted.iter().find(|(t, _)| names.contains(t)).map(|(_, f)| (name.to_string(), f.clone()))
+                })
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            tainted.extend(more);
+        }
+        let names = column_names(key);
+        Ok(tainted.into_iter().find(|(t, _)| names.contains(t)))
     }
 
     /// A read-only statement where the table is: the insert's database and session (its turn taken).
@@ -1516,6 +1704,37 @@ mod tests {
         let args = super::distributed_args("Distributed(`c,d`, \"db)\", t /* ) */, n)", d);
         assert_eq!(args, ["`c,d`", "\"db)\"", "t /* ) */", "n"]);
         assert!(super::distributed_args("NotDistributed(a, b)", d).is_empty());
+    }
+
+    #[test]
+    fn names_settings_and_columns_are_read_as_sql() {
+        use super::{column_names, engine_setting, sql_name, table_name};
+        let d = crate::params::lex::dialects_for("26.9");
+        assert_eq!(sql_name(" 'a\\\\x\\'y' ").as_deref(), Some("a\\x'y"));
+        assert_eq!(sql_name("'it''s'").as_deref(), Some("it's"));
+        assert_eq!(sql_name("`t\"`").as_deref(), Some("t\""));
+        assert_eq!(sql_name("`a``b`").as_deref(), Some("a`b"));
+        assert_eq!(sql_name("'\\x41'").as_deref(), Some("A"));
+        assert_eq!(sql_name("plain_name1").as_deref(), Some("plain_name1"));
+        assert_eq!(sql_name("currentDatabase()"), None);
+        assert_eq!(sql_name("'a' || 'b'"), None);
+        assert_eq!(table_name("db.t"), Some((Some("db".into()), "t".into())));
+        assert_eq!(table_name("`db.t`"), Some((None, "db.t".into())));
+        assert_eq!(table_name("`x(db`.`a.b`"), Some((Some("x(db".into()), "a.b".into())));
+        assert_eq!(table_name("\"d\".t"), Some((Some("d".into()), "t".into())));
+        assert_eq!(table_name("t; DROP TABLE x"), None);
+        let w = b"non_replicated_deduplication_window";
+        let full =
+            b"MergeTree ORDER BY (n, non_replicated_deduplication_window = 1000) SETTINGS index_granularity = 8192";
+        assert_eq!(engine_setting(full, w, d), None);
+        let full =
+            b"MergeTree ORDER BY n SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000";
+        assert_eq!(engine_setting(full, w, d), Some(1000));
+        let full = b"MergeTree ORDER BY n COMMENT 'SETTINGS non_replicated_deduplication_window = 1000'";
+        assert_eq!(engine_setting(full, w, d), None);
+        let full = b"MergeTree ORDER BY settings SETTINGS non_replicated_deduplication_window = 5";
+        assert_eq!(engine_setting(full, w, d), Some(5));
+        assert_eq!(column_names("cityHash64(k, `a b`, 'lit') + rand() % x"), ["k", "a b", "x"]);
     }
 
     #[test]

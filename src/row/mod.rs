@@ -38,6 +38,11 @@
 //! one: `SELECT 5 AS a` reads as `5`, not `{"a": 5}` (read a map or a struct to keep the names). What
 //! does not fit is an [`Error::Mapping`] naming the row, the column and its type.
 //!
+//! A struct whose every field has a column is handed its fields in order (serde's `visit_seq`, no
+//! names to compare). Where its first row in a block shows that this does not fit — serde's field list
+//! holds aliases, or the `Deserialize` takes maps only — that row is read again by name, as every later
+//! row of the block is: a `Deserialize` with side effects (a counter, an interner) sees that row twice.
+//!
 //! What each ClickHouse type gives serde (the Rust type asks, the value answers):
 //!
 //! | ClickHouse | Rust |
