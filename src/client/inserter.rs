@@ -282,6 +282,16 @@ struct ExactlyOnce {
     stream_id: String,
     max_retries: u32,
     replay: Vec<(Vec<u8>, usize)>,
+    /// Blocks a request may have: the table's deduplication window less a margin for other writers
+    /// (a resent request's blocks must all still be in the window).
+    max_blocks: u64,
+    /// The table is to be checked again before the first block (what is sent changed).
+    recheck: bool,
+}
+
+/// Blocks a request into a table with deduplication window `window` may have.
+fn blocks_within(window: u64) -> u64 {
+    window.saturating_sub(10).max(1)
 }
 
 /// The value of `name = N` in an engine's own `SETTINGS` clause (the last `SETTINGS` in code at the top
@@ -323,7 +333,14 @@ fn engine_setting(sql: &[u8], name: &[u8], dialects: &[Dialect]) -> Option<u64> 
     for (k, t) in rest.iter().enumerate() {
         let starts = k == 0 || word(&rest[k - 1]) == b",";
         if starts && word(t) == name && rest.get(k + 1).map(word) == Some(b"=") {
-            found = rest.get(k + 2).and_then(|v| std::str::from_utf8(word(v)).ok()?.parse().ok());
+            // The value: a number, or a string literal holding one (`= '1000'` is stored so).
+            let after = std::str::from_utf8(&sql[rest[k + 1].1..]).unwrap_or("").trim_start();
+            let value = match after.strip_prefix('\'') {
+                Some(quoted) => quoted.split('\'').next().unwrap_or(""),
+                None => after,
+            };
+            let digits = &value[..value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len())];
+            found = digits.parse().ok();
         }
     }
     found
@@ -713,7 +730,7 @@ impl Inserter {
             self.types[i] = t;
         }
         self.shape = next_shape();
-        Ok(())
+        self.recheck_exactly_once()
     }
 
     /// Columns with a `DEFAULT` expression keep their types, and every such expression is the server's
@@ -726,6 +743,11 @@ impl Inserter {
             if let Some((_, _, _, e)) = found {
                 self.server_defaults[i] = Some(e.clone());
             }
+        }
+        // What the server fills itself changed: an exactly-once insert checks its table again before
+        // its first block.
+        if let Some(x) = &mut self.exactly_once {
+            x.recheck = true;
         }
         self
     }
@@ -742,8 +764,18 @@ impl Inserter {
     /// request again (up to `max_retries` times, 10 by default if 0 is given) — see the module docs.
     /// The table must deduplicate inserts (Replicated, or MergeTree with
     /// `non_replicated_deduplication_window`); the server must be 22.3 or newer. Without request limits,
-    /// a request ends every 64 MiB of encoded bytes. A producer that restarts and sends the same rows
-    /// in the same blocks under the same stream id is deduplicated too.
+    /// a request ends every 64 MiB of encoded bytes, and always before it has as many blocks as the
+    /// table's `non_replicated_deduplication_window` less 10 (a resent request is dropped only while
+    /// the window still holds all its blocks). A producer that restarts and sends the same rows in the
+    /// same blocks under the same stream id is deduplicated too, as far as the window still holds
+    /// them (the table's last blocks, whoever inserted them).
+    ///
+    /// Refused (the table is checked again when what is sent changes: `defaults_as_nulls`,
+    /// `defaults_by_server`, a serde row's columns): a table that does not deduplicate, one with
+    /// materialized views (their own tables would get a resent request's rows again), and a
+    /// `Distributed` table whose inserts run in the background, whose sharding key calls a function
+    /// that is not deterministic or reads a column the server fills with one, that has no sharding key
+    /// over several shards, or whose shard table does not deduplicate on every replica.
     pub fn exactly_once(mut self, stream_id: impl Into<String>, max_retries: u32) -> Result<Self> {
         let stream_id = stream_id.into();
         if stream_id.is_empty() {
@@ -762,9 +794,15 @@ impl Inserter {
         if l.max_rows.is_none() && l.max_bytes.is_none() && l.max_duration.is_none() {
             self.limits.max_bytes = Some(64 << 20);
         }
-        self.check_deduplication()?;
+        let window = self.check_deduplication()?;
         let max_retries = if max_retries == 0 { 10 } else { max_retries };
-        self.exactly_once = Some(ExactlyOnce { stream_id, max_retries, replay: Vec::new() });
+        self.exactly_once = Some(ExactlyOnce {
+            stream_id,
+            max_retries,
+            replay: Vec::new(),
+            max_blocks: blocks_within(window),
+            recheck: false,
+        });
         Ok(self)
     }
 
@@ -772,7 +810,9 @@ impl Inserter {
     /// be "at least once"): Replicated engines deduplicate, a MergeTree only with
     /// `non_replicated_deduplication_window` > 0 (its own or the server's default); a Distributed table
     /// is let through with a warning (its shards decide).
-    fn check_deduplication(&self) -> Result<()> {
+    /// Returns the smallest deduplication window of the tables the rows land in (`u64::MAX` where it
+    /// is not read: Replicated tables).
+    fn check_deduplication(&self) -> Result<u64> {
         let Some((db, name)) = table_name(&self.table) else {
             return Err(Error::usage(format!(
                 "exactly-once: the table {} cannot be read as [database.]name (quote names with `)",
@@ -782,8 +822,9 @@ impl Inserter {
         let db = db.map_or_else(|| "currentDatabase()".to_string(), |d| format!("'{}'", escape(&d)));
         let sql = format!(
             "SELECT engine, engine_full, (SELECT value FROM system.merge_tree_settings \
-             WHERE name = 'non_replicated_deduplication_window'), database FROM system.tables \
-             WHERE database = {db} AND name = '{}' FORMAT TabSeparated",
+             WHERE name = 'non_replicated_deduplication_window'), database, \
+             arrayStringConcat(arrayMap((d, t) -> concat(d, '.', t), dependencies_database, dependencies_table), ', ') \
+             FROM system.tables WHERE database = {db} AND name = '{}' FORMAT TabSeparated",
             escape(&name)
         );
         let text = String::from_utf8_lossy(&self.read_only(&sql)?).into_owned();
@@ -794,26 +835,34 @@ impl Inserter {
                  (use a Replicated table, or a MergeTree with SETTINGS non_replicated_deduplication_window = 1000)"
             )))
         };
-        let [engine, engine_full, default_window, database] = fields[..] else {
+        let [engine, engine_full, default_window, database, dependents] = fields[..] else {
             // Not in system.tables (a temporary table): nothing deduplicates there.
             return refuse(&self.table, "is not a table that deduplicates inserts".into());
         };
+        if !dependents.is_empty() {
+            return refuse(
+                &self.table,
+                format!(
+                    "has materialized views ({dependents}) whose own tables would get a resent request's rows \
+                     again (exactly-once does not check them)"
+                ),
+            );
+        }
         if engine != "Distributed" {
-            return match self.deduplication_problem(engine, engine_full, default_window) {
-                Some(why) => refuse(&self.table, why),
-                None => Ok(()),
-            };
+            return self
+                .deduplication_window(engine, engine_full, default_window)
+                .or_else(|why| refuse(&self.table, why));
         }
         self.check_distributed(engine_full, database)
     }
 
     /// Why a table of this engine would not drop a resent request's blocks, if it would not.
-    fn deduplication_problem(&self, engine: &str, engine_full: &str, default_window: &str) -> Option<String> {
+    fn deduplication_window(&self, engine: &str, engine_full: &str, default_window: &str) -> Result<u64, String> {
         if engine.starts_with("Replicated") || engine.starts_with("Shared") {
-            return None;
+            return Ok(u64::MAX);
         }
         if !engine.ends_with("MergeTree") {
-            return Some(format!("has engine {engine}, which does not deduplicate inserts"));
+            return Err(format!("has engine {engine}, which does not deduplicate inserts"));
         }
         // The engine's own SETTINGS clause, read as code (a comment or string that merely contains the
         // words must not count); `engine_full` is TSV-escaped text.
@@ -822,17 +871,13 @@ impl Inserter {
         let dialects = crate::params::lex::dialects_for(&self.server_version);
         let own = engine_setting(&unescaped, b"non_replicated_deduplication_window", dialects);
         // A resent request is deduplicated block by block: the window must still hold every block
-        // of it, and the server may make as many blocks of a request as it has Native blocks (more
-        // with a small max_insert_block_size), plus whatever other writers inserted meanwhile.
-        let blocks = self.limits.max_rows.map_or(0, |r| r.div_ceil(self.block_rows as u64));
-        let need = (blocks + 10).max(MIN_WINDOW);
+        // of it. Requests end before they have more blocks than the window less a margin for other
+        // writers (`ExactlyOnce::max_blocks`); the server makes one block of each Native block at
+        // most, unless a block spans several partitions or is longer than max_insert_block_size.
         match own.or_else(|| default_window.parse().ok()) {
-            Some(w) if w >= need => None,
-            Some(w) => Some(format!(
-                "has non_replicated_deduplication_window = {w}, fewer than the {need} blocks one request may \
-                 make (at least {MIN_WINDOW}, and more than the blocks per request)"
-            )),
-            None => Some("has no non_replicated_deduplication_window".into()),
+            Some(w) if w >= MIN_WINDOW => Ok(w),
+            Some(w) => Err(format!("has non_replicated_deduplication_window = {w}, fewer than {MIN_WINDOW}")),
+            None => Err("has no non_replicated_deduplication_window".into()),
         }
     }
 
@@ -841,7 +886,7 @@ impl Inserter {
     /// background queue on each node a request went to would send its own copy), a sharding key that
     /// splits the same rows the same way (no function the server calls not deterministic), and a deduplicating table on every
     /// replica of the cluster (asked of each through `clusterAllReplicas`).
-    fn check_distributed(&self, engine_full: &str, database: &str) -> Result<()> {
+    fn check_distributed(&self, engine_full: &str, database: &str) -> Result<u64> {
         let refuse = |why: String| {
             Err(Error::usage(format!(
                 "exactly-once into Distributed table {}: {why} — resent blocks could be lost or inserted twice",
@@ -860,26 +905,43 @@ impl Inserter {
         let (Some(cluster), Some(db_arg), Some(table)) = (args.first(), args.get(1), args.get(2)) else {
             return refuse("its engine arguments cannot be read".into());
         };
-        if let Some(key) = args.get(3) {
-            if let Some(f) = self.nondeterministic_in(key)? {
-                return refuse(format!("its sharding key calls {f}(), which splits a resent request differently"));
-            }
-            if let Some((column, f)) = self.filled_nondeterministically(key)? {
-                return refuse(format!(
-                    "its sharding key reads column {column}, which the server fills with {f}() on this insert: \
-                     a resent request would split differently"
-                ));
-            }
-        }
-        // The server writes the names as string literals; a database given as an expression
+        // The names: the server writes them as string literals; a database given as an expression
         // (`currentDatabase()`) is the Distributed table's own.
         let (Some(cluster), Some(table)) = (sql_name(cluster), sql_name(table)) else {
             return refuse("its engine arguments cannot be read".into());
         };
         let shard_db = sql_name(db_arg).unwrap_or_else(|| database.to_string());
+        match args.get(3) {
+            // No key: each insert goes to a random shard (`insert_distributed_one_random_shard`), unless
+            // there is one.
+            None => {
+                let sql = format!(
+                    "SELECT uniqExact(shard_num) FROM system.clusters WHERE cluster = '{}' FORMAT TabSeparated",
+                    escape(&cluster)
+                );
+                let shards: u64 = String::from_utf8_lossy(&self.read_only(&sql)?).trim().parse().unwrap_or(0);
+                if shards != 1 {
+                    return refuse(format!(
+                        "it has no sharding key and cluster {cluster} has {shards} shards: each request goes to a \
+                         shard of its own choosing"
+                    ));
+                }
+            }
+            Some(key) => {
+                if let Some(f) = self.nondeterministic_in(key)? {
+                    return refuse(format!("its sharding key calls {f}(), which splits a resent request differently"));
+                }
+                if let Some((column, f)) = self.filled_nondeterministically(key)? {
+                    return refuse(format!(
+                        "its sharding key reads column {column}, which the server fills with {f}() on this insert: \
+                     a resent request would split differently"
+                    ));
+                }
+            }
+        }
         let sql = format!(
             "SELECT (SELECT count() FROM system.clusters WHERE cluster = '{c}'), t.engine, t.engine_full, \
-             s.value FROM clusterAllReplicas('{c}', system.tables) AS t \
+             s.value, length(t.dependencies_table) FROM clusterAllReplicas('{c}', system.tables) AS t \
              CROSS JOIN (SELECT value FROM system.merge_tree_settings WHERE name = 'non_replicated_deduplication_window') AS s \
              WHERE t.database = '{d}' AND t.name = '{t}' FORMAT TabSeparated",
             c = escape(&cluster),
@@ -898,15 +960,23 @@ impl Inserter {
                 rows.len()
             ));
         }
+        let mut smallest = u64::MAX;
         for r in &rows {
-            let [_, engine, engine_full, window] = r[..] else {
+            let [_, engine, engine_full, window, dependents] = r[..] else {
                 return refuse("the shard tables could not be read".into());
             };
-            if let Some(why) = self.deduplication_problem(engine, engine_full, window) {
-                return refuse(format!("its shard table {shard_db}.{table} {why}"));
+            if dependents != "0" {
+                return refuse(format!(
+                    "its shard table {shard_db}.{table} has materialized views, whose own tables would get a \
+                     resent request's rows again (exactly-once does not check them)"
+                ));
+            }
+            match self.deduplication_window(engine, engine_full, window) {
+                Ok(w) => smallest = smallest.min(w),
+                Err(why) => return refuse(format!("its shard table {shard_db}.{table} {why}")),
             }
         }
-        Ok(())
+        Ok(smallest)
     }
 
     /// The first function `expr` calls whose result may differ from call to call or from server to
@@ -947,10 +1017,14 @@ impl Inserter {
             .described
             .iter()
             .filter(|(name, table_type, kind, expr)| {
-                let sent = self.columns.iter().find(|(n, _)| n == name);
-                let defaults_for_null =
-                    sent.is_some_and(|(_, t)| t.starts_with("Nullable(") && !table_type.starts_with("Nullable("));
-                !expr.is_empty() && (kind != "DEFAULT" || sent.is_none() || defaults_for_null)
+                let sent = self.columns.iter().position(|(n, _)| n == name);
+                // NULL standing for the default, or the default left to the server's text parser.
+                let left_to_server = sent.is_some_and(|i| {
+                    let t = &self.columns[i].1;
+                    (t.starts_with("Nullable(") && !table_type.starts_with("Nullable("))
+                        || self.server_defaults.get(i).is_some_and(Option::is_some)
+                });
+                !expr.is_empty() && (kind != "DEFAULT" || sent.is_none() || left_to_server)
             })
             .map(|(name, _, _, expr)| (name.as_str(), expr.as_str()))
             .collect();
@@ -1376,6 +1450,19 @@ impl Inserter {
                 *v = sql.clone();
             }
         }
+        self.recheck_exactly_once()
+    }
+
+    /// After the columns or their types changed: an exactly-once insert checks its table again (what
+    /// the server fills itself — a sharding key's column, say — depends on what is sent).
+    fn recheck_exactly_once(&mut self) -> Result<()> {
+        if self.exactly_once.is_some() {
+            let window = self.check_deduplication()?;
+            if let Some(x) = &mut self.exactly_once {
+                x.max_blocks = blocks_within(window);
+                x.recheck = false;
+            }
+        }
         Ok(())
     }
 
@@ -1525,6 +1612,9 @@ impl Inserter {
     /// Compresses and sends the encoded block in `scratch`, counting its rows, and ends the request
     /// when a limit is reached.
     fn send_scratch(&mut self, rows: usize) -> Result<()> {
+        if self.exactly_once.as_ref().is_some_and(|x| x.recheck) {
+            self.recheck_exactly_once()?;
+        }
         // Until the block is part of the request, its rows count as unsent.
         self.stranded = rows as u64;
         let spare = self.returned.1.try_recv().unwrap_or_else(|_| Vec::with_capacity(self.scratch.capacity()));
@@ -1559,6 +1649,7 @@ impl Inserter {
         if l.max_rows.is_some_and(|m| self.request.0 >= m)
             || l.max_bytes.is_some_and(|m| self.request.1 >= m)
             || l.max_duration.is_some_and(|m| self.request.2.elapsed() >= m)
+            || self.exactly_once.as_ref().is_some_and(|x| x.replay.len() as u64 >= x.max_blocks)
         {
             self.end_request()?;
         }
