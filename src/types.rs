@@ -391,18 +391,7 @@ impl<'a> Parser<'a> {
                 b'\\' => {
                     let Some(e) = self.peek() else { return Err(self.err("unterminated escape")) };
                     self.pos += 1;
-                    out.push(match e {
-                        b'n' => b'\n',
-                        b't' => b'\t',
-                        b'r' => b'\r',
-                        b'0' => 0,
-                        b'b' => 8,
-                        b'f' => 12,
-                        b'a' => 7,
-                        b'v' => 11,
-                        b'e' => 27,
-                        other => other,
-                    });
+                    out.push(escaped(e));
                 }
                 c => out.push(c),
             }
@@ -997,6 +986,23 @@ impl fmt::Display for TypeDesc {
             Opaque { name, args: None } => f.write_str(name),
             Opaque { name, args: Some(a) } => write!(f, "{name}({a})"),
         }
+    }
+}
+
+/// The byte a backslash escape `\e` in a ClickHouse string literal stands for (`\n`, `\t`, …; any
+/// other byte stands for itself).
+pub(crate) fn escaped(e: u8) -> u8 {
+    match e {
+        b'n' => b'\n',
+        b't' => b'\t',
+        b'r' => b'\r',
+        b'0' => 0,
+        b'b' => 8,
+        b'f' => 12,
+        b'a' => 7,
+        b'v' => 11,
+        b'e' => 27,
+        other => other,
     }
 }
 

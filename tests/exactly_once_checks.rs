@@ -8,66 +8,18 @@
 
 mod common;
 
-use clickhouse_connect::{CallOptions, Client, ClientOptions, Error, LoadBalancing};
+use clickhouse_connect::{CallOptions, Client};
+use common::cluster::*;
+use common::probe::*;
 use common::*;
 use std::cell::Cell;
 
 // ------------------------------------------------------------------------------------------------
 // helpers
 
-fn tsv(c: &Client, sql: &str) -> Vec<Vec<String>> {
-    let raw = c.raw_query(sql, Some("TabSeparated")).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let s = String::from_utf8(raw).expect("TSV of hex/toString is UTF-8");
-    s.lines().map(|l| l.split('\t').map(str::to_string).collect()).collect()
-}
-
-fn mapping(e: &Error) -> (u64, Option<String>, Option<String>, String) {
-    match e {
-        Error::Mapping { row, column, column_type, message } => {
-            (*row, column.clone(), column_type.clone(), message.clone())
-        }
-        other => panic!("expected Error::Mapping, got {other:?} ({other})"),
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
-
 thread_local! {
     static ROW: Cell<u64> = const { Cell::new(0) };
     static CALLS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn node_urls() -> Vec<String> {
-    env("CH_CLUSTER_URLS").split(',').map(str::to_string).collect()
-}
-
-fn cluster_client() -> Client {
-    let urls = node_urls();
-    let host_port = |u: &str| u.trim_start_matches("http://").trim_end_matches('/').to_string();
-    let mut o = ClientOptions::from_url(&urls[0]).unwrap();
-    o.endpoints = urls[1..].iter().map(|u| host_port(u)).collect();
-    o.load_balancing = LoadBalancing::InOrder;
-    Client::new(o).unwrap()
-}
-
-fn on(i: usize) -> CallOptions {
-    CallOptions::default().on_endpoint(i)
-}
-
-fn all_nodes(c: &Client, sql: &str) {
-    for i in 0..3 {
-        c.command_with(sql, &on(i)).unwrap_or_else(|e| panic!("node {i}: {sql}: {e}"));
-    }
-}
-
-fn fg() -> CallOptions {
-    CallOptions { settings: vec![("distributed_foreground_insert".into(), "1".into())], ..CallOptions::default() }
 }
 
 /// The crate's check: Ok, or the refusal's text.

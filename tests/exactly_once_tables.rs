@@ -7,28 +7,10 @@
 #![allow(dead_code)]
 mod common;
 
-use clickhouse_connect::{CallOptions, Client, ClientOptions, LoadBalancing, Value};
+use clickhouse_connect::{CallOptions, Client, Value};
+use common::cluster::*;
 use common::*;
 
-fn node_urls() -> Vec<String> {
-    env("CH_CLUSTER_URLS").split(',').map(str::to_string).collect()
-}
-fn cluster_client() -> Client {
-    let urls = node_urls();
-    let host_port = |u: &str| u.trim_start_matches("http://").trim_end_matches('/').to_string();
-    let mut o = ClientOptions::from_url(&urls[0]).unwrap();
-    o.endpoints = urls[1..].iter().map(|u| host_port(u)).collect();
-    o.load_balancing = LoadBalancing::InOrder;
-    Client::new(o).unwrap()
-}
-fn on(i: usize) -> CallOptions {
-    CallOptions::default().on_endpoint(i)
-}
-fn all_nodes(c: &Client, sql: &str) {
-    for i in 0..3 {
-        c.command_with(sql, &on(i)).unwrap_or_else(|e| panic!("node {i}: {sql}: {e}"));
-    }
-}
 fn with(settings: &[(&str, &str)]) -> CallOptions {
     CallOptions {
         settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),

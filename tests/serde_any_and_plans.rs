@@ -9,6 +9,7 @@
 mod common;
 
 use clickhouse_connect::{CallOptions, Client, Error};
+use common::probe::*;
 use common::*;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -19,29 +20,6 @@ use std::sync::Arc;
 
 // ------------------------------------------------------------------------------------------------
 // helpers
-
-fn tsv(c: &Client, sql: &str) -> Vec<Vec<String>> {
-    let raw = c.raw_query(sql, Some("TabSeparated")).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let s = String::from_utf8(raw).expect("TSV of hex/toString is UTF-8");
-    s.lines().map(|l| l.split('\t').map(str::to_string).collect()).collect()
-}
-
-fn mapping(e: &Error) -> (u64, Option<String>, Option<String>, String) {
-    match e {
-        Error::Mapping { row, column, column_type, message } => {
-            (*row, column.clone(), column_type.clone(), message.clone())
-        }
-        other => panic!("expected Error::Mapping, got {other:?} ({other})"),
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
 
 thread_local! {
     static ROW: Cell<u64> = const { Cell::new(0) };

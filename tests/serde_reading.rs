@@ -10,7 +10,8 @@
 
 mod common;
 
-use clickhouse_connect::{CallOptions, Client, Error};
+use clickhouse_connect::{CallOptions, Client};
+use common::probe::*;
 use common::*;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -32,26 +33,6 @@ fn servers() -> Vec<(&'static str, Arc<Client>)> {
 /// `toIPv4`, `::` casts).
 fn modern_only() -> Vec<(&'static str, Arc<Client>)> {
     vec![("modern", Arc::new(modern()))]
-}
-
-/// The server's TSV of `sql`, one Vec<String> (fields) per line.
-fn tsv(c: &Client, sql: &str) -> Vec<Vec<String>> {
-    let raw = c.raw_query(sql, Some("TabSeparated")).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let s = String::from_utf8(raw).expect("TSV (of hex / toString) is UTF-8");
-    s.lines().map(|l| l.split('\t').map(str::to_string).collect()).collect()
-}
-
-fn mapping(e: &Error) -> (u64, Option<String>, Option<String>, String) {
-    match e {
-        Error::Mapping { row, column, column_type, message } => {
-            (*row, column.clone(), column_type.clone(), message.clone())
-        }
-        other => panic!("expected Error::Mapping, got {other:?} ({other})"),
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
 // ------------------------------------------------------------------------------------------------

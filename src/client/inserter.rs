@@ -361,20 +361,12 @@ fn sql_name(text: &str) -> Option<String> {
                     b'\\' => {
                         let e = *b.get(i + 1)?;
                         out.push(match e {
-                            b'n' => b'\n',
-                            b't' => b'\t',
-                            b'r' => b'\r',
-                            b'0' => 0,
-                            b'b' => 8,
-                            b'f' => 12,
-                            b'a' => 7,
-                            b'v' => 11,
                             b'x' => {
                                 let hex = std::str::from_utf8(b.get(i + 2..i + 4)?).ok()?;
                                 i += 2;
                                 u8::from_str_radix(hex, 16).ok()?
                             }
-                            other => other,
+                            other => crate::types::escaped(other),
                         });
                         i += 2;
                     }

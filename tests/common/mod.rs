@@ -2,7 +2,9 @@
 //! is a failure that says how to start one.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod fault;
+pub mod probe;
 
 use clickhouse_connect::{Client, ClientOptions};
 
